@@ -1,0 +1,199 @@
+# pxehub: plain Makefile (GNU make).  See README.md.
+#
+#   make                 build daemon, pxehubctl, plugins
+#   make check           install test deps (Debian, as root), build, run all tests
+#   make run [IFACE=..]  run pxehubd in the foreground on the embedded config
+#   make install PREFIX=/usr DESTDIR=...
+#
+# Variables callers may set: PREFIX DESTDIR SYSCONFDIR LOCALSTATEDIR LIBDIR
+# PLUGINDIR PKG_CONFIG CC CFLAGS LDFLAGS CPPFLAGS, and for the test build
+# WERROR=1 (warnings are errors), SANITIZE=1 (ASan+UBSan), SKIP_E2E=1.
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+ifeq ($(PREFIX),/usr)
+SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
+else
+SYSCONFDIR ?= $(PREFIX)/etc
+LOCALSTATEDIR ?= $(PREFIX)/var
+endif
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+LIBDIR     ?= $(PREFIX)/lib
+PLUGINDIR  ?= $(LIBDIR)/pxehub/plugins
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+STATEDIR   ?= $(LOCALSTATEDIR)/lib/pxehub
+PKG_CONFIG ?= pkg-config
+CC         ?= cc
+CLANG      ?= clang
+INSTALL    ?= install
+
+B := build
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wno-unused-parameter \
+        -Wmissing-prototypes -Wstrict-prototypes
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+ifeq ($(SANITIZE),1)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+pc_libs   = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null || echo $(2))
+
+DEP_CFLAGS := $(call pc_cflags,gnutls jansson inih)
+DEP_LIBS   := $(call pc_libs,libev,-lev) $(call pc_libs,gnutls,-lgnutls) \
+              $(call pc_libs,jansson,-ljansson) $(call pc_libs,inih,-linih) \
+              -lhttp_parser -lpthread -ldl
+
+override CPPFLAGS += -Isdk/include -Icore \
+	-DPXH_VERSION='"$(VERSION)"' \
+	-DPXH_SYSCONFDIR='"$(SYSCONFDIR)"' \
+	-DPXH_PLUGINDIR='"$(PLUGINDIR)"' \
+	-DPXH_STATEDIR='"$(STATEDIR)"' \
+	-D_GNU_SOURCE
+override CFLAGS += -std=gnu11 -fPIC $(WARN) $(SANFLAGS) $(DEP_CFLAGS)
+override LDFLAGS += $(SANFLAGS)
+
+# ---- sources ------------------------------------------------------------
+CORE_SRC := $(filter-out core/main.c,$(wildcard core/*.c)) \
+            $(wildcard core/dhcp/*.c core/tftp/*.c core/http/*.c)
+CORE_OBJ := $(CORE_SRC:%.c=$(B)/obj/%.o)
+CTL_SRC  := $(wildcard core/pxehubctl/*.c)
+CTL_OBJ  := $(CTL_SRC:%.c=$(B)/obj/%.o)
+CORELIB  := $(B)/lib/libpxehub-core.a
+TESTKIT_SRC := $(wildcard sdk/testkit/*.c)
+TESTKIT_OBJ := $(TESTKIT_SRC:%.c=$(B)/obj/%.o)
+TESTKIT  := $(B)/lib/libpxehub-testkit.a
+
+PLUGINS  := $(notdir $(patsubst %/,%,$(dir $(wildcard plugins/*/*.c))))
+PLUGINS  := $(sort $(PLUGINS))
+PLUGIN_SO := $(PLUGINS:%=$(B)/lib/pxehub/plugins/%.so)
+
+# Per-plugin extra flags: plugins/NAME/plugin.mk may set NAME_CFLAGS and
+# NAME_LIBS (e.g. FreeTDS, libcurl).
+-include $(wildcard plugins/*/plugin.mk)
+
+# The daemon exports the SDK's functions to dlopen'd plugins.
+WHOLE = -Wl,--whole-archive $(CORELIB) -Wl,--no-whole-archive
+EXPORT = -Wl,--export-dynamic
+
+all: $(B)/sbin/pxehubd $(B)/bin/pxehubctl $(PLUGIN_SO) $(TESTKIT)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(CORELIB): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(TESTKIT): $(CORE_OBJ) $(TESTKIT_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/sbin/pxehubd: $(B)/obj/core/main.o $(CORELIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(EXPORT) -o $@ $< $(WHOLE) $(DEP_LIBS)
+
+$(B)/bin/pxehubctl: $(CTL_OBJ) $(CORELIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(EXPORT) -o $@ $(CTL_OBJ) $(WHOLE) $(DEP_LIBS)
+
+# Plugins: hidden visibility; only the descriptor is exported.
+.SECONDEXPANSION:
+$(B)/lib/pxehub/plugins/%.so: $$(wildcard plugins/%/*.c) $$(wildcard plugins/%/*.h) sdk/include/pxehub/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fvisibility=hidden $($*_CFLAGS) -shared \
+		$(LDFLAGS) -o $@ $(filter %.c,$^) $($*_LIBS)
+
+# ---- tests ----------------------------------------------------------------
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
+TPLUG_SRC := $(wildcard tests/plugins/*.c)
+TPLUG_SO  := $(TPLUG_SRC:tests/plugins/%.c=$(B)/tests/plugins/%.so)
+CMOCKA_LIBS := $(call pc_libs,cmocka,-lcmocka)
+
+$(B)/tests/unit/%: tests/unit/%.c $(CORELIB) $(TESTKIT)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) $(EXPORT) -o $@ $< \
+		-Wl,--whole-archive $(TESTKIT) -Wl,--no-whole-archive \
+		$(CMOCKA_LIBS) $(DEP_LIBS)
+
+$(B)/tests/plugins/%.so: tests/plugins/%.c sdk/include/pxehub/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fvisibility=hidden -shared $(LDFLAGS) -o $@ $<
+
+# Fuzz targets (libFuzzer, clang): tests/fuzz/fuzz_NAME.c
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+FUZZ_CORE_OBJ := $(CORE_SRC:%.c=$(B)/fuzzobj/%.o)
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+$(B)/fuzzobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) -std=gnu11 -fPIC $(DEP_CFLAGS) $(FUZZ_FLAGS) -c -o $@ $<
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) -std=gnu11 $(DEP_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o $@ $< $(FUZZ_CORE_OBJ) $(DEP_LIBS)
+
+fuzz: $(FUZZ_BIN)
+
+test-build: all $(UNIT_BIN) $(TPLUG_SO)
+
+deps:
+	@sh tests/deps.sh
+
+check: deps
+	$(MAKE) test-build
+	$(MAKE) fuzz
+	B=$(B) SKIP_E2E=$(SKIP_E2E) sh tests/run.sh
+
+# ---- run ------------------------------------------------------------------
+run: all
+	$(B)/sbin/pxehubd -f --embedded $(if $(IFACE),--iface $(IFACE))
+
+bench: all
+	sh bench/run.sh
+
+demo: all
+	sh tests/e2e/demo.sh
+
+# ---- install --------------------------------------------------------------
+install: all
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PLUGINDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/pxehub $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/pxehub/plugins.d $(DESTDIR)$(SYSCONFDIR)/pxehub/scripts \
+		$(DESTDIR)$(SYSCONFDIR)/pxehub/sql $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(DATADIR)/pxehub $(DESTDIR)$(DATADIR)/doc/pxehub/examples
+	$(INSTALL) -m 755 $(B)/sbin/pxehubd $(DESTDIR)$(SBINDIR)/pxehubd
+	$(INSTALL) -m 755 $(B)/bin/pxehubctl $(DESTDIR)$(BINDIR)/pxehubctl
+	for so in $(PLUGIN_SO); do $(INSTALL) -m 644 $$so $(DESTDIR)$(PLUGINDIR)/; done
+	$(INSTALL) -m 644 sdk/include/pxehub/*.h $(DESTDIR)$(INCLUDEDIR)/pxehub/
+	$(INSTALL) -m 644 $(TESTKIT) $(DESTDIR)$(LIBDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+	    -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@PLUGINDIR@|$(PLUGINDIR)|g' \
+	    -e 's|@VERSION@|$(VERSION)|g' sdk/pxehub-plugin.pc.in \
+	    > $(DESTDIR)$(PKGCONFIGDIR)/pxehub-plugin.pc
+	sed -e 's|@PLUGINDIR@|$(PLUGINDIR)|g' -e 's|@STATEDIR@|$(STATEDIR)|g' \
+	    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' etc/pxehub.conf \
+	    > $(DESTDIR)$(SYSCONFDIR)/pxehub/pxehub.conf
+	for f in etc/plugins.d/*.conf; do [ -e "$$f" ] && $(INSTALL) -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/pxehub/plugins.d/ || true; done
+	cp -r sdk/examples $(DESTDIR)$(DATADIR)/doc/pxehub/examples/sdk
+	if [ -d docs/man ]; then for m in docs/man/*.[0-9]; do s=$${m##*.}; \
+		$(INSTALL) -d $(DESTDIR)$(MANDIR)/man$$s; \
+		$(INSTALL) -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done; fi
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all check deps run bench demo install clean fuzz test-build
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

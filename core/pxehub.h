@@ -1,0 +1,326 @@
+/* pxehub core: internal interfaces shared by the daemon's modules. */
+#ifndef PXEHUB_CORE_H
+#define PXEHUB_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "pxehub/plugin.h"
+
+struct ev_loop;
+struct pxh_conf;
+struct pxh_plugins;
+struct pxh_events;
+struct pxh_clients;
+struct pxh_counters;
+struct pxh_workpool;
+struct pxh_dhcp;
+struct pxh_tftp;
+struct pxh_http;
+struct pxh_filecache;
+
+#ifndef PXH_VERSION
+#define PXH_VERSION "0.1.0"
+#endif
+
+/* ---- the server -------------------------------------------------------- */
+struct pxh_server {
+	struct ev_loop *loop;
+	struct pxh_conf *conf; /* current config; replaced on reload */
+	char *conf_path;
+	bool foreground;
+	int verbose;
+	double start_time; /* ev_now at start */
+	time_t start_wall;
+	struct pxh_plugins *plugins;
+	struct pxh_events *events;
+	struct pxh_clients *clients;
+	struct pxh_counters *counters;
+	struct pxh_workpool *pool;
+	struct pxh_dhcp *dhcp;
+	struct pxh_tftp *tftp;
+	struct pxh_http *http;
+	bool stopping;
+	bool embedded_conf; /* make run: built-in default config */
+};
+
+/* The one server of this process (the daemon has one; tests make their
+ * own).  Modules take it as an argument; this is for signal handlers and
+ * the log. */
+extern struct pxh_server *pxh_the_server;
+
+/* ---- logging (core/log.c) ---------------------------------------------- */
+/* Lines look like: "info dhcp: mac=.. arch=bios action=boot file=.." */
+void pxh_log_setup(int max_level, bool use_syslog);
+int pxh_log_level(void);
+void pxh_logf(int level, const pxh_client *c, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void pxh_vlogf(int level, const pxh_client *c, const char *fmt, va_list ap);
+#define pxh_err(...) pxh_logf(PXH_LOG_ERR, NULL, __VA_ARGS__)
+#define pxh_warn(...) pxh_logf(PXH_LOG_WARNING, NULL, __VA_ARGS__)
+#define pxh_notice(...) pxh_logf(PXH_LOG_NOTICE, NULL, __VA_ARGS__)
+#define pxh_info(...) pxh_logf(PXH_LOG_INFO, NULL, __VA_ARGS__)
+#define pxh_debug(...)                                                         \
+	do {                                                                   \
+		if (pxh_log_level() >= PXH_LOG_DEBUG)                          \
+			pxh_logf(PXH_LOG_DEBUG, NULL, __VA_ARGS__);            \
+	} while (0)
+
+/* ---- configuration (core/conf.c) --------------------------------------- */
+/* A section schema: the keys of [NAME] and of [NAME.SUB]. */
+struct pxh_section_schema {
+	const char *name;
+	const pxh_conf_key *keys;
+	const pxh_conf_key *sub_keys; /* NULL: [NAME.SUB] not allowed */
+};
+
+/* Core sections; each module defines its own table (dhcp/tftp/http). */
+extern const pxh_conf_key pxh_server_keys[];
+extern const pxh_conf_key pxh_dhcp_keys[];
+extern const pxh_conf_key pxh_tftp_keys[];
+extern const pxh_conf_key pxh_http_keys[];
+extern const pxh_conf_key pxh_boot_keys[];
+extern const pxh_conf_key pxh_access_keys[];
+extern const pxh_conf_key pxh_log_keys[];
+extern const pxh_conf_key pxh_plugins_keys[];
+
+/* Problems found while loading are collected, each "FILE:LINE: message". */
+struct pxh_conf_errors {
+	char **msg;
+	size_t n;
+};
+
+/* Load the main file (or the embedded text when TEXT is non-NULL, named
+ * NAME in messages) and every plugins.d/NAME.conf.  Plugin sections are
+ * checked later against each plugin's table (pxh_conf_check_plugin).
+ * Returns the config (even with errors, for -t) or NULL on ENOMEM. */
+struct pxh_conf *pxh_conf_load(const char *path, const char *text,
+                               struct pxh_conf_errors *errs);
+void pxh_conf_free(struct pxh_conf *c);
+void pxh_conf_errors_add(struct pxh_conf_errors *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void pxh_conf_errors_free(struct pxh_conf_errors *e);
+
+/* Check [NAME] and [NAME.SUB] of a plugin against its key tables. */
+int pxh_conf_check_plugin(struct pxh_conf *c, const char *name,
+                          const pxh_conf_key *keys, const pxh_conf_key *sub_keys,
+                          struct pxh_conf_errors *errs);
+
+/* Getters.  SUB NULL for [SECTION].  Undeclared keys return NULL / 0. */
+const char *pxh_cfg_str(const struct pxh_conf *c, const char *section,
+                        const char *sub, const char *key);
+long long pxh_cfg_int(const struct pxh_conf *c, const char *section,
+                      const char *sub, const char *key); /* DURATION: ms */
+bool pxh_cfg_bool(const struct pxh_conf *c, const char *section,
+                  const char *sub, const char *key);
+size_t pxh_cfg_list_len(const struct pxh_conf *c, const char *section,
+                        const char *sub, const char *key);
+const char *pxh_cfg_list_item(const struct pxh_conf *c, const char *section,
+                              const char *sub, const char *key, size_t i);
+const char *pxh_cfg_where(const struct pxh_conf *c, const char *section,
+                          const char *sub, const char *key);
+size_t pxh_cfg_sub_count(const struct pxh_conf *c, const char *section);
+const char *pxh_cfg_sub_name(const struct pxh_conf *c, const char *section,
+                             size_t i);
+/* Plugins named in conf_dir with enabled = yes, sorted by priority then
+ * name. */
+size_t pxh_cfg_enabled_plugins(const struct pxh_conf *c, const char ***names);
+const char *pxh_cfg_main_path(const struct pxh_conf *c);
+/* Parse helpers, shared with plugin code. */
+int pxh_parse_bool(const char *s, bool *out);
+int pxh_parse_duration_ms(const char *s, long long *out);
+
+/* ---- loop services ------------------------------------------------------ */
+double pxh_server_now(struct pxh_server *s); /* ev_now */
+
+/* ---- counters (core/counters.c): /metrics and /api/v1/status ----------- */
+/* Register (or find) a counter by full Prometheus name with labels, e.g.
+ * "pxehub_dhcp_dropped_total{reason=\"malformed\"}".  The pointer stays
+ * valid for the server's life; increment it on the hot path. */
+uint64_t *pxh_counter(struct pxh_server *s, const char *name, const char *help);
+/* Gauges are computed when read. */
+typedef double (*pxh_gauge_fn)(struct pxh_server *s, void *ud);
+void pxh_gauge(struct pxh_server *s, const char *name, const char *help,
+               pxh_gauge_fn fn, void *ud);
+/* Prometheus text exposition (malloc'd, NUL terminated). */
+char *pxh_metrics_text(struct pxh_server *s, size_t *len);
+
+/* ---- access rules (core/access.c) -------------------------------------- */
+/* Returns true when [access] allows C; else false and WHY says which rule. */
+bool pxh_access_allowed(const struct pxh_conf *conf, const pxh_client *c,
+                        char *why, size_t why_len);
+
+/* ---- answers (core/answer.c) ------------------------------------------- */
+struct pxh_dhcp_opt {
+	uint8_t code;
+	uint8_t len_hi; /* options longer than 255 are split (RFC 3396) */
+	uint16_t len;
+	uint8_t *data;
+};
+
+struct pxh_answer {
+	char *loader;      /* path relative to TFTP root, or URL */
+	char *next_server; /* dotted quad */
+	struct pxh_dhcp_opt *opts;
+	size_t n_opts;
+	char *script; /* iPXE script (iPXE phase) */
+	size_t script_len, script_cap;
+	char *reason;
+	unsigned ttl;
+	/* set by the chain */
+	struct pxh_server *srv;
+	const pxh_client *client; /* for base URLs in the script helpers */
+	bool menu_open;
+};
+
+void pxh_answer_init(struct pxh_answer *a, struct pxh_server *s,
+                     const pxh_client *c);
+void pxh_answer_clear(struct pxh_answer *a);
+int pxh_answer_copy(struct pxh_answer *dst, const struct pxh_answer *src);
+
+/* ---- decision chain (core/decide.c) ------------------------------------ */
+struct pxh_decision;
+/* Called exactly once, on the loop thread, maybe before pxh_decide()
+ * returns.  V is never PXH_NEXT or PXH_DEFERRED: when every plugin said
+ * next (or time ran out) the [boot] default_action is applied: "menu" gives
+ * PXH_BOOT with an empty answer (the caller fills the defaults), "local"
+ * PXH_LOCAL, "ignore" PXH_IGNORE.  PLUGIN is the deciding plugin's name or
+ * "default"; WHY a readable reason. */
+typedef void (*pxh_decide_done_fn)(void *ctx, enum pxh_verdict v,
+                                   const struct pxh_answer *a,
+                                   const char *plugin, const char *why);
+/* PHASE is PXH_PHASE_DHCP (boot decision hooks) or PXH_PHASE_IPXE (boot
+ * script hooks).  The client is copied.  Returns 0, or -errno (then DONE is
+ * not called).  *HANDLE (may be NULL) lets the caller cancel: DONE is then
+ * never called. */
+int pxh_decide(struct pxh_server *s, enum pxh_phase phase,
+               const pxh_client *c, pxh_decide_done_fn done, void *ctx,
+               struct pxh_decision **handle);
+void pxh_decide_cancel(struct pxh_decision *d);
+/* [boot] decision_timeout (ms). */
+long long pxh_decide_deadline_ms(struct pxh_server *s);
+
+/* ---- events and client history (core/events.c, core/clients.c) --------- */
+void pxh_event_init(pxh_event *ev, enum pxh_event_kind kind, int severity,
+                    const pxh_client *c);
+/* Record in the client history, count, log at debug, and queue for the
+ * event hooks.  Never blocks. */
+void pxh_emit(struct pxh_server *s, const pxh_event *ev);
+/* JSON text (malloc'd) of /api/v1/clients; HIDE_FACTS drops serial, asset,
+ * uuid for anonymous callers. */
+char *pxh_clients_json(struct pxh_server *s, bool hide_facts);
+/* JSON text of /api/v1/status (uptime, counters, plugins, recent). */
+char *pxh_status_json(struct pxh_server *s, bool hide_facts);
+
+/* ---- files (core/files.c): TFTP root, HTTP root, resolver hooks -------- */
+#define PXH_FILE_CASEFOLD 0x1  /* match names case-insensitively */
+#define PXH_FILE_BACKSLASH 0x2 /* '\' is a separator (Windows loaders) */
+#define PXH_FILE_SYMLINKS 0x4  /* follow symlinks that leave the root */
+
+struct pxh_open_file {
+	int fd;             /* -1 when served from memory */
+	const uint8_t *mem; /* whole content when fd == -1 */
+	uint64_t size;
+	time_t mtime;
+	char path[512]; /* normalised path relative to the root */
+	const char *content_type;
+	pxh_file vfile; /* resolver-provided content (release calls free_fn) */
+};
+
+/* Open PATH below ROOT for reading: resolver hooks first (when C is given),
+ * then the file system.  Refuses ".." escapes, absolute paths, NUL, device
+ * files, directories and (unless PXH_FILE_SYMLINKS) symlinks leading out of
+ * ROOT.  Returns 0, -ENOENT, -EACCES, -EISDIR, -ENAMETOOLONG or -EINVAL. */
+int pxh_file_open(struct pxh_server *s, const char *root, const char *path,
+                  const pxh_client *c, unsigned flags,
+                  struct pxh_open_file *out);
+void pxh_file_close(struct pxh_open_file *f);
+/* Normalise a request path into OUT ("a/b/c"); same refusals as above. */
+int pxh_path_normalise(const char *in, unsigned flags, char *out, size_t len);
+const char *pxh_mime_type(const char *path);
+
+/* ---- plugin host (core/plugin_host.c) ---------------------------------- */
+int pxh_plugins_load(struct pxh_server *s, struct pxh_conf *conf,
+                     struct pxh_plugins **out, struct pxh_conf_errors *errs);
+void pxh_plugins_unload(struct pxh_plugins *p); /* waits for pending work */
+/* Check every enabled plugin's config without running it (pxehubd -t). */
+int pxh_plugins_check(struct pxh_conf *conf, struct pxh_conf_errors *errs);
+size_t pxh_plugins_count(const struct pxh_plugins *p);
+
+/* Hook iteration, in priority order. */
+struct pxh_hook {
+	struct pxh_hook *next;
+	struct pxh_host *host;
+	int priority;
+	union {
+		pxh_decide_fn decide;
+		pxh_event_fn event;
+		pxh_report_fn report;
+		pxh_resolve_fn resolve;
+		pxh_http_fn http;
+		void *any;
+	} fn;
+	uint32_t kinds; /* events */
+	void *ud;
+	void (*free_ud)(void *);
+};
+enum pxh_hook_kind {
+	PXH_HOOK_BOOT_DECISION,
+	PXH_HOOK_BOOT_SCRIPT,
+	PXH_HOOK_EVENT,
+	PXH_HOOK_REPORT,
+	PXH_HOOK_RESOLVE,
+	PXH_HOOK_HTTP,
+	PXH_HOOK__MAX
+};
+struct pxh_hook *pxh_hooks(struct pxh_server *s, enum pxh_hook_kind k);
+const char *pxh_host_name(const struct pxh_host *h);
+/* Route /plugins/NAME/... to the plugin NAME's route hook (or NULL). */
+struct pxh_hook *pxh_http_route_for(struct pxh_server *s, const char *name);
+/* Hold and release a plugin host while work is pending for it. */
+void pxh_host_ref(struct pxh_host *h);
+void pxh_host_unref(struct pxh_host *h);
+
+/* ---- work pool (core/workpool.c) --------------------------------------- */
+int pxh_pool_start(struct pxh_server *s, unsigned threads);
+void pxh_pool_stop(struct pxh_server *s);
+/* HOST may be NULL for core work.  SERIAL runs items of one key in order. */
+int pxh_pool_submit(struct pxh_server *s, struct pxh_host *host,
+                    void (*work)(void *), void (*done)(void *), void *ud);
+size_t pxh_pool_pending(struct pxh_server *s);
+
+/* ---- protocol modules --------------------------------------------------- */
+/* open: bind sockets (called as root, before privileges are dropped).
+ * start: begin serving on the loop.  reload: apply a new config (sockets
+ * stay; return a note when something needs a restart).  stop: close. */
+int pxh_dhcp_open(struct pxh_server *s);
+int pxh_dhcp_start(struct pxh_server *s);
+void pxh_dhcp_reload(struct pxh_server *s, const struct pxh_conf *old);
+void pxh_dhcp_stop(struct pxh_server *s);
+
+int pxh_tftp_open(struct pxh_server *s);
+int pxh_tftp_start(struct pxh_server *s);
+void pxh_tftp_reload(struct pxh_server *s, const struct pxh_conf *old);
+/* Stop accepting; running transfers get GRACE seconds (0 = now). */
+void pxh_tftp_stop(struct pxh_server *s, double grace);
+size_t pxh_tftp_active(struct pxh_server *s);
+
+int pxh_http_open(struct pxh_server *s);
+int pxh_http_start(struct pxh_server *s);
+void pxh_http_reload(struct pxh_server *s, const struct pxh_conf *old);
+void pxh_http_stop(struct pxh_server *s, double grace);
+size_t pxh_http_active(struct pxh_server *s);
+
+/* Address the server advertises to a client that came in on IFACE (or the
+ * [server] server_ip override); writes dotted quad into OUT. */
+int pxh_server_ip_for(struct pxh_server *s, const char *iface,
+                      char *out, size_t len);
+
+/* The embedded default iPXE menu (no plugin decided) into A. */
+int pxh_default_menu(struct pxh_server *s, const pxh_client *c,
+                     struct pxh_answer *a);
+
+#endif /* PXEHUB_CORE_H */

@@ -1,0 +1,404 @@
+/* pxehub plugin API: the only header a pxehub plugin includes. */
+#ifndef PXEHUB_PLUGIN_H
+#define PXEHUB_PLUGIN_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * ABI rules
+ * - A plugin is accepted when its abi_major equals PXH_ABI_MAJOR and its
+ *   abi_minor is <= the core's.  Fields are only ever appended to public
+ *   structs; struct_size tells the core how much of a struct a plugin knows.
+ * - A new hook kind is a new function and a minor bump.
+ *
+ * Threading contract
+ * - Every hook, timer, fd watch, child watch and work "done" callback runs on
+ *   the core's single loop thread.  They must not block: use the work pool
+ *   for anything that may (database clients, slow file systems).
+ * - A work function (pxh_work_submit) runs on a pool thread.  From there only
+ *   pxh_log() and pxh_conf_*() may be called.
+ * - A plugin without PXH_PLUGIN_THREAD_SAFE gets its work functions run one
+ *   at a time (never two of its work items in parallel).
+ * - A plugin is never unloaded (reload, stop) while a deferred request or a
+ *   work item of it is pending; fini() runs after the last one completed.
+ */
+
+#define PXH_ABI_MAJOR 1
+#define PXH_ABI_MINOR 0
+
+#define PXH_EXPORT __attribute__((visibility("default")))
+
+/* ---- opaque handles ---------------------------------------------------- */
+typedef struct pxh_host pxh_host;       /* one per loaded plugin */
+typedef struct pxh_request pxh_request; /* one decision in progress */
+typedef struct pxh_answer pxh_answer;   /* what a decision answers */
+typedef struct pxh_timer pxh_timer;
+typedef struct pxh_io pxh_io;
+typedef struct pxh_report pxh_report;
+
+/* ---- logging ----------------------------------------------------------- */
+enum pxh_log_level {
+	PXH_LOG_ERR = 3,
+	PXH_LOG_WARNING = 4,
+	PXH_LOG_NOTICE = 5,
+	PXH_LOG_INFO = 6,
+	PXH_LOG_DEBUG = 7,
+};
+
+/* ---- client facts ------------------------------------------------------ */
+enum pxh_phase {
+	PXH_PHASE_DHCP = 1, /* firmware (or iPXE) DHCP / proxyDHCP / 4011 */
+	PXH_PHASE_IPXE = 2, /* iPXE fetching /boot.ipxe */
+	PXH_PHASE_TFTP = 3, /* file requests (resolver hook) */
+	PXH_PHASE_HTTP = 4,
+};
+
+/* Client architecture, normalised from option 93 (IANA registry). */
+enum pxh_arch {
+	PXH_ARCH_BIOS = 0,
+	PXH_ARCH_EFI_IA32 = 6,
+	PXH_ARCH_EFI_X64 = 7, /* 7 and 9 from the wire both map here */
+	PXH_ARCH_EFI_ARM32 = 10,
+	PXH_ARCH_EFI_ARM64 = 11,
+	PXH_ARCH_EFI_IA32_HTTP = 15,
+	PXH_ARCH_EFI_X64_HTTP = 16,
+	PXH_ARCH_EFI_ARM32_HTTP = 18,
+	PXH_ARCH_EFI_ARM64_HTTP = 19,
+	PXH_ARCH_UNKNOWN = 0xffff,
+};
+
+/*
+ * One machine as the core knows it.  Strings are NUL terminated and empty
+ * ("") when unknown, never NULL.  Valid for the duration of the call; copy
+ * what you keep (pxh_client_copy).
+ */
+typedef struct pxh_client {
+	uint32_t struct_size;
+	enum pxh_phase phase;
+	char mac[18];          /* "00:11:22:aa:bb:cc", lower case */
+	char uuid[37];         /* SMBIOS text form, upper case, or "" */
+	uint16_t arch;         /* enum pxh_arch */
+	uint16_t arch_raw;     /* option 93 as sent (0xffff if absent) */
+	char arch_name[16];    /* "bios", "efi-x64", "efi-ia32", "efi-arm64", ... */
+	char vendor_class[64]; /* option 60 */
+	char user_class[64];   /* option 77 ("iPXE" once iPXE runs) */
+	char undi[8];          /* "002001" from option 60, or "" */
+	int is_ipxe;           /* user class iPXE or option 175 present */
+	int is_http_boot;      /* HTTPClient vendor class */
+	char ip[46];           /* client address when known */
+	char relay[46];        /* giaddr when relayed, else "" */
+	char iface[16];        /* receiving interface name */
+	char server_ip[46];    /* our address on that interface */
+	/* SMBIOS facts (iPXE phase; empty in the DHCP phase) */
+	char manufacturer[64];
+	char product[64];
+	char serial[64];
+	char asset[64];
+	char platform[16];  /* "pcbios", "efi" (iPXE ${platform}) */
+	char buildarch[16]; /* "i386", "x86_64", "arm64" (iPXE ${buildarch}) */
+	/* Raw DHCP request (DHCP phase only, else NULL/0); read options with
+	 * pxh_client_option(). */
+	const uint8_t *raw;
+	size_t raw_len;
+} pxh_client;
+
+/* Find DHCP option CODE in the client's request (handles option overload
+ * and RFC 3396 concatenation).  Returns the option's bytes and sets *len, or
+ * NULL when absent.  Option 82 (relay agent information) is readable too. */
+const uint8_t *pxh_client_option(const pxh_client *c, uint8_t code, size_t *len);
+
+/* Text name of an arch ("bios", "efi-x64", ...); "unknown" otherwise. */
+const char *pxh_arch_name(uint16_t arch);
+
+/* ---- decisions --------------------------------------------------------- */
+enum pxh_verdict {
+	PXH_NEXT = 0,     /* no opinion: ask the next plugin */
+	PXH_BOOT = 1,     /* boot what the answer says */
+	PXH_LOCAL = 2,    /* boot from local disk */
+	PXH_IGNORE = 3,   /* send no answer at all */
+	PXH_DEFERRED = 4, /* answer later with pxh_request_complete() */
+};
+
+const char *pxh_verdict_name(enum pxh_verdict v); /* "next", "boot", ... */
+
+/*
+ * A decision hook.  Fill A (through the pxh_answer_* setters) and return a
+ * verdict.  To answer later, keep REQ, return PXH_DEFERRED and call
+ * pxh_request_complete(REQ, verdict) from the loop thread; you must complete
+ * every deferred request exactly once, even after its deadline (the answer
+ * is then dropped and the default applies; the event says so).
+ */
+typedef enum pxh_verdict (*pxh_decide_fn)(void *ud, const pxh_client *c,
+                                          pxh_answer *a, pxh_request *req);
+
+/* DHCP phase: boot / local / ignore, optional loader override. */
+int pxh_register_boot_decision(pxh_host *h, pxh_decide_fn fn, void *ud,
+                               void (*free_ud)(void *));
+/* iPXE phase: the script served from /boot.ipxe. */
+int pxh_register_boot_script(pxh_host *h, pxh_decide_fn fn, void *ud,
+                             void (*free_ud)(void *));
+
+void pxh_request_complete(pxh_request *req, enum pxh_verdict v);
+pxh_answer *pxh_request_answer(pxh_request *req);
+const pxh_client *pxh_request_client(pxh_request *req);
+int pxh_request_expired(const pxh_request *req); /* deadline passed */
+
+/* Answer setters; each returns 0 or -errno.  Strings are copied. */
+int pxh_answer_set_loader(pxh_answer *a, const char *path_or_url);
+int pxh_answer_set_next_server(pxh_answer *a, const char *ipv4);
+int pxh_answer_add_option(pxh_answer *a, uint8_t code, const void *data,
+                          size_t len);
+int pxh_answer_set_script(pxh_answer *a, const char *ipxe_script);
+int pxh_answer_append_script(pxh_answer *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int pxh_answer_set_reason(pxh_answer *a, const char *why); /* for the log */
+/* Whole-answer cache lifetime hint (seconds) for the caller's own cache. */
+int pxh_answer_set_ttl(pxh_answer *a, unsigned seconds);
+
+/* Built-in iPXE script helpers (iPXE phase).  Each appends to the script of
+ * A.  URLs relative to the server ("/files/...") are made absolute. */
+typedef struct pxh_wimboot {
+	uint32_t struct_size;
+	const char *wimboot; /* default "/files/wimboot" */
+	const char *bcd;     /* e.g. "/files/boot/x64/BCD" */
+	const char *boot_sdi;
+	const char *boot_wim;
+	const char *extra[8]; /* further initrds ("url" or "url name") */
+	int gui, pause, rawbcd;
+	int index; /* 0 = default */
+} pxh_wimboot;
+
+int pxh_script_wimboot(pxh_answer *a, const pxh_wimboot *w);
+int pxh_script_kernel(pxh_answer *a, const char *kernel, const char *initrd,
+                      const char *cmdline);
+int pxh_script_chain(pxh_answer *a, const char *url);
+int pxh_script_exit(pxh_answer *a); /* boot local disk */
+/* A menu: begin, items, end.  TIMEOUT_MS 0 waits forever; DEFAULT_ID may be
+ * NULL.  Each item's SCRIPT is the iPXE text run when it is chosen. */
+int pxh_script_menu_begin(pxh_answer *a, const char *title,
+                          unsigned timeout_ms, const char *default_id);
+int pxh_script_menu_item(pxh_answer *a, const char *id, const char *label,
+                         const char *script);
+int pxh_script_menu_end(pxh_answer *a);
+
+/* ---- events (logging hooks) -------------------------------------------- */
+enum pxh_event_kind {
+	PXH_EV_DHCP_REQUEST = 1,
+	PXH_EV_DHCP_DECISION = 2,
+	PXH_EV_TFTP_START = 3,
+	PXH_EV_TFTP_END = 4,
+	PXH_EV_SCRIPT_SERVED = 5,
+	PXH_EV_DOWNLOAD_START = 6,
+	PXH_EV_DOWNLOAD_END = 7,
+	PXH_EV_REPORT = 8,   /* POST /api/v1/report */
+	PXH_EV_DECISION = 9, /* any phase: a plugin's or the default's verdict */
+	PXH_EV_SERVER = 10,  /* start, stop, reload, plugin problems */
+	PXH_EV_PLUGIN = 11,  /* emitted by plugins themselves */
+	PXH_EV__MAX
+};
+#define PXH_EV_MASK(k) (1u << (k))
+#define PXH_EV_ALL 0xffffffffu
+
+const char *pxh_event_kind_name(enum pxh_event_kind k); /* "dhcp_request" */
+
+typedef struct pxh_event {
+	uint32_t struct_size;
+	enum pxh_event_kind kind;
+	int severity;       /* enum pxh_log_level */
+	uint64_t time_us;   /* wall clock, microseconds since the epoch */
+	pxh_client client;  /* copy; fields empty when not client related */
+	char action[16];    /* verdict name or "start", "end", "error" */
+	char file[256];     /* file or URL concerned */
+	char plugin[32];    /* plugin that decided, or "" */
+	uint64_t bytes;
+	uint64_t duration_us;
+	uint32_t blksize, windowsize, retransmits;
+	char message[256];  /* readable text ("ignored: not in [access] allow") */
+} pxh_event;
+
+/* Event hooks are called on the loop thread from a bounded queue, after the
+ * hot path has moved on; overflow is counted (events_dropped), never waited
+ * for.  KINDS is a mask of PXH_EV_MASK() bits. */
+typedef void (*pxh_event_fn)(void *ud, const pxh_event *ev);
+int pxh_register_event(pxh_host *h, uint32_t kinds, pxh_event_fn fn, void *ud,
+                       void (*free_ud)(void *));
+/* Emit an event (kind PXH_EV_PLUGIN or any other); EV is copied. */
+void pxh_event_emit(pxh_host *h, const pxh_event *ev);
+
+/* ---- reporting (status API and /metrics) ------------------------------- */
+/* Called when /api/v1/status or /metrics is built; add your figures. */
+typedef void (*pxh_report_fn)(void *ud, pxh_report *r);
+int pxh_register_report(pxh_host *h, pxh_report_fn fn, void *ud,
+                        void (*free_ud)(void *));
+/* NAME: [a-z0-9_]+; exported as pxehub_plugin_<plugin>_<name>. */
+void pxh_report_counter(pxh_report *r, const char *name, uint64_t value);
+void pxh_report_gauge(pxh_report *r, const char *name, double value);
+void pxh_report_text(pxh_report *r, const char *name, const char *value);
+
+/* ---- file resolver (virtual files over TFTP and HTTP) ------------------ */
+typedef struct pxh_file {
+	uint32_t struct_size;
+	const void *data;    /* whole content */
+	size_t len;
+	void (*free_fn)(void *free_arg); /* called when the core is done */
+	void *free_arg;
+	const char *content_type; /* HTTP only; NULL = from the name */
+} pxh_file;
+
+/* PATH is normalised ('/' separators, no leading '/').  Return 0 with *OUT
+ * filled to serve it, -ENOENT to let the next resolver (or the file system)
+ * answer, another -errno to refuse. */
+typedef int (*pxh_resolve_fn)(void *ud, const pxh_client *c, const char *path,
+                              pxh_file *out);
+int pxh_register_file_resolver(pxh_host *h, pxh_resolve_fn fn, void *ud,
+                               void (*free_ud)(void *));
+
+/* ---- HTTP routes under /plugins/NAME/ ---------------------------------- */
+typedef struct pxh_http_request {
+	uint32_t struct_size;
+	const char *method;
+	const char *path;  /* part after /plugins/NAME, starts with '/' */
+	const char *query; /* raw query string or "" */
+	const void *body;
+	size_t body_len;
+	const char *peer;  /* client address */
+	int authenticated; /* token or client certificate accepted */
+} pxh_http_request;
+
+typedef struct pxh_http_response {
+	uint32_t struct_size;
+	int status;                /* default 200 */
+	const char *content_type;  /* default "text/plain; charset=utf-8" */
+	char *body;                /* malloc'd; the core frees it */
+	size_t body_len;
+} pxh_http_response;
+
+typedef int (*pxh_http_fn)(void *ud, const pxh_http_request *rq,
+                           pxh_http_response *rs);
+int pxh_register_http_route(pxh_host *h, pxh_http_fn fn, void *ud,
+                            void (*free_ud)(void *));
+/* Header value of the current request, or NULL (valid during the call). */
+const char *pxh_http_header(const pxh_http_request *rq, const char *name);
+
+/* ---- configuration ----------------------------------------------------- */
+enum pxh_conf_type {
+	PXH_CONF_STRING = 1,
+	PXH_CONF_INT = 2,      /* decimal, within [min, max] */
+	PXH_CONF_BOOL = 3,     /* yes/no, true/false, on/off, 1/0 */
+	PXH_CONF_LIST = 4,     /* comma or space separated words */
+	PXH_CONF_DURATION = 5, /* "500ms", "2s", "5m", "1h"; read in ms */
+	PXH_CONF_PATH = 6,     /* a string; must exist when PXH_CONF_MUST_EXIST */
+	PXH_CONF_ENUM = 7,     /* one of the words in choices ("a|b|c") */
+};
+
+#define PXH_CONF_REQUIRED 0x1
+#define PXH_CONF_MUST_EXIST 0x2
+
+typedef struct pxh_conf_key {
+	const char *name;
+	enum pxh_conf_type type;
+	const char *def; /* default as text, or NULL */
+	unsigned flags;  /* PXH_CONF_REQUIRED, PXH_CONF_MUST_EXIST */
+	long long min, max; /* PXH_CONF_INT/DURATION(ms); both 0 = no bounds */
+	const char *choices; /* PXH_CONF_ENUM: "menu|local|ignore" */
+	const char *help;    /* one line, shown by pxehubd -t -v */
+} pxh_conf_key;
+
+/* SUB is NULL for [NAME], else the SUB of [NAME.SUB].  Values are checked
+ * against the key table before init runs, so a getter of a declared key
+ * always succeeds; an undeclared key returns the fallback. */
+const char *pxh_conf_str(pxh_host *h, const char *sub, const char *key);
+long long pxh_conf_int(pxh_host *h, const char *sub, const char *key);
+int pxh_conf_bool(pxh_host *h, const char *sub, const char *key);
+/* Number of sub-sections and the name of the Ith, in file order. */
+size_t pxh_conf_sub_count(pxh_host *h);
+const char *pxh_conf_sub_name(pxh_host *h, size_t i);
+/* List values: number of words and the Ith word. */
+size_t pxh_conf_list_len(pxh_host *h, const char *sub, const char *key);
+const char *pxh_conf_list_item(pxh_host *h, const char *sub, const char *key,
+                               size_t i);
+/* Where a key was set ("FILE:LINE"), for a plugin's own error messages. */
+const char *pxh_conf_where(pxh_host *h, const char *sub, const char *key);
+
+/* Server facts */
+const char *pxh_host_plugin_name(pxh_host *h);
+const char *pxh_host_state_dir(pxh_host *h); /* writable, per plugin */
+const char *pxh_host_conf_dir(pxh_host *h);
+const char *pxh_host_fqdn(pxh_host *h);
+/* Base URL clients reach the HTTP server at ("http://10.0.0.1:80"), for
+ * the server address the client used, or the default one when C is NULL. */
+int pxh_host_base_url(pxh_host *h, const pxh_client *c, char *buf, size_t len);
+double pxh_now(pxh_host *h); /* loop time, seconds (monotonic) */
+
+/* ---- log ---------------------------------------------------------------- */
+/* One line, key=value friendly; C may be NULL.  Thread safe. */
+void pxh_log(pxh_host *h, int level, const pxh_client *c, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void pxh_vlog(pxh_host *h, int level, const pxh_client *c, const char *fmt,
+              va_list ap);
+
+/* ---- loop services (no libev types) ------------------------------------ */
+typedef void (*pxh_timer_fn)(void *ud);
+/* Fires after AFTER seconds, then every REPEAT seconds when REPEAT > 0. */
+pxh_timer *pxh_timer_start(pxh_host *h, double after, double repeat,
+                           pxh_timer_fn fn, void *ud);
+void pxh_timer_stop(pxh_timer *t); /* also frees it; NULL is fine */
+
+#define PXH_IO_READ 0x1
+#define PXH_IO_WRITE 0x2
+typedef void (*pxh_io_fn)(void *ud, int fd, int revents);
+pxh_io *pxh_io_watch(pxh_host *h, int fd, int events, pxh_io_fn fn, void *ud);
+int pxh_io_modify(pxh_io *io, int events);
+void pxh_io_stop(pxh_io *io); /* also frees it; does not close FD */
+
+/* Child processes: FN runs on the loop when PID exits (status as waitpid).
+ * Returns 0 or -errno. */
+typedef void (*pxh_child_fn)(void *ud, pid_t pid, int status);
+int pxh_child_watch(pxh_host *h, pid_t pid, pxh_child_fn fn, void *ud);
+
+/* Work pool: WORK(ud) runs on a pool thread, then DONE(ud) on the loop
+ * thread.  Returns 0 or -errno (-EAGAIN when the queue is full). */
+int pxh_work_submit(pxh_host *h, void (*work)(void *ud),
+                    void (*done)(void *ud), void *ud);
+
+/* ---- the descriptor ---------------------------------------------------- */
+#define PXH_PLUGIN_THREAD_SAFE 0x1 /* work items may run in parallel */
+
+typedef struct pxh_plugin_descriptor {
+	uint16_t abi_major;
+	uint16_t abi_minor;
+	uint32_t struct_size;
+	const char *name; /* must equal the file name without ".so" */
+	const char *version;
+	uint32_t flags;
+	const pxh_conf_key *keys;     /* [NAME]; terminated by {NULL} */
+	const pxh_conf_key *sub_keys; /* [NAME.SUB]; NULL = none allowed */
+	/* Register hooks; *STATE is handed to fini.  Return 0 or -errno (the
+	 * plugin is then not loaded, and the server says why). */
+	int (*init)(pxh_host *h, void **state);
+	void (*fini)(void *state);
+} pxh_plugin_descriptor;
+
+#define PXH_DESCRIPTOR_SYMBOL "pxh_plugin_descriptor"
+
+/* Use once per plugin:
+ *   PXH_PLUGIN(.name = "hello", .version = "1.0", .init = hello_init, ...);
+ */
+#define PXH_PLUGIN(...)                                                        \
+	PXH_EXPORT const pxh_plugin_descriptor pxh_plugin_descriptor = {       \
+		.abi_major = PXH_ABI_MAJOR,                                    \
+		.abi_minor = PXH_ABI_MINOR,                                    \
+		.struct_size = sizeof(pxh_plugin_descriptor),                  \
+		__VA_ARGS__}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PXEHUB_PLUGIN_H */

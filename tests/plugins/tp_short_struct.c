@@ -1,0 +1,23 @@
+/*
+ * Test plugin: right ABI numbers but a struct_size that stops before the
+ * init and fini pointers, so the core cannot trust them.  The loader must
+ * refuse it ("descriptor too short") and never call init (which aborts).
+ */
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "tp.h"
+
+static int tp_init(pxh_host *h, void **state)
+{
+	abort();
+}
+
+TP_DESCRIPTOR = {
+	.abi_major = PXH_ABI_MAJOR,
+	.abi_minor = PXH_ABI_MINOR,
+	.struct_size = offsetof(struct pxh_plugin_descriptor, init),
+	.name = "tp_short_struct",
+	.version = "1",
+	.init = tp_init,
+};

@@ -8,6 +8,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include <ev.h>
+
 #include "pxehub/plugin.h"
 
 struct ev_loop;
@@ -25,6 +27,20 @@ struct pxh_filecache;
 #ifndef PXH_VERSION
 #define PXH_VERSION "0.1.0"
 #endif
+
+/* Copy SRC into DST of SIZE bytes, truncating; always NUL terminated. */
+static inline void pxh_strcpy(char *dst, size_t size, const char *src)
+{
+	size_t n = 0;
+
+	if (!size)
+		return;
+	while (src && src[n] && n < size - 1) {
+		dst[n] = src[n];
+		n++;
+	}
+	dst[n] = 0;
+}
 
 /* ---- the server -------------------------------------------------------- */
 struct pxh_server {
@@ -45,6 +61,8 @@ struct pxh_server {
 	struct pxh_http *http;
 	bool stopping;
 	bool embedded_conf; /* make run: built-in default config */
+	double stop_deadline;
+	ev_timer stop_timer;
 };
 
 /* The one server of this process (the daemon has one; tests make their
@@ -86,6 +104,7 @@ extern const pxh_conf_key pxh_boot_keys[];
 extern const pxh_conf_key pxh_access_keys[];
 extern const pxh_conf_key pxh_log_keys[];
 extern const pxh_conf_key pxh_plugins_keys[];
+extern const pxh_conf_key pxh_plugin_common_keys[]; /* enabled, priority */
 
 /* Problems found while loading are collected, each "FILE:LINE: message". */
 struct pxh_conf_errors {
@@ -147,6 +166,12 @@ void pxh_gauge(struct pxh_server *s, const char *name, const char *help,
                pxh_gauge_fn fn, void *ud);
 /* Prometheus text exposition (malloc'd, NUL terminated). */
 char *pxh_metrics_text(struct pxh_server *s, size_t *len);
+void pxh_counters_free(struct pxh_server *s);
+struct json_t;
+/* {"plugin": {"figure": value}} from the report hooks (new reference). */
+struct json_t *pxh_plugin_reports(struct pxh_server *s);
+/* {"counter{labels}": value} (new reference). */
+struct json_t *pxh_counters_json(struct pxh_server *s);
 
 /* ---- access rules (core/access.c) -------------------------------------- */
 /* Returns true when [access] allows C; else false and WHY says which rule. */
@@ -214,6 +239,16 @@ void pxh_emit(struct pxh_server *s, const pxh_event *ev);
 char *pxh_clients_json(struct pxh_server *s, bool hide_facts);
 /* JSON text of /api/v1/status (uptime, counters, plugins, recent). */
 char *pxh_status_json(struct pxh_server *s, bool hide_facts);
+/* The MAC last seen with IP (from the DHCP 4011 request or iPXE), for
+ * protocols that only see an address (TFTP).  Returns true when known. */
+bool pxh_clients_mac_for_ip(struct pxh_server *s, const char *ip,
+                            char mac[18]);
+const char *pxh_event_kind_name(enum pxh_event_kind k);
+int pxh_events_start(struct pxh_server *s);
+void pxh_events_stop(struct pxh_server *s); /* delivers what is queued */
+/* Deliver queued events now (tests, shutdown). */
+void pxh_events_flush(struct pxh_server *s);
+void pxh_clients_free(struct pxh_server *s);
 
 /* ---- files (core/files.c): TFTP root, HTTP root, resolver hooks -------- */
 #define PXH_FILE_CASEFOLD 0x1  /* match names case-insensitively */

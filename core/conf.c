@@ -1,0 +1,784 @@
+/* INI configuration: main file plus plugins.d/NAME.conf, typed key tables,
+ * errors as FILE:LINE: message. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "pxehub.h"
+
+struct conf_entry {
+	char *section;
+	char *sub; /* NULL for [section] */
+	char *key;
+	char *value;
+	char *file;
+	int line;
+	bool is_default;
+	bool checked;
+	long long ival;
+	char **list;
+	size_t nlist;
+};
+
+struct conf_schema {
+	char *name;
+	const pxh_conf_key *keys;
+	const pxh_conf_key *sub_keys;
+};
+
+struct pxh_conf {
+	struct conf_entry *e;
+	size_t n, cap;
+	struct conf_schema *schemas;
+	size_t nschemas;
+	char *main_path;
+	char **plugin_files; /* names of plugins.d/NAME.conf, sorted */
+	size_t nplugin_files;
+	const char **enabled;
+	size_t nenabled;
+};
+
+static const struct pxh_section_schema core_sections[] = {
+	{"server", pxh_server_keys, NULL}, {"dhcp", pxh_dhcp_keys, NULL},
+	{"tftp", pxh_tftp_keys, NULL},     {"http", pxh_http_keys, NULL},
+	{"boot", pxh_boot_keys, NULL},     {"access", pxh_access_keys, NULL},
+	{"log", pxh_log_keys, NULL},       {"plugins", pxh_plugins_keys, NULL},
+};
+#define N_CORE_SECTIONS (sizeof(core_sections) / sizeof(core_sections[0]))
+
+/* ---- errors ------------------------------------------------------------- */
+void pxh_conf_errors_add(struct pxh_conf_errors *e, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	char **n;
+
+	if (!e)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (!s)
+		return;
+	n = realloc(e->msg, (e->n + 1) * sizeof(*n));
+	if (!n) {
+		free(s);
+		return;
+	}
+	e->msg = n;
+	e->msg[e->n++] = s;
+}
+
+void pxh_conf_errors_free(struct pxh_conf_errors *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->msg[i]);
+	free(e->msg);
+	e->msg = NULL;
+	e->n = 0;
+}
+
+/* ---- value parsers ------------------------------------------------------ */
+int pxh_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcasecmp(s, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int parse_int(const char *s, long long *out)
+{
+	char *end;
+
+	if (!*s)
+		return -EINVAL;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	return 0;
+}
+
+int pxh_parse_duration_ms(const char *s, long long *out)
+{
+	char *end;
+	double v;
+	double mult = 1000.0; /* bare number = seconds */
+
+	if (!*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -EINVAL;
+	if (!strcmp(end, "ms"))
+		mult = 1;
+	else if (!strcmp(end, "s") || !*end)
+		mult = 1000;
+	else if (!strcmp(end, "m"))
+		mult = 60000;
+	else if (!strcmp(end, "h"))
+		mult = 3600000;
+	else
+		return -EINVAL;
+	*out = (long long)(v * mult + 0.5);
+	return 0;
+}
+
+static int split_list(const char *s, char ***out, size_t *n)
+{
+	char *dup = strdup(s), *tok, *save = NULL;
+	char **v = NULL;
+	size_t k = 0;
+
+	if (!dup)
+		return -ENOMEM;
+	for (tok = strtok_r(dup, ", \t", &save); tok;
+	     tok = strtok_r(NULL, ", \t", &save)) {
+		char **nv = realloc(v, (k + 1) * sizeof(*v));
+		if (!nv)
+			break;
+		v = nv;
+		v[k] = strdup(tok);
+		if (v[k])
+			k++;
+	}
+	free(dup);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+static bool enum_has(const char *choices, const char *v)
+{
+	size_t len = strlen(v);
+	const char *p = choices;
+
+	while (p && *p) {
+		const char *bar = strchr(p, '|');
+		size_t l = bar ? (size_t)(bar - p) : strlen(p);
+		if (l == len && !strncasecmp(p, v, l))
+			return true;
+		p = bar ? bar + 1 : NULL;
+	}
+	return false;
+}
+
+/* ---- storage ------------------------------------------------------------ */
+static struct conf_entry *add_entry(struct pxh_conf *c, const char *section,
+                                    const char *sub, const char *key,
+                                    const char *value, const char *file,
+                                    int line)
+{
+	struct conf_entry *e;
+
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 64;
+		struct conf_entry *ne = realloc(c->e, ncap * sizeof(*ne));
+		if (!ne)
+			return NULL;
+		c->e = ne;
+		c->cap = ncap;
+	}
+	e = &c->e[c->n];
+	memset(e, 0, sizeof(*e));
+	e->section = strdup(section);
+	e->sub = sub ? strdup(sub) : NULL;
+	e->key = strdup(key);
+	e->value = strdup(value ? value : "");
+	e->file = strdup(file);
+	e->line = line;
+	if (!e->section || (sub && !e->sub) || !e->key || !e->value || !e->file) {
+		free(e->section);
+		free(e->sub);
+		free(e->key);
+		free(e->value);
+		free(e->file);
+		return NULL;
+	}
+	c->n++;
+	return e;
+}
+
+static bool same_sub(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return !strcmp(a, b);
+}
+
+static struct conf_entry *find(const struct pxh_conf *c, const char *section,
+                               const char *sub, const char *key)
+{
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < c->n; i++) {
+		struct conf_entry *e = &c->e[i];
+		if (!strcmp(e->key, key) && !strcmp(e->section, section) &&
+		    same_sub(e->sub, sub))
+			return e;
+	}
+	return NULL;
+}
+
+void pxh_conf_free(struct pxh_conf *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		struct conf_entry *e = &c->e[i];
+		free(e->section);
+		free(e->sub);
+		free(e->key);
+		free(e->value);
+		free(e->file);
+		for (size_t j = 0; j < e->nlist; j++)
+			free(e->list[j]);
+		free(e->list);
+	}
+	free(c->e);
+	for (size_t i = 0; i < c->nschemas; i++)
+		free(c->schemas[i].name);
+	free(c->schemas);
+	for (size_t i = 0; i < c->nplugin_files; i++)
+		free(c->plugin_files[i]);
+	free(c->plugin_files);
+	free(c->enabled);
+	free(c->main_path);
+	free(c);
+}
+
+/* ---- reading INI with line numbers -------------------------------------- */
+struct reader {
+	const char *file;
+	struct pxh_conf *c;
+	struct pxh_conf_errors *errs;
+	const char *only; /* plugins.d: sections must be [only] / [only.SUB] */
+	/* stream source */
+	FILE *fp;
+	const char *text;
+	int line;
+};
+
+static char *read_line(char *str, int num, void *stream)
+{
+	struct reader *r = stream;
+	int i = 0;
+
+	if (r->fp) {
+		if (!fgets(str, num, r->fp))
+			return NULL;
+		r->line++;
+		return str;
+	}
+	if (!*r->text)
+		return NULL;
+	while (*r->text && i < num - 1) {
+		char ch = *r->text++;
+		str[i++] = ch;
+		if (ch == '\n')
+			break;
+	}
+	str[i] = 0;
+	r->line++;
+	return str;
+}
+
+static int on_key(void *user, const char *section, const char *name,
+                  const char *value)
+{
+	struct reader *r = user;
+	char sec[128];
+	char *dot;
+	const char *sub = NULL;
+
+	if (!name)
+		return 1;
+	if (!*section) {
+		pxh_conf_errors_add(r->errs, "%s:%d: key '%s' outside of any section",
+		                    r->file, r->line, name);
+		return 1;
+	}
+	snprintf(sec, sizeof(sec), "%s", section);
+	dot = strchr(sec, '.');
+	if (dot) {
+		*dot = 0;
+		sub = dot + 1;
+		if (!*sub) {
+			pxh_conf_errors_add(r->errs, "%s:%d: empty sub-section name in [%s]",
+			                    r->file, r->line, section);
+			return 1;
+		}
+	}
+	if (r->only && strcmp(sec, r->only)) {
+		pxh_conf_errors_add(r->errs,
+		                    "%s:%d: section [%s] does not belong in this file (only [%s] and [%s.NAME])",
+		                    r->file, r->line, section, r->only, r->only);
+		return 1;
+	}
+	if (!r->only) {
+		bool known = false;
+		for (size_t i = 0; i < N_CORE_SECTIONS; i++)
+			known |= !strcmp(core_sections[i].name, sec);
+		if (!known || sub) {
+			pxh_conf_errors_add(r->errs,
+			                    "%s:%d: unknown section [%s] (plugin settings go in plugins.d/NAME.conf)",
+			                    r->file, r->line, section);
+			return 1;
+		}
+	}
+	{
+		struct conf_entry *old = find(r->c, sec, sub, name);
+		if (old) {
+			pxh_conf_errors_add(r->errs, "%s:%d: key '%s' in [%s] set twice (first at %s:%d)",
+			                    r->file, r->line, name, section, old->file, old->line);
+			return 1;
+		}
+	}
+	if (!add_entry(r->c, sec, sub, name, value, r->file, r->line))
+		return 0;
+	return 1;
+}
+
+static int parse_into(struct pxh_conf *c, const char *file, const char *text,
+                      const char *only, struct pxh_conf_errors *errs)
+{
+	struct reader r = {.file = file, .c = c, .errs = errs, .only = only};
+	int rc;
+
+	if (text) {
+		r.text = text;
+	} else {
+		r.fp = fopen(file, "re");
+		if (!r.fp) {
+			pxh_conf_errors_add(errs, "%s: cannot open: %s", file, strerror(errno));
+			return -errno;
+		}
+	}
+	rc = ini_parse_stream(read_line, &r, on_key, &r);
+	if (r.fp)
+		fclose(r.fp);
+	if (rc > 0)
+		pxh_conf_errors_add(errs, "%s:%d: syntax error (expected [section] or key = value)",
+		                    file, rc);
+	else if (rc < 0)
+		pxh_conf_errors_add(errs, "%s: out of memory while reading", file);
+	return rc ? -EINVAL : 0;
+}
+
+/* ---- validation --------------------------------------------------------- */
+static const pxh_conf_key *key_in(const pxh_conf_key *keys, const char *name)
+{
+	for (; keys && keys->name; keys++)
+		if (!strcmp(keys->name, name))
+			return keys;
+	return NULL;
+}
+
+static int check_value(struct conf_entry *e, const pxh_conf_key *k,
+                       struct pxh_conf_errors *errs)
+{
+	const char *sec = e->section;
+	bool b;
+	long long v;
+
+	switch (k->type) {
+	case PXH_CONF_BOOL:
+		if (pxh_parse_bool(e->value, &b)) {
+			pxh_conf_errors_add(errs, "%s:%d: [%s] %s: '%s' is not yes or no",
+			                    e->file, e->line, sec, e->key, e->value);
+			return -EINVAL;
+		}
+		e->ival = b;
+		break;
+	case PXH_CONF_INT:
+	case PXH_CONF_DURATION:
+		if (k->type == PXH_CONF_INT ? parse_int(e->value, &v)
+		                            : pxh_parse_duration_ms(e->value, &v)) {
+			pxh_conf_errors_add(errs, "%s:%d: [%s] %s: '%s' is not %s",
+			                    e->file, e->line, sec, e->key, e->value,
+			                    k->type == PXH_CONF_INT ? "a whole number"
+			                                            : "a duration (500ms, 2s, 5m, 1h)");
+			return -EINVAL;
+		}
+		if ((k->min || k->max) && (v < k->min || v > k->max)) {
+			if (k->type == PXH_CONF_INT)
+				pxh_conf_errors_add(errs, "%s:%d: [%s] %s: %lld is out of range %lld..%lld",
+				                    e->file, e->line, sec, e->key, v, k->min, k->max);
+			else
+				pxh_conf_errors_add(errs, "%s:%d: [%s] %s: %s is out of range %lldms..%lldms",
+				                    e->file, e->line, sec, e->key, e->value, k->min, k->max);
+			return -ERANGE;
+		}
+		e->ival = v;
+		break;
+	case PXH_CONF_ENUM:
+		if (!enum_has(k->choices, e->value)) {
+			pxh_conf_errors_add(errs, "%s:%d: [%s] %s: '%s' is not one of %s",
+			                    e->file, e->line, sec, e->key, e->value, k->choices);
+			return -EINVAL;
+		}
+		break;
+	case PXH_CONF_LIST:
+		if (split_list(e->value, &e->list, &e->nlist))
+			return -ENOMEM;
+		break;
+	case PXH_CONF_PATH:
+		if ((k->flags & PXH_CONF_MUST_EXIST) && !e->is_default) {
+			struct stat st;
+			if (stat(e->value, &st)) {
+				pxh_conf_errors_add(errs, "%s:%d: [%s] %s: %s: %s", e->file,
+				                    e->line, sec, e->key, e->value, strerror(errno));
+				return -ENOENT;
+			}
+		}
+		break;
+	case PXH_CONF_STRING:
+		break;
+	}
+	e->checked = true;
+	return 0;
+}
+
+/* Check every key of [SECTION] or [SECTION.SUB] against KEYS (plus EXTRA),
+ * then add defaults for keys not set. */
+static int validate(struct pxh_conf *c, const char *section, const char *sub,
+                    const pxh_conf_key *keys, const pxh_conf_key *extra,
+                    const char *where, struct pxh_conf_errors *errs)
+{
+	int rc = 0;
+	const pxh_conf_key *tables[2] = {extra, keys};
+
+	for (size_t i = 0; i < c->n; i++) {
+		struct conf_entry *e = &c->e[i];
+		const pxh_conf_key *k;
+		if (strcmp(e->section, section) || !same_sub(e->sub, sub) || e->is_default)
+			continue;
+		k = key_in(extra, e->key);
+		if (!k)
+			k = key_in(keys, e->key);
+		if (!k) {
+			pxh_conf_errors_add(errs, "%s:%d: unknown key '%s' in [%s%s%s]",
+			                    e->file, e->line, e->key, section,
+			                    sub ? "." : "", sub ? sub : "");
+			rc = -EINVAL;
+			continue;
+		}
+		if (check_value(e, k, errs))
+			rc = -EINVAL;
+	}
+	for (size_t t = 0; t < 2; t++) {
+		for (const pxh_conf_key *k = tables[t]; k && k->name; k++) {
+			struct conf_entry *e;
+			if (find(c, section, sub, k->name))
+				continue;
+			if (k->flags & PXH_CONF_REQUIRED) {
+				pxh_conf_errors_add(errs, "%s: [%s%s%s] needs key '%s' (%s)",
+				                    where, section, sub ? "." : "",
+				                    sub ? sub : "", k->name, k->help ? k->help : "");
+				rc = -EINVAL;
+				continue;
+			}
+			if (!k->def)
+				continue;
+			e = add_entry(c, section, sub, k->name, k->def, "(default)", 0);
+			if (!e)
+				return -ENOMEM;
+			e->is_default = true;
+			if (check_value(e, k, errs))
+				rc = -EINVAL;
+		}
+	}
+	return rc;
+}
+
+static int add_schema(struct pxh_conf *c, const char *name,
+                      const pxh_conf_key *keys, const pxh_conf_key *sub_keys)
+{
+	struct conf_schema *ns;
+
+	for (size_t i = 0; i < c->nschemas; i++)
+		if (!strcmp(c->schemas[i].name, name))
+			return 0;
+	ns = realloc(c->schemas, (c->nschemas + 1) * sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	c->schemas = ns;
+	ns[c->nschemas].name = strdup(name);
+	ns[c->nschemas].keys = keys;
+	ns[c->nschemas].sub_keys = sub_keys;
+	c->nschemas++;
+	return 0;
+}
+
+/* Sub-section names of SECTION, in file order (unique). */
+static size_t subs_of(const struct pxh_conf *c, const char *section,
+                      const char **out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; c && i < c->n; i++) {
+		const struct conf_entry *e = &c->e[i];
+		bool seen = false;
+		if (!e->sub || strcmp(e->section, section))
+			continue;
+		for (size_t j = 0; j < n; j++)
+			seen |= !strcmp(out[j], e->sub);
+		if (!seen && n < max)
+			out[n++] = e->sub;
+	}
+	return n;
+}
+
+int pxh_conf_check_plugin(struct pxh_conf *c, const char *name,
+                          const pxh_conf_key *keys, const pxh_conf_key *sub_keys,
+                          struct pxh_conf_errors *errs)
+{
+	const char *subs[256];
+	size_t nsubs;
+	char where[600];
+	int rc = 0;
+	struct conf_entry *any = find(c, name, NULL, "enabled");
+
+	snprintf(where, sizeof(where), "%s", any ? any->file : name);
+	if (add_schema(c, name, keys, sub_keys))
+		return -ENOMEM;
+	if (validate(c, name, NULL, keys, pxh_plugin_common_keys, where, errs))
+		rc = -EINVAL;
+	nsubs = subs_of(c, name, subs, 256);
+	for (size_t i = 0; i < nsubs; i++) {
+		/* validate() may grow c->e: copy the name first. */
+		char sub[128];
+		snprintf(sub, sizeof(sub), "%s", subs[i]);
+		if (!sub_keys) {
+			struct conf_entry *e = NULL;
+			for (size_t j = 0; j < c->n && !e; j++)
+				if (c->e[j].sub && !strcmp(c->e[j].section, name) &&
+				    !strcmp(c->e[j].sub, sub))
+					e = &c->e[j];
+			pxh_conf_errors_add(errs, "%s:%d: plugin %s takes no [%s.NAME] sections",
+			                    e ? e->file : where, e ? e->line : 0, name, name);
+			rc = -EINVAL;
+			continue;
+		}
+		if (validate(c, name, sub, sub_keys, NULL, where, errs))
+			rc = -EINVAL;
+	}
+	return rc;
+}
+
+/* ---- plugins.d ----------------------------------------------------------- */
+static bool valid_plugin_name(const char *s, size_t len)
+{
+	if (!len || len > 31)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) &&
+		    s[i] != '_')
+			return false;
+	return true;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void load_plugin_dir(struct pxh_conf *c, const char *dir,
+                            struct pxh_conf_errors *errs)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d) {
+		if (errno != ENOENT)
+			pxh_conf_errors_add(errs, "%s: cannot read plugin config directory: %s",
+			                    dir, strerror(errno));
+		return;
+	}
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		char **nf;
+		if (len < 6 || strcmp(de->d_name + len - 5, ".conf"))
+			continue;
+		if (!valid_plugin_name(de->d_name, len - 5)) {
+			pxh_conf_errors_add(errs, "%s/%s: plugin names are lower case letters, digits and _",
+			                    dir, de->d_name);
+			continue;
+		}
+		nf = realloc(c->plugin_files, (c->nplugin_files + 1) * sizeof(*nf));
+		if (!nf)
+			break;
+		c->plugin_files = nf;
+		c->plugin_files[c->nplugin_files] = strndup(de->d_name, len - 5);
+		if (c->plugin_files[c->nplugin_files])
+			c->nplugin_files++;
+	}
+	closedir(d);
+	qsort(c->plugin_files, c->nplugin_files, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < c->nplugin_files; i++) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s.conf", dir, c->plugin_files[i]);
+		parse_into(c, path, NULL, c->plugin_files[i], errs);
+	}
+}
+
+static int cmp_priority(const void *a, const void *b, void *arg)
+{
+	const struct pxh_conf *c = arg;
+	const char *na = *(const char *const *)a, *nb = *(const char *const *)b;
+	struct conf_entry *pa = find(c, na, NULL, "priority");
+	struct conf_entry *pb = find(c, nb, NULL, "priority");
+	long long va = pa ? pa->ival : 100, vb = pb ? pb->ival : 100;
+
+	if (va != vb)
+		return va < vb ? -1 : 1;
+	return strcmp(na, nb);
+}
+
+static void find_enabled(struct pxh_conf *c, struct pxh_conf_errors *errs)
+{
+	for (size_t i = 0; i < c->nplugin_files; i++) {
+		const char *name = c->plugin_files[i];
+		struct conf_entry *en = find(c, name, NULL, "enabled");
+		struct conf_entry *pr = find(c, name, NULL, "priority");
+		bool on = false;
+		long long prio;
+		if (en && pxh_parse_bool(en->value, &on)) {
+			pxh_conf_errors_add(errs, "%s:%d: [%s] enabled: '%s' is not yes or no",
+			                    en->file, en->line, name, en->value);
+			continue;
+		}
+		if (pr) {
+			if (parse_int(pr->value, &prio)) {
+				pxh_conf_errors_add(errs, "%s:%d: [%s] priority: '%s' is not a whole number",
+				                    pr->file, pr->line, name, pr->value);
+				continue;
+			}
+			pr->ival = prio;
+		}
+		if (on) {
+			const char **ne = realloc(c->enabled, (c->nenabled + 1) * sizeof(*ne));
+			if (!ne)
+				return;
+			c->enabled = ne;
+			c->enabled[c->nenabled++] = name;
+		}
+	}
+	qsort_r(c->enabled, c->nenabled, sizeof(char *), cmp_priority, c);
+}
+
+struct pxh_conf *pxh_conf_load(const char *path, const char *text,
+                               struct pxh_conf_errors *errs)
+{
+	struct pxh_conf *c = calloc(1, sizeof(*c));
+	const char *pdir;
+
+	if (!c)
+		return NULL;
+	c->main_path = strdup(path ? path : "(embedded)");
+	parse_into(c, c->main_path, text, NULL, errs);
+	for (size_t i = 0; i < N_CORE_SECTIONS; i++) {
+		add_schema(c, core_sections[i].name, core_sections[i].keys, NULL);
+		validate(c, core_sections[i].name, NULL, core_sections[i].keys, NULL,
+		         c->main_path, errs);
+	}
+	pdir = pxh_cfg_str(c, "plugins", NULL, "conf_dir");
+	if (pdir && *pdir)
+		load_plugin_dir(c, pdir, errs);
+	find_enabled(c, errs);
+	return c;
+}
+
+/* ---- getters -------------------------------------------------------------- */
+const char *pxh_cfg_str(const struct pxh_conf *c, const char *section,
+                        const char *sub, const char *key)
+{
+	struct conf_entry *e = find(c, section, sub, key);
+	return e ? e->value : NULL;
+}
+
+long long pxh_cfg_int(const struct pxh_conf *c, const char *section,
+                      const char *sub, const char *key)
+{
+	struct conf_entry *e = find(c, section, sub, key);
+	return e && e->checked ? e->ival : 0;
+}
+
+bool pxh_cfg_bool(const struct pxh_conf *c, const char *section,
+                  const char *sub, const char *key)
+{
+	struct conf_entry *e = find(c, section, sub, key);
+	return e && e->checked ? e->ival != 0 : false;
+}
+
+size_t pxh_cfg_list_len(const struct pxh_conf *c, const char *section,
+                        const char *sub, const char *key)
+{
+	struct conf_entry *e = find(c, section, sub, key);
+	return e ? e->nlist : 0;
+}
+
+const char *pxh_cfg_list_item(const struct pxh_conf *c, const char *section,
+                              const char *sub, const char *key, size_t i)
+{
+	struct conf_entry *e = find(c, section, sub, key);
+	return e && i < e->nlist ? e->list[i] : NULL;
+}
+
+const char *pxh_cfg_where(const struct pxh_conf *c, const char *section,
+                          const char *sub, const char *key)
+{
+	static __thread char buf[600];
+	struct conf_entry *e = find(c, section, sub, key);
+
+	if (!e)
+		return "(unset)";
+	if (e->is_default)
+		return "(default)";
+	snprintf(buf, sizeof(buf), "%s:%d", e->file, e->line);
+	return buf;
+}
+
+size_t pxh_cfg_sub_count(const struct pxh_conf *c, const char *section)
+{
+	const char *subs[256];
+	return subs_of(c, section, subs, 256);
+}
+
+const char *pxh_cfg_sub_name(const struct pxh_conf *c, const char *section,
+                             size_t i)
+{
+	const char *subs[256];
+	size_t n = subs_of(c, section, subs, 256);
+	return i < n ? subs[i] : NULL;
+}
+
+size_t pxh_cfg_enabled_plugins(const struct pxh_conf *c, const char ***names)
+{
+	*names = c->enabled;
+	return c->nenabled;
+}
+
+const char *pxh_cfg_main_path(const struct pxh_conf *c)
+{
+	return c->main_path;
+}

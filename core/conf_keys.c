@@ -1,0 +1,89 @@
+/* Key tables of the core's own config sections ([server] [boot] [access]
+ * [log] [plugins]); the protocol modules declare [dhcp] [tftp] [http]. */
+#include "pxehub.h"
+
+#ifndef PXH_STATEDIR
+#define PXH_STATEDIR "/var/lib/pxehub"
+#endif
+#ifndef PXH_PLUGINDIR
+#define PXH_PLUGINDIR "/usr/lib/pxehub/plugins"
+#endif
+#ifndef PXH_SYSCONFDIR
+#define PXH_SYSCONFDIR "/etc"
+#endif
+
+const pxh_conf_key pxh_server_keys[] = {
+	{"listen", PXH_CONF_LIST, "", 0, 0, 0, NULL,
+	 "interface names or IPv4 addresses to serve on; empty = every interface"},
+	{"server_ip", PXH_CONF_STRING, "", 0, 0, 0, NULL,
+	 "address advertised to clients; empty = the receiving interface's"},
+	{"fqdn", PXH_CONF_STRING, "", 0, 0, 0, NULL,
+	 "name in HTTPS URLs and the generated certificate; empty = host name"},
+	{"user", PXH_CONF_STRING, "pxehub", 0, 0, 0, NULL,
+	 "user to run as after binding ports; empty = stay as started"},
+	{"state_dir", PXH_CONF_PATH, PXH_STATEDIR, 0, 0, 0, NULL,
+	 "writable directory for generated certificates and plugin state"},
+	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+const pxh_conf_key pxh_boot_keys[] = {
+	{"loader_bios", PXH_CONF_STRING, "undionly.kpxe", 0, 0, 0, NULL,
+	 "BIOS loader, relative to the TFTP root"},
+	{"loader_efi_x64", PXH_CONF_STRING, "snponly.efi", 0, 0, 0, NULL,
+	 "x64 UEFI loader (arch 7 and 9), relative to the TFTP root"},
+	{"loader_efi_ia32", PXH_CONF_STRING, "ipxe-ia32.efi", 0, 0, 0, NULL,
+	 "IA32 UEFI loader (arch 6), relative to the TFTP root"},
+	{"loader_efi_arm64", PXH_CONF_STRING, "ipxe-arm64.efi", 0, 0, 0, NULL,
+	 "ARM64 UEFI loader (arch 11), relative to the TFTP root"},
+	{"default_action", PXH_CONF_ENUM, "menu", 0, 0, 0, "menu|local|ignore",
+	 "what happens when no plugin decides: the built-in menu, local disk, or no answer"},
+	{"decision_timeout", PXH_CONF_DURATION, "2s", 0, 10, 60000, NULL,
+	 "deadline for the plugin chain; later answers are dropped and default_action applies"},
+	{"unknown_arch", PXH_CONF_ENUM, "ignore", 0, 0, 0, "ignore|bios|efi-x64",
+	 "clients with an architecture pxehub has no loader for: ignore them or treat them as"},
+	{"menu_title", PXH_CONF_STRING, "pxehub boot menu", 0, 0, 0, NULL,
+	 "title of the built-in iPXE menu"},
+	{"menu_timeout", PXH_CONF_DURATION, "10s", 0, 0, 3600000, NULL,
+	 "built-in menu: time before the default item (boot local disk) runs; 0 = wait"},
+	{"menu_dir", PXH_CONF_STRING, "", 0, 0, 0, NULL,
+	 "directory of *.ipxe files added to the built-in menu (see pxehub.conf(5))"},
+	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+const pxh_conf_key pxh_access_keys[] = {
+	{"allow", PXH_CONF_LIST, "", 0, 0, 0, NULL,
+	 "who is answered: MAC prefixes, subnets (a.b.c.d/n, matched on relay or client address), architecture names, or all; empty = nobody"},
+	{"deny", PXH_CONF_LIST, "", 0, 0, 0, NULL,
+	 "who is never answered, same forms as allow; deny wins"},
+	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+const pxh_conf_key pxh_log_keys[] = {
+	{"level", PXH_CONF_ENUM, "info", 0, 0, 0, "err|warning|notice|info|debug",
+	 "lowest level logged"},
+	{"target", PXH_CONF_ENUM, "stderr", 0, 0, 0, "stderr|syslog",
+	 "stderr (journald) or syslog(3)"},
+	{"event_queue", PXH_CONF_INT, "4096", 0, 16, 1000000, NULL,
+	 "events queued for logging plugins before new ones are dropped and counted"},
+	{"recent_clients", PXH_CONF_INT, "256", 0, 1, 100000, NULL,
+	 "machines kept in the recent-boots history (/api/v1/clients)"},
+	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+const pxh_conf_key pxh_plugins_keys[] = {
+	{"dir", PXH_CONF_PATH, PXH_PLUGINDIR, 0, 0, 0, NULL,
+	 "directory the plugin .so files are loaded from"},
+	{"conf_dir", PXH_CONF_PATH, PXH_SYSCONFDIR "/pxehub/plugins.d", 0, 0, 0, NULL,
+	 "directory of NAME.conf files; [NAME] enabled = yes loads plugin NAME"},
+	{"workers", PXH_CONF_INT, "4", 0, 1, 64, NULL,
+	 "threads in the work pool for plugins' blocking back ends"},
+	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* Keys every plugin section has, before its own. */
+const pxh_conf_key pxh_plugin_common_keys[] = {
+	{"enabled", PXH_CONF_BOOL, "no", 0, 0, 0, NULL, "load this plugin"},
+	{"priority", PXH_CONF_INT, "100", 0, -1000000, 1000000, NULL,
+	 "lower runs first in the decision chains"},
+	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+};

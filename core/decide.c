@@ -1,0 +1,343 @@
+/* The decision chain: plugins in priority order, deferred answers, one
+ * deadline per decision, [boot] default_action when nobody decides. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plugin_host.h"
+
+struct pxh_decision {
+	struct pxh_server *s;
+	enum pxh_phase phase;
+	pxh_client client;
+	uint8_t *raw; /* copy of the request, so deferred hooks may read it */
+	struct pxh_answer answer;
+	struct pxh_hook *cur;
+	struct pxh_request *waiting; /* deferred request in flight */
+	pxh_decide_done_fn done;
+	void *ctx;
+	ev_timer deadline;
+	double started;
+	struct pxh_decision **handle;
+	bool running; /* inside run(): completion must not free */
+	bool finished;
+};
+
+struct pxh_request {
+	struct pxh_decision *d; /* NULL once the deadline passed */
+	struct pxh_host *host;
+	pxh_client client; /* stays valid after the deadline */
+	uint8_t *raw;
+	struct pxh_answer answer;
+	double started;
+	enum pxh_verdict sync_verdict; /* completed inside the hook call */
+	bool expired;
+	bool completed;
+};
+
+long long pxh_decide_deadline_ms(struct pxh_server *s)
+{
+	long long ms = pxh_cfg_int(s->conf, "boot", NULL, "decision_timeout");
+	return ms > 0 ? ms : 2000;
+}
+
+static const char *phase_name(enum pxh_phase p)
+{
+	switch (p) {
+	case PXH_PHASE_DHCP: return "dhcp";
+	case PXH_PHASE_IPXE: return "ipxe";
+	case PXH_PHASE_TFTP: return "tftp";
+	case PXH_PHASE_HTTP: return "http";
+	}
+	return "?";
+}
+
+static void count_decision(struct pxh_server *s, enum pxh_phase phase,
+                           enum pxh_verdict v, const char *plugin)
+{
+	char name[160];
+
+	snprintf(name, sizeof(name),
+	         "pxehub_decisions_total{phase=\"%s\",result=\"%s\",by=\"%s\"}",
+	         phase_name(phase), pxh_verdict_name(v), plugin);
+	(*pxh_counter(s, name, "decisions by phase, result and who decided"))++;
+}
+
+static void count_latency(struct pxh_server *s, const char *plugin, double secs)
+{
+	char name[160];
+
+	snprintf(name, sizeof(name), "pxehub_plugin_decide_microseconds_total{plugin=\"%s\"}", plugin);
+	*pxh_counter(s, name, "time plugins spent deciding") += (uint64_t)(secs * 1e6);
+	snprintf(name, sizeof(name), "pxehub_plugin_decide_calls_total{plugin=\"%s\"}", plugin);
+	(*pxh_counter(s, name, "decision hook calls"))++;
+}
+
+static void decision_free(struct pxh_decision *d)
+{
+	ev_timer_stop(d->s->loop, &d->deadline);
+	pxh_answer_clear(&d->answer);
+	free(d->raw);
+	free(d);
+}
+
+/* Apply the verdict (or the default), tell the caller, emit the event. */
+static void finish(struct pxh_decision *d, enum pxh_verdict v,
+                   const char *plugin, const char *why)
+{
+	struct pxh_server *s = d->s;
+	pxh_event ev;
+	char reason[256];
+
+	if (d->finished)
+		return;
+	d->finished = true;
+	ev_timer_stop(s->loop, &d->deadline);
+	if (d->handle)
+		*d->handle = NULL;
+	snprintf(reason, sizeof(reason), "%s", why ? why : "");
+	if (v == PXH_NEXT || v == PXH_DEFERRED) {
+		const char *def = pxh_cfg_str(s->conf, "boot", NULL, "default_action");
+		pxh_answer_clear(&d->answer);
+		d->answer.srv = s;
+		d->answer.client = &d->client;
+		if (def && !strcmp(def, "local"))
+			v = PXH_LOCAL;
+		else if (def && !strcmp(def, "ignore"))
+			v = PXH_IGNORE;
+		else
+			v = PXH_BOOT;
+		plugin = "default";
+		if (!reason[0])
+			snprintf(reason, sizeof(reason), "no plugin decided: default_action=%s",
+			         def ? def : "menu");
+	} else if (!reason[0] && d->answer.reason) {
+		snprintf(reason, sizeof(reason), "%s", d->answer.reason);
+	}
+	count_decision(s, d->phase, v, plugin);
+	pxh_event_init(&ev, PXH_EV_DECISION, PXH_LOG_INFO, &d->client);
+	snprintf(ev.action, sizeof(ev.action), "%s", pxh_verdict_name(v));
+	snprintf(ev.plugin, sizeof(ev.plugin), "%s", plugin);
+	snprintf(ev.message, sizeof(ev.message), "%s phase: %s by %.31s%s%.200s",
+	         phase_name(d->phase), pxh_verdict_name(v), plugin,
+	         reason[0] ? ": " : "", reason);
+	if (d->answer.loader)
+		snprintf(ev.file, sizeof(ev.file), "%s", d->answer.loader);
+	ev.duration_us = (uint64_t)((ev_now(s->loop) - d->started) * 1e6);
+	pxh_emit(s, &ev);
+	d->done(d->ctx, v, &d->answer, plugin, reason);
+}
+
+static struct pxh_request *request_new(struct pxh_decision *d,
+                                       struct pxh_host *h)
+{
+	struct pxh_request *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->d = d;
+	r->host = h;
+	r->client = d->client;
+	if (d->client.raw_len) {
+		r->raw = malloc(d->client.raw_len);
+		if (!r->raw) {
+			free(r);
+			return NULL;
+		}
+		memcpy(r->raw, d->client.raw, d->client.raw_len);
+		r->client.raw = r->raw;
+	}
+	pxh_answer_init(&r->answer, d->s, &r->client);
+	r->started = ev_now(d->s->loop);
+	return r;
+}
+
+static void request_free(struct pxh_request *r)
+{
+	pxh_answer_clear(&r->answer);
+	free(r->raw);
+	free(r);
+}
+
+/* Take a plugin's verdict; true when the chain is done. */
+static bool take(struct pxh_decision *d, struct pxh_request *r,
+                 enum pxh_verdict v)
+{
+	const char *name = r->host->name;
+
+	count_latency(d->s, name, ev_now(d->s->loop) - r->started);
+	if (v == PXH_BOOT || v == PXH_LOCAL || v == PXH_IGNORE) {
+		pxh_answer_clear(&d->answer);
+		d->answer = r->answer;
+		d->answer.client = &d->client;
+		memset(&r->answer, 0, sizeof(r->answer));
+		finish(d, v, name, NULL);
+		return true;
+	}
+	if (v != PXH_NEXT)
+		pxh_logf(PXH_LOG_WARNING, &d->client,
+		         "decide: plugin %s returned verdict %d: treated as next", name, v);
+	return false;
+}
+
+/* Walk the hooks from d->cur until one decides or defers. */
+static void run(struct pxh_decision *d)
+{
+	d->running = true;
+	while (!d->finished && d->cur) {
+		struct pxh_hook *k = d->cur;
+		struct pxh_request *r = request_new(d, k->host);
+		enum pxh_verdict v;
+
+		d->cur = k->next;
+		if (!r) {
+			finish(d, PXH_NEXT, "default", "out of memory");
+			break;
+		}
+		v = k->fn.decide(k->ud, &r->client, &r->answer, r);
+		if (v == PXH_DEFERRED && !r->completed) {
+			pxh_host_ref(k->host);
+			d->waiting = r;
+			d->running = false;
+			return;
+		}
+		if (v == PXH_DEFERRED) /* completed inside the hook */
+			v = r->sync_verdict;
+		take(d, r, v);
+		request_free(r);
+	}
+	if (!d->finished)
+		finish(d, PXH_NEXT, "default", NULL);
+	d->running = false;
+	decision_free(d);
+}
+
+void pxh_request_complete(pxh_request *r, enum pxh_verdict v)
+{
+	struct pxh_decision *d;
+	struct pxh_host *h;
+
+	if (!r || r->completed)
+		return;
+	r->completed = true;
+	d = r->d;
+	h = r->host;
+	if (!d) {
+		/* Deadline passed: the default was applied already. */
+		pxh_logf(PXH_LOG_NOTICE, &r->client,
+		         "decide: plugin %s answered %s after the deadline: dropped",
+		         h->name, pxh_verdict_name(v));
+		request_free(r);
+		pxh_host_unref(h);
+		return;
+	}
+	if (d->waiting != r) {
+		/* Completed inside the hook call: run() picks it up. */
+		r->sync_verdict = v;
+		return;
+	}
+	d->waiting = NULL;
+	if (!take(d, r, v))
+		run(d); /* frees d */
+	else
+		decision_free(d);
+	request_free(r);
+	pxh_host_unref(h);
+}
+
+static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct pxh_decision *d = (struct pxh_decision *)((char *)w - offsetof(struct pxh_decision, deadline));
+	char why[160];
+	struct pxh_request *r = d->waiting;
+
+	snprintf(why, sizeof(why), "plugin %s did not answer within %lld ms",
+	         r ? r->host->name : "?", pxh_decide_deadline_ms(d->s));
+	if (r) {
+		r->d = NULL;
+		r->expired = true;
+		(*pxh_counter(d->s, "pxehub_decision_timeouts_total",
+		              "decisions whose plugin missed the deadline"))++;
+	}
+	d->waiting = NULL;
+	pxh_logf(PXH_LOG_WARNING, &d->client, "decide: %s: default applies", why);
+	finish(d, PXH_NEXT, "default", why);
+	decision_free(d);
+}
+
+int pxh_decide(struct pxh_server *s, enum pxh_phase phase,
+               const pxh_client *c, pxh_decide_done_fn done, void *ctx,
+               struct pxh_decision **handle)
+{
+	struct pxh_decision *d;
+	enum pxh_hook_kind kind = phase == PXH_PHASE_IPXE ? PXH_HOOK_BOOT_SCRIPT
+	                                                  : PXH_HOOK_BOOT_DECISION;
+
+	if (!done || !c)
+		return -EINVAL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->s = s;
+	d->phase = phase;
+	d->client = *c;
+	d->client.struct_size = sizeof(d->client);
+	if (c->raw && c->raw_len) {
+		d->raw = malloc(c->raw_len);
+		if (!d->raw) {
+			free(d);
+			return -ENOMEM;
+		}
+		memcpy(d->raw, c->raw, c->raw_len);
+		d->client.raw = d->raw;
+	} else {
+		d->client.raw = NULL;
+		d->client.raw_len = 0;
+	}
+	pxh_answer_init(&d->answer, s, &d->client);
+	d->done = done;
+	d->ctx = ctx;
+	d->started = ev_now(s->loop);
+	d->cur = pxh_hooks(s, kind);
+	d->handle = handle;
+	if (handle)
+		*handle = d;
+	ev_timer_init(&d->deadline, deadline_cb,
+	              (double)pxh_decide_deadline_ms(s) / 1000.0, 0);
+	ev_timer_start(s->loop, &d->deadline);
+	run(d);
+	return 0;
+}
+
+void pxh_decide_cancel(struct pxh_decision *d)
+{
+	struct pxh_request *r;
+
+	if (!d || d->finished)
+		return;
+	r = d->waiting;
+	if (r) { /* the plugin completes it later; its answer is dropped */
+		r->d = NULL;
+		d->waiting = NULL;
+	}
+	d->finished = true;
+	if (d->handle)
+		*d->handle = NULL;
+	decision_free(d);
+}
+
+pxh_answer *pxh_request_answer(pxh_request *req)
+{
+	return &req->answer;
+}
+
+const pxh_client *pxh_request_client(pxh_request *req)
+{
+	return &req->client;
+}
+
+int pxh_request_expired(const pxh_request *req)
+{
+	return req->d == NULL && !req->completed;
+}

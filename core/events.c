@@ -1,0 +1,194 @@
+/* Events: logged as one key=value line, recorded in the client history,
+ * queued (bounded) for the plugins' event hooks. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "plugin_host.h"
+
+struct pxh_events {
+	pxh_event *ring;
+	size_t cap, head, count;
+	ev_prepare drain;
+	bool draining;
+	uint64_t *dropped, *delivered;
+};
+
+static const char *const kind_names[] = {
+	[PXH_EV_DHCP_REQUEST] = "dhcp_request",
+	[PXH_EV_DHCP_DECISION] = "dhcp_decision",
+	[PXH_EV_TFTP_START] = "tftp_start",
+	[PXH_EV_TFTP_END] = "tftp_end",
+	[PXH_EV_SCRIPT_SERVED] = "script_served",
+	[PXH_EV_DOWNLOAD_START] = "download_start",
+	[PXH_EV_DOWNLOAD_END] = "download_end",
+	[PXH_EV_REPORT] = "report",
+	[PXH_EV_DECISION] = "decision",
+	[PXH_EV_SERVER] = "server",
+	[PXH_EV_PLUGIN] = "plugin",
+};
+
+const char *pxh_event_kind_name(enum pxh_event_kind k)
+{
+	if (k > 0 && k < PXH_EV__MAX && kind_names[k])
+		return kind_names[k];
+	return "unknown";
+}
+
+void pxh_event_init(pxh_event *ev, enum pxh_event_kind kind, int severity,
+                    const pxh_client *c)
+{
+	struct timeval tv;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->struct_size = sizeof(*ev);
+	ev->kind = kind;
+	ev->severity = severity;
+	gettimeofday(&tv, NULL);
+	ev->time_us = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+	if (c) {
+		ev->client = *c;
+		ev->client.raw = NULL; /* the packet does not outlive the call */
+		ev->client.raw_len = 0;
+	}
+	ev->client.struct_size = sizeof(ev->client);
+}
+
+static void log_event(const pxh_event *ev)
+{
+	char line[900];
+	size_t o = 0;
+	const pxh_client *c = &ev->client;
+
+#define ADD(...)                                                               \
+	do {                                                                   \
+		if (o < sizeof(line))                                          \
+			o += (size_t)snprintf(line + o, sizeof(line) - o, __VA_ARGS__); \
+	} while (0)
+	ADD("event=%s", pxh_event_kind_name(ev->kind));
+	if (c->mac[0])
+		ADD(" mac=%s", c->mac);
+	if (c->ip[0])
+		ADD(" ip=%s", c->ip);
+	if (c->arch_name[0])
+		ADD(" arch=%s", c->arch_name);
+	if (c->uuid[0])
+		ADD(" uuid=%s", c->uuid);
+	if (c->relay[0])
+		ADD(" relay=%s", c->relay);
+	if (ev->action[0])
+		ADD(" action=%s", ev->action);
+	if (ev->plugin[0])
+		ADD(" plugin=%s", ev->plugin);
+	if (ev->file[0])
+		ADD(" file=%s", ev->file);
+	if (ev->bytes)
+		ADD(" bytes=%llu", (unsigned long long)ev->bytes);
+	if (ev->duration_us)
+		ADD(" duration_ms=%.1f", (double)ev->duration_us / 1000.0);
+	if (ev->blksize)
+		ADD(" blksize=%u", ev->blksize);
+	if (ev->windowsize)
+		ADD(" windowsize=%u", ev->windowsize);
+	if (ev->retransmits)
+		ADD(" retransmits=%u", ev->retransmits);
+	if (ev->message[0])
+		ADD(" msg=\"%s\"", ev->message);
+#undef ADD
+	pxh_logf(ev->severity ? ev->severity : PXH_LOG_INFO, NULL, "%s", line);
+}
+
+void pxh_clients_record(struct pxh_server *s, pxh_event *ev);
+
+static void deliver_some(struct pxh_server *s, size_t max)
+{
+	struct pxh_events *q = s->events;
+
+	while (q->count && max--) {
+		pxh_event ev = q->ring[q->head];
+		q->head = (q->head + 1) % q->cap;
+		q->count--;
+		for (struct pxh_hook *k = pxh_hooks(s, PXH_HOOK_EVENT); k; k = k->next)
+			if (k->kinds & PXH_EV_MASK(ev.kind))
+				k->fn.event(k->ud, &ev);
+		(*q->delivered)++;
+	}
+}
+
+static void drain_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct pxh_server *s = w->data;
+
+	deliver_some(s, 512);
+	if (!s->events->count)
+		ev_prepare_stop(loop, w);
+}
+
+void pxh_emit(struct pxh_server *s, const pxh_event *in)
+{
+	struct pxh_events *q = s->events;
+	pxh_event ev = *in;
+	char name[96];
+
+	ev.struct_size = sizeof(ev);
+	pxh_clients_record(s, &ev); /* may fill the MAC from the IP */
+	snprintf(name, sizeof(name), "pxehub_events_total{kind=\"%s\"}",
+	         pxh_event_kind_name(ev.kind));
+	(*pxh_counter(s, name, "events by kind"))++;
+	if ((ev.severity ? ev.severity : PXH_LOG_INFO) <= pxh_log_level())
+		log_event(&ev);
+	if (!q || !pxh_hooks(s, PXH_HOOK_EVENT))
+		return;
+	if (q->count == q->cap) {
+		(*q->dropped)++;
+		return;
+	}
+	q->ring[(q->head + q->count) % q->cap] = ev;
+	q->count++;
+	if (!ev_is_active(&q->drain))
+		ev_prepare_start(s->loop, &q->drain);
+}
+
+int pxh_events_start(struct pxh_server *s)
+{
+	struct pxh_events *q = calloc(1, sizeof(*q));
+	long long cap = pxh_cfg_int(s->conf, "log", NULL, "event_queue");
+
+	if (!q)
+		return -ENOMEM;
+	q->cap = cap > 0 ? (size_t)cap : 4096;
+	q->ring = calloc(q->cap, sizeof(*q->ring));
+	if (!q->ring) {
+		free(q);
+		return -ENOMEM;
+	}
+	ev_prepare_init(&q->drain, drain_cb);
+	q->drain.data = s;
+	q->dropped = pxh_counter(s, "pxehub_events_dropped_total",
+	                         "events the logging hooks never saw: queue full");
+	q->delivered = pxh_counter(s, "pxehub_events_delivered_total",
+	                           "events handed to logging hooks");
+	s->events = q;
+	return 0;
+}
+
+void pxh_events_flush(struct pxh_server *s)
+{
+	if (s->events)
+		deliver_some(s, (size_t)-1);
+}
+
+void pxh_events_stop(struct pxh_server *s)
+{
+	struct pxh_events *q = s->events;
+
+	if (!q)
+		return;
+	deliver_some(s, (size_t)-1);
+	ev_prepare_stop(s->loop, &q->drain);
+	free(q->ring);
+	free(q);
+	s->events = NULL;
+}

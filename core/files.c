@@ -1,0 +1,261 @@
+/* Serving files: path normalisation and confinement below a root, resolver
+ * hooks for virtual files, case-insensitive lookup for Windows loaders. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "plugin_host.h"
+
+int pxh_path_normalise(const char *in, unsigned flags, char *out, size_t len)
+{
+	size_t o = 0;
+	const char *p = in;
+
+	if (!in || !out || len < 2)
+		return -EINVAL;
+	while (*p) {
+		const char *start;
+		size_t clen;
+		/* Separators; a leading one means "from the root", as TFTP and
+		 * Windows loaders send it. */
+		while (*p == '/' || ((flags & PXH_FILE_BACKSLASH) && *p == '\\'))
+			p++;
+		if (!*p)
+			break;
+		start = p;
+		while (*p && *p != '/' && !((flags & PXH_FILE_BACKSLASH) && *p == '\\')) {
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				return -EINVAL;
+			p++;
+		}
+		clen = (size_t)(p - start);
+		if (clen > 255)
+			return -ENAMETOOLONG;
+		if (clen == 1 && start[0] == '.')
+			continue;
+		if (clen == 2 && start[0] == '.' && start[1] == '.')
+			return -EACCES;
+		if (o + clen + 2 > len)
+			return -ENAMETOOLONG;
+		if (o)
+			out[o++] = '/';
+		memcpy(out + o, start, clen);
+		o += clen;
+	}
+	if (!o)
+		return -EISDIR;
+	out[o] = 0;
+	return 0;
+}
+
+static int open_beneath(int rootfd, const char *path, bool follow_out)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd;
+
+	if (follow_out)
+		return openat(rootfd, path, (int)how.flags);
+	fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS) {
+		/* Kernel before 5.6: no symlinks at all rather than unsafe. */
+		return openat(rootfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	}
+	if (fd < 0 && errno == EXDEV)
+		errno = EACCES; /* escaped the root */
+	return (int)fd;
+}
+
+/* Find PATH component by component ignoring case; REAL gets the on-disk
+ * spelling. */
+static int casefold_lookup(int rootfd, const char *path, char *real, size_t len)
+{
+	char comp[256];
+	const char *p = path;
+	size_t o = 0;
+	int dfd = dup(rootfd);
+
+	if (dfd < 0)
+		return -errno;
+	real[0] = 0;
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t clen = slash ? (size_t)(slash - p) : strlen(p);
+		DIR *d;
+		struct dirent *de;
+		bool found = false;
+
+		memcpy(comp, p, clen);
+		comp[clen] = 0;
+		d = fdopendir(dfd);
+		if (!d) {
+			close(dfd);
+			return -ENOENT;
+		}
+		while ((de = readdir(d))) {
+			if (!strcasecmp(de->d_name, comp)) {
+				snprintf(comp, sizeof(comp), "%s", de->d_name);
+				found = true;
+				break;
+			}
+		}
+		if (!found) {
+			closedir(d);
+			return -ENOENT;
+		}
+		if (o + strlen(comp) + 2 > len) {
+			closedir(d);
+			return -ENAMETOOLONG;
+		}
+		o += (size_t)snprintf(real + o, len - o, "%s%s", o ? "/" : "", comp);
+		p += clen;
+		if (*p == '/')
+			p++;
+		if (!*p) {
+			closedir(d);
+			return 0;
+		}
+		dfd = openat(dirfd(d), comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		closedir(d);
+		if (dfd < 0)
+			return -ENOENT;
+	}
+	close(dfd);
+	return 0;
+}
+
+static int try_resolvers(struct pxh_server *s, const char *path,
+                         const pxh_client *c, struct pxh_open_file *out)
+{
+	pxh_client none;
+
+	if (!c) {
+		memset(&none, 0, sizeof(none));
+		none.struct_size = sizeof(none);
+		c = &none;
+	}
+	for (struct pxh_hook *k = pxh_hooks(s, PXH_HOOK_RESOLVE); k; k = k->next) {
+		pxh_file f = {.struct_size = sizeof(f)};
+		int rc = k->fn.resolve(k->ud, c, path, &f);
+		if (rc == -ENOENT)
+			continue;
+		if (rc)
+			return rc < 0 ? rc : -EACCES;
+		out->fd = -1;
+		out->mem = f.data;
+		out->size = f.len;
+		out->mtime = (time_t)ev_now(s->loop);
+		out->content_type = f.content_type ? f.content_type : pxh_mime_type(path);
+		out->vfile = f;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int pxh_file_open(struct pxh_server *s, const char *root, const char *path,
+                  const pxh_client *c, unsigned flags,
+                  struct pxh_open_file *out)
+{
+	char norm[512], real[512];
+	struct stat st;
+	int rootfd = -1, fd = -1, rc;
+
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
+	rc = pxh_path_normalise(path, flags, norm, sizeof(norm));
+	if (rc)
+		return rc;
+	snprintf(out->path, sizeof(out->path), "%s", norm);
+	if (s && try_resolvers(s, norm, c, out) == 0)
+		return 0;
+	if (!root || !*root)
+		return -ENOENT;
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return -ENOENT;
+	fd = open_beneath(rootfd, norm, flags & PXH_FILE_SYMLINKS);
+	if (fd < 0 && errno == ENOENT && (flags & PXH_FILE_CASEFOLD) &&
+	    casefold_lookup(rootfd, norm, real, sizeof(real)) == 0) {
+		fd = open_beneath(rootfd, real, flags & PXH_FILE_SYMLINKS);
+		if (fd >= 0)
+			snprintf(out->path, sizeof(out->path), "%s", real);
+	}
+	if (fd < 0) {
+		rc = errno == ENOENT || errno == ENOTDIR ? -ENOENT
+		     : errno == ELOOP ? -EACCES : -errno;
+		goto out;
+	}
+	if (fstat(fd, &st)) {
+		rc = -errno;
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		rc = -EISDIR;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = -EACCES;
+		goto out;
+	}
+	/* Blocking reads from here on (sendfile, pread). */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	out->fd = fd;
+	fd = -1;
+	out->size = (uint64_t)st.st_size;
+	out->mtime = st.st_mtime;
+	out->content_type = pxh_mime_type(out->path);
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rootfd >= 0)
+		close(rootfd);
+	return rc;
+}
+
+void pxh_file_close(struct pxh_open_file *f)
+{
+	if (!f)
+		return;
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	if (f->vfile.free_fn)
+		f->vfile.free_fn(f->vfile.free_arg);
+	memset(&f->vfile, 0, sizeof(f->vfile));
+	f->mem = NULL;
+}
+
+const char *pxh_mime_type(const char *path)
+{
+	static const struct {
+		const char *ext, *type;
+	} types[] = {
+		{".ipxe", "text/plain; charset=utf-8"},
+		{".txt", "text/plain; charset=utf-8"},
+		{".cfg", "text/plain; charset=utf-8"},
+		{".html", "text/html; charset=utf-8"},
+		{".json", "application/json"},
+		{".xml", "application/xml"},
+		{".efi", "application/efi"},
+		{".iso", "application/x-iso9660-image"},
+		{".gz", "application/gzip"},
+		{".tar", "application/x-tar"},
+	};
+	const char *dot = strrchr(path, '.');
+
+	if (dot && !strchr(dot, '/'))
+		for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+			if (!strcasecmp(dot, types[i].ext))
+				return types[i].type;
+	return "application/octet-stream";
+}

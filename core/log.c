@@ -1,0 +1,72 @@
+/* Logging: one line per event to stderr (journald friendly) or syslog. */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "pxehub.h"
+
+static int max_level = PXH_LOG_INFO;
+static bool to_syslog;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *const level_names[] = {
+	[0] = "emerg", [1] = "alert", [2] = "crit",   [3] = "err",
+	[4] = "warn",  [5] = "notice", [6] = "info", [7] = "debug",
+};
+
+void pxh_log_setup(int level, bool use_syslog)
+{
+	if (level < PXH_LOG_ERR)
+		level = PXH_LOG_ERR;
+	if (level > PXH_LOG_DEBUG)
+		level = PXH_LOG_DEBUG;
+	max_level = level;
+	if (use_syslog && !to_syslog)
+		openlog("pxehubd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	to_syslog = use_syslog;
+}
+
+int pxh_log_level(void)
+{
+	return max_level;
+}
+
+void pxh_vlogf(int level, const pxh_client *c, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	size_t off = 0;
+
+	if (level > max_level)
+		return;
+	if (level < 0)
+		level = 0;
+	if (level > 7)
+		level = 7;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	off = strlen(msg);
+	/* The client's MAC goes on every line about it, so one grep tells a
+	 * machine's story. */
+	if (c && c->mac[0] && !strstr(msg, "mac="))
+		snprintf(msg + off, sizeof(msg) - off, " mac=%s", c->mac);
+	if (to_syslog) {
+		syslog(level, "%s", msg);
+		return;
+	}
+	pthread_mutex_lock(&log_lock);
+	/* journald adds the time; the level prefix "<N>" lets it set the
+	 * priority when stderr is the journal stream. */
+	fprintf(stderr, "<%d>%s %s\n", level, level_names[level], msg);
+	fflush(stderr);
+	pthread_mutex_unlock(&log_lock);
+}
+
+void pxh_logf(int level, const pxh_client *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pxh_vlogf(level, c, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,358 @@
+/* Plugin host: dlopen, descriptor checks, hook registry, unload when idle. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "plugin_host.h"
+
+/* Smallest descriptor the core understands: everything up to fini. */
+#define DESC_MIN_SIZE (offsetof(pxh_plugin_descriptor, fini) + sizeof(void (*)(void *)))
+
+const char *pxh_host_name(const struct pxh_host *h)
+{
+	return h ? h->name : "core";
+}
+
+struct pxh_hook *pxh_hooks(struct pxh_server *s, enum pxh_hook_kind k)
+{
+	if (!s->plugins || k >= PXH_HOOK__MAX)
+		return NULL;
+	return s->plugins->hooks[k];
+}
+
+struct pxh_hook *pxh_http_route_for(struct pxh_server *s, const char *name)
+{
+	for (struct pxh_hook *k = pxh_hooks(s, PXH_HOOK_HTTP); k; k = k->next)
+		if (!strcmp(k->host->name, name))
+			return k;
+	return NULL;
+}
+
+size_t pxh_plugins_count(const struct pxh_plugins *p)
+{
+	return p ? p->n : 0;
+}
+
+/* ---- hook registration (called from a plugin's init) -------------------- */
+static int add_hook(pxh_host *h, enum pxh_hook_kind kind, void *fn,
+                    uint32_t kinds, void *ud, void (*free_ud)(void *))
+{
+	struct pxh_hook *k, **pp;
+
+	if (!h || !fn || !h->set)
+		return -EINVAL;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	k->host = h;
+	k->priority = h->priority;
+	k->fn.any = fn;
+	k->kinds = kinds;
+	k->ud = ud;
+	k->free_ud = free_ud;
+	/* Plugins load in priority order; keep registration order within. */
+	for (pp = &h->set->hooks[kind]; *pp && (*pp)->priority <= k->priority;
+	     pp = &(*pp)->next)
+		;
+	k->next = *pp;
+	*pp = k;
+	return 0;
+}
+
+int pxh_register_boot_decision(pxh_host *h, pxh_decide_fn fn, void *ud,
+                               void (*free_ud)(void *))
+{
+	return add_hook(h, PXH_HOOK_BOOT_DECISION, (void *)fn, 0, ud, free_ud);
+}
+
+int pxh_register_boot_script(pxh_host *h, pxh_decide_fn fn, void *ud,
+                             void (*free_ud)(void *))
+{
+	return add_hook(h, PXH_HOOK_BOOT_SCRIPT, (void *)fn, 0, ud, free_ud);
+}
+
+int pxh_register_event(pxh_host *h, uint32_t kinds, pxh_event_fn fn, void *ud,
+                       void (*free_ud)(void *))
+{
+	return add_hook(h, PXH_HOOK_EVENT, (void *)fn, kinds, ud, free_ud);
+}
+
+int pxh_register_report(pxh_host *h, pxh_report_fn fn, void *ud,
+                        void (*free_ud)(void *))
+{
+	return add_hook(h, PXH_HOOK_REPORT, (void *)fn, 0, ud, free_ud);
+}
+
+int pxh_register_file_resolver(pxh_host *h, pxh_resolve_fn fn, void *ud,
+                               void (*free_ud)(void *))
+{
+	return add_hook(h, PXH_HOOK_RESOLVE, (void *)fn, 0, ud, free_ud);
+}
+
+int pxh_register_http_route(pxh_host *h, pxh_http_fn fn, void *ud,
+                            void (*free_ud)(void *))
+{
+	return add_hook(h, PXH_HOOK_HTTP, (void *)fn, 0, ud, free_ud);
+}
+
+static void drop_hooks_of(struct pxh_plugins *p, struct pxh_host *h)
+{
+	for (int kind = 0; kind < PXH_HOOK__MAX; kind++) {
+		struct pxh_hook **pp = &p->hooks[kind];
+		while (*pp) {
+			struct pxh_hook *k = *pp;
+			if (h && k->host != h) {
+				pp = &k->next;
+				continue;
+			}
+			*pp = k->next;
+			if (k->free_ud)
+				k->free_ud(k->ud);
+			free(k);
+		}
+	}
+}
+
+/* ---- loading --------------------------------------------------------------- */
+static int check_descriptor(const pxh_plugin_descriptor *d, const char *name,
+                            const char *path, struct pxh_conf_errors *errs)
+{
+	if (d->abi_major != PXH_ABI_MAJOR) {
+		pxh_conf_errors_add(errs,
+		                    "%s: plugin %s: ABI %u.%u, this pxehubd speaks %u.%u: rebuild the plugin against this pxehub SDK",
+		                    path, name, d->abi_major, d->abi_minor,
+		                    PXH_ABI_MAJOR, PXH_ABI_MINOR);
+		return -EPROTO;
+	}
+	if (d->abi_minor > PXH_ABI_MINOR) {
+		pxh_conf_errors_add(errs,
+		                    "%s: plugin %s needs ABI %u.%u, this pxehubd has %u.%u: upgrade pxehub",
+		                    path, name, d->abi_major, d->abi_minor,
+		                    PXH_ABI_MAJOR, PXH_ABI_MINOR);
+		return -EPROTO;
+	}
+	if (d->struct_size < DESC_MIN_SIZE) {
+		pxh_conf_errors_add(errs,
+		                    "%s: plugin %s: descriptor is %u bytes, at least %zu expected: built with a broken SDK header?",
+		                    path, name, d->struct_size, (size_t)DESC_MIN_SIZE);
+		return -EPROTO;
+	}
+	if (!d->name || strcmp(d->name, name)) {
+		pxh_conf_errors_add(errs,
+		                    "%s: plugin file is named %s but its descriptor says '%s': rename the file or fix .name",
+		                    path, name, d->name ? d->name : "(null)");
+		return -EINVAL;
+	}
+	if (!d->init) {
+		pxh_conf_errors_add(errs, "%s: plugin %s has no init function", path, name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* dlopen NAME.so and check it; on success *DL and *DESC are set. */
+static int open_plugin(const char *dir, const char *name, char *path,
+                       size_t plen, void **dl,
+                       const pxh_plugin_descriptor **desc,
+                       struct pxh_conf_errors *errs)
+{
+	struct stat st;
+	int rc;
+
+	snprintf(path, plen, "%s/%s.so", dir, name);
+	if (stat(path, &st)) {
+		pxh_conf_errors_add(errs,
+		                    "%s: plugin %s is enabled but %s does not exist (is its package installed? [plugins] dir = %s)",
+		                    name, name, path, dir);
+		return -ENOENT;
+	}
+	*dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!*dl) {
+		pxh_conf_errors_add(errs,
+		                    "%s: cannot load plugin %s: %s (a library it needs missing, or built for another pxehub?)",
+		                    path, name, dlerror());
+		return -ELIBBAD;
+	}
+	*desc = dlsym(*dl, PXH_DESCRIPTOR_SYMBOL);
+	if (!*desc) {
+		pxh_conf_errors_add(errs,
+		                    "%s: no symbol %s: not a pxehub plugin, or built without PXH_PLUGIN(...)",
+		                    path, PXH_DESCRIPTOR_SYMBOL);
+		rc = -ENOEXEC;
+		goto fail;
+	}
+	rc = check_descriptor(*desc, name, path, errs);
+	if (rc)
+		goto fail;
+	return 0;
+fail:
+	dlclose(*dl);
+	*dl = NULL;
+	return rc;
+}
+
+int pxh_plugins_check(struct pxh_conf *conf, struct pxh_conf_errors *errs)
+{
+	const char **names;
+	size_t n = pxh_cfg_enabled_plugins(conf, &names);
+	const char *dir = pxh_cfg_str(conf, "plugins", NULL, "dir");
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char path[4096];
+		void *dl;
+		const pxh_plugin_descriptor *d;
+		if (open_plugin(dir, names[i], path, sizeof(path), &dl, &d, errs)) {
+			rc = -EINVAL;
+			continue;
+		}
+		if (pxh_conf_check_plugin(conf, names[i], d->keys, d->sub_keys, errs))
+			rc = -EINVAL;
+		dlclose(dl);
+	}
+	return rc;
+}
+
+static void mkdir_p(const char *path)
+{
+	char tmp[4096];
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		mkdir(tmp, 0750);
+		*p = '/';
+	}
+	mkdir(tmp, 0750);
+}
+
+static void host_finish(struct pxh_host *h)
+{
+	if (h->finished)
+		return;
+	h->finished = true;
+	if (h->inited && h->desc->fini)
+		h->desc->fini(h->state);
+	pxh_host_stop_watchers(h);
+}
+
+static void host_free(struct pxh_host *h)
+{
+	host_finish(h);
+	if (h->dl)
+		dlclose(h->dl);
+	free(h);
+}
+
+int pxh_plugins_load(struct pxh_server *s, struct pxh_conf *conf,
+                     struct pxh_plugins **out, struct pxh_conf_errors *errs)
+{
+	struct pxh_plugins *p = calloc(1, sizeof(*p));
+	const char **names;
+	size_t n = pxh_cfg_enabled_plugins(conf, &names);
+	const char *dir = pxh_cfg_str(conf, "plugins", NULL, "dir");
+	const char *state = pxh_cfg_str(conf, "server", NULL, "state_dir");
+	int rc = 0;
+
+	if (!p)
+		return -ENOMEM;
+	p->srv = s;
+	p->conf = conf;
+	p->hosts = calloc(n ? n : 1, sizeof(*p->hosts));
+	if (!p->hosts) {
+		free(p);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct pxh_host *h = calloc(1, sizeof(*h));
+		if (!h) {
+			rc = -ENOMEM;
+			break;
+		}
+		h->srv = s;
+		h->set = p;
+		snprintf(h->name, sizeof(h->name), "%s", names[i]);
+		h->priority = (int)pxh_cfg_int(conf, names[i], NULL, "priority");
+		rc = open_plugin(dir, names[i], h->so_path, sizeof(h->so_path), &h->dl,
+		                 &h->desc, errs);
+		if (rc) {
+			free(h);
+			break;
+		}
+		p->hosts[p->n++] = h;
+		rc = pxh_conf_check_plugin(conf, names[i], h->desc->keys,
+		                           h->desc->sub_keys, errs);
+		if (rc)
+			break;
+		snprintf(h->state_dir, sizeof(h->state_dir), "%s/plugins/%s",
+		         state ? state : "/tmp", h->name);
+		mkdir_p(h->state_dir);
+		rc = h->desc->init(h, &h->state);
+		if (rc) {
+			pxh_conf_errors_add(errs, "%s: plugin %s: init failed: %s",
+			                    h->so_path, h->name, strerror(rc < 0 ? -rc : rc));
+			drop_hooks_of(p, h);
+			pxh_host_stop_watchers(h);
+			rc = -EINVAL;
+			break;
+		}
+		h->inited = true;
+		pxh_info("plugin: loaded name=%s version=%s priority=%d file=%s",
+		         h->name, h->desc->version ? h->desc->version : "?",
+		         h->priority, h->so_path);
+	}
+	if (rc) {
+		p->retired = true;
+		pxh_plugins_unload(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+/* Free a retired set once no deferred request or work item is pending. */
+void pxh_plugins_try_free(struct pxh_plugins *p)
+{
+	if (!p || !p->retired)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		if (p->hosts[i]->refs > 0)
+			return;
+	drop_hooks_of(p, NULL);
+	for (size_t i = p->n; i-- > 0;)
+		host_free(p->hosts[i]);
+	free(p->hosts);
+	if (p->owns_conf)
+		pxh_conf_free(p->conf);
+	free(p);
+}
+
+void pxh_plugins_unload(struct pxh_plugins *p)
+{
+	if (!p)
+		return;
+	p->retired = true;
+	pxh_plugins_try_free(p);
+}
+
+void pxh_host_ref(struct pxh_host *h)
+{
+	if (h)
+		h->refs++;
+}
+
+void pxh_host_unref(struct pxh_host *h)
+{
+	if (!h)
+		return;
+	h->refs--;
+	if (h->refs <= 0 && h->set->retired)
+		pxh_plugins_try_free(h->set);
+}

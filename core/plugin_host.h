@@ -1,0 +1,58 @@
+/* Plugin host internals shared by plugin_host.c and host_api.c. */
+#ifndef PXEHUB_PLUGIN_HOST_H
+#define PXEHUB_PLUGIN_HOST_H
+
+#include <ev.h>
+
+#include "pxehub.h"
+
+struct pxh_watch; /* timers and io watchers a plugin owns */
+
+struct pxh_host {
+	struct pxh_server *srv;
+	struct pxh_plugins *set;
+	char name[32];
+	char so_path[4096];
+	char state_dir[4096];
+	void *dl;
+	const pxh_plugin_descriptor *desc;
+	void *state;
+	int priority;
+	int refs; /* deferred requests and work items in flight */
+	bool inited;
+	int running; /* work items on pool threads now */
+	bool finished;
+	struct pxh_timer *timers; /* list of live timers */
+	struct pxh_io *ios;       /* list of live io watchers */
+};
+
+struct pxh_plugins {
+	struct pxh_server *srv;
+	struct pxh_conf *conf;
+	struct pxh_host **hosts;
+	size_t n;
+	struct pxh_hook *hooks[PXH_HOOK__MAX];
+	bool retired; /* replaced by a reload: freed once nothing is pending */
+	bool owns_conf; /* free conf with the set (old config after reload) */
+};
+
+struct pxh_timer {
+	ev_timer w;
+	struct pxh_host *h;
+	pxh_timer_fn fn;
+	void *ud;
+	struct pxh_timer *next, **pprev;
+};
+
+struct pxh_io {
+	ev_io w;
+	struct pxh_host *h;
+	pxh_io_fn fn;
+	void *ud;
+	struct pxh_io *next, **pprev;
+};
+
+void pxh_host_stop_watchers(struct pxh_host *h);
+void pxh_plugins_try_free(struct pxh_plugins *p);
+
+#endif

@@ -1,0 +1,288 @@
+/* Server lifecycle: bind, drop privileges, load plugins, serve, reload on
+ * SIGHUP, stop gracefully on SIGTERM. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "plugin_host.h"
+#include "server.h"
+
+struct pxh_server *pxh_the_server;
+
+static void log_errors(const struct pxh_conf_errors *e, int level)
+{
+	for (size_t i = 0; i < e->n; i++)
+		pxh_logf(level, NULL, "config: %s", e->msg[i]);
+}
+
+/* systemd Type=notify without libsystemd. */
+void pxh_sd_notify(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	size_t plen;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@'))
+		return;
+	plen = strlen(path);
+	if (plen >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, plen);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = 0;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen));
+	close(fd);
+}
+
+static void raise_nofile(struct pxh_server *s)
+{
+	struct rlimit rl;
+	long long want = 512 + pxh_cfg_int(s->conf, "tftp", NULL, "max_transfers") +
+	                 pxh_cfg_int(s->conf, "http", NULL, "max_connections");
+
+	if (want > 20000)
+		want = 20000; /* the cap on these machines and a sane ceiling */
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if ((long long)rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = (rlim_t)want;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max) {
+		if (geteuid() == 0)
+			rl.rlim_max = rl.rlim_cur;
+		else
+			rl.rlim_cur = rl.rlim_max;
+	}
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		pxh_warn("server: cannot raise open-file limit to %lld: %s", want,
+		         strerror(errno));
+}
+
+int pxh_server_init(struct pxh_server *s, struct ev_loop *loop,
+                    struct pxh_conf *conf)
+{
+	const char *level = pxh_cfg_str(conf, "log", NULL, "level");
+	static const char *const names[] = {"err", "warning", "notice", "info", "debug"};
+	int lv = PXH_LOG_INFO;
+
+	/* The caller zeroed *S and may have set conf_path, verbose, ... */
+	s->loop = loop;
+	s->conf = conf;
+	s->start_time = ev_now(loop);
+	s->start_wall = time(NULL);
+	for (int i = 0; level && i < 5; i++)
+		if (!strcmp(level, names[i]))
+			lv = PXH_LOG_ERR + i;
+	pxh_log_setup(lv + s->verbose, !strcmp(pxh_cfg_str(conf, "log", NULL, "target"), "syslog"));
+	pxh_the_server = s;
+	return pxh_events_start(s);
+}
+
+/* Bind every listener.  As root, before privileges are dropped. */
+int pxh_server_open(struct pxh_server *s)
+{
+	int rc;
+
+	raise_nofile(s);
+	rc = pxh_dhcp_open(s);
+	if (!rc)
+		rc = pxh_tftp_open(s);
+	if (!rc)
+		rc = pxh_http_open(s);
+	return rc;
+}
+
+/* Run as [server] user from here on, with no capabilities left: the
+ * sockets are bound and reload never rebinds. */
+int pxh_server_drop_privileges(struct pxh_server *s)
+{
+	const char *user = pxh_cfg_str(s->conf, "server", NULL, "user");
+	const char *state = pxh_cfg_str(s->conf, "server", NULL, "state_dir");
+	struct passwd *pw;
+
+	if (geteuid() != 0 || !user || !*user) {
+		if (geteuid() == 0)
+			pxh_warn("server: [server] user is empty: running as root");
+		return 0;
+	}
+	pw = getpwnam(user);
+	if (!pw) {
+		pxh_err("server: [server] user '%s' does not exist (%s): create it or set user =",
+		        user, pxh_cfg_where(s->conf, "server", NULL, "user"));
+		return -ENOENT;
+	}
+	if (state && *state) {
+		mkdir(state, 0750);
+		if (chown(state, pw->pw_uid, pw->pw_gid))
+			pxh_warn("server: cannot chown state_dir %s: %s", state, strerror(errno));
+	}
+	if (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid)) {
+		pxh_err("server: cannot switch to user %s: %s", user, strerror(errno));
+		return -EPERM;
+	}
+	if (setuid(0) == 0) {
+		pxh_err("server: could regain root after dropping it: refusing to run");
+		return -EPERM;
+	}
+	/* Plugins and their scripts never gain privileges through exec. */
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	pxh_info("server: running as user=%s uid=%u gid=%u", user,
+	         (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
+	return 0;
+}
+
+static void log_access_state(struct pxh_server *s)
+{
+	if (!pxh_cfg_list_len(s->conf, "access", NULL, "allow"))
+		pxh_notice("access: [access] allow is empty: pxehub answers no client until it is set (%s)",
+		           pxh_cfg_main_path(s->conf));
+}
+
+int pxh_server_start(struct pxh_server *s)
+{
+	struct pxh_conf_errors errs = {0};
+	int rc;
+
+	rc = pxh_pool_start(s, (unsigned)pxh_cfg_int(s->conf, "plugins", NULL, "workers"));
+	if (rc) {
+		pxh_err("server: cannot start the work pool: %s", strerror(-rc));
+		return rc;
+	}
+	rc = pxh_plugins_load(s, s->conf, &s->plugins, &errs);
+	if (rc) {
+		log_errors(&errs, PXH_LOG_ERR);
+		pxh_conf_errors_free(&errs);
+		return rc;
+	}
+	pxh_conf_errors_free(&errs);
+	log_access_state(s);
+	rc = pxh_dhcp_start(s);
+	if (!rc)
+		rc = pxh_tftp_start(s);
+	if (!rc)
+		rc = pxh_http_start(s);
+	return rc;
+}
+
+static bool changed(const struct pxh_conf *a, const struct pxh_conf *b,
+                    const char *sec, const char *key)
+{
+	const char *x = pxh_cfg_str(a, sec, NULL, key), *y = pxh_cfg_str(b, sec, NULL, key);
+	return strcmp(x ? x : "", y ? y : "");
+}
+
+int pxh_server_reload(struct pxh_server *s)
+{
+	static const char *const restart_keys[][2] = {
+		{"server", "listen"}, {"server", "user"},  {"dhcp", "port"},
+		{"dhcp", "pxe_port"}, {"dhcp", "enabled"}, {"tftp", "port"},
+		{"tftp", "enabled"},  {"http", "port"},    {"http", "https_port"},
+		{"tftp", "port_range"},
+	};
+	struct pxh_conf_errors errs = {0};
+	struct pxh_conf *nc, *old = s->conf;
+	struct pxh_plugins *np = NULL, *op = s->plugins;
+	int rc;
+
+	pxh_notice("server: reloading %s", s->conf_path ? s->conf_path : "(embedded)");
+	if (s->embedded_conf) {
+		pxh_notice("server: the embedded configuration has nothing to reload");
+		return 0;
+	}
+	nc = pxh_conf_load(s->conf_path, NULL, &errs);
+	if (!nc || errs.n) {
+		log_errors(&errs, PXH_LOG_ERR);
+		pxh_err("server: reload refused: %zu problem(s) in the new configuration; the old one keeps running",
+		        errs.n);
+		pxh_conf_errors_free(&errs);
+		pxh_conf_free(nc);
+		return -EINVAL;
+	}
+	rc = pxh_plugins_load(s, nc, &np, &errs);
+	if (rc) {
+		log_errors(&errs, PXH_LOG_ERR);
+		pxh_err("server: reload refused: plugins failed to load; the old configuration keeps running");
+		pxh_conf_errors_free(&errs);
+		pxh_conf_free(nc);
+		return rc;
+	}
+	pxh_conf_errors_free(&errs);
+	for (size_t i = 0; i < sizeof(restart_keys) / sizeof(restart_keys[0]); i++)
+		if (changed(old, nc, restart_keys[i][0], restart_keys[i][1]))
+			pxh_warn("server: [%s] %s changed: takes effect after a restart",
+			         restart_keys[i][0], restart_keys[i][1]);
+	s->conf = nc;
+	s->plugins = np;
+	pxh_dhcp_reload(s, old);
+	pxh_tftp_reload(s, old);
+	pxh_http_reload(s, old);
+	/* The old set goes once its deferred work is done; it owns the old
+	 * config its plugins still read. */
+	op->owns_conf = true;
+	pxh_plugins_unload(op);
+	log_access_state(s);
+	pxh_notice("server: reloaded: %zu plugin(s)", pxh_plugins_count(np));
+	return 0;
+}
+
+/* ---- stop ------------------------------------------------------------------ */
+static void stop_poll(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct pxh_server *s = w->data;
+	double left = s->stop_deadline - ev_now(loop);
+
+	if ((pxh_tftp_active(s) == 0 && pxh_http_active(s) == 0) || left <= 0) {
+		ev_timer_stop(loop, w);
+		ev_break(loop, EVBREAK_ALL);
+	}
+}
+
+void pxh_server_begin_stop(struct pxh_server *s, double grace)
+{
+	if (s->stopping)
+		return;
+	s->stopping = true;
+	pxh_notice("server: stopping: no new work, %zu TFTP and %zu HTTP transfers get %.0f s",
+	           pxh_tftp_active(s), pxh_http_active(s), grace);
+	pxh_sd_notify("STOPPING=1");
+	pxh_dhcp_stop(s);
+	pxh_tftp_stop(s, grace);
+	pxh_http_stop(s, grace);
+	s->stop_deadline = ev_now(s->loop) + grace;
+	ev_timer_init(&s->stop_timer, stop_poll, 0, 0.1);
+	s->stop_timer.data = s;
+	ev_timer_start(s->loop, &s->stop_timer);
+}
+
+void pxh_server_free(struct pxh_server *s)
+{
+	pxh_pool_stop(s); /* delivers finished work before plugins go */
+	pxh_events_stop(s);
+	if (s->plugins) {
+		s->plugins->owns_conf = false;
+		pxh_plugins_unload(s->plugins);
+		s->plugins = NULL;
+	}
+	pxh_clients_free(s);
+	pxh_counters_free(s);
+	pxh_conf_free(s->conf);
+	s->conf = NULL;
+	if (pxh_the_server == s)
+		pxh_the_server = NULL;
+}

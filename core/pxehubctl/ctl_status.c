@@ -1,0 +1,233 @@
+/* pxehubctl status: a running pxehubd's /api/v1/status, for people. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+static void print_duration(double secs)
+{
+	unsigned long long s = secs > 0 ? (unsigned long long)secs : 0;
+
+	if (s >= 86400)
+		printf("%llud ", s / 86400);
+	printf("%02llu:%02llu:%02llu", s / 3600 % 24, s / 60 % 60, s % 60);
+}
+
+static void print_scalar(const char *key, json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		fputs(json_string_value(v), stdout);
+		break;
+	case JSON_INTEGER:
+		if (key && strstr(key, "uptime"))
+			print_duration((double)json_integer_value(v));
+		else
+			printf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		if (key && strstr(key, "uptime"))
+			print_duration(json_real_value(v));
+		else
+			printf("%g", json_real_value(v));
+		break;
+	case JSON_TRUE:
+		fputs("yes", stdout);
+		break;
+	case JSON_FALSE:
+		fputs("no", stdout);
+		break;
+	case JSON_NULL:
+		fputs("-", stdout);
+		break;
+	default:
+		break;
+	}
+}
+
+static bool is_scalar(json_t *v)
+{
+	return !json_is_object(v) && !json_is_array(v);
+}
+
+/* One object on one line: "k=v k=v" (nested values as JSON). */
+static void print_inline(json_t *o)
+{
+	const char *k;
+	json_t *v;
+	bool first = true;
+
+	json_object_foreach(o, k, v) {
+		if (json_is_string(v) && !*json_string_value(v))
+			continue;
+		printf("%s%s=", first ? "" : " ", k);
+		first = false;
+		if (is_scalar(v)) {
+			print_scalar(k, v);
+		} else {
+			char *t = json_dumps(v, JSON_COMPACT);
+			fputs(t ? t : "?", stdout);
+			free(t);
+		}
+	}
+}
+
+static void print_value(const char *key, json_t *v, int indent);
+
+static void print_object(json_t *o, int indent)
+{
+	const char *k;
+	json_t *v;
+
+	/* Scalars first, so the headline facts lead. */
+	json_object_foreach(o, k, v) {
+		if (!is_scalar(v))
+			continue;
+		printf("%*s%s: ", indent, "", k);
+		print_scalar(k, v);
+		putchar('\n');
+	}
+	json_object_foreach(o, k, v)
+		if (!is_scalar(v))
+			print_value(k, v, indent);
+}
+
+static void print_value(const char *key, json_t *v, int indent)
+{
+	size_t i;
+	json_t *e;
+
+	if (json_is_object(v)) {
+		printf("%*s%s:\n", indent, "", key);
+		print_object(v, indent + 2);
+		return;
+	}
+	printf("%*s%s:", indent, "", key);
+	if (!json_array_size(v)) {
+		puts(" (none)");
+		return;
+	}
+	putchar('\n');
+	json_array_foreach(v, i, e) {
+		printf("%*s- ", indent + 2, "");
+		if (json_is_object(e))
+			print_inline(e);
+		else if (is_scalar(e))
+			print_scalar(key, e);
+		else
+			fputs("[...]", stdout);
+		putchar('\n');
+	}
+}
+
+/* http://ADDR:PORT of this host's pxehubd, from its config. */
+static void default_url(const char *conf_path, char *url, size_t len)
+{
+	struct pxh_conf_errors errs = {0};
+	struct pxh_conf *c = ctl_conf_load(conf_path, false, &errs);
+	long long port = 80;
+	const char *addr = "127.0.0.1";
+
+	if (c) {
+		size_t n = pxh_cfg_list_len(c, "server", NULL, "listen");
+		port = pxh_cfg_int(c, "http", NULL, "port");
+		/* Listening on named addresses only: ask the first one. */
+		for (size_t i = 0; i < n; i++) {
+			const char *a = pxh_cfg_list_item(c, "server", NULL, "listen", i);
+			if (a && strspn(a, "0123456789.") == strlen(a)) {
+				addr = a;
+				break;
+			}
+		}
+	}
+	if (port <= 0) {
+		if (c)
+			fprintf(stderr, "pxehubctl: [http] port is off in %s; give --url https://HOST:PORT (with curl)\n",
+			        conf_path);
+		port = 80;
+	}
+	snprintf(url, len, "http://%s:%lld", addr, port);
+	pxh_conf_free(c);
+	pxh_conf_errors_free(&errs);
+}
+
+int ctl_status(const char *conf_path, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"url", required_argument, NULL, 'u'},
+		{"token", required_argument, NULL, 't'},
+		{"json", no_argument, NULL, 'j'},
+		{"timeout", required_argument, NULL, 'T'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *token = getenv("PXEHUB_TOKEN");
+	char base[512] = "", url[1024], err[512] = "", *body = NULL;
+	size_t blen;
+	double timeout = 5;
+	bool raw = false;
+	json_t *j;
+	json_error_t jerr;
+	int ch, status;
+
+	while ((ch = getopt_long(argc, argv, "u:t:jT:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'u':
+			snprintf(base, sizeof(base), "%s", optarg);
+			break;
+		case 't':
+			token = optarg;
+			break;
+		case 'j':
+			raw = true;
+			break;
+		case 'T':
+			timeout = atof(optarg);
+			break;
+		default:
+			fprintf(stderr, "usage: pxehubctl status [--url http://HOST:PORT] [--token T] [--json] [--timeout S]\n");
+			return CTL_USAGE;
+		}
+	}
+	if (!base[0])
+		default_url(conf_path, base, sizeof(base));
+	/* Accept the server's base URL or the full status URL. */
+	while (strlen(base) > 8 && base[strlen(base) - 1] == '/')
+		base[strlen(base) - 1] = 0;
+	snprintf(url, sizeof(url), "%s%s", base,
+	         strstr(base + 8, "/api/") ? "" : "/api/v1/status");
+	status = ctl_http_get(url, token && *token ? token : NULL,
+	                      timeout > 0 ? timeout : 5, &body, &blen, err,
+	                      sizeof(err));
+	if (status < 0) {
+		fprintf(stderr, "pxehubctl: %s\n", err);
+		return CTL_FAIL;
+	}
+	if (status != 200) {
+		fprintf(stderr, "pxehubctl: %s: HTTP %d%s\n", url, status,
+		        status == 401 || status == 403 ? " (give --token or set PXEHUB_TOKEN)" : "");
+		free(body);
+		return CTL_FAIL;
+	}
+	if (raw) {
+		fwrite(body, 1, blen, stdout);
+		if (blen && body[blen - 1] != '\n')
+			putchar('\n');
+		free(body);
+		return CTL_OK;
+	}
+	j = json_loadb(body, blen, 0, &jerr);
+	free(body);
+	if (!json_is_object(j)) {
+		fprintf(stderr, "pxehubctl: %s: not a JSON object (%s)\n", url,
+		        jerr.text);
+		json_decref(j);
+		return CTL_FAIL;
+	}
+	printf("server: %s\n", base);
+	print_object(j, 0);
+	json_decref(j);
+	return CTL_OK;
+}

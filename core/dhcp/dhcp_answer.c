@@ -1,0 +1,84 @@
+/* What a PXE client is told to boot: default loaders and URLs. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dhcp.h"
+
+static const char *loader_key(uint16_t arch)
+{
+	switch (arch) {
+	case PXH_ARCH_BIOS: return "loader_bios";
+	case PXH_ARCH_EFI_X64:
+	case PXH_ARCH_EFI_X64_HTTP: return "loader_efi_x64";
+	case PXH_ARCH_EFI_IA32:
+	case PXH_ARCH_EFI_IA32_HTTP: return "loader_efi_ia32";
+	case PXH_ARCH_EFI_ARM64:
+	case PXH_ARCH_EFI_ARM64_HTTP: return "loader_efi_arm64";
+	default: return NULL;
+	}
+}
+
+const char *pxh_dhcp_default_loader(const struct pxh_conf *conf, uint16_t arch)
+{
+	const char *key = loader_key(arch);
+
+	if (!key && arch == PXH_ARCH_UNKNOWN) {
+		const char *u = pxh_cfg_str(conf, "boot", NULL, "unknown_arch");
+		if (u && strcmp(u, "bios") == 0)
+			key = loader_key(PXH_ARCH_BIOS);
+		else if (u && strcmp(u, "efi-x64") == 0)
+			key = loader_key(PXH_ARCH_EFI_X64);
+		else if (u && strcmp(u, "efi-ia32") == 0)
+			key = loader_key(PXH_ARCH_EFI_IA32);
+		else if (u && strcmp(u, "efi-arm64") == 0)
+			key = loader_key(PXH_ARCH_EFI_ARM64);
+	}
+	if (!key)
+		return NULL;
+	const char *v = pxh_cfg_str(conf, "boot", NULL, key);
+	return v && v[0] ? v : NULL;
+}
+
+static int base_url(char *out, size_t cap, const char *ip, long long port)
+{
+	int n;
+	if (port == 80 || port <= 0)
+		n = snprintf(out, cap, "http://%s", ip);
+	else
+		n = snprintf(out, cap, "http://%s:%lld", ip, port);
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : n;
+}
+
+int pxh_dhcp_boot_file(const pxh_client *c, const char *loader,
+                       const char *server_ip, long long http_port, char *out,
+                       size_t cap)
+{
+	bool url = loader && strstr(loader, "://");
+	int n;
+
+	if (c->is_ipxe) {
+		/* A loader (not a URL) would make iPXE load itself again. */
+		if (url)
+			goto copy;
+		n = base_url(out, cap, server_ip, http_port);
+		if (n < 0)
+			return n;
+		int m = snprintf(out + n, cap - (size_t)n, "/boot.ipxe");
+		return m < 0 || (size_t)m >= cap - (size_t)n ? -ENAMETOOLONG : 0;
+	}
+	if (!loader || !loader[0])
+		return -ENOENT;
+	if (c->is_http_boot && !url) {
+		n = base_url(out, cap, server_ip, http_port);
+		if (n < 0)
+			return n;
+		while (*loader == '/')
+			loader++;
+		int m = snprintf(out + n, cap - (size_t)n, "/tftp/%s", loader);
+		return m < 0 || (size_t)m >= cap - (size_t)n ? -ENAMETOOLONG : 0;
+	}
+copy:
+	n = snprintf(out, cap, "%s", loader);
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}

@@ -1,0 +1,214 @@
+/* Client facts from a parsed DHCP request: MAC, UUID, arch, classes. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dhcp.h"
+
+const char *pxh_arch_name(uint16_t arch)
+{
+	switch (arch) {
+	case PXH_ARCH_BIOS: return "bios";
+	case PXH_ARCH_EFI_IA32: return "efi-ia32";
+	case PXH_ARCH_EFI_X64: return "efi-x64";
+	case PXH_ARCH_EFI_ARM32: return "efi-arm32";
+	case PXH_ARCH_EFI_ARM64: return "efi-arm64";
+	case PXH_ARCH_EFI_IA32_HTTP: return "efi-ia32-http";
+	case PXH_ARCH_EFI_X64_HTTP: return "efi-x64-http";
+	case PXH_ARCH_EFI_ARM32_HTTP: return "efi-arm32-http";
+	case PXH_ARCH_EFI_ARM64_HTTP: return "efi-arm64-http";
+	default: return "unknown";
+	}
+}
+
+/* IANA "Processor Architecture Types" (RFC 4578 as amended by erratum
+ * 4624): 7 and 9 are both x64 UEFI in the field. */
+uint16_t pxh_dhcp_arch_normalise(uint16_t raw)
+{
+	switch (raw) {
+	case 0: return PXH_ARCH_BIOS;
+	case 6: return PXH_ARCH_EFI_IA32;
+	case 7:
+	case 9: return PXH_ARCH_EFI_X64;
+	case 10: return PXH_ARCH_EFI_ARM32;
+	case 11: return PXH_ARCH_EFI_ARM64;
+	case 15: return PXH_ARCH_EFI_IA32_HTTP;
+	case 16: return PXH_ARCH_EFI_X64_HTTP;
+	case 18: return PXH_ARCH_EFI_ARM32_HTTP;
+	case 19: return PXH_ARCH_EFI_ARM64_HTTP;
+	default: return PXH_ARCH_UNKNOWN;
+	}
+}
+
+/* Option 97 (RFC 4578 2.3): type 0 then a 16-byte GUID whose first three
+ * fields are little endian, as SMBIOS stores them; the text form swaps them
+ * back.  "" for anything else. */
+int pxh_dhcp_uuid_text(const uint8_t *v, size_t len, char out[37])
+{
+	out[0] = '\0';
+	if (!v || len != 17 || v[0] != 0)
+		return -1;
+	const uint8_t *g = v + 1;
+	snprintf(out, 37,
+	         "%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-"
+	         "%02X%02X%02X%02X%02X%02X",
+	         g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9],
+	         g[10], g[11], g[12], g[13], g[14], g[15]);
+	return 0;
+}
+
+/* Copy printable bytes, '?' for the rest; always NUL terminated. */
+static size_t copy_text(char *out, size_t cap, const uint8_t *v, size_t len)
+{
+	size_t n = 0;
+	if (cap == 0)
+		return 0;
+	for (size_t i = 0; i < len && n + 1 < cap; i++)
+		out[n++] = (v[i] >= 0x20 && v[i] < 0x7f) ? (char)v[i] : '?';
+	out[n] = '\0';
+	return n;
+}
+
+/* RFC 3004 packs (length, data) pairs; iPXE sends the bare text "iPXE".
+ * Accept the RFC form only when the pairs cover the option exactly. */
+void pxh_dhcp_user_class(const uint8_t *v, size_t len, char *out, size_t cap)
+{
+	size_t i = 0;
+	bool rfc = len > 0;
+
+	if (cap)
+		out[0] = '\0';
+	while (rfc && i < len) {
+		if (v[i] == 0 || v[i] > len - i - 1)
+			rfc = false;
+		else
+			i += 1 + (size_t)v[i];
+	}
+	if (!rfc) {
+		copy_text(out, cap, v, len);
+		return;
+	}
+	size_t n = 0;
+	for (i = 0; i < len && n + 1 < cap; i += 1 + (size_t)v[i]) {
+		if (n > 0)
+			out[n++] = ',';
+		n += copy_text(out + n, cap - n, v + i + 1, v[i]);
+	}
+}
+
+static bool has_prefix(const uint8_t *v, size_t len, const char *pfx)
+{
+	size_t n = strlen(pfx);
+	return v && len >= n && memcmp(v, pfx, n) == 0;
+}
+
+bool pxh_dhcp_is_pxe(const struct pxh_dhcp_msg *m)
+{
+	size_t len;
+	const uint8_t *v = pxh_dhcp_opt(m, DHCP_OPT_VENDOR_CLASS, &len);
+	return has_prefix(v, len, PXE_VENDOR_PXECLIENT) ||
+	       has_prefix(v, len, PXE_VENDOR_HTTPCLIENT);
+}
+
+/* "PXEClient:Arch:00007:UNDI:003000": the field after NAME, digits only. */
+static bool vendor_field(const char *vc, const char *name, char *out,
+                         size_t cap)
+{
+	const char *p = strstr(vc, name);
+	if (!p)
+		return false;
+	p += strlen(name);
+	size_t n = 0;
+	while (p[n] >= '0' && p[n] <= '9' && n + 1 < cap) {
+		out[n] = p[n];
+		n++;
+	}
+	out[n] = '\0';
+	return n > 0;
+}
+
+static void fmt_ip(uint32_t a, char *out, size_t cap)
+{
+	struct in_addr in = {.s_addr = a};
+	if (!inet_ntop(AF_INET, &in, out, (socklen_t)cap) && cap)
+		out[0] = '\0';
+}
+
+void pxh_dhcp_fill_client(pxh_client *c, const struct pxh_dhcp_msg *m,
+                          const char *iface, const char *server_ip)
+{
+	size_t len;
+	const uint8_t *v;
+
+	memset(c, 0, sizeof(*c));
+	c->struct_size = sizeof(*c);
+	c->phase = PXH_PHASE_DHCP;
+	const uint8_t *h = m->chaddr;
+	snprintf(c->mac, sizeof(c->mac), "%02x:%02x:%02x:%02x:%02x:%02x", h[0],
+	         h[1], h[2], h[3], h[4], h[5]);
+
+	v = pxh_dhcp_opt(m, DHCP_OPT_CLIENT_UUID, &len);
+	pxh_dhcp_uuid_text(v, len, c->uuid);
+
+	v = pxh_dhcp_opt(m, DHCP_OPT_VENDOR_CLASS, &len);
+	if (v)
+		copy_text(c->vendor_class, sizeof(c->vendor_class), v, len);
+	c->is_http_boot = has_prefix(v, len, PXE_VENDOR_HTTPCLIENT);
+
+	/* Option 93 may list several types (RFC 4578 2.1): the first counts;
+	 * without it, the "Arch:" field of option 60. */
+	c->arch_raw = 0xffff;
+	v = pxh_dhcp_opt(m, DHCP_OPT_CLIENT_ARCH, &len);
+	if (v && len >= 2) {
+		c->arch_raw = (uint16_t)(v[0] << 8 | v[1]);
+		c->arch = pxh_dhcp_arch_normalise(c->arch_raw);
+	} else {
+		char digits[8];
+		c->arch = PXH_ARCH_UNKNOWN;
+		if (vendor_field(c->vendor_class, ":Arch:", digits,
+		                 sizeof(digits)))
+			c->arch = pxh_dhcp_arch_normalise(
+				(uint16_t)strtoul(digits, NULL, 10));
+	}
+	snprintf(c->arch_name, sizeof(c->arch_name), "%s",
+	         pxh_arch_name(c->arch));
+
+	if (!vendor_field(c->vendor_class, ":UNDI:", c->undi, sizeof(c->undi))) {
+		/* RFC 4578 2.2: type 1, major, minor */
+		v = pxh_dhcp_opt(m, DHCP_OPT_CLIENT_NDI, &len);
+		if (v && len == 3 && v[0] == 1)
+			snprintf(c->undi, sizeof(c->undi), "%03u%03u",
+			         v[1] % 1000u, v[2] % 1000u);
+	}
+
+	v = pxh_dhcp_opt(m, DHCP_OPT_USER_CLASS, &len);
+	if (v)
+		pxh_dhcp_user_class(v, len, c->user_class,
+		                    sizeof(c->user_class));
+	c->is_ipxe = pxh_dhcp_opt(m, DHCP_OPT_IPXE_ENCAP, NULL) != NULL;
+	if (!c->is_ipxe) {
+		/* any of the listed classes may be iPXE */
+		const char *u = c->user_class;
+		while (*u) {
+			if (strncmp(u, "iPXE", 4) == 0 &&
+			    (u[4] == '\0' || u[4] == ','))
+				c->is_ipxe = 1;
+			u = strchr(u, ',');
+			if (!u)
+				break;
+			u++;
+		}
+	}
+
+	if (m->ciaddr)
+		fmt_ip(m->ciaddr, c->ip, sizeof(c->ip));
+	if (m->giaddr)
+		fmt_ip(m->giaddr, c->relay, sizeof(c->relay));
+	if (iface)
+		snprintf(c->iface, sizeof(c->iface), "%s", iface);
+	if (server_ip)
+		snprintf(c->server_ip, sizeof(c->server_ip), "%s", server_ip);
+	c->raw = m->pkt;
+	c->raw_len = m->len;
+}

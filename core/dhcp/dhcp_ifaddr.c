@@ -1,0 +1,109 @@
+/* Interface addresses: what the server advertises per receiving interface. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "dhcp.h"
+
+/* getifaddrs() is a netlink dump: keep the answer for a moment. */
+#define IFADDR_CACHE_SECONDS 2
+#define IFADDR_CACHE_MAX 64
+
+struct ifaddr_entry {
+	char name[IF_NAMESIZE];
+	struct in_addr addr;
+};
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ifaddr_entry cache[IFADDR_CACHE_MAX];
+static size_t cache_n;
+static time_t cache_time;
+
+static void refresh_locked(void)
+{
+	struct ifaddrs *ifa = NULL;
+	time_t now = time(NULL);
+
+	if (cache_n > 0 && now - cache_time < IFADDR_CACHE_SECONDS)
+		return;
+	cache_n = 0;
+	cache_time = now;
+	if (getifaddrs(&ifa) < 0)
+		return;
+	for (struct ifaddrs *i = ifa; i && cache_n < IFADDR_CACHE_MAX;
+	     i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		struct ifaddr_entry *e = &cache[cache_n++];
+		snprintf(e->name, sizeof(e->name), "%s", i->ifa_name);
+		e->addr = ((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr;
+	}
+	freeifaddrs(ifa);
+}
+
+/* First IPv4 address of IFACE; with IFACE NULL or "", the first address of
+ * an interface that is not loopback (else loopback's). */
+static int iface_addr(const char *iface, struct in_addr *out)
+{
+	int r = -ENOENT;
+
+	pthread_mutex_lock(&cache_lock);
+	refresh_locked();
+	for (size_t i = 0; i < cache_n; i++) {
+		bool any = !iface || !iface[0];
+		if (any ? (ntohl(cache[i].addr.s_addr) >> 24) == 127
+		        : strcmp(cache[i].name, iface) != 0)
+			continue;
+		*out = cache[i].addr;
+		r = 0;
+		break;
+	}
+	if (r < 0 && (!iface || !iface[0]) && cache_n > 0) {
+		*out = cache[0].addr;
+		r = 0;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return r;
+}
+
+int pxh_dhcp_iface_of_addr(struct in_addr a, char *name, size_t cap)
+{
+	int r = -ENOENT;
+
+	pthread_mutex_lock(&cache_lock);
+	refresh_locked();
+	for (size_t i = 0; i < cache_n; i++) {
+		if (cache[i].addr.s_addr != a.s_addr)
+			continue;
+		snprintf(name, cap, "%s", cache[i].name);
+		r = 0;
+		break;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return r;
+}
+
+int pxh_server_ip_for(struct pxh_server *s, const char *iface, char *out,
+                      size_t len)
+{
+	const char *fixed = s && s->conf
+	                    ? pxh_cfg_str(s->conf, "server", NULL, "server_ip")
+	                    : NULL;
+	struct in_addr a;
+
+	if (fixed && fixed[0]) {
+		int n = snprintf(out, len, "%s", fixed);
+		return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	}
+	if (iface_addr(iface, &a) < 0 && (!iface || !iface[0] ||
+	                                  iface_addr(NULL, &a) < 0))
+		return -ENOENT;
+	if (!inet_ntop(AF_INET, &a, out, (socklen_t)len))
+		return -ENAMETOOLONG;
+	return 0;
+}

@@ -1,0 +1,26 @@
+/* The [dhcp] section's keys. */
+#include "dhcp.h"
+
+const pxh_conf_key pxh_dhcp_keys[] = {
+	{"enabled", PXH_CONF_BOOL, "yes", 0, 0, 0, NULL,
+	 "answer PXE clients at all (proxyDHCP on port, boot server on pxe_port)"},
+	{"port", PXH_CONF_INT, "67", 0, 0, 65535, NULL,
+	 "proxyDHCP port for broadcast and relayed DISCOVERs; 0 = off (e.g. a "
+	 "DHCP server runs on this host: answer on pxe_port only)"},
+	{"pxe_port", PXH_CONF_INT, "4011", 0, 0, 65535, NULL,
+	 "PXE boot server port for the clients' follow-up REQUEST; 0 = off"},
+	{"discovery_control", PXH_CONF_INT, "8", 0, -1, 255, NULL,
+	 "PXE option 43 sub-option 6 in offers: 8 = boot the offered file "
+	 "directly, 0 = clients ask on pxe_port first, -1 = leave it out"},
+	{"rate_per_mac", PXH_CONF_INT, "5", 0, 0, 100000, NULL,
+	 "requests per second answered per client MAC (token bucket); 0 = no "
+	 "limit"},
+	{"rate_burst", PXH_CONF_INT, "10", 0, 1, 100000, NULL,
+	 "requests a MAC may send at once before rate_per_mac applies"},
+	{"duplicate_window", PXH_CONF_DURATION, "1s", 0, 0, 60000, NULL,
+	 "a retransmission (same MAC, xid, type and port) within this time is "
+	 "dropped as a duplicate; 0 = off"},
+	{"max_pending", PXH_CONF_INT, "1024", 0, 1, 1000000, NULL,
+	 "decisions in flight at most; requests beyond are dropped (busy)"},
+	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+};

@@ -1,0 +1,634 @@
+/* proxyDHCP (67) and PXE boot server (4011): sockets, checks, decisions,
+ * replies through the interface each request came in on. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dhcp.h"
+
+#define RECV_BATCH 64 /* datagrams per wake-up, so other sockets get a turn */
+
+struct pxh_dhcp_pending {
+	struct pxh_dhcp_pending *next, *prev;
+	struct pxh_dhcp *d;
+	struct pxh_decision *handle;
+	int sock;                /* index in d->sock */
+	struct sockaddr_in src;
+	unsigned ifindex;
+	struct in_addr local;    /* our address as the client reached it */
+	struct in_addr advertised; /* server id and next server */
+	char server_ip[INET_ADDRSTRLEN];
+	pxh_client client;
+	size_t len;
+	struct pxh_dhcp_msg msg;
+	uint8_t pkt[DHCP_MAX_PKT + 1];
+};
+
+static const char *const drop_names[PXH_DHCP_DROP__MAX] = {
+	[PXH_DHCP_DROP_MALFORMED] = "malformed",
+	[PXH_DHCP_DROP_NOT_PXE] = "not_pxe",
+	[PXH_DHCP_DROP_TYPE] = "type",
+	[PXH_DHCP_DROP_IFACE] = "interface",
+	[PXH_DHCP_DROP_RATE] = "rate",
+	[PXH_DHCP_DROP_DUPLICATE] = "duplicate",
+	[PXH_DHCP_DROP_ACCESS] = "access",
+	[PXH_DHCP_DROP_BUSY] = "busy",
+	[PXH_DHCP_DROP_NO_LOADER] = "no_loader",
+	[PXH_DHCP_DROP_SEND] = "send",
+};
+
+/* The one request whose decision may complete inside pxh_decide(). */
+static struct pxh_dhcp_pending *sync_ctx;
+static bool sync_done;
+
+static void drop(struct pxh_dhcp *d, int reason)
+{
+	if (d->c_drop[reason])
+		(*d->c_drop[reason])++;
+}
+
+/* ---- settings ------------------------------------------------------------ */
+static void read_listen(struct pxh_dhcp *d, const struct pxh_conf *conf)
+{
+	size_t n = pxh_cfg_list_len(conf, "server", NULL, "listen");
+	unsigned *idx = n ? calloc(n, sizeof(*idx)) : NULL;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && idx; i++) {
+		const char *item = pxh_cfg_list_item(conf, "server", NULL,
+		                                     "listen", i);
+		char name[IF_NAMESIZE] = "";
+		struct in_addr a;
+		unsigned x;
+
+		if (!item)
+			continue;
+		if (inet_pton(AF_INET, item, &a) == 1) {
+			if (pxh_dhcp_iface_of_addr(a, name, sizeof(name)) < 0) {
+				pxh_warn("dhcp: listen address %s is on no "
+				         "interface: ignored", item);
+				continue;
+			}
+			item = name;
+		}
+		x = if_nametoindex(item);
+		if (!x) {
+			pxh_warn("dhcp: listen interface %s does not exist: "
+			         "ignored", item);
+			continue;
+		}
+		idx[k++] = x;
+	}
+	free(d->ifindex);
+	d->ifindex = idx;
+	d->n_ifindex = k;
+	/* listen named only things that are not there: answer nobody rather
+	 * than everybody */
+	if (n > 0 && k == 0)
+		d->n_ifindex = (size_t)-1;
+}
+
+static void read_settings(struct pxh_dhcp *d, const struct pxh_conf *conf)
+{
+	d->discovery_control =
+		(int)pxh_cfg_int(conf, "dhcp", NULL, "discovery_control");
+	d->max_pending = pxh_cfg_int(conf, "dhcp", NULL, "max_pending");
+	if (d->max_pending <= 0)
+		d->max_pending = 1024;
+	d->limit.rate = (double)pxh_cfg_int(conf, "dhcp", NULL, "rate_per_mac");
+	d->limit.burst = (double)pxh_cfg_int(conf, "dhcp", NULL, "rate_burst");
+	if (d->limit.burst < 1)
+		d->limit.burst = 1;
+	d->limit.dup_window =
+		(double)pxh_cfg_int(conf, "dhcp", NULL, "duplicate_window") /
+		1000.0;
+	read_listen(d, conf);
+}
+
+static bool iface_allowed(const struct pxh_dhcp *d, unsigned ifindex)
+{
+	if (d->n_ifindex == 0)
+		return true;
+	if (d->n_ifindex == (size_t)-1)
+		return false;
+	for (size_t i = 0; i < d->n_ifindex; i++)
+		if (d->ifindex[i] == ifindex)
+			return true;
+	return false;
+}
+
+/* if_indextoname() is an ioctl: remember the few interfaces we see. */
+static const char *iface_name(unsigned ifindex)
+{
+	static struct {
+		unsigned idx;
+		double t;
+		char name[IF_NAMESIZE];
+	} cache[16];
+	static unsigned next;
+	double now = pxh_the_server ? pxh_server_now(pxh_the_server) : 0;
+
+	for (unsigned i = 0; i < 16; i++)
+		if (cache[i].idx == ifindex && now - cache[i].t < 5.0)
+			return cache[i].name;
+	unsigned i = next++ % 16;
+	if (!if_indextoname(ifindex, cache[i].name))
+		snprintf(cache[i].name, sizeof(cache[i].name), "if%u", ifindex);
+	cache[i].idx = ifindex;
+	cache[i].t = now;
+	return cache[i].name;
+}
+
+/* ---- replies ------------------------------------------------------------- */
+static int send_reply(struct pxh_dhcp_pending *p, const uint8_t *buf,
+                      size_t len)
+{
+	struct pxh_dhcp *d = p->d;
+	const struct pxh_dhcp_msg *m = &p->msg;
+	struct sockaddr_in dst = {.sin_family = AF_INET};
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr mh = {.msg_name = &dst, .msg_namelen = sizeof(dst),
+	                    .msg_iov = &iov, .msg_iovlen = 1,
+	                    .msg_control = ctl.buf,
+	                    .msg_controllen = sizeof(ctl.buf)};
+	struct in_pktinfo pi;
+	bool broadcast = false;
+
+	if (d->sock[p->sock].pxe) {
+		/* PXE 2.1: the boot server answers the request's source */
+		dst = p->src;
+	} else if (m->giaddr) {
+		/* RFC 2131 4.1: relayed, back to the relay's server port */
+		dst.sin_addr.s_addr = m->giaddr;
+		dst.sin_port = htons(DHCP_SERVER_PORT);
+	} else if (m->ciaddr) {
+		dst.sin_addr.s_addr = m->ciaddr;
+		dst.sin_port = htons(DHCP_CLIENT_PORT);
+	} else {
+		/* yiaddr is 0 in a proxy offer: only a broadcast reaches it */
+		dst.sin_addr.s_addr = htonl(INADDR_BROADCAST);
+		dst.sin_port = htons(DHCP_CLIENT_PORT);
+		broadcast = true;
+	}
+	memset(&ctl, 0, sizeof(ctl));
+	memset(&pi, 0, sizeof(pi));
+	/* Leave through the receiving interface (a broadcast has no route to
+	 * choose one), from our address on it. */
+	pi.ipi_ifindex = broadcast ? (int)p->ifindex : 0;
+	pi.ipi_spec_dst = p->local;
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = IPPROTO_IP;
+	cm->cmsg_type = IP_PKTINFO;
+	cm->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	if (sendmsg(d->sock[p->sock].fd, &mh, MSG_DONTWAIT) < 0) {
+		int e = errno;
+		drop(d, PXH_DHCP_DROP_SEND);
+		pxh_logf(PXH_LOG_WARNING, &p->client,
+		         "dhcp: cannot send reply to %s:%u: %s",
+		         inet_ntoa(dst.sin_addr), ntohs(dst.sin_port),
+		         strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+static void pending_unlink(struct pxh_dhcp_pending *p)
+{
+	struct pxh_dhcp *d = p->d;
+
+	if (p->prev)
+		p->prev->next = p->next;
+	else if (d->pending == p)
+		d->pending = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	p->next = p->prev = NULL;
+	d->n_pending--;
+}
+
+static void emit_decision(struct pxh_dhcp *d, const pxh_client *c,
+                          const char *action, const char *plugin,
+                          const char *file, const char *msg)
+{
+	pxh_event ev;
+
+	pxh_event_init(&ev, PXH_EV_DHCP_DECISION, PXH_LOG_INFO, c);
+	snprintf(ev.action, sizeof(ev.action), "%s", action);
+	snprintf(ev.plugin, sizeof(ev.plugin), "%s", plugin ? plugin : "");
+	snprintf(ev.file, sizeof(ev.file), "%s", file ? file : "");
+	snprintf(ev.message, sizeof(ev.message), "%s", msg ? msg : "");
+	pxh_emit(d->s, &ev);
+}
+
+static void answer(struct pxh_dhcp_pending *p, const struct pxh_answer *a,
+                   const char *plugin)
+{
+	struct pxh_dhcp *d = p->d;
+	struct pxh_server *s = d->s;
+	pxh_client *c = &p->client;
+	char file[512], msg[256];
+	uint8_t out[1500];
+	const char *loader = a && a->loader ? a->loader
+	                     : pxh_dhcp_default_loader(s->conf, c->arch);
+	long long http_port = pxh_cfg_int(s->conf, "http", NULL, "port");
+	struct pxh_dhcp_reply r = {
+		.msg_type = d->sock[p->sock].pxe ? DHCPACK : DHCPOFFER,
+		.server_id = p->advertised.s_addr,
+		.siaddr = p->advertised.s_addr,
+		.file = file,
+		.http_client = c->is_http_boot,
+		.discovery_control = d->sock[p->sock].pxe ? -1
+		                                          : d->discovery_control,
+		.extra = a ? a->opts : NULL,
+		.n_extra = a ? a->n_opts : 0,
+	};
+	struct in_addr ns;
+	int n;
+
+	if (pxh_dhcp_boot_file(c, loader, p->server_ip, http_port, file,
+	                       sizeof(file)) < 0) {
+		drop(d, PXH_DHCP_DROP_NO_LOADER);
+		snprintf(msg, sizeof(msg), "ignored: no loader for arch %s (%u)",
+		         c->arch_name, c->arch_raw);
+		pxh_logf(PXH_LOG_INFO, c, "dhcp: %s", msg);
+		emit_decision(d, c, "ignore", plugin, "", msg);
+		return;
+	}
+	if (a && a->next_server && inet_pton(AF_INET, a->next_server, &ns) == 1)
+		r.siaddr = ns.s_addr;
+	n = pxh_dhcp_build(&p->msg, &r, out, sizeof(out));
+	if (n < 0) {
+		drop(d, PXH_DHCP_DROP_SEND);
+		pxh_logf(PXH_LOG_WARNING, c, "dhcp: reply does not fit: %s",
+		         strerror(-n));
+		return;
+	}
+	if (send_reply(p, out, (size_t)n) < 0)
+		return;
+	if (r.msg_type == DHCPACK)
+		(*d->c_acks)++;
+	else
+		(*d->c_offers)++;
+	pxh_logf(PXH_LOG_INFO, c, "dhcp: %s mac=%s arch=%s file=%s by=%s",
+	         r.msg_type == DHCPACK ? "ack" : "offer", c->mac, c->arch_name,
+	         file, plugin);
+	snprintf(msg, sizeof(msg), "%s on %s", r.msg_type == DHCPACK
+	         ? "ack" : "proxy offer", c->iface);
+	emit_decision(d, c, "boot", plugin, file, msg);
+}
+
+static void decided(void *ctx, enum pxh_verdict v, const struct pxh_answer *a,
+                    const char *plugin, const char *why)
+{
+	struct pxh_dhcp_pending *p = ctx;
+	struct pxh_dhcp *d = p->d;
+	char msg[256];
+
+	p->handle = NULL;
+	if (v >= PXH_BOOT && v <= PXH_IGNORE && d->c_verdict[v])
+		(*d->c_verdict[v])++;
+	if (v == PXH_BOOT) {
+		answer(p, a, plugin);
+	} else {
+		/* local: no offer, the firmware goes on to its next device */
+		snprintf(msg, sizeof(msg), "%s: no reply (%s%s%s)",
+		         v == PXH_LOCAL ? "local" : "ignored", plugin,
+		         why && why[0] ? ": " : "", why ? why : "");
+		pxh_logf(PXH_LOG_INFO, &p->client, "dhcp: mac=%s %s",
+		         p->client.mac, msg);
+		emit_decision(d, &p->client, pxh_verdict_name(v), plugin, "",
+		              msg);
+	}
+	if (p == sync_ctx) {
+		sync_done = true;
+		return;
+	}
+	pending_unlink(p);
+	free(p);
+}
+
+/* ---- requests ------------------------------------------------------------ */
+/* Checks in order of cost; true when P went to the decision chain (and is
+ * no longer the caller's). */
+static bool handle(struct pxh_dhcp *d, struct pxh_dhcp_pending *p)
+{
+	struct pxh_dhcp_msg *m = &p->msg;
+	struct pxh_server *s = d->s;
+	bool pxe = d->sock[p->sock].pxe;
+	const char *why = "";
+	char src[INET_ADDRSTRLEN];
+	char denied[160] = "";
+
+	if (!iface_allowed(d, p->ifindex)) {
+		drop(d, PXH_DHCP_DROP_IFACE);
+		return false;
+	}
+	if (p->len > DHCP_MAX_PKT || pxh_dhcp_parse(p->pkt, p->len, m, &why) < 0 ||
+	    m->op != BOOTREQUEST || m->htype != DHCP_HTYPE_ETHER ||
+	    m->hlen != 6) {
+		if (p->len > DHCP_MAX_PKT)
+			why = "longer than the receive buffer";
+		else if (!why[0])
+			why = "not an Ethernet BOOTREQUEST";
+		drop(d, PXH_DHCP_DROP_MALFORMED);
+		inet_ntop(AF_INET, &p->src.sin_addr, src, sizeof(src));
+		pxh_debug("dhcp: dropped malformed packet from %s:%u (%zu "
+		          "bytes): %s", src, ntohs(p->src.sin_port), p->len, why);
+		return false;
+	}
+	if (pxe ? (m->msg_type != DHCPREQUEST && m->msg_type != DHCPINFORM)
+	        : m->msg_type != DHCPDISCOVER) {
+		drop(d, PXH_DHCP_DROP_TYPE);
+		return false;
+	}
+	if (!pxh_dhcp_is_pxe(m)) {
+		drop(d, PXH_DHCP_DROP_NOT_PXE);
+		return false;
+	}
+	switch (pxh_dhcp_limit_check(&d->limit, m->chaddr, m->xid, m->msg_type,
+	                             d->sock[p->sock].port,
+	                             pxh_server_now(s))) {
+	case PXH_LIMIT_RATE:
+		drop(d, PXH_DHCP_DROP_RATE);
+		pxh_debug("dhcp: rate limit: dropped request of "
+		          "%02x:%02x:%02x:%02x:%02x:%02x", m->chaddr[0],
+		          m->chaddr[1], m->chaddr[2], m->chaddr[3], m->chaddr[4],
+		          m->chaddr[5]);
+		return false;
+	case PXH_LIMIT_DUPLICATE:
+		drop(d, PXH_DHCP_DROP_DUPLICATE);
+		return false;
+	case PXH_LIMIT_PASS:
+		break;
+	}
+	(*d->c_requests[pxe ? 1 : 0])++;
+
+	const char *ifname = iface_name(p->ifindex);
+	/* [server] server_ip overrides what we advertise, not the source
+	 * address (which must stay one of ours) */
+	const char *fixed = pxh_cfg_str(s->conf, "server", NULL, "server_ip");
+	p->advertised = p->local;
+	if (fixed && fixed[0] && inet_pton(AF_INET, fixed, &p->advertised) != 1)
+		p->advertised = p->local;
+	inet_ntop(AF_INET, &p->advertised, p->server_ip, sizeof(p->server_ip));
+	pxh_dhcp_fill_client(&p->client, m, ifname, p->server_ip);
+	if (pxe && !p->client.ip[0])
+		inet_ntop(AF_INET, &p->src.sin_addr, p->client.ip,
+		          sizeof(p->client.ip));
+
+	pxh_event ev;
+	pxh_event_init(&ev, PXH_EV_DHCP_REQUEST, PXH_LOG_INFO, &p->client);
+	snprintf(ev.action, sizeof(ev.action), "%s",
+	         m->msg_type == DHCPDISCOVER ? "discover"
+	         : m->msg_type == DHCPREQUEST ? "request" : "inform");
+	snprintf(ev.message, sizeof(ev.message), "%s on %s port %u%s%s",
+	         ev.action, ifname, d->sock[p->sock].port,
+	         p->client.relay[0] ? " via relay " : "", p->client.relay);
+	pxh_emit(s, &ev);
+
+	if (!pxh_access_allowed(s->conf, &p->client, denied, sizeof(denied))) {
+		char msg[200];
+		drop(d, PXH_DHCP_DROP_ACCESS);
+		snprintf(msg, sizeof(msg), "ignored: %s", denied);
+		pxh_logf(PXH_LOG_INFO, &p->client, "dhcp: mac=%s %s",
+		         p->client.mac, msg);
+		emit_decision(d, &p->client, "ignore", "access", "", msg);
+		return false;
+	}
+	if ((long long)d->n_pending >= d->max_pending) {
+		drop(d, PXH_DHCP_DROP_BUSY);
+		return false;
+	}
+
+	/* In the pending list before the call: the decision may complete
+	 * inside pxh_decide() or any time later. */
+	p->d = d;
+	p->prev = NULL;
+	p->next = d->pending;
+	if (d->pending)
+		d->pending->prev = p;
+	d->pending = p;
+	d->n_pending++;
+	sync_ctx = p;
+	sync_done = false;
+	int r = pxh_decide(s, PXH_PHASE_DHCP, &p->client, decided, p,
+	                   &p->handle);
+	sync_ctx = NULL;
+	if (r < 0) {
+		pending_unlink(p);
+		drop(d, PXH_DHCP_DROP_BUSY);
+		pxh_logf(PXH_LOG_WARNING, &p->client,
+		         "dhcp: decision failed: %s", strerror(-r));
+		return false;
+	}
+	if (sync_done) {
+		pending_unlink(p);
+		free(p);
+	}
+	return true;
+}
+
+static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct pxh_dhcp_sock *sk = w->data;
+	struct pxh_dhcp *d = sk->d;
+	for (int i = 0; i < RECV_BATCH; i++) {
+		union {
+			char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+			struct cmsghdr align;
+		} ctl;
+		if (!d->spare && !(d->spare = malloc(sizeof(*d->spare))))
+			return;
+		struct pxh_dhcp_pending *p = d->spare;
+		struct iovec iov = {.iov_base = p->pkt, .iov_len = sizeof(p->pkt)};
+		struct msghdr mh = {.msg_name = &p->src,
+		                    .msg_namelen = sizeof(p->src),
+		                    .msg_iov = &iov, .msg_iovlen = 1,
+		                    .msg_control = ctl.buf,
+		                    .msg_controllen = sizeof(ctl.buf)};
+		ssize_t n = recvmsg(sk->fd, &mh, MSG_DONTWAIT);
+		if (n < 0)
+			return; /* EAGAIN, or an ICMP error reported late */
+		p->len = (size_t)n;
+		p->sock = (int)(sk - d->sock);
+		p->ifindex = 0;
+		p->local.s_addr = 0;
+		p->handle = NULL;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
+		     c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level == IPPROTO_IP &&
+			    c->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+				p->ifindex = (unsigned)pi.ipi_ifindex;
+				p->local = pi.ipi_spec_dst;
+			}
+		}
+		if (mh.msg_flags & MSG_TRUNC)
+			p->len = DHCP_MAX_PKT + 1;
+		if (handle(d, p))
+			d->spare = NULL;
+	}
+}
+
+/* ---- module interface ---------------------------------------------------- */
+static int open_socket(uint16_t port, int *out)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1, rcvbuf = 4 << 20;
+	struct sockaddr_in a = {.sin_family = AF_INET,
+	                        .sin_port = htons(port),
+	                        .sin_addr.s_addr = htonl(INADDR_ANY)};
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0) {
+		r = -errno;
+		goto out;
+	}
+	/* best effort: floods should queue, not drop, while we catch up */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		r = -errno;
+		goto out;
+	}
+	*out = fd;
+	return 0;
+out:
+	close(fd);
+	return r;
+}
+
+int pxh_dhcp_open(struct pxh_server *s)
+{
+	struct pxh_dhcp *d = calloc(1, sizeof(*d));
+	long long ports[2];
+	int r;
+
+	if (!d)
+		return -ENOMEM;
+	d->s = s;
+	s->dhcp = d;
+	if (!pxh_cfg_bool(s->conf, "dhcp", NULL, "enabled"))
+		return 0;
+	ports[0] = d->port = pxh_cfg_int(s->conf, "dhcp", NULL, "port");
+	ports[1] = d->pxe_port = pxh_cfg_int(s->conf, "dhcp", NULL, "pxe_port");
+	for (int i = 0; i < 2; i++) {
+		struct pxh_dhcp_sock *sk = &d->sock[d->n_sock];
+		if (ports[i] <= 0)
+			continue;
+		r = open_socket((uint16_t)ports[i], &sk->fd);
+		if (r < 0) {
+			pxh_err("dhcp: cannot bind UDP port %lld: %s", ports[i],
+			        strerror(-r));
+			return r;
+		}
+		sk->port = (uint16_t)ports[i];
+		sk->pxe = i == 1;
+		sk->d = d;
+		d->n_sock++;
+	}
+	return 0;
+}
+
+static void register_counters(struct pxh_dhcp *d)
+{
+	struct pxh_server *s = d->s;
+	char name[128];
+	static const char *const verdicts[5] = {[PXH_BOOT] = "boot",
+	                                        [PXH_LOCAL] = "local",
+	                                        [PXH_IGNORE] = "ignore"};
+
+	d->c_requests[0] = pxh_counter(s, "pxehub_dhcp_requests_total{port=\"dhcp\"}",
+	                               "PXE requests accepted, by listener");
+	d->c_requests[1] = pxh_counter(s, "pxehub_dhcp_requests_total{port=\"pxe\"}",
+	                               "PXE requests accepted, by listener");
+	d->c_offers = pxh_counter(s, "pxehub_dhcp_offers_total",
+	                          "proxy DHCPOFFERs sent");
+	d->c_acks = pxh_counter(s, "pxehub_dhcp_acks_total",
+	                        "PXE boot server DHCPACKs sent");
+	for (int i = 0; i < PXH_DHCP_DROP__MAX; i++) {
+		snprintf(name, sizeof(name),
+		         "pxehub_dhcp_dropped_total{reason=\"%s\"}", drop_names[i]);
+		d->c_drop[i] = pxh_counter(s, name,
+		                           "DHCP packets not answered, by reason");
+	}
+	for (int v = PXH_BOOT; v <= PXH_IGNORE; v++) {
+		snprintf(name, sizeof(name),
+		         "pxehub_dhcp_decisions_total{verdict=\"%s\"}",
+		         verdicts[v]);
+		d->c_verdict[v] = pxh_counter(s, name,
+		                              "DHCP phase decisions by verdict");
+	}
+}
+
+int pxh_dhcp_start(struct pxh_server *s)
+{
+	struct pxh_dhcp *d = s->dhcp;
+
+	if (!d)
+		return 0;
+	register_counters(d);
+	read_settings(d, s->conf);
+	for (size_t i = 0; i < d->n_sock; i++) {
+		struct pxh_dhcp_sock *sk = &d->sock[i];
+		ev_io_init(&sk->io, on_readable, sk->fd, EV_READ);
+		sk->io.data = sk;
+		ev_io_start(s->loop, &sk->io);
+		pxh_info("dhcp: listening on UDP port %u (%s)", sk->port,
+		         sk->pxe ? "PXE boot server" : "proxyDHCP");
+	}
+	return 0;
+}
+
+void pxh_dhcp_reload(struct pxh_server *s, const struct pxh_conf *old)
+{
+	struct pxh_dhcp *d = s->dhcp;
+	bool en = pxh_cfg_bool(s->conf, "dhcp", NULL, "enabled");
+
+	if (!d)
+		return;
+	if (en != pxh_cfg_bool(old, "dhcp", NULL, "enabled") ||
+	    (en && (pxh_cfg_int(s->conf, "dhcp", NULL, "port") != d->port ||
+	            pxh_cfg_int(s->conf, "dhcp", NULL, "pxe_port") !=
+	                    d->pxe_port)))
+		pxh_notice("dhcp: [dhcp] enabled/port/pxe_port changed: "
+		           "restart pxehubd to apply");
+	read_settings(d, s->conf);
+}
+
+void pxh_dhcp_stop(struct pxh_server *s)
+{
+	struct pxh_dhcp *d = s->dhcp;
+
+	if (!d)
+		return;
+	while (d->pending) {
+		struct pxh_dhcp_pending *p = d->pending;
+		pending_unlink(p);
+		if (p->handle)
+			pxh_decide_cancel(p->handle);
+		free(p);
+	}
+	for (size_t i = 0; i < d->n_sock; i++) {
+		ev_io_stop(s->loop, &d->sock[i].io);
+		close(d->sock[i].fd);
+	}
+	free(d->ifindex);
+	free(d->spare);
+	free(d);
+	s->dhcp = NULL;
+}

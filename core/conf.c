@@ -396,10 +396,12 @@ static const pxh_conf_key *key_in(const pxh_conf_key *keys, const char *name)
 static int check_value(struct conf_entry *e, const pxh_conf_key *k,
                        struct pxh_conf_errors *errs)
 {
-	const char *sec = e->section;
+	char sec[160];
 	bool b;
 	long long v;
 
+	snprintf(sec, sizeof(sec), "%s%s%s", e->section, e->sub ? "." : "",
+	         e->sub ? e->sub : "");
 	switch (k->type) {
 	case PXH_CONF_BOOL:
 		if (pxh_parse_bool(e->value, &b)) {
@@ -633,7 +635,8 @@ static void load_plugin_dir(struct pxh_conf *c, const char *dir,
 			c->nplugin_files++;
 	}
 	closedir(d);
-	qsort(c->plugin_files, c->nplugin_files, sizeof(char *), cmp_str);
+	if (c->nplugin_files)
+		qsort(c->plugin_files, c->nplugin_files, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < c->nplugin_files; i++) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/%s.conf", dir, c->plugin_files[i]);
@@ -674,6 +677,7 @@ static void find_enabled(struct pxh_conf *c, struct pxh_conf_errors *errs)
 				continue;
 			}
 			pr->ival = prio;
+			pr->checked = true;
 		}
 		if (on) {
 			const char **ne = realloc(c->enabled, (c->nenabled + 1) * sizeof(*ne));
@@ -683,7 +687,8 @@ static void find_enabled(struct pxh_conf *c, struct pxh_conf_errors *errs)
 			c->enabled[c->nenabled++] = name;
 		}
 	}
-	qsort_r(c->enabled, c->nenabled, sizeof(char *), cmp_priority, c);
+	if (c->nenabled)
+		qsort_r(c->enabled, c->nenabled, sizeof(char *), cmp_priority, c);
 }
 
 struct pxh_conf *pxh_conf_load(const char *path, const char *text,

@@ -342,6 +342,15 @@ void pxh_plugins_unload(struct pxh_plugins *p)
 	pxh_plugins_try_free(p);
 }
 
+size_t pxh_plugins_busy(const struct pxh_plugins *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; p && i < p->n; i++)
+		n += p->hosts[i]->refs > 0 ? (size_t)p->hosts[i]->refs : 0;
+	return n;
+}
+
 void pxh_host_ref(struct pxh_host *h)
 {
 	if (h)

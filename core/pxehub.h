@@ -284,6 +284,8 @@ void pxh_plugins_unload(struct pxh_plugins *p); /* waits for pending work */
 /* Check every enabled plugin's config without running it (pxehubd -t). */
 int pxh_plugins_check(struct pxh_conf *conf, struct pxh_conf_errors *errs);
 size_t pxh_plugins_count(const struct pxh_plugins *p);
+/* Deferred requests, child watches and work items plugins have pending. */
+size_t pxh_plugins_busy(const struct pxh_plugins *p);
 
 /* Hook iteration, in priority order. */
 struct pxh_hook {

@@ -247,7 +247,8 @@ static void stop_poll(struct ev_loop *loop, ev_timer *w, int revents)
 	struct pxh_server *s = w->data;
 	double left = s->stop_deadline - ev_now(loop);
 
-	if ((pxh_tftp_active(s) == 0 && pxh_http_active(s) == 0) || left <= 0) {
+	if ((pxh_tftp_active(s) == 0 && pxh_http_active(s) == 0 &&
+	     pxh_plugins_busy(s->plugins) == 0) || left <= 0) {
 		ev_timer_stop(loop, w);
 		ev_break(loop, EVBREAK_ALL);
 	}
@@ -275,8 +276,16 @@ void pxh_server_free(struct pxh_server *s)
 	pxh_pool_stop(s); /* delivers finished work before plugins go */
 	pxh_events_stop(s);
 	if (s->plugins) {
-		s->plugins->owns_conf = false;
-		pxh_plugins_unload(s->plugins);
+		size_t busy = pxh_plugins_busy(s->plugins);
+		if (busy) {
+			/* Unloading now would run code of a plugin that still has
+			 * a callback pending: leave it mapped, the process ends. */
+			pxh_warn("server: %zu plugin request(s) still pending at exit: plugins not unloaded",
+			         busy);
+		} else {
+			s->plugins->owns_conf = false;
+			pxh_plugins_unload(s->plugins);
+		}
 		s->plugins = NULL;
 	}
 	pxh_clients_free(s);

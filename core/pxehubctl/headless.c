@@ -159,6 +159,8 @@ int pxh_decide_sync(struct pxh_server *s, const pxh_client *c,
 
 	memset(out, 0, sizeof(*out));
 	pxh_answer_init(&out->answer, s, c);
+	/* The loop may have idled: deadlines count from now. */
+	ev_now_update(s->loop);
 	rc = pxh_decide(s, c->phase == PXH_PHASE_IPXE ? PXH_PHASE_IPXE : PXH_PHASE_DHCP,
 	                c, sync_done, out, NULL);
 	if (rc)

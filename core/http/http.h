@@ -1,0 +1,321 @@
+/* HTTP module internals: request parsing, routing, connections, TLS. */
+#ifndef PXEHUB_HTTP_H
+#define PXEHUB_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <http_parser.h>
+
+#include "pxehub.h"
+
+/* Copy S into D of size N, cut to fit (names, addresses, paths). */
+static inline void pxh_http_copy(char *d, size_t n, const char *s)
+{
+	size_t l = strlen(s);
+
+	if (n == 0)
+		return;
+	if (l >= n)
+		l = n - 1;
+	memcpy(d, s, l);
+	d[l] = '\0';
+}
+
+/* ---- limits (compile-time ceilings; config picks values below them) ---- */
+#define PXH_HTTP_MAX_URL 4096       /* longer: 414 */
+#define PXH_HTTP_MAX_HEADERS 64     /* more header lines: 431 */
+#define PXH_HTTP_HDR_CEILING 65536  /* [http] max_header_size upper bound */
+#define PXH_HTTP_BODY_DEFAULT 16384 /* request bodies outside the API */
+#define PXH_HTTP_BODY_PLUGIN (1 << 20)
+
+/* ---- one parsed request (no I/O; shared with the fuzz target) ---------- */
+struct pxh_http_header {
+	uint32_t name, value; /* offsets into hbuf, NUL terminated */
+};
+
+enum pxh_http_parse_state {
+	PXH_RQ_IDLE = 0,   /* nothing of a request seen yet */
+	PXH_RQ_HEADERS,    /* request line / headers arriving */
+	PXH_RQ_BODY,       /* headers complete, body arriving */
+	PXH_RQ_COMPLETE,   /* a whole request: parser paused */
+	PXH_RQ_ERROR,      /* bad request: answer ERR_STATUS and close */
+};
+
+struct pxh_http_req {
+	http_parser parser;
+	enum pxh_http_parse_state state;
+	int err_status; /* 400, 413, 414, 431, 501, 505 when PXH_RQ_ERROR */
+	const char *err_why;
+	size_t max_header; /* bytes of request line + headers */
+	size_t max_body;   /* set per route when headers complete */
+	size_t report_max; /* [http] report_max_size */
+	size_t hdr_bytes;
+	/* request line */
+	unsigned method; /* enum http_method */
+	char url[PXH_HTTP_MAX_URL + 1];
+	size_t url_len;
+	/* headers, "name\0value\0" packed */
+	char *hbuf;
+	size_t hbuf_len, hbuf_cap;
+	struct pxh_http_header hdr[PXH_HTTP_MAX_HEADERS];
+	unsigned n_hdr;
+	bool in_value; /* last callback was a header value */
+	/* body */
+	char *body;
+	size_t body_len, body_cap;
+	bool keep_alive;
+	bool expect_continue;
+	unsigned http_minor, http_major;
+	/* decoded from url when headers complete */
+	char path[PXH_HTTP_MAX_URL + 1]; /* percent-decoded, starts with '/' */
+	const char *query;               /* raw, into url; "" when none */
+};
+
+void pxh_http_req_init(struct pxh_http_req *rq, size_t max_header);
+void pxh_http_req_free(struct pxh_http_req *rq);
+/* Forget the last request and get ready for the next on this connection. */
+void pxh_http_req_next(struct pxh_http_req *rq);
+/* Feed bytes; returns how many were consumed.  Stops after one complete
+ * request (state PXH_RQ_COMPLETE) or at an error (PXH_RQ_ERROR). */
+size_t pxh_http_req_feed(struct pxh_http_req *rq, const char *p, size_t len);
+/* Header value by case-insensitive name, or NULL. */
+const char *pxh_http_req_header(const struct pxh_http_req *rq,
+                                const char *name);
+/* Body limit for a path (called when headers are complete). */
+size_t pxh_http_body_limit(const char *path, unsigned method,
+                           size_t report_max);
+
+/* ---- routing (pure) ---------------------------------------------------- */
+enum pxh_http_route {
+	PXH_ROUTE_NONE = 0,
+	PXH_ROUTE_INDEX,   /* / */
+	PXH_ROUTE_BOOT,    /* /boot.ipxe */
+	PXH_ROUTE_FILES,   /* /files/PATH */
+	PXH_ROUTE_TFTP,    /* /tftp/PATH */
+	PXH_ROUTE_PLUGIN,  /* /plugins/NAME/... */
+	PXH_ROUTE_STATUS,  /* /api/v1/status */
+	PXH_ROUTE_CLIENTS, /* /api/v1/clients */
+	PXH_ROUTE_REPORT,  /* /api/v1/report */
+	PXH_ROUTE_METRICS, /* /metrics */
+	PXH_ROUTE__MAX
+};
+
+struct pxh_http_match {
+	enum pxh_http_route route;
+	int status;       /* 0 when routed; 404/405 otherwise */
+	const char *rest; /* PATH of /files/, /tftp/; "/..." of a plugin */
+	char plugin[64];  /* NAME of /plugins/NAME/ */
+};
+
+/* Percent-decode the path of URL into OUT (NUL terminated); sets *QUERY to
+ * the raw query ("" if none).  Refuses %00, bad escapes and non-origin
+ * forms: returns 0 or -EINVAL. */
+int pxh_http_split_url(const char *url, char *out, size_t len,
+                       const char **query);
+/* Route a decoded path and method; fills M. */
+void pxh_http_route_match(const char *path, unsigned method,
+                          struct pxh_http_match *m);
+const char *pxh_http_route_name(enum pxh_http_route r);
+/* Form/query value of KEY (application/x-www-form-urlencoded), decoded into
+ * OUT.  Returns the decoded length, or -1 when absent. */
+int pxh_http_form_get(const char *form, size_t len, const char *key, char *out,
+                      size_t out_len);
+/* Fill the iPXE facts of C from FORM (query string or POST body).
+ * Returns the number of facts found; MAC is normalised or left empty. */
+int pxh_http_facts(const char *form, size_t len, pxh_client *c);
+/* Normalise a MAC ("00-11-22-AA-BB-CC", "001122aabbcc", "0:1:2:a:b:c")
+ * into "00:11:22:aa:bb:cc".  Returns 0 or -EINVAL. */
+int pxh_http_mac_normalise(const char *in, char out[18]);
+
+/* Base URL clients reach us at ("http://10.0.0.1", "http://[::1]:8080"),
+ * from C's server_ip or [server] server_ip; plain HTTP when [http] port is
+ * on, else HTTPS.  Returns 0 or -ENOENT when no address is known. */
+int pxh_http_base_url(struct pxh_server *s, const pxh_client *c, char *buf,
+                      size_t len);
+
+/* ---- ranges and validators (pure) -------------------------------------- */
+struct pxh_http_range {
+	uint64_t off, len; /* what to send */
+	int status;        /* 200, 206, 304, 412 or 416 */
+};
+/* Decide 200/206/304/416 for a GET/HEAD of an entity SIZE bytes, ETAG and
+ * MTIME, given the request's conditional and Range headers (may be NULL). */
+void pxh_http_eval_range(uint64_t size, const char *etag, time_t mtime,
+                         const char *if_none_match, const char *if_mod_since,
+                         const char *range, const char *if_range,
+                         struct pxh_http_range *out);
+/* Strong validator of a file: "\"SIZE-MTIME\"" in hex. */
+void pxh_http_etag(uint64_t size, time_t mtime, char *out, size_t len);
+/* IMF-fixdate (RFC 9110) of T into OUT (at least 30 bytes). */
+void pxh_http_date(time_t t, char *out, size_t len);
+/* Parse an IMF-fixdate; returns (time_t)-1 when malformed. */
+time_t pxh_http_parse_date(const char *s);
+const char *pxh_http_reason(int status);
+
+/* ---- settings read from [http] (refreshed on start and reload) -------- */
+struct pxh_http_settings {
+	char *root;      /* [http] root */
+	char *tftp_root; /* [tftp] root */
+	char *api_token;
+	bool require_auth;
+	bool auth_configured; /* a token or a client CA exists */
+	bool status_page;
+	size_t max_connections;
+	size_t max_header;
+	size_t report_max;
+	double report_rate; /* reports per second per source */
+	double header_timeout, idle_timeout, send_timeout;
+	char *server_name; /* Server header */
+	unsigned file_flags;
+};
+
+/* ---- TLS (http_tls.c) -------------------------------------------------- */
+struct pxh_http_tls;
+/* Load (or create) certificate and key as root.  Returns 0 or -errno with
+ * the reason logged. */
+int pxh_http_tls_open(struct pxh_server *s, struct pxh_http_tls **out);
+void pxh_http_tls_free(struct pxh_http_tls *t);
+/* New server session on FD; returns NULL on failure. */
+void *pxh_http_tls_session(struct pxh_http_tls *t, int fd);
+/* After the handshake: true when a client certificate was presented and
+ * verified against client_ca. */
+bool pxh_http_tls_peer_ok(void *session);
+
+/* Create a self-signed RSA certificate for FQDN with SANS (DNS names or
+ * textual IPv4/IPv6 addresses) into CERT_PATH and KEY_PATH; writes the
+ * SHA-256 fingerprint (hex with colons) into FPR. */
+int pxh_http_make_selfsigned(const char *fqdn, const char *const *sans,
+                             size_t n_sans, unsigned bits, unsigned days,
+                             const char *cert_path, const char *key_path,
+                             char *fpr, size_t fpr_len);
+
+/* ---- the module -------------------------------------------------------- */
+struct pxh_http_conn;
+struct pxh_http_resp;
+
+/* The answer to one request, built by a handler. */
+struct pxh_http_resp {
+	int status;
+	const char *ctype;
+	char ctype_buf[128]; /* ctype may point here */
+	char extra[512]; /* further header lines, each ending "\r\n" */
+	size_t extra_len;
+	/* body: memory (owned) or a file */
+	char *body;
+	size_t body_len;
+	struct pxh_open_file file;
+	bool has_file;
+	uint64_t off, len; /* file range to send */
+	bool close;        /* Connection: close after this one */
+};
+
+void pxh_http_resp_header(struct pxh_http_resp *rs, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Plain text body (copied), with status. */
+void pxh_http_resp_text(struct pxh_http_resp *rs, int status,
+                        const char *ctype, const char *text, size_t len);
+/* Take ownership of malloc'd TEXT. */
+void pxh_http_resp_take(struct pxh_http_resp *rs, int status,
+                        const char *ctype, char *text, size_t len);
+void pxh_http_resp_error(struct pxh_http_resp *rs, int status,
+                         const char *why);
+
+/* What a handler sees of the connection. */
+struct pxh_http_ctx {
+	struct pxh_server *srv;
+	struct pxh_http_conn *conn;
+	const struct pxh_http_req *rq;
+	const struct pxh_http_match *m;
+	const struct pxh_http_settings *set;
+	char peer[64];  /* client address */
+	char local[64]; /* our address on that connection */
+	unsigned local_port;
+	bool tls;
+	bool authenticated;
+	bool hide_facts;
+};
+
+/* Handlers: fill RS and return 0, or return 1 when the answer comes later
+ * through pxh_http_conn_respond(). */
+int pxh_http_handle(struct pxh_http_ctx *x, struct pxh_http_resp *rs);
+int pxh_http_handle_boot(struct pxh_http_ctx *x, struct pxh_http_resp *rs);
+int pxh_http_handle_file(struct pxh_http_ctx *x, struct pxh_http_resp *rs);
+int pxh_http_handle_api(struct pxh_http_ctx *x, struct pxh_http_resp *rs);
+int pxh_http_handle_plugin(struct pxh_http_ctx *x, struct pxh_http_resp *rs);
+/* Finish a deferred request (loop thread).  RS is moved from. */
+void pxh_http_conn_respond(struct pxh_http_conn *c, struct pxh_http_resp *rs);
+/* The request being answered on C (valid until it responds). */
+const struct pxh_http_req *pxh_http_conn_req(struct pxh_http_conn *c);
+
+/* Counters of the module (registered at start). */
+struct pxh_http_counters {
+	uint64_t *requests[PXH_ROUTE__MAX];
+	uint64_t *status[6]; /* 1xx..5xx */
+	uint64_t *bytes;
+	uint64_t *conns;
+	uint64_t *rejected_cap, *timeouts, *bad_requests, *tls_failures;
+	uint64_t *reports, *reports_limited;
+	uint64_t *scripts, *downloads;
+};
+struct pxh_http_counters *pxh_http_ctrs(struct pxh_server *s);
+const struct pxh_http_settings *pxh_http_settings(struct pxh_server *s);
+
+/* Read [http]/[tftp] settings from CONF into SET (owned strings). */
+void pxh_http_settings_load(const struct pxh_conf *conf,
+                            struct pxh_http_settings *set);
+void pxh_http_settings_free(struct pxh_http_settings *set);
+
+/* Constant-time token check of an "Authorization" header value. */
+bool pxh_http_bearer_ok(const char *authz, const char *token);
+
+/* Per-source rate limit for reports: true when allowed. */
+bool pxh_http_rate_ok(const char *peer, double now, double rate);
+
+/* ---- module state (http_server.c, http_conn.c) ------------------------ */
+#define PXH_HTTP_MAX_LISTEN 32
+
+struct pxh_http_listener {
+	int fd;
+	bool tls;
+	char addr[64];
+	void *watcher; /* ev_io, allocated in start */
+	struct pxh_http *h;
+};
+
+struct pxh_http_menu_entry {
+	char *id, *label, *script;
+};
+
+struct pxh_http {
+	struct pxh_server *srv;
+	struct pxh_http_settings set;
+	struct pxh_http_listener lis[PXH_HTTP_MAX_LISTEN];
+	size_t n_lis;
+	struct pxh_http_tls *tls;
+	struct pxh_http_conn *conns; /* doubly linked */
+	size_t n_conns, n_busy;
+	struct pxh_http_counters ctr;
+	bool started, stopping;
+	void *grace_timer; /* ev_timer */
+	struct pxh_http_menu_entry *menu;
+	size_t n_menu;
+	char date[40]; /* cached Date header value */
+	double date_at;
+};
+
+/* Accept a new connection on listener L (loop thread). */
+void pxh_http_conn_accept(struct pxh_http *h, struct pxh_http_listener *l);
+/* Close every connection now (stop) or only idle ones (grace). */
+void pxh_http_conns_close(struct pxh_http *h, bool idle_only);
+/* Read the built-in menu's extra items from [boot] menu_dir. */
+void pxh_http_menu_load(struct pxh_http *h, const struct pxh_conf *conf);
+void pxh_http_menu_free(struct pxh_http *h);
+
+/* Deferred work attached to a connection (a /boot.ipxe decision): FREE
+ * runs when the connection goes away first. */
+void pxh_http_conn_set_pending(struct pxh_http_conn *c, void *ud,
+                               void (*cancel)(void *ud));
+
+#endif /* PXEHUB_HTTP_H */

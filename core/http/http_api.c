@@ -1,0 +1,390 @@
+/* Status API, recent clients, reports, /metrics and the status page. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "http.h"
+
+#define JSON_TYPE "application/json"
+#define PROM_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* ---- report rate limit: a token bucket per source address ------------- */
+#define RATE_SLOTS 256
+
+struct rate_slot {
+	char peer[64];
+	double tokens, at;
+};
+
+static struct rate_slot rate_table[RATE_SLOTS];
+
+bool pxh_http_rate_ok(const char *peer, double now, double rate)
+{
+	unsigned hsh = 5381;
+	struct rate_slot *r;
+
+	for (const char *p = peer; *p; p++)
+		hsh = hsh * 33 + (unsigned char)*p;
+	/* a collision just shares a bucket: the limit stays a limit */
+	r = &rate_table[hsh % RATE_SLOTS];
+	if (strcmp(r->peer, peer) != 0) {
+		pxh_http_copy(r->peer, sizeof(r->peer), peer);
+		r->tokens = 2 * rate;
+		r->at = now;
+	}
+	r->tokens += (now - r->at) * rate;
+	if (r->tokens > 2 * rate)
+		r->tokens = 2 * rate;
+	r->at = now;
+	if (r->tokens < 1)
+		return false;
+	r->tokens -= 1;
+	return true;
+}
+
+/* ---- POST /api/v1/report ---------------------------------------------- */
+static void json_error(struct pxh_http_resp *rs, int status, const char *why)
+{
+	json_t *o = json_pack("{s:s}", "error", why);
+	char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	if (t) {
+		size_t n = strlen(t);
+
+		t[n] = '\0';
+		pxh_http_resp_take(rs, status, JSON_TYPE, t, n);
+	} else {
+		pxh_http_resp_error(rs, status, why);
+	}
+}
+
+static const char *opt_string(json_t *o, const char *key, size_t max,
+                              const char **why)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v)
+		return NULL;
+	if (!json_is_string(v) || json_string_length(v) > max) {
+		*why = key;
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+/*
+ * A report: {"mac": "...", "uuid": "...", "status": "started", "step":
+ * "apply image", "message": "...", "progress": 42}.  mac or uuid and
+ * status are required; other members are kept out of the event.
+ */
+static int handle_report(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
+{
+	const struct pxh_http_req *rq = x->rq;
+	const char *ct = pxh_http_req_header(rq, "Content-Type");
+	const char *bad = NULL, *mac, *uuid, *status, *step, *msg;
+	json_error_t jerr;
+	json_t *o, *prog;
+	pxh_event ev;
+	char text[256];
+
+	if (ct && strncasecmp(ct, "application/json", 16) != 0) {
+		json_error(rs, 415, "Content-Type must be application/json");
+		return 0;
+	}
+	if (!pxh_http_rate_ok(x->peer, pxh_server_now(x->srv),
+	                      x->set->report_rate)) {
+		(*pxh_http_ctrs(x->srv)->reports_limited)++;
+		json_error(rs, 429, "too many reports");
+		pxh_http_resp_header(rs, "Retry-After: 1\r\n");
+		return 0;
+	}
+	o = json_loadb(rq->body ? rq->body : "", rq->body_len,
+	               JSON_REJECT_DUPLICATES, &jerr);
+	if (!o) {
+		snprintf(text, sizeof(text), "invalid JSON: %.150s", jerr.text);
+		json_error(rs, 400, text);
+		return 0;
+	}
+	if (!json_is_object(o)) {
+		json_decref(o);
+		json_error(rs, 400, "a JSON object is expected");
+		return 0;
+	}
+	mac = opt_string(o, "mac", 32, &bad);
+	uuid = opt_string(o, "uuid", 40, &bad);
+	status = opt_string(o, "status", 15, &bad);
+	step = opt_string(o, "step", 200, &bad);
+	msg = opt_string(o, "message", 255, &bad);
+	prog = json_object_get(o, "progress");
+	if (prog && (!json_is_integer(prog) || json_integer_value(prog) < 0 ||
+	             json_integer_value(prog) > 100))
+		bad = "progress";
+	pxh_event_init(&ev, PXH_EV_REPORT, PXH_LOG_INFO, NULL);
+	if (!bad && mac && pxh_http_mac_normalise(mac, ev.client.mac) < 0)
+		bad = "mac";
+	if (!bad && uuid) {
+		char form[64];
+
+		snprintf(form, sizeof(form), "uuid=%s", uuid);
+		pxh_http_facts(form, strlen(form), &ev.client);
+		if (!ev.client.uuid[0])
+			bad = "uuid";
+	}
+	if (!bad && !mac && !uuid)
+		bad = "mac or uuid";
+	if (!bad && (!status || !*status))
+		bad = "status";
+	if (bad) {
+		snprintf(text, sizeof(text), "missing or invalid member: %s", bad);
+		json_decref(o);
+		json_error(rs, 422, text);
+		return 0;
+	}
+	ev.client.phase = PXH_PHASE_HTTP;
+	pxh_http_copy(ev.client.ip, sizeof(ev.client.ip), x->peer);
+	pxh_http_copy(ev.action, sizeof(ev.action), status);
+	pxh_http_copy(ev.file, sizeof(ev.file), step ? step : "");
+	pxh_http_copy(ev.message, sizeof(ev.message), msg ? msg : "");
+	if (prog)
+		ev.bytes = (uint64_t)json_integer_value(prog);
+	json_decref(o);
+	pxh_emit(x->srv, &ev);
+	(*pxh_http_ctrs(x->srv)->reports)++;
+	pxh_http_resp_text(rs, 202, JSON_TYPE, "{\"accepted\":true}", 17);
+	return 0;
+}
+
+/* ---- the status page ---------------------------------------------------- */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool fail;
+};
+
+static void sb_add(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->fail)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		char *np;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		np = realloc(b->p, cap);
+		if (!np) {
+			b->fail = true;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void sb_str(struct sbuf *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+static void sb_html(struct sbuf *b, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': sb_str(b, "&lt;"); break;
+		case '>': sb_str(b, "&gt;"); break;
+		case '&': sb_str(b, "&amp;"); break;
+		case '"': sb_str(b, "&quot;"); break;
+		case '\'': sb_str(b, "&#39;"); break;
+		default: sb_add(b, s, 1); break;
+		}
+	}
+}
+
+static void sb_json_value(struct sbuf *b, json_t *v)
+{
+	char num[64];
+
+	if (json_is_string(v)) {
+		sb_html(b, json_string_value(v));
+	} else if (json_is_integer(v)) {
+		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+		sb_str(b, num);
+	} else if (json_is_real(v)) {
+		snprintf(num, sizeof(num), "%.3f", json_real_value(v));
+		sb_str(b, num);
+	} else if (json_is_true(v)) {
+		sb_str(b, "yes");
+	} else if (json_is_false(v)) {
+		sb_str(b, "no");
+	} else if (json_is_array(v)) {
+		char n[32];
+
+		snprintf(n, sizeof(n), "[%zu]", json_array_size(v));
+		sb_str(b, n);
+	} else if (json_is_object(v)) {
+		sb_str(b, "{...}");
+	}
+}
+
+/* A table of an array of objects: columns are the first object's scalar
+ * members, so the page follows whatever the JSON API carries. */
+static void sb_table(struct sbuf *b, json_t *arr)
+{
+	json_t *first = json_array_get(arr, 0), *v, *row;
+	const char *k;
+	size_t i;
+
+	if (!json_is_object(first)) {
+		sb_str(b, "<p>none</p>\n");
+		return;
+	}
+	sb_str(b, "<table>\n<tr>");
+	json_object_foreach(first, k, v) {
+		if (json_is_array(v) || json_is_object(v))
+			continue;
+		sb_str(b, "<th>");
+		sb_html(b, k);
+		sb_str(b, "</th>");
+	}
+	sb_str(b, "</tr>\n");
+	json_array_foreach(arr, i, row) {
+		if (i >= 100)
+			break;
+		sb_str(b, "<tr>");
+		json_object_foreach(first, k, v) {
+			json_t *cell;
+
+			if (json_is_array(v) || json_is_object(v))
+				continue;
+			cell = json_object_get(row, k);
+			sb_str(b, "<td>");
+			if (cell)
+				sb_json_value(b, cell);
+			sb_str(b, "</td>");
+		}
+		sb_str(b, "</tr>\n");
+	}
+	sb_str(b, "</table>\n");
+}
+
+static json_t *find_array(json_t *j)
+{
+	const char *k;
+	json_t *v;
+
+	if (json_is_array(j))
+		return j;
+	json_object_foreach(j, k, v)
+		if (json_is_array(v))
+			return v;
+	return NULL;
+}
+
+static int handle_index(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
+{
+	struct sbuf b = {0};
+	char *st = pxh_status_json(x->srv, x->hide_facts);
+	char *cl = pxh_clients_json(x->srv, x->hide_facts);
+	json_t *sj = st ? json_loads(st, 0, NULL) : NULL;
+	json_t *cj = cl ? json_loads(cl, 0, NULL) : NULL;
+	json_t *arr, *v;
+	const char *k;
+
+	sb_str(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+	           "<meta http-equiv=\"refresh\" content=\"10\">"
+	           "<title>pxehub</title><style>body{font-family:sans-serif;"
+	           "margin:1em}table{border-collapse:collapse}td,th{border:1px "
+	           "solid #ccc;padding:2px 6px;text-align:left}</style></head>"
+	           "<body>\n<h1>pxehub ");
+	sb_str(&b, PXH_VERSION);
+	sb_str(&b, "</h1>\n<h2>Status</h2>\n<table>\n");
+	if (json_is_object(sj)) {
+		json_object_foreach(sj, k, v) {
+			if (json_is_array(v) || json_is_object(v))
+				continue;
+			sb_str(&b, "<tr><th>");
+			sb_html(&b, k);
+			sb_str(&b, "</th><td>");
+			sb_json_value(&b, v);
+			sb_str(&b, "</td></tr>\n");
+		}
+	}
+	sb_str(&b, "</table>\n<h2>Recent clients</h2>\n");
+	arr = cj ? find_array(cj) : NULL;
+	if (arr)
+		sb_table(&b, arr);
+	else
+		sb_str(&b, "<p>none</p>\n");
+	sb_str(&b, "<p><a href=\"/api/v1/status\">status JSON</a> · "
+	           "<a href=\"/api/v1/clients\">clients JSON</a> · "
+	           "<a href=\"/metrics\">metrics</a></p>\n");
+	if (x->hide_facts)
+		sb_str(&b, "<p>Client facts are hidden: send the API token or a "
+		           "client certificate to see them.</p>\n");
+	sb_str(&b, "</body></html>\n");
+	json_decref(sj);
+	json_decref(cj);
+	free(st);
+	free(cl);
+	if (b.fail) {
+		free(b.p);
+		pxh_http_resp_error(rs, 503, NULL);
+		return 0;
+	}
+	pxh_http_resp_take(rs, 200, "text/html; charset=utf-8", b.p, b.len);
+	pxh_http_resp_header(rs, "Cache-Control: no-store\r\n"
+	                         "X-Content-Type-Options: nosniff\r\n"
+	                         "Content-Security-Policy: default-src 'none'; "
+	                         "style-src 'unsafe-inline'\r\n");
+	return 0;
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+static int take_text(struct pxh_http_resp *rs, const char *ctype, char *t)
+{
+	if (!t) {
+		pxh_http_resp_error(rs, 503, "not available");
+		return 0;
+	}
+	pxh_http_resp_take(rs, 200, ctype, t, strlen(t));
+	pxh_http_resp_header(rs, "Cache-Control: no-store\r\n");
+	return 0;
+}
+
+int pxh_http_handle_api(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
+{
+	size_t len = 0;
+	char *t;
+
+	switch (x->m->route) {
+	case PXH_ROUTE_INDEX:
+		return handle_index(x, rs);
+	case PXH_ROUTE_STATUS:
+		return take_text(rs, JSON_TYPE, pxh_status_json(x->srv, x->hide_facts));
+	case PXH_ROUTE_CLIENTS:
+		return take_text(rs, JSON_TYPE, pxh_clients_json(x->srv, x->hide_facts));
+	case PXH_ROUTE_METRICS:
+		t = pxh_metrics_text(x->srv, &len);
+		if (!t)
+			return take_text(rs, PROM_TYPE, NULL);
+		pxh_http_resp_take(rs, 200, PROM_TYPE, t, len);
+		return 0;
+	case PXH_ROUTE_REPORT:
+		if (x->set->require_auth && !x->authenticated) {
+			pxh_http_resp_error(rs, 401, NULL);
+			return 0;
+		}
+		return handle_report(x, rs);
+	default:
+		pxh_http_resp_error(rs, 404, NULL);
+		return 0;
+	}
+}

@@ -1,0 +1,334 @@
+/* /boot.ipxe: the client's facts -> boot script hooks -> an iPXE script. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "http.h"
+
+#define SCRIPT_TYPE "text/plain; charset=utf-8"
+
+struct pxh_http_counters *pxh_http_ctrs(struct pxh_server *s)
+{
+	return &s->http->ctr;
+}
+
+const struct pxh_http_settings *pxh_http_settings(struct pxh_server *s)
+{
+	return &s->http->set;
+}
+
+/* The Host header when it is a plain host[:port], else our address. */
+static void request_base(struct pxh_http_ctx *x, char *out, size_t len)
+{
+	const char *host = pxh_http_req_header(x->rq, "Host");
+	bool good = host && *host && strlen(host) < 200;
+
+	for (const char *p = host; good && *p; p++)
+		good = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		       (*p >= '0' && *p <= '9') || strchr(".-:[]", *p);
+	if (good) {
+		snprintf(out, len, "%s://%s", x->tls ? "https" : "http", host);
+	} else {
+		bool v6 = strchr(x->local, ':') != NULL;
+
+		snprintf(out, len, "%s://%s%s%s:%u", x->tls ? "https" : "http",
+		         v6 ? "[" : "", x->local, v6 ? "]" : "", x->local_port);
+	}
+}
+
+/* Stage one: iPXE fetched /boot.ipxe bare (the URL DHCP handed it), so it
+ * is told to come back with its facts in the query string; Debian's iPXE
+ * has no "params" to POST them. */
+static int stage_one(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
+{
+	char base[256], *t;
+	int n;
+
+	request_base(x, base, sizeof(base));
+	n = asprintf(&t,
+	             "#!ipxe\n"
+	             "chain %s/boot.ipxe?mac=${net0/mac:uristring}"
+	             "&uuid=${uuid:uristring}&arch=${buildarch:uristring}"
+	             "&platform=${platform:uristring}"
+	             "&manufacturer=${manufacturer:uristring}"
+	             "&product=${product:uristring}&serial=${serial:uristring}"
+	             "&asset=${asset:uristring} || exit 1\n",
+	             base);
+	if (n < 0) {
+		pxh_http_resp_error(rs, 503, NULL);
+		return 0;
+	}
+	pxh_http_resp_take(rs, 200, SCRIPT_TYPE, t, (size_t)n);
+	pxh_http_resp_header(rs, "Cache-Control: no-store\r\n");
+	return 0;
+}
+
+/* ---- the decision ------------------------------------------------------ */
+struct boot_job {
+	struct pxh_server *srv;
+	struct pxh_http_conn *conn;
+	struct pxh_decision *dec;
+	pxh_client client;
+	bool inline_call; /* still inside pxh_http_handle_boot */
+	bool done;
+	struct pxh_http_resp *inline_rs;
+};
+
+static void served_event(struct boot_job *j, enum pxh_verdict v,
+                         const char *plugin, const char *why, size_t bytes)
+{
+	pxh_event ev;
+
+	pxh_event_init(&ev, PXH_EV_SCRIPT_SERVED, PXH_LOG_INFO, &j->client);
+	pxh_http_copy(ev.action, sizeof(ev.action), pxh_verdict_name(v));
+	snprintf(ev.file, sizeof(ev.file), "/boot.ipxe");
+	pxh_http_copy(ev.plugin, sizeof(ev.plugin), plugin ? plugin : "");
+	pxh_http_copy(ev.message, sizeof(ev.message), why ? why : "");
+	ev.bytes = bytes;
+	pxh_emit(j->srv, &ev);
+}
+
+static void script_response(struct boot_job *j, enum pxh_verdict v,
+                            const struct pxh_answer *a, const char *plugin,
+                            const char *why, struct pxh_http_resp *rs)
+{
+	struct pxh_answer out;
+	int rc = 0;
+
+	pxh_answer_init(&out, j->srv, &j->client);
+	switch (v) {
+	case PXH_BOOT:
+		if (a && a->script && a->script_len) {
+			/* a plugin's script without the signature still runs */
+			if (strncmp(a->script, "#!ipxe", 6) != 0)
+				rc = pxh_answer_append_script(&out, "#!ipxe\n");
+			if (!rc)
+				rc = pxh_answer_append_script(&out, "%s", a->script);
+		} else if (a && a->loader && *a->loader) {
+			rc = pxh_script_chain(&out, a->loader);
+		} else {
+			rc = pxh_default_menu(j->srv, &j->client, &out);
+		}
+		break;
+	case PXH_LOCAL:
+		rc = pxh_script_exit(&out);
+		break;
+	default:
+		/* ignore: no script; iPXE's chain fails and the firmware
+		 * moves on to its next boot device */
+		pxh_http_resp_error(rs, 403, "ignored");
+		served_event(j, v, plugin, why, 0);
+		pxh_answer_clear(&out);
+		return;
+	}
+	if (rc < 0 || !out.script) {
+		pxh_answer_clear(&out);
+		pxh_http_resp_error(rs, 500, "script");
+		return;
+	}
+	pxh_http_resp_take(rs, 200, SCRIPT_TYPE, out.script, out.script_len);
+	pxh_http_resp_header(rs, "Cache-Control: no-store\r\n");
+	out.script = NULL;
+	served_event(j, v, plugin, why, rs->body_len);
+	(*pxh_http_ctrs(j->srv)->scripts)++;
+	pxh_answer_clear(&out);
+}
+
+static void boot_done(void *ctx, enum pxh_verdict v, const struct pxh_answer *a,
+                      const char *plugin, const char *why)
+{
+	struct boot_job *j = ctx;
+	struct pxh_http_resp rs;
+
+	if (j->inline_call) {
+		script_response(j, v, a, plugin, why, j->inline_rs);
+		j->done = true;
+		return;
+	}
+	memset(&rs, 0, sizeof(rs));
+	rs.file.fd = -1;
+	script_response(j, v, a, plugin, why, &rs);
+	pxh_http_conn_respond(j->conn, &rs);
+	free(j);
+}
+
+static void boot_cancel(void *ud)
+{
+	struct boot_job *j = ud;
+
+	if (j->dec)
+		pxh_decide_cancel(j->dec);
+	free(j);
+}
+
+int pxh_http_handle_boot(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
+{
+	const struct pxh_http_req *rq = x->rq;
+	const char *form = rq->query;
+	size_t flen = strlen(form);
+	struct boot_job *j;
+	char why[128] = "";
+	int rc, n;
+
+	/* POST form data (iPXE "params"), or the query string */
+	if (rq->method == HTTP_POST && rq->body_len) {
+		form = rq->body;
+		flen = rq->body_len;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		pxh_http_resp_error(rs, 503, NULL);
+		return 0;
+	}
+	j->srv = x->srv;
+	j->conn = x->conn;
+	j->client.struct_size = sizeof(j->client);
+	j->client.phase = PXH_PHASE_IPXE;
+	j->client.arch = PXH_ARCH_UNKNOWN;
+	j->client.arch_raw = 0xffff;
+	j->client.is_ipxe = 1;
+	snprintf(j->client.user_class, sizeof(j->client.user_class), "iPXE");
+	pxh_http_copy(j->client.ip, sizeof(j->client.ip), x->peer);
+	pxh_http_copy(j->client.server_ip, sizeof(j->client.server_ip), x->local);
+	n = pxh_http_facts(form, flen, &j->client);
+	if (n == 0 && form != rq->query)
+		n = pxh_http_facts(rq->query, strlen(rq->query), &j->client);
+	if (n == 0) {
+		free(j);
+		return stage_one(x, rs);
+	}
+	if (!pxh_access_allowed(x->srv->conf, &j->client, why, sizeof(why))) {
+		pxh_logf(PXH_LOG_INFO, &j->client, "http: boot.ipxe refused: %s", why);
+		served_event(j, PXH_IGNORE, "access", why, 0);
+		free(j);
+		pxh_http_resp_error(rs, 403, "not allowed");
+		return 0;
+	}
+	j->inline_call = true;
+	j->inline_rs = rs;
+	rc = pxh_decide(x->srv, PXH_PHASE_IPXE, &j->client, boot_done, j, &j->dec);
+	j->inline_call = false;
+	if (rc < 0) {
+		free(j);
+		pxh_http_resp_error(rs, 503, "decision failed");
+		return 0;
+	}
+	if (j->done) {
+		free(j);
+		return 0;
+	}
+	pxh_http_conn_set_pending(x->conn, j, boot_cancel);
+	return 1;
+}
+
+/* ---- the built-in menu -------------------------------------------------- */
+void pxh_http_menu_free(struct pxh_http *h)
+{
+	for (size_t i = 0; i < h->n_menu; i++) {
+		free(h->menu[i].id);
+		free(h->menu[i].label);
+		free(h->menu[i].script);
+	}
+	free(h->menu);
+	h->menu = NULL;
+	h->n_menu = 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Each [boot] menu_dir/NAME.ipxe is an item: id NAME, label from a first
+ * comment line ("#!ipxe" then "# Label text"), the rest is its script. */
+void pxh_http_menu_load(struct pxh_http *h, const struct pxh_conf *conf)
+{
+	const char *dir = pxh_cfg_str(conf, "boot", NULL, "menu_dir");
+	char *names[64];
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (!dir || !*dir || !(d = opendir(dir)))
+		return;
+	while ((de = readdir(d)) && n < 64) {
+		size_t l = strlen(de->d_name);
+
+		if (l > 5 && strcmp(de->d_name + l - 5, ".ipxe") == 0 &&
+		    de->d_name[0] != '.')
+			names[n++] = strdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), name_cmp);
+	h->menu = calloc(n ? n : 1, sizeof(*h->menu));
+	for (size_t i = 0; i < n; i++) {
+		char path[1024], *text = NULL, *body, *label = NULL;
+		size_t cap = 0;
+		FILE *f;
+		ssize_t len;
+
+		if (!names[i] || !h->menu)
+			goto next;
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		f = fopen(path, "re");
+		if (!f)
+			goto next;
+		len = getdelim(&text, &cap, '\0', f);
+		fclose(f);
+		if (len <= 0 || len > 65536) {
+			free(text);
+			goto next;
+		}
+		body = text;
+		if (strncmp(body, "#!ipxe", 6) == 0) {
+			body = strchr(body, '\n');
+			body = body ? body + 1 : text + len;
+		}
+		if (body[0] == '#') {
+			char *nl = strchr(body, '\n');
+
+			label = strndup(body + 1, nl ? (size_t)(nl - body - 1) : strlen(body + 1));
+			body = nl ? nl + 1 : body + strlen(body);
+		}
+		names[i][strlen(names[i]) - 5] = '\0';
+		h->menu[h->n_menu].id = strdup(names[i]);
+		h->menu[h->n_menu].label = label ? label : strdup(names[i]);
+		h->menu[h->n_menu].script = strdup(body);
+		h->n_menu++;
+		free(text);
+next:
+		free(names[i]);
+	}
+	if (h->n_menu)
+		pxh_info("http: built-in menu: %zu items from %s", h->n_menu, dir);
+}
+
+int pxh_default_menu(struct pxh_server *s, const pxh_client *c,
+                     struct pxh_answer *a)
+{
+	const char *title = s ? pxh_cfg_str(s->conf, "boot", NULL, "menu_title") : NULL;
+	long long timeout = s ? pxh_cfg_int(s->conf, "boot", NULL, "menu_timeout") : 0;
+	struct pxh_http *h = s ? s->http : NULL;
+	int rc;
+
+	if (timeout < 0)
+		timeout = 0;
+	rc = pxh_script_menu_begin(a, title && *title ? title : "pxehub boot menu",
+	                           (unsigned)timeout, "local");
+	if (!rc)
+		rc = pxh_script_menu_item(a, "local", "Boot from local disk", "exit\n");
+	for (size_t i = 0; !rc && h && i < h->n_menu; i++)
+		rc = pxh_script_menu_item(a, h->menu[i].id, h->menu[i].label,
+		                          h->menu[i].script);
+	if (!rc)
+		rc = pxh_script_menu_item(a, "shell", "iPXE shell",
+		                          "echo Type exit to return to the menu\nshell\n");
+	if (!rc)
+		rc = pxh_script_menu_item(a, "reboot", "Reboot", "reboot\n");
+	if (!rc)
+		rc = pxh_script_menu_end(a);
+	return rc;
+}

@@ -1,0 +1,869 @@
+/* One HTTP(S) connection: TLS handshake, reads, timeouts, responses. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
+#include <ev.h>
+#include <gnutls/gnutls.h>
+
+#include "http.h"
+
+#define IN_BUF 16384
+#define TLS_FILE_CHUNK 65536
+
+enum conn_phase {
+	C_HANDSHAKE, /* TLS handshake */
+	C_READ,      /* waiting for (the rest of) a request */
+	C_HANDLE,    /* a handler answers later */
+	C_WRITE,     /* sending a response */
+	C_DEAD,
+};
+
+struct pxh_http_conn {
+	struct pxh_http_conn *prev, *next;
+	struct pxh_http *h;
+	int fd;
+	gnutls_session_t tls;
+	enum conn_phase phase;
+	ev_io io;
+	ev_timer timer;
+	double deadline, timer_at;
+	bool busy; /* counted in n_busy */
+	bool authenticated_cert;
+	char peer[64], local[64];
+	unsigned local_port;
+	/* input */
+	char in[IN_BUF];
+	size_t in_off, in_len;
+	struct pxh_http_req rq;
+	/* output: header and memory body in OBUF, then a file range */
+	char *obuf;
+	size_t olen, ooff, ocap;
+	struct pxh_http_resp rs;
+	uint64_t foff, fleft;
+	char *tbuf; /* TLS: file bytes read, not yet sent */
+	size_t tlen, toff;
+	bool keep_alive;
+	bool head;
+	/* events and accounting */
+	enum pxh_http_route route;
+	bool download;
+	double t_start;
+	uint64_t sent_body;
+	void *pending;
+	void (*pending_cancel)(void *);
+	/* callbacks in progress on this connection: conn_close() during one
+	 * only marks it dead, the last one frees it */
+	unsigned ref;
+};
+
+static void conn_free(struct pxh_http_conn *c);
+
+static void conn_hold(struct pxh_http_conn *c)
+{
+	c->ref++;
+}
+
+static void conn_release(struct pxh_http_conn *c)
+{
+	if (--c->ref == 0 && c->phase == C_DEAD)
+		conn_free(c);
+}
+
+static void conn_close(struct pxh_http_conn *c);
+static void conn_process(struct pxh_http_conn *c);
+static void conn_write(struct pxh_http_conn *c);
+
+static double now_of(struct pxh_http_conn *c)
+{
+	return ev_now(c->h->srv->loop);
+}
+
+/* ---- timers: one per connection, pushed forward lazily ---------------- */
+static void conn_deadline(struct pxh_http_conn *c, double seconds)
+{
+	struct ev_loop *loop = c->h->srv->loop;
+	double at = now_of(c) + seconds;
+
+	c->deadline = at;
+	if (ev_is_active(&c->timer) && c->timer_at <= at)
+		return;
+	ev_timer_stop(loop, &c->timer);
+	ev_timer_set(&c->timer, seconds, 0.);
+	ev_timer_start(loop, &c->timer);
+	c->timer_at = at;
+}
+
+static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct pxh_http_conn *c = w->data;
+	double now = ev_now(loop);
+
+	if (c->phase == C_DEAD)
+		return;
+	if (c->deadline > now + 0.001) {
+		ev_timer_set(&c->timer, c->deadline - now, 0.);
+		ev_timer_start(loop, &c->timer);
+		c->timer_at = c->deadline;
+		return;
+	}
+	if (c->phase == C_HANDLE)
+		return; /* the decision has its own deadline */
+	(*c->h->ctr.timeouts)++;
+	pxh_debug("http: %s: timeout (%s), closing", c->peer,
+	          c->phase == C_HANDSHAKE ? "handshake" :
+	          c->phase == C_WRITE ? "send" :
+	          c->rq.state == PXH_RQ_IDLE ? "idle" : "request head");
+	if (c->phase == C_READ && c->rq.state != PXH_RQ_IDLE && !c->tls) {
+		static const char msg[] = "HTTP/1.1 408 Request Timeout\r\n"
+		                          "Connection: close\r\n"
+		                          "Content-Length: 0\r\n\r\n";
+		ssize_t n = send(c->fd, msg, sizeof(msg) - 1,
+		                 MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)n;
+	}
+	conn_close(c);
+}
+
+/* ---- I/O primitives ---------------------------------------------------- */
+static void want(struct pxh_http_conn *c, int events)
+{
+	struct ev_loop *loop = c->h->srv->loop;
+
+	if (c->io.events == events && ev_is_active(&c->io))
+		return;
+	ev_io_stop(loop, &c->io);
+	if (!events)
+		return;
+	ev_io_set(&c->io, c->fd, events);
+	ev_io_start(loop, &c->io);
+}
+
+static void want_tls(struct pxh_http_conn *c)
+{
+	want(c, gnutls_record_get_direction(c->tls) ? EV_WRITE : EV_READ);
+}
+
+/* Returns bytes read, 0 at EOF, -EAGAIN, or another -errno. */
+static ssize_t conn_recv(struct pxh_http_conn *c, char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (c->tls) {
+		do
+			n = gnutls_record_recv(c->tls, buf, len);
+		while (n == GNUTLS_E_INTERRUPTED);
+		if (n >= 0)
+			return n;
+		if (n == GNUTLS_E_AGAIN)
+			return -EAGAIN;
+		if (n == GNUTLS_E_REHANDSHAKE)
+			return -EAGAIN;
+		return -EPROTO;
+	}
+	do
+		n = recv(c->fd, buf, len, 0);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0)
+		return n;
+	return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
+}
+
+/* Returns bytes sent or -EAGAIN / -errno. */
+static ssize_t conn_send(struct pxh_http_conn *c, const char *buf, size_t len,
+                         bool more)
+{
+	ssize_t n;
+
+	if (c->tls) {
+		do
+			n = gnutls_record_send(c->tls, buf, len);
+		while (n == GNUTLS_E_INTERRUPTED);
+		if (n >= 0)
+			return n;
+		return n == GNUTLS_E_AGAIN ? -EAGAIN : -EPIPE;
+	}
+	do
+		n = send(c->fd, buf, len, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+	while (n < 0 && errno == EINTR);
+	if (n >= 0)
+		return n;
+	return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
+}
+
+/* ---- connection list -------------------------------------------------- */
+static void set_busy(struct pxh_http_conn *c, bool busy)
+{
+	if (c->busy == busy)
+		return;
+	c->busy = busy;
+	if (busy)
+		c->h->n_busy++;
+	else
+		c->h->n_busy--;
+}
+
+static void emit_download(struct pxh_http_conn *c, enum pxh_event_kind kind,
+                          const char *action)
+{
+	pxh_event ev;
+
+	pxh_event_init(&ev, kind, PXH_LOG_INFO, NULL);
+	pxh_http_copy(ev.client.ip, sizeof(ev.client.ip), c->peer);
+	pxh_http_copy(ev.client.server_ip, sizeof(ev.client.server_ip), c->local);
+	ev.client.phase = PXH_PHASE_HTTP;
+	pxh_http_copy(ev.action, sizeof(ev.action), action);
+	pxh_http_copy(ev.file, sizeof(ev.file), c->rq.path);
+	ev.bytes = kind == PXH_EV_DOWNLOAD_START ? c->fleft : c->sent_body;
+	if (kind == PXH_EV_DOWNLOAD_END)
+		ev.duration_us = (uint64_t)((now_of(c) - c->t_start) * 1e6);
+	snprintf(ev.message, sizeof(ev.message), "%s %s status %d%s",
+	         c->tls ? "https" : "http", c->peer, c->rs.status,
+	         c->rs.status == 206 ? " (range)" : "");
+	pxh_emit(c->h->srv, &ev);
+}
+
+static void resp_reset(struct pxh_http_resp *rs)
+{
+	free(rs->body);
+	if (rs->has_file)
+		pxh_file_close(&rs->file);
+	memset(rs, 0, sizeof(*rs));
+	rs->file.fd = -1;
+}
+
+static void conn_close(struct pxh_http_conn *c)
+{
+	struct pxh_http *h = c->h;
+	struct ev_loop *loop = h->srv->loop;
+
+	if (c->phase == C_DEAD)
+		return;
+	if (c->download && c->phase == C_WRITE)
+		emit_download(c, PXH_EV_DOWNLOAD_END, "error");
+	c->phase = C_DEAD;
+	if (c->pending_cancel)
+		c->pending_cancel(c->pending);
+	c->pending = NULL;
+	c->pending_cancel = NULL;
+	ev_io_stop(loop, &c->io);
+	ev_timer_stop(loop, &c->timer);
+	if (c->tls) {
+		gnutls_bye(c->tls, GNUTLS_SHUT_WR); /* best effort, non-blocking */
+		gnutls_deinit(c->tls);
+	}
+	close(c->fd);
+	set_busy(c, false);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		h->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	h->n_conns--;
+	if (c->ref == 0)
+		conn_free(c);
+}
+
+static void conn_free(struct pxh_http_conn *c)
+{
+	resp_reset(&c->rs);
+	pxh_http_req_free(&c->rq);
+	free(c->obuf);
+	free(c->tbuf);
+	free(c);
+}
+
+void pxh_http_conns_close(struct pxh_http *h, bool idle_only)
+{
+	struct pxh_http_conn *c = h->conns, *n;
+
+	for (; c; c = n) {
+		n = c->next;
+		if (c->phase == C_DEAD)
+			continue;
+		if (!idle_only || (c->phase == C_READ && c->rq.state == PXH_RQ_IDLE) ||
+		    c->phase == C_HANDSHAKE)
+			conn_close(c);
+	}
+}
+
+/* ---- responses -------------------------------------------------------- */
+static int obuf_add(struct pxh_http_conn *c, const char *p, size_t n)
+{
+	if (c->olen + n > c->ocap) {
+		size_t cap = c->ocap ? c->ocap : 1024;
+		char *nb;
+
+		while (cap < c->olen + n)
+			cap *= 2;
+		nb = realloc(c->obuf, cap);
+		if (!nb)
+			return -ENOMEM;
+		c->obuf = nb;
+		c->ocap = cap;
+	}
+	memcpy(c->obuf + c->olen, p, n);
+	c->olen += n;
+	return 0;
+}
+
+static int obuf_printf(struct pxh_http_conn *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int obuf_printf(struct pxh_http_conn *c, const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -EINVAL;
+	return obuf_add(c, tmp, (size_t)n);
+}
+
+static const char *date_now(struct pxh_http *h)
+{
+	time_t t = time(NULL);
+
+	if ((double)t != h->date_at) {
+		pxh_http_date(t, h->date, sizeof(h->date));
+		h->date_at = (double)t;
+	}
+	return h->date;
+}
+
+static void count_status(struct pxh_http *h, int status)
+{
+	int k = status / 100;
+
+	if (k >= 1 && k <= 5 && h->ctr.status[k])
+		(*h->ctr.status[k])++;
+}
+
+/* Start sending RS (moved into the connection). */
+static void conn_start_response(struct pxh_http_conn *c,
+                                struct pxh_http_resp *rs)
+{
+	struct pxh_http *h = c->h;
+	uint64_t len;
+	bool no_body;
+	bool own_ctype = rs->ctype == rs->ctype_buf;
+	int rc;
+
+	resp_reset(&c->rs);
+	c->rs = *rs;
+	if (own_ctype)
+		c->rs.ctype = c->rs.ctype_buf;
+	memset(rs, 0, sizeof(*rs));
+	rs->file.fd = -1;
+	rs = &c->rs;
+	if (!rs->status)
+		rs->status = 200;
+	c->keep_alive = c->rq.keep_alive && !rs->close && !h->stopping &&
+	                rs->status != 400 && rs->status < 500;
+	/* 1xx, 204, 304 carry no body (RFC 9110 6.4.1) */
+	no_body = rs->status == 204 || rs->status == 304;
+	len = rs->has_file ? rs->len : rs->body_len;
+	c->olen = c->ooff = 0;
+	rc = obuf_printf(c, "HTTP/1.1 %d %s\r\nServer: %s\r\nDate: %s\r\n",
+	                 rs->status, pxh_http_reason(rs->status),
+	                 h->set.server_name, date_now(h));
+	if (!rc && !no_body && rs->status != 416)
+		rc = obuf_printf(c, "Content-Type: %s\r\n",
+		                 rs->ctype ? rs->ctype : "text/plain; charset=utf-8");
+	if (!rc && !no_body)
+		rc = obuf_printf(c, "Content-Length: %llu\r\n",
+		                 (unsigned long long)len);
+	if (!rc && rs->extra_len)
+		rc = obuf_add(c, rs->extra, rs->extra_len);
+	if (!rc) {
+		if (!c->keep_alive)
+			rc = obuf_add(c, "Connection: close\r\n", 19);
+		else if (c->rq.http_minor == 0)
+			rc = obuf_add(c, "Connection: keep-alive\r\n", 24);
+	}
+	if (!rc)
+		rc = obuf_add(c, "\r\n", 2);
+	if (!rc && !c->head && !no_body && rs->body_len)
+		rc = obuf_add(c, rs->body, rs->body_len);
+	if (rc) {
+		conn_close(c);
+		return;
+	}
+	c->foff = rs->off;
+	c->fleft = (rs->has_file && !c->head && !no_body) ? rs->len : 0;
+	c->tlen = c->toff = 0;
+	c->sent_body = 0;
+	count_status(h, rs->status);
+	*h->ctr.bytes += c->olen - 0;
+	c->download = rs->has_file && c->fleft > 0 &&
+	              (rs->status == 200 || rs->status == 206);
+	if (c->download) {
+		c->t_start = now_of(c);
+		(*h->ctr.downloads)++;
+		emit_download(c, PXH_EV_DOWNLOAD_START, "start");
+	}
+	pxh_debug("http: %s %s %s -> %d", c->peer,
+	          http_method_str((enum http_method)c->rq.method), c->rq.url,
+	          rs->status);
+	c->phase = C_WRITE;
+	set_busy(c, true);
+	conn_deadline(c, h->set.send_timeout);
+	conn_write(c);
+}
+
+void pxh_http_conn_respond(struct pxh_http_conn *c, struct pxh_http_resp *rs)
+{
+	c->pending = NULL;
+	c->pending_cancel = NULL;
+	if (c->phase != C_HANDLE) {
+		resp_reset(rs);
+		return;
+	}
+	conn_hold(c);
+	conn_start_response(c, rs);
+	conn_release(c);
+}
+
+void pxh_http_conn_set_pending(struct pxh_http_conn *c, void *ud,
+                               void (*cancel)(void *ud))
+{
+	c->pending = ud;
+	c->pending_cancel = cancel;
+}
+
+const struct pxh_http_req *pxh_http_conn_req(struct pxh_http_conn *c)
+{
+	return &c->rq;
+}
+
+/* The response is out: next request, or close. */
+static void conn_done(struct pxh_http_conn *c)
+{
+	if (c->download)
+		emit_download(c, PXH_EV_DOWNLOAD_END, "end");
+	c->download = false;
+	resp_reset(&c->rs);
+	set_busy(c, false);
+	if (!c->keep_alive) {
+		conn_close(c);
+		return;
+	}
+	pxh_http_req_next(&c->rq);
+	c->phase = C_READ;
+	conn_deadline(c, c->h->set.idle_timeout);
+	if (c->ocap > 65536) {
+		free(c->obuf);
+		c->obuf = NULL;
+		c->ocap = 0;
+	}
+	c->olen = c->ooff = 0;
+	/* a pipelined request may wait in the buffer already */
+	conn_process(c);
+}
+
+/* Plain HTTP: the kernel copies the file (sendfile); TLS: read a chunk and
+ * encrypt it.  Returns 1 when all is sent, 0 to wait, -1 on error. */
+static int send_file(struct pxh_http_conn *c)
+{
+	struct pxh_open_file *f = &c->rs.file;
+
+	while (c->fleft > 0 || c->toff < c->tlen) {
+		ssize_t n;
+
+		if (f->fd < 0) {
+			/* resolver content in memory */
+			size_t chunk = c->fleft > (1u << 20) ? (1u << 20) : (size_t)c->fleft;
+
+			n = conn_send(c, (const char *)f->mem + c->foff, chunk, false);
+			if (n == -EAGAIN)
+				return 0;
+			if (n <= 0)
+				return -1;
+			c->foff += (uint64_t)n;
+			c->fleft -= (uint64_t)n;
+		} else if (!c->tls) {
+			off_t off = (off_t)c->foff;
+			size_t chunk = c->fleft > (1u << 30) ? (1u << 30) : (size_t)c->fleft;
+
+			n = sendfile(c->fd, f->fd, &off, chunk);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				return 0;
+			if (n <= 0) /* 0: the file shrank under us */
+				return -1;
+			c->foff = (uint64_t)off;
+			c->fleft -= (uint64_t)n;
+		} else {
+			if (c->toff == c->tlen) {
+				size_t chunk = c->fleft > TLS_FILE_CHUNK ? TLS_FILE_CHUNK
+				                                          : (size_t)c->fleft;
+
+				if (!c->tbuf && !(c->tbuf = malloc(TLS_FILE_CHUNK)))
+					return -1;
+				n = pread(f->fd, c->tbuf, chunk, (off_t)c->foff);
+				if (n <= 0)
+					return -1;
+				c->tlen = (size_t)n;
+				c->toff = 0;
+				c->foff += (uint64_t)n;
+				c->fleft -= (uint64_t)n;
+			}
+			n = conn_send(c, c->tbuf + c->toff, c->tlen - c->toff, false);
+			if (n == -EAGAIN)
+				return 0;
+			if (n <= 0)
+				return -1;
+			c->toff += (size_t)n;
+		}
+		c->sent_body += (uint64_t)n;
+		*c->h->ctr.bytes += (uint64_t)n;
+		c->deadline = now_of(c) + c->h->set.send_timeout;
+	}
+	return 1;
+}
+
+static void conn_write(struct pxh_http_conn *c)
+{
+	while (c->ooff < c->olen) {
+		ssize_t n = conn_send(c, c->obuf + c->ooff, c->olen - c->ooff,
+		                      c->fleft > 0);
+
+		if (n == -EAGAIN) {
+			if (c->tls)
+				want_tls(c);
+			else
+				want(c, EV_WRITE);
+			return;
+		}
+		if (n <= 0) {
+			conn_close(c);
+			return;
+		}
+		c->ooff += (size_t)n;
+		c->deadline = now_of(c) + c->h->set.send_timeout;
+	}
+	switch (send_file(c)) {
+	case 0:
+		if (c->tls)
+			want_tls(c);
+		else
+			want(c, EV_WRITE);
+		return;
+	case -1:
+		conn_close(c);
+		return;
+	default:
+		break;
+	}
+	conn_done(c);
+}
+
+/* ---- requests ---------------------------------------------------------- */
+static void conn_error(struct pxh_http_conn *c, int status, const char *why)
+{
+	struct pxh_http_resp rs;
+
+	memset(&rs, 0, sizeof(rs));
+	rs.file.fd = -1;
+	pxh_http_resp_error(&rs, status, why);
+	rs.close = true;
+	c->rq.keep_alive = false;
+	(*c->h->ctr.bad_requests)++;
+	conn_start_response(c, &rs);
+}
+
+static void conn_dispatch(struct pxh_http_conn *c)
+{
+	struct pxh_http *h = c->h;
+	struct pxh_http_match m;
+	struct pxh_http_ctx x;
+	struct pxh_http_resp rs;
+	int rc;
+
+	pxh_http_route_match(c->rq.path, c->rq.method, &m);
+	c->route = m.route;
+	c->head = c->rq.method == HTTP_HEAD;
+	if (h->ctr.requests[m.route])
+		(*h->ctr.requests[m.route])++;
+	memset(&x, 0, sizeof(x));
+	x.srv = h->srv;
+	x.conn = c;
+	x.rq = &c->rq;
+	x.m = &m;
+	x.set = &h->set;
+	pxh_http_copy(x.peer, sizeof(x.peer), c->peer);
+	pxh_http_copy(x.local, sizeof(x.local), c->local);
+	x.local_port = c->local_port;
+	x.tls = c->tls != NULL;
+	x.authenticated = c->authenticated_cert ||
+	                  pxh_http_bearer_ok(pxh_http_req_header(&c->rq,
+	                                                         "Authorization"),
+	                                     h->set.api_token);
+	x.hide_facts = h->set.auth_configured && !x.authenticated;
+	memset(&rs, 0, sizeof(rs));
+	rs.file.fd = -1;
+	c->phase = C_HANDLE;
+	set_busy(c, true);
+	rc = pxh_http_handle(&x, &rs);
+	if (c->phase == C_DEAD)
+		return;
+	if (rc == 1) {
+		/* the answer comes later; no read timeout meanwhile */
+		conn_deadline(c, pxh_decide_deadline_ms(h->srv) / 1000.0 + 30);
+		want(c, 0);
+		return;
+	}
+	conn_start_response(c, &rs);
+}
+
+/* Feed buffered input to the parser and act on what it finds. */
+static void conn_process(struct pxh_http_conn *c)
+{
+	while (c->phase == C_READ && c->in_off < c->in_len) {
+		bool was_idle = c->rq.state == PXH_RQ_IDLE;
+		size_t n = pxh_http_req_feed(&c->rq, c->in + c->in_off,
+		                             c->in_len - c->in_off);
+
+		c->in_off += n;
+		if (was_idle && c->rq.state != PXH_RQ_IDLE)
+			/* the head must be complete in header_timeout,
+			 * however slowly it trickles in */
+			conn_deadline(c, c->h->set.header_timeout);
+		if (c->rq.state == PXH_RQ_ERROR) {
+			pxh_debug("http: %s: %d %s", c->peer, c->rq.err_status,
+			          c->rq.err_why ? c->rq.err_why : "");
+			conn_error(c, c->rq.err_status, c->rq.err_why);
+			return;
+		}
+		if (c->rq.state == PXH_RQ_COMPLETE) {
+			conn_dispatch(c);
+			return;
+		}
+		if (c->rq.state == PXH_RQ_BODY && c->rq.expect_continue) {
+			static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+			c->rq.expect_continue = false;
+			if (conn_send(c, cont, sizeof(cont) - 1, false) !=
+			    (ssize_t)(sizeof(cont) - 1)) {
+				conn_close(c);
+				return;
+			}
+		}
+		if (n == 0)
+			break;
+	}
+	if (c->phase != C_READ)
+		return;
+	if (c->in_off == c->in_len)
+		c->in_off = c->in_len = 0;
+	if (c->tls)
+		want_tls(c);
+	else
+		want(c, EV_READ);
+}
+
+static void conn_read(struct pxh_http_conn *c)
+{
+	int rounds = 0;
+
+	while (c->phase == C_READ && rounds++ < 16) {
+		ssize_t n;
+
+		if (c->in_off > 0 && c->in_off == c->in_len)
+			c->in_off = c->in_len = 0;
+		if (c->in_len == sizeof(c->in)) {
+			if (c->in_off == 0) {
+				conn_error(c, 431, "request too large");
+				return;
+			}
+			memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+			c->in_len -= c->in_off;
+			c->in_off = 0;
+		}
+		n = conn_recv(c, c->in + c->in_len, sizeof(c->in) - c->in_len);
+		if (n == -EAGAIN) {
+			if (c->tls)
+				want_tls(c);
+			return;
+		}
+		if (n <= 0) {
+			conn_close(c);
+			return;
+		}
+		c->in_len += (size_t)n;
+		conn_process(c);
+	}
+	/* still readable: let other connections have a turn */
+	if (c->phase == C_READ)
+		ev_feed_event(c->h->srv->loop, &c->io, EV_READ);
+}
+
+static void conn_handshake(struct pxh_http_conn *c)
+{
+	int rc;
+
+	do
+		rc = gnutls_handshake(c->tls);
+	while (rc == GNUTLS_E_INTERRUPTED);
+	if (rc == GNUTLS_E_AGAIN) {
+		want_tls(c);
+		return;
+	}
+	if (rc < 0) {
+		(*c->h->ctr.tls_failures)++;
+		pxh_info("http: %s: TLS handshake failed: %s", c->peer,
+		         gnutls_strerror(rc));
+		conn_close(c);
+		return;
+	}
+	c->authenticated_cert = pxh_http_tls_peer_ok(c->tls);
+	c->phase = C_READ;
+	conn_deadline(c, c->h->set.header_timeout);
+	conn_read(c);
+}
+
+static void on_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct pxh_http_conn *c = w->data;
+
+	conn_hold(c);
+	switch (c->phase) {
+	case C_HANDSHAKE:
+		conn_handshake(c);
+		break;
+	case C_READ:
+		conn_read(c);
+		break;
+	case C_WRITE:
+		conn_write(c);
+		break;
+	case C_HANDLE:
+		want(c, 0);
+		break;
+	default:
+		break;
+	}
+	conn_release(c);
+}
+
+/* ---- accept ------------------------------------------------------------ */
+static void addr_text(const struct sockaddr_storage *ss, char *out, size_t len,
+                      unsigned *port)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)ss;
+
+		inet_ntop(AF_INET, &a->sin_addr, out, (socklen_t)len);
+		*port = ntohs(a->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)ss;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, out, (socklen_t)len);
+		/* v4-mapped: show the IPv4 form */
+		if (strncmp(out, "::ffff:", 7) == 0 && strchr(out + 7, '.'))
+			memmove(out, out + 7, strlen(out + 7) + 1);
+		*port = ntohs(a->sin6_port);
+	} else {
+		snprintf(out, len, "?");
+		*port = 0;
+	}
+}
+
+static void refuse_full(struct pxh_http *h, int fd, bool tls)
+{
+	static const char msg[] =
+		"HTTP/1.1 503 Service Unavailable\r\n"
+		"Retry-After: 2\r\nConnection: close\r\n"
+		"Content-Type: text/plain; charset=utf-8\r\n"
+		"Content-Length: 37\r\n\r\n"
+		"503 too many connections, try again\n\n";
+	ssize_t n;
+
+	(*h->ctr.rejected_cap)++;
+	/* TLS clients would need a handshake first; they just get a close */
+	if (!tls)
+		n = send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)n;
+	close(fd);
+}
+
+void pxh_http_conn_accept(struct pxh_http *h, struct pxh_http_listener *l)
+{
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage ss, ls;
+		socklen_t sl = sizeof(ss), lsl = sizeof(ls);
+		struct pxh_http_conn *c;
+		unsigned port;
+		int fd, one = 1;
+
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &sl,
+		             SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				pxh_warn("http: accept: %s", strerror(errno));
+			return;
+		}
+		if (h->stopping) {
+			close(fd);
+			continue;
+		}
+		(*h->ctr.conns)++;
+		if (h->n_conns >= h->set.max_connections) {
+			refuse_full(h, fd, l->tls);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->h = h;
+		c->fd = fd;
+		c->rs.file.fd = -1;
+		addr_text(&ss, c->peer, sizeof(c->peer), &port);
+		if (getsockname(fd, (struct sockaddr *)&ls, &lsl) == 0)
+			addr_text(&ls, c->local, sizeof(c->local), &c->local_port);
+		pxh_http_req_init(&c->rq, h->set.max_header);
+		c->rq.report_max = h->set.report_max;
+		ev_io_init(&c->io, on_io, fd, EV_READ);
+		c->io.data = c;
+		ev_init(&c->timer, on_timer);
+		c->timer.data = c;
+		c->next = h->conns;
+		if (h->conns)
+			h->conns->prev = c;
+		h->conns = c;
+		h->n_conns++;
+		conn_hold(c);
+		if (l->tls) {
+			c->tls = pxh_http_tls_session(h->tls, fd);
+			if (!c->tls) {
+				conn_close(c);
+				conn_release(c);
+				continue;
+			}
+			c->phase = C_HANDSHAKE;
+			conn_deadline(c, h->set.header_timeout);
+			conn_handshake(c);
+		} else {
+			c->phase = C_READ;
+			conn_deadline(c, h->set.header_timeout);
+			want(c, EV_READ);
+		}
+		conn_release(c);
+	}
+}

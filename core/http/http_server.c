@@ -1,0 +1,425 @@
+/* The HTTP module's life: bind as root, serve, reload, stop with grace. */
+#include <errno.h>
+#include <strings.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <ev.h>
+
+#include "http.h"
+
+static char *dup_or_null(const char *s)
+{
+	return s && *s ? strdup(s) : NULL;
+}
+
+void pxh_http_settings_load(const struct pxh_conf *conf,
+                            struct pxh_http_settings *set)
+{
+	const char *client_ca = pxh_cfg_str(conf, "http", NULL, "client_ca");
+	long long v;
+
+	memset(set, 0, sizeof(*set));
+	set->root = dup_or_null(pxh_cfg_str(conf, "http", NULL, "root"));
+	set->tftp_root = dup_or_null(pxh_cfg_str(conf, "tftp", NULL, "root"));
+	set->api_token = dup_or_null(pxh_cfg_str(conf, "http", NULL, "api_token"));
+	set->require_auth = pxh_cfg_bool(conf, "http", NULL, "require_auth");
+	set->auth_configured = set->api_token || (client_ca && *client_ca);
+	set->status_page = pxh_cfg_bool(conf, "http", NULL, "status_page");
+	v = pxh_cfg_int(conf, "http", NULL, "max_connections");
+	set->max_connections = v > 0 ? (size_t)v : 4096;
+	v = pxh_cfg_int(conf, "http", NULL, "max_header_size");
+	set->max_header = v >= 1024 && v <= PXH_HTTP_HDR_CEILING ? (size_t)v : 8192;
+	v = pxh_cfg_int(conf, "http", NULL, "report_max_size");
+	set->report_max = v > 0 ? (size_t)v : 65536;
+	v = pxh_cfg_int(conf, "http", NULL, "report_rate");
+	set->report_rate = v > 0 ? (double)v : 10;
+	v = pxh_cfg_int(conf, "http", NULL, "header_timeout");
+	set->header_timeout = v > 0 ? v / 1000.0 : 10;
+	v = pxh_cfg_int(conf, "http", NULL, "idle_timeout");
+	set->idle_timeout = v > 0 ? v / 1000.0 : 60;
+	v = pxh_cfg_int(conf, "http", NULL, "send_timeout");
+	set->send_timeout = v > 0 ? v / 1000.0 : 60;
+	set->server_name = strdup("pxehub/" PXH_VERSION);
+}
+
+void pxh_http_settings_free(struct pxh_http_settings *set)
+{
+	free(set->root);
+	free(set->tftp_root);
+	free(set->api_token);
+	free(set->server_name);
+	memset(set, 0, sizeof(*set));
+}
+
+bool pxh_http_bearer_ok(const char *authz, const char *token)
+{
+	size_t n, tn;
+	unsigned char diff = 0;
+
+	if (!authz || !token || !*token)
+		return false;
+	if (strncasecmp(authz, "Bearer ", 7) != 0)
+		return false;
+	authz += 7;
+	while (*authz == ' ')
+		authz++;
+	n = strlen(authz);
+	tn = strlen(token);
+	/* compare in time that depends on the token length only */
+	for (size_t i = 0; i < tn; i++)
+		diff |= (unsigned char)(token[i] ^ (i < n ? authz[i] : 0));
+	return diff == 0 && n == tn;
+}
+
+/* ---- listeners --------------------------------------------------------- */
+static int add_addr(char (*addrs)[64], size_t *n, size_t max, const char *a)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(addrs[i], a) == 0)
+			return 0;
+	if (*n == max)
+		return -E2BIG;
+	snprintf(addrs[(*n)++], 64, "%s", a);
+	return 0;
+}
+
+/* [server] listen: addresses, or interface names standing for their IPv4
+ * addresses; empty: the wildcard. */
+static int listen_addrs(const struct pxh_conf *conf, char (*addrs)[64],
+                        size_t max, size_t *n)
+{
+	size_t cnt = pxh_cfg_list_len(conf, "server", NULL, "listen");
+	struct ifaddrs *ifa = NULL;
+	int rc = 0;
+
+	*n = 0;
+	if (cnt == 0)
+		return add_addr(addrs, n, max, "0.0.0.0");
+	for (size_t i = 0; i < cnt && !rc; i++) {
+		const char *item = pxh_cfg_list_item(conf, "server", NULL, "listen", i);
+		unsigned char buf[16];
+		bool found = false;
+
+		if (inet_pton(AF_INET, item, buf) == 1 ||
+		    inet_pton(AF_INET6, item, buf) == 1) {
+			rc = add_addr(addrs, n, max, item);
+			continue;
+		}
+		if (!ifa && getifaddrs(&ifa) < 0)
+			return -errno;
+		for (struct ifaddrs *p = ifa; p && !rc; p = p->ifa_next) {
+			char text[64];
+
+			if (!p->ifa_addr || p->ifa_addr->sa_family != AF_INET ||
+			    strcmp(p->ifa_name, item) != 0)
+				continue;
+			inet_ntop(AF_INET, &((struct sockaddr_in *)p->ifa_addr)->sin_addr,
+			          text, sizeof(text));
+			rc = add_addr(addrs, n, max, text);
+			found = true;
+		}
+		if (!found && !rc) {
+			pxh_err("http: [server] listen: %s is neither an address nor an "
+			        "interface with an IPv4 address", item);
+			rc = -ENODEV;
+		}
+	}
+	if (ifa)
+		freeifaddrs(ifa);
+	return rc;
+}
+
+static int bind_one(struct pxh_http *h, const char *addr, unsigned port,
+                    bool tls)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, one = 1;
+	struct pxh_http_listener *l;
+
+	if (h->n_lis == PXH_HTTP_MAX_LISTEN)
+		return -E2BIG;
+	memset(&ss, 0, sizeof(ss));
+	if (strchr(addr, ':')) {
+		struct sockaddr_in6 *a = (void *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		inet_pton(AF_INET6, addr, &a->sin6_addr);
+		sl = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (void *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)port);
+		inet_pton(AF_INET, addr, &a->sin_addr);
+		sl = sizeof(*a);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 1024) < 0) {
+		int e = errno;
+
+		pxh_err("http: cannot listen on %s port %u (%s): %s", addr, port,
+		        tls ? "https" : "http", strerror(e));
+		close(fd);
+		return -e;
+	}
+	l = &h->lis[h->n_lis++];
+	l->fd = fd;
+	l->tls = tls;
+	l->h = h;
+	pxh_http_copy(l->addr, sizeof(l->addr), addr);
+	return 0;
+}
+
+static struct pxh_http *http_new(struct pxh_server *s)
+{
+	struct pxh_http *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->srv = s;
+	pxh_http_settings_load(s->conf, &h->set);
+	return h;
+}
+
+int pxh_http_open(struct pxh_server *s)
+{
+	struct pxh_http *h;
+	char addrs[PXH_HTTP_MAX_LISTEN][64];
+	size_t n = 0;
+	long long port, sport;
+	int rc = 0;
+
+	if (s->http)
+		return 0;
+	h = http_new(s);
+	if (!h)
+		return -ENOMEM;
+	s->http = h;
+	if (!pxh_cfg_bool(s->conf, "http", NULL, "enabled"))
+		return 0;
+	port = pxh_cfg_int(s->conf, "http", NULL, "port");
+	sport = pxh_cfg_int(s->conf, "http", NULL, "https_port");
+	if (h->set.require_auth && !h->set.auth_configured) {
+		pxh_err("http: require_auth = yes needs api_token or client_ca");
+		return -EINVAL;
+	}
+	if (port <= 0 && sport <= 0)
+		return 0;
+	rc = listen_addrs(s->conf, addrs, PXH_HTTP_MAX_LISTEN, &n);
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (port > 0)
+			rc = bind_one(h, addrs[i], (unsigned)port, false);
+		if (!rc && sport > 0)
+			rc = bind_one(h, addrs[i], (unsigned)sport, true);
+	}
+	/* keys are read here, while still root */
+	if (!rc && sport > 0)
+		rc = pxh_http_tls_open(s, &h->tls);
+	return rc;
+}
+
+/* ---- serving ----------------------------------------------------------- */
+static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct pxh_http_listener *l = w->data;
+
+	pxh_http_conn_accept(l->h, l);
+}
+
+static double gauge_conns(struct pxh_server *s, void *ud)
+{
+	return s->http ? (double)s->http->n_conns : 0;
+}
+
+static void counters_register(struct pxh_server *s, struct pxh_http *h)
+{
+	struct pxh_http_counters *k = &h->ctr;
+	char name[160];
+
+	for (int r = 0; r < PXH_ROUTE__MAX; r++) {
+		snprintf(name, sizeof(name),
+		         "pxehub_http_requests_total{route=\"%s\"}",
+		         pxh_http_route_name((enum pxh_http_route)r));
+		k->requests[r] = pxh_counter(s, name, "HTTP requests by endpoint");
+	}
+	for (int c = 1; c <= 5; c++) {
+		snprintf(name, sizeof(name),
+		         "pxehub_http_responses_total{code=\"%dxx\"}", c);
+		k->status[c] = pxh_counter(s, name, "HTTP responses by status class");
+	}
+	k->bytes = pxh_counter(s, "pxehub_http_sent_bytes_total",
+	                       "bytes sent over HTTP and HTTPS");
+	k->conns = pxh_counter(s, "pxehub_http_connections_total",
+	                       "connections accepted");
+	k->rejected_cap = pxh_counter(s, "pxehub_http_rejected_total{reason=\"max_connections\"}",
+	                              "connections or requests refused");
+	k->timeouts = pxh_counter(s, "pxehub_http_rejected_total{reason=\"timeout\"}",
+	                          "connections or requests refused");
+	k->bad_requests = pxh_counter(s, "pxehub_http_rejected_total{reason=\"bad_request\"}",
+	                              "connections or requests refused");
+	k->tls_failures = pxh_counter(s, "pxehub_http_rejected_total{reason=\"tls_handshake\"}",
+	                              "connections or requests refused");
+	k->reports = pxh_counter(s, "pxehub_http_reports_total",
+	                         "reports accepted on /api/v1/report");
+	k->reports_limited = pxh_counter(s, "pxehub_http_rejected_total{reason=\"report_rate\"}",
+	                                 "connections or requests refused");
+	k->scripts = pxh_counter(s, "pxehub_http_scripts_total",
+	                         "boot scripts served from /boot.ipxe");
+	k->downloads = pxh_counter(s, "pxehub_http_downloads_total",
+	                           "file downloads started (/files, /tftp)");
+	pxh_gauge(s, "pxehub_http_connections", "open HTTP(S) connections",
+	          gauge_conns, NULL);
+}
+
+int pxh_http_start(struct pxh_server *s)
+{
+	struct pxh_http *h = s->http;
+
+	if (!h)
+		return -EINVAL;
+	if (h->started)
+		return 0;
+	counters_register(s, h);
+	pxh_http_menu_load(h, s->conf);
+	for (size_t i = 0; i < h->n_lis; i++) {
+		ev_io *w = calloc(1, sizeof(*w));
+
+		if (!w)
+			return -ENOMEM;
+		ev_io_init(w, on_accept, h->lis[i].fd, EV_READ);
+		w->data = &h->lis[i];
+		h->lis[i].watcher = w;
+		ev_io_start(s->loop, w);
+		pxh_info("http: serving %s on %s port %lld", h->lis[i].tls ? "https" : "http",
+		         h->lis[i].addr,
+		         pxh_cfg_int(s->conf, "http", NULL,
+		                     h->lis[i].tls ? "https_port" : "port"));
+	}
+	h->started = true;
+	return 0;
+}
+
+static bool changed(const struct pxh_conf *a, const struct pxh_conf *b,
+                    const char *sec, const char *key)
+{
+	const char *x = pxh_cfg_str(a, sec, NULL, key);
+	const char *y = pxh_cfg_str(b, sec, NULL, key);
+
+	return strcmp(x ? x : "", y ? y : "") != 0;
+}
+
+void pxh_http_reload(struct pxh_server *s, const struct pxh_conf *old)
+{
+	struct pxh_http *h = s->http;
+	static const char *const restart_keys[] = {
+		"port", "https_port", "cert", "key", "client_ca",
+		"require_client_cert", "tls_priority", "enabled",
+	};
+
+	if (!h)
+		return;
+	pxh_http_settings_free(&h->set);
+	pxh_http_settings_load(s->conf, &h->set);
+	if (h->set.require_auth && !h->set.auth_configured)
+		pxh_warn("http: require_auth = yes without api_token or client_ca: "
+		         "the API refuses everyone");
+	pxh_http_menu_free(h);
+	pxh_http_menu_load(h, s->conf);
+	if (!old)
+		return;
+	for (size_t i = 0; i < sizeof(restart_keys) / sizeof(restart_keys[0]); i++)
+		if (changed(old, s->conf, "http", restart_keys[i]))
+			pxh_notice("http: [http] %s changed: takes effect after a restart",
+			           restart_keys[i]);
+}
+
+static void close_listeners(struct pxh_http *h)
+{
+	for (size_t i = 0; i < h->n_lis; i++) {
+		if (h->lis[i].watcher) {
+			ev_io_stop(h->srv->loop, h->lis[i].watcher);
+			free(h->lis[i].watcher);
+			h->lis[i].watcher = NULL;
+		}
+		if (h->lis[i].fd >= 0)
+			close(h->lis[i].fd);
+		h->lis[i].fd = -1;
+	}
+	h->n_lis = 0;
+}
+
+static void http_free(struct pxh_server *s, struct pxh_http *h)
+{
+	pxh_http_conns_close(h, false);
+	close_listeners(h);
+	if (h->grace_timer) {
+		ev_timer_stop(s->loop, h->grace_timer);
+		free(h->grace_timer);
+	}
+	pxh_http_tls_free(h->tls);
+	pxh_http_menu_free(h);
+	pxh_http_settings_free(&h->set);
+	free(h);
+	s->http = NULL;
+}
+
+static void on_grace(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct pxh_http *h = w->data;
+
+	/* grace is over: transfers still running are cut */
+	if (h->n_conns)
+		pxh_notice("http: grace period over, closing %zu connections",
+		           h->n_conns);
+	pxh_http_conns_close(h, false);
+	ev_timer_stop(loop, w);
+}
+
+void pxh_http_stop(struct pxh_server *s, double grace)
+{
+	struct pxh_http *h = s->http;
+
+	if (!h)
+		return;
+	h->stopping = true;
+	close_listeners(h);
+	/* idle keep-alive connections go now; transfers get GRACE seconds */
+	pxh_http_conns_close(h, true);
+	if (grace > 0 && h->n_conns > 0 && s->loop) {
+		ev_timer *t = h->grace_timer;
+
+		if (!t) {
+			t = calloc(1, sizeof(*t));
+			if (!t) {
+				http_free(s, h);
+				return;
+			}
+			ev_timer_init(t, on_grace, grace, 0.);
+			t->data = h;
+			h->grace_timer = t;
+			ev_timer_start(s->loop, t);
+		}
+		return;
+	}
+	http_free(s, h);
+}
+
+size_t pxh_http_active(struct pxh_server *s)
+{
+	return s && s->http ? s->http->n_busy : 0;
+}

@@ -360,4 +360,11 @@ int pxh_server_ip_for(struct pxh_server *s, const char *iface,
 int pxh_default_menu(struct pxh_server *s, const pxh_client *c,
                      struct pxh_answer *a);
 
+/* ---- tftp (core/tftp/) ---------------------------------------------------- */
+/* Tell the TFTP server who is at C->ip (DHCP learns it from the 4011
+ * REQUEST or a relay): later TFTP requests from that address carry the
+ * client's MAC, UUID and architecture into resolver hooks and events.
+ * A no-op when TFTP is off. */
+void pxh_tftp_learn_client(struct pxh_server *s, const pxh_client *c);
+
 #endif /* PXEHUB_CORE_H */

@@ -1,0 +1,104 @@
+/* [tftp] keys and their reading into the module's settings. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tftp_server.h"
+
+#ifndef PXH_STATEDIR
+#define PXH_STATEDIR "/var/lib/pxehub"
+#endif
+
+const pxh_conf_key pxh_tftp_keys[] = {
+	{"enabled", PXH_CONF_BOOL, "yes", 0, 0, 0, NULL,
+	 "serve files over TFTP"},
+	{"port", PXH_CONF_INT, "69", 0, 0, 65535, NULL,
+	 "UDP port for read requests (0 = TFTP off); restart to change"},
+	{"root", PXH_CONF_PATH, PXH_STATEDIR "/tftp", 0, 0, 0, NULL,
+	 "directory served; nothing outside it is reachable"},
+	{"port_range", PXH_CONF_STRING, "", 0, 0, 0, NULL,
+	 "data ports for transfers, e.g. 64001-65000; empty = ephemeral"},
+	{"max_blksize", PXH_CONF_INT, "0", 0, 0, 65464, NULL,
+	 "largest blksize granted (RFC 2348); 0 = what the path MTU allows"},
+	{"max_windowsize", PXH_CONF_INT, "64", 0, 1, 65535, NULL,
+	 "largest windowsize granted (RFC 7440); 1 = lock-step only"},
+	{"max_transfers", PXH_CONF_INT, "500", 0, 1, 100000, NULL,
+	 "concurrent transfers; more requests get 'server busy'"},
+	{"timeout", PXH_CONF_DURATION, "1s", 0, 50, 255000, NULL,
+	 "first retransmission timeout when the client sets none (doubles per try)"},
+	{"retries", PXH_CONF_INT, "5", 0, 1, 50, NULL,
+	 "retransmissions of one window before a transfer is given up"},
+	{"casefold", PXH_CONF_BOOL, "yes", 0, 0, 0, NULL,
+	 "match file names case-insensitively (Windows boot loaders)"},
+	{"backslash", PXH_CONF_BOOL, "yes", 0, 0, 0, NULL,
+	 "treat '\\' in file names as a path separator (Windows boot loaders)"},
+	{"follow_symlinks", PXH_CONF_BOOL, "no", 0, 0, 0, NULL,
+	 "serve symlinks that lead out of root"},
+	{"cache_size", PXH_CONF_INT, "64", 0, 0, 65536, NULL,
+	 "MiB of hot files (loaders) kept in memory; 0 = page cache only"},
+	{"cache_file_max", PXH_CONF_INT, "16", 0, 0, 4096, NULL,
+	 "largest file (MiB) put in the memory cache"},
+	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+static int parse_range(const char *s, uint16_t *lo, uint16_t *hi)
+{
+	char *end;
+	unsigned long a, b;
+
+	*lo = *hi = 0;
+	if (!s || !*s)
+		return 0;
+	a = strtoul(s, &end, 10);
+	if (end == s)
+		return -EINVAL;
+	b = a;
+	if (*end == '-') {
+		s = end + 1;
+		b = strtoul(s, &end, 10);
+		if (end == s)
+			return -EINVAL;
+	}
+	if (*end || a == 0 || a > 65535 || b > 65535 || b < a)
+		return -EINVAL;
+	*lo = (uint16_t)a;
+	*hi = (uint16_t)b;
+	return 0;
+}
+
+int tftp_cfg_read(const struct pxh_conf *conf, struct tftp_cfg *cfg)
+{
+	const char *s;
+	long long v;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->enabled = pxh_cfg_bool(conf, "tftp", NULL, "enabled");
+	cfg->port = (int)pxh_cfg_int(conf, "tftp", NULL, "port");
+	s = pxh_cfg_str(conf, "tftp", NULL, "root");
+	snprintf(cfg->root, sizeof(cfg->root), "%s", s ? s : PXH_STATEDIR "/tftp");
+	s = pxh_cfg_str(conf, "tftp", NULL, "port_range");
+	if (parse_range(s, &cfg->port_lo, &cfg->port_hi) < 0) {
+		pxh_err("tftp: port_range '%s' (%s): expected LOW-HIGH, e.g. 64001-65000",
+		        s, pxh_cfg_where(conf, "tftp", NULL, "port_range") ?: "");
+		return -EINVAL;
+	}
+	cfg->max_blksize = (uint32_t)pxh_cfg_int(conf, "tftp", NULL, "max_blksize");
+	v = pxh_cfg_int(conf, "tftp", NULL, "max_windowsize");
+	cfg->max_windowsize = v < 1 ? 1 : (uint32_t)v;
+	v = pxh_cfg_int(conf, "tftp", NULL, "max_transfers");
+	cfg->max_transfers = v < 1 ? 500 : (uint32_t)v;
+	v = pxh_cfg_int(conf, "tftp", NULL, "timeout");
+	cfg->timeout_ms = v < 50 ? 1000 : (uint32_t)v;
+	v = pxh_cfg_int(conf, "tftp", NULL, "retries");
+	cfg->retries = v < 1 ? 5 : (uint32_t)v;
+	if (pxh_cfg_bool(conf, "tftp", NULL, "casefold"))
+		cfg->file_flags |= PXH_FILE_CASEFOLD;
+	if (pxh_cfg_bool(conf, "tftp", NULL, "backslash"))
+		cfg->file_flags |= PXH_FILE_BACKSLASH;
+	if (pxh_cfg_bool(conf, "tftp", NULL, "follow_symlinks"))
+		cfg->file_flags |= PXH_FILE_SYMLINKS;
+	cfg->cache_bytes = (uint64_t)pxh_cfg_int(conf, "tftp", NULL, "cache_size") << 20;
+	cfg->cache_file_max = (uint64_t)pxh_cfg_int(conf, "tftp", NULL, "cache_file_max") << 20;
+	return 0;
+}

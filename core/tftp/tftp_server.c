@@ -1,0 +1,345 @@
+/* The TFTP server: request sockets on [tftp] port, lifecycle (open as root,
+ * start, reload, stop with grace) and the counters. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tftp_server.h"
+
+static void listener_cb(struct ev_loop *loop, ev_io *w, int revents);
+
+static double gauge_active(struct pxh_server *s, void *ud)
+{
+	(void)ud;
+	return (double)pxh_tftp_active(s);
+}
+
+static double gauge_cache(struct pxh_server *s, void *ud)
+{
+	(void)ud;
+	return s->tftp ? (double)tftp_cache_used(s->tftp->cache) : 0.;
+}
+
+static void counters_register(struct pxh_tftp *t)
+{
+	struct pxh_server *s = t->srv;
+	struct tftp_counters *c = &t->c;
+#define RQ "pxehub_tftp_requests_total"
+#define RF "pxehub_tftp_refused_total"
+#define TR "pxehub_tftp_transfers_total"
+	c->requests = pxh_counter(s, RQ, "TFTP requests received");
+	c->wrq = pxh_counter(s, RF "{reason=\"write\"}", "TFTP requests refused, by reason");
+	c->busy = pxh_counter(s, RF "{reason=\"busy\"}", "TFTP requests refused, by reason");
+	c->malformed = pxh_counter(s, RF "{reason=\"malformed\"}", "TFTP requests refused, by reason");
+	c->notfound = pxh_counter(s, RF "{reason=\"not_found\"}", "TFTP requests refused, by reason");
+	c->denied = pxh_counter(s, RF "{reason=\"access\"}", "TFTP requests refused, by reason");
+	c->dup_rrq = pxh_counter(s, "pxehub_tftp_duplicate_requests_total",
+	                         "repeated read requests answered by the running transfer");
+	c->ok = pxh_counter(s, TR "{result=\"ok\"}", "TFTP transfers ended, by result");
+	c->failed = pxh_counter(s, TR "{result=\"error\"}", "TFTP transfers ended, by result");
+	c->timeout = pxh_counter(s, TR "{result=\"timeout\"}", "TFTP transfers ended, by result");
+	c->aborted = pxh_counter(s, TR "{result=\"aborted\"}", "TFTP transfers ended, by result");
+	c->probe = pxh_counter(s, TR "{result=\"probe\"}", "TFTP transfers ended, by result");
+	c->bytes = pxh_counter(s, "pxehub_tftp_bytes_total", "bytes of completed TFTP transfers");
+	c->data_packets = pxh_counter(s, "pxehub_tftp_data_packets_total", "TFTP DATA packets sent");
+	c->retransmits = pxh_counter(s, "pxehub_tftp_retransmits_total", "TFTP DATA packets sent again");
+	c->cache_hits = pxh_counter(s, "pxehub_tftp_cache_total{result=\"hit\"}", "TFTP memory cache lookups");
+	c->cache_misses = pxh_counter(s, "pxehub_tftp_cache_total{result=\"miss\"}", "TFTP memory cache lookups");
+#undef RQ
+#undef RF
+#undef TR
+	pxh_gauge(s, "pxehub_tftp_active_transfers", "TFTP transfers running",
+	          gauge_active, NULL);
+	pxh_gauge(s, "pxehub_tftp_cache_bytes", "bytes in the TFTP memory cache",
+	          gauge_cache, NULL);
+}
+
+/* ---- sockets ----------------------------------------------------------------- */
+static int bind_one(struct pxh_tftp *t, const char *what, struct in_addr addr,
+                    const char *iface)
+{
+	struct tftp_listener *l;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr = addr};
+	char ab[INET_ADDRSTRLEN];
+	int fd, one = 1, rc;
+
+	if (t->n_ls >= TFTP_MAX_LISTEN) {
+		pxh_err("tftp: too many listen addresses (at most %d)", TFTP_MAX_LISTEN);
+		return -E2BIG;
+	}
+	sa.sin_port = htons((uint16_t)t->cfg.port);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	(void)setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	if (iface && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, iface,
+	                        (socklen_t)strlen(iface)) < 0) {
+		rc = -errno;
+		pxh_err("tftp: cannot bind to interface %s: %s", iface, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		rc = -errno;
+		inet_ntop(AF_INET, &addr, ab, sizeof(ab));
+		pxh_err("tftp: cannot bind UDP %s:%d (%s): %s", ab, t->cfg.port, what,
+		        strerror(errno));
+		close(fd);
+		return rc;
+	}
+	l = &t->ls[t->n_ls++];
+	memset(l, 0, sizeof(*l));
+	l->fd = fd;
+	l->t = t;
+	if (iface)
+		snprintf(l->iface, sizeof(l->iface), "%s", iface);
+	return 0;
+}
+
+static int bind_all(struct pxh_tftp *t)
+{
+	const struct pxh_conf *conf = t->srv->conf;
+	size_t n = pxh_cfg_list_len(conf, "server", NULL, "listen");
+	struct in_addr any = {.s_addr = htonl(INADDR_ANY)}, a;
+	int rc;
+
+	if (n == 0)
+		return bind_one(t, "all addresses", any, NULL);
+	for (size_t i = 0; i < n; i++) {
+		const char *it = pxh_cfg_list_item(conf, "server", NULL, "listen", i);
+
+		if (!it || !*it)
+			continue;
+		if (inet_pton(AF_INET, it, &a) == 1) {
+			rc = bind_one(t, it, a, NULL);
+		} else if (strchr(it, ':')) {
+			pxh_warn("tftp: listen %s: IPv6 is not served over TFTP", it);
+			continue;
+		} else if (strlen(it) < IFNAMSIZ && if_nametoindex(it)) {
+			rc = bind_one(t, it, any, it);
+		} else {
+			pxh_err("tftp: listen %s: neither an IPv4 address nor an interface",
+			        it);
+			rc = -EINVAL;
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static void listener_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct tftp_listener *l = w->data;
+	uint8_t buf[TFTP_MAX_REQUEST + 1];
+	uint8_t cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	struct sockaddr_in peer;
+	struct iovec iov = {buf, sizeof(buf)};
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	(void)loop;
+	(void)revents;
+	/* bounded: a burst of requests is taken in slices, fair to transfers */
+	for (int i = 0; i < 32 && !l->t->stopping; i++) {
+		struct in_addr local = {0};
+		int ifindex = 0;
+
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_name = &peer;
+		mh.msg_namelen = sizeof(peer);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		n = recvmsg(l->fd, &mh, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		if (mh.msg_namelen < sizeof(peer) || peer.sin_family != AF_INET ||
+		    peer.sin_port == 0 || (mh.msg_flags & MSG_TRUNC))
+			continue;
+		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				/* the address the client asked, unless that was a
+				 * broadcast: then the one routing picks */
+				local = pi.ipi_addr;
+				if (IN_MULTICAST(ntohl(local.s_addr)) ||
+				    local.s_addr == htonl(INADDR_BROADCAST))
+					local = pi.ipi_spec_dst;
+				ifindex = pi.ipi_ifindex;
+			}
+		}
+		tftp_handle_request(l->t, l, buf, (size_t)n, &peer, &local, ifindex);
+	}
+}
+
+/* ---- lifecycle ---------------------------------------------------------------- */
+static void tftp_free(struct pxh_tftp *t)
+{
+	for (size_t i = 0; i < t->n_ls; i++) {
+		ev_io_stop(t->srv->loop, &t->ls[i].io);
+		close(t->ls[i].fd);
+	}
+	t->n_ls = 0;
+	ev_timer_stop(t->srv->loop, &t->grace);
+	tftp_cache_free(t->cache);
+	tftp_clientmap_free(t->cmap);
+	free(t->scratch);
+	if (t->srv->tftp == t)
+		t->srv->tftp = NULL;
+	free(t);
+}
+
+void tftp_maybe_finish(struct pxh_tftp *t)
+{
+	if (t->stopping && t->active == 0)
+		tftp_free(t);
+}
+
+int pxh_tftp_open(struct pxh_server *s)
+{
+	struct pxh_tftp *t;
+	int rc;
+
+	if (s->tftp)
+		return 0;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->srv = s;
+	rc = tftp_cfg_read(s->conf, &t->cfg);
+	if (rc)
+		goto fail;
+	if (!t->cfg.enabled || t->cfg.port == 0) {
+		pxh_info("tftp: off (%s)", t->cfg.enabled ? "port = 0" : "enabled = no");
+		free(t);
+		return 0;
+	}
+	t->cache = tftp_cache_new();
+	t->cmap = tftp_clientmap_new();
+	t->scratch = malloc((size_t)TFTP_BATCH * TFTP_MAX_BLKSIZE);
+	if (!t->cache || !t->cmap || !t->scratch) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	tftp_cache_limits(t->cache, t->cfg.cache_bytes, t->cfg.cache_file_max);
+	rc = bind_all(t);
+	if (rc)
+		goto fail;
+	ev_timer_init(&t->grace, NULL, 0., 0.);
+	s->tftp = t;
+	return 0;
+fail:
+	s->tftp = t;
+	tftp_free(t);
+	return rc;
+}
+
+int pxh_tftp_start(struct pxh_server *s)
+{
+	struct pxh_tftp *t = s->tftp;
+
+	if (!t || t->started)
+		return 0;
+	counters_register(t);
+	for (size_t i = 0; i < t->n_ls; i++) {
+		ev_io_init(&t->ls[i].io, listener_cb, t->ls[i].fd, EV_READ);
+		t->ls[i].io.data = &t->ls[i];
+		ev_io_start(s->loop, &t->ls[i].io);
+	}
+	t->started = true;
+	pxh_notice("tftp: serving %s on UDP port %d (%zu socket%s), data ports %s%s%s",
+	           t->cfg.root, t->cfg.port, t->n_ls, t->n_ls == 1 ? "" : "s",
+	           t->cfg.port_lo ? "" : "ephemeral",
+	           t->cfg.port_lo ? pxh_cfg_str(s->conf, "tftp", NULL, "port_range") : "",
+	           t->cfg.max_blksize ? "" : ", blksize up to the path MTU");
+	return 0;
+}
+
+void pxh_tftp_reload(struct pxh_server *s, const struct pxh_conf *old)
+{
+	struct pxh_tftp *t = s->tftp;
+	struct tftp_cfg nc;
+
+	(void)old;
+	if (!t || t->stopping)
+		return;
+	if (tftp_cfg_read(s->conf, &nc) < 0) {
+		pxh_err("tftp: reload: keeping the old [tftp] settings");
+		return;
+	}
+	/* sockets stay: port, listen, enabled and port_range need a restart
+	 * (server.c says so) */
+	nc.port = t->cfg.port;
+	nc.enabled = t->cfg.enabled;
+	nc.port_lo = t->cfg.port_lo;
+	nc.port_hi = t->cfg.port_hi;
+	t->cfg = nc;
+	tftp_cache_limits(t->cache, nc.cache_bytes, nc.cache_file_max);
+	pxh_info("tftp: reloaded: root %s, max_transfers %u, max_windowsize %u",
+	         nc.root, nc.max_transfers, nc.max_windowsize);
+}
+
+static void grace_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct pxh_tftp *t = w->data;
+
+	(void)loop;
+	(void)revents;
+	ev_timer_stop(t->srv->loop, &t->grace);
+	pxh_tftp_stop(t->srv, 0);
+}
+
+void pxh_tftp_stop(struct pxh_server *s, double grace)
+{
+	struct pxh_tftp *t = s->tftp;
+
+	if (!t)
+		return;
+	if (!t->stopping) {
+		t->stopping = true;
+		for (size_t i = 0; i < t->n_ls; i++) {
+			ev_io_stop(s->loop, &t->ls[i].io);
+			close(t->ls[i].fd);
+		}
+		t->n_ls = 0;
+	}
+	if (t->active == 0) {
+		tftp_free(t);
+		return;
+	}
+	if (grace > 0) {
+		ev_timer_stop(s->loop, &t->grace);
+		ev_timer_init(&t->grace, grace_cb, grace, 0.);
+		t->grace.data = t;
+		ev_timer_start(s->loop, &t->grace);
+		return;
+	}
+	/* bounded: every abort frees one transfer; the last frees T */
+	for (size_t n = t->active; n > 0 && s->tftp == t; n--)
+		tftp_xfer_abort(t->xfers, TFTP_EUNDEF, "Server shutting down",
+		                "aborted");
+}
+
+size_t pxh_tftp_active(struct pxh_server *s)
+{
+	return s && s->tftp ? s->tftp->active : 0;
+}
+
+void pxh_tftp_learn_client(struct pxh_server *s, const pxh_client *c)
+{
+	if (s && s->tftp && c)
+		tftp_clientmap_put(s->tftp->cmap, c, pxh_server_now(s));
+}

@@ -1,0 +1,140 @@
+/* TFTP module internals shared by the server, session, cache and client-map
+ * files (everything that touches the loop or the core). */
+#ifndef PXH_TFTP_SERVER_H
+#define PXH_TFTP_SERVER_H
+
+#include <ev.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "pxehub.h"
+#include "tftp.h"
+
+#define TFTP_MAX_LISTEN 32
+#define TFTP_BATCH 64                  /* datagrams per sendmmsg */
+#define TFTP_WINDOW_BYTES (4u << 20)   /* windowsize * blksize at most */
+#define TFTP_HASH 1024                 /* transfer lookup by client */
+#define TFTP_NETASCII_MAX (64u << 20)  /* netascii is converted in memory */
+
+struct tftp_cfg {
+	bool enabled;
+	int port;
+	char root[PATH_MAX];
+	uint16_t port_lo, port_hi; /* 0, 0: ephemeral */
+	uint32_t max_blksize;      /* 0: the path MTU's */
+	uint32_t max_windowsize;
+	uint32_t max_transfers;
+	uint32_t timeout_ms;
+	uint32_t retries;
+	unsigned file_flags; /* PXH_FILE_* */
+	uint64_t cache_bytes, cache_file_max;
+};
+
+struct tftp_listener {
+	int fd;
+	ev_io io;
+	struct pxh_tftp *t;
+	char iface[16]; /* bound to this interface, or "" */
+};
+
+struct tftp_counters {
+	uint64_t *requests, *wrq, *busy, *malformed, *notfound, *denied,
+		*dup_rrq, *ok, *failed, *timeout, *aborted, *probe, *bytes,
+		*data_packets, *retransmits, *cache_hits, *cache_misses;
+};
+
+struct tftp_cache;
+struct tftp_cache_entry;
+struct tftp_clientmap;
+
+struct tftp_xfer {
+	struct pxh_tftp *t;
+	struct tftp_xfer *prev, *next;   /* all transfers */
+	struct tftp_xfer *hnext;         /* hash chain by peer */
+	int fd;
+	ev_io io;
+	ev_timer timer;
+	struct sockaddr_in peer, local;
+	uint16_t port; /* from port_range (to release), or 0 */
+	pxh_client client;
+	struct pxh_open_file f;
+	bool have_file;
+	struct tftp_cache_entry *ce;
+	uint8_t *owned; /* netascii conversion */
+	const uint8_t *mem; /* content in memory, or NULL: pread f.fd */
+	int src_fd;
+	uint64_t size;
+	struct tftp_params prm;
+	struct tftp_window w;
+	uint8_t oack[512];
+	size_t oack_len;
+	uint64_t send_from, send_to; /* part of the window not yet sent */
+	uint64_t high_sent;          /* highest block ever sent + 1 */
+	uint32_t tries;
+	double rto, rto_base;
+	uint64_t retransmits, packets, acks;
+	double t_start;
+	char file[512];               /* normalised path */
+	char req[TFTP_MAX_FILENAME];  /* as requested */
+	bool started; /* the client answered at least once */
+};
+
+struct pxh_tftp {
+	struct pxh_server *srv;
+	struct tftp_cfg cfg;
+	struct tftp_listener ls[TFTP_MAX_LISTEN];
+	size_t n_ls;
+	struct tftp_xfer *xfers;
+	struct tftp_xfer *hash[TFTP_HASH];
+	size_t active;
+	bool started, stopping;
+	ev_timer grace;
+	uint16_t port_cursor;
+	uint8_t port_used[65536 / 8];
+	struct tftp_cache *cache;
+	struct tftp_clientmap *cmap;
+	struct tftp_counters c;
+	/* scratch for sendmmsg, shared: one loop thread */
+	struct mmsghdr msgs[TFTP_BATCH];
+	struct iovec iov[TFTP_BATCH][2];
+	uint8_t hdr[TFTP_BATCH][TFTP_HDR];
+	uint8_t *scratch; /* TFTP_BATCH * TFTP_MAX_BLKSIZE for pread */
+};
+
+/* tftp_config.c */
+int tftp_cfg_read(const struct pxh_conf *conf, struct tftp_cfg *cfg);
+
+/* tftp_session.c */
+void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
+                         const uint8_t *p, size_t len,
+                         const struct sockaddr_in *peer,
+                         const struct in_addr *local, int ifindex);
+void tftp_xfer_abort(struct tftp_xfer *x, int code, const char *msg,
+                     const char *action);
+/* tftp_server.c: called when the last transfer ended after stop. */
+void tftp_maybe_finish(struct pxh_tftp *t);
+
+/* tftp_cache.c: whole hot files in memory, shared by transfers. */
+struct tftp_cache *tftp_cache_new(void);
+void tftp_cache_free(struct tftp_cache *c);
+void tftp_cache_limits(struct tftp_cache *c, uint64_t bytes, uint64_t file_max);
+/* For an open file F: an entry with its content (referenced), or NULL
+ * (not cacheable, or reading failed: serve from the fd). */
+struct tftp_cache_entry *tftp_cache_get(struct tftp_cache *c,
+                                        const struct pxh_open_file *f,
+                                        bool *hit);
+const uint8_t *tftp_cache_data(const struct tftp_cache_entry *e);
+void tftp_cache_put(struct tftp_cache *c, struct tftp_cache_entry *e);
+uint64_t tftp_cache_used(const struct tftp_cache *c);
+
+/* tftp_clients.c: IP -> client facts learnt by DHCP. */
+struct tftp_clientmap *tftp_clientmap_new(void);
+void tftp_clientmap_free(struct tftp_clientmap *m);
+void tftp_clientmap_put(struct tftp_clientmap *m, const pxh_client *c,
+                        double now);
+bool tftp_clientmap_get(struct tftp_clientmap *m, const char *ip, double now,
+                        pxh_client *out);
+
+#endif

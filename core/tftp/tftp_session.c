@@ -1,0 +1,727 @@
+/* One TFTP read transfer: its own socket (the server's TID), option
+ * negotiation, windows sent with sendmmsg, ACK handling and retransmission. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tftp_server.h"
+
+#define RTO_BACKOFF_MAX 8.0 /* the timeout grows to at most 8x its start */
+
+static void xfer_io_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void xfer_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+static unsigned peer_hash(const struct sockaddr_in *a)
+{
+	uint32_t h = a->sin_addr.s_addr ^ ((uint32_t)a->sin_port << 16);
+
+	h ^= h >> 15;
+	h *= 0x2c1b3c6du;
+	h ^= h >> 12;
+	return h & (TFTP_HASH - 1);
+}
+
+static struct tftp_xfer *xfer_find(struct pxh_tftp *t,
+                                   const struct sockaddr_in *peer)
+{
+	for (struct tftp_xfer *x = t->hash[peer_hash(peer)]; x; x = x->hnext)
+		if (x->peer.sin_addr.s_addr == peer->sin_addr.s_addr &&
+		    x->peer.sin_port == peer->sin_port)
+			return x;
+	return NULL;
+}
+
+/* ---- events and counters --------------------------------------------------- */
+static void emit(struct tftp_xfer *x, enum pxh_event_kind kind, int sev,
+                 const char *action, const char *msg)
+{
+	struct pxh_server *s = x->t->srv;
+	pxh_event ev;
+
+	pxh_event_init(&ev, kind, sev, &x->client);
+	snprintf(ev.action, sizeof(ev.action), "%s", action);
+	snprintf(ev.file, sizeof(ev.file), "%.255s", x->file);
+	ev.blksize = x->prm.blksize;
+	ev.windowsize = x->prm.windowsize;
+	ev.retransmits = (uint32_t)(x->retransmits > UINT32_MAX ? UINT32_MAX
+	                                                        : x->retransmits);
+	if (kind == PXH_EV_TFTP_END) {
+		uint64_t acked = x->w.base > 1 ? (x->w.base - 1) * x->prm.blksize : 0;
+		ev.bytes = acked > x->size ? x->size : acked;
+		ev.duration_us = (uint64_t)((pxh_server_now(s) - x->t_start) * 1e6);
+	} else {
+		ev.bytes = x->size;
+	}
+	if (msg)
+		snprintf(ev.message, sizeof(ev.message), "%s", msg);
+	pxh_emit(s, &ev);
+}
+
+static inline void count(uint64_t *c, uint64_t n)
+{
+	if (c)
+		*c += n;
+}
+
+/* ---- teardown ---------------------------------------------------------------- */
+/* Socket, data port, file and memory of X (not yet linked in, or being
+ * unlinked). */
+static void xfer_release(struct tftp_xfer *x)
+{
+	struct pxh_tftp *t = x->t;
+
+	if (x->fd >= 0)
+		close(x->fd);
+	x->fd = -1;
+	if (x->port)
+		t->port_used[x->port / 8] &= (uint8_t) ~(1u << (x->port % 8));
+	x->port = 0;
+	if (x->ce)
+		tftp_cache_put(t->cache, x->ce);
+	x->ce = NULL;
+	if (x->have_file)
+		pxh_file_close(&x->f);
+	x->have_file = false;
+	free(x->owned);
+	x->owned = NULL;
+}
+
+static void xfer_free(struct tftp_xfer *x)
+{
+	struct pxh_tftp *t = x->t;
+	struct tftp_xfer **pp;
+
+	ev_io_stop(t->srv->loop, &x->io);
+	ev_timer_stop(t->srv->loop, &x->timer);
+	xfer_release(x);
+	for (pp = &t->hash[peer_hash(&x->peer)]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == x) {
+			*pp = x->hnext;
+			break;
+		}
+	}
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		t->xfers = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+	t->active--;
+	free(x);
+	tftp_maybe_finish(t);
+}
+
+static void send_error_fd(int fd, int code, const char *msg)
+{
+	uint8_t buf[256];
+	size_t n = tftp_build_error(buf, sizeof(buf), code, msg);
+
+	if (n && send(fd, buf, n, MSG_DONTWAIT) < 0)
+		pxh_debug("tftp: error packet not sent: %s", strerror(errno));
+}
+
+/* End X.  CODE >= 0 sends that error to the client first. */
+void tftp_xfer_abort(struct tftp_xfer *x, int code, const char *msg,
+                     const char *action)
+{
+	struct tftp_counters *c = &x->t->c;
+	char text[200];
+
+	if (code >= 0 && x->fd >= 0)
+		send_error_fd(x->fd, code, msg);
+	if (strcmp(action, "timeout") == 0)
+		count(c->timeout, 1);
+	else if (strcmp(action, "probe") == 0)
+		count(c->probe, 1);
+	else if (strcmp(action, "aborted") == 0)
+		count(c->aborted, 1);
+	else
+		count(c->failed, 1);
+	snprintf(text, sizeof(text), "%s", msg ? msg : action);
+	pxh_logf(strcmp(action, "probe") == 0 ? PXH_LOG_DEBUG : PXH_LOG_INFO,
+	         &x->client, "tftp: %s %s: %s after %llu blocks, %llu retransmits",
+	         action, x->file, text,
+	         (unsigned long long)(x->w.base ? x->w.base - 1 : 0),
+	         (unsigned long long)x->retransmits);
+	emit(x, PXH_EV_TFTP_END, PXH_LOG_NOTICE, action, text);
+	xfer_free(x);
+}
+
+static void xfer_done(struct tftp_xfer *x)
+{
+	struct tftp_counters *c = &x->t->c;
+	double secs = pxh_server_now(x->t->srv) - x->t_start;
+
+	count(c->ok, 1);
+	count(c->bytes, x->size);
+	pxh_logf(PXH_LOG_INFO, &x->client,
+	         "tftp: sent %s bytes=%llu secs=%.3f blksize=%u windowsize=%u retransmits=%llu",
+	         x->file, (unsigned long long)x->size, secs, x->prm.blksize,
+	         x->prm.windowsize, (unsigned long long)x->retransmits);
+	emit(x, PXH_EV_TFTP_END, PXH_LOG_INFO, "end", NULL);
+	xfer_free(x);
+}
+
+/* ---- sending --------------------------------------------------------------- */
+static void arm_timer(struct tftp_xfer *x)
+{
+	ev_timer_stop(x->t->srv->loop, &x->timer);
+	ev_timer_set(&x->timer, x->rto, 0.);
+	ev_timer_start(x->t->srv->loop, &x->timer);
+}
+
+/* Send what is left of [send_from, send_to).  Returns 0, or -1 when the
+ * transfer was ended. */
+static int xfer_flush(struct tftp_xfer *x)
+{
+	struct pxh_tftp *t = x->t;
+	uint32_t bs = x->prm.blksize;
+
+	while (x->send_from < x->send_to) {
+		uint64_t first = x->send_from;
+		unsigned n = (unsigned)(x->send_to - first < TFTP_BATCH
+		                                ? x->send_to - first : TFTP_BATCH);
+		uint64_t off0 = (first - 1) * bs;
+		uint64_t span = 0;
+		const uint8_t *src;
+		int rc;
+
+		if (off0 < x->size) {
+			span = (uint64_t)n * bs;
+			if (span > x->size - off0)
+				span = x->size - off0;
+		}
+		if (x->mem) {
+			src = x->mem + off0;
+		} else {
+			ssize_t got = 0;
+			while (span && (uint64_t)got < span) {
+				ssize_t r = pread(x->src_fd, t->scratch + got,
+				                  span - (uint64_t)got,
+				                  (off_t)(off0 + (uint64_t)got));
+				if (r < 0 && errno == EINTR)
+					continue;
+				if (r <= 0) {
+					tftp_xfer_abort(x, TFTP_EUNDEF,
+					                "File changed or unreadable",
+					                "error");
+					return -1;
+				}
+				got += r;
+			}
+			src = t->scratch;
+		}
+		for (unsigned i = 0; i < n; i++) {
+			uint64_t b = first + i, off = (b - 1) * bs, len = 0;
+
+			if (off < x->size)
+				len = x->size - off < bs ? x->size - off : bs;
+			t->hdr[i][0] = 0;
+			t->hdr[i][1] = TFTP_DATA;
+			t->hdr[i][2] = (uint8_t)(b >> 8);
+			t->hdr[i][3] = (uint8_t)b;
+			t->iov[i][0].iov_base = t->hdr[i];
+			t->iov[i][0].iov_len = TFTP_HDR;
+			t->iov[i][1].iov_base = (void *)(src + (off - off0));
+			t->iov[i][1].iov_len = len;
+			memset(&t->msgs[i], 0, sizeof(t->msgs[i]));
+			t->msgs[i].msg_hdr.msg_iov = t->iov[i];
+			t->msgs[i].msg_hdr.msg_iovlen = len ? 2 : 1;
+		}
+		rc = sendmmsg(x->fd, t->msgs, n, 0);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == ENOBUFS) {
+				ev_io_stop(t->srv->loop, &x->io);
+				ev_io_set(&x->io, x->fd, EV_READ | EV_WRITE);
+				ev_io_start(t->srv->loop, &x->io);
+				return 0;
+			}
+			tftp_xfer_abort(x, -1, strerror(errno),
+			                errno == ECONNREFUSED ? "aborted" : "error");
+			return -1;
+		}
+		for (int i = 0; i < rc; i++) {
+			if (first + (uint64_t)i < x->high_sent)
+				x->retransmits++;
+		}
+		if (first + (uint64_t)rc > x->high_sent)
+			x->high_sent = first + (uint64_t)rc;
+		x->packets += (uint64_t)rc;
+		count(t->c.data_packets, (uint64_t)rc);
+		x->send_from += (uint64_t)rc;
+	}
+	if (x->io.events & EV_WRITE) {
+		ev_io_stop(t->srv->loop, &x->io);
+		ev_io_set(&x->io, x->fd, EV_READ);
+		ev_io_start(t->srv->loop, &x->io);
+	}
+	return 0;
+}
+
+/* Send the window starting at w.base (or the OACK). */
+static void xfer_send_window(struct tftp_xfer *x)
+{
+	uint64_t end = tftp_window_end(&x->w);
+
+	x->w.next = end;
+	arm_timer(x);
+	if (x->w.base == 0) {
+		if (x->high_sent > 0)
+			x->retransmits++;
+		x->high_sent = 1;
+		if (send(x->fd, x->oack, x->oack_len, MSG_DONTWAIT) < 0 &&
+		    errno == ECONNREFUSED)
+			tftp_xfer_abort(x, -1, "client port unreachable", "aborted");
+		return;
+	}
+	x->send_from = x->w.base;
+	x->send_to = end;
+	xfer_flush(x);
+}
+
+/* ---- receiving -------------------------------------------------------------- */
+static void xfer_packet(struct tftp_xfer *x, const uint8_t *p, size_t n)
+{
+	int op;
+
+	if (n < 4)
+		return;
+	op = (p[0] << 8) | p[1];
+	if (op == TFTP_ACK) {
+		uint16_t blk = (uint16_t)((p[2] << 8) | p[3]);
+		enum tftp_ack_action a = tftp_window_ack(&x->w, blk);
+
+		x->acks++;
+		x->started = true;
+		if (a == TFTP_ACK_DONE) {
+			xfer_done(x);
+		} else if (a == TFTP_ACK_SEND) {
+			x->tries = 0;
+			x->rto = x->rto_base;
+			xfer_send_window(x);
+		}
+		return;
+	}
+	if (op == TFTP_ERROR) {
+		char msg[128];
+		int code = (p[2] << 8) | p[3];
+		size_t ml = strnlen((const char *)p + 4, n - 4);
+		bool probe = x->w.base == 0;
+
+		if (ml >= 80)
+			ml = 80;
+		snprintf(msg, sizeof(msg), "client error %d (%.*s)%s", code, (int)ml,
+		         (const char *)p + 4, probe ? " after OACK" : "");
+		for (char *q = msg; *q; q++)
+			if ((unsigned char)*q < 0x20 || *q == 0x7f)
+				*q = '?';
+		/* EDK2 asks for tsize alone and ends with error 8: a size probe,
+		 * not a failure. */
+		tftp_xfer_abort(x, -1, msg,
+		                probe && code == TFTP_EOPTNEG ? "probe" : "aborted");
+		return;
+	}
+	/* RRQ/WRQ/DATA/OACK on a read transfer: illegal (RFC 1350) */
+	tftp_xfer_abort(x, TFTP_EBADOP, "Illegal TFTP operation", "error");
+}
+
+static void xfer_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct tftp_xfer *x = w->data;
+	uint8_t buf[600];
+	ssize_t n;
+
+	(void)loop;
+	if (revents & EV_WRITE) {
+		if (xfer_flush(x) < 0)
+			return;
+	}
+	if (!(revents & EV_READ))
+		return;
+	for (int i = 0; i < 64; i++) {
+		n = recv(x->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ECONNREFUSED) {
+				/* ICMP port unreachable: the client is gone */
+				tftp_xfer_abort(x, -1, "client port unreachable",
+				                "aborted");
+			}
+			return;
+		}
+		/* X may be freed by the packet: stop when it is */
+		{
+			struct pxh_tftp *t = x->t;
+			size_t before = t->active;
+
+			xfer_packet(x, buf, (size_t)n);
+			if (t->active != before)
+				return; /* ended */
+		}
+	}
+}
+
+static void xfer_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct tftp_xfer *x = w->data;
+	uint32_t limit = x->t->cfg.retries;
+
+	(void)loop;
+	(void)revents;
+	if (++x->tries > limit) {
+		tftp_xfer_abort(x, TFTP_EUNDEF, "Timed out", "timeout");
+		return;
+	}
+	x->rto *= 2;
+	if (x->rto > x->rto_base * RTO_BACKOFF_MAX)
+		x->rto = x->rto_base * RTO_BACKOFF_MAX;
+	x->w.next = x->w.base; /* resend the unacknowledged window */
+	x->w.restarted_for = UINT64_MAX;
+	xfer_send_window(x);
+}
+
+/* ---- a new request ------------------------------------------------------------ */
+static void reply_error(struct tftp_listener *l, const struct sockaddr_in *peer,
+                        const struct in_addr *local, int code, const char *msg)
+{
+	uint8_t buf[256], cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	size_t n = tftp_build_error(buf, sizeof(buf), code, msg);
+	struct iovec iov = {buf, n};
+	struct msghdr mh = {
+		.msg_name = (void *)peer,
+		.msg_namelen = sizeof(*peer),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+	};
+	struct in_pktinfo *pi;
+	struct cmsghdr *cm;
+
+	if (local && local->s_addr) {
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(*pi));
+		pi = (struct in_pktinfo *)CMSG_DATA(cm);
+		pi->ipi_spec_dst = *local;
+	}
+	if (n && sendmsg(l->fd, &mh, MSG_DONTWAIT) < 0)
+		pxh_debug("tftp: error reply not sent: %s", strerror(errno));
+}
+
+/* A socket bound to LOCAL and a data port, connected to PEER. */
+static int open_data_socket(struct pxh_tftp *t, const struct tftp_listener *l,
+                            const struct in_addr *local,
+                            const struct sockaddr_in *peer, uint16_t *port_out)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr = *local};
+	unsigned span;
+	int fd, rc = -EADDRINUSE, one = 1;
+
+	*port_out = 0;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (l->iface[0])
+		(void)setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, l->iface,
+		                 (socklen_t)strlen(l->iface));
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (!t->cfg.port_lo) {
+		sa.sin_port = 0;
+		rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	} else {
+		span = (unsigned)(t->cfg.port_hi - t->cfg.port_lo) + 1;
+		/* bounded: each port of the range tried at most once */
+		for (unsigned i = 0; i < span; i++) {
+			uint16_t p = (uint16_t)(t->cfg.port_lo +
+			                        (t->port_cursor++ % span));
+			if (t->port_used[p / 8] & (1u << (p % 8)))
+				continue;
+			sa.sin_port = htons(p);
+			if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+				t->port_used[p / 8] |= (uint8_t)(1u << (p % 8));
+				*port_out = p;
+				rc = 0;
+				break;
+			}
+			rc = -errno;
+			if (errno != EADDRINUSE)
+				break;
+		}
+	}
+	if (rc == 0 && connect(fd, (const struct sockaddr *)peer, sizeof(*peer)) < 0)
+		rc = -errno;
+	if (rc) {
+		if (*port_out)
+			t->port_used[*port_out / 8] &= (uint8_t) ~(1u << (*port_out % 8));
+		*port_out = 0;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+static uint32_t path_blksize(int fd)
+{
+	int mtu = 0;
+	socklen_t sl = sizeof(mtu);
+
+	if (getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &sl) < 0 || mtu <= 0)
+		return TFTP_DEF_BLKSIZE + 956; /* 1468: Ethernet */
+	if (mtu - TFTP_IP4_UDP_HDR - TFTP_HDR < TFTP_MIN_BLKSIZE)
+		return TFTP_MIN_BLKSIZE;
+	return (uint32_t)(mtu - TFTP_IP4_UDP_HDR - TFTP_HDR);
+}
+
+/* The content as a netascii stream in X->owned. */
+static int make_netascii(struct tftp_xfer *x)
+{
+	const uint8_t *in = x->mem;
+	uint8_t *raw = NULL;
+	uint64_t n;
+	int rc = 0;
+
+	if (x->size > TFTP_NETASCII_MAX)
+		return -EFBIG;
+	if (!in) {
+		size_t off = 0;
+		raw = malloc(x->size ? x->size : 1);
+		if (!raw)
+			return -ENOMEM;
+		while (off < x->size) {
+			ssize_t r = pread(x->src_fd, raw + off, x->size - off, (off_t)off);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				rc = -EIO;
+				goto out;
+			}
+			off += (size_t)r;
+		}
+		in = raw;
+	}
+	n = tftp_netascii_size(in, x->size);
+	x->owned = malloc(n ? n : 1);
+	if (!x->owned) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	tftp_netascii_convert(in, x->size, x->owned);
+	x->mem = x->owned;
+	x->size = n;
+out:
+	free(raw);
+	return rc;
+}
+
+static void fill_client(struct pxh_tftp *t, pxh_client *c,
+                        const struct sockaddr_in *peer,
+                        const struct in_addr *local, int ifindex,
+                        const struct tftp_listener *l)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	memset(c, 0, sizeof(*c));
+	inet_ntop(AF_INET, &peer->sin_addr, ip, sizeof(ip));
+	if (!tftp_clientmap_get(t->cmap, ip, pxh_server_now(t->srv), c)) {
+		memset(c, 0, sizeof(*c));
+		c->arch = PXH_ARCH_UNKNOWN;
+		c->arch_raw = 0xffff;
+	}
+	c->struct_size = sizeof(*c);
+	c->phase = PXH_PHASE_TFTP;
+	c->raw = NULL;
+	c->raw_len = 0;
+	snprintf(c->ip, sizeof(c->ip), "%s", ip);
+	inet_ntop(AF_INET, local, c->server_ip, sizeof(c->server_ip));
+	if (l->iface[0])
+		snprintf(c->iface, sizeof(c->iface), "%s", l->iface);
+	else if (ifindex > 0 && !if_indextoname((unsigned)ifindex, c->iface))
+		c->iface[0] = 0;
+}
+
+void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
+                         const uint8_t *p, size_t len,
+                         const struct sockaddr_in *peer,
+                         const struct in_addr *local, int ifindex)
+{
+	struct pxh_server *s = t->srv;
+	struct tftp_request rq;
+	struct tftp_limits lim;
+	struct tftp_xfer *x, *old;
+	const char *emsg;
+	bool hit = false;
+	int rc, code;
+
+	count(t->c.requests, 1);
+	rc = tftp_parse_request(p, len, &rq);
+	if (rc == -ENAMETOOLONG) {
+		count(t->c.denied, 1);
+		reply_error(l, peer, local, TFTP_EACCESS, "File name too long");
+		return;
+	}
+	if (rc == -EPROTONOSUPPORT) {
+		count(t->c.malformed, 1);
+		reply_error(l, peer, local, TFTP_EBADOP, "Unknown transfer mode");
+		return;
+	}
+	if (rc) {
+		count(t->c.malformed, 1);
+		/* RFC 1350: anything but RRQ/WRQ on the request port is illegal */
+		if (len >= 2 && p[0] == 0 && p[1] == TFTP_ERROR)
+			return; /* never answer an error with an error */
+		reply_error(l, peer, local, TFTP_EBADOP, "Illegal TFTP operation");
+		return;
+	}
+	if (rq.opcode == TFTP_WRQ) {
+		count(t->c.wrq, 1);
+		pxh_info("tftp: write request for %s refused", rq.file);
+		reply_error(l, peer, local, TFTP_EACCESS, "Write requests are refused");
+		return;
+	}
+	if (rq.mode == TFTP_MODE_MAIL) {
+		count(t->c.malformed, 1);
+		reply_error(l, peer, local, TFTP_EBADOP, "Mail mode is not supported");
+		return;
+	}
+	if (t->stopping) {
+		reply_error(l, peer, local, TFTP_EUNDEF, "Server shutting down");
+		return;
+	}
+	old = xfer_find(t, peer);
+	if (old) {
+		/* The client repeats its request because our first packet was
+		 * lost or slow: the running transfer answers it. */
+		if (!old->started && strcmp(old->req, rq.file) == 0) {
+			count(t->c.dup_rrq, 1);
+			return;
+		}
+		tftp_xfer_abort(old, -1, "client started a new request", "aborted");
+	}
+	if (t->active >= t->cfg.max_transfers) {
+		count(t->c.busy, 1);
+		pxh_notice("tftp: busy: %zu transfers running (max_transfers), %s refused",
+		           t->active, rq.file);
+		reply_error(l, peer, local, TFTP_EUNDEF,
+		            "Server busy: too many transfers, try again later");
+		return;
+	}
+	x = calloc(1, sizeof(*x));
+	if (!x) {
+		reply_error(l, peer, local, TFTP_EUNDEF, "Server out of memory");
+		return;
+	}
+	x->t = t;
+	x->fd = -1;
+	x->src_fd = -1;
+	x->peer = *peer;
+	x->local.sin_family = AF_INET;
+	x->local.sin_addr = *local;
+	x->t_start = pxh_server_now(s);
+	memcpy(x->req, rq.file, rq.file_len + 1);
+	snprintf(x->file, sizeof(x->file), "%.511s", rq.file);
+	fill_client(t, &x->client, peer, local, ifindex, l);
+
+	rc = pxh_file_open(s, t->cfg.root, rq.file, &x->client, t->cfg.file_flags,
+	                   &x->f);
+	if (rc) {
+		code = tftp_errno_code(rc, &emsg);
+		count(code == TFTP_ENOTFOUND ? t->c.notfound : t->c.denied, 1);
+		pxh_logf(PXH_LOG_INFO, &x->client, "tftp: %s refused: %s (%s)",
+		         x->file, emsg, strerror(-rc));
+		reply_error(l, peer, local, code, emsg);
+		free(x);
+		return;
+	}
+	x->have_file = true;
+	snprintf(x->file, sizeof(x->file), "%s", x->f.path);
+	x->size = x->f.size;
+	if (x->f.fd < 0) {
+		x->mem = x->f.mem;
+	} else {
+		x->ce = tftp_cache_get(t->cache, &x->f, &hit);
+		if (x->ce) {
+			count(hit ? t->c.cache_hits : t->c.cache_misses, 1);
+			x->mem = tftp_cache_data(x->ce);
+		} else {
+			x->src_fd = x->f.fd;
+		}
+	}
+	if (rq.mode == TFTP_MODE_NETASCII && (rc = make_netascii(x)) < 0) {
+		reply_error(l, peer, local, TFTP_EUNDEF,
+		            rc == -EFBIG ? "File too large for netascii"
+		                         : "Cannot read file");
+		goto fail;
+	}
+	/* The content is in memory now: the file descriptor can go. */
+	if (x->mem && x->f.fd >= 0) {
+		close(x->f.fd);
+		x->f.fd = -1;
+		x->src_fd = -1;
+	}
+	x->fd = open_data_socket(t, l, local, peer, &x->port);
+	if (x->fd < 0) {
+		pxh_warn("tftp: no data socket for %s: %s", x->file,
+		         strerror(-x->fd));
+		reply_error(l, peer, local, TFTP_EUNDEF,
+		            "Server busy: no data port free, try again later");
+		count(t->c.busy, 1);
+		goto fail;
+	}
+	lim.max_blksize = t->cfg.max_blksize ? t->cfg.max_blksize
+	                                     : path_blksize(x->fd);
+	lim.max_windowsize = t->cfg.max_windowsize;
+	lim.max_window_bytes = TFTP_WINDOW_BYTES;
+	tftp_negotiate(&rq, &lim, x->size, &x->prm);
+	if (x->prm.oack) {
+		x->oack_len = tftp_build_oack(&x->prm, x->oack, sizeof(x->oack));
+		if (!x->oack_len) {
+			send_error_fd(x->fd, TFTP_EOPTNEG, "Option negotiation failed");
+			goto fail;
+		}
+	}
+	tftp_window_init(&x->w, x->prm.oack, x->size / x->prm.blksize + 1,
+	                 x->prm.windowsize);
+	x->rto_base = x->prm.timeout_s ? (double)x->prm.timeout_s
+	                               : t->cfg.timeout_ms / 1000.0;
+	x->rto = x->rto_base;
+
+	/* link in */
+	x->next = t->xfers;
+	if (t->xfers)
+		t->xfers->prev = x;
+	t->xfers = x;
+	{
+		unsigned h = peer_hash(peer);
+		x->hnext = t->hash[h];
+		t->hash[h] = x;
+	}
+	t->active++;
+	ev_io_init(&x->io, xfer_io_cb, x->fd, EV_READ);
+	x->io.data = x;
+	ev_io_start(s->loop, &x->io);
+	ev_timer_init(&x->timer, xfer_timer_cb, x->rto, 0.);
+	x->timer.data = x;
+
+	pxh_logf(PXH_LOG_INFO, &x->client,
+	         "tftp: sending %s size=%llu blksize=%u windowsize=%u%s%s", x->file,
+	         (unsigned long long)x->size, x->prm.blksize, x->prm.windowsize,
+	         x->mem ? " from memory" : "", hit ? " (cache hit)" : "");
+	emit(x, PXH_EV_TFTP_START, PXH_LOG_INFO, "start", NULL);
+	xfer_send_window(x);
+	return;
+fail:
+	xfer_release(x);
+	free(x);
+}

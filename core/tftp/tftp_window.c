@@ -1,0 +1,66 @@
+/* The TFTP send window: which blocks go out after an ACK (RFC 1350 lock-step,
+ * RFC 7440 windows), with block numbers past 65535 kept absolute. */
+#include "tftp.h"
+
+#define NO_RESTART UINT64_MAX
+
+void tftp_window_init(struct tftp_window *w, bool oack, uint64_t last,
+                      uint32_t windowsize)
+{
+	w->base = oack ? 0 : 1;
+	w->next = w->base;
+	w->last = last;
+	w->restarted_for = NO_RESTART;
+	w->windowsize = windowsize ? windowsize : 1;
+}
+
+int64_t tftp_block_abs(uint64_t ref, uint16_t wire)
+{
+	uint16_t back = (uint16_t)((uint16_t)ref - wire);
+
+	return (int64_t)ref - (int64_t)back;
+}
+
+uint64_t tftp_window_end(const struct tftp_window *w)
+{
+	uint64_t end;
+
+	if (w->base == 0)
+		return 1; /* the OACK alone */
+	end = w->base + w->windowsize;
+	if (end > w->last + 1)
+		end = w->last + 1;
+	return end;
+}
+
+enum tftp_ack_action tftp_window_ack(struct tftp_window *w, uint16_t wire)
+{
+	int64_t a, high;
+
+	if (w->next == w->base)
+		return TFTP_ACK_IGNORE; /* nothing in flight */
+	high = (int64_t)w->next - 1;
+	a = tftp_block_abs((uint64_t)high, wire);
+	if (a < (int64_t)w->base - 1)
+		return TFTP_ACK_IGNORE; /* older than anything in flight */
+	if (a == high) {
+		w->base = w->next;
+		if ((uint64_t)a == w->last && w->base != 0 && a != 0)
+			return TFTP_ACK_DONE;
+		if (w->base > w->last)
+			return TFTP_ACK_DONE;
+		return TFTP_ACK_SEND;
+	}
+	/* An earlier block: the client reports a gap (RFC 7440) or repeats
+	 * itself.  Lock-step never retransmits on a duplicate ACK (Sorcerer's
+	 * Apprentice, RFC 1350 errata / RFC 1123 4.2.3.1). */
+	if (a >= (int64_t)w->base)
+		w->base = (uint64_t)a + 1;
+	if (w->windowsize == 1)
+		return TFTP_ACK_IGNORE;
+	if (w->restarted_for == (uint64_t)a)
+		return TFTP_ACK_IGNORE; /* once per window, not per duplicate */
+	w->restarted_for = (uint64_t)a;
+	w->next = w->base;
+	return TFTP_ACK_SEND;
+}

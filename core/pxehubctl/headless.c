@@ -15,8 +15,10 @@ int pxh_headless_start(struct pxh_server *s, struct ev_loop *loop,
                        struct pxh_conf *conf, int log_level, bool drop,
                        struct pxh_conf_errors *errs)
 {
-	int rc = pxh_server_init(s, loop, conf);
+	int rc;
 
+	memset(s, 0, sizeof(*s));
+	rc = pxh_server_init(s, loop, conf);
 	if (log_level >= 0)
 		pxh_log_setup(log_level, false);
 	if (rc)

@@ -272,8 +272,6 @@ struct reader {
 	struct pxh_conf *c;
 	struct pxh_conf_errors *errs;
 	const char *only; /* plugins.d: sections must be [only] / [only.SUB] */
-	/* stream source */
-	FILE *fp;
 	const char *text;
 	int line;
 };
@@ -283,22 +281,24 @@ static char *read_line(char *str, int num, void *stream)
 	struct reader *r = stream;
 	int i = 0;
 
-	if (r->fp) {
-		if (!fgets(str, num, r->fp))
-			return NULL;
-		r->line++;
-		return str;
-	}
 	if (!*r->text)
 		return NULL;
-	while (*r->text && i < num - 1) {
-		char ch = *r->text++;
-		str[i++] = ch;
-		if (ch == '\n')
-			break;
-	}
-	str[i] = 0;
 	r->line++;
+	while (*r->text && *r->text != '\n' && i < num - 2)
+		str[i++] = *r->text++;
+	if (*r->text && *r->text != '\n') {
+		/* Longer than inih takes: skip the rest rather than parse it as
+		 * a line of its own. */
+		pxh_conf_errors_add(r->errs, "%s:%d: line longer than %d characters",
+		                    r->file, r->line, num - 2);
+		while (*r->text && *r->text != '\n')
+			r->text++;
+		i = 0;
+	}
+	if (*r->text == '\n')
+		r->text++;
+	str[i++] = '\n';
+	str[i] = 0;
 	return str;
 }
 
@@ -358,24 +358,59 @@ static int on_key(void *user, const char *section, const char *name,
 	return 1;
 }
 
+static char *slurp(const char *file, struct pxh_conf_errors *errs)
+{
+	FILE *fp = fopen(file, "re");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	if (!fp) {
+		pxh_conf_errors_add(errs, "%s: cannot open: %s", file, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		size_t n;
+		if (cap - len < 4096) {
+			char *nb;
+			if (cap > (1u << 20)) {
+				pxh_conf_errors_add(errs, "%s: larger than 1 MiB", file);
+				free(buf);
+				fclose(fp);
+				return NULL;
+			}
+			nb = realloc(buf, cap + 8192);
+			if (!nb)
+				break;
+			buf = nb;
+			cap += 8192;
+		}
+		n = fread(buf + len, 1, cap - len - 1, fp);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	fclose(fp);
+	if (buf)
+		buf[len] = 0;
+	return buf;
+}
+
 static int parse_into(struct pxh_conf *c, const char *file, const char *text,
                       const char *only, struct pxh_conf_errors *errs)
 {
 	struct reader r = {.file = file, .c = c, .errs = errs, .only = only};
+	char *owned = NULL;
 	int rc;
 
-	if (text) {
-		r.text = text;
-	} else {
-		r.fp = fopen(file, "re");
-		if (!r.fp) {
-			pxh_conf_errors_add(errs, "%s: cannot open: %s", file, strerror(errno));
-			return -errno;
-		}
+	if (!text) {
+		owned = slurp(file, errs);
+		if (!owned)
+			return -EINVAL;
+		text = owned;
 	}
+	r.text = text;
 	rc = ini_parse_stream(read_line, &r, on_key, &r);
-	if (r.fp)
-		fclose(r.fp);
+	free(owned);
 	if (rc > 0)
 		pxh_conf_errors_add(errs, "%s:%d: syntax error (expected [section] or key = value)",
 		                    file, rc);
@@ -786,4 +821,59 @@ size_t pxh_cfg_enabled_plugins(const struct pxh_conf *c, const char ***names)
 const char *pxh_cfg_main_path(const struct pxh_conf *c)
 {
 	return c->main_path;
+}
+
+/* ---- documentation from the key tables ------------------------------------ */
+static const char *type_name(enum pxh_conf_type t)
+{
+	switch (t) {
+	case PXH_CONF_STRING: return "text";
+	case PXH_CONF_INT: return "number";
+	case PXH_CONF_BOOL: return "yes|no";
+	case PXH_CONF_LIST: return "list";
+	case PXH_CONF_DURATION: return "duration";
+	case PXH_CONF_PATH: return "path";
+	case PXH_CONF_ENUM: return "choice";
+	}
+	return "?";
+}
+
+void pxh_conf_dump_keys(FILE *f, const char *section, const pxh_conf_key *keys)
+{
+	fprintf(f, "[%s]\n", section);
+	for (const pxh_conf_key *k = keys; k && k->name; k++) {
+		fprintf(f, "# %s (%s", k->name, k->type == PXH_CONF_ENUM ? k->choices : type_name(k->type));
+		if ((k->type == PXH_CONF_INT || k->type == PXH_CONF_DURATION) && (k->min || k->max))
+			fprintf(f, ", %lld..%lld%s", k->min, k->max,
+			        k->type == PXH_CONF_DURATION ? " ms" : "");
+		if (k->flags & PXH_CONF_REQUIRED)
+			fprintf(f, ", required");
+		fprintf(f, "):");
+		{
+			const char *h = k->help ? k->help : "";
+			int col = 80; /* force a new line before the first word */
+			while (*h) {
+				const char *sp = strchr(h, ' ');
+				int wl = sp ? (int)(sp - h) : (int)strlen(h);
+				if (col + wl > 76) {
+					fprintf(f, "\n#  ");
+					col = 3;
+				}
+				fprintf(f, " %.*s", wl, h);
+				col += wl + 1;
+				h += wl;
+				while (*h == ' ')
+					h++;
+			}
+			fprintf(f, "\n");
+		}
+		fprintf(f, "#%s = %s\n", k->name, k->def ? k->def : "");
+	}
+	fprintf(f, "\n");
+}
+
+void pxh_conf_dump(FILE *f)
+{
+	for (size_t i = 0; i < N_CORE_SECTIONS; i++)
+		pxh_conf_dump_keys(f, core_sections[i].name, core_sections[i].keys);
 }

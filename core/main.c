@@ -24,6 +24,7 @@ static void usage(FILE *f)
 	        "  -v         more log output (repeat for debug)\n"
 	        "  --embedded run on the built-in lab config (make run); --iface NAME\n"
 	        "             answers PXE on NAME, else only loopback HTTP/TFTP\n"
+	        "  --dump-config  print every key with its default and meaning\n"
 	        "  --version  print the version\n",
 	        PXH_SYSCONFDIR);
 }
@@ -83,6 +84,7 @@ int main(int argc, char **argv)
 		{"embedded", no_argument, NULL, 'E'},
 		{"iface", required_argument, NULL, 'I'},
 		{"help", no_argument, NULL, 'h'},
+		{"dump-config", no_argument, NULL, 'D'},
 		{NULL, 0, NULL, 0},
 	};
 	struct pxh_server srv = {0};
@@ -108,6 +110,7 @@ int main(int argc, char **argv)
 		case 'E': embedded = true; break;
 		case 'I': iface = optarg; break;
 		case 'h': usage(stdout); return 0;
+		case 'D': pxh_conf_dump(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -148,6 +149,11 @@ const char *pxh_cfg_sub_name(const struct pxh_conf *c, const char *section,
  * name. */
 size_t pxh_cfg_enabled_plugins(const struct pxh_conf *c, const char ***names);
 const char *pxh_cfg_main_path(const struct pxh_conf *c);
+/* Every core section and key with type, default and help, as commented
+ * INI (pxehubd --dump-config; the source of etc/pxehub.conf and the man
+ * page). */
+void pxh_conf_dump(FILE *f);
+void pxh_conf_dump_keys(FILE *f, const char *section, const pxh_conf_key *keys);
 /* Parse helpers, shared with plugin code. */
 int pxh_parse_bool(const char *s, bool *out);
 int pxh_parse_duration_ms(const char *s, long long *out);

@@ -55,6 +55,8 @@ static void test_bad_values_name_file_and_line(void **st)
 		{"[boot]\nmenu_title = a\nmenu_title = b\n", "(embedded):3: key 'menu_title' in [boot] set twice (first at (embedded):2)"},
 		{"[boot]\nthis line has no equals sign\n", "(embedded):2: syntax error"},
 		{"orphan = 1\n", "(embedded):1: key 'orphan' outside of any section"},
+		{"[boot]\n# xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx = y\nmenu_title = t\n",
+		 "(embedded):2: line longer than"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

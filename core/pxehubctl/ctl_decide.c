@@ -250,6 +250,9 @@ int ctl_decide(const char *conf_path, int argc, char **argv)
 	if (pxh_decide_sync(&srv, &c, &d) == 0) {
 		print_result(&srv, &c, &d);
 		printf("(dry run: nothing was sent)\n");
+		/* A plugin that answered late still completes before it is
+		 * unloaded (up to 10 s): show the answer meanwhile. */
+		fflush(stdout);
 		rc = CTL_OK;
 	} else {
 		fprintf(stderr, "pxehubctl: the decision did not finish\n");

@@ -106,6 +106,10 @@ struct pxh_tftp {
 /* tftp_config.c */
 int tftp_cfg_read(const struct pxh_conf *conf, struct tftp_cfg *cfg);
 
+/* tftp_files.c: pxh_file_open with the Windows case mapping. */
+int tftp_file_open(struct pxh_tftp *t, const char *req, const pxh_client *c,
+                   struct pxh_open_file *f);
+
 /* tftp_session.c */
 void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
                          const uint8_t *p, size_t len,

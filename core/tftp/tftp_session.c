@@ -633,8 +633,7 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 	snprintf(x->file, sizeof(x->file), "%.511s", rq.file);
 	fill_client(t, &x->client, peer, local, ifindex, l);
 
-	rc = pxh_file_open(s, t->cfg.root, rq.file, &x->client, t->cfg.file_flags,
-	                   &x->f);
+	rc = tftp_file_open(t, rq.file, &x->client, &x->f);
 	if (rc) {
 		code = tftp_errno_code(rc, &emsg);
 		count(code == TFTP_ENOTFOUND ? t->c.notfound : t->c.denied, 1);

@@ -1,0 +1,219 @@
+/* tftpfast: a fast TFTP read client for tests and benchmarks.  It receives
+ * with recvmmsg, acknowledges per RFC 7440 window, reports a gap at once
+ * with an ACK of the last in-order block, and prints one line of figures.
+ *
+ *   tftpfast [-b BLKSIZE] [-w WINDOWSIZE] [-t TIMEOUT_MS] [-p PORT]
+ *            [-o OUT] [-n] [-T TOTAL_S] SERVER FILE
+ *   -o OUT  write the file (default: discard)   -n  no options (RFC 1350)
+ * Output: "bytes=N secs=S MBps=R data=D acks=A dups=U" ; exit 0 on success. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BATCH 64
+#define MAXPKT 65536
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static size_t put(uint8_t *p, size_t off, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	memcpy(p + off, s, n);
+	return off + n;
+}
+
+static int send_ack(int fd, uint16_t blk)
+{
+	uint8_t a[4] = {0, 4, (uint8_t)(blk >> 8), (uint8_t)blk};
+	return send(fd, a, 4, 0) == 4 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned blksize = 512, ws = 1, port = 69, tmo = 1000, total = 600;
+	const char *out = NULL;
+	int noopt = 0, c, fd, ofd = -1;
+	struct sockaddr_in srv = {.sin_family = AF_INET}, from;
+	uint8_t req[1024];
+	size_t rl;
+	char num[32];
+	static uint8_t bufs[BATCH][MAXPKT];
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	struct sockaddr_in froms[BATCH];
+	uint64_t expect = 1, bytes = 0, data = 0, acks = 0, dups = 0, gap_acked = 0;
+	unsigned inwin = 0, tries = 0;
+	double t0, deadline;
+	int connected = 0, rcvbuf = 8 << 20;
+
+	while ((c = getopt(argc, argv, "b:w:t:p:o:nT:")) != -1) {
+		switch (c) {
+		case 'b': blksize = (unsigned)atoi(optarg); break;
+		case 'w': ws = (unsigned)atoi(optarg); break;
+		case 't': tmo = (unsigned)atoi(optarg); break;
+		case 'p': port = (unsigned)atoi(optarg); break;
+		case 'o': out = optarg; break;
+		case 'n': noopt = 1; break;
+		case 'T': total = (unsigned)atoi(optarg); break;
+		default: return 2;
+		}
+	}
+	if (argc - optind != 2 || inet_pton(AF_INET, argv[optind], &srv.sin_addr) != 1) {
+		fprintf(stderr, "usage: tftpfast [-b N] [-w N] [-o OUT] SERVER FILE\n");
+		return 2;
+	}
+	srv.sin_port = htons((uint16_t)port);
+	if (out && (ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0) {
+		perror(out);
+		return 1;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	req[0] = 0;
+	req[1] = 1;
+	rl = put(req, 2, argv[optind + 1]);
+	rl = put(req, rl, "octet");
+	if (!noopt) {
+		snprintf(num, sizeof(num), "%u", blksize);
+		rl = put(req, rl, "blksize");
+		rl = put(req, rl, num);
+		rl = put(req, rl, "tsize");
+		rl = put(req, rl, "0");
+		snprintf(num, sizeof(num), "%u", ws);
+		rl = put(req, rl, "windowsize");
+		rl = put(req, rl, num);
+	} else {
+		blksize = 512;
+		ws = 1;
+	}
+	t0 = now();
+	deadline = t0 + total;
+	if (sendto(fd, req, rl, 0, (struct sockaddr *)&srv, sizeof(srv)) < 0) {
+		perror("sendto");
+		return 1;
+	}
+	for (int i = 0; i < BATCH; i++) {
+		iov[i].iov_base = bufs[i];
+		iov[i].iov_len = MAXPKT;
+	}
+	while (now() < deadline) {
+		struct pollfd pf = {fd, POLLIN, 0};
+		int n, r = poll(&pf, 1, (int)tmo);
+
+		if (r == 0) {
+			if (++tries > 10) {
+				fprintf(stderr, "tftpfast: timed out at block %llu\n",
+				        (unsigned long long)expect);
+				return 1;
+			}
+			if (!connected)
+				sendto(fd, req, rl, 0, (struct sockaddr *)&srv, sizeof(srv));
+			else
+				send_ack(fd, (uint16_t)(expect - 1)), acks++;
+			inwin = 0;
+			continue;
+		}
+		for (int i = 0; i < BATCH; i++) {
+			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_name = &froms[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(froms[i]);
+		}
+		n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			continue;
+		tries = 0;
+		for (int i = 0; i < n; i++) {
+			uint8_t *p = bufs[i];
+			size_t len = msgs[i].msg_len;
+			unsigned op = len >= 4 ? (unsigned)(p[0] << 8 | p[1]) : 0;
+
+			if (!connected) {
+				from = froms[i];
+				if (connect(fd, (struct sockaddr *)&from, sizeof(from)) < 0)
+					return 1;
+				connected = 1;
+			}
+			if (op == 5) {
+				fprintf(stderr, "tftpfast: error %u: %.200s\n",
+				        (unsigned)(p[2] << 8 | p[3]), (char *)p + 4);
+				return 1;
+			}
+			if (op == 6) { /* OACK */
+				char *q = (char *)p + 2, *end = (char *)p + len;
+				while (q < end) {
+					char *v = q + strnlen(q, (size_t)(end - q)) + 1;
+					if (v >= end)
+						break;
+					if (!strcasecmp(q, "blksize"))
+						blksize = (unsigned)atoi(v);
+					if (!strcasecmp(q, "windowsize"))
+						ws = (unsigned)atoi(v);
+					q = v + strnlen(v, (size_t)(end - v)) + 1;
+				}
+				if (expect == 1) {
+					send_ack(fd, 0);
+					acks++;
+				}
+				continue;
+			}
+			if (op != 3)
+				continue;
+			data++;
+			uint16_t wire = (uint16_t)(p[2] << 8 | p[3]);
+			if (wire != (uint16_t)expect) {
+				dups++;
+				/* ahead of us: a gap; report it once */
+				if ((uint16_t)(wire - (uint16_t)expect) < 32768 &&
+				    gap_acked != expect) {
+					send_ack(fd, (uint16_t)(expect - 1));
+					acks++;
+					gap_acked = expect;
+					inwin = 0;
+				}
+				continue;
+			}
+			len -= 4;
+			if (ofd >= 0 && len && write(ofd, p + 4, len) != (ssize_t)len) {
+				perror("write");
+				return 1;
+			}
+			bytes += len;
+			expect++;
+			if (len < blksize) {
+				send_ack(fd, (uint16_t)(expect - 1));
+				acks++;
+				double secs = now() - t0;
+				printf("bytes=%llu secs=%.4f MBps=%.2f data=%llu acks=%llu dups=%llu\n",
+				       (unsigned long long)bytes, secs, bytes / secs / 1e6,
+				       (unsigned long long)data, (unsigned long long)acks,
+				       (unsigned long long)dups);
+				return 0;
+			}
+			if (++inwin >= ws) {
+				send_ack(fd, (uint16_t)(expect - 1));
+				acks++;
+				inwin = 0;
+			}
+		}
+	}
+	fprintf(stderr, "tftpfast: gave up after %u s\n", total);
+	return 1;
+}

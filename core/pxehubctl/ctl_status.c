@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl.h"
 
@@ -16,8 +17,32 @@ static void print_duration(double secs)
 	printf("%02llu:%02llu:%02llu", s / 3600 % 24, s / 60 % 60, s % 60);
 }
 
+/* Wall-clock stamps (seconds since the epoch) as local time. */
+static bool is_time_key(const char *key)
+{
+	size_t n = key ? strlen(key) : 0;
+
+	return key && (!strcmp(key, "started") || (n > 5 && !strcmp(key + n - 5, "_seen")) ||
+	               (n > 5 && !strcmp(key + n - 5, "_time")) || !strcmp(key, "time"));
+}
+
+static bool print_time(const char *key, double t)
+{
+	char buf[64];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!is_time_key(key) || t < 1e9 || !localtime_r(&tt, &tm))
+		return false;
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+	fputs(buf, stdout);
+	return true;
+}
+
 static void print_scalar(const char *key, json_t *v)
 {
+	if (json_is_number(v) && print_time(key, json_number_value(v)))
+		return;
 	switch (json_typeof(v)) {
 	case JSON_STRING:
 		fputs(json_string_value(v), stdout);
@@ -77,6 +102,39 @@ static void print_inline(json_t *o)
 
 static void print_value(const char *key, json_t *v, int indent);
 
+static int cmp_key(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Counters: sorted, zeros left out (there are many). */
+static void print_counters(json_t *o, int indent)
+{
+	size_t n = json_object_size(o), k = 0, zeros = 0;
+	const char **keys = calloc(n ? n : 1, sizeof(*keys));
+	const char *key;
+	json_t *v;
+
+	if (!keys)
+		return;
+	json_object_foreach(o, key, v)
+		keys[k++] = key;
+	qsort(keys, k, sizeof(*keys), cmp_key);
+	for (size_t i = 0; i < k; i++) {
+		v = json_object_get(o, keys[i]);
+		if (json_is_number(v) && json_number_value(v) == 0) {
+			zeros++;
+			continue;
+		}
+		printf("%*s%s: ", indent, "", keys[i]);
+		print_scalar(keys[i], v);
+		putchar('\n');
+	}
+	if (zeros)
+		printf("%*s(%zu more at 0)\n", indent, "", zeros);
+	free(keys);
+}
+
 static void print_object(json_t *o, int indent)
 {
 	const char *k;
@@ -101,8 +159,11 @@ static void print_value(const char *key, json_t *v, int indent)
 	json_t *e;
 
 	if (json_is_object(v)) {
-		printf("%*s%s:\n", indent, "", key);
-		print_object(v, indent + 2);
+		printf("%*s%s:%s\n", indent, "", key, json_object_size(v) ? "" : " (none)");
+		if (!strcmp(key, "counters"))
+			print_counters(v, indent + 2);
+		else
+			print_object(v, indent + 2);
 		return;
 	}
 	printf("%*s%s:", indent, "", key);

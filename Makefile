@@ -151,13 +151,17 @@ test-build: all $(UNIT_BIN) $(TPLUG_SO)
 deps:
 	@sh tests/deps.sh
 
+deps-build:
+	@sh tests/deps.sh build
+
 check: deps
 	$(MAKE) test-build
 	$(MAKE) fuzz
 	B=$(B) SKIP_E2E=$(SKIP_E2E) sh tests/run.sh
 
 # ---- run ------------------------------------------------------------------
-run: all
+run: deps-build
+	$(MAKE) all
 	$(B)/sbin/pxehubd -f --embedded $(if $(IFACE),--iface $(IFACE))
 
 bench: all
@@ -194,6 +198,6 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all check deps run bench demo install clean fuzz test-build
+.PHONY: all check deps deps-build run bench demo install clean fuzz test-build
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

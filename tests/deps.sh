@@ -1,9 +1,14 @@
 #!/bin/sh
 # Install the Debian packages listed in tests/deps.txt that are missing.
 # A quick no-op when all are present; needs root (apt-get) otherwise.
+# `deps.sh build` installs only the build section (what `make run` needs).
 set -eu
 here=$(dirname "$0")
-want=$(grep -v '^[[:space:]]*#' "$here/deps.txt" | awk 'NF{print $1}')
+if [ "${1:-all}" = build ]; then
+	want=$(awk '/^# tools/{exit} !/^[[:space:]]*#/ && NF {print $1}' "$here/deps.txt")
+else
+	want=$(grep -v '^[[:space:]]*#' "$here/deps.txt" | awk 'NF{print $1}')
+fi
 missing=""
 for p in $want; do
 	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)

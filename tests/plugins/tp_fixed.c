@@ -4,6 +4,8 @@
  * DHCP phase: verdict, loader, next_server and option 252 (the text of
  * option_252, when set).  iPXE phase: verdict and script.  Only clients whose
  * MAC starts with mac_prefix (default: all) get the verdict; others "next".
+ * Its HTTP route (/plugins/tp_fixed/...) answers "verdict=V path=P query=Q
+ * user-agent=U" (U from pxh_http_header, "-" when absent).
  *
  *   [tp_fixed]
  *   enabled = yes
@@ -12,6 +14,9 @@
  *   loader = fixed.efi
  *   mac_prefix = 52:54:00
  */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tp.h"
@@ -57,12 +62,33 @@ static enum pxh_verdict fixed_decide(void *ud, const pxh_client *c,
 	return v;
 }
 
+/* GET /plugins/tp_fixed/...: the verdict, the path and a header. */
+static int fixed_http(void *ud, const pxh_http_request *rq,
+                      pxh_http_response *rs)
+{
+	pxh_host *h = ud;
+	const char *ua = pxh_http_header(rq, "User-Agent");
+	char *body;
+	int n = asprintf(&body, "verdict=%s path=%s query=%s user-agent=%s\n",
+	                 pxh_conf_str(h, NULL, "verdict"), rq->path, rq->query,
+	                 ua ? ua : "-");
+
+	if (n < 0)
+		return -ENOMEM;
+	rs->content_type = "text/plain";
+	rs->body = body;
+	rs->body_len = (size_t)n;
+	return 0;
+}
+
 static int fixed_init(pxh_host *h, void **state)
 {
 	int rc = pxh_register_boot_decision(h, fixed_decide, h, NULL);
 
 	if (rc == 0)
 		rc = pxh_register_boot_script(h, fixed_decide, h, NULL);
+	if (rc == 0)
+		rc = pxh_register_http_route(h, fixed_http, h, NULL);
 	return rc;
 }
 

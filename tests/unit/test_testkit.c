@@ -237,6 +237,19 @@ static void test_load_errors(void **state)
 	}
 }
 
+static void test_http_route(void **state)
+{
+	pxh_tk *tk = loaded("[tp_fixed]\nverdict = local\n", "tp_fixed");
+	char *body = NULL;
+
+	assert_int_equal(pxh_tk_http(tk, "tp_fixed", "GET", "/a/b?x=1", NULL, &body), 200);
+	assert_string_equal(body, "verdict=local path=/a/b query=x=1 user-agent=-\n");
+	free(body);
+	assert_int_equal(pxh_tk_http(tk, "nosuch", "GET", "/", NULL, &body), 404);
+	assert_null(body);
+	pxh_tk_free(tk);
+}
+
 static void test_client_synth(void **state)
 {
 	pxh_client c;
@@ -265,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_events_and_report),
 		cmocka_unit_test(test_two_plugins_priority),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_http_route),
 		cmocka_unit_test(test_client_synth),
 	};
 

@@ -107,7 +107,9 @@ double pxh_tk_metric(pxh_tk *tk, const char *name);
 
 /*
  * Call plugin NAME's HTTP route as GET/POST /plugins/NAME/PATH would.
- * PATH starts with '/'; BODY may be NULL.  Returns the HTTP status (or
+ * PATH starts with '/' and may carry "?query"; BODY may be NULL.  The
+ * request has no headers (pxh_http_header() returns NULL) and counts as
+ * authenticated.  Returns the HTTP status (404 when NAME has no route, or
  * -errno) and, when BODY_OUT is not NULL, the body (free() it).
  */
 int pxh_tk_http(pxh_tk *tk, const char *name, const char *method,

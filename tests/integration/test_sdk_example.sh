@@ -43,7 +43,10 @@ syms=$(readelf --dyn-syms -W "$T/hello/hello.so" | awk '$5 == "GLOBAL" && $7 != 
 [ "$syms" = pxh_plugin_descriptor ] && ok "hello.so exports only pxh_plugin_descriptor" \
 	|| not_ok "hello.so exports only pxh_plugin_descriptor" "$syms"
 
-if make -C "$T/hello" check >"$T/check.log" 2>&1; then ok "hello's test-kit unit test passes"
+# Under SANITIZE=1 the installed test kit is instrumented: so is the test.
+san=""
+[ "${SANITIZE:-}" = 1 ] && san="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer"
+if make -C "$T/hello" check ${san:+CFLAGS="$san"} >"$T/check.log" 2>&1; then ok "hello's test-kit unit test passes"
 else not_ok "hello's test-kit unit test passes" "$(grep -E 'not ok|error|cannot' "$T/check.log" | head -5)"; fi
 sed 's/^/# /' "$T/check.log" | tail -3
 

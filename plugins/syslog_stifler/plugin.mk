@@ -1,0 +1,1 @@
+syslog_stifler_LIBS = $(call pc_libs,gnutls,-lgnutls)

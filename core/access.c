@@ -72,6 +72,11 @@ static bool rule_matches(const char *r, const pxh_client *c)
 	return c->arch_name[0] && !strcasecmp(r, c->arch_name);
 }
 
+int pxh_client_match(const pxh_client *c, const char *rule)
+{
+	return c && rule && rule_matches(rule, c);
+}
+
 bool pxh_access_allowed(const struct pxh_conf *conf, const pxh_client *c,
                         char *why, size_t why_len)
 {

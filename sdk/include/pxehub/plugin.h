@@ -117,6 +117,13 @@ const uint8_t *pxh_client_option(const pxh_client *c, uint8_t code, size_t *len)
 /* Text name of an arch ("bios", "efi-x64", ...); "unknown" otherwise. */
 const char *pxh_arch_name(uint16_t arch);
 
+/* Does C match RULE, in the forms [access] allow/deny take: "all", a MAC
+ * prefix ("52:54:00"), a subnet or address ("10.1.0.0/16": matched against
+ * the relay, the client's address, or the receiving interface's address
+ * for a client that is not relayed), an architecture name ("efi-x64") or
+ * "if:NAME" (receiving interface)?  Returns 1 or 0. */
+int pxh_client_match(const pxh_client *c, const char *rule);
+
 /* ---- decisions --------------------------------------------------------- */
 enum pxh_verdict {
 	PXH_NEXT = 0,     /* no opinion: ask the next plugin */
@@ -388,11 +395,12 @@ typedef struct pxh_plugin_descriptor {
 
 #define PXH_DESCRIPTOR_SYMBOL "pxh_plugin_descriptor"
 
-/* Use once per plugin:
+/* Use once per plugin (the exported symbol is "pxh_plugin_descriptor"):
  *   PXH_PLUGIN(.name = "hello", .version = "1.0", .init = hello_init, ...);
  */
 #define PXH_PLUGIN(...)                                                        \
-	PXH_EXPORT const pxh_plugin_descriptor pxh_plugin_descriptor = {       \
+	PXH_EXPORT const struct pxh_plugin_descriptor pxh_plugin_descriptor_  \
+		__asm__(PXH_DESCRIPTOR_SYMBOL) = {                             \
 		.abi_major = PXH_ABI_MAJOR,                                    \
 		.abi_minor = PXH_ABI_MINOR,                                    \
 		.struct_size = sizeof(pxh_plugin_descriptor),                  \

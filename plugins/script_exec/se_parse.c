@@ -26,9 +26,9 @@ struct pctx {
 	bool started;   /* the answer's script has its "#!ipxe" line */
 };
 
-static int fail(struct pctx *x, const char *fmt, ...)
+static int bad(struct pctx *x, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static int fail(struct pctx *x, const char *fmt, ...)
+static int bad(struct pctx *x, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -76,12 +76,12 @@ static const char *get_str(struct pctx *x, json_t *o, const char *key,
 	if (!v || json_is_null(v))
 		return NULL;
 	if (!json_is_string(v)) {
-		*rc = fail(x, "\"%s\" must be a string", key);
+		*rc = bad(x, "\"%s\" must be a string", key);
 		return NULL;
 	}
 	s = json_string_value(v);
 	if (json_string_length(v) > max) {
-		*rc = fail(x, "\"%s\" is longer than %zu bytes", key, max);
+		*rc = bad(x, "\"%s\" is longer than %zu bytes", key, max);
 		return NULL;
 	}
 	return s;
@@ -95,9 +95,9 @@ static int get_int(struct pctx *x, json_t *o, const char *key, long long lo,
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_integer(v))
-		return fail(x, "\"%s\" must be a whole number", key);
+		return bad(x, "\"%s\" must be a whole number", key);
 	if (json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return fail(x, "\"%s\" must be within %lld..%lld", key, lo, hi);
+		return bad(x, "\"%s\" must be within %lld..%lld", key, lo, hi);
 	*out = json_integer_value(v);
 	return 0;
 }
@@ -111,7 +111,7 @@ static int get_bool(struct pctx *x, json_t *o, const char *key, int *out)
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_boolean(v))
-		return fail(x, "\"%s\" must be true or false", key);
+		return bad(x, "\"%s\" must be true or false", key);
 	*out = json_is_true(v);
 	return 0;
 }
@@ -133,7 +133,7 @@ static int only_keys(struct pctx *x, json_t *o, const char *where,
 			if (!strcmp(keys[i], k))
 				break;
 		if (!keys[i])
-			return fail(x, "unknown key \"%.40s\" in %s", k, where);
+			return bad(x, "unknown key \"%.40s\" in %s", k, where);
 	}
 	return 0;
 }
@@ -150,7 +150,7 @@ static int get_action(struct pctx *x, json_t *o)
 		return PXH_BOOT;
 	v = se_verdict_word(s, strlen(s));
 	if (v < 0)
-		return fail(x, "\"action\" must be boot, local, ignore or next, not \"%.20s\"", s);
+		return bad(x, "\"action\" must be boot, local, ignore or next, not \"%.20s\"", s);
 	return v;
 }
 
@@ -164,7 +164,7 @@ static int answer_head(struct pctx *x, json_t *o, const char *const *keys,
 	int v, rc;
 
 	if (!json_is_object(o))
-		return fail(x, "the answer must be a JSON object");
+		return bad(x, "the answer must be a JSON object");
 	if ((rc = only_keys(x, o, "the answer", keys)))
 		return rc;
 	if ((v = get_action(x, o)) < 0)
@@ -191,20 +191,20 @@ static int one_option(struct pctx *x, json_t *o, size_t i)
 	int rc = 0;
 
 	if (!json_is_object(o))
-		return fail(x, "options[%zu] must be an object", i);
+		return bad(x, "options[%zu] must be an object", i);
 	if ((rc = only_keys(x, o, "an option", keys)))
 		return rc;
 	if ((rc = get_int(x, o, "code", 1, 254, &code)))
 		return rc;
 	if (code < 0)
-		return fail(x, "options[%zu] needs a \"code\"", i);
+		return bad(x, "options[%zu] needs a \"code\"", i);
 	text = get_str(x, o, "text", sizeof(buf), &rc);
 	if (!rc)
 		hex = get_str(x, o, "hex", 2 * sizeof(buf), &rc);
 	if (rc)
 		return rc;
 	if (!!text == !!hex)
-		return fail(x, "options[%zu] needs one of \"text\" or \"hex\"", i);
+		return bad(x, "options[%zu] needs one of \"text\" or \"hex\"", i);
 	if (text) {
 		len = strlen(text);
 		memcpy(buf, text, len);
@@ -212,9 +212,9 @@ static int one_option(struct pctx *x, json_t *o, size_t i)
 		size_t n = strlen(hex);
 
 		if (n % 2)
-			return fail(x, "options[%zu]: odd number of hex digits", i);
+			return bad(x, "options[%zu]: odd number of hex digits", i);
 		if (strspn(hex, "0123456789abcdefABCDEF") != n)
-			return fail(x, "options[%zu]: \"hex\" is not hex", i);
+			return bad(x, "options[%zu]: \"hex\" is not hex", i);
 		for (size_t k = 0; k < n; k += 2) {
 			char two[3] = {hex[k], hex[k + 1], 0};
 
@@ -223,11 +223,11 @@ static int one_option(struct pctx *x, json_t *o, size_t i)
 	}
 	/* the responder owns message type and server identifier */
 	if (code == 53 || code == 54)
-		return fail(x, "options[%zu]: option %lld is the server's own", i, code);
+		return bad(x, "options[%zu]: option %lld is the server's own", i, code);
 	if (!x->a)
 		return 0;
 	rc = pxh_answer_add_option(x->a, (uint8_t)code, buf, len);
-	return rc ? fail(x, "options[%zu]: refused (%s)", i, strerror(-rc)) : 0;
+	return rc ? bad(x, "options[%zu]: refused (%s)", i, strerror(-rc)) : 0;
 }
 
 static int allow_json(struct pctx *x, json_t *o, long *ttl)
@@ -247,14 +247,14 @@ static int allow_json(struct pctx *x, json_t *o, long *ttl)
 	if (rc)
 		return rc;
 	if (loader && !*loader)
-		return fail(x, "\"loader\" is empty");
+		return bad(x, "\"loader\" is empty");
 	if (ns && inet_pton(AF_INET, ns, &ia) != 1)
-		return fail(x, "\"next_server\" must be an IPv4 address");
+		return bad(x, "\"next_server\" must be an IPv4 address");
 	opts = json_object_get(o, "options");
 	if (opts && !json_is_null(opts) && !json_is_array(opts))
-		return fail(x, "\"options\" must be a list");
+		return bad(x, "\"options\" must be a list");
 	if (opts && json_array_size(opts) > SE_OPTIONS_MAX)
-		return fail(x, "more than %d options", SE_OPTIONS_MAX);
+		return bad(x, "more than %d options", SE_OPTIONS_MAX);
 	if (v != PXH_BOOT)
 		return v; /* loader and options only go with boot */
 	for (size_t i = 0; opts && i < json_array_size(opts); i++)
@@ -279,7 +279,7 @@ static int wimboot_part(struct pctx *x, json_t *o)
 	int rc;
 
 	if (!json_is_object(o))
-		return fail(x, "\"wimboot\" must be an object");
+		return bad(x, "\"wimboot\" must be an object");
 	if ((rc = only_keys(x, o, "\"wimboot\"", keys)))
 		return rc;
 	memset(&w, 0, sizeof(w));
@@ -304,17 +304,17 @@ static int wimboot_part(struct pctx *x, json_t *o)
 		return rc;
 	w.index = (int)index;
 	if (!w.boot_wim || !*w.boot_wim)
-		return fail(x, "\"wimboot\" needs \"boot_wim\"");
+		return bad(x, "\"wimboot\" needs \"boot_wim\"");
 	extra = json_object_get(o, "extra");
 	if (extra && !json_is_null(extra)) {
 		if (!json_is_array(extra) || json_array_size(extra) > 8)
-			return fail(x, "\"extra\" must be a list of at most 8 URLs");
+			return bad(x, "\"extra\" must be a list of at most 8 URLs");
 		for (size_t i = 0; i < json_array_size(extra); i++) {
 			json_t *e = json_array_get(extra, i);
 
 			if (!json_is_string(e) || !json_string_length(e) ||
 			    json_string_length(e) > SE_URL_MAX)
-				return fail(x, "\"extra\"[%zu] must be a URL", i);
+				return bad(x, "\"extra\"[%zu] must be a URL", i);
 			w.extra[i] = json_string_value(e);
 		}
 	}
@@ -330,7 +330,7 @@ static int kernel_part(struct pctx *x, json_t *o)
 	if (json_is_string(o)) {
 		k = json_string_value(o);
 		if (json_string_length(o) > SE_URL_MAX)
-			return fail(x, "\"kernel\" is too long");
+			return bad(x, "\"kernel\" is too long");
 	} else if (json_is_object(o)) {
 		if ((rc = only_keys(x, o, "\"kernel\"", keys)))
 			return rc;
@@ -342,10 +342,10 @@ static int kernel_part(struct pctx *x, json_t *o)
 		if (rc)
 			return rc;
 	} else {
-		return fail(x, "\"kernel\" must be a URL or an object");
+		return bad(x, "\"kernel\" must be a URL or an object");
 	}
 	if (!k || !*k)
-		return fail(x, "\"kernel\" needs a kernel URL");
+		return bad(x, "\"kernel\" needs a kernel URL");
 	return x->a ? pxh_script_kernel(x->a, k, i, cl) : 0;
 }
 
@@ -353,14 +353,14 @@ static int chain_part(struct pctx *x, json_t *o)
 {
 	if (!json_is_string(o) || !json_string_length(o) ||
 	    json_string_length(o) > SE_URL_MAX)
-		return fail(x, "\"chain\" must be a URL");
+		return bad(x, "\"chain\" must be a URL");
 	return x->a ? pxh_script_chain(x->a, json_string_value(o)) : 0;
 }
 
 static int flag_part(struct pctx *x, json_t *o, const char *key)
 {
 	if (!json_is_true(o))
-		return fail(x, "\"%s\" must be true when given", key);
+		return bad(x, "\"%s\" must be true when given", key);
 	if (!x->a)
 		return 0;
 	if (!strcmp(key, "local"))
@@ -409,7 +409,7 @@ static int item_check(struct pctx *x, json_t *it, size_t i, const char **id,
 	int rc = 0;
 
 	if (!json_is_object(it))
-		return fail(x, "menu item %zu must be an object", i);
+		return bad(x, "menu item %zu must be an object", i);
 	if ((rc = only_keys(x, it, "a menu item", keys)))
 		return rc;
 	*id = get_str(x, it, "id", 32, &rc);
@@ -420,10 +420,10 @@ static int item_check(struct pctx *x, json_t *it, size_t i, const char **id,
 	if (rc)
 		return rc;
 	if (!*id || !**id)
-		return fail(x, "menu item %zu needs an \"id\"", i);
+		return bad(x, "menu item %zu needs an \"id\"", i);
 	*help = which_helper(it);
 	if ((*help && !**help) || (*help && *script) || (!*help && !*script))
-		return fail(x, "menu item \"%s\" needs exactly one of script, "
+		return bad(x, "menu item \"%s\" needs exactly one of script, "
 		               "wimboot, kernel, chain, local or shell", *id);
 	return 0;
 }
@@ -440,7 +440,7 @@ static int menu_part(struct pctx *x, json_t *m)
 	int rc = 0;
 
 	if (!json_is_object(m))
-		return fail(x, "\"menu\" must be an object");
+		return bad(x, "\"menu\" must be an object");
 	if ((rc = only_keys(x, m, "\"menu\"", keys)))
 		return rc;
 	title = get_str(x, m, "title", 200, &rc);
@@ -453,7 +453,7 @@ static int menu_part(struct pctx *x, json_t *m)
 	items = json_object_get(m, "items");
 	n = json_array_size(items);
 	if (!json_is_array(items) || n == 0 || n > SE_ITEMS_MAX)
-		return fail(x, "\"menu\" needs \"items\": a list of 1 to %d items",
+		return bad(x, "\"menu\" needs \"items\": a list of 1 to %d items",
 		            SE_ITEMS_MAX);
 	if (x->a && (rc = pxh_script_menu_begin(x->a, title, (unsigned)timeout, def)))
 		return rc;
@@ -508,7 +508,7 @@ static int images_json(struct pctx *x, json_t *o, long *ttl)
 	help = which_helper(o);
 	menu = json_object_get(o, "menu");
 	if ((help && !*help) || (help && menu))
-		return fail(x, "give one of menu, wimboot, kernel, chain, local or shell");
+		return bad(x, "give one of menu, wimboot, kernel, chain, local or shell");
 	if (v != PXH_BOOT)
 		return v;
 	if (script && x->a) {
@@ -560,16 +560,19 @@ static int text_answer(struct pctx *x, const char *p, size_t n)
 		;
 	for (e = s; e < n && !is_space(p[e]); e++)
 		;
-	if (v < 0 || e != n)
-		return fail(x, "not JSON, %sand not a verdict word: \"%.40s\"",
-		            x->hook == SE_BOOT_IMAGES ? "not an iPXE script (#!ipxe) " : "",
-		            p);
+	if (v < 0 || e != n) {
+		size_t show = strcspn(p, "\r\n");
+
+		return bad(x, "not JSON, %sand not a verdict word: \"%.*s\"",
+		           x->hook == SE_BOOT_IMAGES ? "not an iPXE script (#!ipxe) " : "",
+		           (int)(show < n && show < 40 ? show : n < 40 ? n : 40), p);
+	}
 	if (s == e)
 		return v;
 	if (x->hook != SE_ALLOW_BOOT || v != PXH_BOOT)
-		return fail(x, "only \"boot LOADER\" takes an argument");
+		return bad(x, "only \"boot LOADER\" takes an argument");
 	if (e - s > SE_URL_MAX)
-		return fail(x, "loader is too long");
+		return bad(x, "loader is too long");
 	if (x->a) {
 		char *l = strndup(p + s, e - s);
 		int rc = l ? pxh_answer_set_loader(x->a, l) : -ENOMEM;
@@ -595,7 +598,7 @@ int se_answer_parse(enum se_hook hook, const char *out, size_t len,
 	if (why_len)
 		why[0] = 0;
 	if (memchr(out, 0, len))
-		return fail(&x, "output holds a NUL byte");
+		return bad(&x, "output holds a NUL byte");
 	while (n && is_space(*p)) {
 		p++;
 		n--;
@@ -608,7 +611,7 @@ int se_answer_parse(enum se_hook hook, const char *out, size_t len,
 		return text_answer(&x, p, n);
 	j = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j)
-		return fail(&x, "bad JSON at line %d column %d: %.80s", jerr.line,
+		return bad(&x, "bad JSON at line %d column %d: %.80s", jerr.line,
 		            jerr.column, jerr.text);
 	if (hook == SE_ALLOW_BOOT)
 		v = allow_json(&x, j, ttl);

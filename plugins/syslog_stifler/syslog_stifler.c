@@ -248,7 +248,14 @@ static int stifler_init(pxh_host *h, void **state)
 		                 &s->targets[i].cf);
 	for (; started < s->n && !rc; started++) {
 		struct sl_target *t = &s->targets[started];
+		const struct sl_target_conf *cf = &t->cf;
 
+		pxh_log(h, PXH_LOG_INFO, NULL,
+		        "target %s: %s://%s:%s, queue %zu, severity <= %d",
+		        cf->name,
+		        cf->transport == SL_TLS ? "tls"
+		        : cf->transport == SL_TCP ? "tcp" : "udp",
+		        cf->host, cf->port, cf->queue_size, cf->min_severity);
 		rc = sl_target_start(t, h);
 		if (rc < 0) {
 			pxh_log(h, PXH_LOG_ERR, NULL, "target %s: %s", t->cf.name,
@@ -267,16 +274,6 @@ static int stifler_init(pxh_host *h, void **state)
 	if (!s->n)
 		pxh_log(h, PXH_LOG_WARNING, NULL,
 		        "no [syslog_stifler.NAME] target configured: events go nowhere");
-	for (size_t i = 0; i < s->n; i++) {
-		const struct sl_target_conf *cf = &s->targets[i].cf;
-
-		pxh_log(h, PXH_LOG_INFO, NULL,
-		        "target %s: %s://%s:%s, queue %zu, severity <= %d",
-		        cf->name,
-		        cf->transport == SL_TLS ? "tls"
-		        : cf->transport == SL_TCP ? "tcp" : "udp",
-		        cf->host, cf->port, cf->queue_size, cf->min_severity);
-	}
 	*state = s;
 	return 0;
 }
@@ -343,17 +340,6 @@ static const pxh_conf_key stifler_sub_keys[] = {
 	{.name = NULL},
 };
 
-/* PXH_PLUGIN() would name the variable like its typedef, which C refuses;
- * the descriptor is declared by its struct tag under the symbol name. */
-PXH_EXPORT const struct pxh_plugin_descriptor stifler_descriptor
-	__asm__(PXH_DESCRIPTOR_SYMBOL) = {
-	.abi_major = PXH_ABI_MAJOR,
-	.abi_minor = PXH_ABI_MINOR,
-	.struct_size = sizeof(struct pxh_plugin_descriptor),
-	.name = "syslog_stifler",
-	.version = "1.0",
-	.keys = stifler_keys,
-	.sub_keys = stifler_sub_keys,
-	.init = stifler_init,
-	.fini = stifler_fini,
-};
+PXH_PLUGIN(.name = "syslog_stifler", .version = "1.0", .keys = stifler_keys,
+           .sub_keys = stifler_sub_keys, .init = stifler_init,
+           .fini = stifler_fini);

@@ -73,8 +73,27 @@ static void retry_cb(void *ud)
 /* The connection failed or went away: queue from now on, retry later. */
 static void fail(struct sl_target *t, const char *why)
 {
-	double wait = t->backoff;
+	double wait;
+	char hint[400];
 
+	if (t->state == SL_UP) {
+		if (pxh_now(t->h) - t->up_since >= SL_STABLE_SECS) {
+			/* a connection that worked for a while: a new story */
+			t->failing = t->flapping = false;
+			t->backoff = t->cf.backoff_min;
+		} else {
+			/* accepted, then dropped at once (a collector refusing
+			 * us after the handshake): keep backing off */
+			t->flapping = true;
+			if (t->cf.transport == SL_TLS && !t->cf.cert[0]) {
+				snprintf(hint, sizeof(hint), "%s (closed right after "
+				         "the handshake: does the collector want a "
+				         "client certificate? set cert and key)", why);
+				why = hint;
+			}
+		}
+	}
+	wait = t->backoff;
 	close_conn(t);
 	t->state = SL_DOWN;
 	t->failures++;
@@ -132,17 +151,17 @@ static void up(struct sl_target *t)
 	pxh_timer_stop(t->deadline);
 	t->deadline = NULL;
 	t->state = SL_UP;
+	t->up_since = pxh_now(t->h);
 	if (t->ever_up && t->cf.transport != SL_UDP)
 		t->reconnects++;
-	if (t->failing || !t->ever_up)
-		pxh_log(t->h, t->failing ? PXH_LOG_NOTICE : PXH_LOG_INFO, NULL,
+	/* the backoff is reset once the connection proved stable (fail()) */
+	if (!t->ever_up || (t->failing && !t->flapping))
+		pxh_log(t->h, t->ever_up ? PXH_LOG_NOTICE : PXH_LOG_INFO, NULL,
 		        "target %s: %s to %s:%s%s, %zu queued", t->cf.name,
 		        t->cf.transport == SL_UDP ? "sending" : "connected",
-		        t->cf.host, t->cf.port, t->failing ? " again" : "",
+		        t->cf.host, t->cf.port, t->ever_up ? " again" : "",
 		        t->q.count);
 	t->ever_up = true;
-	t->failing = false;
-	t->backoff = t->cf.backoff_min;
 	want_up(t);
 	flush(t);
 }

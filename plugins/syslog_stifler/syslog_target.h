@@ -39,6 +39,9 @@ struct sl_target_conf {
 	double connect_timeout;
 };
 
+/* A connection up this long before it fails resets the backoff. */
+#define SL_STABLE_SECS 2.0
+
 struct sl_tls_creds;
 struct sl_tls;
 struct sl_resolve;
@@ -56,13 +59,14 @@ struct sl_target {
 	pxh_timer *retry, *deadline;
 	enum sl_state state;
 	double backoff;
-	bool ever_up, failing, stopping;
+	bool ever_up, failing, flapping, stopping;
+	double up_since; /* pxh_now() when it last came up */
 	struct sockaddr_storage addr;
 	socklen_t alen;
 	bool numeric; /* host is an address: no lookups */
 	struct sl_resolve *job;
 	uint64_t sent, dropped, reconnects, failures, truncated;
-	char err[256];
+	char err[512];
 };
 
 /* Load credentials and start connecting.  Returns 0 or -errno (ERR says

@@ -13,7 +13,7 @@
 #include "pxehub/testkit.h"
 #include "http/http.h"
 #include "plugin_host.h"
-#include "pxehubctl/headless.h"
+#include "headless.h"
 
 #define TK_EVENTS 1024
 #define TK_MAX_PLUGINS 32

@@ -1,0 +1,237 @@
+#!/bin/sh
+# syslog_stifler against a real rsyslog, in a private network namespace:
+# UDP (RFC 5426), TCP with octet counting (RFC 6587), TLS (RFC 5425) with and
+# without a client certificate.  rsyslog parses each message (RFC 5424
+# parser, mmpstrucdata for the structured data) into JSON, which is compared
+# event by event with what the test did: HTTP /boot.ipxe, a progress report
+# whose values carry '"', '\' and ']', an HTTP download, a TFTP download and
+# a PXE request on 4011.  The octet-counted framing is checked on the wire
+# with tshark; TLS refusals (wrong CA, missing client certificate) are
+# checked in the log and the counters.
+. "$(dirname "$0")/../lib.sh"
+pxh_init
+PY=/usr/bin/python3
+TOOLS="$PY $PXH_TOP/tests/integration/syslog_tools.py"
+for t in rsyslogd certtool tshark tftp curl; do
+	command -v $t >/dev/null 2>&1 || { echo "skip test_syslog_stifler # $t missing"; exit 77; }
+done
+ls /usr/lib/*/rsyslog/lmnsd_gtls.so >/dev/null 2>&1 || { echo "skip test_syslog_stifler # rsyslog-gnutls missing"; exit 77; }
+[ -f "$PXH_PLUGINS/syslog_stifler.so" ] || { echo "skip test_syslog_stifler # plugin not built"; exit 77; }
+NS=$(pxh_netns sl)
+inns() { ip netns exec "$NS" "$@"; }
+
+# ---- certificates: a CA, the collector (IP and DNS names), a client, and an
+# unrelated CA -------------------------------------------------------------------
+P=$T/pki
+mkdir -p "$P"
+mkcert() { # NAME TEMPLATE-LINES [ISSUER]
+	certtool --generate-privkey --key-type=ecdsa --outfile "$P/$1.key" >/dev/null 2>&1
+	printf "$2" >"$P/$1.tmpl"
+	if [ -z "${3:-}" ]; then
+		certtool --generate-self-signed --load-privkey "$P/$1.key" --template "$P/$1.tmpl" \
+			--outfile "$P/$1.pem" >/dev/null 2>&1
+	else
+		certtool --generate-certificate --load-privkey "$P/$1.key" --load-ca-certificate "$P/$3.pem" \
+			--load-ca-privkey "$P/$3.key" --template "$P/$1.tmpl" --outfile "$P/$1.pem" >/dev/null 2>&1
+	fi
+}
+mkcert ca 'cn = "pxehub test CA"\nca\ncert_signing_key\nexpiration_days = 2\n'
+mkcert other 'cn = "some other CA"\nca\ncert_signing_key\nexpiration_days = 2\n'
+mkcert srv 'cn = "localhost"\ndns_name = "localhost"\nip_address = "127.0.0.1"\ntls_www_server\nsigning_key\nexpiration_days = 2\n' ca
+mkcert cli 'cn = "pxehub-client"\ndns_name = "pxehub-client"\ntls_www_client\nsigning_key\nexpiration_days = 2\n' ca
+chmod 644 "$P"/*.key # pxehubd reads them as nobody
+[ -s "$P/cli.pem" ] && ok "test certificates made" || { not_ok "test certificates made"; exit 1; }
+
+# ---- rsyslog: one ruleset (and output file) per listener ------------------------
+mkdir -p "$T/rs-work"
+cat >"$T/rsyslog.conf" <<EOF
+global(workDirectory="$T/rs-work"
+       DefaultNetstreamDriverCAFile="$P/ca.pem"
+       DefaultNetstreamDriverCertFile="$P/srv.pem"
+       DefaultNetstreamDriverKeyFile="$P/srv.key")
+module(load="imudp")
+module(load="imtcp")
+module(load="mmpstrucdata")
+template(name="json" type="list") {
+  constant(value="{")
+  property(outname="msgid" name="msgid" format="jsonf") constant(value=",")
+  property(outname="app" name="app-name" format="jsonf") constant(value=",")
+  property(outname="host" name="hostname" format="jsonf") constant(value=",")
+  property(outname="pri" name="pri" format="jsonf") constant(value=",")
+  property(outname="procid" name="procid" format="jsonf") constant(value=",")
+  property(outname="ts" name="timereported" dateFormat="rfc3339" format="jsonf") constant(value=",")
+  property(outname="msg" name="msg" format="jsonf") constant(value=",")
+  constant(value="\"sd\":") property(name="\$!rfc5424-sd")
+  constant(value="}\n")
+}
+EOF
+listener() { # NAME INPUT-PARAMS
+	cat >>"$T/rsyslog.conf" <<EOF
+input($2 ruleset="r_$1")
+ruleset(name="r_$1") {
+  action(type="mmpstrucdata")
+  action(type="omfile" file="$T/out-$1.json" template="json")
+}
+EOF
+}
+listener udp 'type="imudp" address="127.0.0.1" port="5514"'
+listener tcp 'type="imtcp" address="127.0.0.1" port="5515"'
+listener filter 'type="imtcp" address="127.0.0.1" port="5516"'
+listener tls 'type="imtcp" address="127.0.0.1" port="6514" streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon"'
+listener mtls 'type="imtcp" address="127.0.0.1" port="6515" streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="x509/certvalid"'
+if ! rsyslogd -N1 -f "$T/rsyslog.conf" >"$T/rs-check.log" 2>&1; then
+	not_ok "rsyslog config valid" "$(tail -3 "$T/rs-check.log")"; exit 1
+fi
+inns rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslog.pid" >"$T/rsyslog.log" 2>&1 &
+RS_PID=$!
+pxh_track $RS_PID
+listening() { inns ss -Hltn "sport = :$1" | grep -q .; }
+if wait_for listening 6515 && wait_for listening 5515; then ok "rsyslog listens (udp, tcp, tls, tls with client certificates)"
+else not_ok "rsyslog listens" "$(tail -3 "$T/rsyslog.log")"; exit 1; fi
+
+# wire capture of the plain TCP target, for the framing check
+inns tshark -q -i lo -f "tcp port 5515" -w "$T/tcp.pcap" >"$T/tshark.log" 2>&1 &
+TS_PID=$!
+pxh_track $TS_PID
+wait_for grep -q "Capturing on" "$T/tshark.log"
+
+# ---- pxehubd with the plugin ------------------------------------------------------
+pxh_conf "$T/pxehub.conf"
+sed -i "s|^root = $T/http|&\nport = 8080\nhttps_port = 0|" "$T/pxehub.conf"
+cat >>"$T/pxehub.conf" <<EOF
+[boot]
+loader_efi_x64 = snponly.efi
+EOF
+cat >"$T/plugins.d/syslog_stifler.conf" <<EOF
+[syslog_stifler]
+enabled = yes
+hostname = pxe1.example.org
+[syslog_stifler.u]
+host = 127.0.0.1
+port = 5514
+[syslog_stifler.t]
+host = 127.0.0.1
+port = 5515
+transport = tcp
+[syslog_stifler.f]
+host = 127.0.0.1
+port = 5516
+transport = tcp
+events = report
+facility = daemon
+[syslog_stifler.s]
+host = 127.0.0.1
+port = 6514
+transport = tls
+ca = $P/ca.pem
+[syslog_stifler.m]
+host = localhost
+port = 6515
+transport = tls
+ca = $P/ca.pem
+cert = $P/cli.pem
+key = $P/cli.key
+[syslog_stifler.wrongca]
+host = 127.0.0.1
+port = 6514
+transport = tls
+ca = $P/other.pem
+[syslog_stifler.nocert]
+host = 127.0.0.1
+port = 6515
+transport = tls
+ca = $P/ca.pem
+EOF
+out=$("$PXHD" -t -c "$T/pxehub.conf" 2>&1) && ok "pxehubd -t accepts the plugin config" \
+	|| not_ok "pxehubd -t accepts the plugin config" "$out"
+T0=$(date +%s)
+pxh_daemon "$T/pxehub.conf" "$NS" || { not_ok "pxehubd starts with syslog_stifler"; exit 1; }
+ok "pxehubd starts with syslog_stifler"
+metric() { inns curl -s http://127.0.0.1:8080/metrics | awk -v n="pxehub_plugin_syslog_stifler_$1" '$1 == n { print $2 }'; }
+up_all() { for x in u t f s m; do [ "$(metric ${x}_up)" = 1 ] || return 1; done; }
+wait_for up_all && ok "all good targets up" || not_ok "all good targets up" "$(grep syslog_stifler "$T/pxehubd.log" | tail -5)"
+
+lines() { grep -c . "$1" 2>/dev/null || echo 0; }
+wait_lines() { # FILE N
+	_i=0
+	while [ $_i -lt 100 ]; do [ "$(lines "$1")" -ge "$2" ] && return 0; sleep 0.1; _i=$((_i + 1)); done
+	return 1
+}
+
+# ---- the clients ------------------------------------------------------------------
+MAC=52:54:00:12:34:56
+UUID=01234567-89AB-CDEF-0123-456789ABCDEF
+inns curl -s -o /dev/null "http://127.0.0.1:8080/boot.ipxe?mac=$MAC&uuid=$UUID"
+wait_lines "$T/out-tcp.json" 2
+cat >"$T/report.json" <<'EOF'
+{"mac": "52:54:00:12:34:56", "uuid": "01234567-89AB-CDEF-0123-456789ABCDEF",
+ "status": "a\"b\\c]d", "step": "C:\\x]y\"z é", "message": "says \"hi\" ]\\ ok", "progress": 40}
+EOF
+code=$(inns curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+	--data-binary @"$T/report.json" http://127.0.0.1:8080/api/v1/report)
+[ "$code" = 202 ] || not_ok "report accepted" "HTTP $code"
+wait_lines "$T/out-tcp.json" 3
+printf 'hi\n' >"$T/http/h.bin"
+inns curl -s -o /dev/null http://127.0.0.1:8080/files/h.bin
+wait_lines "$T/out-tcp.json" 5
+printf 'hello\n' >"$T/tftp/t.bin"
+(cd "$T" && inns tftp -m binary 127.0.0.1 -c get t.bin got.bin)
+wait_lines "$T/out-tcp.json" 7
+inns $PY "$PXH_TOP/tests/integration/dhcp_client.py" request 127.0.0.1 52:54:00:aa:bb:01 7 \
+	PXEClient:Arch:00007:UNDI:003000 --timeout 2 >"$T/dhcp.out"
+grep -q snponly.efi "$T/dhcp.out" || not_ok "PXE request answered" "$(cat "$T/dhcp.out")"
+N=10
+for f in udp tcp tls mtls; do wait_lines "$T/out-$f.json" $N; done
+wait_lines "$T/out-filter.json" 1
+sleep 0.3
+
+# What the test did, as the collector must see it ("?": may be there, "*": any value).
+cat >"$T/expect.json" <<EOF
+{"msgid": "decision", "sd": {"mac": "$MAC", "uuid": "$UUID", "ip": "127.0.0.1", "arch": "?", "action": "boot", "plugin": "default", "duration": "?"}, "msg": ["decision for $MAC"]}
+{"msgid": "script_served", "sd": {"mac": "$MAC", "uuid": "$UUID", "ip": "127.0.0.1", "arch": "?", "action": "boot", "file": "/boot.ipxe", "bytes": "*", "plugin": "default"}, "msg": ["iPXE script for $MAC"]}
+{"msgid": "report", "sd": {"mac": "$MAC", "uuid": "$UUID", "ip": "127.0.0.1", "arch": "?", "action": "a\\"b\\\\c]d", "file": "C:\\\\x]y\\"z é", "progress": "40"}, "msg": ["says \\"hi\\" ]\\\\ ok", "(40%)"]}
+{"msgid": "download_start", "sd": {"mac": "?", "uuid": "?", "arch": "?", "ip": "127.0.0.1", "action": "start", "file": "/files/h.bin", "bytes": "3"}, "msg": ["/files/h.bin"]}
+{"msgid": "download_end", "sd": {"mac": "?", "uuid": "?", "arch": "?", "ip": "127.0.0.1", "action": "end", "file": "/files/h.bin", "bytes": "3", "duration": "*"}, "msg": ["3 bytes"]}
+{"msgid": "tftp_start", "sd": {"mac": "?", "uuid": "?", "arch": "?", "ip": "127.0.0.1", "action": "start", "file": "t.bin", "bytes": "6"}, "msg": ["TFTP start t.bin"]}
+{"msgid": "tftp_end", "sd": {"mac": "?", "uuid": "?", "arch": "?", "ip": "127.0.0.1", "action": "end", "file": "t.bin", "bytes": "6", "duration": "*"}, "msg": ["TFTP end t.bin"]}
+{"msgid": "dhcp_request", "sd": {"mac": "52:54:00:aa:bb:01", "uuid": "$UUID", "ip": "127.0.0.1", "arch": "efi-x64", "action": "request"}, "msg": ["DHCP request from 52:54:00:aa:bb:01 (efi-x64)"]}
+{"msgid": "decision", "sd": {"mac": "52:54:00:aa:bb:01", "uuid": "$UUID", "ip": "127.0.0.1", "arch": "efi-x64", "action": "boot", "plugin": "default", "file": "?", "duration": "?"}, "msg": ["decision for 52:54:00:aa:bb:01"]}
+{"msgid": "dhcp_decision", "sd": {"mac": "52:54:00:aa:bb:01", "uuid": "$UUID", "ip": "127.0.0.1", "arch": "efi-x64", "action": "boot", "plugin": "default", "file": "snponly.efi"}, "msg": ["DHCP answer to 52:54:00:aa:bb:01: boot snponly.efi by default"]}
+EOF
+grep '"report"' "$T/expect.json" | sed 's/"msgid": "report"/"pri": 30, &/' >"$T/expect-filter.json"
+
+for f in udp tcp tls mtls; do
+	if $TOOLS compare "$T/out-$f.json" "$T/expect.json" --host pxe1.example.org \
+		--procid "$PXH_PID" --since "$T0" >"$T/cmp-$f.log" 2>&1; then
+		ok "$f: rsyslog got the $N events as sent (header, structured data, escapes, MSG)"
+	else not_ok "$f: rsyslog got the $N events as sent" "$(head -5 "$T/cmp-$f.log" | tr '\n' ';')"; fi
+done
+if $TOOLS compare "$T/out-filter.json" "$T/expect-filter.json" --host pxe1.example.org >"$T/cmp-filter.log" 2>&1; then
+	ok "events filter and per-target facility (only report, PRI daemon.info = 30)"
+else not_ok "events filter and per-target facility" "$(head -3 "$T/cmp-filter.log" | tr '\n' ';')"; fi
+
+kill $TS_PID 2>/dev/null; wait $TS_PID 2>/dev/null
+frames=$($TOOLS octets "$T/tcp.pcap" 5515 2>&1)
+[ "$frames" = "$N" ] && ok "tcp: the stream is $N octet-counted frames (RFC 6587), decoded by tshark" \
+	|| not_ok "tcp: octet-counted frames on the wire" "$frames"
+
+# ---- counters and TLS refusals ------------------------------------------------------
+for x in u t s m; do
+	s=$(metric ${x}_sent) d=$(metric ${x}_dropped)
+	[ "$s" = $N ] && [ "$d" = 0 ] || not_ok "/metrics: target $x sent $N, dropped 0" "sent=$s dropped=$d"
+done
+[ "$(metric f_sent)" = 1 ] && ok "/metrics: per-target sent and dropped" || not_ok "/metrics: target f sent 1" "$(metric f_sent)"
+[ "$(metric wrongca_up)" = 0 ] && [ "$(metric wrongca_sent)" = 0 ] && [ "$(metric wrongca_queued)" = $N ] \
+	&& ok "tls: a collector whose certificate the CA did not sign gets nothing (queued)" \
+	|| not_ok "tls: wrong CA refused" "up=$(metric wrongca_up) sent=$(metric wrongca_sent) queued=$(metric wrongca_queued)"
+grep -q "target wrongca .*certificate not trusted" "$T/pxehubd.log" \
+	&& ok "tls: the log says the certificate is not trusted" \
+	|| not_ok "tls: the log says the certificate is not trusted" "$(grep wrongca "$T/pxehubd.log" | tail -2)"
+grep -q "target nocert .*client certificate" "$T/pxehubd.log" \
+	&& ok "tls: a collector that wants a client certificate: the log says so" \
+	|| not_ok "tls: missing client certificate explained" "$(grep nocert "$T/pxehubd.log" | tail -2)"
+[ "$(grep -c 'target nocert .*warn\|warn.*target nocert' "$T/pxehubd.log")" -le 2 ] \
+	&& ok "tls: a refused target does not flood the log" \
+	|| not_ok "tls: a refused target does not flood the log" "$(grep -c nocert "$T/pxehubd.log") lines"
+kill -0 $PXH_PID && ok "pxehubd still running" || not_ok "pxehubd still running"
+exit $_pxh_failed

@@ -561,11 +561,17 @@ static int text_answer(struct pctx *x, const char *p, size_t n)
 	for (e = s; e < n && !is_space(p[e]); e++)
 		;
 	if (v < 0 || e != n) {
-		size_t show = strcspn(p, "\r\n");
+		char ex[41];
+		size_t k;
 
-		return bad(x, "not JSON, %sand not a verdict word: \"%.*s\"",
+		/* the first line, printable, for the log */
+		for (k = 0; k < n && k < sizeof(ex) - 1 && p[k] != '\n' && p[k] != '\r'; k++)
+			ex[k] = (unsigned char)p[k] >= 0x20 && (unsigned char)p[k] < 0x7f
+			                ? p[k] : '?';
+		ex[k] = 0;
+		return bad(x, "not JSON, %sand not a verdict word: \"%s\"",
 		           x->hook == SE_BOOT_IMAGES ? "not an iPXE script (#!ipxe) " : "",
-		           (int)(show < n && show < 40 ? show : n < 40 ? n : 40), p);
+		           ex);
 	}
 	if (s == e)
 		return v;

@@ -194,6 +194,81 @@ install: all
 	if [ -d docs/man ]; then for m in docs/man/*.[0-9]; do s=$${m##*.}; \
 		$(INSTALL) -d $(DESTDIR)$(MANDIR)/man$$s; \
 		$(INSTALL) -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done; fi
+	$(INSTALL) -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(PKGLIBEXECDIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    -e 's|@STATEDIR@|$(STATEDIR)|g' packaging/systemd/pxehub.service.in \
+	    > $(DESTDIR)$(UNITDIR)/pxehub.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/pxehub.service
+	$(INSTALL) -m 644 packaging/systemd/pxehub.sysusers $(DESTDIR)$(SYSUSERSDIR)/pxehub.conf
+	sed -e 's|^root=/var/lib/pxehub/tftp$$|root=$(STATEDIR)/tftp|' packaging/scripts/pxehub-loaders \
+	    > $(DESTDIR)$(PKGLIBEXECDIR)/pxehub-loaders
+	chmod 755 $(DESTDIR)$(PKGLIBEXECDIR)/pxehub-loaders
+
+# ---- man pages -------------------------------------------------------------
+# docs/man/*.in + the key tables (pxehubd --dump-config, each plugin's
+# descriptor) -> docs/man/*.[578], committed.  `make man` after changing a
+# key; tests/integration/test_packaging.sh fails when a page is stale.
+PLUGIN_KEYS := $(B)/tools/plugin_keys
+MAN_OUT ?= docs/man
+$(PLUGIN_KEYS): packaging/tools/plugin_keys.c $(CORELIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(EXPORT) -o $@ $< $(WHOLE) $(DEP_LIBS)
+
+man: $(B)/sbin/pxehubd $(PLUGIN_KEYS) $(PLUGIN_SO)
+	PXH_BUILD_STATEDIR=$(STATEDIR) PXH_BUILD_SYSCONFDIR=$(SYSCONFDIR) \
+	PXH_BUILD_PLUGINDIR=$(PLUGINDIR) sh packaging/tools/mkman.sh \
+		$(B)/sbin/pxehubd $(PLUGIN_KEYS) $(B)/lib/pxehub/plugins $(VERSION) $(MAN_OUT)
+
+# ---- packages (packaging/; see packaging/README.md) -----------------------
+# make deb / make rpm build from this tree (uncommitted changes included)
+# into $(PKGDIR).  Paths inside the packages: /usr, /etc/pxehub,
+# /var/lib/pxehub, plugins in /usr/lib/pxehub/plugins (deb) or
+# %{_libdir}/pxehub/plugins (rpm).  The sccm plugin package is built only
+# when plugins/sccm_* exist.
+SYSUSERSDIR   ?= $(PREFIX)/lib/sysusers.d
+PKGLIBEXECDIR ?= $(PREFIX)/lib/pxehub
+PKGDIR  ?= $(B)/pkg
+PKG_TAR_EXCLUDES := --exclude=./.git --exclude=./build --exclude='./build-*' \
+	--exclude='*.o' --exclude='*.so' --exclude='*.d'
+HAVE_SCCM := $(if $(wildcard plugins/sccm_sql/*.c plugins/sccm_mp_http/*.c),yes,)
+# stage DIR: a copy of the source tree (no build output, no .git)
+pkg_stage = rm -rf $(1) && mkdir -p $(1) && tar -c $(PKG_TAR_EXCLUDES) . | tar -x -C $(1)
+
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
+		{ echo "make deb: needs dpkg-dev and debhelper (apt-get install dpkg-dev debhelper)" >&2; exit 1; }
+	rm -rf $(PKGDIR)/deb
+	$(call pkg_stage,$(PKGDIR)/deb/pxehub-$(VERSION))
+	cp -r packaging/debian $(PKGDIR)/deb/pxehub-$(VERSION)/debian
+	sed -i '1s/(\([^)]*\))/($(VERSION))/' $(PKGDIR)/deb/pxehub-$(VERSION)/debian/changelog
+	cd $(PKGDIR)/deb/pxehub-$(VERSION) && \
+		DEB_BUILD_PROFILES="$(if $(HAVE_SCCM),,pkg.pxehub.nosccm) $(DEB_BUILD_PROFILES)" \
+		DEB_BUILD_OPTIONS="nocheck parallel=$$(nproc) $(DEB_BUILD_OPTIONS)" \
+		dpkg-buildpackage -b -us -uc
+	mv $(PKGDIR)/deb/*.deb $(PKGDIR)/deb/*.changes $(PKGDIR)/deb/*.buildinfo $(PKGDIR)/
+	rm -rf $(PKGDIR)/deb
+	@ls -l $(PKGDIR)/*.deb
+
+# On a distribution without an RPM database of its own (Debian), build
+# dependencies cannot be checked: rpmbuild runs with --nodeps there.
+RPMBUILD ?= rpmbuild
+RPM_NODEPS = $(shell rpm -q --quiet rpm 2>/dev/null || echo --nodeps)
+rpm:
+	@command -v $(RPMBUILD) >/dev/null || \
+		{ echo "make rpm: needs rpmbuild (Debian: apt-get install rpm)" >&2; exit 1; }
+	rm -rf $(PKGDIR)/rpm
+	mkdir -p $(PKGDIR)/rpm/SOURCES $(PKGDIR)/rpm/SPECS
+	$(call pkg_stage,$(PKGDIR)/rpm/stage/pxehub-$(VERSION))
+	tar -C $(PKGDIR)/rpm/stage -czf $(PKGDIR)/rpm/SOURCES/pxehub-$(VERSION).tar.gz pxehub-$(VERSION)
+	sed -e 's/^Version:.*/Version:        $(VERSION)/' \
+	    $(if $(HAVE_SCCM),,-e 's/^%bcond_without sccm/%bcond_with sccm/') \
+	    packaging/rpm/pxehub.spec > $(PKGDIR)/rpm/SPECS/pxehub.spec
+	$(RPMBUILD) --define '_topdir $(abspath $(PKGDIR)/rpm)' -bs $(PKGDIR)/rpm/SPECS/pxehub.spec
+	$(RPMBUILD) --define '_topdir $(abspath $(PKGDIR)/rpm)' $(RPM_NODEPS) \
+		--rebuild $(PKGDIR)/rpm/SRPMS/pxehub-$(VERSION)-*.src.rpm
+	mv $(PKGDIR)/rpm/SRPMS/*.rpm $(PKGDIR)/rpm/RPMS/*/*.rpm $(PKGDIR)/
+	rm -rf $(PKGDIR)/rpm
+	@ls -l $(PKGDIR)/*.rpm
 
 clean:
 	rm -rf $(B)

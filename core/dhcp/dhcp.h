@@ -142,6 +142,11 @@ struct pxh_dhcp {
 	/* settings (re-read on reload) */
 	int discovery_control;
 	long long max_pending;
+	long long http_port;
+	bool has_server_ip;         /* [server] server_ip set */
+	struct in_addr server_ip;
+	/* default loader per arch (index: arch 0..19, 20 = unknown), "" = none */
+	char loader[21][256];
 	/* interfaces we answer on (from [server] listen); none = all */
 	unsigned *ifindex;
 	size_t n_ifindex;

@@ -108,6 +108,22 @@ static void read_settings(struct pxh_dhcp *d, const struct pxh_conf *conf)
 		(double)pxh_cfg_int(conf, "dhcp", NULL, "duplicate_window") /
 		1000.0;
 	read_listen(d, conf);
+	d->http_port = pxh_cfg_int(conf, "http", NULL, "port");
+	const char *fixed = pxh_cfg_str(conf, "server", NULL, "server_ip");
+	d->has_server_ip = fixed && fixed[0] &&
+	                   inet_pton(AF_INET, fixed, &d->server_ip) == 1;
+	for (unsigned a = 0; a <= 20; a++) {
+		const char *l = pxh_dhcp_default_loader(
+			conf, a == 20 ? PXH_ARCH_UNKNOWN : (uint16_t)a);
+		snprintf(d->loader[a], sizeof(d->loader[a]), "%s", l ? l : "");
+	}
+}
+
+/* The default loader from the copy made at (re)load: no lookups per packet */
+static const char *default_loader(const struct pxh_dhcp *d, uint16_t arch)
+{
+	const char *l = d->loader[arch <= 19 ? arch : 20];
+	return l[0] ? l : NULL;
 }
 
 static bool iface_allowed(const struct pxh_dhcp *d, unsigned ifindex)
@@ -234,13 +250,11 @@ static void answer(struct pxh_dhcp_pending *p, const struct pxh_answer *a,
                    const char *plugin)
 {
 	struct pxh_dhcp *d = p->d;
-	struct pxh_server *s = d->s;
 	pxh_client *c = &p->client;
 	char file[512], msg[256];
 	uint8_t out[1500];
 	const char *loader = a && a->loader ? a->loader
-	                     : pxh_dhcp_default_loader(s->conf, c->arch);
-	long long http_port = pxh_cfg_int(s->conf, "http", NULL, "port");
+	                     : default_loader(d, c->arch);
 	struct pxh_dhcp_reply r = {
 		.msg_type = d->sock[p->sock].pxe ? DHCPACK : DHCPOFFER,
 		.server_id = p->advertised.s_addr,
@@ -255,7 +269,7 @@ static void answer(struct pxh_dhcp_pending *p, const struct pxh_answer *a,
 	struct in_addr ns;
 	int n;
 
-	if (pxh_dhcp_boot_file(c, loader, p->server_ip, http_port, file,
+	if (pxh_dhcp_boot_file(c, loader, p->server_ip, d->http_port, file,
 	                       sizeof(file)) < 0) {
 		drop(d, PXH_DHCP_DROP_NO_LOADER);
 		snprintf(msg, sizeof(msg), "ignored: no loader for arch %s (%u)",
@@ -376,10 +390,7 @@ static bool handle(struct pxh_dhcp *d, struct pxh_dhcp_pending *p)
 	const char *ifname = iface_name(p->ifindex);
 	/* [server] server_ip overrides what we advertise, not the source
 	 * address (which must stay one of ours) */
-	const char *fixed = pxh_cfg_str(s->conf, "server", NULL, "server_ip");
-	p->advertised = p->local;
-	if (fixed && fixed[0] && inet_pton(AF_INET, fixed, &p->advertised) != 1)
-		p->advertised = p->local;
+	p->advertised = d->has_server_ip ? d->server_ip : p->local;
 	inet_ntop(AF_INET, &p->advertised, p->server_ip, sizeof(p->server_ip));
 	pxh_dhcp_fill_client(&p->client, m, ifname, p->server_ip);
 	if (pxe && !p->client.ip[0])

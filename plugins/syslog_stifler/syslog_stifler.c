@@ -206,6 +206,7 @@ static int read_target(pxh_host *h, const char *sub, int def_facility,
 	cf->max_message = (size_t)pxh_conf_int(h, sub, "max_message");
 	if (cf->transport == SL_UDP && cf->max_message > SYSLOG_UDP_MAX)
 		cf->max_message = SYSLOG_UDP_MAX;
+	cf->sndbuf = (int)pxh_conf_int(h, sub, "send_buffer");
 	cf->backoff_min = (double)pxh_conf_int(h, sub, "reconnect_min") / 1000.0;
 	cf->backoff_max = (double)pxh_conf_int(h, sub, "reconnect_max") / 1000.0;
 	if (cf->backoff_max < cf->backoff_min)
@@ -331,6 +332,10 @@ static const pxh_conf_key stifler_sub_keys[] = {
 	 .help = "which message goes when the queue is full"},
 	{.name = "max_message", .type = PXH_CONF_INT, .def = "4096", .min = 2048,
 	 .max = 65507, .help = "bytes of one message; longer MSG text is cut"},
+	{.name = "send_buffer", .type = PXH_CONF_INT, .def = "65536", .min = 0,
+	 .max = 16777216,
+	 .help = "socket send buffer in bytes (0 = the kernel's); what it holds when "
+	         "a connection dies is lost, the queue is kept"},
 	{.name = "reconnect_min", .type = PXH_CONF_DURATION, .def = "500ms",
 	 .min = 10, .max = 3600000, .help = "first wait before reconnecting"},
 	{.name = "reconnect_max", .type = PXH_CONF_DURATION, .def = "30s",

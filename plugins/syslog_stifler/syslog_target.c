@@ -98,6 +98,8 @@ static void fail(struct sl_target *t, const char *why)
 	t->state = SL_DOWN;
 	t->failures++;
 	snprintf(t->err, sizeof(t->err), "%s", why);
+	if (!t->failing)
+		t->warned = true; /* up() says when it is back */
 	pxh_log(t->h, t->failing ? PXH_LOG_DEBUG : PXH_LOG_WARNING, NULL,
 	        "target %s (%s %s:%s): %s; %zu queued, retrying in %.1fs",
 	        t->cf.name, proto_name(t), t->cf.host, t->cf.port, why,
@@ -155,13 +157,14 @@ static void up(struct sl_target *t)
 	if (t->ever_up && t->cf.transport != SL_UDP)
 		t->reconnects++;
 	/* the backoff is reset once the connection proved stable (fail()) */
-	if (!t->ever_up || (t->failing && !t->flapping))
+	if (!t->ever_up || t->warned)
 		pxh_log(t->h, t->ever_up ? PXH_LOG_NOTICE : PXH_LOG_INFO, NULL,
 		        "target %s: %s to %s:%s%s, %zu queued", t->cf.name,
 		        t->cf.transport == SL_UDP ? "sending" : "connected",
 		        t->cf.host, t->cf.port, t->ever_up ? " again" : "",
 		        t->q.count);
 	t->ever_up = true;
+	t->warned = false;
 	want_up(t);
 	flush(t);
 }
@@ -373,6 +376,10 @@ static void connect_addr(struct sl_target *t)
 		return;
 	}
 	t->fd = fd;
+	/* our queue is the buffer: what sits in the kernel when a connection
+	 * dies is lost, so keep that small (autotuning grows it to MBs) */
+	if (t->cf.sndbuf > 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &t->cf.sndbuf, sizeof(t->cf.sndbuf));
 	if (connect(fd, (struct sockaddr *)&t->addr, t->alen) == 0) {
 		connected(t);
 		return;

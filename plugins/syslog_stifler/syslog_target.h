@@ -34,6 +34,7 @@ struct sl_target_conf {
 	size_t queue_size;
 	bool drop_oldest;
 	size_t max_message;   /* bytes of one message before framing */
+	int sndbuf;           /* SO_SNDBUF; 0 = the kernel's */
 	double backoff_min;   /* seconds */
 	double backoff_max;
 	double connect_timeout;
@@ -59,7 +60,7 @@ struct sl_target {
 	pxh_timer *retry, *deadline;
 	enum sl_state state;
 	double backoff;
-	bool ever_up, failing, flapping, stopping;
+	bool ever_up, failing, flapping, warned, stopping;
 	double up_since; /* pxh_now() when it last came up */
 	struct sockaddr_storage addr;
 	socklen_t alen;

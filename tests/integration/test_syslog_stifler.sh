@@ -9,99 +9,38 @@
 # with tshark; TLS refusals (wrong CA, missing client certificate) are
 # checked in the log and the counters.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/syslog_lib.sh"
 pxh_init
-PY=/usr/bin/python3
-TOOLS="$PY $PXH_TOP/tests/integration/syslog_tools.py"
-for t in rsyslogd certtool tshark tftp curl; do
-	command -v $t >/dev/null 2>&1 || { echo "skip test_syslog_stifler # $t missing"; exit 77; }
-done
-ls /usr/lib/*/rsyslog/lmnsd_gtls.so >/dev/null 2>&1 || { echo "skip test_syslog_stifler # rsyslog-gnutls missing"; exit 77; }
-[ -f "$PXH_PLUGINS/syslog_stifler.so" ] || { echo "skip test_syslog_stifler # plugin not built"; exit 77; }
+sl_need test_syslog_stifler
 NS=$(pxh_netns sl)
-inns() { ip netns exec "$NS" "$@"; }
+TOOLS=$SL_TOOLS
+PY=$SL_PY
 
-# ---- certificates: a CA, the collector (IP and DNS names), a client, and an
-# unrelated CA -------------------------------------------------------------------
-P=$T/pki
-mkdir -p "$P"
-mkcert() { # NAME TEMPLATE-LINES [ISSUER]
-	certtool --generate-privkey --key-type=ecdsa --outfile "$P/$1.key" >/dev/null 2>&1
-	printf "$2" >"$P/$1.tmpl"
-	if [ -z "${3:-}" ]; then
-		certtool --generate-self-signed --load-privkey "$P/$1.key" --template "$P/$1.tmpl" \
-			--outfile "$P/$1.pem" >/dev/null 2>&1
-	else
-		certtool --generate-certificate --load-privkey "$P/$1.key" --load-ca-certificate "$P/$3.pem" \
-			--load-ca-privkey "$P/$3.key" --template "$P/$1.tmpl" --outfile "$P/$1.pem" >/dev/null 2>&1
-	fi
-}
-mkcert ca 'cn = "pxehub test CA"\nca\ncert_signing_key\nexpiration_days = 2\n'
-mkcert other 'cn = "some other CA"\nca\ncert_signing_key\nexpiration_days = 2\n'
-mkcert srv 'cn = "localhost"\ndns_name = "localhost"\nip_address = "127.0.0.1"\ntls_www_server\nsigning_key\nexpiration_days = 2\n' ca
-mkcert cli 'cn = "pxehub-client"\ndns_name = "pxehub-client"\ntls_www_client\nsigning_key\nexpiration_days = 2\n' ca
-chmod 644 "$P"/*.key # pxehubd reads them as nobody
-[ -s "$P/cli.pem" ] && ok "test certificates made" || { not_ok "test certificates made"; exit 1; }
+sl_pki && ok "test certificates made" || { not_ok "test certificates made"; exit 1; }
 
 # ---- rsyslog: one ruleset (and output file) per listener ------------------------
-mkdir -p "$T/rs-work"
-cat >"$T/rsyslog.conf" <<EOF
-global(workDirectory="$T/rs-work"
-       DefaultNetstreamDriverCAFile="$P/ca.pem"
-       DefaultNetstreamDriverCertFile="$P/srv.pem"
-       DefaultNetstreamDriverKeyFile="$P/srv.key")
-module(load="imudp")
-module(load="imtcp")
-module(load="mmpstrucdata")
-template(name="json" type="list") {
-  constant(value="{")
-  property(outname="msgid" name="msgid" format="jsonf") constant(value=",")
-  property(outname="app" name="app-name" format="jsonf") constant(value=",")
-  property(outname="host" name="hostname" format="jsonf") constant(value=",")
-  property(outname="pri" name="pri" format="jsonf") constant(value=",")
-  property(outname="procid" name="procid" format="jsonf") constant(value=",")
-  property(outname="ts" name="timereported" dateFormat="rfc3339" format="jsonf") constant(value=",")
-  property(outname="msg" name="msg" format="jsonf") constant(value=",")
-  constant(value="\"sd\":") property(name="\$!rfc5424-sd")
-  constant(value="}\n")
-}
-EOF
-listener() { # NAME INPUT-PARAMS
-	cat >>"$T/rsyslog.conf" <<EOF
-input($2 ruleset="r_$1")
-ruleset(name="r_$1") {
-  action(type="mmpstrucdata")
-  action(type="omfile" file="$T/out-$1.json" template="json")
-}
-EOF
-}
-listener udp 'type="imudp" address="127.0.0.1" port="5514"'
-listener tcp 'type="imtcp" address="127.0.0.1" port="5515"'
-listener filter 'type="imtcp" address="127.0.0.1" port="5516"'
-listener tls 'type="imtcp" address="127.0.0.1" port="6514" streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon"'
-listener mtls 'type="imtcp" address="127.0.0.1" port="6515" streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="x509/certvalid"'
-if ! rsyslogd -N1 -f "$T/rsyslog.conf" >"$T/rs-check.log" 2>&1; then
+RC=$T/rsyslog.conf
+sl_rsyslog_conf "$RC"
+sl_listener "$RC" udp 'type="imudp" address="127.0.0.1" port="5514"'
+sl_listener "$RC" tcp 'type="imtcp" address="127.0.0.1" port="5515"'
+sl_listener "$RC" filter 'type="imtcp" address="127.0.0.1" port="5516"'
+sl_listener "$RC" tls 'type="imtcp" address="127.0.0.1" port="6514" streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon"'
+sl_listener "$RC" mtls 'type="imtcp" address="127.0.0.1" port="6515" streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="x509/certvalid"'
+if ! rsyslogd -N1 -f "$RC" >"$T/rs-check.log" 2>&1; then
 	not_ok "rsyslog config valid" "$(tail -3 "$T/rs-check.log")"; exit 1
 fi
-inns rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslog.pid" >"$T/rsyslog.log" 2>&1 &
-RS_PID=$!
-pxh_track $RS_PID
-listening() { inns ss -Hltn "sport = :$1" | grep -q .; }
-if wait_for listening 6515 && wait_for listening 5515; then ok "rsyslog listens (udp, tcp, tls, tls with client certificates)"
-else not_ok "rsyslog listens" "$(tail -3 "$T/rsyslog.log")"; exit 1; fi
+if sl_rsyslog "$RC" main 6515 && wait_for sl_listening 5515; then
+	ok "rsyslog listens (udp, tcp, tls, tls with client certificates)"
+else not_ok "rsyslog listens" "$(tail -3 "$T/rsyslog-main.log")"; exit 1; fi
 
 # wire capture of the plain TCP target, for the framing check
-inns tshark -q -i lo -f "tcp port 5515" -w "$T/tcp.pcap" >"$T/tshark.log" 2>&1 &
+ip netns exec "$NS" tshark -q -i lo -f "tcp port 5515" -w "$T/tcp.pcap" >"$T/tshark.log" 2>&1 &
 TS_PID=$!
 pxh_track $TS_PID
 wait_for grep -q "Capturing on" "$T/tshark.log"
 
 # ---- pxehubd with the plugin ------------------------------------------------------
-pxh_conf "$T/pxehub.conf"
-sed -i "s|^root = $T/http|&\nport = 8080\nhttps_port = 0|" "$T/pxehub.conf"
-cat >>"$T/pxehub.conf" <<EOF
-[boot]
-loader_efi_x64 = snponly.efi
-EOF
+sl_pxh_conf "$T/pxehub.conf"
 cat >"$T/plugins.d/syslog_stifler.conf" <<EOF
 [syslog_stifler]
 enabled = yes
@@ -147,16 +86,11 @@ out=$("$PXHD" -t -c "$T/pxehub.conf" 2>&1) && ok "pxehubd -t accepts the plugin 
 T0=$(date +%s)
 pxh_daemon "$T/pxehub.conf" "$NS" || { not_ok "pxehubd starts with syslog_stifler"; exit 1; }
 ok "pxehubd starts with syslog_stifler"
-metric() { inns curl -s http://127.0.0.1:8080/metrics | awk -v n="pxehub_plugin_syslog_stifler_$1" '$1 == n { print $2 }'; }
+metric() { sl_metric "$@"; }
 up_all() { for x in u t f s m; do [ "$(metric ${x}_up)" = 1 ] || return 1; done; }
 wait_for up_all && ok "all good targets up" || not_ok "all good targets up" "$(grep syslog_stifler "$T/pxehubd.log" | tail -5)"
 
-lines() { grep -c . "$1" 2>/dev/null || echo 0; }
-wait_lines() { # FILE N
-	_i=0
-	while [ $_i -lt 100 ]; do [ "$(lines "$1")" -ge "$2" ] && return 0; sleep 0.1; _i=$((_i + 1)); done
-	return 1
-}
+wait_lines() { sl_wait_lines "$@"; }
 
 # ---- the clients ------------------------------------------------------------------
 MAC=52:54:00:12:34:56

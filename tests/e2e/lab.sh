@@ -46,15 +46,15 @@ lab_init() {
 	trap 'lab_save; pxh_cleanup' EXIT
 	lab_need qemu-system-x86_64 dnsmasq curl as ld "$LAB_PY" \
 		"$LAB_IPXE/undionly.kpxe" "$LAB_IPXE/snponly.efi" "$LAB_IPXE/ipxe.efi" \
-		"$LAB_OVMF_CODE" "$LAB_OVMF_VARS" "$PXHD" \
-		"$PXH_TOP/$B/tests/plugins/tp_e2e.so"
+		"$LAB_OVMF_CODE" "$LAB_OVMF_VARS" "$PXHD"
+	[ -n "${LAB_NO_PLUGIN:-}" ] || lab_need "$PXH_TOP/$B/tests/plugins/tp_e2e.so"
 	[ -c /dev/net/tun ] || { echo "skip $(basename "$0") # no /dev/net/tun"; exit 77; }
 	mkdir -p "$T/tftp" "$T/http" "$T/state" "$T/plugins.d" "$T/plugins"
 	cp "$LAB_IPXE/undionly.kpxe" "$LAB_IPXE/snponly.efi" "$LAB_IPXE/ipxe.efi" "$T/tftp/"
 	chmod -R a+rX "$T/tftp" "$T/http"
 	chown nobody "$T/state"
 	# Only the e2e plugin in the plugin dir: nothing else can decide.
-	cp "$PXH_TOP/$B/tests/plugins/tp_e2e.so" "$T/plugins/"
+	[ -n "${LAB_NO_PLUGIN:-}" ] || cp "$PXH_TOP/$B/tests/plugins/tp_e2e.so" "$T/plugins/"
 	lab_disk "$T/disk.img" || { not_ok "e2e-disk" "cannot build the boot sector"; exit 1; }
 }
 

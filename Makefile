@@ -221,7 +221,8 @@ man: $(B)/sbin/pxehubd $(PLUGIN_KEYS) $(PLUGIN_SO)
 
 # ---- packages (packaging/; see packaging/README.md) -----------------------
 # make deb / make rpm build from this tree (uncommitted changes included)
-# into $(PKGDIR).  Paths inside the packages: /usr, /etc/pxehub,
+# into $(PKGDIR), with the distribution's flags: the caller's make variables
+# (SANITIZE=1, B=...) do not reach the package build.  Paths inside the packages: /usr, /etc/pxehub,
 # /var/lib/pxehub, plugins in /usr/lib/pxehub/plugins (deb) or
 # %{_libdir}/pxehub/plugins (rpm).  The sccm plugin package is built only
 # when plugins/sccm_* exist.
@@ -230,6 +231,8 @@ PKGLIBEXECDIR ?= $(PREFIX)/lib/pxehub
 PKGDIR  ?= $(B)/pkg
 PKG_TAR_EXCLUDES := --exclude=./.git --exclude=./build --exclude='./build-*' \
 	--exclude='*.o' --exclude='*.so' --exclude='*.d'
+PKG_CLEAN_ENV := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE -u WERROR -u B \
+	-u CFLAGS -u LDFLAGS -u CPPFLAGS
 HAVE_SCCM := $(if $(wildcard plugins/sccm_sql/*.c plugins/sccm_mp_http/*.c),yes,)
 # stage DIR: a copy of the source tree (no build output, no .git)
 pkg_stage = rm -rf $(1) && mkdir -p $(1) && tar -c $(PKG_TAR_EXCLUDES) . | tar -x -C $(1)
@@ -244,7 +247,7 @@ deb:
 	cd $(PKGDIR)/deb/pxehub-$(VERSION) && \
 		DEB_BUILD_PROFILES="$(if $(HAVE_SCCM),,pkg.pxehub.nosccm) $(DEB_BUILD_PROFILES)" \
 		DEB_BUILD_OPTIONS="nocheck parallel=$$(nproc) $(DEB_BUILD_OPTIONS)" \
-		dpkg-buildpackage -b -us -uc
+		$(PKG_CLEAN_ENV) dpkg-buildpackage -b -us -uc
 	mv $(PKGDIR)/deb/*.deb $(PKGDIR)/deb/*.changes $(PKGDIR)/deb/*.buildinfo $(PKGDIR)/
 	rm -rf $(PKGDIR)/deb
 	@ls -l $(PKGDIR)/*.deb
@@ -263,8 +266,9 @@ rpm:
 	sed -e 's/^Version:.*/Version:        $(VERSION)/' \
 	    $(if $(HAVE_SCCM),,-e 's/^%bcond_without sccm/%bcond_with sccm/') \
 	    packaging/rpm/pxehub.spec > $(PKGDIR)/rpm/SPECS/pxehub.spec
-	$(RPMBUILD) --define '_topdir $(abspath $(PKGDIR)/rpm)' -bs $(PKGDIR)/rpm/SPECS/pxehub.spec
-	$(RPMBUILD) --define '_topdir $(abspath $(PKGDIR)/rpm)' $(RPM_NODEPS) \
+	$(PKG_CLEAN_ENV) $(RPMBUILD) --define '_topdir $(abspath $(PKGDIR)/rpm)' \
+		-bs $(PKGDIR)/rpm/SPECS/pxehub.spec
+	$(PKG_CLEAN_ENV) $(RPMBUILD) --define '_topdir $(abspath $(PKGDIR)/rpm)' $(RPM_NODEPS) \
 		--rebuild $(PKGDIR)/rpm/SRPMS/pxehub-$(VERSION)-*.src.rpm
 	mv $(PKGDIR)/rpm/SRPMS/*.rpm $(PKGDIR)/rpm/RPMS/*/*.rpm $(PKGDIR)/
 	rm -rf $(PKGDIR)/rpm

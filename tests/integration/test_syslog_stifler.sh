@@ -83,6 +83,19 @@ ca = $P/ca.pem
 EOF
 out=$("$PXHD" -t -c "$T/pxehub.conf" 2>&1) && ok "pxehubd -t accepts the plugin config" \
 	|| not_ok "pxehubd -t accepts the plugin config" "$out"
+# The shipped config: every example line uncommented passes -t, and each of
+# its keys is in the documentation.
+mkdir -p "$T/shipped"
+sed 's/^enabled = no/enabled = yes/; s/^#\([a-z_[]\)/\1/' "$PXH_TOP/etc/plugins.d/syslog_stifler.conf" \
+	>"$T/shipped/syslog_stifler.conf"
+sed "s|^conf_dir = .*|conf_dir = $T/shipped|" "$T/pxehub.conf" >"$T/shipped.conf"
+out=$("$PXHD" -t -c "$T/shipped.conf" 2>&1) && ok "shipped syslog_stifler.conf, examples enabled, passes -t" \
+	|| not_ok "shipped syslog_stifler.conf passes -t" "$out"
+undoc=$(sed -n 's/^\([a-z_]*\) = .*/\1/p' "$T/shipped/syslog_stifler.conf" | sort -u | while read -r k; do
+	[ "$k" = enabled ] || [ "$k" = priority ] || grep -q "\`$k\`" "$PXH_TOP/docs/plugins/syslog_stifler.md" || echo "$k"; done)
+[ -z "$undoc" ] && ok "every shipped key is in docs/plugins/syslog_stifler.md" \
+	|| not_ok "every shipped key is documented" "$undoc"
+
 T0=$(date +%s)
 pxh_daemon "$T/pxehub.conf" "$NS" || { not_ok "pxehubd starts with syslog_stifler"; exit 1; }
 ok "pxehubd starts with syslog_stifler"

@@ -380,6 +380,10 @@ static void connect_addr(struct sl_target *t)
 	 * dies is lost, so keep that small (autotuning grows it to MBs) */
 	if (t->cf.sndbuf > 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &t->cf.sndbuf, sizeof(t->cf.sndbuf));
+	/* one limit for connect and TLS handshake (up() stops it) */
+	if (t->cf.transport != SL_UDP)
+		t->deadline = pxh_timer_start(t->h, t->cf.connect_timeout, 0,
+		                              deadline_cb, t);
 	if (connect(fd, (struct sockaddr *)&t->addr, t->alen) == 0) {
 		connected(t);
 		return;
@@ -390,8 +394,6 @@ static void connect_addr(struct sl_target *t)
 	}
 	t->state = SL_CONNECTING;
 	want(t, PXH_IO_WRITE);
-	t->deadline = pxh_timer_start(t->h, t->cf.connect_timeout, 0,
-	                              deadline_cb, t);
 }
 
 static int lookup(const char *host, const char *port, int type,

@@ -410,6 +410,36 @@ static void test_tcp_reconnect(void **state)
 	close(lfd);
 }
 
+/* A collector that accepts TCP but never speaks TLS: the handshake is cut
+ * at connect_timeout, and the loop never waits on it. */
+static void test_tls_handshake_timeout(void **state)
+{
+	const char *ca = "/etc/ssl/certs/ca-certificates.crt";
+	int port, lfd = local_socket(SOCK_STREAM, &port), c;
+	char ini[512];
+	pxh_tk *tk;
+
+	if (access(ca, R_OK)) {
+		close(lfd);
+		skip();
+	}
+	snprintf(ini, sizeof(ini),
+	         "[syslog_stifler.s]\nhost = 127.0.0.1\nport = %d\ntransport = tls\n"
+	         "ca = %s\nconnect_timeout = 200ms\nreconnect_min = 5s\n", port, ca);
+	tk = load(ini);
+	c = accept_within(tk, lfd);
+	assert_true(c >= 0);
+	emit(tk, PXH_EV_TFTP_START, PXH_LOG_INFO, "waits");
+	assert_int_equal(pxh_tk_metric(tk, "pxehub_plugin_syslog_stifler_s_failures"), 0);
+	pxh_tk_run(tk, 0.4);
+	assert_int_equal(pxh_tk_metric(tk, "pxehub_plugin_syslog_stifler_s_failures"), 1);
+	assert_int_equal(pxh_tk_metric(tk, "pxehub_plugin_syslog_stifler_s_up"), 0);
+	assert_int_equal(pxh_tk_metric(tk, "pxehub_plugin_syslog_stifler_s_queued"), 1);
+	pxh_tk_free(tk);
+	close(c);
+	close(lfd);
+}
+
 static void test_name_lookup(void **state)
 {
 	int port, fd = local_socket(SOCK_DGRAM, &port);
@@ -485,6 +515,7 @@ int main(void)
 		cmocka_unit_test(test_queue),
 		cmocka_unit_test(test_udp_filters),
 		cmocka_unit_test(test_tcp_reconnect),
+		cmocka_unit_test(test_tls_handshake_timeout),
 		cmocka_unit_test(test_name_lookup),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_init_refusals),

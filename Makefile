@@ -216,7 +216,7 @@ $(PLUGIN_KEYS): packaging/tools/plugin_keys.c $(CORELIB)
 
 man: $(B)/sbin/pxehubd $(PLUGIN_KEYS) $(PLUGIN_SO)
 	PXH_BUILD_STATEDIR=$(STATEDIR) PXH_BUILD_SYSCONFDIR=$(SYSCONFDIR) \
-	PXH_BUILD_PLUGINDIR=$(PLUGINDIR) sh packaging/tools/mkman.sh \
+	PXH_BUILD_PLUGINDIR=$(PLUGINDIR) PXH_PLUGINS="$(PLUGINS)" sh packaging/tools/mkman.sh \
 		$(B)/sbin/pxehubd $(PLUGIN_KEYS) $(B)/lib/pxehub/plugins $(VERSION) $(MAN_OUT)
 
 # ---- packages (packaging/; see packaging/README.md) -----------------------

@@ -9,7 +9,8 @@
 # every built plugin no template line names; "@COMMON_PLUGIN_KEYS@" the keys
 # every plugin section has; "@VERSION@" the version.  Defaults that are
 # paths of the build (PXH_BUILD_STATEDIR, _SYSCONFDIR, _PLUGINDIR in the
-# environment) are shown as the packages' paths.
+# environment) are shown as the packages' paths; PXH_PLUGINS (the names the
+# build has sources for) keeps stale .so files out.
 # `make man` writes docs/man; tests/integration/test_packaging.sh checks the
 # committed pages are what the key tables say.
 set -eu
@@ -34,8 +35,15 @@ one_plugin() { # SO
 	fhs <"$out/.keys.tmp" | awk -v plugin=1 -f "$awk_keys"
 }
 
+built() { # NAME
+	[ -f "$sodir/$1.so" ] || return 1
+	[ -z "${PXH_PLUGINS+x}" ] && return 0
+	case " $PXH_PLUGINS " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
 plugin_block() { # NAME
-	if [ -f "$sodir/$1.so" ]; then
+	if built "$1"; then
 		one_plugin "$sodir/$1.so"
 	else
 		printf 'This build has no %s plugin: its keys are listed by the release that ships it.\n' "$1"
@@ -54,6 +62,10 @@ render() { # TEMPLATE
 			for so in "$sodir"/*.so; do
 				[ -f "$so" ] || continue
 				pn=$(basename "$so" .so)
+				# a stale .so whose source is gone is not part of the build
+				if [ -n "${PXH_PLUGINS+x}" ]; then
+					case " $PXH_PLUGINS " in *" $pn "*) ;; *) continue ;; esac
+				fi
 				case " $(echo $named) " in *" $pn "*) continue ;; esac
 				printf '.SS %s\n' "$pn"
 				one_plugin "$so"

@@ -55,12 +55,16 @@ plugins_built() { # names of the plugins this tree builds, minus sccm_*
 		case $n in sccm_*) ;; *) echo "$n" ;; esac
 	done
 }
-have_sccm() { ls "$PXH_TOP"/plugins/sccm_sql/*.c "$PXH_TOP"/plugins/sccm_mp_http/*.c >/dev/null 2>&1; }
+have_sccm() {
+	ls "$PXH_TOP"/plugins/sccm_sql/*.c >/dev/null 2>&1 ||
+		ls "$PXH_TOP"/plugins/sccm_mp_http/*.c >/dev/null 2>&1
+}
 
 # ---- man pages match the key tables -------------------------------------------
 if make -C "$PXH_TOP" B="$B" man MAN_OUT="$T/man" >"$T/man.log" 2>&1; then
 	stale=""
-	for m in "$PXH_TOP"/docs/man/*.[0-9]; do
+	for m in "$PXH_TOP"/docs/man/*.in; do # pages written by hand have no .in
+		m=${m%.in}
 		cmp -s "$m" "$T/man/$(basename "$m")" || stale="$stale $(basename "$m")"
 	done
 	if [ -z "$stale" ]; then ok man_pages_current

@@ -155,6 +155,12 @@ if have rpmbuild; then
 		for f in /usr/include/pxehub/plugin.h "$libdir/pkgconfig/pxehub-plugin.pc" "$libdir/libpxehub-testkit.a"; do
 			grep -qx "$f" "$T/rpmdev.files" || missing="$missing devel:$f"
 		done
+		if have_sccm; then
+			s=$(ls "$PKG"/pxehub-plugin-sccm-*.rpm 2>/dev/null | head -1)
+			{ [ -n "$s" ] && rpm -qlp "$s" 2>/dev/null | grep -q "$libdir/pxehub/plugins/sccm_"; } ||
+				missing="$missing (pxehub-plugin-sccm rpm without sccm plugins)"
+			grep -q sccm_ "$T/rpm.files" && missing="$missing (sccm plugins in pxehub)"
+		fi
 		rpm -qcp "$RPM" 2>/dev/null | grep -qx /etc/pxehub/pxehub.conf || missing="$missing (pxehub.conf not %config)"
 		rpm -qp --scripts "$RPM" 2>/dev/null | grep -q 'useradd' || missing="$missing (no user creation)"
 		[ -z "$missing" ] && ok "rpm_contents # rpm -qlp: $(wc -l <"$T/rpm.files") files" ||

@@ -304,9 +304,12 @@ EOF
 	ps=/proc/$DPID/status
 	uid=$(awk '/^Uid:/{print $2}' $ps) eff=$(awk '/^CapEff:/{print $2}' $ps)
 	bnd=$(awk '/^CapBnd:/{print $2}' $ps) nnp=$(awk '/^NoNewPrivs:/{print $2}' $ps)
-	[ "$uid" = "$(id -u pxehub)" ] && [ "$eff" = 0000000000000400 ] && [ "$bnd" = 0000000000000400 ] && [ "$nnp" = 1 ] &&
-		ok "unit_privileges # uid=$uid CapEff=$eff CapBnd=$bnd NoNewPrivs=$nnp" ||
-		not_ok unit_privileges "uid=$uid CapEff=$eff CapBnd=$bnd NoNewPrivs=$nnp"
+	amb=$(awk '/^CapAmb:/{print $2}' $ps)
+	# CAP_NET_BIND_SERVICE (0x400) at most; none once pxehubd drops it after binding
+	case $eff in 0000000000000400|0000000000000000) effok=1 ;; *) effok=0 ;; esac
+	[ "$uid" = "$(id -u pxehub)" ] && [ $effok = 1 ] && [ "$bnd" = 0000000000000400 ] && [ "$nnp" = 1 ] &&
+		ok "unit_privileges # uid=$uid CapEff=$eff CapAmb=$amb CapBnd=$bnd NoNewPrivs=$nnp" ||
+		not_ok unit_privileges "uid=$uid CapEff=$eff CapAmb=$amb CapBnd=$bnd NoNewPrivs=$nnp"
 	mi=/proc/$DPID/mountinfo
 	opts() { awk -v m="$1" '$5 == m {print $6}' $mi | tail -1; }
 	case "$(opts /),$(opts /var/lib/pxehub),$(opts /var/lib/pxehub/tftp),$(opts /etc)" in

@@ -134,10 +134,16 @@ static void test_fixture_edk2_http(void **st)
 	              PXH_ARCH_EFI_X64_HTTP, "efi-x64-http", "003000", "", 0, 1);
 }
 
+/* Debian's ipxe.efi after EDK2 chained it */
+static void test_fixture_ipxe_efi(void **st)
+{
+	check_fixture("ipxe-efi-discover.hex", "52:54:00:78:00:03",
+	              PXH_ARCH_EFI_X64, "efi-x64", "003010", "iPXE", 1, 0);
+}
+
 /* iPXE's own ${uuid}, printed on the serial console during the capture
- * (BIOS iPXE ROM and Debian's ipxe.efi, which reuses EDK2's cached DHCP
- * packets and so sends no DISCOVER of its own), has the same text form as
- * option 97 decoded here from the iPXE ROM and from EDK2. */
+ * (BIOS iPXE ROM and ipxe.efi), has the same text form as option 97
+ * decoded here from the iPXE ROM, ipxe.efi and EDK2. */
 static void test_uuid_matches_ipxe_setting(void **st)
 {
 	const char *files[] = {"bios.ipxe-uuid.txt", "uefi.ipxe-uuid.txt"};
@@ -592,6 +598,7 @@ int main(void)
 		cmocka_unit_test(test_fixture_bios_ipxe_rom),
 		cmocka_unit_test(test_fixture_edk2_pxe),
 		cmocka_unit_test(test_fixture_edk2_http),
+		cmocka_unit_test(test_fixture_ipxe_efi),
 		cmocka_unit_test(test_uuid_matches_ipxe_setting),
 		cmocka_unit_test(test_uuid_text),
 		cmocka_unit_test(test_user_class_forms),

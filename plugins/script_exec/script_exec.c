@@ -56,7 +56,7 @@ static const pxh_conf_key se_keys[] = {
 
 static int verdict_of(const char *w)
 {
-	int v = w ? se_verdict_word(w, strlen(w)) : -1;
+	int v = w ? pxh_verdict_parse(w, strlen(w)) : -1;
 
 	return v < 0 ? PXH_NEXT : v;
 }

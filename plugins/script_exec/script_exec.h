@@ -15,25 +15,19 @@ enum se_hook {
 	SE_HOOKS
 };
 
-const char *se_hook_name(enum se_hook k); /* "allow_boot", "boot_images" */
+static inline const char *se_hook_name(enum se_hook k)
+{
+	return k == SE_ALLOW_BOOT ? "allow_boot" : "boot_images";
+}
 
-/* ---- answer parser (se_parse.c) ------------------------------------------ */
-/* Largest ttl a script may ask for (seconds). */
-#define SE_TTL_MAX 86400
+/* The decision phase each hook answers. */
+static inline enum pxh_phase se_phase(enum se_hook k)
+{
+	return k == SE_ALLOW_BOOT ? PXH_PHASE_DHCP : PXH_PHASE_IPXE;
+}
 
-/*
- * Turn a script's stdout (OUT, LEN bytes, need not be NUL terminated) into
- * a verdict for HOOK.  With A == NULL nothing is written: the output is only
- * checked, so a caller can refuse garbage before touching an answer.  *TTL
- * is the "ttl" the output asked for (seconds), or -1 when it gave none.
- * Returns the verdict (PXH_NEXT, PXH_BOOT, PXH_LOCAL, PXH_IGNORE) or -errno
- * with a readable reason in WHY.
- */
-int se_answer_parse(enum se_hook hook, const char *out, size_t len,
-                    pxh_answer *a, long *ttl, char *why, size_t why_len);
-
-/* "boot" -> PXH_BOOT ...; -1 when not a verdict word. */
-int se_verdict_word(const char *w, size_t n);
+/* ---- answers: the SDK's parser (core/answer_parse.c) ----------------------- */
+#define SE_TTL_MAX PXH_TTL_MAX
 
 /* ---- client facts (se_facts.c) ------------------------------------------- */
 /* What the script is told: one JSON object (stdin) and environment. */

@@ -66,7 +66,7 @@ static enum pxh_verdict apply(struct se *se, struct se_entry *e, pxh_answer *a,
 	if (e->outcome == SE_OK) {
 		snprintf(reason, sizeof(reason), "%s answered", se_hook_name(e->hook));
 		pxh_answer_set_reason(a, reason);
-		v = se_answer_parse(e->hook, e->out ? e->out : "", e->out_len, a,
+		v = pxh_answer_parse(se_phase(e->hook), e->out ? e->out : "", e->out_len, a,
 		                    &ttl, why, sizeof(why));
 		if (v >= 0)
 			return (enum pxh_verdict)v;
@@ -125,7 +125,7 @@ void se_entry_finish(struct se *se, struct se_entry *e, enum se_outcome o,
 	e->out_len = out_len;
 	snprintf(e->why, sizeof(e->why), "%s", why ? why : "");
 	if (o == SE_OK) {
-		v = se_answer_parse(e->hook, out ? out : "", out_len, NULL, &asked,
+		v = pxh_answer_parse(se_phase(e->hook), out ? out : "", out_len, NULL, &asked,
 		                    pwhy, sizeof(pwhy));
 		if (v < 0) {
 			se->c_garbage++;

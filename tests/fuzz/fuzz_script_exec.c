@@ -1,4 +1,4 @@
-/* libFuzzer target: script_exec's answer parser (JSON, iPXE script and
+/* libFuzzer target: the answer parser (core/answer_parse.c, used by script_exec) (JSON, iPXE script and
  * verdict words) for both hooks, check pass and writing pass, on arbitrary
  * script output.  The first byte picks the hook. */
 #include <stdint.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "pxehub.h"
-#include "../../plugins/script_exec/se_parse.c"
+#include "../../plugins/script_exec/script_exec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -31,8 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&c, 0, sizeof(c));
 	c.struct_size = sizeof(c);
 	pxh_answer_init(&a, NULL, &c);
-	dry = se_answer_parse(hook, p, size - 1, NULL, &ttl, why, sizeof(why));
-	v = se_answer_parse(hook, p, size - 1, &a, &ttl2, why, sizeof(why));
+	dry = pxh_answer_parse(se_phase(hook), p, size - 1, NULL, &ttl, why, sizeof(why));
+	v = pxh_answer_parse(se_phase(hook), p, size - 1, &a, &ttl2, why, sizeof(why));
 	/* what the check pass accepts, the writing pass accepts the same way */
 	if (dry != v || (v >= 0 && ttl != ttl2))
 		abort();

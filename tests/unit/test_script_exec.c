@@ -21,7 +21,7 @@
 #include "pxehub.h"
 #include "pxehub/testkit.h"
 /* The parser is tested on its own, compiled in. */
-#include "../../plugins/script_exec/se_parse.c"
+#include "../../plugins/script_exec/script_exec.h"
 
 static char dir[64];
 
@@ -43,8 +43,8 @@ static void parse(struct parsed *p, enum se_hook hook, const char *out)
 	memset(p, 0, sizeof(*p));
 	pxh_answer_init(&p->a, NULL, &p->c);
 	/* the check pass and the writing pass agree */
-	dry = se_answer_parse(hook, out, strlen(out), NULL, &ttl2, why2, sizeof(why2));
-	p->v = se_answer_parse(hook, out, strlen(out), &p->a, &p->ttl, p->why,
+	dry = pxh_answer_parse(se_phase(hook), out, strlen(out), NULL, &ttl2, why2, sizeof(why2));
+	p->v = pxh_answer_parse(se_phase(hook), out, strlen(out), &p->a, &p->ttl, p->why,
 	                       sizeof(p->why));
 	assert_int_equal(dry, p->v);
 	if (p->v < 0)
@@ -119,7 +119,7 @@ static void test_parse_refusals(void **state)
 			fail_msg("accepted: %s", bad[i]);
 		done(&p);
 	}
-	p.v = se_answer_parse(SE_ALLOW_BOOT, "boot\0x", 6, NULL, &p.ttl, p.why,
+	p.v = pxh_answer_parse(PXH_PHASE_DHCP, "boot\0x", 6, NULL, &p.ttl, p.why,
 	                      sizeof(p.why));
 	assert_true(p.v < 0);
 	assert_non_null(strstr(p.why, "NUL"));

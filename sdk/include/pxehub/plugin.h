@@ -169,6 +169,28 @@ int pxh_answer_set_reason(pxh_answer *a, const char *why); /* for the log */
 /* Whole-answer cache lifetime hint (seconds) for the caller's own cache. */
 int pxh_answer_set_ttl(pxh_answer *a, unsigned seconds);
 
+/* pxehub's answer format (docs/answer-format.md), shared by script_exec,
+ * referral and any plugin that asks an outside program or service: TEXT is
+ * empty (no opinion: PXH_NEXT), one verdict word ("boot", "local",
+ * "ignore", "next"; in the DHCP phase "boot LOADER" too), an iPXE script
+ * ("#!ipxe" first, iPXE phase), or a JSON object ({"action": ..., "loader":
+ * ..., "next_server": ..., "options": [...]} in the DHCP phase; {"script":
+ * ...} or the helpers "menu", "wimboot", "kernel", "chain", "local",
+ * "shell" in the iPXE phase; "ttl" and "reason" in both).  With A == NULL
+ * it only checks.  Returns the verdict or -errno with a reason in WHY;
+ * *TTL is the "ttl" asked for (seconds) or -1. */
+#define PXH_TTL_MAX 86400
+int pxh_answer_parse(enum pxh_phase phase, const char *text, size_t len,
+                     pxh_answer *a, long *ttl, char *why, size_t why_len);
+/* "boot" -> PXH_BOOT, ..., "next" -> PXH_NEXT; -1 for anything else. */
+int pxh_verdict_parse(const char *word, size_t len);
+
+/* The client's facts as one JSON object, the same keys script_exec gives
+ * its scripts ("mac", "uuid", "arch", "ip", "manufacturer", ...;
+ * docs/answer-format.md).  malloc'd, NUL terminated; free() it.  NULL when
+ * out of memory. */
+char *pxh_client_json(const pxh_client *c);
+
 /* Built-in iPXE script helpers (iPXE phase).  Each appends to the script of
  * A.  URLs relative to the server ("/files/...") are made absolute. */
 typedef struct pxh_wimboot {

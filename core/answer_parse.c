@@ -1,5 +1,7 @@
-/* script_exec: a script's stdout (JSON, an iPXE script or one verdict word)
- * checked and turned into a verdict and an answer. */
+/* pxehub's answer format (docs/answer-format.md): the text a script, a web
+ * service or an upstream returns (JSON, an iPXE script or one verdict
+ * word), checked and turned into a verdict and an answer.  Shared by
+ * script_exec, referral and any plugin through pxh_answer_parse(). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,16 +11,16 @@
 
 #include <jansson.h>
 
-#include "script_exec.h"
+#include "pxehub.h"
 
-#define SE_URL_MAX 1000     /* the SDK helpers keep 1 KiB per URL */
-#define SE_CMDLINE_MAX 2000 /* and 2 KiB of kernel command line */
-#define SE_ITEMS_MAX 64
-#define SE_OPTIONS_MAX 32
+#define ANS_URL_MAX 1000     /* the SDK helpers keep 1 KiB per URL */
+#define ANS_CMDLINE_MAX 2000 /* and 2 KiB of kernel command line */
+#define ANS_ITEMS_MAX 64
+#define ANS_OPTIONS_MAX 32
 
 /* What one parse pass needs; A == NULL checks only. */
 struct pctx {
-	enum se_hook hook;
+	enum pxh_phase phase;
 	pxh_answer *a;
 	char *why;
 	size_t why_len;
@@ -38,12 +40,7 @@ static int bad(struct pctx *x, const char *fmt, ...)
 	return -EINVAL;
 }
 
-const char *se_hook_name(enum se_hook k)
-{
-	return k == SE_ALLOW_BOOT ? "allow_boot" : "boot_images";
-}
-
-int se_verdict_word(const char *w, size_t n)
+int pxh_verdict_parse(const char *w, size_t n)
 {
 	static const struct {
 		const char *w;
@@ -148,7 +145,7 @@ static int get_action(struct pctx *x, json_t *o)
 		return rc;
 	if (!s)
 		return PXH_BOOT;
-	v = se_verdict_word(s, strlen(s));
+	v = pxh_verdict_parse(s, strlen(s));
 	if (v < 0)
 		return bad(x, "\"action\" must be boot, local, ignore or next, not \"%.20s\"", s);
 	return v;
@@ -169,7 +166,7 @@ static int answer_head(struct pctx *x, json_t *o, const char *const *keys,
 		return rc;
 	if ((v = get_action(x, o)) < 0)
 		return v;
-	if ((rc = get_int(x, o, "ttl", 0, SE_TTL_MAX, &t)))
+	if ((rc = get_int(x, o, "ttl", 0, PXH_TTL_MAX, &t)))
 		return rc;
 	*ttl = (long)t;
 	reason = get_str(x, o, "reason", 200, &rc);
@@ -241,7 +238,7 @@ static int allow_json(struct pctx *x, json_t *o, long *ttl)
 
 	if ((v = answer_head(x, o, keys, ttl)) < 0)
 		return v;
-	loader = get_str(x, o, "loader", SE_URL_MAX, &rc);
+	loader = get_str(x, o, "loader", ANS_URL_MAX, &rc);
 	if (!rc)
 		ns = get_str(x, o, "next_server", 15, &rc);
 	if (rc)
@@ -253,8 +250,8 @@ static int allow_json(struct pctx *x, json_t *o, long *ttl)
 	opts = json_object_get(o, "options");
 	if (opts && !json_is_null(opts) && !json_is_array(opts))
 		return bad(x, "\"options\" must be a list");
-	if (opts && json_array_size(opts) > SE_OPTIONS_MAX)
-		return bad(x, "more than %d options", SE_OPTIONS_MAX);
+	if (opts && json_array_size(opts) > ANS_OPTIONS_MAX)
+		return bad(x, "more than %d options", ANS_OPTIONS_MAX);
 	if (v != PXH_BOOT)
 		return v; /* loader and options only go with boot */
 	for (size_t i = 0; opts && i < json_array_size(opts); i++)
@@ -285,13 +282,13 @@ static int wimboot_part(struct pctx *x, json_t *o)
 	memset(&w, 0, sizeof(w));
 	w.struct_size = sizeof(w);
 	rc = 0;
-	w.wimboot = get_str(x, o, "wimboot", SE_URL_MAX, &rc);
+	w.wimboot = get_str(x, o, "wimboot", ANS_URL_MAX, &rc);
 	if (!rc)
-		w.bcd = get_str(x, o, "bcd", SE_URL_MAX, &rc);
+		w.bcd = get_str(x, o, "bcd", ANS_URL_MAX, &rc);
 	if (!rc)
-		w.boot_sdi = get_str(x, o, "boot_sdi", SE_URL_MAX, &rc);
+		w.boot_sdi = get_str(x, o, "boot_sdi", ANS_URL_MAX, &rc);
 	if (!rc)
-		w.boot_wim = get_str(x, o, "boot_wim", SE_URL_MAX, &rc);
+		w.boot_wim = get_str(x, o, "boot_wim", ANS_URL_MAX, &rc);
 	if (!rc)
 		rc = get_bool(x, o, "gui", &w.gui);
 	if (!rc)
@@ -313,7 +310,7 @@ static int wimboot_part(struct pctx *x, json_t *o)
 			json_t *e = json_array_get(extra, i);
 
 			if (!json_is_string(e) || !json_string_length(e) ||
-			    json_string_length(e) > SE_URL_MAX)
+			    json_string_length(e) > ANS_URL_MAX)
 				return bad(x, "\"extra\"[%zu] must be a URL", i);
 			w.extra[i] = json_string_value(e);
 		}
@@ -329,16 +326,16 @@ static int kernel_part(struct pctx *x, json_t *o)
 
 	if (json_is_string(o)) {
 		k = json_string_value(o);
-		if (json_string_length(o) > SE_URL_MAX)
+		if (json_string_length(o) > ANS_URL_MAX)
 			return bad(x, "\"kernel\" is too long");
 	} else if (json_is_object(o)) {
 		if ((rc = only_keys(x, o, "\"kernel\"", keys)))
 			return rc;
-		k = get_str(x, o, "kernel", SE_URL_MAX, &rc);
+		k = get_str(x, o, "kernel", ANS_URL_MAX, &rc);
 		if (!rc)
-			i = get_str(x, o, "initrd", SE_URL_MAX, &rc);
+			i = get_str(x, o, "initrd", ANS_URL_MAX, &rc);
 		if (!rc)
-			cl = get_str(x, o, "cmdline", SE_CMDLINE_MAX, &rc);
+			cl = get_str(x, o, "cmdline", ANS_CMDLINE_MAX, &rc);
 		if (rc)
 			return rc;
 	} else {
@@ -352,7 +349,7 @@ static int kernel_part(struct pctx *x, json_t *o)
 static int chain_part(struct pctx *x, json_t *o)
 {
 	if (!json_is_string(o) || !json_string_length(o) ||
-	    json_string_length(o) > SE_URL_MAX)
+	    json_string_length(o) > ANS_URL_MAX)
 		return bad(x, "\"chain\" must be a URL");
 	return x->a ? pxh_script_chain(x->a, json_string_value(o)) : 0;
 }
@@ -452,9 +449,9 @@ static int menu_part(struct pctx *x, json_t *m)
 		return rc;
 	items = json_object_get(m, "items");
 	n = json_array_size(items);
-	if (!json_is_array(items) || n == 0 || n > SE_ITEMS_MAX)
+	if (!json_is_array(items) || n == 0 || n > ANS_ITEMS_MAX)
 		return bad(x, "\"menu\" needs \"items\": a list of 1 to %d items",
-		            SE_ITEMS_MAX);
+		            ANS_ITEMS_MAX);
 	if (x->a && (rc = pxh_script_menu_begin(x->a, title, (unsigned)timeout, def)))
 		return rc;
 	x->started = true;
@@ -466,7 +463,7 @@ static int menu_part(struct pctx *x, json_t *m)
 		                     &script, &help)))
 			return rc;
 		if (help)
-			snprintf(jump, sizeof(jump), "goto se_part_%u\n", x->parts++);
+			snprintf(jump, sizeof(jump), "goto part_%u\n", x->parts++);
 		if (x->a && (rc = pxh_script_menu_item(x->a, id, label,
 		                                       help ? jump : script)))
 			return rc;
@@ -481,7 +478,7 @@ static int menu_part(struct pctx *x, json_t *m)
 
 		if (!help)
 			continue;
-		if (x->a && (rc = pxh_answer_append_script(x->a, ":se_part_%u\n", first++)))
+		if (x->a && (rc = pxh_answer_append_script(x->a, ":part_%u\n", first++)))
 			return rc;
 		if ((rc = helper(x, help, json_object_get(it, help))))
 			return rc;
@@ -536,7 +533,7 @@ static int text_answer(struct pctx *x, const char *p, size_t n)
 	size_t w = 0, s, e;
 	int v;
 
-	if (x->hook == SE_BOOT_IMAGES && n >= 6 && !memcmp(p, "#!ipxe", 6) &&
+	if (x->phase == PXH_PHASE_IPXE && n >= 6 && !memcmp(p, "#!ipxe", 6) &&
 	    (n == 6 || is_space(p[6]))) {
 		char *t;
 		int rc;
@@ -555,7 +552,7 @@ static int text_answer(struct pctx *x, const char *p, size_t n)
 	/* WORD [LOADER] on a single line */
 	while (w < n && !is_space(p[w]))
 		w++;
-	v = se_verdict_word(p, w);
+	v = pxh_verdict_parse(p, w);
 	for (s = w; s < n && (p[s] == ' ' || p[s] == '\t'); s++)
 		;
 	for (e = s; e < n && !is_space(p[e]); e++)
@@ -570,14 +567,14 @@ static int text_answer(struct pctx *x, const char *p, size_t n)
 			                ? p[k] : '?';
 		ex[k] = 0;
 		return bad(x, "not JSON, %sand not a verdict word: \"%s\"",
-		           x->hook == SE_BOOT_IMAGES ? "not an iPXE script (#!ipxe) " : "",
+		           x->phase == PXH_PHASE_IPXE ? "not an iPXE script (#!ipxe) " : "",
 		           ex);
 	}
 	if (s == e)
 		return v;
-	if (x->hook != SE_ALLOW_BOOT || v != PXH_BOOT)
+	if (x->phase != PXH_PHASE_DHCP || v != PXH_BOOT)
 		return bad(x, "only \"boot LOADER\" takes an argument");
-	if (e - s > SE_URL_MAX)
+	if (e - s > ANS_URL_MAX)
 		return bad(x, "loader is too long");
 	if (x->a) {
 		char *l = strndup(p + s, e - s);
@@ -590,10 +587,10 @@ static int text_answer(struct pctx *x, const char *p, size_t n)
 	return v;
 }
 
-int se_answer_parse(enum se_hook hook, const char *out, size_t len,
+int pxh_answer_parse(enum pxh_phase phase, const char *out, size_t len,
                     pxh_answer *a, long *ttl, char *why, size_t why_len)
 {
-	struct pctx x = {.hook = hook, .a = a, .why = why, .why_len = why_len};
+	struct pctx x = {.phase = phase, .a = a, .why = why, .why_len = why_len};
 	const char *p = out;
 	size_t n = len;
 	json_error_t jerr;
@@ -619,7 +616,7 @@ int se_answer_parse(enum se_hook hook, const char *out, size_t len,
 	if (!j)
 		return bad(&x, "bad JSON at line %d column %d: %.80s", jerr.line,
 		            jerr.column, jerr.text);
-	if (hook == SE_ALLOW_BOOT)
+	if (phase == PXH_PHASE_DHCP)
 		v = allow_json(&x, j, ttl);
 	else
 		v = images_json(&x, j, ttl);

@@ -1,0 +1,68 @@
+/* The client's facts as one JSON object, for plugins that hand them to an
+ * outside program or web service (same keys script_exec uses). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pxehub.h"
+
+static const char *phase_word(enum pxh_phase p)
+{
+	switch (p) {
+	case PXH_PHASE_DHCP: return "dhcp";
+	case PXH_PHASE_IPXE: return "ipxe";
+	case PXH_PHASE_TFTP: return "tftp";
+	case PXH_PHASE_HTTP: return "http";
+	}
+	return "unknown";
+}
+
+/* Facts come from the wire: printable ASCII only, so the JSON is valid. */
+static json_t *clean_str(const char *s)
+{
+	char v[256];
+	size_t o = 0;
+
+	for (; s && *s && o + 1 < sizeof(v); s++) {
+		unsigned char ch = (unsigned char)*s;
+		v[o++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
+	v[o] = 0;
+	return json_string(v);
+}
+
+char *pxh_client_json(const pxh_client *c)
+{
+	json_t *o = json_object();
+	char *txt;
+
+	if (!o || !c)
+		return NULL;
+#define S(k, v) json_object_set_new(o, k, clean_str(v))
+	S("phase", phase_word(c->phase));
+	S("mac", c->mac);
+	S("uuid", c->uuid);
+	S("arch", c->arch_name[0] ? c->arch_name : pxh_arch_name(c->arch));
+	json_object_set_new(o, "arch_num", json_integer(c->arch));
+	json_object_set_new(o, "arch_raw", json_integer(c->arch_raw));
+	S("vendor_class", c->vendor_class);
+	S("user_class", c->user_class);
+	S("undi", c->undi);
+	json_object_set_new(o, "is_ipxe", json_boolean(c->is_ipxe));
+	json_object_set_new(o, "is_http_boot", json_boolean(c->is_http_boot));
+	S("ip", c->ip);
+	S("relay", c->relay);
+	S("iface", c->iface);
+	S("server_ip", c->server_ip);
+	S("manufacturer", c->manufacturer);
+	S("product", c->product);
+	S("serial", c->serial);
+	S("asset", c->asset);
+	S("platform", c->platform);
+	S("buildarch", c->buildarch);
+#undef S
+	txt = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return txt;
+}

@@ -123,7 +123,7 @@ CMOCKA_LIBS := $(call pc_libs,cmocka,-lcmocka)
 
 $(B)/tests/unit/%: tests/unit/%.c $(CORELIB) $(TESTKIT)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) $(EXPORT) -o $@ $< \
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -MMD -MP $(LDFLAGS) $(EXPORT) -o $@ $< \
 		-Wl,--whole-archive $(TESTKIT) -Wl,--no-whole-archive \
 		$(CMOCKA_LIBS) $(DEP_LIBS)
 
@@ -138,10 +138,10 @@ FUZZ_CORE_OBJ := $(CORE_SRC:%.c=$(B)/fuzzobj/%.o)
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 $(B)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CPPFLAGS) -std=gnu11 -fPIC $(DEP_CFLAGS) $(FUZZ_FLAGS) -c -o $@ $<
+	$(CLANG) $(CPPFLAGS) -std=gnu11 -fPIC $(DEP_CFLAGS) $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
 $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CPPFLAGS) -std=gnu11 $(DEP_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+	$(CLANG) $(CPPFLAGS) -std=gnu11 $(DEP_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -MMD -MP \
 		-o $@ $< $(FUZZ_CORE_OBJ) $(DEP_LIBS)
 
 fuzz: $(FUZZ_BIN)
@@ -190,6 +190,10 @@ install: all
 	    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' etc/pxehub.conf \
 	    > $(DESTDIR)$(SYSCONFDIR)/pxehub/pxehub.conf
 	for f in etc/plugins.d/*.conf; do [ -e "$$f" ] && $(INSTALL) -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/pxehub/plugins.d/ || true; done
+	for f in etc/scripts/*; do [ -f "$$f" ] || continue; case "$$f" in \
+		*.sh|*.py) $(INSTALL) -m 755 $$f $(DESTDIR)$(SYSCONFDIR)/pxehub/scripts/ ;; \
+		*) $(INSTALL) -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/pxehub/scripts/ ;; esac; done
+	for f in etc/sql/*.sql; do [ -e "$$f" ] && $(INSTALL) -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/pxehub/sql/ || true; done
 	cp -r sdk/examples $(DESTDIR)$(DATADIR)/doc/pxehub/examples/sdk
 	if [ -d docs/man ]; then for m in docs/man/*.[0-9]; do s=$${m##*.}; \
 		$(INSTALL) -d $(DESTDIR)$(MANDIR)/man$$s; \
@@ -230,7 +234,7 @@ SYSUSERSDIR   ?= $(PREFIX)/lib/sysusers.d
 PKGLIBEXECDIR ?= $(PREFIX)/lib/pxehub
 PKGDIR  ?= $(B)/pkg
 PKG_TAR_EXCLUDES := --exclude=./.git --exclude=./build --exclude='./build-*' \
-	--exclude='*.o' --exclude='*.so' --exclude='*.d'
+	--exclude='*.o' --exclude='*.so'
 PKG_CLEAN_ENV := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE -u WERROR -u B \
 	-u CFLAGS -u LDFLAGS -u CPPFLAGS
 HAVE_SCCM := $(if $(wildcard plugins/sccm_sql/*.c plugins/sccm_mp_http/*.c),yes,)
@@ -279,4 +283,4 @@ clean:
 
 .PHONY: all check deps deps-build run bench demo install clean fuzz test-build
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/fuzzobj $(B)/tests $(B)/fuzz -name '*.d' 2>/dev/null)

@@ -86,8 +86,10 @@ void tftp_window_init(struct tftp_window *w, bool oack, uint64_t last,
 /* Absolute block for WIRE: the largest value <= REF congruent to it
  * modulo 65536 (may be negative near the start). */
 int64_t tftp_block_abs(uint64_t ref, uint16_t wire);
-/* An ACK for WIRE arrived. */
-enum tftp_ack_action tftp_window_ack(struct tftp_window *w, uint16_t wire);
+/* An ACK for WIRE arrived.  RESTART false: an earlier ACK only moves base
+ * (the caller knows it predates the last restart's data). */
+enum tftp_ack_action tftp_window_ack(struct tftp_window *w, uint16_t wire,
+                                     bool restart);
 /* The window [base, end) to send now; sets next = end. */
 uint64_t tftp_window_end(const struct tftp_window *w);
 

@@ -74,11 +74,15 @@ struct tftp_xfer {
 	uint64_t high_sent;          /* highest block ever sent + 1 */
 	uint32_t tries;
 	double rto, rto_base;
+	double sent_at;    /* when the current window left (0: a resend) */
+	double restart_at; /* when an earlier ACK last restarted the window */
+	double srtt;       /* smoothed window round trip, 0 = unknown */
 	uint64_t retransmits, packets, acks;
 	double t_start;
 	char file[512];               /* normalised path */
 	char req[TFTP_MAX_FILENAME];  /* as requested */
 	bool started; /* the client answered at least once */
+	bool unreachable; /* ICMP port unreachable since the last ACK */
 };
 
 struct pxh_tftp {

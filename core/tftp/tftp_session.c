@@ -244,8 +244,13 @@ static int xfer_flush(struct tftp_xfer *x)
 				ev_io_start(t->srv->loop, &x->io);
 				return 0;
 			}
-			tftp_xfer_abort(x, -1, strerror(errno),
-			                errno == ECONNREFUSED ? "aborted" : "error");
+			if (errno == ECONNREFUSED) {
+				/* soft: the final ACK may still be on its way */
+				x->unreachable = true;
+				x->send_from = x->send_to;
+				return 0;
+			}
+			tftp_xfer_abort(x, -1, strerror(errno), "error");
 			return -1;
 		}
 		for (int i = 0; i < rc; i++) {
@@ -279,7 +284,7 @@ static void xfer_send_window(struct tftp_xfer *x)
 		x->high_sent = 1;
 		if (send(x->fd, x->oack, x->oack_len, MSG_DONTWAIT) < 0 &&
 		    errno == ECONNREFUSED)
-			tftp_xfer_abort(x, -1, "client port unreachable", "aborted");
+			x->unreachable = true;
 		return;
 	}
 	x->send_from = x->w.base;
@@ -297,16 +302,33 @@ static void xfer_packet(struct tftp_xfer *x, const uint8_t *p, size_t n)
 	op = (p[0] << 8) | p[1];
 	if (op == TFTP_ACK) {
 		uint16_t blk = (uint16_t)((p[2] << 8) | p[3]);
-		enum tftp_ack_action a = tftp_window_ack(&x->w, blk);
+		double now = ev_now(x->t->srv->loop);
+		uint64_t high = x->w.next - 1;
+		/* An earlier ACK sent less than a round trip after our last
+		 * restart cannot have seen the restarted data: it reports the
+		 * same gap again (reordering), so it moves base but does not
+		 * restart once more. */
+		bool fresh = x->srtt <= 0 || now - x->restart_at >= x->srtt;
+		enum tftp_ack_action a = tftp_window_ack(&x->w, blk, fresh);
 
 		x->acks++;
 		x->started = true;
+		x->unreachable = false;
 		if (a == TFTP_ACK_DONE) {
 			xfer_done(x);
 		} else if (a == TFTP_ACK_SEND) {
+			bool full = x->w.base == high + 1;
+
+			if (full && x->sent_at > 0) {
+				double rtt = now - x->sent_at;
+				x->srtt = x->srtt > 0 ? 0.875 * x->srtt + 0.125 * rtt : rtt;
+			}
+			if (!full)
+				x->restart_at = now;
 			x->tries = 0;
 			x->rto = x->rto_base;
 			xfer_send_window(x);
+			x->sent_at = full ? now : 0;
 		}
 		return;
 	}
@@ -352,9 +374,11 @@ static void xfer_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 			if (errno == EINTR)
 				continue;
 			if (errno == ECONNREFUSED) {
-				/* ICMP port unreachable: the client is gone */
-				tftp_xfer_abort(x, -1, "client port unreachable",
-				                "aborted");
+				/* ICMP port unreachable: the client is probably
+				 * gone; a soft error (its last ACK may be late),
+				 * decided at the next timeout */
+				x->unreachable = true;
+				continue;
 			}
 			return;
 		}
@@ -377,6 +401,10 @@ static void xfer_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (x->unreachable) {
+		tftp_xfer_abort(x, -1, "client port unreachable", "aborted");
+		return;
+	}
 	if (++x->tries > limit) {
 		tftp_xfer_abort(x, TFTP_EUNDEF, "Timed out", "timeout");
 		return;
@@ -387,6 +415,7 @@ static void xfer_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	x->w.next = x->w.base; /* resend the unacknowledged window */
 	x->w.restarted_for = UINT64_MAX;
 	xfer_send_window(x);
+	x->sent_at = 0;
 }
 
 /* ---- a new request ------------------------------------------------------------ */

@@ -33,7 +33,8 @@ uint64_t tftp_window_end(const struct tftp_window *w)
 	return end;
 }
 
-enum tftp_ack_action tftp_window_ack(struct tftp_window *w, uint16_t wire)
+enum tftp_ack_action tftp_window_ack(struct tftp_window *w, uint16_t wire,
+                                     bool restart)
 {
 	int64_t a, high;
 
@@ -56,7 +57,7 @@ enum tftp_ack_action tftp_window_ack(struct tftp_window *w, uint16_t wire)
 	 * Apprentice, RFC 1350 errata / RFC 1123 4.2.3.1). */
 	if (a >= (int64_t)w->base)
 		w->base = (uint64_t)a + 1;
-	if (w->windowsize == 1)
+	if (w->windowsize == 1 || !restart)
 		return TFTP_ACK_IGNORE;
 	if (w->restarted_for == (uint64_t)a)
 		return TFTP_ACK_IGNORE; /* once per window, not per duplicate */

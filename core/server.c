@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -107,6 +109,20 @@ int pxh_server_open(struct pxh_server *s)
 	return rc;
 }
 
+/* Started unprivileged with ambient capabilities (systemd User= with
+ * AmbientCapabilities=): the sockets are bound, so drop them all, or every
+ * program a plugin runs would inherit them. */
+static void drop_all_caps(void)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2];
+
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data))
+		pxh_warn("server: cannot drop capabilities: %s", strerror(errno));
+}
+
 /* Run as [server] user from here on, with no capabilities left: the
  * sockets are bound and reload never rebinds. */
 int pxh_server_drop_privileges(struct pxh_server *s)
@@ -116,8 +132,12 @@ int pxh_server_drop_privileges(struct pxh_server *s)
 	struct passwd *pw;
 
 	if (geteuid() != 0 || !user || !*user) {
-		if (geteuid() == 0)
+		if (geteuid() == 0) {
 			pxh_warn("server: [server] user is empty: running as root");
+		} else {
+			drop_all_caps();
+			prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		}
 		return 0;
 	}
 	pw = getpwnam(user);

@@ -30,7 +30,11 @@ pxh_cleanup() {
 	for p in $_pxh_pids; do kill "$p" 2>/dev/null; done
 	sleep 0.2
 	for p in $_pxh_pids; do kill -9 "$p" 2>/dev/null; done
-	for n in $_pxh_netns; do ip netns del "$n" 2>/dev/null; done
+	# pxh_netns runs in $(...) subshells: the names are kept in a file.
+	[ -n "${T:-}" ] && [ -f "$T/.netns" ] && for n in $(cat "$T/.netns"); do
+		ip netns pids "$n" 2>/dev/null | while read -r p; do kill "$p" 2>/dev/null; done
+		ip netns del "$n" 2>/dev/null
+	done
 	[ -n "${T:-}" ] && [ -z "${PXH_KEEP:-}" ] && rm -rf "$T"
 }
 
@@ -50,7 +54,7 @@ pxh_netns() {
 	_ns="pxh$$$1"
 	ip netns add "$_ns" || return 1
 	ip -n "$_ns" link set lo up
-	_pxh_netns="$_pxh_netns $_ns"
+	echo "$_ns" >>"$T/.netns"
 	echo "$_ns"
 }
 

@@ -168,5 +168,14 @@ else not_ok "stalled collector: PXE reply latency unchanged" "no collector: $bas
 [ "$(sl_metric t_up)" = 1 ] && [ "$(sl_metric t_dropped)" = 0 ] \
 	&& ok "other targets unaffected by the stalled one" \
 	|| not_ok "other targets unaffected" "t_up=$(sl_metric t_up) t_dropped=$(sl_metric t_dropped)"
+
+# ---- 4. reload: targets are made again from the new config ------------------
+n0=$(sl_lines "$T/out-tcp.json")
+kill -HUP $PXH_PID
+wait_for grep -q "server: reloaded" "$T/pxehubd.log" || not_ok "SIGHUP reloads" "$(tail -3 "$T/pxehubd.log")"
+[ "$(boot 200)" = 200 ] && sl_wait_lines "$T/out-tcp.json" $((n0 + 2)) \
+	&& [ "$(served "$T/out-tcp.json" | tail -1)" = "52:54:00:00:00:c8" ] \
+	&& ok "after a reload (SIGHUP) events still reach the collector" \
+	|| not_ok "after a reload events still reach the collector" "$(sl_lines "$T/out-tcp.json") lines, was $n0"
 kill -0 $PXH_PID && ok "pxehubd still running" || not_ok "pxehubd still running"
 exit $_pxh_failed

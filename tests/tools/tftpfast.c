@@ -158,6 +158,9 @@ int main(int argc, char **argv)
 			}
 			if (op == 6) { /* OACK */
 				char *q = (char *)p + 2, *end = (char *)p + len;
+				/* options the server left out are not in force */
+				blksize = 512;
+				ws = 1;
 				while (q < end) {
 					char *v = q + strnlen(q, (size_t)(end - q)) + 1;
 					if (v >= end)

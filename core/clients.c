@@ -26,57 +26,151 @@ struct client_rec {
 	uint64_t first_us, last_us;
 	struct step steps[STEPS_PER_CLIENT];
 	size_t nsteps, step_head; /* ring */
+	/* table links: indexes into rec[], -1 = none */
+	int mac_next, ip_next, newer, older;
+	uint32_t ip_hash;
 };
 
+/* A fixed table: hash chains by MAC and by IP, and a recency list whose
+ * oldest entry is reused when the table is full.  Events arrive several
+ * times per packet, so every step here is O(1). */
 struct pxh_clients {
 	struct client_rec *rec;
-	size_t cap, n; /* rec[0..n) in no order; oldest evicted */
+	size_t cap, n;
+	int *mac_head, *ip_head; /* nbuckets each */
+	size_t nbuckets;         /* power of two */
+	int newest, oldest;
 };
+
+static uint32_t hash_str(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
 
 static struct pxh_clients *table(struct pxh_server *s)
 {
-	if (!s->clients) {
-		long long cap = pxh_cfg_int(s->conf, "log", NULL, "recent_clients");
-		s->clients = calloc(1, sizeof(*s->clients));
-		if (!s->clients)
-			return NULL;
-		s->clients->cap = cap > 0 ? (size_t)cap : 256;
-		s->clients->rec = calloc(s->clients->cap, sizeof(struct client_rec));
-		if (!s->clients->rec) {
-			free(s->clients);
-			s->clients = NULL;
-		}
+	struct pxh_clients *t;
+	long long cap;
+
+	if (s->clients)
+		return s->clients;
+	cap = pxh_cfg_int(s->conf, "log", NULL, "recent_clients");
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->cap = cap > 0 ? (size_t)cap : 256;
+	for (t->nbuckets = 16; t->nbuckets < t->cap * 2; t->nbuckets *= 2)
+		;
+	t->rec = calloc(t->cap, sizeof(struct client_rec));
+	t->mac_head = malloc(t->nbuckets * sizeof(int));
+	t->ip_head = malloc(t->nbuckets * sizeof(int));
+	if (!t->rec || !t->mac_head || !t->ip_head) {
+		free(t->rec);
+		free(t->mac_head);
+		free(t->ip_head);
+		free(t);
+		return NULL;
 	}
-	return s->clients;
+	for (size_t i = 0; i < t->nbuckets; i++)
+		t->mac_head[i] = t->ip_head[i] = -1;
+	t->newest = t->oldest = -1;
+	s->clients = t;
+	return t;
 }
 
 void pxh_clients_free(struct pxh_server *s)
 {
-	if (!s->clients)
+	struct pxh_clients *t = s->clients;
+
+	if (!t)
 		return;
-	free(s->clients->rec);
-	free(s->clients);
+	free(t->rec);
+	free(t->mac_head);
+	free(t->ip_head);
+	free(t);
 	s->clients = NULL;
 }
 
-static struct client_rec *find_mac(struct pxh_clients *t, const char *mac)
+static int find_mac(struct pxh_clients *t, const char *mac)
 {
-	for (size_t i = 0; i < t->n; i++)
+	int i = t->mac_head[hash_str(mac) & (t->nbuckets - 1)];
+
+	for (; i >= 0; i = t->rec[i].mac_next)
 		if (!strcmp(t->rec[i].c.mac, mac))
-			return &t->rec[i];
-	return NULL;
+			return i;
+	return -1;
+}
+
+/* Unlink I from a chain starting at *HEAD, linked through NEXT_OF. */
+static void chain_del(struct pxh_clients *t, int *head, int i, bool by_ip)
+{
+	int *pp = head;
+
+	while (*pp >= 0) {
+		int *next = by_ip ? &t->rec[*pp].ip_next : &t->rec[*pp].mac_next;
+		if (*pp == i) {
+			*pp = *next;
+			return;
+		}
+		pp = next;
+	}
+}
+
+static void lru_unlink(struct pxh_clients *t, int i)
+{
+	struct client_rec *r = &t->rec[i];
+
+	if (r->newer >= 0)
+		t->rec[r->newer].older = r->older;
+	else
+		t->newest = r->older;
+	if (r->older >= 0)
+		t->rec[r->older].newer = r->newer;
+	else
+		t->oldest = r->newer;
+}
+
+static void lru_push(struct pxh_clients *t, int i)
+{
+	struct client_rec *r = &t->rec[i];
+
+	r->newer = -1;
+	r->older = t->newest;
+	if (t->newest >= 0)
+		t->rec[t->newest].newer = i;
+	t->newest = i;
+	if (t->oldest < 0)
+		t->oldest = i;
+}
+
+static void set_ip(struct pxh_clients *t, int i, const char *ip)
+{
+	struct client_rec *r = &t->rec[i];
+
+	if (!ip[0] || !strcmp(r->c.ip, ip))
+		return;
+	if (r->c.ip[0])
+		chain_del(t, &t->ip_head[r->ip_hash & (t->nbuckets - 1)], i, true);
+	pxh_strcpy(r->c.ip, sizeof(r->c.ip), ip);
+	r->ip_hash = hash_str(ip);
+	r->ip_next = t->ip_head[r->ip_hash & (t->nbuckets - 1)];
+	t->ip_head[r->ip_hash & (t->nbuckets - 1)] = i;
 }
 
 bool pxh_clients_mac_for_ip(struct pxh_server *s, const char *ip, char mac[18])
 {
 	struct pxh_clients *t = s->clients;
-	struct client_rec *best = NULL;
+	const struct client_rec *best = NULL;
+	int i;
 
 	if (!t || !ip || !*ip)
 		return false;
-	for (size_t i = 0; i < t->n; i++)
-		if (!strcmp(t->rec[i].c.ip, ip) &&
-		    (!best || t->rec[i].last_us > best->last_us))
+	for (i = t->ip_head[hash_str(ip) & (t->nbuckets - 1)]; i >= 0; i = t->rec[i].ip_next)
+		if (!strcmp(t->rec[i].c.ip, ip) && (!best || t->rec[i].last_us > best->last_us))
 			best = &t->rec[i];
 	if (!best)
 		return false;
@@ -87,13 +181,13 @@ bool pxh_clients_mac_for_ip(struct pxh_server *s, const char *ip, char mac[18])
 static void merge_str(char *dst, const char *src, size_t len)
 {
 	if (src[0])
-		snprintf(dst, len, "%s", src);
+		pxh_strcpy(dst, len, src);
 }
 
 static void merge(pxh_client *d, const pxh_client *c)
 {
 #define M(f) merge_str(d->f, c->f, sizeof(d->f))
-	M(uuid); M(arch_name); M(vendor_class); M(user_class); M(undi); M(ip);
+	M(uuid); M(arch_name); M(vendor_class); M(user_class); M(undi);
 	M(relay); M(iface); M(server_ip); M(manufacturer); M(product); M(serial);
 	M(asset); M(platform); M(buildarch);
 #undef M
@@ -111,6 +205,7 @@ void pxh_clients_record(struct pxh_server *s, pxh_event *ev)
 	struct pxh_clients *t = table(s);
 	struct client_rec *r;
 	struct step *st;
+	int i;
 
 	if (!t)
 		return;
@@ -118,21 +213,32 @@ void pxh_clients_record(struct pxh_server *s, pxh_event *ev)
 		pxh_clients_mac_for_ip(s, ev->client.ip, ev->client.mac);
 	if (!ev->client.mac[0])
 		return;
-	r = find_mac(t, ev->client.mac);
-	if (!r) {
+	i = find_mac(t, ev->client.mac);
+	if (i < 0) {
+		uint32_t h = hash_str(ev->client.mac) & (t->nbuckets - 1);
 		if (t->n < t->cap) {
-			r = &t->rec[t->n++];
-		} else { /* evict the machine seen least recently */
-			r = &t->rec[0];
-			for (size_t i = 1; i < t->n; i++)
-				if (t->rec[i].last_us < r->last_us)
-					r = &t->rec[i];
+			i = (int)t->n++;
+		} else { /* reuse the machine seen least recently */
+			i = t->oldest;
+			lru_unlink(t, i);
+			chain_del(t, &t->mac_head[hash_str(t->rec[i].c.mac) & (t->nbuckets - 1)], i, false);
+			if (t->rec[i].c.ip[0])
+				chain_del(t, &t->ip_head[t->rec[i].ip_hash & (t->nbuckets - 1)], i, true);
 		}
+		r = &t->rec[i];
 		memset(r, 0, sizeof(*r));
 		memcpy(r->c.mac, ev->client.mac, sizeof(r->c.mac));
 		r->first_us = ev->time_us;
+		r->mac_next = t->mac_head[h];
+		r->ip_next = -1;
+		t->mac_head[h] = i;
+	} else {
+		lru_unlink(t, i);
 	}
+	lru_push(t, i);
+	r = &t->rec[i];
 	merge(&r->c, &ev->client);
+	set_ip(t, i, ev->client.ip);
 	r->last_us = ev->time_us;
 	st = &r->steps[(r->step_head + r->nsteps) % STEPS_PER_CLIENT];
 	if (r->nsteps == STEPS_PER_CLIENT)
@@ -203,32 +309,15 @@ static json_t *client_json(const struct client_rec *r, bool hide, bool steps)
 	return o;
 }
 
-static int cmp_recent(const void *a, const void *b)
-{
-	const struct client_rec *x = *(const struct client_rec *const *)a;
-	const struct client_rec *y = *(const struct client_rec *const *)b;
-	return x->last_us < y->last_us ? 1 : x->last_us > y->last_us ? -1 : 0;
-}
-
 /* Most recent first. */
 static json_t *clients_array(struct pxh_server *s, bool hide, bool steps,
                              size_t max)
 {
 	json_t *a = json_array();
 	struct pxh_clients *t = s->clients;
-	const struct client_rec **v;
 
-	if (!t || !t->n)
-		return a;
-	v = malloc(t->n * sizeof(*v));
-	if (!v)
-		return a;
-	for (size_t i = 0; i < t->n; i++)
-		v[i] = &t->rec[i];
-	qsort(v, t->n, sizeof(*v), cmp_recent);
-	for (size_t i = 0; i < t->n && i < max; i++)
-		json_array_append_new(a, client_json(v[i], hide, steps));
-	free(v);
+	for (int i = t ? t->newest : -1; i >= 0 && max; i = t->rec[i].older, max--)
+		json_array_append_new(a, client_json(&t->rec[i], hide, steps));
 	return a;
 }
 

@@ -57,10 +57,24 @@ static void count_decision(struct pxh_server *s, enum pxh_phase phase,
                            enum pxh_verdict v, const char *plugin)
 {
 	char name[160];
+	uint64_t **slot = NULL;
 
+	/* The default's counters are hit per packet: look them up once. */
+	if (!strcmp(plugin, "default") && phase < 5 && v < 5) {
+		slot = &s->default_decisions[phase][v];
+		if (*slot) {
+			(**slot)++;
+			return;
+		}
+	}
 	snprintf(name, sizeof(name),
 	         "pxehub_decisions_total{phase=\"%s\",result=\"%s\",by=\"%s\"}",
 	         phase_name(phase), pxh_verdict_name(v), plugin);
+	if (slot) {
+		*slot = pxh_counter(s, name, "decisions by phase, result and who decided");
+		(**slot)++;
+		return;
+	}
 	(*pxh_counter(s, name, "decisions by phase, result and who decided"))++;
 }
 
@@ -276,6 +290,26 @@ int pxh_decide(struct pxh_server *s, enum pxh_phase phase,
 
 	if (!done || !c)
 		return -EINVAL;
+	if (!pxh_hooks(s, kind)) {
+		/* No plugin registered: the default, at once and without
+		 * allocating (the common case, per packet). */
+		struct pxh_decision local;
+
+		memset(&local, 0, sizeof(local));
+		local.s = s;
+		local.phase = phase;
+		local.client = *c;
+		local.client.struct_size = sizeof(local.client);
+		pxh_answer_init(&local.answer, s, &local.client);
+		local.done = done;
+		local.ctx = ctx;
+		local.started = ev_now(s->loop);
+		if (handle)
+			*handle = NULL;
+		finish(&local, PXH_NEXT, "default", NULL);
+		pxh_answer_clear(&local.answer);
+		return 0;
+	}
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;

@@ -14,6 +14,7 @@ struct pxh_events {
 	ev_prepare drain;
 	bool draining;
 	uint64_t *dropped, *delivered;
+	uint64_t *by_kind[PXH_EV__MAX];
 };
 
 static const char *const kind_names[] = {
@@ -130,13 +131,11 @@ void pxh_emit(struct pxh_server *s, const pxh_event *in)
 {
 	struct pxh_events *q = s->events;
 	pxh_event ev = *in;
-	char name[96];
 
 	ev.struct_size = sizeof(ev);
 	pxh_clients_record(s, &ev); /* may fill the MAC from the IP */
-	snprintf(name, sizeof(name), "pxehub_events_total{kind=\"%s\"}",
-	         pxh_event_kind_name(ev.kind));
-	(*pxh_counter(s, name, "events by kind"))++;
+	if (q && ev.kind > 0 && ev.kind < PXH_EV__MAX)
+		(*q->by_kind[ev.kind])++;
 	if ((ev.severity ? ev.severity : PXH_LOG_INFO) <= pxh_log_level())
 		log_event(&ev);
 	if (!q || !pxh_hooks(s, PXH_HOOK_EVENT))
@@ -170,6 +169,12 @@ int pxh_events_start(struct pxh_server *s)
 	                         "events the logging hooks never saw: queue full");
 	q->delivered = pxh_counter(s, "pxehub_events_delivered_total",
 	                           "events handed to logging hooks");
+	for (int k = 1; k < PXH_EV__MAX; k++) {
+		char name[96];
+		snprintf(name, sizeof(name), "pxehub_events_total{kind=\"%s\"}",
+		         pxh_event_kind_name((enum pxh_event_kind)k));
+		q->by_kind[k] = pxh_counter(s, name, "events by kind");
+	}
 	s->events = q;
 	return 0;
 }

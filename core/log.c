@@ -33,13 +33,30 @@ int pxh_log_level(void)
 	return max_level;
 }
 
+static void vlog_line(int level, const pxh_client *c, const char *fmt, va_list ap);
+
 void pxh_vlogf(int level, const pxh_client *c, const char *fmt, va_list ap)
+{
+	if (level > max_level)
+		return;
+	vlog_line(level, c, fmt, ap);
+}
+
+/* Whatever [log] level says: lines tools wait for ("server: ready"). */
+void pxh_log_force(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_line(level, NULL, fmt, ap);
+	va_end(ap);
+}
+
+static void vlog_line(int level, const pxh_client *c, const char *fmt, va_list ap)
 {
 	char msg[1024];
 	size_t off = 0;
 
-	if (level > max_level)
-		return;
 	if (level < 0)
 		level = 0;
 	if (level > 7)

@@ -170,7 +170,7 @@ int main(int argc, char **argv)
 	ev_signal_start(loop, &sig_hup);
 	ev_signal_start(loop, &sig_term);
 	ev_signal_start(loop, &sig_int);
-	pxh_notice("server: ready pid=%d", (int)getpid());
+	pxh_log_force(PXH_LOG_NOTICE, "server: ready pid=%d", (int)getpid());
 	pxh_sd_notify("READY=1");
 	ev_run(loop, 0);
 	pxh_notice("server: stopped");

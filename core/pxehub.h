@@ -64,6 +64,7 @@ struct pxh_server {
 	bool embedded_conf; /* make run: built-in default config */
 	double stop_deadline;
 	ev_timer stop_timer;
+	uint64_t *default_decisions[5][5]; /* [phase][verdict] counters */
 };
 
 /* The one server of this process (the daemon has one; tests make their
@@ -78,6 +79,7 @@ int pxh_log_level(void);
 void pxh_logf(int level, const pxh_client *c, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void pxh_vlogf(int level, const pxh_client *c, const char *fmt, va_list ap);
+void pxh_log_force(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define pxh_err(...) pxh_logf(PXH_LOG_ERR, NULL, __VA_ARGS__)
 #define pxh_warn(...) pxh_logf(PXH_LOG_WARNING, NULL, __VA_ARGS__)
 #define pxh_notice(...) pxh_logf(PXH_LOG_NOTICE, NULL, __VA_ARGS__)

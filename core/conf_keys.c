@@ -41,6 +41,8 @@ const pxh_conf_key pxh_boot_keys[] = {
 	 "deadline for the plugin chain; later answers are dropped and default_action applies"},
 	{"unknown_arch", PXH_CONF_ENUM, "ignore", 0, 0, 0, "ignore|bios|efi-x64",
 	 "clients with an architecture pxehub has no loader for: ignore them or treat them as"},
+	{"local_action", PXH_CONF_ENUM, "exit", 0, 0, 0, "exit|sanboot",
+	 "how iPXE boots the local disk: exit to the firmware's next boot device, or sanboot the first hard disk (BIOS firmware that does not fall through)"},
 	{"menu_title", PXH_CONF_STRING, "pxehub boot menu", 0, 0, 0, NULL,
 	 "title of the built-in iPXE menu"},
 	{"menu_timeout", PXH_CONF_DURATION, "10s", 0, 0, 3600000, NULL,

@@ -251,7 +251,15 @@ int pxh_script_exit(pxh_answer *a)
 	if ((rc = ensure_header(a)))
 		return rc;
 	/* exit hands control back to the firmware, which tries the next
-	 * boot device (the local disk) */
+	 * boot device (the local disk); some BIOSes stop instead, so
+	 * [boot] local_action = sanboot boots the first disk directly there.
+	 * UEFI always gets exit: its boot manager owns the disks. */
+	if (a->srv && a->client && strcmp(a->client->platform, "efi") != 0) {
+		const char *la = pxh_cfg_str(a->srv->conf, "boot", NULL, "local_action");
+		if (la && !strcmp(la, "sanboot"))
+			return pxh_answer_append_script(
+				a, "sanboot --no-describe --drive 0x80 || exit\n");
+	}
 	return pxh_answer_append_script(a, "exit\n");
 }
 

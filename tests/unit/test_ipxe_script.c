@@ -145,6 +145,32 @@ static void test_kernel_chain_exit(void **state)
 	pxh_answer_clear(&a);
 }
 
+/* [boot] local_action = sanboot: BIOS clients boot the first disk, UEFI
+ * ones still exit to their boot manager. */
+static void test_local_action_sanboot(void **state)
+{
+	struct pxh_conf_errors errs = {0};
+	struct pxh_server s2;
+	pxh_client c2 = client;
+	struct pxh_answer a;
+
+	memset(&s2, 0, sizeof(s2));
+	s2.conf = pxh_conf_load("t.conf", "[boot]\nlocal_action = sanboot\n[plugins]\nconf_dir =\n", &errs);
+	assert_int_equal(errs.n, 0);
+	snprintf(c2.platform, sizeof(c2.platform), "pcbios");
+	pxh_answer_init(&a, &s2, &c2);
+	assert_int_equal(pxh_script_exit(&a), 0);
+	assert_non_null(strstr(a.script, "sanboot --no-describe --drive 0x80 || exit\n"));
+	pxh_answer_clear(&a);
+	snprintf(c2.platform, sizeof(c2.platform), "efi");
+	pxh_answer_init(&a, &s2, &c2);
+	assert_int_equal(pxh_script_exit(&a), 0);
+	assert_null(strstr(a.script, "sanboot"));
+	assert_non_null(strstr(a.script, "exit\n"));
+	pxh_answer_clear(&a);
+	pxh_conf_free(s2.conf);
+}
+
 static void test_menu(void **state)
 {
 	struct pxh_answer a;
@@ -209,6 +235,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wimboot),
 		cmocka_unit_test(test_kernel_chain_exit),
+		cmocka_unit_test(test_local_action_sanboot),
 		cmocka_unit_test(test_menu),
 		cmocka_unit_test(test_default_menu),
 		cmocka_unit_test(test_base_url),

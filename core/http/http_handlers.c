@@ -164,24 +164,17 @@ int pxh_http_handle_file(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 }
 
 /* ---- plugin routes ----------------------------------------------------- */
-struct plugin_request {
-	pxh_http_request pub;
-	const struct pxh_http_req *rq;
-};
-
 const char *pxh_http_header(const pxh_http_request *rq, const char *name)
 {
-	const struct plugin_request *p = (const struct plugin_request *)rq;
-
-	if (!rq || !name || rq->struct_size < sizeof(pxh_http_request))
+	if (!rq || !name || rq->struct_size < sizeof(pxh_http_request) || !rq->core)
 		return NULL;
-	return pxh_http_req_header(p->rq, name);
+	return pxh_http_req_header((const struct pxh_http_req *)rq->core, name);
 }
 
 int pxh_http_handle_plugin(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 {
 	struct pxh_hook *hook = pxh_http_route_for(x->srv, x->m->plugin);
-	struct plugin_request prq;
+	struct { pxh_http_request pub; } prq;
 	pxh_http_response prs;
 	int rc;
 
@@ -198,7 +191,7 @@ int pxh_http_handle_plugin(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 	prq.pub.body_len = x->rq->body_len;
 	prq.pub.peer = x->peer;
 	prq.pub.authenticated = x->authenticated;
-	prq.rq = x->rq;
+	prq.pub.core = x->rq;
 	memset(&prs, 0, sizeof(prs));
 	prs.struct_size = sizeof(prs);
 	prs.status = 200;

@@ -504,18 +504,9 @@ double pxh_tk_metric(pxh_tk *tk, const char *name)
 	return v;
 }
 
-/* pxh_http_header() finds the parsed request right after the public part
- * (core/http/http_handlers.c); the kit's requests have no headers. */
-struct tk_http_request {
-	pxh_http_request pub;
-	const struct pxh_http_req *rq;
-};
-
 int pxh_tk_http(pxh_tk *tk, const char *name, const char *method,
                 const char *path, const char *body, char **body_out)
 {
-	static struct pxh_http_req no_headers; /* n_hdr = 0 */
-	struct tk_http_request trq = {.rq = &no_headers};
 	pxh_http_request rq = {
 		.struct_size = sizeof(rq),
 		.method = method,
@@ -548,8 +539,7 @@ int pxh_tk_http(pxh_tk *tk, const char *name, const char *method,
 		rq.query = strchr(q, '?') + 1;
 		*strchr(q, '?') = 0;
 	}
-	trq.pub = rq;
-	rc = k->fn.http(k->ud, &trq.pub, &rs);
+	rc = k->fn.http(k->ud, &rq, &rs);
 	free(q);
 	if (rc < 0) {
 		free(rs.body);

@@ -299,6 +299,8 @@ typedef struct pxh_http_request {
 	size_t body_len;
 	const char *peer;  /* client address */
 	int authenticated; /* token or client certificate accepted */
+	const void *core; /* the core's request (headers); NULL when a
+	                     plugin or test builds its own */
 } pxh_http_request;
 
 typedef struct pxh_http_response {

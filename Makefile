@@ -184,7 +184,7 @@ install: all
 	$(INSTALL) -m 644 $(TESTKIT) $(DESTDIR)$(LIBDIR)/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
 	    -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@PLUGINDIR@|$(PLUGINDIR)|g' \
-	    -e 's|@VERSION@|$(VERSION)|g' sdk/pxehub-plugin.pc.in \
+	    -e 's|@VERSION@|$(VERSION)|g' -e 's|@TESTKIT_LIBS@|$(strip $(DEP_LIBS))|g' sdk/pxehub-plugin.pc.in \
 	    > $(DESTDIR)$(PKGCONFIGDIR)/pxehub-plugin.pc
 	sed -e 's|@PLUGINDIR@|$(PLUGINDIR)|g' -e 's|@STATEDIR@|$(STATEDIR)|g' \
 	    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' etc/pxehub.conf \

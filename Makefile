@@ -190,9 +190,8 @@ install: all
 	    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' etc/pxehub.conf \
 	    > $(DESTDIR)$(SYSCONFDIR)/pxehub/pxehub.conf
 	for f in etc/plugins.d/*.conf; do [ -e "$$f" ] && $(INSTALL) -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/pxehub/plugins.d/ || true; done
-	for f in etc/scripts/*; do [ -f "$$f" ] || continue; case "$$f" in \
-		*.sh|*.py) $(INSTALL) -m 755 $$f $(DESTDIR)$(SYSCONFDIR)/pxehub/scripts/ ;; \
-		*) $(INSTALL) -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/pxehub/scripts/ ;; esac; done
+	$(INSTALL) -d $(DESTDIR)$(DATADIR)/doc/pxehub/examples/scripts
+	for f in etc/scripts/*; do [ -f "$$f" ] && $(INSTALL) -m 644 $$f $(DESTDIR)$(DATADIR)/doc/pxehub/examples/scripts/ || true; done
 	for f in etc/sql/*.sql; do [ -e "$$f" ] && $(INSTALL) -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/pxehub/sql/ || true; done
 	cp -r sdk/examples $(DESTDIR)$(DATADIR)/doc/pxehub/examples/sdk
 	if [ -d docs/man ]; then for m in docs/man/*.[0-9]; do s=$${m##*.}; \

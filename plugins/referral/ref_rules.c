@@ -3,8 +3,17 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "referral.h"
+
+/* pxh_client_match() takes "efi-x64" for a MAC prefix (it has a '-'), so
+ * architecture names are compared here first. */
+static bool rule_item_matches(const pxh_client *c, const char *item)
+{
+	return (c->arch_name[0] && !strcasecmp(item, c->arch_name)) ||
+	       pxh_client_match(c, item);
+}
 
 struct rule *ref_match(struct ref *r, const pxh_client *c, enum ref_phase ph)
 {
@@ -15,16 +24,16 @@ struct rule *ref_match(struct ref *r, const pxh_client *c, enum ref_phase ph)
 		if (!(ru->phase & ph))
 			continue;
 		for (size_t j = 0; j < n; j++)
-			if (pxh_client_match(c, pxh_conf_list_item(r->h, ru->name, "match", j)))
+			if (rule_item_matches(c, pxh_conf_list_item(r->h, ru->name, "match", j)))
 				return ru;
 	}
 	return NULL;
 }
 
 /* KEY=VAL appended to the query, VAL with RFC 3986 unreserved characters
- * kept and everything else %XX; nothing for an empty VAL.  iPXE scripts
- * treat no character of the result specially ('$', quotes and spaces are
- * escaped). */
+ * (and ':', as in a MAC) kept and everything else %XX; nothing for an empty
+ * VAL.  iPXE scripts treat no character of the result specially ('$',
+ * quotes and spaces are escaped). */
 static int url_add(char *buf, size_t len, size_t *o, const char *key,
                    const char *val)
 {
@@ -41,7 +50,7 @@ static int url_add(char *buf, size_t len, size_t *o, const char *key,
 		if (*o + 4 > len)
 			return -ENAMETOOLONG;
 		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
+		    (*p >= '0' && *p <= '9') || strchr("-._~:", *p)) {
 			buf[(*o)++] = (char)*p;
 		} else {
 			buf[(*o)++] = '%';
@@ -104,12 +113,16 @@ static struct upstream *first_usable(struct ref *r, const struct rule *ru)
 	return NULL;
 }
 
-static const char *last_error(const struct rule *ru)
+const char *ref_last_error(struct upstream *const *v, size_t n, char *buf,
+                           size_t len)
 {
-	for (size_t i = ru->n_scripts; i-- > 0;)
-		if (ru->scripts[i]->last_error[0])
-			return ru->scripts[i]->last_error;
-	return "";
+	buf[0] = 0;
+	for (size_t i = n; i-- > 0;)
+		if (v[i]->last_error[0]) {
+			snprintf(buf, len, "%.120s: %.120s", v[i]->url, v[i]->last_error);
+			break;
+		}
+	return buf;
 }
 
 /* DHCP phase: iPXE gets the first usable upstream boot.ipxe URL (it comes
@@ -119,7 +132,7 @@ enum pxh_verdict ref_decide_dhcp(void *ud, const pxh_client *c, pxh_answer *a,
 {
 	struct ref *r = ud;
 	struct rule *ru = ref_match(r, c, REF_DHCP);
-	char why[200], url[REF_URL_MAX + 64];
+	char why[200], url[REF_URL_MAX + 64], last[256];
 	int rc;
 
 	if (!ru)
@@ -132,7 +145,9 @@ enum pxh_verdict ref_decide_dhcp(void *ud, const pxh_client *c, pxh_answer *a,
 		if (!ru->n_scripts)
 			return PXH_NEXT;
 		if (!u)
-			return ref_all_down(r, ru, c, "upstream boot script", last_error(ru));
+			return ref_all_down(r, ru, c, "upstream boot script",
+			                    ref_last_error(ru->scripts, ru->n_scripts,
+			                                   last, sizeof(last)));
 		rc = pxh_answer_set_loader(a, u->url);
 		snprintf(why, sizeof(why), "referral rule %.32s: iPXE sent to %.110s", ru->name, u->url);
 	} else {
@@ -178,7 +193,7 @@ enum pxh_verdict ref_decide_ipxe(void *ud, const pxh_client *c, pxh_answer *a,
 {
 	struct ref *r = ud;
 	struct rule *ru = ref_match(r, c, REF_IPXE);
-	char url[2048], why[160];
+	char url[2048], why[160], last[256];
 	size_t n = 0;
 	int rc;
 
@@ -200,7 +215,9 @@ enum pxh_verdict ref_decide_ipxe(void *ud, const pxh_client *c, pxh_answer *a,
 	}
 	if (!rc && !n) {
 		pxh_answer_set_script(a, "");
-		return ref_all_down(r, ru, c, "upstream boot script", last_error(ru));
+		return ref_all_down(r, ru, c, "upstream boot script",
+		                    ref_last_error(ru->scripts, ru->n_scripts, last,
+		                                   sizeof(last)));
 	}
 	/* a chained script that returns (exit: local disk) ends ours too */
 	if (!rc)

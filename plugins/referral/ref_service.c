@@ -57,7 +57,7 @@ static void ask_done(void *ud, const struct rh_result *res)
 	if (failed(res, why, sizeof(why))) {
 		ups_failed(r, u, why);
 		r->service_errors++;
-		snprintf(q->last_error, sizeof(q->last_error), "%.120s: %.70s", u->url, why);
+		snprintf(q->last_error, sizeof(q->last_error), "%.120s: %.75s", u->url, why);
 		pxh_log(r->h, PXH_LOG_WARNING, c, "rule %s: web service %s: %s",
 		        q->rule->name, u->url, why);
 		if (pxh_request_expired(q->req)) {
@@ -138,12 +138,11 @@ enum pxh_verdict ref_ask_service(struct ref *r, struct rule *ru,
 	for (i = 0; i < ru->n_services && !ups_usable(r, ru->services[i]); i++)
 		;
 	if (i == ru->n_services) {
-		const char *last = "";
+		char last[256];
 
-		for (size_t k = 0; k < ru->n_services; k++)
-			if (ru->services[k]->last_error[0])
-				last = ru->services[k]->last_error;
-		return ref_all_down(r, ru, c, "web service", last);
+		return ref_all_down(r, ru, c, "web service",
+		                    ref_last_error(ru->services, ru->n_services,
+		                                   last, sizeof(last)));
 	}
 	q = calloc(1, sizeof(*q));
 	if (!q)

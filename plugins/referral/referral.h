@@ -115,6 +115,9 @@ enum pxh_verdict ref_decide_ipxe(void *ud, const pxh_client *c, pxh_answer *a,
 enum pxh_verdict ref_all_down(struct ref *r, const struct rule *ru,
                               const pxh_client *c, const char *what,
                               const char *last);
+/* "URL: error" of the last upstream of V with an error, in BUF ("" none). */
+const char *ref_last_error(struct upstream *const *v, size_t n, char *buf,
+                           size_t len);
 /* Web-service mode: POST the facts, serve the answer (deferred). */
 enum pxh_verdict ref_ask_service(struct ref *r, struct rule *ru,
                                  enum pxh_phase phase, const pxh_client *c,

@@ -121,6 +121,9 @@ EOF
 		SRV_PIDS=$!
 		wait_port $S t 80 || { echo "storm: pxehubd did not start"; tail "$T/pxehubd.log"; exit 1; }
 		run_storm pxehub
+		ip netns exec $S curl -s --max-time 5 http://10.88.0.1/metrics >"$OUT/storm-pxehub.metrics" 2>/dev/null
+		grep -E '^pxehub_(tftp|dhcp)_[a-z_]*(retrans|timeout|drop|error|fail)[a-z_]*' "$OUT/storm-pxehub.metrics" |
+			grep -v ' 0$' | sed 's/^/storm: pxehub metric /'
 		stop_servers
 		;;
 	dnsmasq)

@@ -7,7 +7,7 @@ WHAT = {
         "The firmware broadcast a DHCPDISCOVER (vendor class {vc}, arch {arch}); "
         "the site's DHCP server offers the address, pxehub only the boot part.",
     ("dhcp_request", "request"):
-        "The client asked pxehub's PXE boot server (UDP 4011) for its boot file.",
+        "The client sent a DHCPREQUEST ({message}).",
     ("decision", None):
         "The decision chain ran: {message}.",
     ("dhcp_decision", "boot"):

@@ -137,8 +137,6 @@ interface=bs0
 bind-interfaces
 dhcp-range=10.88.0.0,proxy,255.255.0.0
 pid-file=$T/dnsmasq.pid
-log-dhcp
-log-facility=$T/dnsmasq-dhcp.log
 enable-tftp
 tftp-root=$T/tftp
 tftp-max=$N

@@ -25,6 +25,8 @@ struct peer_member {
 	uint16_t http_port;
 	uint16_t flags; /* PEER_F_* */
 	uint32_t weight, free_mb, load100, uptime_s, preference;
+	uint32_t next_weight; /* in force after MINUTE */
+	uint64_t minute;      /* the sender's minute of WEIGHT (Unix ms / 60000) */
 	uint64_t serial;
 	uint32_t held, total;
 	double first_heard, last_heard; /* pxh_now() */
@@ -90,7 +92,6 @@ struct peer {
 	size_t n;
 	struct peer_replay replay;
 	struct peer_recent recent[PEER_RECENT];
-	double weight_at;
 	int load_step; /* 0..3, see weigh() */
 
 	/* content */

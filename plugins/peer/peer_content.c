@@ -668,9 +668,10 @@ static void fetch_done(void *ud)
 		           "from %s verified and cached", j->e.path,
 		           (unsigned long long)j->e.size, j->src[j->got]);
 	} else {
-		unsigned s = f->tries < 5 ? 2u << f->tries : 60;
+		/* 2, 4, 8, then every 10 s: a 404 costs a peer little */
+		unsigned s = f->tries < 3 ? 2u << f->tries : 10;
 		f->tries++;
-		f->next_try = now + (s > 60 ? 60 : s);
+		f->next_try = now + s;
 		p->c.fetch_failed++;
 		snprintf(p->last_error, sizeof(p->last_error), "%.120s: %.120s",
 		         j->e.path, j->n_url ? j->bad[j->n_url - 1]
@@ -678,7 +679,7 @@ static void fetch_done(void *ud)
 		pxh_log(p->h, f->tries == 1 ? PXH_LOG_NOTICE : PXH_LOG_DEBUG, NULL,
 		        "peer: %s: no source had it (%zu asked; last: %s); "
 		        "again in %u s", j->e.path, j->n_url,
-		        j->n_url ? j->bad[j->n_url - 1] : "-", s > 60 ? 60 : s);
+		        j->n_url ? j->bad[j->n_url - 1] : "-", s);
 	}
 	free(j);
 }

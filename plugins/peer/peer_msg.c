@@ -85,7 +85,8 @@ int peer_msg_encode(const struct peer_msg *m, const void *key, size_t keylen,
 	put64(out + 68, m->serial);
 	put32(out + 76, m->held);
 	put32(out + 80, m->total);
-	out[84] = (uint8_t)nl;
+	put32(out + 84, m->next_weight);
+	out[88] = (uint8_t)nl;
 	memcpy(out + PEER_HDR_LEN, m->name, nl);
 	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, keylen, out,
 	                     PEER_HDR_LEN + nl, out + PEER_HDR_LEN + nl) < 0)
@@ -103,7 +104,7 @@ int peer_msg_decode(const uint8_t *p, size_t len, const void *key,
 	    memcmp(p, PEER_MAGIC, 4) || p[4] != PEER_VERSION ||
 	    (p[5] != PEER_T_HELLO && p[5] != PEER_T_BYE))
 		return -EBADMSG;
-	nl = p[84];
+	nl = p[88];
 	if (nl > PEER_NAME_MAX || len != PEER_HDR_LEN + nl + PEER_HMAC_LEN ||
 	    !name_ok((const char *)p + PEER_HDR_LEN, nl))
 		return -EBADMSG;
@@ -128,6 +129,7 @@ int peer_msg_decode(const uint8_t *p, size_t len, const void *key,
 	m->serial = get64(p + 68);
 	m->held = get32(p + 76);
 	m->total = get32(p + 80);
+	m->next_weight = get32(p + 84);
 	memcpy(m->name, p + PEER_HDR_LEN, nl);
 	m->name[nl] = '\0';
 	return 0;

@@ -35,8 +35,9 @@ static double read_first(const char *file)
 	return v;
 }
 
-/* Coarse steps, so that small changes in load do not move clients from
- * one peer to another; a load step changes only 0.1 past its bound. */
+/* The weight for the next minute.  Coarse steps, so that small changes in
+ * load do not move clients from one peer to another; a load step changes
+ * only 0.1 past its bound. */
 static void weigh(struct peer *p)
 {
 	static const double bound[] = {0.5, 1.0, 2.0}; /* load per CPU */
@@ -58,10 +59,10 @@ static void weigh(struct peer *p)
 	p->self.load100 = (uint32_t)(load * 100 > 1e6 ? 1e6 : load * 100);
 	p->self.uptime_s = (uint32_t)(up > 4e9 ? 4e9 : up);
 	p->self.preference = p->preference;
-	p->self.weight = (uint32_t)(p->preference * 1000.0 * f_disk *
-	                            (1.0 - 0.25 * p->load_step) * f_up);
-	if (p->preference && !p->self.weight)
-		p->self.weight = 1;
+	p->self.next_weight = (uint32_t)(p->preference * 1000.0 * f_disk *
+	                                 (1.0 - 0.25 * p->load_step) * f_up);
+	if (p->preference && !p->self.next_weight)
+		p->self.next_weight = 1;
 }
 
 /* ---- the interface ------------------------------------------------------------- */
@@ -173,6 +174,8 @@ static void heard(struct peer *p, const struct peer_msg *msg,
 	m->http_port = msg->http_port;
 	m->flags = msg->flags;
 	m->weight = msg->weight;
+	m->next_weight = msg->next_weight;
+	m->minute = msg->time_ms / 60000;
 	m->free_mb = msg->free_mb;
 	m->load100 = msg->load100;
 	m->uptime_s = msg->uptime_s;
@@ -307,6 +310,7 @@ static void send_msg(struct peer *p, uint8_t type)
 	m.addr = p->addr.s_addr;
 	m.http_port = p->http_port;
 	m.weight = p->self.weight;
+	m.next_weight = p->self.next_weight;
 	m.free_mb = p->self.free_mb;
 	m.load100 = p->self.load100;
 	m.uptime_s = p->self.uptime_s;
@@ -337,11 +341,15 @@ static void tick(void *ud)
 
 	if (!p->ifindex || !p->fixed_addr)
 		find_iface(p);
-	/* weights move at most once a minute, on the wall clock's minute so
-	 * that every peer's changes land together */
-	if (p->weight_at <= 0 || (wall_ms() / 60000) != (uint64_t)p->weight_at) {
+	/* Weights change only when a minute of Unix time begins, to the value
+	 * announced during the whole minute before: every peer switches at
+	 * the same moment (as far as the clocks agree), so no client is
+	 * answered twice or not at all because views differ. */
+	uint64_t minute = wall_ms() / 60000;
+	if (minute != p->self.minute) {
+		p->self.weight = p->self.next_weight;
+		p->self.minute = minute;
 		weigh(p);
-		p->weight_at = (double)(wall_ms() / 60000);
 	}
 	if ((p->self.flags & PEER_F_JOINING) && now - p->started >= p->join_wait) {
 		p->self.flags &= (uint16_t)~PEER_F_JOINING;
@@ -377,9 +385,17 @@ static void tick(void *ud)
 }
 
 /* ---- election ---------------------------------------------------------------------- */
-static bool eligible(const struct peer_member *m, bool need_ready)
+/* The weight in force now: announced ahead, see tick(). */
+static uint32_t weight_now(const struct peer_member *m, uint64_t minute)
 {
-	return m->alive && !(m->flags & PEER_F_JOINING) && m->weight > 0 &&
+	return minute > m->minute ? m->next_weight : m->weight;
+}
+
+static bool eligible(const struct peer_member *m, bool need_ready,
+                     uint64_t minute)
+{
+	return m->alive && !(m->flags & PEER_F_JOINING) &&
+	       weight_now(m, minute) > 0 &&
 	       (!need_ready || (m->flags & PEER_F_READY));
 }
 
@@ -390,6 +406,7 @@ const struct peer_member *peer_elect(struct peer *p, const uint8_t mac[6],
 	struct peer_cand c[PEER_MAX_MEMBERS];
 	size_t order[PEER_MAX_MEMBERS], n = 0, i;
 	bool need_ready = false;
+	uint64_t minute = wall_ms() / 60000;
 
 	*rank_of_self = 0;
 	*n_cand = 0;
@@ -397,20 +414,20 @@ const struct peer_member *peer_elect(struct peer *p, const uint8_t mac[6],
 		return NULL; /* we do not know the others yet */
 	p->self.alive = true;
 	/* peers holding every file come first, when there are any */
-	if (eligible(&p->self, true))
+	if (eligible(&p->self, true, minute))
 		need_ready = true;
 	for (i = 0; i < p->n && !need_ready; i++)
-		need_ready = eligible(&p->m[i], true);
-	if (eligible(&p->self, need_ready))
+		need_ready = eligible(&p->m[i], true, minute);
+	if (eligible(&p->self, need_ready, minute))
 		who[n++] = &p->self;
 	for (i = 0; i < p->n; i++)
-		if (eligible(&p->m[i], need_ready))
+		if (eligible(&p->m[i], need_ready, minute))
 			who[n++] = &p->m[i];
 	if (!n)
 		return NULL;
 	for (i = 0; i < n; i++) {
 		c[i].id = who[i]->id;
-		c[i].weight = who[i]->weight;
+		c[i].weight = weight_now(who[i], minute);
 	}
 	peer_rank(c, n, mac, order);
 	*n_cand = n;
@@ -506,7 +523,8 @@ int peer_net_start(struct peer *p, char *why, size_t why_len)
 	snprintf(p->self.name, sizeof(p->self.name), "%s", p->name);
 	p->started = pxh_now(p->h);
 	weigh(p);
-	p->weight_at = (double)(wall_ms() / 60000);
+	p->self.weight = p->self.next_weight;
+	p->self.minute = wall_ms() / 60000;
 	p->io = pxh_io_watch(p->h, p->fd, PXH_IO_READ, on_read, p);
 	p->hb_timer = pxh_timer_start(p->h, 0.01, p->hb, tick, p);
 	if (!p->io || !p->hb_timer) {

@@ -17,10 +17,12 @@
 #define PEER_F_READY 0x0002   /* holds every file of its manifest */
 #define PEER_ID_LEN 16        /* offset 8: node id (random once, kept in state dir) */
 /* offset 24 seq (8), 32 time_ms (8, Unix time), 40 IPv4 address (4), 44
- * HTTP port (2), 46 reserved (2, zero), 48 weight (4), 52 free MiB (4), 56
- * load x100 (4), 60 uptime s (4), 64 preference (4), 68 manifest serial
- * (8), 76 files held (4), 80 files in manifest (4), 84 name_len (1) */
-#define PEER_HDR_LEN 85
+ * HTTP port (2), 46 reserved (2, zero), 48 weight (4, in force during the
+ * sender's current minute of Unix time), 52 free MiB (4), 56 load x100 (4),
+ * 60 uptime s (4), 64 preference (4), 68 manifest serial (8), 76 files held
+ * (4), 80 files in manifest (4), 84 next weight (4, in force from the next
+ * minute on), 88 name_len (1) */
+#define PEER_HDR_LEN 89
 #define PEER_NAME_MAX 63
 #define PEER_HMAC_LEN 32 /* HMAC-SHA256 output, RFC 4868 2.1 */
 #define PEER_MSG_MIN (PEER_HDR_LEN + PEER_HMAC_LEN)
@@ -37,6 +39,7 @@ struct peer_msg {
 	uint32_t addr; /* network byte order, as in struct in_addr */
 	uint16_t http_port;
 	uint32_t weight;
+	uint32_t next_weight;
 	uint32_t free_mb;
 	uint32_t load100;
 	uint32_t uptime_s;

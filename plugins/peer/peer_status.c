@@ -25,7 +25,7 @@ static json_t *member_json(struct peer *p, const struct peer_member *m,
 	double now = pxh_now(p->h);
 
 	peer_hex(m->id, PEER_ID_LEN, id);
-	return json_pack("{s:s, s:s, s:s, s:i, s:b, s:s, s:b, s:b, s:I, s:I, "
+	return json_pack("{s:s, s:s, s:s, s:i, s:b, s:s, s:b, s:b, s:I, s:I, s:I, "
 	                 "s:f, s:I, s:I, s:I, s:I, s:I, s:f}",
 	                 "id", id, "name", m->name,
 	                 "address", inet_ntoa(m->addr), "http_port", m->http_port,
@@ -35,6 +35,7 @@ static json_t *member_json(struct peer *p, const struct peer_member *m,
 	                          : "member",
 	                 "alive", m->alive, "ready", !!(m->flags & PEER_F_READY),
 	                 "weight", (json_int_t)m->weight,
+	                 "next_weight", (json_int_t)m->next_weight,
 	                 "preference", (json_int_t)m->preference,
 	                 "load", m->load100 / 100.0,
 	                 "free_mb", (json_int_t)m->free_mb,

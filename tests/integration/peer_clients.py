@@ -37,6 +37,8 @@ def main():
     ap.add_argument("--wait", type=float, default=1.0)
     ap.add_argument("--retries", type=int, default=2)
     ap.add_argument("--retry-gap", type=float, default=3.0)
+    ap.add_argument("--macs", help="file of MACs, one a line (instead of "
+                    "PREFIX/FIRST/COUNT)")
     a = ap.parse_args()
 
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -46,16 +48,18 @@ def main():
     s.bind(("0.0.0.0", 68))
     s.setblocking(False)
 
-    clients = []
-    for i in range(a.first, a.first + a.count):
-        mac = "%s:%02x:%02x" % (a.prefix, (i >> 8) & 255, i & 255)
-        clients.append({"mac": mac, "tries": [], "next": None})
+    if a.macs:
+        macs = [m.strip() for m in open(a.macs) if m.strip()][:a.count]
+    else:
+        macs = ["%s:%02x:%02x" % (a.prefix, (i >> 8) & 255, i & 255)
+                for i in range(a.first, a.first + a.count)]
+    clients = [{"mac": m, "tries": [], "next": None} for m in macs]
     by_xid = {}
     # schedule first tries at the rate
     t0 = time.time()
     for k, c in enumerate(clients):
         c["next"] = t0 + k / a.rate
-    deadline = t0 + a.count / a.rate + (a.retries + 1) * (a.wait + a.retry_gap) + 5
+    deadline = t0 + len(clients) / a.rate + (a.retries + 1) * (a.wait + a.retry_gap) + 5
     while time.time() < deadline:
         now = time.time()
         pending = False
@@ -99,7 +103,8 @@ def main():
     per_server = {}
     with open(a.out, "w") as f:
         for c in clients:
-            tries = [{"from": t["from"], "file": t.get("file", "")}
+            tries = [{"from": t["from"], "file": t.get("file", ""),
+                      "at": t["at"]}
                      for t in c["tries"]]
             if any(len(t["from"]) > 1 for t in tries):
                 doubles += 1

@@ -17,21 +17,22 @@ import sys
 
 
 def decode(b, key):
-    if len(b) < 85 + 32 or b[:4] != b"PXHP":
+    if len(b) < 89 + 32 or b[:4] != b"PXHP":
         raise ValueError("not a heartbeat")
     (ver, typ, flags, nid, seq, tms, addr, port, _res, weight, free_mb, load,
-     up, pref, serial, held, total, nl) = struct.unpack(
-        "!BBH16sQQ4sHHIIIIIQIIB", b[4:85])
-    if len(b) != 85 + nl + 32:
+     up, pref, serial, held, total, next_weight, nl) = struct.unpack(
+        "!BBH16sQQ4sHHIIIIIQIIIB", b[4:89])
+    if len(b) != 89 + nl + 32:
         raise ValueError("length")
-    mac = hmac.new(key, b[:85 + nl], hashlib.sha256).digest()
+    mac = hmac.new(key, b[:89 + nl], hashlib.sha256).digest()
     return {"version": ver, "type": typ, "flags": flags, "id": nid.hex(),
             "seq": seq, "time_ms": tms, "addr": socket.inet_ntoa(addr),
             "http_port": port, "weight": weight, "free_mb": free_mb,
             "load": load / 100, "uptime_s": up, "preference": pref,
             "serial": serial, "held": held, "total": total,
-            "name": b[85:85 + nl].decode(), "hmac_ok": hmac.compare_digest(
-                mac, b[85 + nl:])}
+            "next_weight": next_weight,
+            "name": b[89:89 + nl].decode(), "hmac_ok": hmac.compare_digest(
+                mac, b[89 + nl:])}
 
 
 def group_socket(iface_ip, group, port):

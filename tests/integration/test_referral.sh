@@ -275,5 +275,13 @@ if printf '%s\n' "$m" | grep -q '^pxehub_plugin_referral_failovers [1-9]' &&
    printf '%s\n' "$m" | grep -q '^pxehub_plugin_referral_referred_dhcp [1-9]'; then
 	ok metrics
 else not_ok metrics "$(printf '%s\n' "$m" | grep referral | tr '\n' ' ')"; fi
-kill -0 "$A_PID" 2>/dev/null && ok a_still_running || not_ok a_still_running
+# a reload (SIGHUP) keeps referring
+kill -HUP "$A_PID"
+wait_for grep -q 'reload' "$T/a.log"
+sleep 0.5
+s=$(boot 52:54:00:71:00:23)
+if kill -0 "$A_PID" 2>/dev/null &&
+   printf '%s\n' "$s" | grep -q '^chain --autofree http://10.71.0.2/boot.ipxe?mac=52:54:00:71:00:23'; then
+	ok reload_keeps_referring
+else not_ok reload_keeps_referring "script '$(printf '%s' "$s" | tr '\n' '|')'; $(tail -2 "$T/a.log")"; fi
 exit $_pxh_failed

@@ -1,6 +1,5 @@
 /* peer plugin: weighted rendezvous hashing over the live members. */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,33 @@
 #include <gnutls/gnutls.h>
 
 #include "peer_elect.h"
+
+/* Natural logarithm of U in (0, 1), with nothing but IEEE 754 additions,
+ * multiplications and divisions in a fixed order: every peer gets the
+ * same bits whatever its libm (a library log() may differ in the last
+ * bit between versions, and a tie broken differently is a client answered
+ * twice).  u = m * 2^e, m in [0.5, 1); ln m = 2 atanh(z), z = (m-1)/(m+1),
+ * |z| <= 1/3, so 24 terms of the series are exact to double precision. */
+static double peer_ln(double u)
+{
+	uint64_t bits;
+	int e;
+	double m, z, z2, term, sum = 0;
+
+	memcpy(&bits, &u, sizeof(bits));
+	e = (int)((bits >> 52) & 0x7ff) - 1022;
+	bits = (bits & 0x800fffffffffffffull) | 0x3fe0000000000000ull;
+	memcpy(&m, &bits, sizeof(m));
+	z = (m - 1.0) / (m + 1.0);
+	z2 = z * z;
+	term = z;
+	for (int k = 0; k < 24; k++) {
+		double t = term / (double)(2 * k + 1);
+		sum = sum + t;
+		term = term * z2;
+	}
+	return 2.0 * sum + (double)e * 0.69314718055994530942;
+}
 
 double peer_score(const uint8_t *id, const uint8_t mac[6], uint32_t weight)
 {
@@ -24,7 +50,7 @@ double peer_score(const uint8_t *id, const uint8_t mac[6], uint32_t weight)
 		h = h << 8 | d[i];
 	/* 53 bits, centred in their interval: u is never 0 nor 1 */
 	u = ((double)(h >> 11) + 0.5) / 9007199254740992.0;
-	return (double)weight / -log(u);
+	return (double)weight / -peer_ln(u);
 }
 
 struct ranked {

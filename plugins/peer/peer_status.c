@@ -104,10 +104,11 @@ static int blob(pxh_http_response *rs, const uint8_t *b, size_t n)
 		rs->status = 404;
 		return 0;
 	}
-	rs->body = malloc(n ? n : 1);
+	rs->body = malloc(n + 1);
 	if (!rs->body)
 		return -ENOMEM;
 	memcpy(rs->body, b, n);
+	rs->body[n] = '\0'; /* for callers that read it as a string */
 	rs->body_len = n;
 	rs->content_type = "application/octet-stream";
 	return 0;

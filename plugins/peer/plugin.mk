@@ -1,5 +1,6 @@
 # peer: GnuTLS (HMAC-SHA256 of the heartbeats, SHA-256 of the files,
 # Ed25519/RSA signature of the manifest), libcurl (GnuTLS flavour) to fetch
 # files and manifests from peers and the upstream, Jansson for the status.
-peer_CFLAGS := $(call pc_cflags,gnutls libcurl jansson)
-peer_LIBS = $(call pc_libs,gnutls,-lgnutls) $(call pc_libs,libcurl,-lcurl) $(call pc_libs,jansson,-ljansson) -lm
+# No FMA contraction: every peer must compute the same election scores.
+peer_CFLAGS := -ffp-contract=off $(call pc_cflags,gnutls libcurl jansson)
+peer_LIBS = $(call pc_libs,gnutls,-lgnutls) $(call pc_libs,libcurl,-lcurl) $(call pc_libs,jansson,-ljansson)

@@ -178,10 +178,22 @@ bool pxh_clients_mac_for_ip(struct pxh_server *s, const char *ip, char mac[18])
 	return true;
 }
 
+/* Copy SRC into DST (CAP bytes), truncating: memchr + memcpy, since the
+ * steps are written several times per packet. */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	const char *e = memchr(src, 0, cap - 1);
+	size_t n = e ? (size_t)(e - src) : cap - 1;
+
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+/* Facts repeat from event to event: only a new value is written. */
 static void merge_str(char *dst, const char *src, size_t len)
 {
-	if (src[0])
-		pxh_strcpy(dst, len, src);
+	if (src[0] && strncmp(dst, src, len - 1))
+		copy_str(dst, len, src);
 }
 
 static void merge(pxh_client *d, const pxh_client *c)
@@ -199,23 +211,22 @@ static void merge(pxh_client *d, const pxh_client *c)
 	d->is_http_boot |= c->is_http_boot;
 }
 
-void pxh_clients_record(struct pxh_server *s, pxh_event *ev);
-void pxh_clients_record(struct pxh_server *s, pxh_event *ev)
+/* Record EV as a step of the machine MAC ("" = not client related). */
+void pxh_clients_record(struct pxh_server *s, const pxh_event *ev,
+                        const char *mac);
+void pxh_clients_record(struct pxh_server *s, const pxh_event *ev,
+                        const char *mac)
 {
 	struct pxh_clients *t = table(s);
 	struct client_rec *r;
 	struct step *st;
 	int i;
 
-	if (!t)
+	if (!t || !mac[0])
 		return;
-	if (!ev->client.mac[0] && ev->client.ip[0])
-		pxh_clients_mac_for_ip(s, ev->client.ip, ev->client.mac);
-	if (!ev->client.mac[0])
-		return;
-	i = find_mac(t, ev->client.mac);
+	i = find_mac(t, mac);
 	if (i < 0) {
-		uint32_t h = hash_str(ev->client.mac) & (t->nbuckets - 1);
+		uint32_t h = hash_str(mac) & (t->nbuckets - 1);
 		if (t->n < t->cap) {
 			i = (int)t->n++;
 		} else { /* reuse the machine seen least recently */
@@ -226,8 +237,12 @@ void pxh_clients_record(struct pxh_server *s, pxh_event *ev)
 				chain_del(t, &t->ip_head[t->rec[i].ip_hash & (t->nbuckets - 1)], i, true);
 		}
 		r = &t->rec[i];
-		memset(r, 0, sizeof(*r));
-		memcpy(r->c.mac, ev->client.mac, sizeof(r->c.mac));
+		/* the steps are written before they are read: only the facts
+		 * and the ring's indexes start afresh */
+		memset(&r->c, 0, sizeof(r->c));
+		r->nsteps = r->step_head = 0;
+		r->ip_hash = 0;
+		copy_str(r->c.mac, sizeof(r->c.mac), mac);
 		r->first_us = ev->time_us;
 		r->mac_next = t->mac_head[h];
 		r->ip_next = -1;
@@ -247,10 +262,10 @@ void pxh_clients_record(struct pxh_server *s, pxh_event *ev)
 		r->nsteps++;
 	st->time_us = ev->time_us;
 	st->kind = ev->kind;
-	pxh_strcpy(st->action, sizeof(st->action), ev->action);
-	pxh_strcpy(st->plugin, sizeof(st->plugin), ev->plugin);
-	pxh_strcpy(st->file, sizeof(st->file), ev->file);
-	pxh_strcpy(st->message, sizeof(st->message), ev->message);
+	copy_str(st->action, sizeof(st->action), ev->action);
+	copy_str(st->plugin, sizeof(st->plugin), ev->plugin);
+	copy_str(st->file, sizeof(st->file), ev->file);
+	copy_str(st->message, sizeof(st->message), ev->message);
 	st->bytes = ev->bytes;
 	st->duration_us = ev->duration_us;
 }

@@ -96,26 +96,24 @@ static void decision_free(struct pxh_decision *d)
 	free(d);
 }
 
-/* Apply the verdict (or the default), tell the caller, emit the event. */
-static void finish(struct pxh_decision *d, enum pxh_verdict v,
-                   const char *plugin, const char *why)
+/* The verdict's event and the caller's callback; shared by the chain and
+ * the no-plugin fast path (which has no struct pxh_decision). */
+static void conclude(struct pxh_server *s, enum pxh_phase phase,
+                     const pxh_client *c, struct pxh_answer *a,
+                     double started, enum pxh_verdict v, const char *plugin,
+                     const char *why, pxh_decide_done_fn done, void *ctx)
 {
-	struct pxh_server *s = d->s;
 	pxh_event ev;
 	char reason[256];
+	size_t o;
 
-	if (d->finished)
-		return;
-	d->finished = true;
-	ev_timer_stop(s->loop, &d->deadline);
-	if (d->handle)
-		*d->handle = NULL;
-	snprintf(reason, sizeof(reason), "%s", why ? why : "");
+	reason[0] = 0;
+	pxh_strcat_at(reason, sizeof(reason), 0, why);
 	if (v == PXH_NEXT || v == PXH_DEFERRED) {
 		const char *def = pxh_cfg_str(s->conf, "boot", NULL, "default_action");
-		pxh_answer_clear(&d->answer);
-		d->answer.srv = s;
-		d->answer.client = &d->client;
+		pxh_answer_clear(a);
+		a->srv = s;
+		a->client = c;
 		if (def && !strcmp(def, "local"))
 			v = PXH_LOCAL;
 		else if (def && !strcmp(def, "ignore"))
@@ -123,24 +121,54 @@ static void finish(struct pxh_decision *d, enum pxh_verdict v,
 		else
 			v = PXH_BOOT;
 		plugin = "default";
-		if (!reason[0])
-			snprintf(reason, sizeof(reason), "no plugin decided: default_action=%s",
-			         def ? def : "menu");
-	} else if (!reason[0] && d->answer.reason) {
-		snprintf(reason, sizeof(reason), "%s", d->answer.reason);
+		if (!reason[0]) {
+			o = pxh_strcat_at(reason, sizeof(reason), 0,
+			                  "no plugin decided: default_action=");
+			pxh_strcat_at(reason, sizeof(reason), o, def ? def : "menu");
+		}
+	} else if (!reason[0] && a->reason) {
+		pxh_strcat_at(reason, sizeof(reason), 0, a->reason);
 	}
-	count_decision(s, d->phase, v, plugin);
-	pxh_event_init(&ev, PXH_EV_DECISION, PXH_LOG_INFO, &d->client);
-	snprintf(ev.action, sizeof(ev.action), "%s", pxh_verdict_name(v));
-	snprintf(ev.plugin, sizeof(ev.plugin), "%s", plugin);
-	snprintf(ev.message, sizeof(ev.message), "%s phase: %s by %.31s%s%.200s",
-	         phase_name(d->phase), pxh_verdict_name(v), plugin,
-	         reason[0] ? ": " : "", reason);
-	if (d->answer.loader)
-		snprintf(ev.file, sizeof(ev.file), "%s", d->answer.loader);
-	ev.duration_us = (uint64_t)((ev_now(s->loop) - d->started) * 1e6);
+	count_decision(s, phase, v, plugin);
+	pxh_event_init(&ev, PXH_EV_DECISION, PXH_LOG_INFO, c);
+	pxh_strcpy(ev.action, sizeof(ev.action), pxh_verdict_name(v));
+	pxh_strcpy(ev.plugin, sizeof(ev.plugin), plugin);
+	/* "<phase> phase: <verdict> by <plugin, 31 max>[: <reason, 200 max>]" */
+	{
+		char by[32], r200[201];
+		pxh_strcpy(by, sizeof(by), plugin);
+		pxh_strcpy(r200, sizeof(r200), reason);
+		o = pxh_strcat_at(ev.message, sizeof(ev.message), 0, phase_name(phase));
+		o = pxh_strcat_at(ev.message, sizeof(ev.message), o, " phase: ");
+		o = pxh_strcat_at(ev.message, sizeof(ev.message), o, pxh_verdict_name(v));
+		o = pxh_strcat_at(ev.message, sizeof(ev.message), o, " by ");
+		o = pxh_strcat_at(ev.message, sizeof(ev.message), o, by);
+		if (reason[0]) {
+			o = pxh_strcat_at(ev.message, sizeof(ev.message), o, ": ");
+			pxh_strcat_at(ev.message, sizeof(ev.message), o, r200);
+		}
+	}
+	if (a->loader)
+		pxh_strcpy(ev.file, sizeof(ev.file), a->loader);
+	ev.duration_us = (uint64_t)((ev_now(s->loop) - started) * 1e6);
 	pxh_emit(s, &ev);
-	d->done(d->ctx, v, &d->answer, plugin, reason);
+	done(ctx, v, a, plugin, reason);
+}
+
+/* Apply the verdict (or the default), tell the caller, emit the event. */
+static void finish(struct pxh_decision *d, enum pxh_verdict v,
+                   const char *plugin, const char *why)
+{
+	struct pxh_server *s = d->s;
+
+	if (d->finished)
+		return;
+	d->finished = true;
+	ev_timer_stop(s->loop, &d->deadline);
+	if (d->handle)
+		*d->handle = NULL;
+	conclude(s, d->phase, &d->client, &d->answer, d->started, v, plugin,
+	         why, d->done, d->ctx);
 }
 
 static struct pxh_request *request_new(struct pxh_decision *d,
@@ -291,23 +319,17 @@ int pxh_decide(struct pxh_server *s, enum pxh_phase phase,
 	if (!done || !c)
 		return -EINVAL;
 	if (!pxh_hooks(s, kind)) {
-		/* No plugin registered: the default, at once and without
-		 * allocating (the common case, per packet). */
-		struct pxh_decision local;
+		/* No plugin registered: the default, at once, without
+		 * allocating or copying the client (the common case, per
+		 * packet). */
+		struct pxh_answer a;
 
-		memset(&local, 0, sizeof(local));
-		local.s = s;
-		local.phase = phase;
-		local.client = *c;
-		local.client.struct_size = sizeof(local.client);
-		pxh_answer_init(&local.answer, s, &local.client);
-		local.done = done;
-		local.ctx = ctx;
-		local.started = ev_now(s->loop);
+		pxh_answer_init(&a, s, c);
 		if (handle)
 			*handle = NULL;
-		finish(&local, PXH_NEXT, "default", NULL);
-		pxh_answer_clear(&local.answer);
+		conclude(s, phase, c, &a, ev_now(s->loop), PXH_NEXT, "default",
+		         NULL, done, ctx);
+		pxh_answer_clear(&a);
 		return 0;
 	}
 	d = calloc(1, sizeof(*d));

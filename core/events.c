@@ -57,7 +57,7 @@ void pxh_event_init(pxh_event *ev, enum pxh_event_kind kind, int severity,
 	ev->client.struct_size = sizeof(ev->client);
 }
 
-static void log_event(const pxh_event *ev)
+static void log_event(const pxh_event *ev, const char *mac)
 {
 	char line[900];
 	size_t o = 0;
@@ -69,8 +69,8 @@ static void log_event(const pxh_event *ev)
 			o += (size_t)snprintf(line + o, sizeof(line) - o, __VA_ARGS__); \
 	} while (0)
 	ADD("event=%s", pxh_event_kind_name(ev->kind));
-	if (c->mac[0])
-		ADD(" mac=%s", c->mac);
+	if (mac[0])
+		ADD(" mac=%s", mac);
 	if (c->ip[0])
 		ADD(" ip=%s", c->ip);
 	if (c->arch_name[0])
@@ -101,7 +101,8 @@ static void log_event(const pxh_event *ev)
 	pxh_logf(ev->severity ? ev->severity : PXH_LOG_INFO, NULL, "%s", line);
 }
 
-void pxh_clients_record(struct pxh_server *s, pxh_event *ev);
+void pxh_clients_record(struct pxh_server *s, const pxh_event *ev,
+                        const char *mac);
 
 static void deliver_some(struct pxh_server *s, size_t max)
 {
@@ -127,24 +128,34 @@ static void drain_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		ev_prepare_stop(loop, w);
 }
 
-void pxh_emit(struct pxh_server *s, const pxh_event *in)
+/* The event is not copied on the way (it is over a kilobyte, and several
+ * come per packet): only the queue for event hooks keeps a copy. */
+void pxh_emit(struct pxh_server *s, const pxh_event *ev)
 {
 	struct pxh_events *q = s->events;
-	pxh_event ev = *in;
+	const char *mac = ev->client.mac;
+	char found[18];
 
-	ev.struct_size = sizeof(ev);
-	pxh_clients_record(s, &ev); /* may fill the MAC from the IP */
-	if (q && ev.kind > 0 && ev.kind < PXH_EV__MAX)
-		(*q->by_kind[ev.kind])++;
-	if ((ev.severity ? ev.severity : PXH_LOG_INFO) <= pxh_log_level())
-		log_event(&ev);
+	/* an event that names only the client's address gets its MAC */
+	if (!mac[0] && ev->client.ip[0] &&
+	    pxh_clients_mac_for_ip(s, ev->client.ip, found))
+		mac = found;
+	pxh_clients_record(s, ev, mac);
+	if (q && ev->kind > 0 && ev->kind < PXH_EV__MAX)
+		(*q->by_kind[ev->kind])++;
+	if ((ev->severity ? ev->severity : PXH_LOG_INFO) <= pxh_log_level())
+		log_event(ev, mac);
 	if (!q || !pxh_hooks(s, PXH_HOOK_EVENT))
 		return;
 	if (q->count == q->cap) {
 		(*q->dropped)++;
 		return;
 	}
-	q->ring[(q->head + q->count) % q->cap] = ev;
+	pxh_event *slot = &q->ring[(q->head + q->count) % q->cap];
+	*slot = *ev;
+	slot->struct_size = sizeof(*slot);
+	if (mac != ev->client.mac)
+		memcpy(slot->client.mac, mac, sizeof(slot->client.mac));
 	q->count++;
 	if (!ev_is_active(&q->drain))
 		ev_prepare_start(s->loop, &q->drain);

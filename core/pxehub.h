@@ -375,4 +375,19 @@ int pxh_default_menu(struct pxh_server *s, const pxh_client *c,
  * A no-op when TFTP is off. */
 void pxh_tftp_learn_client(struct pxh_server *s, const pxh_client *c);
 
+/* ---- hot-path string helpers (dhcp performance) ---------------------------- */
+/* Append SRC to DST (CAP bytes) at offset OFF, truncating, NUL terminated;
+ * returns the new length.  For per-packet text where snprintf costs more
+ * than the work it describes. */
+static inline size_t pxh_strcat_at(char *dst, size_t cap, size_t off,
+                                   const char *src)
+{
+	if (!cap || off >= cap)
+		return off;
+	while (src && *src && off < cap - 1)
+		dst[off++] = *src++;
+	dst[off] = 0;
+	return off;
+}
+
 #endif /* PXEHUB_CORE_H */

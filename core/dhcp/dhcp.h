@@ -58,6 +58,10 @@ uint16_t pxh_dhcp_arch_normalise(uint16_t raw);
 /* Fill C (phase DHCP) from M; IFACE/SERVER_IP may be NULL. */
 void pxh_dhcp_fill_client(pxh_client *c, const struct pxh_dhcp_msg *m,
                           const char *iface, const char *server_ip);
+/* Dotted quad of A (network order) into OUT[16]; returns its length. */
+size_t pxh_dhcp_fmt_ip(uint32_t a, char *out);
+/* "00:11:22:aa:bb:cc" of MAC into OUT[18]. */
+void pxh_dhcp_fmt_mac(const uint8_t *mac, char out[18]);
 /* Is this a PXE or HTTP boot client (option 60 prefix)? */
 bool pxh_dhcp_is_pxe(const struct pxh_dhcp_msg *m);
 
@@ -128,12 +132,17 @@ enum {
 struct pxh_dhcp_sock {
 	int fd;
 	uint16_t port;
+	char port_text[6];
 	bool pxe; /* the 4011 socket */
 	ev_io io;
 	struct pxh_dhcp *d;
 };
 
 struct pxh_dhcp_pending;
+struct pxh_dhcp_tx;
+
+/* datagrams per recvmmsg/sendmmsg */
+#define PXH_DHCP_BATCH 32
 
 struct pxh_dhcp {
 	struct pxh_server *s;
@@ -153,8 +162,18 @@ struct pxh_dhcp {
 	struct pxh_dhcp_limit limit;
 	/* decisions in flight */
 	struct pxh_dhcp_pending *pending;
-	struct pxh_dhcp_pending *spare; /* receive buffer for the next packet */
+	/* receive buffers of the next recvmmsg; NULL once handed to a
+	 * decision still running (one is allocated again when needed) */
+	struct pxh_dhcp_pending *rx[PXH_DHCP_BATCH];
 	size_t n_pending;
+	/* replies of the batch in hand, sent together with sendmmsg */
+	struct pxh_dhcp_tx *tx;
+	size_t n_tx;
+	int tx_fd;
+	bool batching;
+	/* text of the last advertised address (inet_ntop costs a sprintf) */
+	struct in_addr adv_cached;
+	char adv_text[INET_ADDRSTRLEN];
 	/* counters */
 	uint64_t *c_requests[2]; /* port 67, pxe port */
 	uint64_t *c_offers, *c_acks;

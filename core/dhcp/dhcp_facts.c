@@ -46,15 +46,26 @@ uint16_t pxh_dhcp_arch_normalise(uint16_t raw)
  * back.  "" for anything else. */
 int pxh_dhcp_uuid_text(const uint8_t *v, size_t len, char out[37])
 {
+	/* byte order of the text form; -1 marks a dash */
+	static const signed char order[20] = {3, 2, 1, 0, -1, 5, 4, -1, 7, 6,
+	                                      -1, 8, 9, -1, 10, 11, 12, 13,
+	                                      14, 15};
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
 	out[0] = '\0';
 	if (!v || len != 17 || v[0] != 0)
 		return -1;
 	const uint8_t *g = v + 1;
-	snprintf(out, 37,
-	         "%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-"
-	         "%02X%02X%02X%02X%02X%02X",
-	         g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9],
-	         g[10], g[11], g[12], g[13], g[14], g[15]);
+	for (size_t i = 0; i < sizeof(order); i++) {
+		if (order[i] < 0) {
+			out[o++] = '-';
+			continue;
+		}
+		out[o++] = hex[g[order[i]] >> 4];
+		out[o++] = hex[g[order[i]] & 15];
+	}
+	out[o] = '\0';
 	return 0;
 }
 
@@ -128,11 +139,37 @@ static bool vendor_field(const char *vc, const char *name, char *out,
 	return n > 0;
 }
 
-static void fmt_ip(uint32_t a, char *out, size_t cap)
+/* Dotted quad of A (network order) into OUT (at least 16 bytes); no
+ * inet_ntop, which formats through sprintf. */
+size_t pxh_dhcp_fmt_ip(uint32_t a, char *out)
 {
-	struct in_addr in = {.s_addr = a};
-	if (!inet_ntop(AF_INET, &in, out, (socklen_t)cap) && cap)
-		out[0] = '\0';
+	const uint8_t *b = (const uint8_t *)&a;
+	size_t o = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = b[i];
+		if (i)
+			out[o++] = '.';
+		if (v >= 100)
+			out[o++] = (char)('0' + v / 100);
+		if (v >= 10)
+			out[o++] = (char)('0' + v / 10 % 10);
+		out[o++] = (char)('0' + v % 10);
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* "00:11:22:aa:bb:cc" of MAC into OUT[18]. */
+void pxh_dhcp_fmt_mac(const uint8_t *mac, char out[18])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 0; i < 6; i++) {
+		out[3 * i] = hex[mac[i] >> 4];
+		out[3 * i + 1] = hex[mac[i] & 15];
+		out[3 * i + 2] = i < 5 ? ':' : '\0';
+	}
 }
 
 void pxh_dhcp_fill_client(pxh_client *c, const struct pxh_dhcp_msg *m,
@@ -144,9 +181,7 @@ void pxh_dhcp_fill_client(pxh_client *c, const struct pxh_dhcp_msg *m,
 	memset(c, 0, sizeof(*c));
 	c->struct_size = sizeof(*c);
 	c->phase = PXH_PHASE_DHCP;
-	const uint8_t *h = m->chaddr;
-	snprintf(c->mac, sizeof(c->mac), "%02x:%02x:%02x:%02x:%02x:%02x", h[0],
-	         h[1], h[2], h[3], h[4], h[5]);
+	pxh_dhcp_fmt_mac(m->chaddr, c->mac);
 
 	v = pxh_dhcp_opt(m, DHCP_OPT_CLIENT_UUID, &len);
 	pxh_dhcp_uuid_text(v, len, c->uuid);
@@ -171,8 +206,7 @@ void pxh_dhcp_fill_client(pxh_client *c, const struct pxh_dhcp_msg *m,
 			c->arch = pxh_dhcp_arch_normalise(
 				(uint16_t)strtoul(digits, NULL, 10));
 	}
-	snprintf(c->arch_name, sizeof(c->arch_name), "%s",
-	         pxh_arch_name(c->arch));
+	pxh_strcpy(c->arch_name, sizeof(c->arch_name), pxh_arch_name(c->arch));
 
 	if (!vendor_field(c->vendor_class, ":UNDI:", c->undi, sizeof(c->undi))) {
 		/* RFC 4578 2.2: type 1, major, minor */
@@ -202,13 +236,13 @@ void pxh_dhcp_fill_client(pxh_client *c, const struct pxh_dhcp_msg *m,
 	}
 
 	if (m->ciaddr)
-		fmt_ip(m->ciaddr, c->ip, sizeof(c->ip));
+		pxh_dhcp_fmt_ip(m->ciaddr, c->ip);
 	if (m->giaddr)
-		fmt_ip(m->giaddr, c->relay, sizeof(c->relay));
+		pxh_dhcp_fmt_ip(m->giaddr, c->relay);
 	if (iface)
-		snprintf(c->iface, sizeof(c->iface), "%s", iface);
+		pxh_strcpy(c->iface, sizeof(c->iface), iface);
 	if (server_ip)
-		snprintf(c->server_ip, sizeof(c->server_ip), "%s", server_ip);
+		pxh_strcpy(c->server_ip, sizeof(c->server_ip), server_ip);
 	c->raw = m->pkt;
 	c->raw_len = m->len;
 }

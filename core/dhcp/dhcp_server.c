@@ -11,7 +11,23 @@
 
 #include "dhcp.h"
 
-#define RECV_BATCH 64 /* datagrams per wake-up, so other sockets get a turn */
+#define RECV_ROUNDS 2 /* recvmmsg calls per wake-up, so other sockets get a turn */
+#define REPLY_MAX 1500
+
+union pktinfo_ctl {
+	char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	struct cmsghdr align;
+};
+
+/* A reply waiting for the end of its batch. */
+struct pxh_dhcp_tx {
+	struct sockaddr_in dst;
+	union pktinfo_ctl ctl;
+	struct iovec iov;
+	uint8_t msg_type;
+	char mac[18];
+	uint8_t out[REPLY_MAX];
+};
 
 struct pxh_dhcp_pending {
 	struct pxh_dhcp_pending *next, *prev;
@@ -161,60 +177,129 @@ static const char *iface_name(unsigned ifindex)
 }
 
 /* ---- replies ------------------------------------------------------------- */
+static void send_failed(struct pxh_dhcp *d, const struct sockaddr_in *dst,
+                        const char *mac, int e)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	drop(d, PXH_DHCP_DROP_SEND);
+	pxh_dhcp_fmt_ip(dst->sin_addr.s_addr, ip);
+	pxh_logf(PXH_LOG_WARNING, NULL,
+	         "dhcp: cannot send reply to %s:%u: %s mac=%s", ip,
+	         ntohs(dst->sin_port), strerror(e), mac);
+}
+
+static void sent(struct pxh_dhcp *d, uint8_t msg_type)
+{
+	if (msg_type == DHCPACK)
+		(*d->c_acks)++;
+	else
+		(*d->c_offers)++;
+}
+
+static void tx_msghdr(struct pxh_dhcp_tx *t, struct msghdr *mh)
+{
+	memset(mh, 0, sizeof(*mh));
+	mh->msg_name = &t->dst;
+	mh->msg_namelen = sizeof(t->dst);
+	mh->msg_iov = &t->iov;
+	mh->msg_iovlen = 1;
+	mh->msg_control = t->ctl.buf;
+	mh->msg_controllen = sizeof(t->ctl.buf);
+}
+
+/* Send the batch's replies, one sendmmsg for all (retried past a failed
+ * one, which is counted and logged). */
+static void flush_replies(struct pxh_dhcp *d)
+{
+	struct mmsghdr mm[PXH_DHCP_BATCH];
+	size_t n = d->n_tx, i = 0;
+	unsigned tries = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		tx_msghdr(&d->tx[k], &mm[k].msg_hdr);
+		mm[k].msg_len = 0;
+	}
+	while (i < n && tries++ < 2 * PXH_DHCP_BATCH) {
+		int r = sendmmsg(d->tx_fd, mm + i, (unsigned)(n - i), MSG_DONTWAIT);
+		if (r > 0) {
+			for (int k = 0; k < r; k++)
+				sent(d, d->tx[i + (size_t)k].msg_type);
+			i += (size_t)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		send_failed(d, &d->tx[i].dst, d->tx[i].mac, r < 0 ? errno : EIO);
+		i++;
+	}
+	d->n_tx = 0;
+}
+
+/* Queue (inside a receive batch) or send the reply BUF to P's client. */
 static int send_reply(struct pxh_dhcp_pending *p, const uint8_t *buf,
-                      size_t len)
+                      size_t len, uint8_t msg_type)
 {
 	struct pxh_dhcp *d = p->d;
 	const struct pxh_dhcp_msg *m = &p->msg;
-	struct sockaddr_in dst = {.sin_family = AF_INET};
-	union {
-		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-	struct msghdr mh = {.msg_name = &dst, .msg_namelen = sizeof(dst),
-	                    .msg_iov = &iov, .msg_iovlen = 1,
-	                    .msg_control = ctl.buf,
-	                    .msg_controllen = sizeof(ctl.buf)};
+	struct pxh_dhcp_tx one, *t = &one;
 	struct in_pktinfo pi;
 	bool broadcast = false;
+	int fd = d->sock[p->sock].fd;
 
+	if (len > REPLY_MAX)
+		return -EMSGSIZE;
+	if (d->batching && d->tx) {
+		if (d->n_tx && (d->n_tx == PXH_DHCP_BATCH || d->tx_fd != fd))
+			flush_replies(d);
+		t = &d->tx[d->n_tx];
+	}
+	memset(&t->dst, 0, sizeof(t->dst));
+	t->dst.sin_family = AF_INET;
 	if (d->sock[p->sock].pxe) {
 		/* PXE 2.1: the boot server answers the request's source */
-		dst = p->src;
+		t->dst = p->src;
 	} else if (m->giaddr) {
 		/* RFC 2131 4.1: relayed, back to the relay's server port */
-		dst.sin_addr.s_addr = m->giaddr;
-		dst.sin_port = htons(DHCP_SERVER_PORT);
+		t->dst.sin_addr.s_addr = m->giaddr;
+		t->dst.sin_port = htons(DHCP_SERVER_PORT);
 	} else if (m->ciaddr) {
-		dst.sin_addr.s_addr = m->ciaddr;
-		dst.sin_port = htons(DHCP_CLIENT_PORT);
+		t->dst.sin_addr.s_addr = m->ciaddr;
+		t->dst.sin_port = htons(DHCP_CLIENT_PORT);
 	} else {
 		/* yiaddr is 0 in a proxy offer: only a broadcast reaches it */
-		dst.sin_addr.s_addr = htonl(INADDR_BROADCAST);
-		dst.sin_port = htons(DHCP_CLIENT_PORT);
+		t->dst.sin_addr.s_addr = htonl(INADDR_BROADCAST);
+		t->dst.sin_port = htons(DHCP_CLIENT_PORT);
 		broadcast = true;
 	}
-	memset(&ctl, 0, sizeof(ctl));
+	memset(&t->ctl, 0, sizeof(t->ctl));
 	memset(&pi, 0, sizeof(pi));
 	/* Leave through the receiving interface (a broadcast has no route to
 	 * choose one), from our address on it. */
 	pi.ipi_ifindex = broadcast ? (int)p->ifindex : 0;
 	pi.ipi_spec_dst = p->local;
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = IPPROTO_IP;
-	cm->cmsg_type = IP_PKTINFO;
-	cm->cmsg_len = CMSG_LEN(sizeof(pi));
-	memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-	if (sendmsg(d->sock[p->sock].fd, &mh, MSG_DONTWAIT) < 0) {
+	t->ctl.align.cmsg_level = IPPROTO_IP;
+	t->ctl.align.cmsg_type = IP_PKTINFO;
+	t->ctl.align.cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(&t->ctl.align), &pi, sizeof(pi));
+	memcpy(t->out, buf, len);
+	t->iov.iov_base = t->out;
+	t->iov.iov_len = len;
+	t->msg_type = msg_type;
+	memcpy(t->mac, p->client.mac, sizeof(t->mac));
+	if (t != &one) {
+		d->tx_fd = fd;
+		d->n_tx++;
+		return 0;
+	}
+	struct msghdr mh;
+	tx_msghdr(t, &mh);
+	if (sendmsg(fd, &mh, MSG_DONTWAIT) < 0) {
 		int e = errno;
-		drop(d, PXH_DHCP_DROP_SEND);
-		pxh_logf(PXH_LOG_WARNING, &p->client,
-		         "dhcp: cannot send reply to %s:%u: %s",
-		         inet_ntoa(dst.sin_addr), ntohs(dst.sin_port),
-		         strerror(e));
+		send_failed(d, &t->dst, t->mac, e);
 		return -e;
 	}
+	sent(d, msg_type);
 	return 0;
 }
 
@@ -239,10 +324,10 @@ static void emit_decision(struct pxh_dhcp *d, const pxh_client *c,
 	pxh_event ev;
 
 	pxh_event_init(&ev, PXH_EV_DHCP_DECISION, PXH_LOG_INFO, c);
-	snprintf(ev.action, sizeof(ev.action), "%s", action);
-	snprintf(ev.plugin, sizeof(ev.plugin), "%s", plugin ? plugin : "");
-	snprintf(ev.file, sizeof(ev.file), "%s", file ? file : "");
-	snprintf(ev.message, sizeof(ev.message), "%s", msg ? msg : "");
+	pxh_strcpy(ev.action, sizeof(ev.action), action);
+	pxh_strcpy(ev.plugin, sizeof(ev.plugin), plugin);
+	pxh_strcpy(ev.file, sizeof(ev.file), file);
+	pxh_strcpy(ev.message, sizeof(ev.message), msg);
 	pxh_emit(d->s, &ev);
 }
 
@@ -287,17 +372,16 @@ static void answer(struct pxh_dhcp_pending *p, const struct pxh_answer *a,
 		         strerror(-n));
 		return;
 	}
-	if (send_reply(p, out, (size_t)n) < 0)
+	/* inside a batch the reply is queued: a send error is counted and
+	 * logged when the batch goes out */
+	if (send_reply(p, out, (size_t)n, r.msg_type) < 0)
 		return;
-	if (r.msg_type == DHCPACK)
-		(*d->c_acks)++;
-	else
-		(*d->c_offers)++;
 	pxh_logf(PXH_LOG_INFO, c, "dhcp: %s mac=%s arch=%s file=%s by=%s",
 	         r.msg_type == DHCPACK ? "ack" : "offer", c->mac, c->arch_name,
 	         file, plugin);
-	snprintf(msg, sizeof(msg), "%s on %s", r.msg_type == DHCPACK
-	         ? "ack" : "proxy offer", c->iface);
+	size_t o = pxh_strcat_at(msg, sizeof(msg), 0, r.msg_type == DHCPACK
+	                         ? "ack on " : "proxy offer on ");
+	pxh_strcat_at(msg, sizeof(msg), o, c->iface);
 	emit_decision(d, c, "boot", plugin, file, msg);
 }
 
@@ -332,7 +416,7 @@ static void decided(void *ctx, enum pxh_verdict v, const struct pxh_answer *a,
 }
 
 /* ---- requests ------------------------------------------------------------ */
-/* Checks in order of cost; true when P went to the decision chain (and is
+/* Checks in order of cost; true when P waits in the decision chain (and is
  * no longer the caller's). */
 static bool handle(struct pxh_dhcp *d, struct pxh_dhcp_pending *p)
 {
@@ -391,20 +475,33 @@ static bool handle(struct pxh_dhcp *d, struct pxh_dhcp_pending *p)
 	/* [server] server_ip overrides what we advertise, not the source
 	 * address (which must stay one of ours) */
 	p->advertised = d->has_server_ip ? d->server_ip : p->local;
-	inet_ntop(AF_INET, &p->advertised, p->server_ip, sizeof(p->server_ip));
+	if (p->advertised.s_addr != d->adv_cached.s_addr || !d->adv_text[0]) {
+		pxh_dhcp_fmt_ip(p->advertised.s_addr, d->adv_text);
+		d->adv_cached = p->advertised;
+	}
+	memcpy(p->server_ip, d->adv_text, sizeof(p->server_ip));
 	pxh_dhcp_fill_client(&p->client, m, ifname, p->server_ip);
 	if (pxe && !p->client.ip[0])
-		inet_ntop(AF_INET, &p->src.sin_addr, p->client.ip,
-		          sizeof(p->client.ip));
+		pxh_dhcp_fmt_ip(p->src.sin_addr.s_addr, p->client.ip);
 
+	/* "discover on eth0 port 67[ via relay 10.0.0.1]" */
 	pxh_event ev;
+	size_t o;
 	pxh_event_init(&ev, PXH_EV_DHCP_REQUEST, PXH_LOG_INFO, &p->client);
-	snprintf(ev.action, sizeof(ev.action), "%s",
-	         m->msg_type == DHCPDISCOVER ? "discover"
-	         : m->msg_type == DHCPREQUEST ? "request" : "inform");
-	snprintf(ev.message, sizeof(ev.message), "%s on %s port %u%s%s",
-	         ev.action, ifname, d->sock[p->sock].port,
-	         p->client.relay[0] ? " via relay " : "", p->client.relay);
+	pxh_strcpy(ev.action, sizeof(ev.action),
+	           m->msg_type == DHCPDISCOVER ? "discover"
+	           : m->msg_type == DHCPREQUEST ? "request" : "inform");
+	o = pxh_strcat_at(ev.message, sizeof(ev.message), 0, ev.action);
+	o = pxh_strcat_at(ev.message, sizeof(ev.message), o, " on ");
+	o = pxh_strcat_at(ev.message, sizeof(ev.message), o, ifname);
+	o = pxh_strcat_at(ev.message, sizeof(ev.message), o, " port ");
+	o = pxh_strcat_at(ev.message, sizeof(ev.message), o,
+	                  d->sock[p->sock].port_text);
+	if (p->client.relay[0]) {
+		o = pxh_strcat_at(ev.message, sizeof(ev.message), o,
+		                  " via relay ");
+		pxh_strcat_at(ev.message, sizeof(ev.message), o, p->client.relay);
+	}
 	pxh_emit(s, &ev);
 
 	if (!pxh_access_allowed(s->conf, &p->client, denied, sizeof(denied))) {
@@ -443,52 +540,76 @@ static bool handle(struct pxh_dhcp *d, struct pxh_dhcp_pending *p)
 		return false;
 	}
 	if (sync_done) {
+		/* answered already: the buffer serves the next packet */
 		pending_unlink(p);
-		free(p);
+		return false;
 	}
 	return true;
 }
 
+/* Receive up to PXH_DHCP_BATCH datagrams with one recvmmsg into the
+ * reusable buffers; answer them; send the replies with one sendmmsg. */
 static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct pxh_dhcp_sock *sk = w->data;
 	struct pxh_dhcp *d = sk->d;
-	for (int i = 0; i < RECV_BATCH; i++) {
-		union {
-			char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-			struct cmsghdr align;
-		} ctl;
-		if (!d->spare && !(d->spare = malloc(sizeof(*d->spare))))
-			return;
-		struct pxh_dhcp_pending *p = d->spare;
-		struct iovec iov = {.iov_base = p->pkt, .iov_len = sizeof(p->pkt)};
-		struct msghdr mh = {.msg_name = &p->src,
-		                    .msg_namelen = sizeof(p->src),
-		                    .msg_iov = &iov, .msg_iovlen = 1,
-		                    .msg_control = ctl.buf,
-		                    .msg_controllen = sizeof(ctl.buf)};
-		ssize_t n = recvmsg(sk->fd, &mh, MSG_DONTWAIT);
-		if (n < 0)
-			return; /* EAGAIN, or an ICMP error reported late */
-		p->len = (size_t)n;
-		p->sock = (int)(sk - d->sock);
-		p->ifindex = 0;
-		p->local.s_addr = 0;
-		p->handle = NULL;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
-		     c = CMSG_NXTHDR(&mh, c)) {
-			if (c->cmsg_level == IPPROTO_IP &&
-			    c->cmsg_type == IP_PKTINFO) {
-				struct in_pktinfo pi;
-				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-				p->ifindex = (unsigned)pi.ipi_ifindex;
-				p->local = pi.ipi_spec_dst;
-			}
+	struct mmsghdr mm[PXH_DHCP_BATCH];
+	struct iovec iov[PXH_DHCP_BATCH];
+	union pktinfo_ctl ctl[PXH_DHCP_BATCH];
+
+	for (int round = 0; round < RECV_ROUNDS; round++) {
+		unsigned nb = 0;
+
+		while (nb < PXH_DHCP_BATCH) {
+			if (!d->rx[nb] && !(d->rx[nb] = malloc(sizeof(*d->rx[nb]))))
+				break;
+			struct pxh_dhcp_pending *p = d->rx[nb];
+			iov[nb].iov_base = p->pkt;
+			iov[nb].iov_len = sizeof(p->pkt);
+			memset(&mm[nb], 0, sizeof(mm[nb]));
+			mm[nb].msg_hdr.msg_name = &p->src;
+			mm[nb].msg_hdr.msg_namelen = sizeof(p->src);
+			mm[nb].msg_hdr.msg_iov = &iov[nb];
+			mm[nb].msg_hdr.msg_iovlen = 1;
+			mm[nb].msg_hdr.msg_control = ctl[nb].buf;
+			mm[nb].msg_hdr.msg_controllen = sizeof(ctl[nb].buf);
+			nb++;
 		}
-		if (mh.msg_flags & MSG_TRUNC)
-			p->len = DHCP_MAX_PKT + 1;
-		if (handle(d, p))
-			d->spare = NULL;
+		if (!nb)
+			return;
+		int n = recvmmsg(sk->fd, mm, nb, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return; /* EAGAIN, or an ICMP error reported late */
+		d->batching = true;
+		for (int i = 0; i < n; i++) {
+			struct pxh_dhcp_pending *p = d->rx[i];
+			struct msghdr *mh = &mm[i].msg_hdr;
+			p->len = mm[i].msg_len;
+			p->sock = (int)(sk - d->sock);
+			p->ifindex = 0;
+			p->local.s_addr = 0;
+			p->handle = NULL;
+			p->d = d;
+			for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c;
+			     c = CMSG_NXTHDR(mh, c)) {
+				if (c->cmsg_level == IPPROTO_IP &&
+				    c->cmsg_type == IP_PKTINFO) {
+					struct in_pktinfo pi;
+					memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+					p->ifindex = (unsigned)pi.ipi_ifindex;
+					p->local = pi.ipi_spec_dst;
+				}
+			}
+			if (mh->msg_flags & MSG_TRUNC)
+				p->len = DHCP_MAX_PKT + 1;
+			if (handle(d, p))
+				d->rx[i] = NULL; /* a decision holds it */
+		}
+		d->batching = false;
+		if (d->n_tx)
+			flush_replies(d);
+		if ((unsigned)n < nb)
+			return;
 	}
 }
 
@@ -533,6 +654,8 @@ int pxh_dhcp_open(struct pxh_server *s)
 		return -ENOMEM;
 	d->s = s;
 	s->dhcp = d;
+	/* without it, replies go out one sendmsg each */
+	d->tx = calloc(PXH_DHCP_BATCH, sizeof(*d->tx));
 	if (!pxh_cfg_bool(s->conf, "dhcp", NULL, "enabled"))
 		return 0;
 	ports[0] = d->port = pxh_cfg_int(s->conf, "dhcp", NULL, "port");
@@ -548,6 +671,7 @@ int pxh_dhcp_open(struct pxh_server *s)
 			return r;
 		}
 		sk->port = (uint16_t)ports[i];
+		snprintf(sk->port_text, sizeof(sk->port_text), "%u", sk->port);
 		sk->pxe = i == 1;
 		sk->d = d;
 		d->n_sock++;
@@ -639,7 +763,9 @@ void pxh_dhcp_stop(struct pxh_server *s)
 		close(d->sock[i].fd);
 	}
 	free(d->ifindex);
-	free(d->spare);
+	for (size_t i = 0; i < PXH_DHCP_BATCH; i++)
+		free(d->rx[i]);
+	free(d->tx);
 	free(d);
 	s->dhcp = NULL;
 }

@@ -155,7 +155,9 @@ void tftp_negotiate(const struct tftp_request *rq, const struct tftp_limits *lim
 		out->timeout_s = rq->timeout;
 		out->acked |= TFTP_OPT_TIMEOUT;
 	}
-	if (rq->seen & TFTP_OPT_TSIZE)
+	/* tsize 0 is left out: curl refuses an OACK carrying it, and RFC 2349
+	 * lets the server omit an option */
+	if ((rq->seen & TFTP_OPT_TSIZE) && size > 0)
 		out->acked |= TFTP_OPT_TSIZE;
 	if (rq->seen & TFTP_OPT_WINDOWSIZE) {
 		out->windowsize = rq->windowsize < maxw ? rq->windowsize : maxw;

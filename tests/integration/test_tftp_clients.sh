@@ -54,7 +54,8 @@ for f in small.bin exact512.bin empty.bin big.bin; do
 	inc curl -s -o "$O/c-$f" "tftp://$S/$f"
 	rc=$?
 	# curl creates no output file for an empty body
-	[ $rc = 0 ] && [ ! -s "$R/$f" ] && [ ! -e "$O/c-$f" ] && : >"$O/c-$f"
+	if [ $rc = 0 ] && [ ! -s "$R/$f" ] && [ ! -e "$O/c-$f" ]; then : >"$O/c-$f"; fi
+	[ $rc = 0 ] || echo "# curl $f: exit $rc"
 	same "curl_$f" "$O/c-$f" "$R/$f"
 done
 inc curl -s --tftp-blksize 1468 -o "$O/c2-exact1468.bin" "tftp://$S/exact1468.bin"

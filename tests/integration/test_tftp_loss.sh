@@ -67,7 +67,7 @@ run() {
 }
 
 run atftp_w16 atftp --option "blksize 1468" --option "windowsize 16" \
-	-g -r loss.bin -l "$T/atftp_w16.out" $S
+	--option "timeout 1" -g -r loss.bin -l "$T/atftp_w16.out" $S
 run fast_w16 "$TOOLS/tftpfast" -b 1468 -w 16 -t 300 -o "$T/fast_w16.out" $S loss.bin
 # lock-step (tftp-hpa, no options: the server's 200 ms timeout applies; curl
 # asks for a 6 s timeout, RFC 2349, which makes a lossy run minutes long)

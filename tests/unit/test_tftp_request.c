@@ -106,6 +106,9 @@ static void negotiate(void **st)
 	n = tftp_build_oack(&p, o, sizeof(o));
 	assert_int_equal(n, sizeof(want) - 1);
 	assert_memory_equal(o, want, n);
+	/* empty file: no tsize 0 in the OACK */
+	tftp_negotiate(&rq, &lim, 0, &p);
+	assert_false(p.acked & TFTP_OPT_TSIZE);
 	/* window memory bound */
 	lim.max_blksize = 65464;
 	lim.max_window_bytes = 1u << 20;

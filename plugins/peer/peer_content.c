@@ -237,6 +237,21 @@ static int adopt(struct peer *p, uint8_t *data, size_t len, uint8_t *sig,
 		peer_manifest_free(&m);
 		return 1;
 	}
+	/* content we hold stays served while the scan confirms it */
+	struct peer_file *nf = calloc(m.n + 1, sizeof(*nf));
+	if (!nf) {
+		peer_manifest_free(&m);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < m.n; i++)
+		for (size_t k = 0; p->files && k < p->mf.n; k++)
+			if (p->files[k].held && !strcmp(p->mf.e[k].hex, m.e[i].hex)) {
+				nf[i].held = true;
+				nf[i].last_use = p->files[k].last_use;
+				break;
+			}
+	free(p->files);
+	p->files = nf;
 	peer_manifest_free(&p->mf);
 	p->mf = m;
 	free(p->mf_raw);
@@ -256,7 +271,6 @@ static int adopt(struct peer *p, uint8_t *data, size_t len, uint8_t *sig,
 	peer_event(p, PXH_LOG_NOTICE, "manifest", NULL, "manifest serial %llu "
 	           "(%zu files) from %s accepted",
 	           (unsigned long long)m.serial, m.n, from);
-	files_reset(p);
 	scan_start(p);
 	return 0;
 }

@@ -123,7 +123,7 @@ static struct opts {
 static struct client *cl;
 static int ep, dhcp_fd;
 static int n_done, n_failed;
-static uint8_t scratch[1 << 17];
+static uint8_t scratch[1 << 16];
 
 static double now(void)
 {
@@ -593,7 +593,9 @@ static void http_rx(struct client *c)
 {
 	enum stage s = c->http_step == 2 ? S_IMAGE : S_SCRIPT;
 
-	for (int loops = 0; loops < 64; loops++) {
+	/* a few reads per wakeup: one machine's download must not hold up
+	 * the others' packets (real clients each have their own CPU) */
+	for (int loops = 0; loops < 4; loops++) {
 		ssize_t r;
 
 		if (!c->in_body) {
@@ -997,16 +999,18 @@ int main(int argc, char **argv)
 		       (o.ramp <= 0 || t - t0 >= o.ramp * started / o.n))
 			client_start(&cl[started++]);
 		int n = epoll_wait(ep, evs, 256, 5);
-		for (int i = 0; i < n; i++) {
-			uint64_t tag = evs[i].data.u64;
-			uint32_t idx = (uint32_t)tag;
-			if ((tag >> 32) == 3)
-				on_dhcp();
-			else if ((tag >> 32) == 1)
-				on_udp(&cl[idx]);
-			else if ((tag >> 32) == 2)
-				on_tcp(&cl[idx], evs[i].events);
-		}
+		/* datagrams first: DHCP and TFTP are latency bound, HTTP bulk */
+		for (int pass = 0; pass < 2; pass++)
+			for (int i = 0; i < n; i++) {
+				uint64_t tag = evs[i].data.u64;
+				uint32_t idx = (uint32_t)tag;
+				if (pass == 0 && (tag >> 32) == 3)
+					on_dhcp();
+				else if (pass == 0 && (tag >> 32) == 1)
+					on_udp(&cl[idx]);
+				else if (pass == 1 && (tag >> 32) == 2)
+					on_tcp(&cl[idx], evs[i].events);
+			}
 		static double last_timers;
 		t = now();
 		if (t - last_timers > 0.01) {

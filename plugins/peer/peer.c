@@ -33,8 +33,7 @@ void peer_event(struct peer *p, int severity, const char *action,
 	va_start(ap, fmt);
 	vsnprintf(ev.message, sizeof(ev.message), fmt, ap);
 	va_end(ap);
-	pxh_log(p->h, severity, c, "peer: %s", ev.message);
-	pxh_event_emit(p->h, &ev);
+	pxh_event_emit(p->h, &ev); /* the core logs it too */
 }
 
 /* ---- the decision ------------------------------------------------------------ */
@@ -85,19 +84,19 @@ static enum pxh_verdict decide(void *ud, const pxh_client *c, pxh_answer *a,
 	if (!who) {
 		p->c.not_ready++;
 		pxh_answer_set_reason(a, p->self.flags & PEER_F_JOINING
-		                      ? "peer: still joining the peers"
-		                      : "peer: no peer may answer");
+		                      ? "still joining the peers"
+		                      : "no peer may answer");
 		return PXH_IGNORE;
 	}
 	remember(p, mac, who, c);
 	if (who == &p->self) {
 		p->c.elected++;
-		snprintf(why, sizeof(why), "peer: elected (%zu peers)", n);
+		snprintf(why, sizeof(why), "elected (%zu peers)", n);
 		pxh_answer_set_reason(a, why);
 		return PXH_NEXT; /* the plugins after us, or the default, answer */
 	}
 	p->c.deferred++;
-	snprintf(why, sizeof(why), "peer: %s answers (we rank %zu of %zu)",
+	snprintf(why, sizeof(why), "%s answers (we rank %zu of %zu)",
 	         who->name, rank + 1, n);
 	pxh_answer_set_reason(a, why);
 	return PXH_IGNORE;
@@ -182,7 +181,7 @@ static void load_id(struct peer *p)
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd >= 0) {
 		if (write(fd, hex, 2 * PEER_ID_LEN) < 0)
-			pxh_log(p->h, PXH_LOG_WARNING, NULL, "peer: %s: %s", path,
+			pxh_log(p->h, PXH_LOG_WARNING, NULL, "%s: %s", path,
 			        strerror(errno));
 		close(fd);
 	}
@@ -280,7 +279,7 @@ static int init(pxh_host *h, void **state)
 	*state = p;
 	return 0;
 bad:
-	pxh_log(h, PXH_LOG_ERR, NULL, "peer: %s", why);
+	pxh_log(h, PXH_LOG_ERR, NULL, "%s", why);
 	fini(p);
 	return rc < 0 ? rc : -EINVAL;
 }

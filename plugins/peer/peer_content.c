@@ -265,7 +265,7 @@ static int adopt(struct peer *p, uint8_t *data, size_t len, uint8_t *sig,
 	if (!same_ok || strcmp(from, "state dir")) {
 		if (write_small(path, data, len) ||
 		    (strcat(path, ".sig"), write_small(path, sig, sig_len)))
-			pxh_log(p->h, PXH_LOG_WARNING, NULL, "peer: cannot keep "
+			pxh_log(p->h, PXH_LOG_WARNING, NULL, "cannot keep "
 			        "the manifest in %s", p->state_dir);
 	}
 	peer_event(p, PXH_LOG_NOTICE, "manifest", NULL, "manifest serial %llu "
@@ -282,7 +282,7 @@ static void mf_done(void *ud)
 
 	p->mf_busy = false;
 	if (j->rc) {
-		pxh_log(p->h, PXH_LOG_INFO, NULL, "peer: manifest from %s: %s",
+		pxh_log(p->h, PXH_LOG_INFO, NULL, "manifest from %s: %s",
 		        j->from, j->err);
 	} else if (adopt(p, j->data, j->len, j->sig, j->sig_len, j->from,
 	                 false) == 0) {
@@ -486,7 +486,7 @@ static void scan_done(void *ud)
 				           "manifest: not served", j->e[i].path);
 		}
 		p->c.too_big += j->too_big;
-		pxh_log(p->h, PXH_LOG_INFO, NULL, "peer: cache holds %u of %zu "
+		pxh_log(p->h, PXH_LOG_INFO, NULL, "cache holds %u of %zu "
 		        "files (%u taken from seed_dir), %llu bytes",
 		        peer_content_held(p), p->mf.n, j->seeded,
 		        (unsigned long long)p->cache_bytes);
@@ -691,7 +691,7 @@ static void fetch_done(void *ud)
 		         j->e.path, j->n_url ? j->bad[j->n_url - 1]
 		                             : "no peer and no upstream to ask");
 		pxh_log(p->h, f->tries == 1 ? PXH_LOG_NOTICE : PXH_LOG_DEBUG, NULL,
-		        "peer: %s: no source had it (%zu asked; last: %s); "
+		        "%s: no source had it (%zu asked; last: %s); "
 		        "again in %u s", j->e.path, j->n_url,
 		        j->n_url ? j->bad[j->n_url - 1] : "-", s);
 	}
@@ -836,7 +836,7 @@ int peer_resolve(void *ud, const pxh_client *c, const char *path,
 		if (f->bad_seed) {
 			p->c.refused++;
 			pxh_log(p->h, f->warned ? PXH_LOG_DEBUG : PXH_LOG_WARNING, c,
-			        "peer: %s: the local copy "
+			        "%s: the local copy "
 			        "differs from the manifest and no verified one is "
 			        "here yet: refused", path);
 			f->warned = true;
@@ -880,7 +880,7 @@ int peer_content_start(struct peer *p, char *why, size_t why_len)
 	int rc;
 
 	if (!pk || !*pk) {
-		pxh_log(p->h, PXH_LOG_INFO, NULL, "peer: no public_key: election "
+		pxh_log(p->h, PXH_LOG_INFO, NULL, "no public_key: election "
 		        "only, no file sharing");
 		return 0;
 	}

@@ -100,14 +100,14 @@ static int find_iface(struct peer *p)
 		                      .imr_ifindex = (int)idx};
 		if (setsockopt(p->fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
 		               sizeof(mr)) < 0 && errno != EADDRINUSE)
-			pxh_log(p->h, PXH_LOG_WARNING, NULL, "peer: cannot join "
+			pxh_log(p->h, PXH_LOG_WARNING, NULL, "cannot join "
 			        "%s on %s: %s", inet_ntoa(p->group), p->ifname,
 			        strerror(errno));
 		mr.imr_multiaddr.s_addr = 0;
 		setsockopt(p->fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr));
 	}
 	if (idx != p->ifindex)
-		pxh_log(p->h, PXH_LOG_INFO, NULL, "peer: on %s, address %s",
+		pxh_log(p->h, PXH_LOG_INFO, NULL, "on %s, address %s",
 		        p->ifname, inet_ntoa(p->addr));
 	p->ifindex = idx;
 	return 0;
@@ -243,7 +243,7 @@ static void on_read(void *ud, int fd, int revents)
 		}
 		if (rc) {
 			if (p->c.rx_auth++ % 100 == 0)
-				pxh_log(p->h, PXH_LOG_NOTICE, NULL, "peer: heartbeat "
+				pxh_log(p->h, PXH_LOG_NOTICE, NULL, "heartbeat "
 				        "from %s:%u failed authentication (another "
 				        "key?): ignored (%llu so far)",
 				        inet_ntoa(src.sin_addr), ntohs(src.sin_port),
@@ -261,14 +261,14 @@ static void on_read(void *ud, int fd, int revents)
 			break;
 		case PEER_RP_STALE:
 			if (p->c.rx_stale++ % 100 == 0)
-				pxh_log(p->h, PXH_LOG_NOTICE, NULL, "peer: heartbeat "
+				pxh_log(p->h, PXH_LOG_NOTICE, NULL, "heartbeat "
 				        "of %s from %s outside the %.0f s window "
 				        "(replayed, or clocks apart): ignored",
 				        msg.name, inet_ntoa(src.sin_addr), p->skew);
 			break;
 		case PEER_RP_REPLAY:
 			if (p->c.rx_replay++ % 100 == 0)
-				pxh_log(p->h, PXH_LOG_NOTICE, NULL, "peer: replayed "
+				pxh_log(p->h, PXH_LOG_NOTICE, NULL, "replayed "
 				        "heartbeat of %s (seq %llu) from %s: ignored",
 				        msg.name, (unsigned long long)msg.seq,
 				        inet_ntoa(src.sin_addr));
@@ -513,7 +513,7 @@ int peer_net_start(struct peer *p, char *why, size_t why_len)
 		return rc;
 	}
 	if (find_iface(p) && !p->n_unicast)
-		pxh_log(p->h, PXH_LOG_WARNING, NULL, "peer: no interface %s up "
+		pxh_log(p->h, PXH_LOG_WARNING, NULL, "no interface %s up "
 		        "with IPv4 yet; trying again every heartbeat",
 		        p->ifname[0] ? p->ifname : "(any)");
 	peer_replay_init(&p->replay, p->skew);
@@ -531,7 +531,7 @@ int peer_net_start(struct peer *p, char *why, size_t why_len)
 		snprintf(why, why_len, "cannot watch the socket");
 		return -ENOMEM;
 	}
-	pxh_log(p->h, PXH_LOG_INFO, NULL, "peer: %s on UDP %s:%u, heartbeat "
+	pxh_log(p->h, PXH_LOG_INFO, NULL, "%s on UDP %s:%u, heartbeat "
 	        "%.0f ms, gone after %.0f ms, weight %u", p->name,
 	        p->use_bcast ? "broadcast" : inet_ntoa(p->group), p->port,
 	        p->hb * 1000, p->dead_after * 1000, p->self.weight);

@@ -344,7 +344,7 @@ for line in open(sys.argv[1]):
 print("# takeover: first answer by another peer %.2f s after the kill; answered by %s"
       % ((first or 0) - t_kill, by))
 EOP
-if grep -q 'peer: p1 (10.88.0.1) silent for .* gone; its clients go to the next peer' "$T/p2.log" &&
+if grep -q 'p1 (10.88.0.1) silent for .* gone; its clients go to the next peer' "$T/p2.log" &&
    grep -q 'action=takeover' "$T/p2.log" "$T/p3.log" "$T/p4.log"; then
 	ok failover_events
 else

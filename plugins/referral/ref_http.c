@@ -3,6 +3,7 @@
  * ever blocks the loop. */
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,8 +16,13 @@ struct rh {
 	char *ca_file;
 	long timeout_ms, connect_timeout_ms;
 	size_t max_body;
-	struct rh_call *calls; /* in flight */
+	struct rh_call *calls; /* in flight and queued */
 	size_t n_calls;
+	size_t active, max_active;
+	/* calls waiting for a free slot, oldest first: libcurl's own limit
+	 * (CURLMOPT_MAX_HOST_CONNECTIONS) would count the wait against the
+	 * connect timeout */
+	struct rh_call *queue_head, **queue_tail;
 };
 
 struct rh_call {
@@ -30,6 +36,8 @@ struct rh_call {
 	rh_done_fn done;
 	void *ud;
 	double started;
+	bool added;                /* handed to libcurl (else queued) */
+	struct rh_call *queue_next;
 	char errbuf[CURL_ERROR_SIZE];
 	struct rh_call *next, **pprev;
 };
@@ -42,11 +50,29 @@ struct sock {
 
 static void check_done(struct rh *c);
 
+static void queue_remove(struct rh *c, struct rh_call *k)
+{
+	struct rh_call **pp = &c->queue_head;
+
+	while (*pp && *pp != k)
+		pp = &(*pp)->queue_next;
+	if (!*pp)
+		return;
+	*pp = k->queue_next;
+	if (c->queue_tail == &k->queue_next)
+		c->queue_tail = pp;
+}
+
 static void call_unlink_free(struct rh_call *k)
 {
 	struct rh *c = k->c;
 
-	curl_multi_remove_handle(c->multi, k->easy);
+	if (k->added) {
+		curl_multi_remove_handle(c->multi, k->easy);
+		c->active--;
+	} else {
+		queue_remove(c, k);
+	}
 	curl_easy_cleanup(k->easy);
 	curl_slist_free_all(k->headers);
 	*k->pprev = k->next;
@@ -175,6 +201,28 @@ static void finish_call(struct rh *c, struct rh_call *k, CURLcode res)
 	call_unlink_free(k);
 }
 
+/* Hand queued calls to libcurl while there is room; one that libcurl
+ * refuses ends at once with an error. */
+static void start_queued(struct rh *c)
+{
+	while (c->queue_head && c->active < c->max_active) {
+		struct rh_call *k = c->queue_head;
+
+		c->queue_head = k->queue_next;
+		if (!c->queue_head)
+			c->queue_tail = &c->queue_head;
+		k->queue_next = NULL;
+		k->added = true;
+		c->active++;
+		if (curl_multi_add_handle(c->multi, k->easy) != CURLM_OK) {
+			k->added = false;
+			c->active--;
+			snprintf(k->errbuf, sizeof(k->errbuf), "request not started");
+			finish_call(c, k, CURLE_FAILED_INIT);
+		}
+	}
+}
+
 static void check_done(struct rh *c)
 {
 	CURLMsg *m;
@@ -189,6 +237,7 @@ static void check_done(struct rh *c)
 		if (k)
 			finish_call(c, k, m->data.result);
 	}
+	start_queued(c);
 }
 
 struct rh *rh_new(pxh_host *h, const struct rh_opts *o)
@@ -214,6 +263,10 @@ struct rh *rh_new(pxh_host *h, const struct rh_opts *o)
 	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
 	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
 	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+	/* a boot storm queues here instead of opening a connection (and a TLS
+	 * handshake) per client at the web service */
+	c->max_active = o->max_active > 0 ? o->max_active : 1;
+	c->queue_tail = &c->queue_head;
 	return c;
 }
 
@@ -287,18 +340,33 @@ struct rh_call *rh_request(struct rh *c, const char *url, const char *body,
 	k->pprev = &c->calls;
 	c->calls = k;
 	c->n_calls++;
-	if (setup(c, k, url, body) ||
-	    curl_multi_add_handle(c->multi, k->easy) != CURLM_OK) {
+	if (setup(c, k, url, body)) {
 		call_unlink_free(k);
 		return NULL;
 	}
+	if (c->active >= c->max_active) {
+		*c->queue_tail = k;
+		c->queue_tail = &k->queue_next;
+		return k;
+	}
+	if (curl_multi_add_handle(c->multi, k->easy) != CURLM_OK) {
+		call_unlink_free(k);
+		return NULL;
+	}
+	k->added = true;
+	c->active++;
 	return k;
 }
 
 void rh_cancel(struct rh_call *k)
 {
-	if (k)
-		call_unlink_free(k);
+	struct rh *c;
+
+	if (!k)
+		return;
+	c = k->c;
+	call_unlink_free(k);
+	start_queued(c);
 }
 
 size_t rh_in_flight(const struct rh *c)

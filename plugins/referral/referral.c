@@ -177,6 +177,7 @@ static int ref_init(pxh_host *h, void **state)
 	o.timeout_ms = (long)pxh_conf_int(h, NULL, "timeout");
 	o.connect_timeout_ms = (long)pxh_conf_int(h, NULL, "connect_timeout");
 	o.max_body = (size_t)pxh_conf_int(h, NULL, "max_answer");
+	o.max_active = (size_t)pxh_conf_int(h, NULL, "max_connections");
 	if (o.connect_timeout_ms > o.timeout_ms)
 		o.connect_timeout_ms = o.timeout_ms;
 	r->http = rh_new(h, &o);
@@ -210,6 +211,8 @@ static const pxh_conf_key ref_keys[] = {
 	 "verdict when every upstream of the matching rule is down (next: other plugins, then [boot] default_action)"},
 	{"ca_file", PXH_CONF_PATH, "", PXH_CONF_MUST_EXIST, 0, 0, NULL,
 	 "PEM CA certificates to verify https upstreams with; empty = the system's"},
+	{"max_connections", PXH_CONF_INT, "16", 0, 1, 1024, NULL,
+	 "requests (and so connections) to upstreams at once; further ones wait in a queue, connections are reused"},
 	{"max_answer", PXH_CONF_INT, "1048576", 0, 1024, 16777216, NULL,
 	 "largest web-service answer accepted (bytes)"},
 	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},

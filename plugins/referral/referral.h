@@ -33,6 +33,7 @@ struct rh_opts {
 	long timeout_ms;     /* whole transfer */
 	long connect_timeout_ms;
 	size_t max_body;
+	size_t max_active; /* requests in flight at once; more wait in a queue */
 };
 
 struct rh *rh_new(pxh_host *h, const struct rh_opts *o);

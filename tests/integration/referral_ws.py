@@ -31,6 +31,12 @@ class H(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def setup(self):
+        # the TLS handshake in this connection's thread, not in accept()
+        if hasattr(self.request, "do_handshake"):
+            self.request.do_handshake()
+        super().setup()
+
     def send(self, status, body, ctype="text/plain"):
         data = body.encode()
         self.send_response(status)
@@ -88,12 +94,14 @@ def main():
     ap.add_argument("--down-flag")
     ap.add_argument("--backup", action="store_true")
     A = ap.parse_args()
+    ThreadingHTTPServer.request_queue_size = 128
     srv = ThreadingHTTPServer(("127.0.0.1", A.port), H)
     srv.daemon_threads = True
     if A.tls:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(A.tls[0], A.tls[1])
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True,
+                                     do_handshake_on_connect=False)
     print("listening", flush=True)
     sys.stdout.close()
     srv.serve_forever()

@@ -95,14 +95,14 @@ rate_per_mac = 0
 duplicate_window = 0
 [boot]
 loader_bios = undionly.kpxe
-decision_timeout = 2s
+decision_timeout = 3s
 EOF
 printf 'loader from A\n' >"$T/tftp/undionly.kpxe"
 cat >"$T/plugins.d/referral.conf" <<EOF
 [referral]
 enabled = yes
 timeout = 5s
-connect_timeout = 500ms
+connect_timeout = 2s
 health_interval = 1s
 retry_after = 1h
 ca_file = $P/ca.pem
@@ -191,6 +191,19 @@ boot() { ip netns exec "$CL" curl -s --max-time 10 "http://10.71.0.1/boot.ipxe?m
 s=$(boot 52:54:00:72:00:01)
 if [ "$s" = "$(printf '#!ipxe\necho ws-script primary ipxe')" ]; then ok ws_tls_script
 else not_ok ws_tls_script "got '$(printf '%s' "$s" | tr '\n' '|')'"; fi
+# 100 clients at once through the TLS web service: all answered, in time
+mkdir -p "$T/par"
+seq 1 100 | awk -v d="$T/par" '{printf "url = \"http://10.71.0.1/boot.ipxe?mac=52:54:00:72:%02x:01\"\noutput = \"%s/%d\"\n", $1, d, $1}' >"$T/par.cfg"
+t0=$(date +%s%N)
+ip netns exec "$CL" curl -s --max-time 20 --parallel --parallel-max 100 --parallel-immediate -K "$T/par.cfg" >/dev/null 2>&1
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+good=$(grep -l '^echo ws-script primary ipxe$' "$T"/par/* 2>/dev/null | wc -l)
+backup=$(grep -l '^echo from-backup backup$' "$T"/par/* 2>/dev/null | wc -l)
+echo "# 100 parallel clients through the TLS web service: $good answered by it, $backup by the backup, in $ms ms"
+# a loaded machine may push the TLS service past connect_timeout: the
+# backup then answers; nobody gets the default
+if [ $((good + backup)) = 100 ] && [ "$good" -ge 50 ] && [ $ms -lt 10000 ]; then ok ws_100_parallel_clients
+else not_ok ws_100_parallel_clients "$good of 100 in $ms ms"; fi
 s=$(boot 52:54:00:72:00:02)
 if printf '%s\n' "$s" | grep -qx 'chain http://10.71.0.2/boot.ipxe?mac=52:54:00:72:00:02'; then ok ws_json_chain
 else not_ok ws_json_chain "got '$(printf '%s' "$s" | tr '\n' '|')'"; fi
@@ -199,12 +212,12 @@ if [ "$(echo "$j" | jget siaddr)" = 10.71.0.2 ] && [ "$(echo "$j" | jget file)" 
 	ok ws_dhcp_json_answer
 else not_ok ws_dhcp_json_answer "offer '$j'"; fi
 
-# slow: past the 2 s decision deadline, the default menu and an event
+# slow: past the 3 s decision deadline, the default menu and an event
 t0=$(date +%s%N)
 s=$(boot 52:54:00:72:00:03)
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-if printf '%s' "$s" | grep -q '^menu ' && [ $ms -ge 1800 ] && [ $ms -lt 3500 ] &&
-   grep -q 'plugin referral did not answer within 2000 ms' "$T/a.log"; then
+if printf '%s' "$s" | grep -q '^menu ' && [ $ms -ge 2800 ] && [ $ms -lt 4500 ] &&
+   grep -q 'plugin referral did not answer within 3000 ms' "$T/a.log"; then
 	ok ws_slow_deadline_default_and_event
 else not_ok ws_slow_deadline_default_and_event "${ms} ms, '$(printf '%s' "$s" | head -1)'"; fi
 

@@ -611,6 +611,27 @@ static void test_health_recovery(void **st)
 	pxh_tk_free(tk);
 }
 
+/* max_connections = 1: health checks and questions queue, all are done */
+static void test_request_queue(void **st)
+{
+	pxh_tk *tk = load("[referral]\nhealth_interval = 50ms\nmax_connections = 1\n"
+	                  "[referral.ws]\nmatch = all\nwebservice = @/script2 @/script\n"
+	                  "[referral.chain]\nmatch = all\nscript_url = @/boot.ipxe @/other.ipxe\n");
+	pxh_tk_decision d;
+	pxh_client c;
+
+	(void)st;
+	for (int i = 0; i < 5; i++) {
+		pxh_tk_run(tk, 0.06);
+		ipxe_client(&c, "52:54:00:00:80:01");
+		assert_int_equal(pxh_tk_decide(tk, &c, &d), 0);
+		assert_string_equal(d.script, "#!ipxe\necho from-second\nexit\n");
+	}
+	assert_true(pxh_tk_metric(tk, "pxehub_plugin_referral_health_checks") >= 8);
+	assert_int_equal(pxh_tk_metric(tk, "pxehub_plugin_referral_upstreams_down"), 0);
+	pxh_tk_free(tk);
+}
+
 /* ---- configuration --------------------------------------------------------------------- */
 static void expect_refused(const char *ini, const char *msg)
 {
@@ -653,6 +674,7 @@ int main(void)
 		cmocka_unit_test(test_service_slow),
 		cmocka_unit_test(test_service_bad_answers),
 		cmocka_unit_test(test_health_recovery),
+		cmocka_unit_test(test_request_queue),
 		cmocka_unit_test(test_config_refused),
 	};
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -75,62 +76,91 @@ static int open_beneath(int rootfd, const char *path, bool follow_out)
 	return (int)fd;
 }
 
-/* Find PATH component by component ignoring case; REAL gets the on-disk
- * spelling. */
+#define MAX_COMPONENTS 64
+
+/* One component COMP in directory DFD, case-insensitively: the on-disk
+ * spelling into OUT. */
+static int find_entry(int dfd, const char *comp, char *out, size_t len)
+{
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	int fd, rc = -ENOENT;
+
+	if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		pxh_strcpy(out, len, comp); /* exact spelling first */
+		return 0;
+	}
+	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -ENOENT;
+	}
+	while ((de = readdir(d))) {
+		if (strcasecmp(de->d_name, comp) == 0 && strlen(de->d_name) < len) {
+			pxh_strcpy(out, len, de->d_name);
+			rc = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+/* PATH ("a/b/c") below ROOTFD ignoring case; REAL gets the spelling on
+ * disk.  Directories are entered without following symlinks: the final
+ * open applies the confinement rules. */
 static int casefold_lookup(int rootfd, const char *path, char *real, size_t len)
 {
-	char comp[256];
+	char comp[256], found[256];
 	const char *p = path;
 	size_t o = 0;
-	int dfd = dup(rootfd);
+	int dfd, nfd, rc = 0;
 
+	/* ROOTFD is O_PATH: a directory that can be read needs its own fd. */
+	dfd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		return -errno;
+		return -ENOENT;
 	real[0] = 0;
-	while (*p) {
+	for (int i = 0; *p && i < MAX_COMPONENTS; i++) {
 		const char *slash = strchr(p, '/');
 		size_t clen = slash ? (size_t)(slash - p) : strlen(p);
-		DIR *d;
-		struct dirent *de;
-		bool found = false;
 
+		if (clen >= sizeof(comp)) {
+			rc = -ENAMETOOLONG;
+			break;
+		}
 		memcpy(comp, p, clen);
 		comp[clen] = 0;
-		d = fdopendir(dfd);
-		if (!d) {
-			close(dfd);
-			return -ENOENT;
+		rc = find_entry(dfd, comp, found, sizeof(found));
+		if (rc)
+			break;
+		if (o + strlen(found) + 2 > len) {
+			rc = -ENAMETOOLONG;
+			break;
 		}
-		while ((de = readdir(d))) {
-			if (!strcasecmp(de->d_name, comp)) {
-				snprintf(comp, sizeof(comp), "%s", de->d_name);
-				found = true;
-				break;
-			}
-		}
-		if (!found) {
-			closedir(d);
-			return -ENOENT;
-		}
-		if (o + strlen(comp) + 2 > len) {
-			closedir(d);
-			return -ENAMETOOLONG;
-		}
-		o += (size_t)snprintf(real + o, len - o, "%s%s", o ? "/" : "", comp);
+		o += (size_t)snprintf(real + o, len - o, "%s%s", o ? "/" : "", found);
 		p += clen;
 		if (*p == '/')
 			p++;
-		if (!*p) {
-			closedir(d);
-			return 0;
+		if (!*p)
+			break;
+		nfd = openat(dfd, found, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(dfd);
+		dfd = nfd;
+		if (dfd < 0) {
+			rc = -ENOENT;
+			break;
 		}
-		dfd = openat(dirfd(d), comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-		closedir(d);
-		if (dfd < 0)
-			return -ENOENT;
 	}
-	close(dfd);
-	return 0;
+	if (dfd >= 0)
+		close(dfd);
+	if (!rc && *p)
+		rc = -ENAMETOOLONG; /* more components than MAX_COMPONENTS */
+	return rc;
 }
 
 static int try_resolvers(struct pxh_server *s, const char *path,
@@ -183,11 +213,15 @@ int pxh_file_open(struct pxh_server *s, const char *root, const char *path,
 	if (rootfd < 0)
 		return -ENOENT;
 	fd = open_beneath(rootfd, norm, flags & PXH_FILE_SYMLINKS);
-	if (fd < 0 && errno == ENOENT && (flags & PXH_FILE_CASEFOLD) &&
-	    casefold_lookup(rootfd, norm, real, sizeof(real)) == 0) {
-		fd = open_beneath(rootfd, real, flags & PXH_FILE_SYMLINKS);
-		if (fd >= 0)
-			snprintf(out->path, sizeof(out->path), "%s", real);
+	if (fd < 0 && errno == ENOENT && (flags & PXH_FILE_CASEFOLD)) {
+		if (casefold_lookup(rootfd, norm, real, sizeof(real)) == 0 &&
+		    strcmp(real, norm) != 0) {
+			fd = open_beneath(rootfd, real, flags & PXH_FILE_SYMLINKS);
+			if (fd >= 0)
+				pxh_strcpy(out->path, sizeof(out->path), real);
+		} else {
+			errno = ENOENT; /* the lookup must not change the answer */
+		}
 	}
 	if (fd < 0) {
 		rc = errno == ENOENT || errno == ENOTDIR ? -ENOENT

@@ -52,10 +52,19 @@ static bool mac_prefix(const char *rule, const char *mac)
 	return w >= 2 && h == 12 && !strncmp(want, have, w);
 }
 
+/* Only hex digits and separators: "52:54:00", "52-54-00", "525400".
+ * Architecture names ("efi-x64") have other letters. */
 static bool looks_like_mac(const char *r)
 {
-	return (strchr(r, ':') || strchr(r, '-') || strlen(r) == 12) &&
-	       !strchr(r, '.') && !strchr(r, '/');
+	size_t digits = 0;
+
+	for (const char *p = r; *p; p++) {
+		if (isxdigit((unsigned char)*p))
+			digits++;
+		else if (*p != ':' && *p != '-')
+			return false;
+	}
+	return digits >= 2 && (strchr(r, ':') || strchr(r, '-') || digits == 12);
 }
 
 static bool rule_matches(const char *r, const pxh_client *c)

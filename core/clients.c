@@ -190,6 +190,24 @@ static void copy_str(char *dst, size_t cap, const char *src)
 }
 
 /* Facts repeat from event to event: only a new value is written. */
+bool pxh_clients_facts_for_ip(struct pxh_server *s, const char *ip,
+                              pxh_client *out)
+{
+	struct pxh_clients *t = s->clients;
+	const struct client_rec *best = NULL;
+	int i;
+
+	if (!t || !ip || !*ip)
+		return false;
+	for (i = t->ip_head[hash_str(ip) & (t->nbuckets - 1)]; i >= 0; i = t->rec[i].ip_next)
+		if (!strcmp(t->rec[i].c.ip, ip) && (!best || t->rec[i].last_us > best->last_us))
+			best = &t->rec[i];
+	if (!best)
+		return false;
+	*out = best->c;
+	return true;
+}
+
 static void merge_str(char *dst, const char *src, size_t len)
 {
 	if (src[0] && strncmp(dst, src, len - 1))

@@ -251,6 +251,10 @@ char *pxh_status_json(struct pxh_server *s, bool hide_facts);
  * protocols that only see an address (TFTP).  Returns true when known. */
 bool pxh_clients_mac_for_ip(struct pxh_server *s, const char *ip,
                             char mac[18]);
+/* All facts known of the machine last seen at IP (MAC, UUID, arch, SMBIOS
+ * ...), for TFTP and HTTP requests that only show an address. */
+bool pxh_clients_facts_for_ip(struct pxh_server *s, const char *ip,
+                              pxh_client *out);
 const char *pxh_event_kind_name(enum pxh_event_kind k);
 int pxh_events_start(struct pxh_server *s);
 void pxh_events_stop(struct pxh_server *s); /* delivers what is queued */
@@ -369,13 +373,14 @@ int pxh_default_menu(struct pxh_server *s, const pxh_client *c,
                      struct pxh_answer *a);
 
 /* ---- tftp (core/tftp/) ---------------------------------------------------- */
-/* Tell the TFTP server who is at C->ip (DHCP learns it from the 4011
- * REQUEST or a relay): later TFTP requests from that address carry the
- * client's MAC, UUID and architecture into resolver hooks and events.
- * A no-op when TFTP is off. */
-void pxh_tftp_learn_client(struct pxh_server *s, const pxh_client *c);
 
 /* ---- hot-path string helpers (dhcp performance) ---------------------------- */
+/* Log lines to stderr are held between these two and written with one
+ * write at the release (a receive batch: several lines per packet).
+ * Nested holds are counted; syslog lines are not held. */
+void pxh_log_hold(void);
+void pxh_log_release(void);
+
 /* Append SRC to DST (CAP bytes) at offset OFF, truncating, NUL terminated;
  * returns the new length.  For per-packet text where snprintf costs more
  * than the work it describes. */

@@ -195,7 +195,6 @@ static void tftp_free(struct pxh_tftp *t)
 	t->n_ls = 0;
 	ev_timer_stop(t->srv->loop, &t->grace);
 	tftp_cache_free(t->cache);
-	tftp_clientmap_free(t->cmap);
 	free(t->scratch);
 	if (t->srv->tftp == t)
 		t->srv->tftp = NULL;
@@ -228,9 +227,8 @@ int pxh_tftp_open(struct pxh_server *s)
 		return 0;
 	}
 	t->cache = tftp_cache_new();
-	t->cmap = tftp_clientmap_new();
 	t->scratch = malloc((size_t)TFTP_BATCH * TFTP_MAX_BLKSIZE);
-	if (!t->cache || !t->cmap || !t->scratch) {
+	if (!t->cache || !t->scratch) {
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -338,8 +336,3 @@ size_t pxh_tftp_active(struct pxh_server *s)
 	return s && s->tftp ? s->tftp->active : 0;
 }
 
-void pxh_tftp_learn_client(struct pxh_server *s, const pxh_client *c)
-{
-	if (s && s->tftp && c)
-		tftp_clientmap_put(s->tftp->cmap, c, pxh_server_now(s));
-}

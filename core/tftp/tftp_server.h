@@ -47,7 +47,6 @@ struct tftp_counters {
 
 struct tftp_cache;
 struct tftp_cache_entry;
-struct tftp_clientmap;
 
 struct tftp_xfer {
 	struct pxh_tftp *t;
@@ -98,7 +97,6 @@ struct pxh_tftp {
 	uint16_t port_cursor;
 	uint8_t port_used[65536 / 8];
 	struct tftp_cache *cache;
-	struct tftp_clientmap *cmap;
 	struct tftp_counters c;
 	/* scratch for sendmmsg, shared: one loop thread */
 	struct mmsghdr msgs[TFTP_BATCH];
@@ -136,13 +134,5 @@ struct tftp_cache_entry *tftp_cache_get(struct tftp_cache *c,
 const uint8_t *tftp_cache_data(const struct tftp_cache_entry *e);
 void tftp_cache_put(struct tftp_cache *c, struct tftp_cache_entry *e);
 uint64_t tftp_cache_used(const struct tftp_cache *c);
-
-/* tftp_clients.c: IP -> client facts learnt by DHCP. */
-struct tftp_clientmap *tftp_clientmap_new(void);
-void tftp_clientmap_free(struct tftp_clientmap *m);
-void tftp_clientmap_put(struct tftp_clientmap *m, const pxh_client *c,
-                        double now);
-bool tftp_clientmap_get(struct tftp_clientmap *m, const char *ip, double now,
-                        pxh_client *out);
 
 #endif

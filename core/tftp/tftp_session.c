@@ -563,7 +563,7 @@ static void fill_client(struct pxh_tftp *t, pxh_client *c,
 
 	memset(c, 0, sizeof(*c));
 	inet_ntop(AF_INET, &peer->sin_addr, ip, sizeof(ip));
-	if (!tftp_clientmap_get(t->cmap, ip, pxh_server_now(t->srv), c)) {
+	if (!pxh_clients_facts_for_ip(t->srv, ip, c)) {
 		memset(c, 0, sizeof(*c));
 		c->arch = PXH_ARCH_UNKNOWN;
 		c->arch_raw = 0xffff;

@@ -463,7 +463,7 @@ static int menu_part(struct pctx *x, json_t *m)
 		                     &script, &help)))
 			return rc;
 		if (help)
-			snprintf(jump, sizeof(jump), "goto part_%u\n", x->parts++);
+			snprintf(jump, sizeof(jump), "goto pxh_part_%u\n", x->parts++);
 		if (x->a && (rc = pxh_script_menu_item(x->a, id, label,
 		                                       help ? jump : script)))
 			return rc;
@@ -478,7 +478,7 @@ static int menu_part(struct pctx *x, json_t *m)
 
 		if (!help)
 			continue;
-		if (x->a && (rc = pxh_answer_append_script(x->a, ":part_%u\n", first++)))
+		if (x->a && (rc = pxh_answer_append_script(x->a, ":pxh_part_%u\n", first++)))
 			return rc;
 		if ((rc = helper(x, help, json_object_get(it, help))))
 			return rc;

@@ -169,10 +169,10 @@ static void test_parse_images(void **state)
 	assert_non_null(strstr(p.a.script, "menu Tech\n"));
 	assert_non_null(strstr(p.a.script, "item diag Diagnostics\n"));
 	assert_non_null(strstr(p.a.script, "item mt Memtest\n"));
-	assert_non_null(strstr(p.a.script, ":pxh_item_mt\ngoto se_part_0\n"));
-	assert_non_null(strstr(p.a.script, ":se_part_0\nkernel http://h/memtest"));
-	assert_non_null(strstr(p.a.script, ":se_part_1\nshell\ngoto pxh_menu\n"));
-	assert_non_null(strstr(p.a.script, ":se_part_2\nexit\ngoto pxh_menu\n"));
+	assert_non_null(strstr(p.a.script, ":pxh_item_mt\ngoto pxh_part_0\n"));
+	assert_non_null(strstr(p.a.script, ":pxh_part_0\nkernel http://h/memtest"));
+	assert_non_null(strstr(p.a.script, ":pxh_part_1\nshell\ngoto pxh_menu\n"));
+	assert_non_null(strstr(p.a.script, ":pxh_part_2\nexit\ngoto pxh_menu\n"));
 	assert_non_null(strstr(p.a.script, "--default disk"));
 	done(&p);
 	/* refusals */

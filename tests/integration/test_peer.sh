@@ -302,6 +302,18 @@ then ok loss5_every_peer_answers_its_share_with_the_loader
 else not_ok loss5_every_peer_answers_its_share_with_the_loader "$res"; fi
 for n in 1 2 3 4; do eval "_ns=\$P$n"; ip netns exec "$_ns" nft delete table inet peerloss; done
 
+# ---- a reload (SIGHUP) keeps the node and its membership ----------------------------------------------
+kill -HUP "$PID2"
+sleep 0.5
+i=0
+while [ $i -lt 40 ] && ! members_ok; do sleep 0.2; i=$((i + 1)); done
+n2=$(status 1 | jq_ 'sum(1 for p in d["peers"] if p["name"] == "p2")')
+if members_ok && [ "$n2" = 1 ] && kill -0 "$PID2" && ! grep -q 'UDP port.*Address already in use' "$T/p2.log"; then
+	ok reload_keeps_node_and_membership
+else
+	not_ok reload_keeps_node_and_membership "p2 listed $n2 times; $(grep -i 'peer' "$T/p2.log" | tail -3)"
+fi
+
 # ---- the elected peer killed mid-run ---------------------------------------------------------------------
 # clients p1 answered above boot again; p1 dies (SIGKILL, no goodbye) 1 s in
 $PY -c '

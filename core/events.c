@@ -63,41 +63,51 @@ static void log_event(const pxh_event *ev, const char *mac)
 	size_t o = 0;
 	const pxh_client *c = &ev->client;
 
-#define ADD(...)                                                               \
+	/* text fields appended as they are (no printf: several events come
+	 * per packet); numbers through snprintf */
+#define STR(key, v)                                                            \
 	do {                                                                   \
-		if (o < sizeof(line))                                          \
-			o += (size_t)snprintf(line + o, sizeof(line) - o, __VA_ARGS__); \
+		if ((v)[0]) {                                                  \
+			o = pxh_strcat_at(line, sizeof(line), o, key);         \
+			o = pxh_strcat_at(line, sizeof(line), o, v);           \
+		}                                                              \
 	} while (0)
-	ADD("event=%s", pxh_event_kind_name(ev->kind));
-	if (mac[0])
-		ADD(" mac=%s", mac);
-	if (c->ip[0])
-		ADD(" ip=%s", c->ip);
-	if (c->arch_name[0])
-		ADD(" arch=%s", c->arch_name);
-	if (c->uuid[0])
-		ADD(" uuid=%s", c->uuid);
-	if (c->relay[0])
-		ADD(" relay=%s", c->relay);
-	if (ev->action[0])
-		ADD(" action=%s", ev->action);
-	if (ev->plugin[0])
-		ADD(" plugin=%s", ev->plugin);
-	if (ev->file[0])
-		ADD(" file=%s", ev->file);
+#define NUM(...)                                                               \
+	do {                                                                   \
+		if (o < sizeof(line) - 1) {                                    \
+			int n_ = snprintf(line + o, sizeof(line) - o, __VA_ARGS__); \
+			o = n_ < 0 ? o : o + (size_t)n_;                       \
+			if (o > sizeof(line) - 1)                              \
+				o = sizeof(line) - 1;                          \
+		}                                                              \
+	} while (0)
+	line[0] = 0;
+	STR("event=", pxh_event_kind_name(ev->kind));
+	STR(" mac=", mac);
+	STR(" ip=", c->ip);
+	STR(" arch=", c->arch_name);
+	STR(" uuid=", c->uuid);
+	STR(" relay=", c->relay);
+	STR(" action=", ev->action);
+	STR(" plugin=", ev->plugin);
+	STR(" file=", ev->file);
 	if (ev->bytes)
-		ADD(" bytes=%llu", (unsigned long long)ev->bytes);
+		NUM(" bytes=%llu", (unsigned long long)ev->bytes);
 	if (ev->duration_us)
-		ADD(" duration_ms=%.1f", (double)ev->duration_us / 1000.0);
+		NUM(" duration_ms=%.1f", (double)ev->duration_us / 1000.0);
 	if (ev->blksize)
-		ADD(" blksize=%u", ev->blksize);
+		NUM(" blksize=%u", ev->blksize);
 	if (ev->windowsize)
-		ADD(" windowsize=%u", ev->windowsize);
+		NUM(" windowsize=%u", ev->windowsize);
 	if (ev->retransmits)
-		ADD(" retransmits=%u", ev->retransmits);
-	if (ev->message[0])
-		ADD(" msg=\"%s\"", ev->message);
-#undef ADD
+		NUM(" retransmits=%u", ev->retransmits);
+	if (ev->message[0]) {
+		o = pxh_strcat_at(line, sizeof(line), o, " msg=\"");
+		o = pxh_strcat_at(line, sizeof(line), o, ev->message);
+		pxh_strcat_at(line, sizeof(line), o, "\"");
+	}
+#undef STR
+#undef NUM
 	pxh_logf(ev->severity ? ev->severity : PXH_LOG_INFO, NULL, "%s", line);
 }
 

@@ -11,6 +11,22 @@ static int max_level = PXH_LOG_INFO;
 static bool to_syslog;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Lines held while a batch of packets is handled (pxh_log_hold), written
+ * with one write at the end of the batch instead of one per line. */
+#define HOLD_CAP 65536
+static char hold_buf[HOLD_CAP];
+static size_t hold_len;
+static int hold_depth;
+
+static void hold_flush_locked(void)
+{
+	if (hold_len) {
+		fwrite(hold_buf, 1, hold_len, stderr);
+		fflush(stderr);
+		hold_len = 0;
+	}
+}
+
 static const char *const level_names[] = {
 	[0] = "emerg", [1] = "alert", [2] = "crit",   [3] = "err",
 	[4] = "warn",  [5] = "notice", [6] = "info", [7] = "debug",
@@ -74,8 +90,34 @@ static void vlog_line(int level, const pxh_client *c, const char *fmt, va_list a
 	pthread_mutex_lock(&log_lock);
 	/* journald adds the time; the level prefix "<N>" lets it set the
 	 * priority when stderr is the journal stream. */
+	if (hold_depth) {
+		size_t room = HOLD_CAP - hold_len;
+		int n = snprintf(hold_buf + hold_len, room, "<%d>%s %s\n", level,
+		                 level_names[level], msg);
+		if (n > 0 && (size_t)n < room) {
+			hold_len += (size_t)n;
+			pthread_mutex_unlock(&log_lock);
+			return;
+		}
+		hold_flush_locked(); /* full: out with it, then this line */
+	}
 	fprintf(stderr, "<%d>%s %s\n", level, level_names[level], msg);
 	fflush(stderr);
+	pthread_mutex_unlock(&log_lock);
+}
+
+void pxh_log_hold(void)
+{
+	pthread_mutex_lock(&log_lock);
+	hold_depth++;
+	pthread_mutex_unlock(&log_lock);
+}
+
+void pxh_log_release(void)
+{
+	pthread_mutex_lock(&log_lock);
+	if (hold_depth > 0 && --hold_depth == 0)
+		hold_flush_locked();
 	pthread_mutex_unlock(&log_lock);
 }
 

@@ -581,6 +581,7 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
 		if (n <= 0)
 			return; /* EAGAIN, or an ICMP error reported late */
 		d->batching = true;
+		pxh_log_hold();
 		for (int i = 0; i < n; i++) {
 			struct pxh_dhcp_pending *p = d->rx[i];
 			struct msghdr *mh = &mm[i].msg_hdr;
@@ -608,6 +609,7 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
 		d->batching = false;
 		if (d->n_tx)
 			flush_replies(d);
+		pxh_log_release();
 		if ((unsigned)n < nb)
 			return;
 	}

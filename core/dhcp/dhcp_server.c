@@ -416,6 +416,31 @@ static void decided(void *ctx, enum pxh_verdict v, const struct pxh_answer *a,
 }
 
 /* ---- requests ------------------------------------------------------------ */
+/* A PXE client's broadcast DHCPREQUEST to the site's server names the
+ * address it takes (option 50, or ciaddr when renewing): remember MAC <->
+ * address, so its TFTP and HTTP downloads (which only show an address) land
+ * in its history even when it never talks to port 4011. */
+static void learn_address(struct pxh_dhcp *d, struct pxh_dhcp_pending *p,
+                          const struct pxh_dhcp_msg *m)
+{
+	struct in_addr a = {.s_addr = m->ciaddr};
+	size_t len = 0;
+	const uint8_t *v = pxh_dhcp_opt(m, 50, &len);
+	pxh_event ev;
+
+	if (v && len == 4)
+		memcpy(&a.s_addr, v, 4);
+	if (!a.s_addr)
+		return;
+	pxh_dhcp_fill_client(&p->client, m, iface_name(p->ifindex), NULL);
+	inet_ntop(AF_INET, &a, p->client.ip, sizeof(p->client.ip));
+	pxh_event_init(&ev, PXH_EV_DHCP_REQUEST, PXH_LOG_DEBUG, &p->client);
+	snprintf(ev.action, sizeof(ev.action), "request");
+	snprintf(ev.message, sizeof(ev.message), "address %s from the site's DHCP server",
+	         p->client.ip);
+	pxh_emit(d->s, &ev);
+}
+
 /* Checks in order of cost; true when P waits in the decision chain (and is
  * no longer the caller's). */
 static bool handle(struct pxh_dhcp *d, struct pxh_dhcp_pending *p)
@@ -442,6 +467,11 @@ static bool handle(struct pxh_dhcp *d, struct pxh_dhcp_pending *p)
 		inet_ntop(AF_INET, &p->src.sin_addr, src, sizeof(src));
 		pxh_debug("dhcp: dropped malformed packet from %s:%u (%zu "
 		          "bytes): %s", src, ntohs(p->src.sin_port), p->len, why);
+		return false;
+	}
+	if (!pxe && m->msg_type == DHCPREQUEST && pxh_dhcp_is_pxe(m)) {
+		learn_address(d, p, m);
+		drop(d, PXH_DHCP_DROP_TYPE);
 		return false;
 	}
 	if (pxe ? (m->msg_type != DHCPREQUEST && m->msg_type != DHCPINFORM)

@@ -50,8 +50,8 @@ static int stage_one(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 	request_base(x, base, sizeof(base));
 	n = asprintf(&t,
 	             "#!ipxe\n"
-	             "chain %s/boot.ipxe?mac=${net0/mac:uristring}"
-	             "&uuid=${uuid:uristring}&arch=${buildarch:uristring}"
+	             "chain %s/boot.ipxe?mac=${net0/mac:hexhyp}"
+	             "&uuid=${uuid}&arch=${buildarch:uristring}"
 	             "&platform=${platform:uristring}"
 	             "&manufacturer=${manufacturer:uristring}"
 	             "&product=${product:uristring}&serial=${serial:uristring}"

@@ -302,7 +302,7 @@ int pxh_script_menu_begin(pxh_answer *a, const char *title,
 	 * answer, and iPXE keeps settings across the goto anyway */
 	if (d[0])
 		rc = pxh_answer_append_script(
-			a, "set pxh_timeout %u\nset pxh_defopt --default %s\n",
+			a, "set pxh_timeout %u\nset pxh_defopt %s\n",
 			timeout_ms, d);
 	else
 		rc = pxh_answer_append_script(
@@ -344,14 +344,25 @@ int pxh_script_menu_end(pxh_answer *a)
 
 	if (!a || !a->menu_open)
 		return -EINVAL;
-	/* --timeout 0 would return at once, so it is only given when set */
+	/* --timeout 0 would return at once, so it is only given when set.
+	 * iPXE passes a variable's value as one word, so "--default ID"
+	 * cannot live in one variable: the default is the item id alone,
+	 * and a menu without one takes its own branch. */
 	rc = pxh_answer_append_script(
 		a,
+		"isset ${pxh_defopt} || goto pxh_choose_nodef\n"
 		"iseq ${pxh_timeout} 0 && goto pxh_choose_wait ||\n"
-		"choose --timeout ${pxh_timeout} ${pxh_defopt} pxh_sel || goto pxh_cancel\n"
+		"choose --timeout ${pxh_timeout} --default ${pxh_defopt} pxh_sel || goto pxh_cancel\n"
 		"goto pxh_item_${pxh_sel}\n"
 		":pxh_choose_wait\n"
-		"choose ${pxh_defopt} pxh_sel || goto pxh_cancel\n"
+		"choose --default ${pxh_defopt} pxh_sel || goto pxh_cancel\n"
+		"goto pxh_item_${pxh_sel}\n"
+		":pxh_choose_nodef\n"
+		"iseq ${pxh_timeout} 0 && goto pxh_choose_nodef_wait ||\n"
+		"choose --timeout ${pxh_timeout} pxh_sel || goto pxh_cancel\n"
+		"goto pxh_item_${pxh_sel}\n"
+		":pxh_choose_nodef_wait\n"
+		"choose pxh_sel || goto pxh_cancel\n"
 		"goto pxh_item_${pxh_sel}\n"
 		":pxh_cancel\n"
 		"exit\n");

@@ -43,7 +43,7 @@ code() { $IN curl -s -o /dev/null -w '%{http_code}' "$@"; }
 # ---- /boot.ipxe ---------------------------------------------------------
 s1=$($IN curl -s "$U/boot.ipxe")
 case $s1 in
-"#!ipxe"*"chain http://127.0.0.1/boot.ipxe?mac=\${net0/mac:uristring}"*"&serial=\${serial:uristring}"*) ok boot_stage_one ;;
+"#!ipxe"*"chain http://127.0.0.1/boot.ipxe?mac=\${net0/mac:hexhyp}"*"&serial=\${serial:uristring}"*) ok boot_stage_one ;;
 *) not_ok boot_stage_one "got: $s1" ;;
 esac
 FACTS="mac=52%3A54%3A00%3A12%3A34%3A56&uuid=01234567-89ab-cdef-0123-456789abcdef&arch=x86_64&platform=pcbios&manufacturer=QEMU&product=Standard%20PC&serial=SER-4711&asset="

@@ -143,7 +143,7 @@ follow_chain() {
 		_s=$(ip netns exec "$CL" curl -s --max-time 5 "$_u")
 		_n=$(printf '%s\n' "$_s" | sed -n 's/^chain \(--autofree \)\{0,1\}\([^ ]*\).*/\2/p' | head -1)
 		[ -z "$_n" ] && { printf '%s\n' "$_s"; return 0; }
-		_u=$(printf '%s' "$_n" | sed "s/\${net0\/mac:uristring}/$MAC/; s/\${[^}]*}//g")
+		_u=$(printf '%s' "$_n" | sed "s/\${net0\/mac:hexhyp}/$MAC/; s/\${[^}]*}//g")
 		echo "$_u" >>"$T/chain.log"
 		_i=$((_i + 1))
 	done

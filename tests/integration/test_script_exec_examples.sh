@@ -103,7 +103,7 @@ use "boot_images = $S/technician_menu.py" "TECH_MACS=$S/technicians.txt"
 has technician_menu_bios "$(decide --mac 52:54:00:30:00:01 --arch bios --phase ipxe)" \
 	"menu pxehub technician menu (52:54:00:30:00:01)" "item diag Hardware diagnostics" \
 	"item memtest Memory test (memtest86+)" "item shell iPXE shell" \
-	"item disk Boot the local disk" "set pxh_defopt --default disk" \
+	"item disk Boot the local disk" "set pxh_defopt disk" \
 	"kernel http://10.9.0.1/files/memtest/memtest.bin || goto pxh_fail"
 has technician_menu_others_next "$(decide --mac 52:54:00:30:00:02 --arch bios --phase ipxe)" \
 	"plugin: default"

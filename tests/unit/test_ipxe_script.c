@@ -185,13 +185,13 @@ static void test_menu(void **state)
 	assert_int_equal(pxh_script_menu_end(&a), 0);
 	has_line(&a, "menu Deploy now");
 	has_line(&a, "set pxh_timeout 30000");
-	has_line(&a, "set pxh_defopt --default win_11");
+	has_line(&a, "set pxh_defopt win_11");
 	has_line(&a, "item win_11 Windows 11 $ {x}");
 	has_line(&a, ":pxh_item_win_11");
 	has_line(&a, "chain /w11.ipxe");
 	has_line(&a, "item local local");
 	has_line(&a, ":pxh_item_local");
-	has_line(&a, "choose --timeout ${pxh_timeout} ${pxh_defopt} pxh_sel || goto pxh_cancel");
+	has_line(&a, "choose --timeout ${pxh_timeout} --default ${pxh_defopt} pxh_sel || goto pxh_cancel");
 	has_line(&a, "goto pxh_item_${pxh_sel}");
 	/* one signature line only */
 	assert_null(strstr(a.script + 1, "#!ipxe"));
@@ -208,7 +208,7 @@ static void test_default_menu(void **state)
 	has_line(&a, "#!ipxe");
 	has_line(&a, "menu Lab $ {x} menu");
 	has_line(&a, "set pxh_timeout 5000");
-	has_line(&a, "set pxh_defopt --default local");
+	has_line(&a, "set pxh_defopt local");
 	has_line(&a, "item local Boot from local disk");
 	has_line(&a, "item shell iPXE shell");
 	has_line(&a, "shell");

@@ -205,8 +205,13 @@ int pxh_file_open(struct pxh_server *s, const char *root, const char *path,
 	if (rc)
 		return rc;
 	snprintf(out->path, sizeof(out->path), "%s", norm);
-	if (s && try_resolvers(s, norm, c, out) == 0)
-		return 0;
+	if (s) {
+		/* A resolver that refuses (anything but -ENOENT) decides: the
+		 * file system copy is not served behind its back. */
+		rc = try_resolvers(s, norm, c, out);
+		if (rc != -ENOENT)
+			return rc;
+	}
 	if (!root || !*root)
 		return -ENOENT;
 	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -787,7 +787,8 @@ class Session(socketserver.BaseRequestHandler):
             return tok_done(TOK_DONE, more, curcmd=0)
         if head in ("EXEC", "EXECUTE"):
             name, pos, named = parse_exec_args(st)
-            return self.run_proc(name, pos, named, TOK_DONEINPROC) + \
+            # inside a batch, DONEPROC says more follows: the batch's DONE
+            return self.run_proc(name, pos, named, TOK_DONEINPROC, DONE_MORE) + \
                 tok_done(TOK_DONE, more)
         names, res = db.run_sql(to_sqlite(st), {})
         if names is None:
@@ -795,7 +796,7 @@ class Session(socketserver.BaseRequestHandler):
         return encode_result(names, res, db.schema_types) + \
             tok_done(TOK_DONE, DONE_COUNT | more, len(res))
 
-    def run_proc(self, name, pos, named, inner):
+    def run_proc(self, name, pos, named, inner, last=DONE_FINAL):
         db = self.server.db
         out = b""
         for names, res in db.proc(name, pos, named):
@@ -805,7 +806,7 @@ class Session(socketserver.BaseRequestHandler):
                 out += encode_result(names, res, db.schema_types)
                 out += tok_done(inner, DONE_MORE | DONE_COUNT, len(res))
         out += struct.pack("<Bi", TOK_RETURNSTATUS, 0)
-        out += tok_done(TOK_DONEPROC, DONE_FINAL)
+        out += tok_done(TOK_DONEPROC, last)
         return out
 
     def rpc(self, payload):

@@ -1,0 +1,21 @@
+-- sccm_sql: the deployments for a machine.  Placeholders: :item_key (the
+-- machine or its unknown-computer object), :machine_id (0 for unknown
+-- computers), :unknown_id (0 for known ones), :mac, :guid, :dp (this
+-- distribution point's FQDN), :arch ('x86'/'x64' of the unknown object).
+--
+-- Expected columns (by name):
+--   OfferID (required), OfferName, PkgID, PkgName, BootImageID,
+--   PackagePath (boot image path on the DP, e.g.
+--   SMSImages\PS100004\boot.PS100004.wim), BootImageArch ('x86'/'x64'),
+--   BootImageHash (SHA-256 hex of the .wim, or NULL), BootImageOnDP (bit;
+--   absent = yes), Mandatory (bit), OfferTime (datetime, newest first),
+--   LastPXEAdvertisementID (the machine's last PXE deployment).
+-- pxehub drops rows without a boot image, with the image not on this DP,
+-- for another architecture, required ones already run, and malformed
+-- ones; it orders required first, then newest.
+--
+-- UNCERTAIN: NBS_GetPXEBootAction(resourceId, unknownItemKey, guid, mac,
+-- dpFqdn) is the order public material shows; parameter names and result
+-- columns are not documented.  Adapt this statement to your version.
+EXEC NBS_GetPXEBootAction @MachineID = :machine_id, @UnknownMachineID = :unknown_id,
+	@SMBIOS = :guid, @MACAddress = :mac, @DPName = :dp

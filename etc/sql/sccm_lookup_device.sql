@@ -1,0 +1,17 @@
+-- sccm_sql: device lookup.  Placeholders: :mac ('AA:BB:CC:DD:EE:FF', upper
+-- case with colons, as ConfigMgr stores it), :guid (SMBIOS GUID, upper case
+-- with hyphens, or NULL when the client sent none or a placeholder), :dp.
+--
+-- Expected columns (by name, any order, extra ones ignored):
+--   ItemKey (int, required), Name, SMBIOS_GUID, MACAddress (the matched
+--   MAC or NULL), DuplicateSMBIOS, DuplicateMACAddress (bit).
+-- One row per candidate machine.  pxehub ignores an identifier that is
+-- shared by several machines and decides on the other one.
+--
+-- UNCERTAIN: NBS_LookupPXEDevice and its argument order come from public
+-- SQL snippets and logs; parameter names and result columns differ between
+-- Configuration Manager versions.  Check with
+--   sp_help 'NBS_LookupPXEDevice'
+-- and adapt this statement (or write a SELECT on System_DISC and
+-- System_MAC_Addresses_ARR) so that it returns the columns above.
+EXEC NBS_LookupPXEDevice @SMBIOS = :guid, @MACAddress = :mac

@@ -1,0 +1,5 @@
+# sccm_sql: FreeTDS db-lib (Debian's freetds-dev is built with MSDBLIB; we
+# define it too so dbopen() takes the Microsoft semantics), libcurl (GnuTLS
+# flavour) for boot image content, GnuTLS for SHA-256.
+sccm_sql_CFLAGS := -DMSDBLIB $(call pc_cflags,libcurl gnutls)
+sccm_sql_LIBS = -lsybdb $(call pc_libs,libcurl,-lcurl) $(call pc_libs,gnutls,-lgnutls) -lpthread

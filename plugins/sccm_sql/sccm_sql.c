@@ -363,8 +363,8 @@ static int boot_section(struct ss_plugin *p, pxh_answer *a, size_t i,
 	if (rc == 0)
 		return pxh_answer_append_script(
 			a, "echo Boot image %s is being copied from the distribution point,"
-			   " trying again in 5 s\nsleep 5\nchain /boot.ipxe?mac=${net0/mac:uristring}"
-			   "&uuid=${uuid:uristring}&arch=${buildarch:uristring}"
+			   " trying again in 5 s\nsleep 5\nchain /boot.ipxe?mac=${net0/mac:hexhyp}"
+			   "&uuid=${uuid}&arch=${buildarch:uristring}"
 			   "&platform=${platform:uristring} || exit 1\n",
 			d->boot_image);
 	if (rc < 0 && rc != -ENOENT)

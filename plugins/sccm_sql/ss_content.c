@@ -19,7 +19,7 @@
 #include "ss_content.h"
 
 #define SS_MAX_FILES 64
-#define SS_MAX_FETCHES 2
+#define SS_MAX_FETCHES 4 /* the three files of a boot, plus one */
 
 enum { CT_NONE, CT_FETCHING, CT_READY, CT_FAILED };
 

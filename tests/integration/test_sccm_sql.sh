@@ -1,0 +1,161 @@
+#!/bin/sh
+# sccm_sql in pxehubd: /boot.ipxe menus from the TDS stand-in's site
+# database, boot image content fetched from a DP stand-in that demands NTLM
+# (NTLMv2 verified), SHA-256 checked, cached and served from /files/sccm
+# to several clients after one download; hash mismatch refused; SQL Server
+# down answered by the fail policy within the deadline.  Everything runs on
+# the loopback of a private network namespace.
+. "$(dirname "$0")/../lib.sh"
+pxh_init
+PY=/usr/bin/python3
+for t in curl sha256sum; do
+	command -v $t >/dev/null || { echo "skip test_sccm_sql # $t missing"; exit 77; }
+done
+[ -f "$PXH_PLUGINS/sccm_sql.so" ] || { echo "skip test_sccm_sql # plugin not built"; exit 77; }
+NS=$(pxh_netns sccm) || exit 1
+IN="ip netns exec $NS"
+U=http://127.0.0.1
+TDS=$PXH_TOP/tests/tds
+
+# ---- DP content and the site database's hashes ----------------------------
+mkdir -p "$T/dp/SMSImages/PS100004" "$T/dp/SMSImages/PS100006" "$T/dp/SMSBoot/x64" "$T/dp/SMSBoot/x86"
+head -c 3000000 /dev/urandom >"$T/dp/SMSImages/PS100004/boot.PS100004.wim"
+head -c 100000 /dev/urandom >"$T/dp/SMSImages/PS100006/boot.PS100006.wim"
+head -c 3170304 /dev/urandom >"$T/dp/SMSBoot/boot.sdi"
+head -c 20000 /dev/urandom >"$T/dp/SMSBoot/x64/BCD"
+head -c 20000 /dev/urandom >"$T/dp/SMSBoot/x86/BCD"
+H4=$(sha256sum "$T/dp/SMSImages/PS100004/boot.PS100004.wim" | cut -d' ' -f1)
+cat >"$T/data.sql" <<EOF
+UPDATE BootImagePackage SET ContentHash = '$H4' WHERE PkgID = 'PS100004';
+-- a hash that does not match the DP's file
+UPDATE BootImagePackage SET ContentHash = '$(printf '%064d' 0)' WHERE PkgID = 'PS100006';
+EOF
+
+$IN $PY "$TDS/tds_server.py" --schema "$TDS/schema.sql" --schema "$T/data.sql" \
+	--procs "$TDS/procs" --port 1433 --login 'pxehub:S3cret!' --log "$T/tds.log" &
+TDS_PID=$!
+pxh_track $TDS_PID
+$IN $PY "$TDS/dp_server.py" --root "$T/dp" --user 'CORP\naa' --password 'N@a-pw' \
+	--port 8081 --log "$T/dp.log" &
+pxh_track $!
+wait_for $IN $PY -c "import socket; socket.create_connection(('127.0.0.1', 1433)).close()" &&
+wait_for $IN $PY -c "import socket; socket.create_connection(('127.0.0.1', 8081)).close()" ||
+	{ not_ok standins_up "stand-ins did not start"; exit 1; }
+ok standins_up
+
+pxh_conf "$T/c.conf"
+cat >>"$T/c.conf" <<EOF
+[dhcp]
+enabled = no
+[tftp]
+port = 0
+[http]
+port = 80
+https_port = 0
+EOF
+sed -i 's/^\[server\]$/[server]\nlisten = 127.0.0.1/' "$T/c.conf"
+cat >"$T/plugins.d/sccm_sql.conf" <<EOF
+[sccm_sql]
+enabled = yes
+servers = 127.0.0.1:1433
+user = pxehub
+password = S3cret!
+dp_name = dp01.corp.example
+deadline = 800ms
+fail_policy = menu
+login_timeout = 1s
+lookup_sql = $PXH_TOP/etc/sql/sccm_lookup_device.sql
+unknown_sql = $PXH_TOP/etc/sql/sccm_unknown_computers.sql
+boot_action_sql = $PXH_TOP/etc/sql/sccm_boot_action.sql
+dp_url = http://127.0.0.1:8081/
+content_user = CORP\\naa
+content_password = N@a-pw
+content_auth = ntlm
+cache_size_mb = 20
+EOF
+echo "wimboot" >"$T/http/wimboot"
+
+pxh_daemon "$T/c.conf" "$NS" || { not_ok daemon_start "see log"; exit 1; }
+ok daemon_start
+
+KNOWN="mac=52-54-00-00-00-01&uuid=01234567-89ab-cdef-0123-456789abcdef&arch=x86_64&platform=efi"
+script() { $IN curl -s -m 10 "$U/boot.ipxe?$1"; }
+
+# ---- the known machine: menu, content copied in the background ----------
+s=$(script "$KNOWN")
+case $s in
+*"menu Configuration Manager: PC-KNOWN"*"item d0 Win11 required"*"item d1 Win11 available"*"item d2 Win10 LTSC available"*"item local"*)
+	ok known_menu ;;
+*) not_ok known_menu "got: $(printf '%s' "$s" | head -12)" ;;
+esac
+case $s in *"set pxh_defopt d0"*"set pxh_timeout 10000"*|*"set pxh_timeout 10000"*"set pxh_defopt d0"*) ok required_default_countdown ;;
+*) not_ok required_default_countdown "no default d0 with 10 s" ;; esac
+case $s in *"No boot image"*|*"Boot image elsewhere"*) not_ok filtered "undeployable entries shown" ;;
+*) ok filtered ;; esac
+
+# wait until the three files are cached (first client)
+i=0
+while [ $i -lt 100 ] && [ "$(grep -c 'sccm_sql: content .* cached' "$T/pxehubd.log")" -lt 3 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+s=$(script "$KNOWN")
+case $s in
+*"kernel http://127.0.0.1/files/wimboot"*"initrd -n BCD http://127.0.0.1/files/sccm/x64/BCD"*"initrd -n boot.sdi http://127.0.0.1/files/sccm/boot.sdi"*"initrd -n boot.wim http://127.0.0.1/files/sccm/PS100004/boot.wim"*)
+	ok wimboot_script ;;
+*) not_ok wimboot_script "got: $(printf '%s' "$s" | grep -E 'kernel|initrd|echo' | head -5)" ;;
+esac
+
+# ---- content: NTLM at the DP, hash, one download for several clients ----
+code=$($IN curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8081/SMSBoot/boot.sdi)
+[ "$code" = 401 ] && ok dp_refuses_anonymous || not_ok dp_refuses_anonymous "got $code"
+if grep -q 'GET /SMSImages/PS100004/boot.PS100004.wim 200 CORP\\naa' "$T/dp.log"; then
+	ok dp_ntlm_download
+else
+	not_ok dp_ntlm_download "$(tail -3 "$T/dp.log")"
+fi
+ok_all=1
+for n in 1 2 3; do
+	got=$($IN curl -s "$U/files/sccm/PS100004/boot.wim" | sha256sum | cut -d' ' -f1)
+	[ "$got" = "$H4" ] || ok_all=0
+done
+got=$($IN curl -s "$U/files/sccm/x64/BCD" | sha256sum | cut -d' ' -f1)
+[ "$got" = "$(sha256sum <"$T/dp/SMSBoot/x64/BCD" | cut -d' ' -f1)" ] || ok_all=0
+[ $ok_all = 1 ] && ok content_served_intact || not_ok content_served_intact "hash differs"
+# a second machine with the same boot image: no new download
+s=$(script "mac=52-54-00-00-00-02&uuid=00000000-0000-0000-0000-000000000002&arch=x86_64&platform=efi")
+case $s in *"initrd -n boot.wim http://127.0.0.1/files/sccm/PS100004/boot.wim"*) ok second_client_cached ;;
+*) not_ok second_client_cached "got: $(printf '%s' "$s" | grep -E 'initrd|echo' | head -3)" ;; esac
+n=$(grep -c 'GET /SMSImages/PS100004/boot.PS100004.wim 200' "$T/dp.log")
+[ "$n" = 1 ] && ok downloaded_once || not_ok downloaded_once "$n downloads"
+case $s in *"prompt --timeout 5000"*) ok already_run_prompt ;; *) not_ok already_run_prompt "no key prompt" ;; esac
+
+# ---- an unknown BIOS machine gets the x86 image, whose hash is wrong ----
+s=$(script "mac=02-00-00-00-00-99&uuid=&arch=i386&platform=pcbios")
+case $s in *"Unknown x86 build"*) ok unknown_computer ;; *) not_ok unknown_computer "got: $(printf '%s' "$s" | head -8)" ;; esac
+i=0
+while [ $i -lt 50 ] && ! grep -q 'content PS100006/boot.wim: .*SHA-256' "$T/pxehubd.log"; do
+	sleep 0.1; i=$((i + 1))
+done
+grep -q 'content PS100006/boot.wim: .*SHA-256' "$T/pxehubd.log" && ok hash_mismatch_refused ||
+	not_ok hash_mismatch_refused "no SHA-256 refusal logged"
+code=$($IN curl -s -o /dev/null -w '%{http_code}' "$U/files/sccm/PS100006/boot.wim")
+[ "$code" = 404 ] && ok bad_image_not_served || not_ok bad_image_not_served "got $code"
+
+# ---- metrics --------------------------------------------------------------
+m=$($IN curl -s "$U/metrics")
+case $m in *"pxehub_plugin_sccm_sql_content_fetched"*"pxehub_plugin_sccm_sql_lookups"*|*"pxehub_plugin_sccm_sql_lookups"*"pxehub_plugin_sccm_sql_content_fetched"*)
+	ok metrics ;; *) not_ok metrics "no sccm_sql figures" ;; esac
+
+# ---- SQL Server down: fail policy within the deadline, event says why ----
+kill $TDS_PID
+wait $TDS_PID 2>/dev/null
+start=$(date +%s%N)
+s=$(script "mac=52-54-00-00-00-0f&uuid=00000000-0000-0000-0000-00000000000F&arch=x86_64&platform=efi")
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+case $s in *"item local"*) ok down_default_menu ;; *) not_ok down_default_menu "got: $(printf '%s' "$s" | head -3)" ;; esac
+[ $ms -lt 2000 ] && ok down_fast || not_ok down_fast "$ms ms"
+echo "# SQL Server down: /boot.ipxe answered in $ms ms"
+grep -q 'event=plugin.*action=error.*fail policy menu' "$T/pxehubd.log" && ok down_event ||
+	not_ok down_event "no plugin event"
+kill -0 $PXH_PID && ok daemon_alive || not_ok daemon_alive "pxehubd died"
+exit 0

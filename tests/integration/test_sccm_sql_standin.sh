@@ -1,0 +1,96 @@
+#!/bin/sh
+# The TDS stand-in itself, checked with real clients and an independent
+# decoder: FreeTDS's tsql (TDS 7.4, plain and TLS "encryption = require"),
+# python3-pymssql (SQL batch with typed results, RPC through callproc,
+# NULLs, GUID byte order, errors, login failure), and tshark's TDS
+# dissector reading the packets on the wire.
+. "$(dirname "$0")/../lib.sh"
+pxh_init
+PY=/usr/bin/python3
+for t in tsql tshark openssl; do
+	command -v $t >/dev/null || { echo "skip test_sccm_sql_standin # $t missing"; exit 77; }
+done
+$PY -c "import pymssql" 2>/dev/null || { echo "skip test_sccm_sql_standin # python3-pymssql missing"; exit 77; }
+NS=$(pxh_netns tds) || exit 1
+IN="ip netns exec $NS"
+TDS=$PXH_TOP/tests/tds
+
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
+	-days 1 -subj /CN=cmsql >/dev/null 2>&1
+$IN tshark -q -i lo -f "tcp port 1433" -w "$T/tds.pcap" >/dev/null 2>&1 &
+pxh_track $!
+$IN $PY "$TDS/tds_server.py" --schema "$TDS/schema.sql" --procs "$TDS/procs" --port 1433 \
+	--login 'sa:Secret1' --cert "$T/cert.pem" --key "$T/key.pem" --log "$T/tds.log" &
+pxh_track $!
+wait_for $IN $PY -c "import socket; socket.create_connection(('127.0.0.1', 1433)).close()" ||
+	{ not_ok standin_up "no listener"; exit 1; }
+sleep 1 # tshark running
+ok standin_up
+
+printf '[global]\n\ttds version = 7.4\n\tencryption = off\n' >"$T/plain.conf"
+printf '[global]\n\ttds version = 7.4\n\tencryption = require\n' >"$T/tls.conf"
+tsql_q() { # CONF PASSWORD SQL
+	printf '%s\ngo\n' "$3" | FREETDSCONF=$1 $IN timeout 20 tsql -H 127.0.0.1 -p 1433 -U sa -P "$2" 2>&1
+}
+
+# ---- tsql ------------------------------------------------------------------------
+out=$(tsql_q "$T/plain.conf" Secret1 "SELECT ItemKey, Name0, SMBIOS_GUID0, Decommissioned0 FROM dbo.System_DISC WHERE ItemKey = 16777220")
+case $out in *"16777220	PC-KNOWN	01234567-89AB-CDEF-0123-456789ABCDEF	0"*) ok tsql_select ;;
+*) not_ok tsql_select "got: $out" ;; esac
+out=$(tsql_q "$T/plain.conf" Secret1 "EXEC NBS_GetPXEBootAction @MachineID = 16777221, @UnknownMachineID = 0, @SMBIOS = NULL, @MACAddress = NULL, @DPName = N'dp01.corp.example'")
+case $out in *"PS120001	Win11 required"*"(return status = 0)"*) ok tsql_exec ;;
+*) not_ok tsql_exec "got: $(printf '%s' "$out" | tail -4)" ;; esac
+out=$(tsql_q "$T/plain.conf" Secret1 "SELECT * FROM NoSuchTable")
+case $out in *"Msg 208"*"Invalid object name"*) ok tsql_error ;; *) not_ok tsql_error "got: $out" ;; esac
+out=$(tsql_q "$T/plain.conf" wrong "SELECT 1")
+case $out in *"Login failed for user 'sa'"*) ok tsql_login_failed ;; *) not_ok tsql_login_failed "got: $out" ;; esac
+out=$(tsql_q "$T/tls.conf" Secret1 "SELECT TOP 1 OfferID FROM Advertisement ORDER BY OfferID")
+if printf '%s' "$out" | grep -q '^PS120001' && grep -q 'TLS up: TLSv1.2' "$T/tds.log"; then
+	ok tsql_tls_require
+else
+	not_ok tsql_tls_require "got: $out"
+fi
+
+# ---- pymssql -------------------------------------------------------------------------
+cat >"$T/py.py" <<'EOF'
+import datetime, uuid, pymssql
+c = pymssql.connect(server="127.0.0.1", port=1433, user="sa", password="Secret1",
+                    database="CM_PS1", tds_version="7.3")
+cur = c.cursor(as_dict=True)
+cur.execute("SELECT OfferID, Mandatory, PresentTime, MediaGUID FROM Advertisement "
+            "WHERE OfferID IN (%s, %s) ORDER BY OfferID", ("PS120001", "PS120002"))
+rows = cur.fetchall()
+assert rows[0]["Mandatory"] is True, rows
+assert rows[0]["PresentTime"] == datetime.datetime(2024, 3, 1, 8, 0), rows
+assert rows[0]["MediaGUID"] == uuid.UUID("C0FFEE00-1234-5678-9ABC-DEF012345678"), rows
+assert rows[1]["MediaGUID"] is None and rows[1]["Mandatory"] is False, rows
+print("batch ok")
+cur.callproc("NBS_LookupPXEDevice", ("00000000-0000-0000-0000-00000000000C", "52:54:00:00:00:0D"))
+rows = cur.fetchall()
+assert [r["ItemKey"] for r in rows] == [16777224, 16777225], rows
+assert rows[0]["DuplicateSMBIOS"] is True and rows[0]["MACAddress"] is None, rows
+assert rows[1]["SMBIOS_GUID"] == uuid.UUID("00000000-0000-0000-0000-00000000000C"), rows
+print("rpc ok")
+try:
+    cur.execute("EXEC NoSuchProc")
+    print("no error")
+except pymssql.Error as e:
+    assert "2812" in str(e), e
+    print("error ok")
+EOF
+out=$($IN timeout 30 $PY "$T/py.py" 2>&1)
+case $out in *"batch ok"*) ok pymssql_batch_types ;; *) not_ok pymssql_batch_types "$out" ;; esac
+case $out in *"rpc ok"*) ok pymssql_rpc ;; *) not_ok pymssql_rpc "$out" ;; esac
+case $out in *"error ok"*) ok pymssql_error ;; *) not_ok pymssql_error "$out" ;; esac
+
+# ---- tshark's reading of the plain connections ------------------------------------------
+sleep 1
+kill_tshark() { for p in $_pxh_pids; do kill -INT "$p" 2>/dev/null; break; done; sleep 1; }
+kill_tshark
+types=$(tshark -r "$T/tds.pcap" -Y tds -T fields -e tds.type 2>/dev/null | tr ',' '\n' | sort -nu | tr '\n' ' ')
+case $types in *"1 "*"3 "*"4 "*"16 "*"18 "*) ok tshark_packet_types ;; *) not_ok tshark_packet_types "types: $types" ;; esac
+cols=$(tshark -r "$T/tds.pcap" -Y "tds.colmetadata" -T fields -e tds.colmetadata.colname 2>/dev/null | tr '\n' ' ')
+case $cols in *"ItemKey,Name0,SMBIOS_GUID0,Decommissioned0"*) ok tshark_colmetadata ;; *) not_ok tshark_colmetadata "cols: $cols" ;; esac
+errs=$(tshark -r "$T/tds.pcap" -Y "tds.error" -T fields -e tds.error.number 2>/dev/null | tr '\n' ' ')
+case $errs in *208*18456*|*18456*208*) ok tshark_errors ;; *) not_ok tshark_errors "errors: $errs" ;; esac
+exit 0

@@ -44,14 +44,17 @@ struct tftp_limits {
 	uint32_t max_blksize;      /* config and path MTU already applied */
 	uint32_t max_windowsize;
 	uint32_t max_window_bytes; /* windowsize * blksize at most this */
+	bool msftwindow;           /* answer Microsoft's variable window */
 };
 
 /* What a transfer runs with; oack says whether an OACK goes first. */
 struct tftp_params {
 	uint32_t blksize, windowsize, timeout_s; /* timeout_s 0: server's */
+	uint32_t max_window; /* largest window a msftwindow hint may ask */
 	uint64_t tsize;
 	unsigned acked; /* TFTP_OPT_* bits echoed in the OACK */
 	bool oack;
+	bool msft; /* variable window: ACKs carry the next window's size */
 };
 
 /* Negotiate RQ's options against LIM for a file of SIZE bytes. */
@@ -92,6 +95,11 @@ enum tftp_ack_action tftp_window_ack(struct tftp_window *w, uint16_t wire,
                                      bool restart);
 /* The window [base, end) to send now; sets next = end. */
 uint64_t tftp_window_end(const struct tftp_window *w);
+/* Microsoft variable window: the window size an ACK of LEN bytes asks for
+ * (its fifth byte), clamped to 1..MAX; CUR when the ACK carries none or
+ * asks for 0. */
+uint32_t tftp_window_hint(const uint8_t *ack, size_t len, uint32_t cur,
+                          uint32_t max);
 
 /* ---- netascii (tftp_netascii.c) ----------------------------------------- */
 /* Size of IN after conversion (LF -> CR LF, CR -> CR NUL, RFC 764). */

@@ -36,10 +36,13 @@
 #define TFTP_MAX_REQUEST 65507
 #define TFTP_IP4_UDP_HDR 28 /* IPv4 (20) + UDP (8), for blksize vs MTU */
 
-/* Microsoft's variable-window extension: the client offers "msftwindow
- * 31416", a server that speaks it answers 27182 (MS-WDSMT; see
- * PROTOCOLS.md).  Parsed, not yet negotiated. */
-#define TFTP_MSFT_CLIENT_MAGIC 31416
-#define TFTP_MSFT_SERVER_MAGIC 27182
+/* Microsoft's variable-window extension (Windows Deployment Services; no
+ * RFC, see PROTOCOLS.md and docs/winpe-tftp.md): the client offers
+ * "msftwindow 31416", a server that speaks it answers 27182 in its OACK,
+ * and every later ACK carries one more byte, the number of blocks the
+ * client wants in the next window. */
+#define TFTP_MSFT_CLIENT_MAGIC 31416 /* round(pi * 10^4), client's offer */
+#define TFTP_MSFT_SERVER_MAGIC 27182 /* floor(e * 10^4), server's answer */
+#define TFTP_MSFT_ACK_LEN 5          /* ACK (4) + next-window byte */
 
 #endif

@@ -159,16 +159,24 @@ void tftp_negotiate(const struct tftp_request *rq, const struct tftp_limits *lim
 	 * lets the server omit an option */
 	if ((rq->seen & TFTP_OPT_TSIZE) && size > 0)
 		out->acked |= TFTP_OPT_TSIZE;
+	/* the largest window granted; keep the memory a window needs bounded */
+	out->max_window = maxw;
+	cap = lim->max_window_bytes / out->blksize;
+	if (lim->max_window_bytes && out->max_window > cap)
+		out->max_window = cap ? cap : 1;
 	if (rq->seen & TFTP_OPT_WINDOWSIZE) {
-		out->windowsize = rq->windowsize < maxw ? rq->windowsize : maxw;
-		/* keep the memory a window needs bounded */
-		cap = lim->max_window_bytes / out->blksize;
-		if (lim->max_window_bytes && out->windowsize > cap)
-			out->windowsize = cap ? cap : 1;
+		out->windowsize = rq->windowsize < out->max_window
+		                          ? rq->windowsize : out->max_window;
 		out->acked |= TFTP_OPT_WINDOWSIZE;
 	}
-	/* msftwindow (Microsoft variable window) is not negotiated yet: left
-	 * out of the OACK, so the client uses the RFC 7440 window. */
+	/* Microsoft's variable window: only for the client's own magic value
+	 * (anything else is not the extension); the hints in the ACKs then
+	 * set each window, clamped like windowsize. */
+	if (lim->msftwindow && (rq->seen & TFTP_OPT_MSFTWINDOW) &&
+	    rq->msftwindow == TFTP_MSFT_CLIENT_MAGIC) {
+		out->acked |= TFTP_OPT_MSFTWINDOW;
+		out->msft = true;
+	}
 	out->oack = out->acked != 0;
 }
 
@@ -202,6 +210,8 @@ size_t tftp_build_oack(const struct tftp_params *p, uint8_t *buf, size_t cap)
 		off = put_opt(buf, cap, off, "tsize", p->tsize);
 	if (p->acked & TFTP_OPT_WINDOWSIZE)
 		off = put_opt(buf, cap, off, "windowsize", p->windowsize);
+	if (p->acked & TFTP_OPT_MSFTWINDOW)
+		off = put_opt(buf, cap, off, "msftwindow", TFTP_MSFT_SERVER_MAGIC);
 	return off;
 }
 

@@ -28,6 +28,7 @@ struct tftp_cfg {
 	uint32_t max_transfers;
 	uint32_t timeout_ms;
 	uint32_t retries;
+	bool msftwindow;     /* answer Microsoft's variable window */
 	unsigned file_flags; /* PXH_FILE_* */
 	uint64_t cache_bytes, cache_file_max;
 };
@@ -77,6 +78,7 @@ struct tftp_xfer {
 	double restart_at; /* when an earlier ACK last restarted the window */
 	double srtt;       /* smoothed window round trip, 0 = unknown */
 	uint64_t retransmits, packets, acks;
+	uint32_t win_peak; /* largest window sent (msftwindow hints) */
 	double t_start;
 	char file[512];               /* normalised path */
 	char req[TFTP_MAX_FILENAME];  /* as requested */

@@ -48,7 +48,8 @@ static void emit(struct tftp_xfer *x, enum pxh_event_kind kind, int sev,
 	snprintf(ev.action, sizeof(ev.action), "%s", action);
 	snprintf(ev.file, sizeof(ev.file), "%.255s", x->file);
 	ev.blksize = x->prm.blksize;
-	ev.windowsize = x->prm.windowsize;
+	ev.windowsize = x->prm.msft && kind == PXH_EV_TFTP_END ? x->win_peak
+	                                                     : x->prm.windowsize;
 	ev.retransmits = (uint32_t)(x->retransmits > UINT32_MAX ? UINT32_MAX
 	                                                        : x->retransmits);
 	if (kind == PXH_EV_TFTP_END) {
@@ -161,9 +162,11 @@ static void xfer_done(struct tftp_xfer *x)
 	count(c->ok, 1);
 	count(c->bytes, x->size);
 	pxh_logf(PXH_LOG_INFO, &x->client,
-	         "tftp: sent %s bytes=%llu secs=%.3f blksize=%u windowsize=%u retransmits=%llu",
+	         "tftp: sent %s bytes=%llu secs=%.3f blksize=%u windowsize=%u%s retransmits=%llu",
 	         x->file, (unsigned long long)x->size, secs, x->prm.blksize,
-	         x->prm.windowsize, (unsigned long long)x->retransmits);
+	         x->prm.msft ? x->win_peak : x->prm.windowsize,
+	         x->prm.msft ? " (msftwindow peak)" : "",
+	         (unsigned long long)x->retransmits);
 	emit(x, PXH_EV_TFTP_END, PXH_LOG_INFO, "end", NULL);
 	xfer_free(x);
 }
@@ -318,6 +321,15 @@ static void xfer_packet(struct tftp_xfer *x, const uint8_t *p, size_t n)
 			xfer_done(x);
 		} else if (a == TFTP_ACK_SEND) {
 			bool full = x->w.base == high + 1;
+
+			/* Microsoft variable window: this ACK's hint sizes the
+			 * window it calls for (stale ACKs changed nothing) */
+			if (x->prm.msft) {
+				x->w.windowsize = tftp_window_hint(
+					p, n, x->w.windowsize, x->prm.max_window);
+				if (x->w.windowsize > x->win_peak)
+					x->win_peak = x->w.windowsize;
+			}
 
 			if (full && x->sent_at > 0) {
 				double rtt = now - x->sent_at;
@@ -711,7 +723,9 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 	                                     : path_blksize(x->fd);
 	lim.max_windowsize = t->cfg.max_windowsize;
 	lim.max_window_bytes = TFTP_WINDOW_BYTES;
+	lim.msftwindow = t->cfg.msftwindow;
 	tftp_negotiate(&rq, &lim, x->size, &x->prm);
+	x->win_peak = x->prm.windowsize;
 	if (x->prm.oack) {
 		x->oack_len = tftp_build_oack(&x->prm, x->oack, sizeof(x->oack));
 		if (!x->oack_len) {
@@ -743,8 +757,9 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 	x->timer.data = x;
 
 	pxh_logf(PXH_LOG_INFO, &x->client,
-	         "tftp: sending %s size=%llu blksize=%u windowsize=%u%s%s", x->file,
+	         "tftp: sending %s size=%llu blksize=%u windowsize=%u%s%s%s", x->file,
 	         (unsigned long long)x->size, x->prm.blksize, x->prm.windowsize,
+	         x->prm.msft ? " msftwindow" : "",
 	         x->mem ? " from memory" : "", hit ? " (cache hit)" : "");
 	emit(x, PXH_EV_TFTP_START, PXH_LOG_INFO, "start", NULL);
 	xfer_send_window(x);

@@ -65,3 +65,17 @@ enum tftp_ack_action tftp_window_ack(struct tftp_window *w, uint16_t wire,
 	w->next = w->base;
 	return TFTP_ACK_SEND;
 }
+
+uint32_t tftp_window_hint(const uint8_t *ack, size_t len, uint32_t cur,
+                          uint32_t max)
+{
+	uint32_t want;
+
+	/* a longer ACK is tolerated: only the fifth byte means something */
+	if (len < TFTP_MSFT_ACK_LEN || ack[4] == 0)
+		return cur;
+	want = ack[4];
+	if (max < 1)
+		max = 1;
+	return want > max ? max : want;
+}

@@ -92,7 +92,7 @@ static void negotiate(void **st)
 {
 	uint8_t b[600], o[600];
 	struct tftp_request rq;
-	struct tftp_limits lim = {1468, 64, 4u << 20};
+	struct tftp_limits lim = {1468, 64, 4u << 20, false};
 	struct tftp_params p;
 	size_t n = MK(b, TFTP_RRQ, "f\0octet\0blksize\00065464\0tsize\0000\0windowsize\000100\0");
 	static const char want[] = "\0\6blksize\0001468\0tsize\00012345\0windowsize\00064\0";
@@ -116,11 +116,13 @@ static void negotiate(void **st)
 	assert_int_equal(tftp_parse_request(b, n, &rq), 0);
 	tftp_negotiate(&rq, &lim, 1, &p);
 	assert_int_equal(p.windowsize, (1u << 20) / 65464);
-	/* no options: no OACK, RFC 1350 defaults; msftwindow never echoed */
+	/* msftwindow with the extension off (lim.msftwindow false): no OACK,
+	 * RFC 1350 defaults (tests/unit/test_tftp_msft.c has it on) */
 	n = MK(b, TFTP_RRQ, "f\0octet\0msftwindow\00031416\0");
 	assert_int_equal(tftp_parse_request(b, n, &rq), 0);
 	tftp_negotiate(&rq, &lim, 1, &p);
 	assert_false(p.oack);
+	assert_false(p.msft);
 	assert_int_equal(p.blksize, 512);
 	assert_int_equal(p.windowsize, 1);
 }

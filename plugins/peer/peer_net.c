@@ -86,8 +86,17 @@ static int find_iface(struct peer *p)
 			snprintf(p->ifname, sizeof(p->ifname), "%s", i->ifa_name);
 		if (!p->fixed_addr)
 			p->addr = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+		p->bcast.s_addr = 0;
 		if ((i->ifa_flags & IFF_BROADCAST) && i->ifa_broadaddr)
 			p->bcast = ((struct sockaddr_in *)i->ifa_broadaddr)->sin_addr;
+		/* no brd configured ("ip addr add" without "brd +"): the
+		 * subnet's from address and mask */
+		if (!p->bcast.s_addr && i->ifa_netmask) {
+			struct in_addr a = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+			struct in_addr m = ((struct sockaddr_in *)i->ifa_netmask)->sin_addr;
+			if (m.s_addr != 0xffffffffu)
+				p->bcast.s_addr = a.s_addr | ~m.s_addr;
+		}
 		rc = 0;
 		break;
 	}
@@ -281,11 +290,33 @@ static void on_read(void *ud, int fd, int revents)
 }
 
 /* ---- sending ----------------------------------------------------------------------- */
+/* IFINDEX > 0: leave through that interface (a limited broadcast has no
+ * route to choose one by). */
 static void send_to(struct peer *p, const uint8_t *b, size_t n,
-                    const struct sockaddr_in *to)
+                    const struct sockaddr_in *to, unsigned ifindex)
 {
-	if (sendto(p->fd, b, n, MSG_DONTWAIT, (const struct sockaddr *)to,
-	           sizeof(*to)) < 0)
+	union {
+		char b[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {.iov_base = (void *)b, .iov_len = n};
+	struct msghdr mh = {.msg_name = (void *)to, .msg_namelen = sizeof(*to),
+	                    .msg_iov = &iov, .msg_iovlen = 1};
+
+	if (ifindex) {
+		struct in_pktinfo pi = {.ipi_ifindex = (int)ifindex};
+		struct cmsghdr *cm;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.b;
+		mh.msg_controllen = sizeof(ctl.b);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	}
+	if (sendmsg(p->fd, &mh, MSG_DONTWAIT) < 0)
 		p->c.tx_errors++;
 	else
 		p->c.tx++;
@@ -325,12 +356,14 @@ static void send_msg(struct peer *p, uint8_t type)
 	if (p->ifindex) {
 		struct sockaddr_in to = {.sin_family = AF_INET,
 		                         .sin_port = htons(p->port)};
-		to.sin_addr = p->use_bcast ? p->bcast : p->group;
-		if (to.sin_addr.s_addr)
-			send_to(p, buf, (size_t)n, &to);
+		/* the limited broadcast, out of our interface: the subnet's
+		 * address is only a broadcast where "brd" was configured */
+		to.sin_addr.s_addr = p->use_bcast ? htonl(INADDR_BROADCAST)
+		                                  : p->group.s_addr;
+		send_to(p, buf, (size_t)n, &to, p->use_bcast ? p->ifindex : 0);
 	}
 	for (size_t i = 0; i < p->n_unicast; i++)
-		send_to(p, buf, (size_t)n, &p->unicast[i]);
+		send_to(p, buf, (size_t)n, &p->unicast[i], 0);
 }
 
 static void tick(void *ud)

@@ -8,7 +8,8 @@
 # elected (the ranking is recomputed here from docs/plugins/peer.md, not
 # from the plugin): that peer alone answers the ROM (tp_e2e tftp_chain: the
 # loader from its verified cache), the chained iPXE's DHCP, and serves
-# /boot.ipxe; the VM prints the script's marker.
+# /boot.ipxe; the VM prints the script's marker.  The heartbeats go to the
+# subnet broadcast here (test_peer.sh covers multicast).
 #
 #   p1 10.89.0.1  p2 .2  p3 .3 (v0)   site 10.89.0.250 (dnsmasq)   tap0: VM
 . "$(dirname "$0")/../lib.sh"
@@ -107,6 +108,7 @@ enabled = yes
 priority = 10
 key_file = $K/peer.key
 interface = v0
+group = broadcast
 name = p$n
 public_key = $K/upstream.pub
 $mf

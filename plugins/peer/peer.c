@@ -296,8 +296,8 @@ static const pxh_conf_key keys[] = {
 	{"port", PXH_CONF_INT, "4017", 0, 1, 65535, NULL,
 	 "UDP port of the peer heartbeats"},
 	{"group", PXH_CONF_STRING, "239.255.80.88", 0, 0, 0, NULL,
-	 "multicast group of the heartbeats, or \"broadcast\" (subnet "
-	 "broadcast)"},
+	 "multicast group of the heartbeats, or \"broadcast\" (255.255.255.255 "
+	 "out of the interface)"},
 	{"peers", PXH_CONF_LIST, "", 0, 0, 0, NULL,
 	 "extra unicast destinations (IPV4[:PORT]) where multicast and "
 	 "broadcast do not pass"},

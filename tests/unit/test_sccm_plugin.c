@@ -1,4 +1,4 @@
-/* sccm_sql: the SQL template expander, device pick and deployment
+/* sccm_sql (unit): the SQL template expander, device pick and deployment
  * selection directly; then the plugin through the test kit against the TDS
  * stand-in (tests/tds/tds_server.py, FreeTDS on the wire): known device,
  * required and available deployments, already-run, duplicate MAC and

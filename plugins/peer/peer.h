@@ -51,6 +51,14 @@ struct peer_recent {
 	double when;
 };
 
+/* Every counter, for the status JSON and /metrics alike. */
+#define PEER_COUNTERS(X)                                                       \
+	X(elected) X(deferred) X(not_ready) X(takeovers) X(joined) X(lost)     \
+	X(tx) X(tx_errors) X(rx_ok) X(rx_malformed) X(rx_auth) X(rx_replay)    \
+	X(rx_stale) X(rx_full) X(rx_other_if) X(fetch_ok) X(fetch_failed)      \
+	X(verify_failed) X(manifest_ok) X(manifest_rejected) X(served)         \
+	X(refused) X(evicted) X(too_big)
+
 struct peer_counters {
 	uint64_t tx, tx_errors, rx_ok, rx_malformed, rx_auth, rx_replay,
 		rx_stale, rx_full, rx_other_if;

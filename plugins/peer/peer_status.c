@@ -68,12 +68,8 @@ static char *status_json(struct peer *p)
 			"held", p->files[i].held, "fetching", p->files[i].busy,
 			"local_copy_differs", p->files[i].bad_seed));
 	cnt = json_object();
-#define C(n) json_object_set_new(cnt, #n, json_integer((json_int_t)p->c.n))
-	C(elected); C(deferred); C(not_ready); C(takeovers); C(joined); C(lost);
-	C(tx); C(tx_errors); C(rx_ok); C(rx_malformed); C(rx_auth);
-	C(rx_replay); C(rx_stale); C(rx_full); C(rx_other_if);
-	C(fetch_ok); C(fetch_failed); C(verify_failed); C(manifest_ok);
-	C(manifest_rejected); C(served); C(refused); C(evicted); C(too_big);
+#define C(n) json_object_set_new(cnt, #n, json_integer((json_int_t)p->c.n));
+	PEER_COUNTERS(C)
 #undef C
 	root = json_pack("{s:s, s:s, s:i, s:s, s:i, s:o, s:{s:I, s:I, s:I, s:I, "
 	                 "s:o, s:s}, s:o}",
@@ -150,11 +146,7 @@ void peer_report(void *ud, pxh_report *r)
 	pxh_report_gauge(r, "files_held", peer_content_held(p));
 	pxh_report_gauge(r, "files_total", (double)p->mf.n);
 	pxh_report_gauge(r, "cache_bytes", (double)p->cache_bytes);
-#define C(n) pxh_report_counter(r, #n, p->c.n)
-	C(elected); C(deferred); C(not_ready); C(takeovers); C(joined); C(lost);
-	C(tx); C(tx_errors); C(rx_ok); C(rx_malformed); C(rx_auth);
-	C(rx_replay); C(rx_stale); C(rx_full); C(rx_other_if);
-	C(fetch_ok); C(fetch_failed); C(verify_failed); C(manifest_ok);
-	C(manifest_rejected); C(served); C(refused); C(evicted); C(too_big);
+#define C(n) pxh_report_counter(r, #n, p->c.n);
+	PEER_COUNTERS(C)
 #undef C
 }

@@ -65,26 +65,36 @@ static int on_message(DBPROCESS *proc, DBINT msgno, int msgstate, int severity,
 	return 0;
 }
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static int init_rc;
+/* db-lib's context is process-wide: set up by the first pool, torn down
+ * (dbexit) by the last, so unloading the plugin leaves nothing behind.
+ * Both run on the loop thread. */
+static unsigned instances;
 
-static void lib_init(void)
+static int lib_init(void)
 {
-	init_rc = dbinit() == SUCCEED ? 0 : -EIO;
+	if (instances++ > 0)
+		return 0;
+	if (dbinit() != SUCCEED) {
+		instances--;
+		return -EIO;
+	}
 	dberrhandle(on_error);
 	dbmsghandle(on_message);
+	return 0;
 }
 
 struct ss_db *ss_db_new(const struct ss_db_conf *conf, pxh_host *h)
 {
 	struct ss_db *db;
 
-	pthread_once(&once, lib_init);
-	if (init_rc)
+	if (lib_init())
 		return NULL;
 	db = calloc(1, sizeof(*db));
-	if (!db)
+	if (!db) {
+		if (--instances == 0)
+			dbexit();
 		return NULL;
+	}
 	db->c = *conf;
 	db->h = h;
 	pthread_mutex_init(&db->mu, NULL);
@@ -106,6 +116,8 @@ void ss_db_free(struct ss_db *db)
 	}
 	pthread_mutex_destroy(&db->mu);
 	free(db);
+	if (--instances == 0)
+		dbexit();
 }
 
 void ss_db_stats(struct ss_db *db, unsigned *open, unsigned *busy,

@@ -141,6 +141,11 @@ grep -q 'content PS100006/boot.wim: .*SHA-256' "$T/pxehubd.log" && ok hash_misma
 code=$($IN curl -s -o /dev/null -w '%{http_code}' "$U/files/sccm/PS100006/boot.wim")
 [ "$code" = 404 ] && ok bad_image_not_served || not_ok bad_image_not_served "got $code"
 
+# ---- timings (printed, not asserted): a fresh lookup vs the cache -------
+t1=$($IN curl -s -o /dev/null -w '%{time_total}' "$U/boot.ipxe?mac=52-54-00-00-00-0e&uuid=&arch=x86_64&platform=efi")
+t2=$($IN curl -s -o /dev/null -w '%{time_total}' "$U/boot.ipxe?mac=52-54-00-00-00-0e&uuid=&arch=x86_64&platform=efi")
+echo "# /boot.ipxe with a fresh SQL lookup: ${t1}s, from the cache: ${t2}s"
+
 # ---- metrics --------------------------------------------------------------
 m=$($IN curl -s "$U/metrics")
 case $m in *"pxehub_plugin_sccm_sql_content_fetched"*"pxehub_plugin_sccm_sql_lookups"*|*"pxehub_plugin_sccm_sql_lookups"*"pxehub_plugin_sccm_sql_content_fetched"*)

@@ -109,7 +109,10 @@ $(B)/bin/pxehubctl: $(CTL_OBJ) $(CORELIB)
 
 # Plugins: hidden visibility; only the descriptor is exported.
 .SECONDEXPANSION:
-$(B)/lib/pxehub/plugins/%.so: $$(wildcard plugins/%/*.c) $$(wildcard plugins/%/*.h) sdk/include/pxehub/plugin.h
+# Code shared by several plugins lives in plugins/common/NAME/ (not a plugin
+# itself); a plugin.mk lists what it uses in NAME_EXTRA_SRC.
+$(B)/lib/pxehub/plugins/%.so: $$(wildcard plugins/%/*.c) $$(wildcard plugins/%/*.h) \
+		$$($$*_EXTRA_SRC) sdk/include/pxehub/plugin.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fvisibility=hidden $($*_CFLAGS) -shared \
 		$(LDFLAGS) -o $@ $(filter %.c,$^) $($*_LIBS)

@@ -167,7 +167,7 @@ run: deps-build
 	$(MAKE) all
 	$(B)/sbin/pxehubd -f --embedded $(if $(IFACE),--iface $(IFACE))
 
-bench: all
+bench: test-build
 	sh bench/run.sh
 
 demo: all

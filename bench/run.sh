@@ -1,0 +1,50 @@
+#!/bin/sh
+# make bench: every benchmark against its peer servers in one run on this
+# machine, then one summary.  Benchmarks are not tests: they report figures
+# and ratios, they do not pass or fail.
+#
+#   sh bench/run.sh                  (root; B=build dir)
+#   BENCH_ONLY="dhcp tftp http storm winpe"   which ones (default: all present)
+#
+# Each bench/NAME.sh prints its own table; the whole output is kept in
+# $B/bench/results-DATE.txt.  The peers' settings are in bench/peers/ and the
+# scripts themselves.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+B=${B:-build}
+cd "$TOP" || exit 1
+if [ "$(id -u)" != 0 ]; then
+	echo "bench: needs root (network namespaces, ports 67/69/80)" >&2
+	exit 1
+fi
+# tools and peers: tests/deps.txt plus bench/deps.txt
+sh tests/deps.sh || exit 1
+missing=""
+for p in $(grep -v '^[[:space:]]*#' bench/deps.txt | awk 'NF{print $1}'); do
+	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$s" = installed ] || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "bench: installing$missing"
+	# the peer daemons must not start as services on this machine
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing \
+		>/tmp/pxehub-bench-deps.log 2>&1 || echo "bench: some packages did not install (see /tmp/pxehub-bench-deps.log)"
+	rm -f /usr/sbin/policy-rc.d
+fi
+mkdir -p "$B/bench"
+out="$B/bench/results-$(date +%Y%m%d-%H%M%S).txt"
+only=${BENCH_ONLY:-$(ls bench/*.sh | sed -n 's|bench/\(.*\)\.sh|\1|p' | grep -v '^run$')}
+{
+	echo "# pxehub benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r)"
+	echo "# commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+	for b in $only; do
+		[ -f "bench/$b.sh" ] || continue
+		echo
+		echo "## $b"
+		start=$(date +%s)
+		B="$B" sh "bench/$b.sh" 2>&1
+		echo "# $b took $(( $(date +%s) - start )) s"
+	done
+} | tee "$out"
+echo "bench: results in $out"

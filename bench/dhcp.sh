@@ -20,6 +20,8 @@
 #   shipped  each server's default: pxehub level info (one line per event,
 #            three events and one offer line per request), dnsmasq one
 #            line per request; both to a file
+# The server's CPU time per reply (all its threads, /proc schedstat) at
+# CPU_RATE (15000/s) shows its cost apart from what perfdhcp can drive.
 # Reply latency p50/p99 comes from packet timestamps (tcpdump on the
 # server's link, BENCH_LAT_SECONDS at LAT_RATE), since perfdhcp prints no
 # percentiles.  Drops are located: the server's and perfdhcp's socket
@@ -42,6 +44,7 @@ STEP=${SECONDS_PER_STEP:-4}
 RUNS=${BENCH_RUNS:-3}
 RATES=${RATES:-10000 20000 30000 40000 50000 60000 80000 100000}
 LAT_RATE=${LAT_RATE:-5000}
+CPU_RATE=${CPU_RATE:-15000}
 LAT_SECS=${BENCH_LAT_SECONDS:-3}
 LOGGING=${BENCH_DHCP_LOGGING:-quiet shipped}
 for t in perfdhcp dnsmasq tcpdump tshark cc; do
@@ -58,6 +61,8 @@ RAW=$OUT/raw.csv
 LAT=$OUT/latency.csv
 echo "run,server,rate,sent,received,loss_permille,server_rcvbuf_drops,client_rcvbuf_drops" >"$RAW"
 echo "run,server,replies,p50_us,p99_us" >"$LAT"
+CPU=$OUT/cpu.csv
+echo "run,server,rate,sent,received,cpu_us_per_reply" >"$CPU"
 S=pxhb$$s C=pxhb$$c
 SRV_PID=""
 cleanup() {
@@ -225,6 +230,22 @@ max_rate() {
 	[ -n "$sat" ] && echo "$RUN" >>"$T/sat.$NAME"
 }
 
+# cpu_ns PID: CPU time of all its threads so far, nanoseconds
+cpu_ns() {
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ t += $1 } END { printf "%.0f\n", t }'
+}
+
+# cpu_per_reply: the server's CPU time per reply at CPU_RATE, a rate every
+# server sustains: its cost, whatever perfdhcp can drive
+cpu_per_reply() {
+	c0=$(cpu_ns $SRV_PID)
+	set -- $(perfdhcp_run "$CPU_RATE" "$STEP")
+	c1=$(cpu_ns $SRV_PID)
+	us=$(awk -v a="$c0" -v b="$c1" -v n="$2" 'BEGIN { if (n > 0) printf "%.2f", (b - a) / n / 1000; else print 0 }')
+	echo "$RUN,$NAME,$CPU_RATE,$1,$2,$us" >>"$CPU"
+	echo "dhcp: run $RUN $NAME cpu=${us}us per reply at $CPU_RATE/s (sent=$1 received=$2)"
+}
+
 # latency RUN NAME: p50/p99 DISCOVER->OFFER from packet timestamps
 latency() {
 	ip netns exec $S tcpdump -Z root -i bs0 -n -s 0 -U -w "$T/lat.pcap" udp port 67 >/dev/null 2>&1 &
@@ -267,6 +288,7 @@ while [ $RUN -le "$RUNS" ]; do
 	done
 	for NAME in "$@"; do
 		start_server $NAME
+		cpu_per_reply
 		max_rate
 		latency
 		stop_server
@@ -298,7 +320,11 @@ for m in $LOGGING; do
 		set -- $(latcol $n 4)
 		p50="$1us ($2-$3)"
 		set -- $(latcol $n 5)
-		echo "dhcp: $n median $rate; latency p50 $p50 p99 $1us ($2-$3)"
+		p99="$1us ($2-$3)"
+		set -- $(awk -F, -v n="$n" '$2 == n { print $6 }' "$CPU" | sort -n |
+			awk '{ v[NR] = $1 } END { if (!NR) { print "0 0 0"; exit }
+				print v[int((NR + 1) / 2)], v[1], v[NR] }')
+		echo "dhcp: $n median $rate; latency p50 $p50 p99 $p99; cpu $1us per reply ($2-$3)"
 	done
 	# per-run ratios, then their median
 	: >"$T/ratios.$m"
@@ -319,6 +345,12 @@ for m in $LOGGING; do
 	set -- $(latcol pxehub-$m 5)
 	p99=$1
 	ceil=$(awk -v p="$p" -v c="$CEIL" 'BEGIN { if (c > 0) printf "%d%%", 100 * p / c; else print "n/a" }')
-	echo "dhcp ratio ($m logging): pxehub ${p}/s vs dnsmasq ${d}/s = $ratio; pxehub p50 ${p50}us p99 ${p99}us at $LAT_RATE/s; pxehub at $ceil of perfdhcp's ceiling ${CEIL}/s (medians of $RUNS runs; perfdhcp -i -g single -R 100000, <1% loss)"
+	cpu_med() {
+		awk -F, -v n="$1" '$2 == n { print $6 }' "$CPU" | sort -n |
+			awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : 0 }'
+	}
+	pc=$(cpu_med pxehub-$m) dc=$(cpu_med dnsmasq-$m)
+	eff=$(awk -v p="$pc" -v d="$dc" 'BEGIN { if (p > 0) printf "%.2f", d / p; else print "n/a" }')
+	echo "dhcp ratio ($m logging): pxehub ${p}/s vs dnsmasq ${d}/s = $ratio; pxehub p50 ${p50}us p99 ${p99}us at $LAT_RATE/s; pxehub at $ceil of perfdhcp's ceiling ${CEIL}/s; CPU per reply at $CPU_RATE/s pxehub ${pc}us dnsmasq ${dc}us (${eff}x) (medians of $RUNS runs; perfdhcp -i -g single -R 100000, <1% loss)"
 done
 echo "dhcp: raw figures in $OUT"

@@ -298,3 +298,19 @@ void pxh_event_emit(pxh_host *h, const pxh_event *ev)
 		copy.kind = PXH_EV_PLUGIN;
 	pxh_emit(h->srv, &copy);
 }
+
+void pxh_event_emitf(pxh_host *h, int severity, const pxh_client *c,
+                     const char *action, const char *file, const char *fmt, ...)
+{
+	pxh_event ev;
+	va_list ap;
+
+	pxh_event_init(&ev, PXH_EV_PLUGIN, severity, c);
+	pxh_strcpy(ev.action, sizeof(ev.action), action ? action : "");
+	pxh_strcpy(ev.file, sizeof(ev.file), file ? file : "");
+	pxh_strcpy(ev.plugin, sizeof(ev.plugin), h->name);
+	va_start(ap, fmt);
+	vsnprintf(ev.message, sizeof(ev.message), fmt, ap);
+	va_end(ap);
+	pxh_emit(h->srv, &ev);
+}

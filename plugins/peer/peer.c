@@ -16,24 +16,13 @@
 void peer_event(struct peer *p, int severity, const char *action,
                 const pxh_client *c, const char *fmt, ...)
 {
-	pxh_event ev;
+	char msg[256];
 	va_list ap;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.struct_size = sizeof(ev);
-	ev.kind = PXH_EV_PLUGIN;
-	ev.severity = severity;
-	if (c)
-		ev.client = *c;
-	ev.client.struct_size = sizeof(ev.client);
-	ev.client.raw = NULL;
-	ev.client.raw_len = 0;
-	snprintf(ev.action, sizeof(ev.action), "%s", action);
-	snprintf(ev.plugin, sizeof(ev.plugin), "peer");
 	va_start(ap, fmt);
-	vsnprintf(ev.message, sizeof(ev.message), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	pxh_event_emit(p->h, &ev); /* the core logs it too */
+	pxh_event_emitf(p->h, severity, c, action, NULL, "%s", msg); /* logged too */
 }
 
 /* ---- the decision ------------------------------------------------------------ */

@@ -15,25 +15,13 @@
 void ref_emit(struct ref *r, const pxh_client *c, int sev, const char *action,
               const char *file, const char *fmt, ...)
 {
-	pxh_event ev;
+	char msg[256];
 	va_list ap;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.struct_size = sizeof(ev);
-	ev.kind = PXH_EV_PLUGIN;
-	ev.severity = sev;
-	if (c)
-		ev.client = *c;
-	ev.client.struct_size = sizeof(ev.client);
-	ev.client.raw = NULL;
-	ev.client.raw_len = 0;
-	snprintf(ev.action, sizeof(ev.action), "%s", action);
-	snprintf(ev.file, sizeof(ev.file), "%s", file ? file : "");
-	snprintf(ev.plugin, sizeof(ev.plugin), "referral");
 	va_start(ap, fmt);
-	vsnprintf(ev.message, sizeof(ev.message), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	pxh_event_emit(r->h, &ev);
+	pxh_event_emitf(r->h, sev, c, action, file, "%s", msg);
 }
 
 /* ---- status ------------------------------------------------------------------ */

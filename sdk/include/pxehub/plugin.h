@@ -260,6 +260,11 @@ int pxh_register_event(pxh_host *h, uint32_t kinds, pxh_event_fn fn, void *ud,
                        void (*free_ud)(void *));
 /* Emit an event (kind PXH_EV_PLUGIN or any other); EV is copied. */
 void pxh_event_emit(pxh_host *h, const pxh_event *ev);
+/* The common case in one call: a PXH_EV_PLUGIN event about C (may be
+ * NULL) with ACTION, FILE (may be NULL) and a printf-style message. */
+void pxh_event_emitf(pxh_host *h, int severity, const pxh_client *c,
+                     const char *action, const char *file, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
 
 /* ---- reporting (status API and /metrics) ------------------------------- */
 /* Called when /api/v1/status or /metrics is built; add your figures. */

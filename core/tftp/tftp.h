@@ -76,6 +76,10 @@ struct tftp_window {
 	uint64_t last; /* final block */
 	uint64_t restarted_for; /* ack that already caused a restart, or ~0 */
 	uint32_t windowsize;
+	/* Microsoft variable window: the client sends one ACK per window and
+	 * repeats it only on its own timeout, so every earlier ACK the caller
+	 * calls fresh restarts, also at window size 1 (set after init) */
+	bool msft;
 };
 
 enum tftp_ack_action {

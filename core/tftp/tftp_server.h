@@ -76,6 +76,7 @@ struct tftp_xfer {
 	double rto, rto_base;
 	double sent_at;    /* when the current window left (0: a resend) */
 	double restart_at; /* when an earlier ACK last restarted the window */
+	uint64_t restart_from; /* the block that restart began with, or 0 */
 	double srtt;       /* smoothed window round trip, 0 = unknown */
 	uint64_t retransmits, packets, acks;
 	uint32_t win_peak; /* largest window sent (msftwindow hints) */

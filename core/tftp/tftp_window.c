@@ -12,6 +12,7 @@ void tftp_window_init(struct tftp_window *w, bool oack, uint64_t last,
 	w->last = last;
 	w->restarted_for = NO_RESTART;
 	w->windowsize = windowsize ? windowsize : 1;
+	w->msft = false;
 }
 
 int64_t tftp_block_abs(uint64_t ref, uint16_t wire)
@@ -57,9 +58,9 @@ enum tftp_ack_action tftp_window_ack(struct tftp_window *w, uint16_t wire,
 	 * Apprentice, RFC 1350 errata / RFC 1123 4.2.3.1). */
 	if (a >= (int64_t)w->base)
 		w->base = (uint64_t)a + 1;
-	if (w->windowsize == 1 || !restart)
+	if ((w->windowsize == 1 && !w->msft) || !restart)
 		return TFTP_ACK_IGNORE;
-	if (w->restarted_for == (uint64_t)a)
+	if (w->restarted_for == (uint64_t)a && !w->msft)
 		return TFTP_ACK_IGNORE; /* once per window, not per duplicate */
 	w->restarted_for = (uint64_t)a;
 	w->next = w->base;

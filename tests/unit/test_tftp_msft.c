@@ -185,6 +185,33 @@ static void windows_follow_hints(void **st)
 	assert_int_equal(a, TFTP_ACK_DONE);
 }
 
+/* every fresh repeat of an ACK asks for its window again, also at window
+ * size 1 (no Sorcerer's Apprentice: the client repeats only on timeout) */
+static void repeats_restart(void **st)
+{
+	struct tftp_window w;
+	enum tftp_ack_action a;
+
+	(void)st;
+	tftp_window_init(&w, false, 50, 1);
+	w.msft = true;
+	w.next = tftp_window_end(&w); /* block 1 */
+	assert_int_equal(ack(&w, 1, 1, 64, &a), 1); /* block 2 */
+	/* block 2 lost: the client repeats ACK 1 on its timer */
+	assert_int_equal(ack(&w, 1, 1, 64, &a), 1);
+	assert_int_equal(w.base, 2);
+	assert_int_equal(ack(&w, 1, 1, 64, &a), 1); /* and again */
+	/* a repeat the caller calls stale (within a round trip) waits */
+	a = tftp_window_ack(&w, 1, false);
+	assert_int_equal(a, TFTP_ACK_IGNORE);
+	/* RFC 1350 lock-step keeps ignoring duplicates */
+	tftp_window_init(&w, false, 50, 1);
+	w.next = tftp_window_end(&w);
+	assert_int_equal(ack(&w, 1, 0, 64, &a), 1);
+	assert_int_equal(ack(&w, 1, 0, 64, &a), 0);
+	assert_int_equal(a, TFTP_ACK_IGNORE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +220,7 @@ int main(void)
 		cmocka_unit_test(hint_clamp),
 		cmocka_unit_test(hint_memory_bound),
 		cmocka_unit_test(windows_follow_hints),
+		cmocka_unit_test(repeats_restart),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

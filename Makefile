@@ -195,6 +195,8 @@ install: all
 	for f in etc/plugins.d/*.conf; do [ -e "$$f" ] && $(INSTALL) -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/pxehub/plugins.d/ || true; done
 	$(INSTALL) -d $(DESTDIR)$(DATADIR)/doc/pxehub/examples/scripts
 	for f in etc/scripts/*; do [ -f "$$f" ] && $(INSTALL) -m 644 $$f $(DESTDIR)$(DATADIR)/doc/pxehub/examples/scripts/ || true; done
+	$(INSTALL) -d $(DESTDIR)$(SYSCONFDIR)/pxehub/menu.d
+	for f in etc/menu.d/*.ipxe; do [ -e "$$f" ] && $(INSTALL) -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/pxehub/menu.d/ || true; done
 	for f in etc/sql/*.sql; do [ -e "$$f" ] && $(INSTALL) -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/pxehub/sql/ || true; done
 	cp -r sdk/examples $(DESTDIR)$(DATADIR)/doc/pxehub/examples/sdk
 	if [ -d docs/man ]; then for m in docs/man/*.[0-9]; do s=$${m##*.}; \

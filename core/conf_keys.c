@@ -47,8 +47,8 @@ const pxh_conf_key pxh_boot_keys[] = {
 	 "title of the built-in iPXE menu"},
 	{"menu_timeout", PXH_CONF_DURATION, "10s", 0, 0, 3600000, NULL,
 	 "built-in menu: time before the default item (boot local disk) runs; 0 = wait"},
-	{"menu_dir", PXH_CONF_STRING, "", 0, 0, 0, NULL,
-	 "directory of *.ipxe files added to the built-in menu (see pxehub.conf(5))"},
+	{"menu_dir", PXH_CONF_STRING, PXH_SYSCONFDIR "/pxehub/menu.d", 0, 0, 0, NULL,
+	 "directory of NAME.ipxe files added to the built-in menu (label: the comment line after #!ipxe); empty = none"},
 	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 

@@ -44,11 +44,12 @@ static char *embedded_config(const char *iface)
 	             "[dhcp]\nenabled = %s\n"
 	             "[tftp]\nport = %s\nroot = %s\n"
 	             "[http]\nport = %s\nhttps_port = %s\nroot = %s/build/run-http\n"
+	             "[boot]\nmenu_dir = %s/etc/menu.d\n"
 	             "[access]\nallow = all\n"
 	             "[plugins]\nconf_dir =\n",
 	             iface ? iface : "127.0.0.1", root ? "nobody" : "", cwd,
 	             iface ? "yes" : "no", iface ? "69" : "6969", tftp,
-	             iface ? "80" : "8080", iface ? "8050" : "8443", cwd) < 0)
+	             iface ? "80" : "8080", iface ? "8050" : "8443", cwd, cwd) < 0)
 		return NULL;
 	return txt;
 }

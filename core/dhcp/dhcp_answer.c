@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dhcp.h"
 
@@ -50,6 +51,26 @@ static int base_url(char *out, size_t cap, const char *ip, long long port)
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : n;
 }
 
+/* Microsoft's boot programs (classic WinPE boot over TFTP, issue 14): they
+ * never load iPXE again, so an iPXE client (a NIC's iPXE ROM) may be sent
+ * one without a chain loop. */
+static bool windows_boot_program(const char *loader)
+{
+	static const char *const names[] = {
+		"pxeboot.n12", "pxeboot.com", "bootmgfw.efi", "bootmgr.exe",
+		"bootmgr.efi", "wdsnbp.com", "wdsmgfw.efi",
+	};
+	const char *base = loader;
+
+	for (const char *q = loader; *q; q++)
+		if (*q == '/' || *q == '\\')
+			base = q + 1;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(base, names[i]) == 0)
+			return true;
+	return false;
+}
+
 int pxh_dhcp_boot_file(const pxh_client *c, const char *loader,
                        const char *server_ip, long long http_port, char *out,
                        size_t cap)
@@ -59,7 +80,7 @@ int pxh_dhcp_boot_file(const pxh_client *c, const char *loader,
 
 	if (c->is_ipxe) {
 		/* A loader (not a URL) would make iPXE load itself again. */
-		if (url)
+		if (url || (loader && windows_boot_program(loader)))
 			goto copy;
 		n = base_url(out, cap, server_ip, http_port);
 		if (n < 0)

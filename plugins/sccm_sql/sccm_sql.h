@@ -7,6 +7,8 @@
 
 #include <pxehub/plugin.h>
 
+#include "../common/sccm/sccm.h"
+
 /* ---- a result set as text (ss_table.c) ---------------------------------- */
 struct ss_table {
 	size_t ncols, nrows, cap;
@@ -39,40 +41,16 @@ char *ss_sql_expand(const char *tmpl, size_t len, const struct ss_param *params,
                     size_t n, char *why, size_t why_len);
 
 /* ---- devices and deployments (ss_select.c) ------------------------------- */
-struct ss_device {
-	int found;
-	long long item_key;
-	char name[64];
-	int unknown;     /* the unknown-computer object answered */
-	int by_guid;     /* matched on the SMBIOS GUID (else MAC) */
-	int dup_mac, dup_guid;
-	unsigned malformed;
-	char why[160];
-};
 
 /* Pick the machine from a lookup result for client MAC ("AA:BB:..") and
  * GUID (upper case, may be "").  Duplicated identifiers are ignored and the
  * other one decides. */
 void ss_pick_device(const struct ss_table *t, const char *mac,
-                    const char *guid, struct ss_device *out);
+                    const char *guid, struct sccm_device *out);
 
 /* The unknown-computer object for ARCH ("x86" or "x64") from the unknown
  * objects query; -1 when none. */
 long long ss_unknown_key(const struct ss_table *t, const char *arch);
-
-#define SS_ID_MAX 16
-struct ss_deploy {
-	char offer_id[SS_ID_MAX];
-	char offer_name[96];
-	char pkg_id[SS_ID_MAX];
-	char pkg_name[96];
-	char boot_image[SS_ID_MAX];
-	char image_path[256]; /* '/' separated, relative, no ".." */
-	char arch[8];         /* "x86", "x64" or "" */
-	char hash[65];        /* SHA-256 hex, lower case, or "" */
-	int mandatory;
-	char offer_time[24]; /* "YYYY-MM-DD HH:MM:SS" or "" */
-};
 
 struct ss_select_stats {
 	unsigned rows, malformed, no_boot_image, not_on_dp, already_run,
@@ -84,18 +62,7 @@ struct ss_select_stats {
  * required ones already run skipped; required first, then newest.
  * Returns how many were written to OUT (at most MAX). */
 size_t ss_select_deployments(const struct ss_table *t, uint16_t arch,
-                             struct ss_deploy *out, size_t max,
+                             struct sccm_deploy *out, size_t max,
                              struct ss_select_stats *st);
-
-/* Valid package / deployment id ("PS100004"). */
-int ss_valid_id(const char *s);
-/* Normalise a DP-relative path ('\' -> '/', no leading '/', no "..",
- * printable); 0 or -EINVAL. */
-int ss_clean_path(const char *in, char *out, size_t len);
-/* "AA:BB:CC:DD:EE:FF" from any MAC text (':' or '-' or none), 0/-EINVAL. */
-int ss_mac_upper(const char *in, char out[18]);
-/* Upper-case GUID text, "" for a missing or placeholder GUID (all zero,
- * all F); 0 or -EINVAL. */
-int ss_guid_upper(const char *in, char out[37]);
 
 #endif /* SCCM_SQL_H */

@@ -9,107 +9,6 @@
 
 #include "sccm_sql.h"
 
-int ss_valid_id(const char *s)
-{
-	size_t n = 0;
-
-	if (!s)
-		return 0;
-	for (; s[n]; n++)
-		if (!isalnum((unsigned char)s[n]) || n >= SS_ID_MAX - 1)
-			return 0;
-	return n > 0;
-}
-
-int ss_clean_path(const char *in, char *out, size_t len)
-{
-	size_t o = 0;
-
-	if (!in || !len)
-		return -EINVAL;
-	while (*in == '\\' || *in == '/')
-		in++;
-	for (; *in; in++) {
-		char ch = *in == '\\' ? '/' : *in;
-		if ((unsigned char)ch < 0x20 || ch == 0x7f || ch == '?' || ch == '#' ||
-		    ch == '%' || ch == ':' || o + 1 >= len)
-			return -EINVAL;
-		if (ch == '/' && o > 0 && out[o - 1] == '/')
-			continue;
-		out[o++] = ch;
-	}
-	out[o] = '\0';
-	if (!o || out[o - 1] == '/')
-		return -EINVAL;
-	/* no "." or ".." segment anywhere */
-	for (char *seg = out; seg && *seg;) {
-		char *sl = strchr(seg, '/');
-		size_t n = sl ? (size_t)(sl - seg) : strlen(seg);
-		if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
-			return -EINVAL;
-		seg = sl ? sl + 1 : NULL;
-	}
-	return 0;
-}
-
-int ss_mac_upper(const char *in, char out[18])
-{
-	unsigned v[6];
-	size_t k = 0;
-
-	if (!in)
-		return -EINVAL;
-	for (size_t i = 0; i < 6; i++) {
-		if (!isxdigit((unsigned char)in[k]) || !isxdigit((unsigned char)in[k + 1]))
-			return -EINVAL;
-		sscanf(in + k, "%2x", &v[i]);
-		k += 2;
-		if (i < 5 && (in[k] == ':' || in[k] == '-'))
-			k++;
-	}
-	if (in[k])
-		return -EINVAL;
-	snprintf(out, 18, "%02X:%02X:%02X:%02X:%02X:%02X", v[0], v[1], v[2], v[3],
-	         v[4], v[5]);
-	return 0;
-}
-
-int ss_guid_upper(const char *in, char out[37])
-{
-	static const int dash[] = {8, 13, 18, 23};
-	int zero = 1, ff = 1;
-	size_t n;
-
-	out[0] = '\0';
-	if (!in || !*in)
-		return 0;
-	if (*in == '{')
-		in++;
-	n = strlen(in);
-	if (n && in[n - 1] == '}')
-		n--;
-	if (n != 36)
-		return -EINVAL;
-	for (size_t i = 0, d = 0; i < 36; i++) {
-		if (d < 4 && (int)i == dash[d]) {
-			if (in[i] != '-')
-				return -EINVAL;
-			out[i] = '-';
-			d++;
-			continue;
-		}
-		if (!isxdigit((unsigned char)in[i]))
-			return -EINVAL;
-		out[i] = (char)toupper((unsigned char)in[i]);
-		zero &= out[i] == '0';
-		ff &= out[i] == 'F';
-	}
-	out[36] = '\0';
-	if (zero || ff)
-		out[0] = '\0'; /* firmware placeholders identify nothing */
-	return 0;
-}
-
 /* SQL bit or int as text: 1, 0, or -1 when it is neither. */
 static int flag(const char *s)
 {
@@ -137,17 +36,8 @@ static int parse_key(const char *s, long long *out)
 	return 0;
 }
 
-static void copy(char *dst, size_t len, const char *src)
-{
-	size_t o = 0;
-
-	for (; src && *src && o + 1 < len; src++)
-		dst[o++] = (unsigned char)*src < 0x20 ? ' ' : *src;
-	dst[o] = '\0';
-}
-
 void ss_pick_device(const struct ss_table *t, const char *mac,
-                    const char *guid, struct ss_device *out)
+                    const char *guid, struct sccm_device *out)
 {
 	int has_mac = ss_table_col(t, "MACAddress") >= 0;
 	int has_guid = ss_table_col(t, "SMBIOS_GUID") >= 0;
@@ -164,7 +54,7 @@ void ss_pick_device(const struct ss_table *t, const char *mac,
 		const char *rm = ss_table_get(t, r, "MACAddress");
 
 		if (parse_key(ss_table_get(t, r, "ItemKey"), &key) || dg < 0 || dm < 0 ||
-		    (rg && ss_guid_upper(rg, g)) || (rm && ss_mac_upper(rm, m))) {
+		    (rg && sccm_guid_upper(rg, g)) || (rm && sccm_mac_upper(rm, m))) {
 			out->malformed++;
 			continue;
 		}
@@ -203,7 +93,7 @@ void ss_pick_device(const struct ss_table *t, const char *mac,
 		return;
 	}
 	out->found = 1;
-	copy(out->name, sizeof(out->name), ss_table_get(t, pick, "Name"));
+	sccm_copy_text(out->name, sizeof(out->name), ss_table_get(t, pick, "Name"));
 	snprintf(out->why, sizeof(out->why), "%s %lld (%s) by %s%s",
 	         "machine", out->item_key, out->name[0] ? out->name : "?",
 	         out->by_guid ? "SMBIOS GUID" : "MAC",
@@ -276,7 +166,7 @@ static int arch_fits(uint16_t arch, const char *img)
 	}
 }
 
-static int parse_row(const struct ss_table *t, size_t r, struct ss_deploy *d,
+static int parse_row(const struct ss_table *t, size_t r, struct sccm_deploy *d,
                      struct ss_select_stats *st)
 {
 	const char *v;
@@ -284,15 +174,15 @@ static int parse_row(const struct ss_table *t, size_t r, struct ss_deploy *d,
 
 	memset(d, 0, sizeof(*d));
 	v = ss_table_get(t, r, "OfferID");
-	if (!ss_valid_id(v))
+	if (!sccm_valid_id(v))
 		return -EINVAL;
-	copy(d->offer_id, sizeof(d->offer_id), v);
+	sccm_copy_text(d->offer_id, sizeof(d->offer_id), v);
 	v = ss_table_get(t, r, "PkgID");
-	if (v && !ss_valid_id(v))
+	if (v && !sccm_valid_id(v))
 		return -EINVAL;
-	copy(d->pkg_id, sizeof(d->pkg_id), v);
-	copy(d->offer_name, sizeof(d->offer_name), ss_table_get(t, r, "OfferName"));
-	copy(d->pkg_name, sizeof(d->pkg_name), ss_table_get(t, r, "PkgName"));
+	sccm_copy_text(d->pkg_id, sizeof(d->pkg_id), v);
+	sccm_copy_text(d->offer_name, sizeof(d->offer_name), ss_table_get(t, r, "OfferName"));
+	sccm_copy_text(d->pkg_name, sizeof(d->pkg_name), ss_table_get(t, r, "PkgName"));
 	m = flag(ss_table_get(t, r, "Mandatory"));
 	ondp = ss_table_col(t, "BootImageOnDP") < 0 ? 1
 	       : flag(ss_table_get(t, r, "BootImageOnDP"));
@@ -306,15 +196,15 @@ static int parse_row(const struct ss_table *t, size_t r, struct ss_deploy *d,
 		st->no_boot_image++;
 		return 1;
 	}
-	if (!ss_valid_id(v))
+	if (!sccm_valid_id(v))
 		return -EINVAL;
-	copy(d->boot_image, sizeof(d->boot_image), v);
+	sccm_copy_text(d->boot_image, sizeof(d->boot_image), v);
 	if (!ondp) {
 		st->not_on_dp++;
 		return 1;
 	}
 	v = ss_table_get(t, r, "PackagePath");
-	if (!v || ss_clean_path(v, d->image_path, sizeof(d->image_path)))
+	if (!v || sccm_clean_path(v, d->image_path, sizeof(d->image_path)))
 		return -EINVAL;
 	if (parse_hash(ss_table_get(t, r, "BootImageHash"), d->hash))
 		return -EINVAL;
@@ -337,7 +227,7 @@ static int parse_row(const struct ss_table *t, size_t r, struct ss_deploy *d,
 
 static int cmp_deploy(const void *pa, const void *pb)
 {
-	const struct ss_deploy *a = pa, *b = pb;
+	const struct sccm_deploy *a = pa, *b = pb;
 	int c;
 
 	if (a->mandatory != b->mandatory)
@@ -348,14 +238,14 @@ static int cmp_deploy(const void *pa, const void *pb)
 }
 
 size_t ss_select_deployments(const struct ss_table *t, uint16_t arch,
-                             struct ss_deploy *out, size_t max,
+                             struct sccm_deploy *out, size_t max,
                              struct ss_select_stats *st)
 {
 	size_t n = 0;
 
 	memset(st, 0, sizeof(*st));
 	for (size_t r = 0; r < t->nrows; r++) {
-		struct ss_deploy d;
+		struct sccm_deploy d;
 		int rc, dup = 0;
 
 		st->rows++;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../plugins/common/sccm/sccm_ids.c"
 #include "../../plugins/sccm_sql/ss_select.c"
 #include "../../plugins/sccm_sql/ss_sql.c"
 #include "../../plugins/sccm_sql/ss_table.c"
@@ -56,8 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text, why[200], mac[18], guid[37], path[256];
 	struct ss_table t;
-	struct ss_device d;
-	struct ss_deploy dep[16];
+	struct sccm_device d;
+	struct sccm_deploy dep[16];
 	struct ss_select_stats st;
 	static const uint16_t arches[] = {PXH_ARCH_BIOS, PXH_ARCH_EFI_X64,
 	                                  PXH_ARCH_EFI_IA32, PXH_ARCH_EFI_ARM64};
@@ -89,10 +90,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ss_table_free(&t);
 		break;
 	default:
-		ss_mac_upper(text, mac);
-		ss_guid_upper(text, guid);
-		ss_clean_path(text, path, sizeof(path));
-		ss_valid_id(text);
+		sccm_mac_upper(text, mac);
+		sccm_guid_upper(text, guid);
+		sccm_clean_path(text, path, sizeof(path));
+		sccm_valid_id(text);
 		break;
 	}
 	free(text);

@@ -23,6 +23,7 @@
 
 #include "pxehub/testkit.h"
 /* the pure parts are tested on their own, compiled in */
+#include "../../plugins/common/sccm/sccm_ids.c"
 #include "../../plugins/sccm_sql/ss_select.c"
 #include "../../plugins/sccm_sql/ss_sql.c"
 #include "../../plugins/sccm_sql/ss_table.c"
@@ -96,7 +97,7 @@ static void table(struct ss_table *t, const char *cols, const char *const *cells
 static void test_pick_device(void **state)
 {
 	struct ss_table t;
-	struct ss_device d;
+	struct sccm_device d;
 	/* MAC shared by two machines (a USB dongle) */
 	static const char *const dupmac[] = {
 		"16777222", "A", G1, "52:54:00:00:00:AA", "0", "1",
@@ -151,27 +152,27 @@ static void test_ids(void **state)
 	char m[18], g[37], pth[64];
 
 	(void)state;
-	assert_int_equal(ss_mac_upper("52:54:00:ab:cd:ef", m), 0);
+	assert_int_equal(sccm_mac_upper("52:54:00:ab:cd:ef", m), 0);
 	assert_string_equal(m, "52:54:00:AB:CD:EF");
-	assert_int_equal(ss_mac_upper("525400abcdef", m), 0);
-	assert_int_equal(ss_mac_upper("52:54:00:ab:cd", m), -EINVAL);
-	assert_int_equal(ss_mac_upper("52:54:00:ab:cd:ef:00", m), -EINVAL);
-	assert_int_equal(ss_guid_upper("{01234567-89ab-cdef-0123-456789abcdef}", g), 0);
+	assert_int_equal(sccm_mac_upper("525400abcdef", m), 0);
+	assert_int_equal(sccm_mac_upper("52:54:00:ab:cd", m), -EINVAL);
+	assert_int_equal(sccm_mac_upper("52:54:00:ab:cd:ef:00", m), -EINVAL);
+	assert_int_equal(sccm_guid_upper("{01234567-89ab-cdef-0123-456789abcdef}", g), 0);
 	assert_string_equal(g, "01234567-89AB-CDEF-0123-456789ABCDEF");
-	assert_int_equal(ss_guid_upper("00000000-0000-0000-0000-000000000000", g), 0);
+	assert_int_equal(sccm_guid_upper("00000000-0000-0000-0000-000000000000", g), 0);
 	assert_string_equal(g, "");
-	assert_int_equal(ss_guid_upper("FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF", g), 0);
+	assert_int_equal(sccm_guid_upper("FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF", g), 0);
 	assert_string_equal(g, "");
-	assert_int_equal(ss_guid_upper("01234567x89ab-cdef-0123-456789abcdef", g), -EINVAL);
-	assert_int_equal(ss_clean_path("\\SMSImages\\PS100004\\boot.PS100004.wim", pth, sizeof(pth)), 0);
+	assert_int_equal(sccm_guid_upper("01234567x89ab-cdef-0123-456789abcdef", g), -EINVAL);
+	assert_int_equal(sccm_clean_path("\\SMSImages\\PS100004\\boot.PS100004.wim", pth, sizeof(pth)), 0);
 	assert_string_equal(pth, "SMSImages/PS100004/boot.PS100004.wim");
-	assert_int_equal(ss_clean_path("a/../etc/passwd", pth, sizeof(pth)), -EINVAL);
-	assert_int_equal(ss_clean_path("..", pth, sizeof(pth)), -EINVAL);
-	assert_int_equal(ss_clean_path("a/b/", pth, sizeof(pth)), -EINVAL);
-	assert_int_equal(ss_clean_path("http://x/y", pth, sizeof(pth)), -EINVAL);
-	assert_true(ss_valid_id("PS100004"));
-	assert_false(ss_valid_id("PS1'; DROP"));
-	assert_false(ss_valid_id(""));
+	assert_int_equal(sccm_clean_path("a/../etc/passwd", pth, sizeof(pth)), -EINVAL);
+	assert_int_equal(sccm_clean_path("..", pth, sizeof(pth)), -EINVAL);
+	assert_int_equal(sccm_clean_path("a/b/", pth, sizeof(pth)), -EINVAL);
+	assert_int_equal(sccm_clean_path("http://x/y", pth, sizeof(pth)), -EINVAL);
+	assert_true(sccm_valid_id("PS100004"));
+	assert_false(sccm_valid_id("PS1'; DROP"));
+	assert_false(sccm_valid_id(""));
 }
 
 /* ---- deployment selection ------------------------------------------------- */
@@ -196,7 +197,7 @@ static void test_select(void **state)
 		"PS120003", "dup", "PS1", "PS100004", IMG, "x64", NULL, "1", "0", "2024-04-01 08:00:00", NULL,
 	};
 	struct ss_table t;
-	struct ss_deploy d[8];
+	struct sccm_deploy d[8];
 	struct ss_select_stats st;
 	size_t n;
 

@@ -1,4 +1,4 @@
-/* sccm_sql: boot image content fetched once (libcurl with the network
+/* Configuration Manager plugins: boot image content fetched once (libcurl with the network
  * access account, or copied from a local synced copy), SHA-256 checked,
  * kept in the plugin's state directory within a size bound (least
  * recently used evicted) and served with mmap through the file resolver. */
@@ -16,10 +16,10 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
-#include "ss_content.h"
+#include "sccm_content.h"
 
-#define SS_MAX_FILES 64
-#define SS_MAX_FETCHES 4 /* the three files of a boot, plus one */
+#define CT_MAX_FILES 64
+#define CT_MAX_FETCHES 4 /* the three files of a boot, plus one */
 
 enum { CT_NONE, CT_FETCHING, CT_READY, CT_FAILED };
 
@@ -32,18 +32,18 @@ struct ct_file {
 	double used, failed_at;
 };
 
-struct ss_content {
-	struct ss_content_conf c;
+struct sccm_content {
+	struct sccm_content_conf c;
 	char *dir, *dp_url, *local_dir, *user, *password, *auth, *ca_file;
 	pxh_host *h;
-	struct ct_file files[SS_MAX_FILES];
+	struct ct_file files[CT_MAX_FILES];
 	unsigned fetching;
 	unsigned long long fetched, failed, hits;
 };
 
 /* one fetch on a pool thread */
 struct fetch {
-	struct ss_content *ct;
+	struct sccm_content *ct;
 	size_t idx;
 	char name[128], src[256], hash[65];
 	char path[512];
@@ -57,7 +57,7 @@ static char *dup_or_empty(const char *s)
 	return strdup(s ? s : "");
 }
 
-static void disk_name(const struct ss_content *ct, const char *name, char *out,
+static void disk_name(const struct sccm_content *ct, const char *name, char *out,
                       size_t len)
 {
 	size_t o = (size_t)snprintf(out, len, "%s/", ct->dir);
@@ -67,10 +67,10 @@ static void disk_name(const struct ss_content *ct, const char *name, char *out,
 	out[o] = '\0';
 }
 
-struct ss_content *ss_content_new(const struct ss_content_conf *conf, pxh_host *h,
+struct sccm_content *sccm_content_new(const struct sccm_content_conf *conf, pxh_host *h,
                                   char *why, size_t why_len)
 {
-	struct ss_content *ct = calloc(1, sizeof(*ct));
+	struct sccm_content *ct = calloc(1, sizeof(*ct));
 
 	if (!ct)
 		return NULL;
@@ -85,19 +85,40 @@ struct ss_content *ss_content_new(const struct ss_content_conf *conf, pxh_host *
 	ct->ca_file = dup_or_empty(conf->ca_file);
 	if (!ct->dir || !ct->dp_url || !ct->local_dir || !ct->user || !ct->password ||
 	    !ct->auth || !ct->ca_file) {
-		ss_content_free(ct);
+		sccm_content_free(ct);
 		return NULL;
 	}
 	if (mkdir(ct->dir, 0750) && errno != EEXIST) {
 		snprintf(why, why_len, "%s: %s", ct->dir, strerror(errno));
-		ss_content_free(ct);
+		sccm_content_free(ct);
 		return NULL;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	return ct;
 }
 
-void ss_content_free(struct ss_content *ct)
+struct sccm_content *sccm_content_from_conf(pxh_host *h, char *why, size_t why_len)
+{
+	struct sccm_content_conf cc;
+	char dir[512];
+
+	memset(&cc, 0, sizeof(cc));
+	snprintf(dir, sizeof(dir), "%s/content", pxh_host_state_dir(h));
+	cc.dir = dir;
+	cc.max_bytes = (unsigned long long)pxh_conf_int(h, NULL, "cache_size_mb") << 20;
+	cc.dp_url = pxh_conf_str(h, NULL, "dp_url");
+	cc.local_dir = pxh_conf_str(h, NULL, "content_dir");
+	cc.user = pxh_conf_str(h, NULL, "content_user");
+	cc.password = pxh_conf_str(h, NULL, "content_password");
+	cc.auth = pxh_conf_str(h, NULL, "content_auth");
+	cc.ca_file = pxh_conf_str(h, NULL, "content_ca_file");
+	cc.verify_tls = pxh_conf_bool(h, NULL, "content_verify_tls");
+	cc.timeout_s = (int)((pxh_conf_int(h, NULL, "content_timeout") + 999) / 1000);
+	cc.retry_s = 30;
+	return sccm_content_new(&cc, h, why, why_len);
+}
+
+void sccm_content_free(struct sccm_content *ct)
 {
 	if (!ct)
 		return;
@@ -165,7 +186,7 @@ static long auth_bits(const char *a)
 
 static int fetch_http(struct fetch *f, int fd)
 {
-	struct ss_content *ct = f->ct;
+	struct sccm_content *ct = f->ct;
 	char url[1024];
 	CURL *cu = curl_easy_init();
 	CURLcode cc;
@@ -277,32 +298,32 @@ static void fetch_work(void *ud)
 		snprintf(f->why, sizeof(f->why), "%.256s: %.100s", f->src, strerror(-f->rc));
 }
 
-static unsigned long long cached_bytes(const struct ss_content *ct)
+static unsigned long long cached_bytes(const struct sccm_content *ct)
 {
 	unsigned long long sum = 0;
 
-	for (size_t i = 0; i < SS_MAX_FILES; i++)
+	for (size_t i = 0; i < CT_MAX_FILES; i++)
 		if (ct->files[i].state == CT_READY)
 			sum += ct->files[i].size;
 	return sum;
 }
 
 /* Least recently used out until the bound holds (KEEP stays). */
-static void evict(struct ss_content *ct, size_t keep)
+static void evict(struct sccm_content *ct, size_t keep)
 {
 	while (cached_bytes(ct) > ct->c.max_bytes) {
-		size_t victim = SS_MAX_FILES;
+		size_t victim = CT_MAX_FILES;
 		char path[512];
-		for (size_t i = 0; i < SS_MAX_FILES; i++)
+		for (size_t i = 0; i < CT_MAX_FILES; i++)
 			if (i != keep && ct->files[i].state == CT_READY &&
-			    (victim == SS_MAX_FILES || ct->files[i].used < ct->files[victim].used))
+			    (victim == CT_MAX_FILES || ct->files[i].used < ct->files[victim].used))
 				victim = i;
-		if (victim == SS_MAX_FILES)
+		if (victim == CT_MAX_FILES)
 			break;
 		disk_name(ct, ct->files[victim].name, path, sizeof(path));
 		unlink(path); /* clients still reading keep their mapping */
-		pxh_log(ct->h, PXH_LOG_INFO, NULL, "sccm_sql: cache full, evicted %s",
-		        ct->files[victim].name);
+		pxh_log(ct->h, PXH_LOG_INFO, NULL, "%s: cache full, evicted %s",
+		        pxh_host_plugin_name(ct->h), ct->files[victim].name);
 		ct->files[victim].state = CT_NONE;
 	}
 }
@@ -310,7 +331,7 @@ static void evict(struct ss_content *ct, size_t keep)
 static void fetch_done(void *ud)
 {
 	struct fetch *f = ud;
-	struct ss_content *ct = f->ct;
+	struct sccm_content *ct = f->ct;
 	struct ct_file *e = &ct->files[f->idx];
 
 	ct->fetching--;
@@ -324,28 +345,29 @@ static void fetch_done(void *ud)
 		e->state = CT_FAILED;
 		e->failed_at = pxh_now(ct->h);
 		ct->failed++;
-		pxh_log(ct->h, PXH_LOG_ERR, NULL, "sccm_sql: content %s: %s", f->name, f->why);
+		pxh_log(ct->h, PXH_LOG_ERR, NULL, "%s: content %s: %s",
+		        pxh_host_plugin_name(ct->h), f->name, f->why);
 	} else {
 		e->state = CT_READY;
 		e->size = f->size;
 		e->used = pxh_now(ct->h);
 		ct->fetched++;
-		pxh_log(ct->h, PXH_LOG_INFO, NULL, "sccm_sql: content %s cached (%llu bytes)",
-		        f->name, f->size);
+		pxh_log(ct->h, PXH_LOG_INFO, NULL, "%s: content %s cached (%llu bytes)",
+		        pxh_host_plugin_name(ct->h), f->name, f->size);
 		evict(ct, f->idx);
 	}
 	free(f);
 }
 
-static struct ct_file *find(struct ss_content *ct, const char *name)
+static struct ct_file *find(struct sccm_content *ct, const char *name)
 {
-	for (size_t i = 0; i < SS_MAX_FILES; i++)
+	for (size_t i = 0; i < CT_MAX_FILES; i++)
 		if (ct->files[i].name[0] && !strcmp(ct->files[i].name, name))
 			return &ct->files[i];
 	return NULL;
 }
 
-int ss_content_want(struct ss_content *ct, const char *name, const char *src,
+int sccm_content_want(struct sccm_content *ct, const char *name, const char *src,
                     const char *hash)
 {
 	struct ct_file *e = find(ct, name);
@@ -362,10 +384,10 @@ int ss_content_want(struct ss_content *ct, const char *name, const char *src,
 		return -EIO;
 	if (!ct->dp_url[0] && !ct->local_dir[0])
 		return -ENOENT;
-	if (ct->fetching >= SS_MAX_FETCHES)
+	if (ct->fetching >= CT_MAX_FETCHES)
 		return -EAGAIN;
 	if (!e) {
-		for (size_t i = 0; i < SS_MAX_FILES && !e; i++)
+		for (size_t i = 0; i < CT_MAX_FILES && !e; i++)
 			if (!ct->files[i].name[0] || ct->files[i].state == CT_NONE)
 				e = &ct->files[i];
 		if (!e)
@@ -402,7 +424,7 @@ static void unmap(void *arg)
 	free(f);
 }
 
-int ss_content_open(struct ss_content *ct, const char *name, pxh_file *out)
+int sccm_content_open(struct sccm_content *ct, const char *name, pxh_file *out)
 {
 	struct ct_file *e = find(ct, name);
 	char path[512];
@@ -441,13 +463,13 @@ int ss_content_open(struct ss_content *ct, const char *name, pxh_file *out)
 	return 0;
 }
 
-void ss_content_stats(struct ss_content *ct, unsigned long long *bytes,
+void sccm_content_stats(struct sccm_content *ct, unsigned long long *bytes,
                       unsigned *files, unsigned long long *fetched,
                       unsigned long long *failed, unsigned long long *hits)
 {
 	*bytes = cached_bytes(ct);
 	*files = 0;
-	for (size_t i = 0; i < SS_MAX_FILES; i++)
+	for (size_t i = 0; i < CT_MAX_FILES; i++)
 		*files += ct->files[i].state == CT_READY;
 	*fetched = ct->fetched;
 	*failed = ct->failed;

@@ -398,22 +398,9 @@ static int init(pxh_host *h, void **state)
 		goto fail;
 	}
 
-	p->ct = sccm_content_from_conf(h, why, sizeof(why));
-	if (!p->ct) {
-		if (!why[0])
-			snprintf(why, sizeof(why), "content cache: out of memory");
+	if ((rc = sccm_front_setup(h, "site database", "db_errors", lookup_start, p, report, &p->ct,
+	                           &p->front, why, sizeof(why))))
 		goto fail;
-	}
-	p->front = sccm_front_new(h, "site database", "db_errors", p->ct, lookup_start, p);
-	if (!p->front)
-		goto nomem;
-	if ((rc = pxh_register_boot_decision(h, sccm_front_decide, p->front, NULL)) ||
-	    (rc = pxh_register_boot_script(h, sccm_front_decide, p->front, NULL)) ||
-	    (rc = pxh_register_file_resolver(h, sccm_front_resolve, p->front, NULL)) ||
-	    (rc = pxh_register_report(h, report, p, NULL))) {
-		snprintf(why, sizeof(why), "registering hooks: %s", strerror(-rc));
-		goto fail;
-	}
 	pxh_log(h, PXH_LOG_INFO, NULL,
 	        "sccm_sql: %zu server(s), first %s, DP %s, deadline %.0f ms, fail policy %s",
 	        p->nservers, p->servers[0], p->dp, sccm_front_deadline(p->front) * 1000,

@@ -90,6 +90,32 @@ struct sccm_front *sccm_front_new(pxh_host *h, const char *backend,
 	return f;
 }
 
+int sccm_front_setup(pxh_host *h, const char *backend, const char *errors_name,
+                     sccm_start_fn start, void *ud, pxh_report_fn report,
+                     struct sccm_content **ct, struct sccm_front **front, char *why,
+                     size_t why_len)
+{
+	int rc;
+
+	*ct = sccm_content_from_conf(h, why, why_len);
+	if (!*ct) {
+		if (!why[0])
+			snprintf(why, why_len, "content cache: out of memory");
+		return -EINVAL;
+	}
+	*front = sccm_front_new(h, backend, errors_name, *ct, start, ud);
+	if (!*front) {
+		snprintf(why, why_len, "out of memory");
+		return -ENOMEM;
+	}
+	if ((rc = pxh_register_boot_decision(h, sccm_front_decide, *front, NULL)) ||
+	    (rc = pxh_register_boot_script(h, sccm_front_decide, *front, NULL)) ||
+	    (rc = pxh_register_file_resolver(h, sccm_front_resolve, *front, NULL)) ||
+	    (rc = pxh_register_report(h, report, ud, NULL)))
+		snprintf(why, why_len, "registering hooks: %s", strerror(-rc));
+	return rc;
+}
+
 void sccm_front_free(struct sccm_front *f)
 {
 	if (!f)

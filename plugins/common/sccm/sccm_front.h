@@ -56,6 +56,14 @@ typedef int (*sccm_start_fn)(void *ud, const struct sccm_key *k,
 struct sccm_front *sccm_front_new(pxh_host *h, const char *backend,
                                   const char *errors_name, struct sccm_content *ct,
                                   sccm_start_fn start, void *ud);
+/* The usual set-up in a plugin's init: the content cache from the
+ * SCCM_CONTENT_KEYS, the front, and the hooks (both decisions, the file
+ * resolver, REPORT with UD as its user data).  0 or -errno with WHY; what
+ * was made is in *CT / *FRONT either way (free them in fini). */
+int sccm_front_setup(pxh_host *h, const char *backend, const char *errors_name,
+                     sccm_start_fn start, void *ud, pxh_report_fn report,
+                     struct sccm_content **ct, struct sccm_front **front, char *why,
+                     size_t why_len);
 /* Loop thread, once no lookup is in flight. */
 void sccm_front_free(struct sccm_front *f);
 

@@ -1,0 +1,76 @@
+/* sccm_mp_http: the plugin's state, shared by its loop-side files. */
+#ifndef MP_PLUGIN_H
+#define MP_PLUGIN_H
+
+#include "sccm_mp_http.h"
+#include "../common/sccm/sccm_front.h"
+
+#define MP_MAX_POINTS 16
+
+/* One [sccm_mp_http.NAME] section. */
+struct mp_point {
+	char name[64];
+	char url[256]; /* no trailing '/' */
+	char ca_file[256], client_cert[256], client_key[256];
+	struct mp_tls tls;
+	long timeout_ms, connect_timeout_ms;
+	double down_until; /* skipped until then (unless all are down) */
+	unsigned long long answers, failures;
+};
+
+struct mp_send;
+typedef void (*mp_send_done)(void *ud, int rc, const struct mp_http_res *r,
+                             const char *why);
+
+struct mp_send {
+	struct mp_plugin *p;
+	char method[16], path[128];
+	uint8_t *body;
+	size_t len;
+	const char *ctype;
+	unsigned round;
+	unsigned long long tried; /* bit per MP, this round */
+	size_t idx;
+	int in_flight;
+	pxh_timer *timer;
+	char why[400];
+	mp_send_done done;
+	void *ud;
+	struct mp_send *next;
+};
+
+struct mp_job;
+
+struct mp_plugin {
+	pxh_host *h;
+	struct mp_http *http;
+	struct sccm_content *ct;
+	struct sccm_front *front;
+	struct mp_point points[MP_MAX_POINTS];
+	size_t npoints;
+	unsigned retries;
+	double backoff, down_time;
+	/* request templates */
+	char *tmpl_header, *tmpl_lookup, *tmpl_action;
+	int compress;
+	char **sign_argv;
+	int sign_timeout_ms;
+	/* site facts */
+	struct mp_site site;
+	int site_ok, site_fetching;
+	double site_at, site_refresh;
+	char site_code_conf[8];
+	pxh_timer *site_timer;
+	struct mp_job *site_waiters;
+	int unknown, unknown_bios_x64;
+	struct mp_send *sends;
+	struct mp_job *jobs;
+	unsigned long long requests, failovers, retries_done, site_fetches,
+		site_failures, bad_replies;
+};
+
+int mp_send(struct mp_plugin *p, const char *method, const char *path, uint8_t *body,
+            size_t len, const char *ctype, mp_send_done done, void *ud);
+void mp_send_free(struct mp_send *s);
+
+#endif

@@ -1,0 +1,743 @@
+/* sccm_mp_http (experimental): Configuration Manager boot decisions from a
+ * management point over HTTP(S), as the stock PXE responder gets them.
+ *
+ * Per machine: the site facts (site code, unknown-machine GUIDs from
+ * MPKEYINFORMATIONMEDIA, cached and refreshed), then a device lookup and a
+ * boot action request as CCM_POST messages built from the admin's
+ * templates (optionally signed by the admin's program).  The answer (one
+ * deployment or none) goes through the client-facing code shared with
+ * sccm_sql (plugins/common/sccm/): cache, deadlines, fail policy, events,
+ * the menu with wimboot and the boot image content. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <sys/random.h>
+
+#include <curl/curl.h>
+#include <libxml/parser.h>
+
+#include "mp_plugin.h"
+
+#define MP_TEMPLATE_MAX (64 * 1024)
+#define MP_REPLY_MAX (1u << 20)
+#define MP_PATH_REQUEST "/ccm_system/request"
+#define MP_PATH_KEYINFO "/SMS_MP/.sms_aut?MPKEYINFORMATIONMEDIA"
+
+enum { KIND_LOOKUP, KIND_ACTION };
+
+struct mp_job {
+	struct mp_plugin *p;
+	struct sccm_lookup *lk;
+	struct sccm_key key;
+	int kind;
+	int drop_guid, drop_mac; /* left out after a Duplicate* flag */
+	char client_id[64];
+	long long item_key;
+	uint8_t *payload; /* UTF-16LE, being signed */
+	size_t payload_len;
+	char sig[4096];
+	char why[400];
+	int sign_rc;
+	struct sccm_result res;
+	struct mp_job *next, *wait_next;
+};
+
+/* ---- jobs ---------------------------------------------------------------- */
+static void job_unlink(struct mp_job *j)
+{
+	for (struct mp_job **pp = &j->p->jobs; *pp; pp = &(*pp)->next)
+		if (*pp == j) {
+			*pp = j->next;
+			break;
+		}
+}
+
+static void job_finish(struct mp_job *j)
+{
+	job_unlink(j);
+	sccm_front_done(j->lk, &j->res);
+	free(j->payload);
+	free(j);
+}
+
+static void job_error(struct mp_job *j, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void job_error(struct mp_job *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	j->res.status = SCCM_ERROR;
+	va_start(ap, fmt);
+	vsnprintf(j->res.why, sizeof(j->res.why), fmt, ap);
+	va_end(ap);
+	job_finish(j);
+}
+
+static void job_none(struct mp_job *j, enum sccm_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void job_none(struct mp_job *j, enum sccm_status st, const char *fmt, ...)
+{
+	va_list ap;
+
+	j->res.status = st;
+	j->res.n = 0;
+	va_start(ap, fmt);
+	vsnprintf(j->res.why, sizeof(j->res.why), fmt, ap);
+	va_end(ap);
+	job_finish(j);
+}
+
+static const char *site_code(const struct mp_plugin *p)
+{
+	return p->site_code_conf[0] ? p->site_code_conf : p->site.site_code;
+}
+
+static const char *unknown_arch(const struct mp_plugin *p, uint16_t arch)
+{
+	switch (arch) {
+	case PXH_ARCH_EFI_X64:
+	case PXH_ARCH_EFI_X64_HTTP:
+		return "x64";
+	case PXH_ARCH_EFI_IA32:
+	case PXH_ARCH_EFI_IA32_HTTP:
+		return "x86";
+	case PXH_ARCH_BIOS:
+		return p->unknown_bios_x64 ? "x64" : "x86";
+	default:
+		return "";
+	}
+}
+
+/* ---- messages ---------------------------------------------------------------- */
+static void new_guid(char out[39])
+{
+	uint8_t b[16] = {0};
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		for (size_t i = 0; i < sizeof(b); i++)
+			b[i] = (uint8_t)rand();
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 39, "{%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-%02X%02X%02X%02X%02X%02X}",
+	         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+	         b[12], b[13], b[14], b[15]);
+}
+
+#define MP_NVARS 16
+struct vars {
+	struct mp_var v[MP_NVARS];
+	size_t n;
+	char item_key[24], message_id[39], sent_time[24], body_length[24];
+};
+
+static void var(struct vars *vs, const char *name, const char *value)
+{
+	if (vs->n < MP_NVARS)
+		vs->v[vs->n++] = (struct mp_var){.name = name, .value = value};
+}
+
+static void job_vars(struct mp_job *j, struct vars *vs)
+{
+	struct mp_plugin *p = j->p;
+	time_t t = time(NULL);
+	struct tm tm;
+
+	memset(vs, 0, sizeof(*vs));
+	snprintf(vs->item_key, sizeof(vs->item_key), "%lld", j->item_key);
+	new_guid(vs->message_id);
+	gmtime_r(&t, &tm);
+	strftime(vs->sent_time, sizeof(vs->sent_time), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	var(vs, "mac", j->drop_mac ? "" : j->key.mac);
+	var(vs, "guid", j->drop_guid ? "" : j->key.guid);
+	var(vs, "site_code", site_code(p));
+	var(vs, "client_id", j->client_id);
+	var(vs, "item_key", vs->item_key);
+	var(vs, "arch", unknown_arch(p, j->key.arch));
+	var(vs, "source_host", pxh_host_fqdn(p->h));
+	var(vs, "message_id", vs->message_id);
+	var(vs, "sent_time", vs->sent_time);
+}
+
+static void on_reply(void *ud, int rc, const struct mp_http_res *r, const char *why);
+
+/* The signed (or not) payload goes out with its header. */
+static void send_message(struct mp_job *j)
+{
+	struct mp_plugin *p = j->p;
+	struct vars vs;
+	char why[200];
+	uint8_t *wire = NULL, *hdr16 = NULL, *body;
+	size_t wire_len = 0, hdr_len = 0, body_len;
+	char *hdr = NULL;
+	const char *ctype;
+
+	if (p->compress)
+		wire = mp_zlib(j->payload, j->payload_len, &wire_len);
+	else if ((wire = malloc(j->payload_len ? j->payload_len : 1)))
+		memcpy(wire, j->payload, wire_len = j->payload_len);
+	if (!wire) {
+		job_error(j, "out of memory");
+		return;
+	}
+	job_vars(j, &vs);
+	snprintf(vs.body_length, sizeof(vs.body_length), "%zu", wire_len);
+	var(&vs, "body_length", vs.body_length);
+	var(&vs, "endpoint", pxh_conf_str(p->h, NULL, j->kind == KIND_LOOKUP
+	                                                 ? "lookup_endpoint"
+	                                                 : "boot_action_endpoint"));
+	var(&vs, "signature", j->sig);
+	var(&vs, "compression", p->compress ? "zlib" : "none");
+	hdr = mp_template_expand(p->tmpl_header, vs.v, vs.n, why, sizeof(why));
+	if (!hdr || !(hdr16 = mp_utf16le(hdr, &hdr_len))) {
+		free(wire);
+		free(hdr);
+		job_error(j, "header_template: %s", hdr ? "not UTF-8" : why);
+		return;
+	}
+	body = mp_multipart(hdr16, hdr_len, wire, wire_len, &ctype, &body_len);
+	free(wire);
+	free(hdr);
+	free(hdr16);
+	if (!body) {
+		job_error(j, "out of memory");
+		return;
+	}
+	/* the send owns BODY; ON_REPLY may run (and free J) before it returns,
+	 * while -ENOMEM means nothing ran */
+	if (mp_send(p, "CCM_POST", MP_PATH_REQUEST, body, body_len, ctype, on_reply, j))
+		job_error(j, "out of memory");
+}
+
+static void sign_work(void *ud)
+{
+	struct mp_job *j = ud;
+	struct mp_plugin *p = j->p;
+
+	j->sign_rc = mp_sign_exec(p->sign_argv, p->sign_timeout_ms, j->payload,
+	                          j->payload_len, j->sig, sizeof(j->sig), j->why,
+	                          sizeof(j->why));
+}
+
+static void sign_done(void *ud)
+{
+	struct mp_job *j = ud;
+
+	if (j->sign_rc) {
+		job_error(j, "signing the request: %s", j->why);
+		return;
+	}
+	send_message(j);
+}
+
+static void build_and_send(struct mp_job *j, int kind)
+{
+	struct mp_plugin *p = j->p;
+	struct vars vs;
+	char why[200];
+	char *text;
+	int rc;
+
+	j->kind = kind;
+	job_vars(j, &vs);
+	text = mp_template_expand(kind == KIND_LOOKUP ? p->tmpl_lookup : p->tmpl_action, vs.v,
+	                          vs.n, why, sizeof(why));
+	if (!text) {
+		job_error(j, "%s: %s", kind == KIND_LOOKUP ? "lookup_template" : "boot_action_template",
+		          why);
+		return;
+	}
+	free(j->payload);
+	j->payload = mp_utf16le(text, &j->payload_len);
+	free(text);
+	if (!j->payload) {
+		job_error(j, "request template is not UTF-8");
+		return;
+	}
+	j->sig[0] = '\0';
+	if (!p->sign_argv) {
+		send_message(j);
+		return;
+	}
+	rc = pxh_work_submit(p->h, sign_work, sign_done, j);
+	if (rc)
+		job_error(j, "signing not started: %s", strerror(-rc));
+}
+
+/* ---- replies ------------------------------------------------------------------ */
+static void boot_action(struct mp_job *j, const struct mp_action *a)
+{
+	struct mp_plugin *p = j->p;
+	struct sccm_deploy *d = &j->res.dep[0];
+	const char *who = j->res.dev.why;
+
+	if (!a->present)
+		return job_none(j, SCCM_OK, "%s: no deployment", who);
+	if (a->mandatory && a->last_offer[0] && !strcasecmp(a->last_offer, a->offer_id))
+		return job_none(j, SCCM_OK, "%s: required deployment %s already ran", who,
+		                a->offer_id);
+	if (!a->boot_image[0])
+		return job_none(j, SCCM_OK, "%s: deployment %s has no boot image", who, a->offer_id);
+	memset(d, 0, sizeof(*d));
+	snprintf(d->offer_id, sizeof(d->offer_id), "%s", a->offer_id);
+	snprintf(d->pkg_id, sizeof(d->pkg_id), "%s", a->pkg_id);
+	snprintf(d->pkg_name, sizeof(d->pkg_name), "%s", a->pkg_id);
+	snprintf(d->boot_image, sizeof(d->boot_image), "%s", a->boot_image);
+	d->mandatory = a->mandatory;
+	snprintf(d->offer_time, sizeof(d->offer_time), "%s", a->offer_time);
+	/* PackagePath names the package folder (a URL or UNC path) on the
+	 * reply's DP; the WIM below dp_url comes from boot_wim_path, unless
+	 * PackagePath is itself a relative path to a .wim */
+	{
+		size_t n = strlen(a->package_path);
+		if (n > 4 && !strcasecmp(a->package_path + n - 4, ".wim") &&
+		    !strstr(a->package_path, "://") && a->package_path[0] != '\\' &&
+		    !sccm_clean_path(a->package_path, d->image_path, sizeof(d->image_path))) {
+			/* taken as is */
+		} else {
+			struct mp_var v = {.name = "boot_image", .value = a->boot_image};
+			char why[200];
+			char *path = mp_template_expand(pxh_conf_str(p->h, NULL, "boot_wim_path"), &v,
+			                                1, why, sizeof(why));
+			if (!path || sccm_clean_path(path, d->image_path, sizeof(d->image_path))) {
+				free(path);
+				return job_error(j, "boot_wim_path: %s", path ? "not a relative path" : why);
+			}
+			free(path);
+		}
+	}
+	j->res.n = 1;
+	j->res.status = SCCM_OK;
+	snprintf(j->res.why, sizeof(j->res.why), "%s: deployment %s (%s, boot image %s)",
+	         who, d->offer_id, d->mandatory ? "required" : "available", d->boot_image);
+	job_finish(j);
+}
+
+/* The machine from a lookup reply; duplicated identifiers are left out and
+ * the lookup asked again with the other one. */
+static void identified(struct mp_job *j, const struct mp_reply *rp)
+{
+	struct mp_plugin *p = j->p;
+	const struct mp_ident *id = &rp->ident;
+	struct sccm_device *dev = &j->res.dev;
+	int dg = id->dup_smbios && !j->drop_guid && j->key.guid[0];
+	int dm = id->dup_mac && !j->drop_mac;
+	const char *ua, *ug;
+
+	dev->dup_guid |= id->dup_smbios;
+	dev->dup_mac |= id->dup_mac;
+	if (dg != dm && (dg ? !j->drop_mac : j->key.guid[0] && !j->drop_guid)) {
+		if (dg)
+			j->drop_guid = 1;
+		else
+			j->drop_mac = 1;
+		build_and_send(j, KIND_LOOKUP);
+		return;
+	}
+	if (!dg && !dm && !id->unknown && id->item_key > 0) {
+		dev->found = 1;
+		dev->item_key = id->item_key;
+		dev->by_guid = j->drop_mac;
+		sccm_copy_text(dev->name, sizeof(dev->name), id->name);
+		snprintf(j->client_id, sizeof(j->client_id), "%s", id->client_id);
+		j->item_key = id->item_key;
+		snprintf(dev->why, sizeof(dev->why), "machine %lld (%s)%s", id->item_key,
+		         dev->name[0] ? dev->name : "?",
+		         j->drop_guid ? ", SMBIOS GUID is shared" : j->drop_mac ? ", MAC is shared" : "");
+	} else {
+		const char *what = dg && dm ? "MAC and SMBIOS GUID both shared by several machines"
+		                   : dm     ? "MAC shared by several machines, no SMBIOS GUID"
+		                   : dg     ? "SMBIOS GUID shared by several machines, no MAC"
+		                            : "not known to the management point";
+		ua = unknown_arch(p, j->key.arch);
+		ug = !strcmp(ua, "x64") ? p->site.unknown_x64 : !strcmp(ua, "x86") ? p->site.unknown_x86 : "";
+		if (!p->unknown)
+			return job_none(j, SCCM_NOT_FOUND, "%s (unknown computers off)", what);
+		if (!ug[0])
+			return job_none(j, SCCM_NOT_FOUND, "%s; no %s unknown-machine GUID from the site",
+			                what, *ua ? ua : "such");
+		dev->unknown = 1;
+		dev->item_key = id->item_key;
+		snprintf(j->client_id, sizeof(j->client_id), "%s", ug);
+		j->item_key = id->item_key;
+		snprintf(dev->why, sizeof(dev->why), "%s; %s unknown computer %s", what, ua, ug);
+	}
+	if (rp->action.present || !p->tmpl_action) {
+		boot_action(j, &rp->action);
+		return;
+	}
+	build_and_send(j, KIND_ACTION);
+}
+
+static void on_reply(void *ud, int rc, const struct mp_http_res *r, const char *why)
+{
+	struct mp_job *j = ud;
+	struct mp_plugin *p = j->p;
+	const uint8_t *xml;
+	size_t xml_len;
+	uint8_t *free_me = NULL;
+	struct mp_reply rp;
+	char perr[200];
+
+	if (rc)
+		return job_error(j, "%s", why);
+	if (mp_reply_payload(r->body, r->body_len, r->content_type, &xml, &xml_len, &free_me)) {
+		p->bad_replies++;
+		j->res.malformed++;
+		return job_error(j, "reply body is not a message (multipart / zlib)");
+	}
+	rc = mp_parse_reply(xml, xml_len, &rp, perr, sizeof(perr));
+	free(free_me);
+	if (rc) {
+		p->bad_replies++;
+		j->res.malformed++;
+		return job_error(j, "%s reply: %s", j->kind == KIND_LOOKUP ? "lookup" : "boot action",
+		                 perr);
+	}
+	if (j->kind == KIND_ACTION) {
+		boot_action(j, &rp.action);
+		return;
+	}
+	if (!rp.has_ident) {
+		p->bad_replies++;
+		return job_error(j, "lookup reply without Identification");
+	}
+	identified(j, &rp);
+}
+
+/* ---- site facts ----------------------------------------------------------------- */
+static int site_usable(const struct mp_plugin *p)
+{
+	return p->site_ok || p->site_code_conf[0];
+}
+
+static void site_done(void *ud, int rc, const struct mp_http_res *r, const char *why)
+{
+	struct mp_plugin *p = ud;
+	struct mp_site s;
+	char perr[200] = "";
+	struct mp_job *w;
+
+	p->site_fetching = 0;
+	if (!rc) {
+		const uint8_t *xml;
+		size_t xml_len;
+		uint8_t *free_me = NULL;
+		rc = mp_reply_payload(r->body, r->body_len, r->content_type, &xml, &xml_len, &free_me);
+		if (!rc)
+			rc = mp_parse_site(xml, xml_len, &s, perr, sizeof(perr));
+		else
+			snprintf(perr, sizeof(perr), "undecodable body");
+		free(free_me);
+	} else {
+		snprintf(perr, sizeof(perr), "%s", why);
+	}
+	if (rc) {
+		p->site_failures++;
+		pxh_log(p->h, PXH_LOG_WARNING, NULL, "sccm_mp_http: site key information: %s%s",
+		        perr, p->site_ok ? " (the facts read earlier stay)" : "");
+	} else {
+		p->site = s;
+		p->site_ok = 1;
+		p->site_at = pxh_now(p->h);
+		pxh_log(p->h, PXH_LOG_INFO, NULL,
+		        "sccm_mp_http: site %s, unknown machines x86 %s x64 %s", s.site_code,
+		        s.unknown_x86[0] ? s.unknown_x86 : "-", s.unknown_x64[0] ? s.unknown_x64 : "-");
+	}
+	while ((w = p->site_waiters)) {
+		p->site_waiters = w->wait_next;
+		if (site_usable(p))
+			build_and_send(w, KIND_LOOKUP);
+		else
+			job_error(w, "no site facts from any management point: %s", perr);
+	}
+}
+
+static void site_fetch(struct mp_plugin *p)
+{
+	if (p->site_fetching)
+		return;
+	p->site_fetching = 1;
+	p->site_fetches++;
+	if (mp_send(p, "GET", MP_PATH_KEYINFO, NULL, 0, NULL, site_done, p)) {
+		struct mp_http_res none = {0};
+		site_done(p, -ENOMEM, &none, "out of memory");
+	}
+}
+
+static void site_tick(void *ud)
+{
+	site_fetch(ud);
+}
+
+/* ---- the front's back end --------------------------------------------------------- */
+static int lookup_start(void *ud, const struct sccm_key *k, struct sccm_lookup *lk)
+{
+	struct mp_plugin *p = ud;
+	struct mp_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return -ENOMEM;
+	j->p = p;
+	j->lk = lk;
+	j->key = *k;
+	j->next = p->jobs;
+	p->jobs = j;
+	if (site_usable(p)) {
+		build_and_send(j, KIND_LOOKUP);
+	} else {
+		j->wait_next = p->site_waiters;
+		p->site_waiters = j;
+		site_fetch(p);
+	}
+	return 0;
+}
+
+static void report(void *ud, pxh_report *r)
+{
+	struct mp_plugin *p = ud;
+	double now = pxh_now(p->h);
+	unsigned up = 0;
+
+	sccm_front_report(p->front, r);
+	for (size_t i = 0; i < p->npoints; i++)
+		up += p->points[i].down_until <= now;
+	pxh_report_counter(r, "mp_requests", p->requests);
+	pxh_report_counter(r, "mp_failovers", p->failovers);
+	pxh_report_counter(r, "mp_retries", p->retries_done);
+	pxh_report_counter(r, "bad_replies", p->bad_replies);
+	pxh_report_counter(r, "site_fetches", p->site_fetches);
+	pxh_report_counter(r, "site_failures", p->site_failures);
+	pxh_report_gauge(r, "mps_up", up);
+	pxh_report_gauge(r, "site_facts_age_seconds", p->site_ok ? now - p->site_at : -1);
+	pxh_report_text(r, "site_code", site_code(p));
+}
+
+/* ---- life cycle --------------------------------------------------------------------- */
+static void fini(void *state)
+{
+	struct mp_plugin *p = state;
+
+	if (!p)
+		return;
+	mp_http_free(p->http); /* calls in flight end without callbacks */
+	while (p->sends) {
+		struct mp_send *s = p->sends;
+		p->sends = s->next;
+		mp_send_free(s);
+	}
+	while (p->jobs) {
+		struct mp_job *j = p->jobs;
+		p->jobs = j->next;
+		free(j->payload);
+		free(j);
+	}
+	pxh_timer_stop(p->site_timer);
+	sccm_front_free(p->front);
+	sccm_content_free(p->ct);
+	free(p->tmpl_header);
+	free(p->tmpl_lookup);
+	free(p->tmpl_action);
+	if (p->sign_argv)
+		for (size_t i = 0; p->sign_argv[i]; i++)
+			free(p->sign_argv[i]);
+	free(p->sign_argv);
+	free(p);
+}
+
+static char *slurp(const char *path, char *why, size_t why_len)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t n = 0;
+
+	if (!f) {
+		snprintf(why, why_len, "%.300s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(MP_TEMPLATE_MAX + 1);
+	if (buf) {
+		n = fread(buf, 1, MP_TEMPLATE_MAX + 1, f);
+		buf[n < MP_TEMPLATE_MAX ? n : MP_TEMPLATE_MAX] = '\0';
+	}
+	fclose(f);
+	if (!buf || n == 0 || n > MP_TEMPLATE_MAX || strlen(buf) != n) {
+		snprintf(why, why_len, "%.300s: empty, larger than %d bytes or holding NUL", path,
+		         MP_TEMPLATE_MAX);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static int point_conf(pxh_host *h, const char *sub, struct mp_point *mp, char *why,
+                      size_t why_len)
+{
+	const char *url = pxh_conf_str(h, sub, "url");
+	size_t n;
+
+	snprintf(mp->name, sizeof(mp->name), "%s", sub);
+	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) {
+		snprintf(why, why_len, "%s: url must start with http:// or https://",
+		         pxh_conf_where(h, sub, "url"));
+		return -EINVAL;
+	}
+	snprintf(mp->url, sizeof(mp->url), "%s", url);
+	n = strlen(mp->url);
+	while (n && mp->url[n - 1] == '/')
+		mp->url[--n] = '\0';
+	snprintf(mp->ca_file, sizeof(mp->ca_file), "%s", pxh_conf_str(h, sub, "ca_file"));
+	snprintf(mp->client_cert, sizeof(mp->client_cert), "%s", pxh_conf_str(h, sub, "client_cert"));
+	snprintf(mp->client_key, sizeof(mp->client_key), "%s", pxh_conf_str(h, sub, "client_key"));
+	mp->tls.ca_file = mp->ca_file;
+	mp->tls.client_cert = mp->client_cert;
+	mp->tls.client_key = mp->client_key;
+	mp->tls.verify = pxh_conf_bool(h, sub, "verify_tls");
+	mp->timeout_ms = (long)pxh_conf_int(h, sub, "timeout");
+	mp->connect_timeout_ms = (long)pxh_conf_int(h, sub, "connect_timeout");
+	return 0;
+}
+
+static int init(pxh_host *h, void **state)
+{
+	struct mp_plugin *p = calloc(1, sizeof(*p));
+	char why[400] = "";
+	const char *action_path;
+	size_t nsign;
+	int rc = -EINVAL;
+
+	if (!p)
+		return -ENOMEM;
+	*state = p;
+	p->h = h;
+	xmlInitParser();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	p->npoints = pxh_conf_sub_count(h);
+	if (!p->npoints || p->npoints > MP_MAX_POINTS) {
+		snprintf(why, sizeof(why), "one to %d [sccm_mp_http.NAME] sections with url = ...",
+		         MP_MAX_POINTS);
+		goto fail;
+	}
+	for (size_t i = 0; i < p->npoints; i++)
+		if (point_conf(h, pxh_conf_sub_name(h, i), &p->points[i], why, sizeof(why)))
+			goto fail;
+	if (!(p->tmpl_header = slurp(pxh_conf_str(h, NULL, "header_template"), why, sizeof(why))) ||
+	    !(p->tmpl_lookup = slurp(pxh_conf_str(h, NULL, "lookup_template"), why, sizeof(why))))
+		goto fail;
+	action_path = pxh_conf_str(h, NULL, "boot_action_template");
+	if (*action_path && !(p->tmpl_action = slurp(action_path, why, sizeof(why))))
+		goto fail;
+	p->compress = !strcmp(pxh_conf_str(h, NULL, "compression"), "zlib");
+	nsign = pxh_conf_list_len(h, NULL, "sign_command");
+	if (nsign) {
+		if (!(p->sign_argv = calloc(nsign + 1, sizeof(char *))))
+			goto nomem;
+		for (size_t i = 0; i < nsign; i++)
+			if (!(p->sign_argv[i] = strdup(pxh_conf_list_item(h, NULL, "sign_command", i))))
+				goto nomem;
+	}
+	p->sign_timeout_ms = (int)pxh_conf_int(h, NULL, "sign_timeout");
+	p->retries = (unsigned)pxh_conf_int(h, NULL, "retries");
+	p->backoff = (double)pxh_conf_int(h, NULL, "retry_backoff") / 1000.0;
+	p->down_time = (double)pxh_conf_int(h, NULL, "down_time") / 1000.0;
+	p->site_refresh = (double)pxh_conf_int(h, NULL, "site_refresh") / 1000.0;
+	snprintf(p->site_code_conf, sizeof(p->site_code_conf), "%s",
+	         pxh_conf_str(h, NULL, "site_code"));
+	if (p->site_code_conf[0] && !sccm_valid_id(p->site_code_conf)) {
+		snprintf(why, sizeof(why), "%s: site_code must be letters and digits",
+		         pxh_conf_where(h, NULL, "site_code"));
+		goto fail;
+	}
+	p->unknown = pxh_conf_bool(h, NULL, "unknown_computers");
+	p->unknown_bios_x64 = !strcasecmp(pxh_conf_str(h, NULL, "unknown_bios_arch"), "x64");
+	if (!(p->http = mp_http_new(h, MP_REPLY_MAX)))
+		goto nomem;
+	if ((rc = sccm_front_setup(h, "management point", "mp_errors", lookup_start, p, report, &p->ct,
+	                           &p->front, why, sizeof(why))))
+		goto fail;
+	/* the site facts now, then every site_refresh */
+	p->site_timer = pxh_timer_start(h, 0.001, p->site_refresh, site_tick, p);
+	if (!p->site_timer)
+		goto nomem;
+	pxh_log(h, PXH_LOG_NOTICE, NULL,
+	        "sccm_mp_http (experimental): %zu management point(s), first %s; deadline %.0f ms,"
+	        " fail policy %s, %s requests%s", p->npoints, p->points[0].url,
+	        sccm_front_deadline(p->front) * 1000, sccm_front_fail_policy(p->front),
+	        p->compress ? "zlib" : "plain", p->sign_argv ? ", signed" : ", unsigned");
+	return 0;
+nomem:
+	snprintf(why, sizeof(why), "out of memory");
+	rc = -ENOMEM;
+fail:
+	pxh_log(h, PXH_LOG_ERR, NULL, "sccm_mp_http: %s", why);
+	fini(p);
+	*state = NULL;
+	return rc < 0 ? rc : -EINVAL;
+}
+
+#define MP_DIR PXH_SYSCONFDIR "/pxehub/sccm_mp/"
+
+static const pxh_conf_key keys[] = {
+	{.name = "site_code", .type = PXH_CONF_STRING, .def = "",
+	 .help = "site code; empty = from the MP's MPKEYINFORMATIONMEDIA"},
+	{.name = "site_refresh", .type = PXH_CONF_DURATION, .def = "1h", .min = 10000,
+	 .max = 86400000, .help = "how often the site facts are read again"},
+	{.name = "header_template", .type = PXH_CONF_PATH, .def = MP_DIR "header.xml",
+	 .help = "message header of every CCM_POST ({{endpoint}}, {{body_length}}, {{signature}} ...)"},
+	{.name = "lookup_template", .type = PXH_CONF_PATH, .def = MP_DIR "lookup.xml",
+	 .help = "device lookup request ({{mac}}, {{guid}}, {{site_code}} ...)"},
+	{.name = "boot_action_template", .type = PXH_CONF_PATH, .def = MP_DIR "boot_action.xml",
+	 .help = "boot action request ({{item_key}}, {{client_id}} ...); empty = the lookup reply carries it"},
+	{.name = "lookup_endpoint", .type = PXH_CONF_STRING, .def = "MP_ClientIDManager",
+	 .help = "{{endpoint}} of the lookup message (uncertain)"},
+	{.name = "boot_action_endpoint", .type = PXH_CONF_STRING, .def = "MP_ClientIDManager",
+	 .help = "{{endpoint}} of the boot action message (uncertain)"},
+	{.name = "compression", .type = PXH_CONF_ENUM, .def = "zlib", .choices = "zlib|none",
+	 .help = "request payload compression"},
+	{.name = "sign_command", .type = PXH_CONF_LIST, .def = "",
+	 .help = "program (and arguments) signing the payload: stdin payload, stdout {{signature}}"},
+	{.name = "sign_timeout", .type = PXH_CONF_DURATION, .def = "2s", .min = 100,
+	 .max = 30000, .help = "the signing program's time"},
+	{.name = "retries", .type = PXH_CONF_INT, .def = "1", .min = 0, .max = 10,
+	 .help = "rounds over all MPs after the first"},
+	{.name = "retry_backoff", .type = PXH_CONF_DURATION, .def = "250ms", .min = 0,
+	 .max = 60000, .help = "pause before the second round, doubled for each further one"},
+	{.name = "down_time", .type = PXH_CONF_DURATION, .def = "30s", .min = 0,
+	 .max = 3600000, .help = "an MP that failed is tried last for this long"},
+	{.name = "unknown_computers", .type = PXH_CONF_BOOL, .def = "yes",
+	 .help = "machines the MP does not know use the unknown-machine objects"},
+	{.name = "unknown_bios_arch", .type = PXH_CONF_ENUM, .def = "x86", .choices = "x86|x64",
+	 .help = "unknown object for BIOS clients (UEFI x64 is x64)"},
+	{.name = "boot_wim_path", .type = PXH_CONF_STRING,
+	 .def = "SMSImages/{{boot_image}}/boot.{{boot_image}}.wim",
+	 .help = "the boot image below dp_url / content_dir"},
+	SCCM_FRONT_KEYS,
+	SCCM_CONTENT_KEYS,
+	{.name = NULL},
+};
+
+static const pxh_conf_key sub_keys[] = {
+	{.name = "url", .type = PXH_CONF_STRING, .def = "", .flags = PXH_CONF_REQUIRED,
+	 .help = "the MP's base URL, e.g. https://mp01.corp.example"},
+	{.name = "ca_file", .type = PXH_CONF_STRING, .def = "",
+	 .help = "CA bundle for https; empty = system store"},
+	{.name = "client_cert", .type = PXH_CONF_STRING, .def = "",
+	 .help = "client certificate (PEM) for HTTPS-only sites"},
+	{.name = "client_key", .type = PXH_CONF_STRING, .def = "",
+	 .help = "its private key (PEM); empty = in client_cert"},
+	{.name = "verify_tls", .type = PXH_CONF_BOOL, .def = "yes",
+	 .help = "verify the MP's certificate and name"},
+	{.name = "timeout", .type = PXH_CONF_DURATION, .def = "3s", .min = 100, .max = 60000,
+	 .help = "one request's whole time at this MP"},
+	{.name = "connect_timeout", .type = PXH_CONF_DURATION, .def = "1s", .min = 100,
+	 .max = 30000, .help = "connecting (and TLS) at this MP"},
+	{.name = NULL},
+};
+
+PXH_PLUGIN(.name = "sccm_mp_http", .version = "0.1", .keys = keys, .sub_keys = sub_keys,
+           .init = init, .fini = fini);

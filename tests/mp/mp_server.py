@@ -15,12 +15,13 @@ A lookup naming an identifier that several machines share is answered
 Unknown="1" with the Duplicate* flag (the caller is to ask again without
 it).  Each request is logged as one line for the tests.
 
-Usage: mp_server.py --port N [--cert C --key K [--client-ca CA]]
+Usage: mp_server.py (--port N | --port-file F) [--cert C --key K [--client-ca CA]]
        [--delay S] [--status N] [--site-utf16] [--expect-signature]
        [--log F] [--name NAME]
 """
 import argparse
 import hashlib
+import os
 import re
 import ssl
 import sys
@@ -232,7 +233,8 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file", help="bind a free port and write it here")
     ap.add_argument("--bind", default="127.0.0.1")
     ap.add_argument("--cert")
     ap.add_argument("--key")
@@ -254,7 +256,12 @@ def main():
             ctx.load_verify_locations(args.client_ca)
             ctx.verify_mode = ssl.CERT_REQUIRED
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    log(args, "listening %d" % args.port)
+    port = srv.server_address[1]
+    if args.port_file:
+        with open(args.port_file + ".tmp", "w") as f:
+            f.write("%d\n" % port)
+        os.rename(args.port_file + ".tmp", args.port_file)
+    log(args, "listening %d" % port)
     try:
         srv.serve_forever()
     except KeyboardInterrupt:

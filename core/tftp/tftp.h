@@ -44,13 +44,13 @@ struct tftp_limits {
 	uint32_t max_blksize;      /* config and path MTU already applied */
 	uint32_t max_windowsize;
 	uint32_t max_window_bytes; /* windowsize * blksize at most this */
-	bool msftwindow;           /* answer Microsoft's variable window */
+	uint32_t max_msftwindow;   /* largest msftwindow hint; 0 = off */
 };
 
 /* What a transfer runs with; oack says whether an OACK goes first. */
 struct tftp_params {
 	uint32_t blksize, windowsize, timeout_s; /* timeout_s 0: server's */
-	uint32_t max_window; /* largest window a msftwindow hint may ask */
+	uint32_t max_window; /* largest window granted (hints included) */
 	uint64_t tsize;
 	unsigned acked; /* TFTP_OPT_* bits echoed in the OACK */
 	bool oack;

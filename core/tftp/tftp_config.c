@@ -23,9 +23,9 @@ const pxh_conf_key pxh_tftp_keys[] = {
 	 "largest blksize granted (RFC 2348); 0 = what the path MTU allows"},
 	{"max_windowsize", PXH_CONF_INT, "64", 0, 1, 65535, NULL,
 	 "largest windowsize granted (RFC 7440); 1 = lock-step only"},
-	{"msftwindow", PXH_CONF_BOOL, "yes", 0, 0, 0, NULL,
-	 "answer Microsoft's variable-window extension (Windows boot programs);"
-	 " windows stay within max_windowsize"},
+	{"msftwindow", PXH_CONF_INT, "255", 0, 0, 255, NULL,
+	 "largest window Microsoft's variable-window hints (Windows boot"
+	 " programs) may ask; 0 = extension off"},
 	{"max_transfers", PXH_CONF_INT, "500", 0, 1, 100000, NULL,
 	 "concurrent transfers; more requests get 'server busy'"},
 	{"timeout", PXH_CONF_DURATION, "1s", 0, 50, 255000, NULL,
@@ -89,7 +89,7 @@ int tftp_cfg_read(const struct pxh_conf *conf, struct tftp_cfg *cfg)
 	cfg->max_blksize = (uint32_t)pxh_cfg_int(conf, "tftp", NULL, "max_blksize");
 	v = pxh_cfg_int(conf, "tftp", NULL, "max_windowsize");
 	cfg->max_windowsize = v < 1 ? 1 : (uint32_t)v;
-	cfg->msftwindow = pxh_cfg_bool(conf, "tftp", NULL, "msftwindow");
+	cfg->msftwindow = (uint32_t)pxh_cfg_int(conf, "tftp", NULL, "msftwindow");
 	v = pxh_cfg_int(conf, "tftp", NULL, "max_transfers");
 	cfg->max_transfers = v < 1 ? 500 : (uint32_t)v;
 	v = pxh_cfg_int(conf, "tftp", NULL, "timeout");

@@ -171,11 +171,17 @@ void tftp_negotiate(const struct tftp_request *rq, const struct tftp_limits *lim
 	}
 	/* Microsoft's variable window: only for the client's own magic value
 	 * (anything else is not the extension); the hints in the ACKs then
-	 * set each window, clamped like windowsize. */
-	if (lim->msftwindow && (rq->seen & TFTP_OPT_MSFTWINDOW) &&
+	 * set each window, up to its own limit (the client adapts to loss,
+	 * unlike RFC 7440 clients) and the window-bytes bound. */
+	if (lim->max_msftwindow && (rq->seen & TFTP_OPT_MSFTWINDOW) &&
 	    rq->msftwindow == TFTP_MSFT_CLIENT_MAGIC) {
 		out->acked |= TFTP_OPT_MSFTWINDOW;
 		out->msft = true;
+		out->max_window = lim->max_msftwindow;
+		if (lim->max_window_bytes && out->max_window > cap)
+			out->max_window = cap ? cap : 1;
+		if (out->windowsize > out->max_window)
+			out->windowsize = out->max_window;
 	}
 	out->oack = out->acked != 0;
 }

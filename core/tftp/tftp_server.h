@@ -28,7 +28,7 @@ struct tftp_cfg {
 	uint32_t max_transfers;
 	uint32_t timeout_ms;
 	uint32_t retries;
-	bool msftwindow;     /* answer Microsoft's variable window */
+	uint32_t msftwindow; /* largest msftwindow hint; 0 = off */
 	unsigned file_flags; /* PXH_FILE_* */
 	uint64_t cache_bytes, cache_file_max;
 };

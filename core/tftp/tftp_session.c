@@ -733,7 +733,7 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 	                                     : path_blksize(x->fd);
 	lim.max_windowsize = t->cfg.max_windowsize;
 	lim.max_window_bytes = TFTP_WINDOW_BYTES;
-	lim.msftwindow = t->cfg.msftwindow;
+	lim.max_msftwindow = t->cfg.msftwindow;
 	tftp_negotiate(&rq, &lim, x->size, &x->prm);
 	x->win_peak = x->prm.windowsize;
 	if (x->prm.oack) {

@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lim.max_blksize = (uint32_t)(data[0] << 8 | data[1]);
 	lim.max_windowsize = (uint32_t)data[2] * 3;
 	lim.max_window_bytes = (uint32_t)data[3] << 14;
-	lim.msftwindow = (data[4] & 1) == 0;
+	lim.max_msftwindow = data[4] & 1 ? 0 : (uint32_t)(data[4] >> 1) * 2 + 1;
 	fsize = (uint64_t)(data[5] << 16 | data[6] << 8 | data[7]) * 61;
 	rlen = (size_t)(data[8] << 8 | data[9]);
 	data += 10;
@@ -41,7 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (tftp_parse_request(data, rlen, &rq) != 0)
 		return 0;
 	tftp_negotiate(&rq, &lim, fsize, &p);
-	if (p.msft && (rq.msftwindow != TFTP_MSFT_CLIENT_MAGIC || !lim.msftwindow))
+	if (p.msft && (rq.msftwindow != TFTP_MSFT_CLIENT_MAGIC || !lim.max_msftwindow ||
+	               p.max_window > lim.max_msftwindow))
 		__builtin_trap();
 	if (p.msft && !p.oack)
 		__builtin_trap();

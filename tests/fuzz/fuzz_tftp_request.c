@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lim.max_blksize = (uint32_t)(data[0] << 8 | data[1]);
 	lim.max_windowsize = (uint32_t)(data[2] << 8 | data[3]);
 	lim.max_window_bytes = (uint32_t)data[4] << 16;
-	lim.msftwindow = data[3] & 1;
+	lim.max_msftwindow = data[3] & 1 ? data[2] : 0;
 	fsize = (uint64_t)(data[5] << 16 | data[6] << 8 | data[7]) * 37;
 	data += 8;
 	size -= 8;

@@ -25,7 +25,7 @@ static void negotiate_windows_request(void **st)
 {
 	uint8_t b[600], o[600];
 	struct tftp_request rq;
-	struct tftp_limits lim = {1468, 64, 4u << 20, true};
+	struct tftp_limits lim = {1468, 64, 4u << 20, 255};
 	struct tftp_params p;
 	size_t n = MK(b, "\\Boot\\x64\\Boot.SDI\0octet\0tsize\0000\0blksize\0001456\0"
 	                 "windowsize\0004\0msftwindow\00031416\0");
@@ -39,7 +39,7 @@ static void negotiate_windows_request(void **st)
 	assert_true(p.msft);
 	assert_int_equal(p.blksize, 1456);
 	assert_int_equal(p.windowsize, 4);
-	assert_int_equal(p.max_window, 64);
+	assert_int_equal(p.max_window, 255); /* hints go past max_windowsize */
 	n = tftp_build_oack(&p, o, sizeof(o));
 	assert_int_equal(n, sizeof(want) - 1);
 	assert_memory_equal(o, want, n);
@@ -56,7 +56,7 @@ static void negotiate_refusals(void **st)
 {
 	uint8_t b[600], o[600];
 	struct tftp_request rq;
-	struct tftp_limits lim = {1468, 64, 4u << 20, true};
+	struct tftp_limits lim = {1468, 64, 4u << 20, 255};
 	struct tftp_params p;
 	size_t n;
 
@@ -80,8 +80,8 @@ static void negotiate_refusals(void **st)
 	assert_int_equal(tftp_parse_request(b, n, &rq), 0);
 	tftp_negotiate(&rq, &lim, 10, &p);
 	assert_false(p.msft);
-	/* [tftp] msftwindow = no */
-	lim.msftwindow = false;
+	/* [tftp] msftwindow = 0 */
+	lim.max_msftwindow = 0;
 	n = MK(b, "f\0octet\0blksize\0001456\0msftwindow\00031416\0");
 	assert_int_equal(tftp_parse_request(b, n, &rq), 0);
 	tftp_negotiate(&rq, &lim, 10, &p);
@@ -90,7 +90,7 @@ static void negotiate_refusals(void **st)
 	n = tftp_build_oack(&p, o, sizeof(o));
 	assert_null(memmem(o, n, "msftwindow", 10));
 	/* the first of duplicate options wins */
-	lim.msftwindow = true;
+	lim.max_msftwindow = 255;
 	n = MK(b, "f\0octet\0msftwindow\0001\0msftwindow\00031416\0");
 	assert_int_equal(tftp_parse_request(b, n, &rq), 0);
 	tftp_negotiate(&rq, &lim, 10, &p);
@@ -120,7 +120,7 @@ static void hint_memory_bound(void **st)
 	uint8_t b[600];
 	uint8_t ack[5] = {0, TFTP_ACK, 0, 0, 255};
 	struct tftp_request rq;
-	struct tftp_limits lim = {65464, 1000, 1u << 20, true};
+	struct tftp_limits lim = {65464, 1000, 1u << 20, 255};
 	struct tftp_params p;
 	size_t n = MK(b, "f\0octet\0blksize\00065464\0windowsize\000200\0"
 	                 "msftwindow\00031416\0");

@@ -92,7 +92,7 @@ static void negotiate(void **st)
 {
 	uint8_t b[600], o[600];
 	struct tftp_request rq;
-	struct tftp_limits lim = {1468, 64, 4u << 20, false};
+	struct tftp_limits lim = {1468, 64, 4u << 20, 0};
 	struct tftp_params p;
 	size_t n = MK(b, TFTP_RRQ, "f\0octet\0blksize\00065464\0tsize\0000\0windowsize\000100\0");
 	static const char want[] = "\0\6blksize\0001468\0tsize\00012345\0windowsize\00064\0";

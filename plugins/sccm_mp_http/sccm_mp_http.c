@@ -739,5 +739,6 @@ static const pxh_conf_key sub_keys[] = {
 	{.name = NULL},
 };
 
-PXH_PLUGIN(.name = "sccm_mp_http", .version = "0.1", .keys = keys, .sub_keys = sub_keys,
+PXH_PLUGIN(.name = "sccm_mp_http", .version = "0.1", .flags = PXH_PLUGIN_THREAD_SAFE,
+           .keys = keys, .sub_keys = sub_keys,
            .init = init, .fini = fini);

@@ -23,7 +23,7 @@ extern "C" {
  *   the core's single loop thread.  They must not block: use the work pool
  *   for anything that may (database clients, slow file systems).
  * - A work function (pxh_work_submit) runs on a pool thread.  From there only
- *   pxh_log() and pxh_conf_*() may be called.
+ *   pxh_log(), pxh_conf_*() and pxh_now() may be called.
  * - A plugin without PXH_PLUGIN_THREAD_SAFE gets its work functions run one
  *   at a time (never two of its work items in parallel).
  * - A plugin is never unloaded (reload, stop) while a deferred request or a
@@ -371,7 +371,10 @@ const char *pxh_host_fqdn(pxh_host *h);
 /* Base URL clients reach the HTTP server at ("http://10.0.0.1:80"), for
  * the server address the client used, or the default one when C is NULL. */
 int pxh_host_base_url(pxh_host *h, const pxh_client *c, char *buf, size_t len);
-double pxh_now(pxh_host *h); /* loop time, seconds (monotonic) */
+/* The loop's time (seconds since the epoch) as of its current iteration:
+ * cheap, and the same for every callback of one iteration.  Readable from
+ * pool threads too (then it is the loop's latest iteration's time). */
+double pxh_now(pxh_host *h);
 
 /* ---- log ---------------------------------------------------------------- */
 /* One line, key=value friendly; C may be NULL.  Thread safe. */

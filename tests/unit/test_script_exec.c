@@ -173,7 +173,7 @@ static void test_parse_images(void **state)
 	assert_non_null(strstr(p.a.script, ":pxh_part_0\nkernel http://h/memtest"));
 	assert_non_null(strstr(p.a.script, ":pxh_part_1\nshell\ngoto pxh_menu\n"));
 	assert_non_null(strstr(p.a.script, ":pxh_part_2\nexit\ngoto pxh_menu\n"));
-	assert_non_null(strstr(p.a.script, "--default disk"));
+	assert_non_null(strstr(p.a.script, "set pxh_defopt disk\n"));
 	done(&p);
 	/* refusals */
 	static const char *const bad[] = {

@@ -211,8 +211,28 @@ struct pxh_http_resp {
 	bool close;        /* Connection: close after this one */
 };
 
+/* An empty answer (no body, no file).  The buffers are not cleared: the
+ * struct is over a kilobyte and this runs for every request. */
+static inline void pxh_http_resp_init(struct pxh_http_resp *rs)
+{
+	rs->status = 0;
+	rs->ctype = NULL;
+	rs->ctype_buf[0] = '\0';
+	rs->extra[0] = '\0';
+	rs->extra_len = 0;
+	rs->body = NULL;
+	rs->body_len = 0;
+	rs->file.fd = -1;
+	rs->file.mem = NULL;
+	rs->has_file = false;
+	rs->off = rs->len = 0;
+	rs->close = false;
+}
+
 void pxh_http_resp_header(struct pxh_http_resp *rs, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A header LINE (ending "\r\n") as it is, without printf. */
+void pxh_http_resp_line(struct pxh_http_resp *rs, const char *line);
 /* Plain text body (copied), with status. */
 void pxh_http_resp_text(struct pxh_http_resp *rs, int status,
                         const char *ctype, const char *text, size_t len);
@@ -301,8 +321,12 @@ struct pxh_http {
 	void *grace_timer; /* ev_timer */
 	struct pxh_http_menu_entry *menu;
 	size_t n_menu;
+	char *menu_text; /* the built-in menu's script, made on first use */
+	size_t menu_text_len;
 	char date[40]; /* cached Date header value */
 	double date_at;
+	char head[160]; /* "Server: ...\r\nDate: ...\r\n" of that second */
+	size_t head_len;
 };
 
 /* Accept a new connection on listener L (loop thread). */

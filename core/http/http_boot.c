@@ -62,7 +62,7 @@ static int stage_one(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 		return 0;
 	}
 	pxh_http_resp_take(rs, 200, SCRIPT_TYPE, t, (size_t)n);
-	pxh_http_resp_header(rs, "Cache-Control: no-store\r\n");
+	pxh_http_resp_line(rs, "Cache-Control: no-store\r\n");
 	return 0;
 }
 
@@ -91,11 +91,38 @@ static void served_event(struct boot_job *j, enum pxh_verdict v,
 	pxh_emit(j->srv, &ev);
 }
 
+/* The built-in menu depends on [boot] and menu_dir only, not on the
+ * client: it is made once per configuration (pxh_http_menu_free forgets
+ * it on reload) and copied into each answer. */
+static const char *menu_text(struct pxh_server *s, size_t *len)
+{
+	struct pxh_http *h = s->http;
+	struct pxh_answer a;
+
+	if (!h)
+		return NULL;
+	if (!h->menu_text) {
+		pxh_answer_init(&a, s, NULL);
+		if (pxh_default_menu(s, NULL, &a) < 0 || !a.script) {
+			pxh_answer_clear(&a);
+			return NULL;
+		}
+		h->menu_text = a.script;
+		h->menu_text_len = a.script_len;
+		a.script = NULL;
+		pxh_answer_clear(&a);
+	}
+	*len = h->menu_text_len;
+	return h->menu_text;
+}
+
 static void script_response(struct boot_job *j, enum pxh_verdict v,
                             const struct pxh_answer *a, const char *plugin,
                             const char *why, struct pxh_http_resp *rs)
 {
 	struct pxh_answer out;
+	char *text = NULL;
+	size_t len = 0;
 	int rc = 0;
 
 	pxh_answer_init(&out, j->srv, &j->client);
@@ -110,7 +137,14 @@ static void script_response(struct boot_job *j, enum pxh_verdict v,
 		} else if (a && a->loader && *a->loader) {
 			rc = pxh_script_chain(&out, a->loader);
 		} else {
-			rc = pxh_default_menu(j->srv, &j->client, &out);
+			const char *m = menu_text(j->srv, &len);
+
+			if (m && (text = malloc(len + 1))) {
+				memcpy(text, m, len + 1);
+			} else {
+				len = 0;
+				rc = pxh_default_menu(j->srv, &j->client, &out);
+			}
 		}
 		break;
 	case PXH_LOCAL:
@@ -124,14 +158,18 @@ static void script_response(struct boot_job *j, enum pxh_verdict v,
 		pxh_answer_clear(&out);
 		return;
 	}
-	if (rc < 0 || !out.script) {
-		pxh_answer_clear(&out);
-		pxh_http_resp_error(rs, 500, "script");
-		return;
+	if (!text) {
+		if (rc < 0 || !out.script) {
+			pxh_answer_clear(&out);
+			pxh_http_resp_error(rs, 500, "script");
+			return;
+		}
+		text = out.script;
+		len = out.script_len;
+		out.script = NULL;
 	}
-	pxh_http_resp_take(rs, 200, SCRIPT_TYPE, out.script, out.script_len);
-	pxh_http_resp_header(rs, "Cache-Control: no-store\r\n");
-	out.script = NULL;
+	pxh_http_resp_take(rs, 200, SCRIPT_TYPE, text, len);
+	pxh_http_resp_line(rs, "Cache-Control: no-store\r\n");
 	served_event(j, v, plugin, why, rs->body_len);
 	(*pxh_http_ctrs(j->srv)->scripts)++;
 	pxh_answer_clear(&out);
@@ -148,8 +186,7 @@ static void boot_done(void *ctx, enum pxh_verdict v, const struct pxh_answer *a,
 		j->done = true;
 		return;
 	}
-	memset(&rs, 0, sizeof(rs));
-	rs.file.fd = -1;
+	pxh_http_resp_init(&rs);
 	script_response(j, v, a, plugin, why, &rs);
 	pxh_http_conn_respond(j->conn, &rs);
 	free(j);
@@ -235,6 +272,9 @@ void pxh_http_menu_free(struct pxh_http *h)
 	free(h->menu);
 	h->menu = NULL;
 	h->n_menu = 0;
+	free(h->menu_text);
+	h->menu_text = NULL;
+	h->menu_text_len = 0;
 }
 
 static int name_cmp(const void *a, const void *b)

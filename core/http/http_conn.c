@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <ev.h>
 #include <gnutls/gnutls.h>
@@ -18,6 +19,14 @@
 
 #define IN_BUF 16384
 #define TLS_FILE_CHUNK 65536
+/* sendfile(2) at most this much per call: the kernel reads the file into a
+ * pipe before it knows how much the socket takes, so a call that finds the
+ * socket full throws a read away; and one connection must not hold the
+ * loop while others wait */
+#define SENDFILE_CHUNK (2u << 20)
+/* memory bodies up to this size travel in the header's buffer (one send);
+ * larger ones go out by writev from where the handler left them */
+#define COPY_BODY_MAX 16384
 
 enum conn_phase {
 	C_HANDSHAKE, /* TLS handshake */
@@ -44,9 +53,11 @@ struct pxh_http_conn {
 	char in[IN_BUF];
 	size_t in_off, in_len;
 	struct pxh_http_req rq;
-	/* output: header and memory body in OBUF, then a file range */
+	/* output: header (and a small memory body) in OBUF, then a larger
+	 * memory body straight from RS.BODY, then a file range */
 	char *obuf;
 	size_t olen, ooff, ocap;
+	size_t blen, boff; /* RS.BODY bytes not copied into OBUF */
 	struct pxh_http_resp rs;
 	uint64_t foff, fleft;
 	char *tbuf; /* TLS: file bytes read, not yet sent */
@@ -236,8 +247,33 @@ static void resp_reset(struct pxh_http_resp *rs)
 	free(rs->body);
 	if (rs->has_file)
 		pxh_file_close(&rs->file);
-	memset(rs, 0, sizeof(*rs));
-	rs->file.fd = -1;
+	pxh_http_resp_init(rs);
+}
+
+/* Move SRC into DST (reset first), copying only what is in use; SRC is
+ * left empty. */
+static void resp_move(struct pxh_http_resp *dst, struct pxh_http_resp *src)
+{
+	resp_reset(dst);
+	dst->status = src->status;
+	dst->ctype = src->ctype;
+	if (src->ctype == src->ctype_buf) {
+		pxh_http_copy(dst->ctype_buf, sizeof(dst->ctype_buf), src->ctype_buf);
+		dst->ctype = dst->ctype_buf;
+	}
+	if (src->extra_len) {
+		memcpy(dst->extra, src->extra, src->extra_len + 1);
+		dst->extra_len = src->extra_len;
+	}
+	dst->body = src->body;
+	dst->body_len = src->body_len;
+	dst->has_file = src->has_file;
+	if (src->has_file)
+		dst->file = src->file;
+	dst->off = src->off;
+	dst->len = src->len;
+	dst->close = src->close;
+	pxh_http_resp_init(src);
 }
 
 static void conn_close(struct pxh_http_conn *c)
@@ -316,31 +352,46 @@ static int obuf_add(struct pxh_http_conn *c, const char *p, size_t n)
 	return 0;
 }
 
-static int obuf_printf(struct pxh_http_conn *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int obuf_printf(struct pxh_http_conn *c, const char *fmt, ...)
+static int obuf_str(struct pxh_http_conn *c, const char *str)
 {
-	char tmp[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return -EINVAL;
-	return obuf_add(c, tmp, (size_t)n);
+	return obuf_add(c, str, strlen(str));
 }
 
-static const char *date_now(struct pxh_http *h)
+/* Decimal digits of V into OUT (at least 21 bytes); returns the length. */
+static size_t u64_text(uint64_t v, char *out)
 {
-	time_t t = time(NULL);
+	char tmp[24];
+	size_t n = 0, i;
 
-	if ((double)t != h->date_at) {
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	out[n] = '\0';
+	return n;
+}
+
+/* "Server: ...\r\nDate: ...\r\n", made again when the second changes. */
+static const char *common_head(struct pxh_http *h, size_t *len)
+{
+	time_t t = (time_t)ev_now(h->srv->loop);
+
+	if ((double)t != h->date_at || !h->head_len) {
+		size_t o = 0;
+
 		pxh_http_date(t, h->date, sizeof(h->date));
 		h->date_at = (double)t;
+		o = pxh_strcat_at(h->head, sizeof(h->head), o, "Server: ");
+		o = pxh_strcat_at(h->head, sizeof(h->head), o, h->set.server_name);
+		o = pxh_strcat_at(h->head, sizeof(h->head), o, "\r\nDate: ");
+		o = pxh_strcat_at(h->head, sizeof(h->head), o, h->date);
+		o = pxh_strcat_at(h->head, sizeof(h->head), o, "\r\n");
+		h->head_len = o;
 	}
-	return h->date;
+	*len = h->head_len;
+	return h->head;
 }
 
 static void count_status(struct pxh_http *h, int status)
@@ -351,40 +402,48 @@ static void count_status(struct pxh_http *h, int status)
 		(*h->ctr.status[k])++;
 }
 
-/* Start sending RS (moved into the connection). */
-static void conn_start_response(struct pxh_http_conn *c,
-                                struct pxh_http_resp *rs)
+/* The status line and headers of RS into OBUF: plain appends, no printf
+ * (this runs once per request). */
+static int build_head(struct pxh_http_conn *c, const struct pxh_http_resp *rs,
+                      uint64_t len, bool no_body)
 {
-	struct pxh_http *h = c->h;
-	uint64_t len;
-	bool no_body;
-	bool own_ctype = rs->ctype == rs->ctype_buf;
+	char num[24];
+	size_t n;
+	const char *common = common_head(c->h, &n);
 	int rc;
 
-	resp_reset(&c->rs);
-	c->rs = *rs;
-	if (own_ctype)
-		c->rs.ctype = c->rs.ctype_buf;
-	memset(rs, 0, sizeof(*rs));
-	rs->file.fd = -1;
-	rs = &c->rs;
-	if (!rs->status)
-		rs->status = 200;
-	c->keep_alive = c->rq.keep_alive && !rs->close && !h->stopping &&
-	                rs->status != 400 && rs->status < 500;
-	/* 1xx, 204, 304 carry no body (RFC 9110 6.4.1) */
-	no_body = rs->status == 204 || rs->status == 304;
-	len = rs->has_file ? rs->len : rs->body_len;
-	c->olen = c->ooff = 0;
-	rc = obuf_printf(c, "HTTP/1.1 %d %s\r\nServer: %s\r\nDate: %s\r\n",
-	                 rs->status, pxh_http_reason(rs->status),
-	                 h->set.server_name, date_now(h));
-	if (!rc && !no_body && rs->status != 416)
-		rc = obuf_printf(c, "Content-Type: %s\r\n",
-		                 rs->ctype ? rs->ctype : "text/plain; charset=utf-8");
-	if (!rc && !no_body)
-		rc = obuf_printf(c, "Content-Length: %llu\r\n",
-		                 (unsigned long long)len);
+	if (rs->status < 100 || rs->status > 999)
+		return -EINVAL;
+	num[0] = (char)('0' + rs->status / 100);
+	num[1] = (char)('0' + rs->status / 10 % 10);
+	num[2] = (char)('0' + rs->status % 10);
+	num[3] = ' ';
+	rc = obuf_add(c, "HTTP/1.1 ", 9);
+	if (!rc)
+		rc = obuf_add(c, num, 4);
+	if (!rc)
+		rc = obuf_str(c, pxh_http_reason(rs->status));
+	if (!rc)
+		rc = obuf_add(c, "\r\n", 2);
+	if (!rc)
+		rc = obuf_add(c, common, n);
+	if (!rc && !no_body && rs->status != 416) {
+		const char *ct = rs->ctype ? rs->ctype : "text/plain; charset=utf-8";
+
+		rc = obuf_add(c, "Content-Type: ", 14);
+		if (!rc)
+			rc = obuf_str(c, ct);
+		if (!rc)
+			rc = obuf_add(c, "\r\n", 2);
+	}
+	if (!rc && !no_body) {
+		n = u64_text(len, num);
+		rc = obuf_add(c, "Content-Length: ", 16);
+		if (!rc)
+			rc = obuf_add(c, num, n);
+		if (!rc)
+			rc = obuf_add(c, "\r\n", 2);
+	}
 	if (!rc && rs->extra_len)
 		rc = obuf_add(c, rs->extra, rs->extra_len);
 	if (!rc) {
@@ -395,8 +454,38 @@ static void conn_start_response(struct pxh_http_conn *c,
 	}
 	if (!rc)
 		rc = obuf_add(c, "\r\n", 2);
-	if (!rc && !c->head && !no_body && rs->body_len)
-		rc = obuf_add(c, rs->body, rs->body_len);
+	return rc;
+}
+
+/* Start sending RS (moved into the connection). */
+static void conn_start_response(struct pxh_http_conn *c,
+                                struct pxh_http_resp *rs)
+{
+	struct pxh_http *h = c->h;
+	uint64_t len;
+	bool no_body;
+	int rc;
+
+	resp_move(&c->rs, rs);
+	rs = &c->rs;
+	if (!rs->status)
+		rs->status = 200;
+	c->keep_alive = c->rq.keep_alive && !rs->close && !h->stopping &&
+	                rs->status != 400 && rs->status < 500;
+	/* 1xx, 204, 304 carry no body (RFC 9110 6.4.1) */
+	no_body = rs->status == 204 || rs->status == 304;
+	len = rs->has_file ? rs->len : rs->body_len;
+	c->olen = c->ooff = 0;
+	c->blen = c->boff = 0;
+	rc = build_head(c, rs, len, no_body);
+	if (!rc && !c->head && !no_body && rs->body_len) {
+		/* a small body rides in the header's buffer; a large one is
+		 * sent from where it is (TLS records take one buffer) */
+		if (c->tls || rs->body_len <= COPY_BODY_MAX)
+			rc = obuf_add(c, rs->body, rs->body_len);
+		else
+			c->blen = rs->body_len;
+	}
 	if (rc) {
 		conn_close(c);
 		return;
@@ -406,7 +495,7 @@ static void conn_start_response(struct pxh_http_conn *c,
 	c->tlen = c->toff = 0;
 	c->sent_body = 0;
 	count_status(h, rs->status);
-	*h->ctr.bytes += c->olen - 0;
+	*h->ctr.bytes += c->olen + c->blen;
 	c->download = rs->has_file && c->fleft > 0 &&
 	              (rs->status == 200 || rs->status == 206);
 	if (c->download) {
@@ -474,13 +563,17 @@ static void conn_done(struct pxh_http_conn *c)
 }
 
 /* Plain HTTP: the kernel copies the file (sendfile); TLS: read a chunk and
- * encrypt it.  Returns 1 when all is sent, 0 to wait, -1 on error. */
+ * encrypt it.  A short write means the socket is full: wait for EPOLLOUT
+ * rather than ask again only to hear EAGAIN (for sendfile that would also
+ * read a chunk of the file for nothing).  Returns 1 when all is sent, 0 to
+ * wait, -1 on error. */
 static int send_file(struct pxh_http_conn *c)
 {
 	struct pxh_open_file *f = &c->rs.file;
 
 	while (c->fleft > 0 || c->toff < c->tlen) {
 		ssize_t n;
+		bool full = false;
 
 		if (f->fd < 0) {
 			/* resolver content in memory */
@@ -493,9 +586,11 @@ static int send_file(struct pxh_http_conn *c)
 				return -1;
 			c->foff += (uint64_t)n;
 			c->fleft -= (uint64_t)n;
+			full = !c->tls && (size_t)n < chunk;
 		} else if (!c->tls) {
 			off_t off = (off_t)c->foff;
-			size_t chunk = c->fleft > (1u << 30) ? (1u << 30) : (size_t)c->fleft;
+			size_t chunk = c->fleft > SENDFILE_CHUNK ? SENDFILE_CHUNK
+			                                         : (size_t)c->fleft;
 
 			n = sendfile(c->fd, f->fd, &off, chunk);
 			if (n < 0 && errno == EINTR)
@@ -506,6 +601,7 @@ static int send_file(struct pxh_http_conn *c)
 				return -1;
 			c->foff = (uint64_t)off;
 			c->fleft -= (uint64_t)n;
+			full = (size_t)n < chunk;
 		} else {
 			if (c->toff == c->tlen) {
 				size_t chunk = c->fleft > TLS_FILE_CHUNK ? TLS_FILE_CHUNK
@@ -531,37 +627,69 @@ static int send_file(struct pxh_http_conn *c)
 		c->sent_body += (uint64_t)n;
 		*c->h->ctr.bytes += (uint64_t)n;
 		c->deadline = now_of(c) + c->h->set.send_timeout;
+		if (full && (c->fleft > 0 || c->toff < c->tlen))
+			return 0;
 	}
 	return 1;
 }
 
+/* Header, then a large memory body, in one writev (plain HTTP).  Returns
+ * bytes sent or -EAGAIN / -errno. */
+static ssize_t send_head_body(struct pxh_http_conn *c)
+{
+	struct iovec iov[2];
+	struct msghdr mh;
+	int k = 0;
+	ssize_t n;
+
+	if (c->ooff < c->olen) {
+		iov[k].iov_base = c->obuf + c->ooff;
+		iov[k++].iov_len = c->olen - c->ooff;
+	}
+	iov[k].iov_base = c->rs.body + c->boff;
+	iov[k++].iov_len = c->blen - c->boff;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = (size_t)k;
+	do
+		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | (c->fleft > 0 ? MSG_MORE : 0));
+	while (n < 0 && errno == EINTR);
+	if (n >= 0)
+		return n;
+	return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
+}
+
 static void conn_write(struct pxh_http_conn *c)
 {
-	while (c->ooff < c->olen) {
-		ssize_t n = conn_send(c, c->obuf + c->ooff, c->olen - c->ooff,
-		                      c->fleft > 0);
+	while (c->ooff < c->olen || c->boff < c->blen) {
+		size_t want_n = c->olen - c->ooff + c->blen - c->boff;
+		ssize_t n;
 
-		if (n == -EAGAIN) {
-			if (c->tls)
-				want_tls(c);
-			else
-				want(c, EV_WRITE);
-			return;
-		}
+		if (c->boff < c->blen)
+			n = send_head_body(c);
+		else
+			n = conn_send(c, c->obuf + c->ooff, c->olen - c->ooff,
+			              c->fleft > 0);
+		if (n == -EAGAIN)
+			goto wait;
 		if (n <= 0) {
 			conn_close(c);
 			return;
 		}
-		c->ooff += (size_t)n;
+		if ((size_t)n <= c->olen - c->ooff) {
+			c->ooff += (size_t)n;
+		} else {
+			c->boff += (size_t)n - (c->olen - c->ooff);
+			c->ooff = c->olen;
+		}
 		c->deadline = now_of(c) + c->h->set.send_timeout;
+		/* plain socket took less: it is full (TLS sends a record) */
+		if (!c->tls && (size_t)n < want_n)
+			goto wait;
 	}
 	switch (send_file(c)) {
 	case 0:
-		if (c->tls)
-			want_tls(c);
-		else
-			want(c, EV_WRITE);
-		return;
+		goto wait;
 	case -1:
 		conn_close(c);
 		return;
@@ -569,6 +697,12 @@ static void conn_write(struct pxh_http_conn *c)
 		break;
 	}
 	conn_done(c);
+	return;
+wait:
+	if (c->tls)
+		want_tls(c);
+	else
+		want(c, EV_WRITE);
 }
 
 /* ---- requests ---------------------------------------------------------- */
@@ -576,8 +710,7 @@ static void conn_error(struct pxh_http_conn *c, int status, const char *why)
 {
 	struct pxh_http_resp rs;
 
-	memset(&rs, 0, sizeof(rs));
-	rs.file.fd = -1;
+	pxh_http_resp_init(&rs);
 	pxh_http_resp_error(&rs, status, why);
 	rs.close = true;
 	c->rq.keep_alive = false;
@@ -613,8 +746,7 @@ static void conn_dispatch(struct pxh_http_conn *c)
 	                                                         "Authorization"),
 	                                     h->set.api_token);
 	x.hide_facts = h->set.auth_configured && !x.authenticated;
-	memset(&rs, 0, sizeof(rs));
-	rs.file.fd = -1;
+	pxh_http_resp_init(&rs);
 	c->phase = C_HANDLE;
 	set_busy(c, true);
 	rc = pxh_http_handle(&x, &rs);
@@ -680,6 +812,7 @@ static void conn_read(struct pxh_http_conn *c)
 	int rounds = 0;
 
 	while (c->phase == C_READ && rounds++ < 16) {
+		size_t space;
 		ssize_t n;
 
 		if (c->in_off > 0 && c->in_off == c->in_len)
@@ -693,7 +826,8 @@ static void conn_read(struct pxh_http_conn *c)
 			c->in_len -= c->in_off;
 			c->in_off = 0;
 		}
-		n = conn_recv(c, c->in + c->in_len, sizeof(c->in) - c->in_len);
+		space = sizeof(c->in) - c->in_len;
+		n = conn_recv(c, c->in + c->in_len, space);
 		if (n == -EAGAIN) {
 			if (c->tls)
 				want_tls(c);
@@ -705,6 +839,13 @@ static void conn_read(struct pxh_http_conn *c)
 		}
 		c->in_len += (size_t)n;
 		conn_process(c);
+		/* less than asked for: the socket is empty (and GnuTLS holds
+		 * no further record), so the next recv would only say
+		 * EAGAIN; the (level-triggered) watcher calls when more
+		 * comes */
+		if ((size_t)n < space &&
+		    (!c->tls || gnutls_record_check_pending(c->tls) == 0))
+			return;
 	}
 	/* still readable: let other connections have a turn */
 	if (c->phase == C_READ)
@@ -833,7 +974,7 @@ void pxh_http_conn_accept(struct pxh_http *h, struct pxh_http_listener *l)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c->h = h;
 		c->fd = fd;
-		c->rs.file.fd = -1;
+		pxh_http_resp_init(&c->rs);
 		addr_text(&ss, c->peer, sizeof(c->peer), &port);
 		if (getsockname(fd, (struct sockaddr *)&ls, &lsl) == 0)
 			addr_text(&ls, c->local, sizeof(c->local), &c->local_port);

@@ -24,6 +24,17 @@ void pxh_http_resp_header(struct pxh_http_resp *rs, const char *fmt, ...)
 		rs->extra_len += (size_t)n;
 }
 
+void pxh_http_resp_line(struct pxh_http_resp *rs, const char *line)
+{
+	size_t n = strlen(line);
+
+	/* a header that does not fit is dropped whole */
+	if (n >= sizeof(rs->extra) - rs->extra_len)
+		return;
+	memcpy(rs->extra + rs->extra_len, line, n + 1);
+	rs->extra_len += n;
+}
+
 void pxh_http_resp_take(struct pxh_http_resp *rs, int status,
                         const char *ctype, char *text, size_t len)
 {

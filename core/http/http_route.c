@@ -223,8 +223,11 @@ int pxh_http_mac_normalise(const char *in, char out[18])
 		if (*p)
 			return -EINVAL;
 	}
-	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2],
-	         b[3], b[4], b[5]);
+	for (i = 0; i < 6; i++) {
+		out[3 * i] = "0123456789abcdef"[b[i] >> 4];
+		out[3 * i + 1] = "0123456789abcdef"[b[i] & 15];
+		out[3 * i + 2] = i < 5 ? ':' : '\0';
+	}
 	return 0;
 }
 
@@ -260,51 +263,95 @@ static uint16_t arch_from(const char *buildarch, const char *platform)
 	return PXH_ARCH_UNKNOWN;
 }
 
-int pxh_http_facts(const char *form, size_t len, pxh_client *c)
+/* The keys /boot.ipxe reads, in the order they are applied ("buildarch"
+ * after "arch": the later one wins). */
+enum fact_key {
+	FK_MAC, FK_UUID, FK_MANUFACTURER, FK_PRODUCT, FK_SERIAL, FK_ASSET,
+	FK_PLATFORM, FK_ARCH, FK_BUILDARCH, FK__MAX
+};
+
+static int fact_key(const char *k, size_t n)
 {
-	char v[256];
-	int found = 0;
 	static const struct {
-		const char *key;
-		size_t off, size;
-	} facts[] = {
-		{"manufacturer", offsetof(pxh_client, manufacturer), sizeof(c->manufacturer)},
-		{"product", offsetof(pxh_client, product), sizeof(c->product)},
-		{"serial", offsetof(pxh_client, serial), sizeof(c->serial)},
-		{"asset", offsetof(pxh_client, asset), sizeof(c->asset)},
-		{"platform", offsetof(pxh_client, platform), sizeof(c->platform)},
-		{"arch", offsetof(pxh_client, buildarch), sizeof(c->buildarch)},
-		{"buildarch", offsetof(pxh_client, buildarch), sizeof(c->buildarch)},
+		const char *name;
+		size_t len;
+	} keys[FK__MAX] = {
+		[FK_MAC] = {"mac", 3},
+		[FK_UUID] = {"uuid", 4},
+		[FK_MANUFACTURER] = {"manufacturer", 12},
+		[FK_PRODUCT] = {"product", 7},
+		[FK_SERIAL] = {"serial", 6},
+		[FK_ASSET] = {"asset", 5},
+		[FK_PLATFORM] = {"platform", 8},
+		[FK_ARCH] = {"arch", 4},
+		[FK_BUILDARCH] = {"buildarch", 9},
 	};
 
-	if (pxh_http_form_get(form, len, "mac", v, sizeof(v)) >= 0) {
-		found++;
-		if (pxh_http_mac_normalise(v, c->mac) < 0)
-			c->mac[0] = '\0';
-	}
-	if (pxh_http_form_get(form, len, "uuid", v, sizeof(v)) >= 0) {
-		size_t i, n = strlen(v);
-		bool good = n == 36;
+	for (int i = 0; i < FK__MAX; i++)
+		if (keys[i].len == n && memcmp(keys[i].name, k, n) == 0)
+			return i;
+	return -1;
+}
 
-		found++;
-		for (i = 0; good && i < n; i++) {
-			if (i == 8 || i == 13 || i == 18 || i == 23)
-				good = v[i] == '-';
-			else
-				good = isxdigit((unsigned char)v[i]) != 0;
+int pxh_http_facts(const char *form, size_t len, pxh_client *c)
+{
+	static const struct {
+		size_t off, size;
+	} dest[FK__MAX] = {
+		[FK_MANUFACTURER] = {offsetof(pxh_client, manufacturer), sizeof(c->manufacturer)},
+		[FK_PRODUCT] = {offsetof(pxh_client, product), sizeof(c->product)},
+		[FK_SERIAL] = {offsetof(pxh_client, serial), sizeof(c->serial)},
+		[FK_ASSET] = {offsetof(pxh_client, asset), sizeof(c->asset)},
+		[FK_PLATFORM] = {offsetof(pxh_client, platform), sizeof(c->platform)},
+		[FK_ARCH] = {offsetof(pxh_client, buildarch), sizeof(c->buildarch)},
+		[FK_BUILDARCH] = {offsetof(pxh_client, buildarch), sizeof(c->buildarch)},
+	};
+	/* one pass over the pairs: where each key's first occurrence is
+	 * (what pxh_http_form_get would find), then applied in key order */
+	const char *val[FK__MAX] = {NULL};
+	size_t vlen[FK__MAX] = {0};
+	const char *p = form, *end = form + len;
+	char v[256];
+	int found = 0;
+
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *pe = amp ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(pe - p));
+		int k = fact_key(p, (size_t)((eq ? eq : pe) - p));
+
+		if (k >= 0 && !val[k]) {
+			val[k] = eq ? eq + 1 : pe;
+			vlen[k] = eq ? (size_t)(pe - eq - 1) : 0;
 		}
-		c->uuid[0] = '\0';
-		if (good) {
-			for (i = 0; i < n; i++)
-				c->uuid[i] = (char)toupper((unsigned char)v[i]);
-			c->uuid[n] = '\0';
-		}
+		p = pe + 1;
 	}
-	for (size_t i = 0; i < sizeof(facts) / sizeof(facts[0]); i++) {
-		if (pxh_http_form_get(form, len, facts[i].key, v, sizeof(v)) < 0)
+	for (int k = 0; k < FK__MAX; k++) {
+		if (!val[k] || pct_decode(val[k], vlen[k], true, v, sizeof(v)) < 0)
 			continue;
 		found++;
-		copy_fact((char *)c + facts[i].off, facts[i].size, v);
+		if (k == FK_MAC) {
+			if (pxh_http_mac_normalise(v, c->mac) < 0)
+				c->mac[0] = '\0';
+		} else if (k == FK_UUID) {
+			size_t i, n = strlen(v);
+			bool good = n == 36;
+
+			for (i = 0; good && i < n; i++) {
+				if (i == 8 || i == 13 || i == 18 || i == 23)
+					good = v[i] == '-';
+				else
+					good = isxdigit((unsigned char)v[i]) != 0;
+			}
+			c->uuid[0] = '\0';
+			if (good) {
+				for (i = 0; i < n; i++)
+					c->uuid[i] = (char)toupper((unsigned char)v[i]);
+				c->uuid[n] = '\0';
+			}
+		} else {
+			copy_fact((char *)c + dest[k].off, dest[k].size, v);
+		}
 	}
 	if (c->buildarch[0]) {
 		c->arch = arch_from(c->buildarch, c->platform);

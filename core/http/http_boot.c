@@ -329,8 +329,12 @@ void pxh_http_menu_load(struct pxh_http *h, const struct pxh_conf *conf)
 		}
 		if (body[0] == '#') {
 			char *nl = strchr(body, '\n');
+			const char *l = body + 1;
 
-			label = strndup(body + 1, nl ? (size_t)(nl - body - 1) : strlen(body + 1));
+			/* "# Label text": the blanks after '#' are not the label's */
+			while (*l == ' ' || *l == '\t')
+				l++;
+			label = strndup(l, nl ? (size_t)(nl - l) : strlen(l));
 			body = nl ? nl + 1 : body + strlen(body);
 		}
 		names[i][strlen(names[i]) - 5] = '\0';

@@ -242,6 +242,84 @@ static void test_form_and_facts(void **state)
 	assert_int_equal(pxh_http_facts("", 0, &c), 0);
 }
 
+/* The facts as pxh_http_form_get finds them key by key (the first
+ * occurrence of each key, "buildarch" after "arch"): pxh_http_facts reads
+ * them in one pass and must agree. */
+static int facts_by_key(const char *form, pxh_client *c)
+{
+	static const char *const keys[] = {"manufacturer", "product", "serial",
+	                                   "asset", "platform", "arch", "buildarch"};
+	char *const dst[] = {c->manufacturer, c->product, c->serial, c->asset,
+	                     c->platform, c->buildarch, c->buildarch};
+	const size_t dlen[] = {sizeof(c->manufacturer), sizeof(c->product),
+	                       sizeof(c->serial), sizeof(c->asset),
+	                       sizeof(c->platform), sizeof(c->buildarch),
+	                       sizeof(c->buildarch)};
+	size_t len = strlen(form);
+	char v[256];
+	int found = 0;
+
+	if (pxh_http_form_get(form, len, "mac", v, sizeof(v)) >= 0) {
+		found++;
+		if (pxh_http_mac_normalise(v, c->mac) < 0)
+			c->mac[0] = '\0';
+	}
+	if (pxh_http_form_get(form, len, "uuid", v, sizeof(v)) >= 0)
+		found++;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		size_t o = 0;
+
+		if (pxh_http_form_get(form, len, keys[i], v, sizeof(v)) < 0)
+			continue;
+		found++;
+		/* printable ASCII without quotes and backslashes, no
+		 * trailing blanks (what the facts keep) */
+		for (const char *p = v; *p && o + 1 < dlen[i]; p++)
+			if (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
+				dst[i][o++] = *p;
+		while (o > 0 && dst[i][o - 1] == ' ')
+			o--;
+		dst[i][o] = '\0';
+	}
+	return found;
+}
+
+static void test_facts_one_pass(void **state)
+{
+	static const char *const forms[] = {
+		"mac=52:54:00:00:00:01&mac=52:54:00:00:00:02",
+		"arch=x86_64&buildarch=arm64",
+		"buildarch=arm64&arch=i386&arch=x86_64",
+		"serial=%ZZ&serial=good",     /* a bad first one: absent */
+		"serial&product=&asset==x",   /* no '=', empty, '=' in value */
+		"&&mac=00-11-22-33-44-55&&",
+		"macx=1&xmac=2&ma=3&mac",
+		"manufacturer=A+B%20C++&platform=efi&platform=pcbios",
+		"uuid=1&uuid=01234567-89ab-cdef-0123-456789abcdef",
+		"product=%41%42%00",          /* %00 refused: absent */
+		"=&=x&asset=%7e",
+		"",
+	};
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		pxh_client a, b;
+		int na, nb;
+
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		na = pxh_http_facts(forms[i], strlen(forms[i]), &a);
+		nb = facts_by_key(forms[i], &b);
+		assert_int_equal(na, nb);
+		assert_string_equal(a.mac, b.mac);
+		assert_string_equal(a.manufacturer, b.manufacturer);
+		assert_string_equal(a.product, b.product);
+		assert_string_equal(a.serial, b.serial);
+		assert_string_equal(a.asset, b.asset);
+		assert_string_equal(a.platform, b.platform);
+		assert_string_equal(a.buildarch, b.buildarch);
+	}
+}
+
 static void test_mac_forms(void **state)
 {
 	char m[18];
@@ -255,6 +333,8 @@ static void test_mac_forms(void **state)
 	assert_int_equal(pxh_http_mac_normalise("00:11:22:aa:bb", m), -EINVAL);
 	assert_int_equal(pxh_http_mac_normalise("00:11:22:aa:bb:cc:dd", m), -EINVAL);
 	assert_int_equal(pxh_http_mac_normalise("", m), -EINVAL);
+	assert_int_equal(pxh_http_mac_normalise("FF:fe:0A:9b:c:D", m), 0);
+	assert_string_equal(m, "ff:fe:0a:9b:0c:0d");
 }
 
 static void test_ranges(void **state)
@@ -350,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_split_url),
 		cmocka_unit_test(test_form_and_facts),
+		cmocka_unit_test(test_facts_one_pass),
 		cmocka_unit_test(test_mac_forms),
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_bearer_and_rate),

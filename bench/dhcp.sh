@@ -33,9 +33,13 @@
 # "perfdhcp saturated": there the instrument, not the server, is the limit.
 # The server's CPU time per reply (all threads, /proc schedstat) at CPU_RATE
 # (30000/s, where pxehubd takes requests in batches) is its cost apart from
-# what perfdhcp can drive; 1e6 over it estimates a CPU's worth of replies.  Reply latency
-# p50/p99 comes from packet timestamps (tcpdump on the server's link,
-# BENCH_LAT_SECONDS at LAT_RATE), since perfdhcp prints no percentiles.
+# what perfdhcp can drive.  Reply latency p50/p99 comes from packet
+# timestamps (tcpdump on the server's link, BENCH_LAT_SECONDS at LAT_RATE),
+# since perfdhcp prints no percentiles; the reflector's p99 is the share of
+# the machine (scheduling on a shared host) in everyone's.
+# dnsmasq keeps the default socket receive buffer (~200 KiB), pxehubd asks
+# for 4 MiB: a server descheduled for a few ms on a busy host drops or
+# queues accordingly, which is part of what is measured.
 #
 #   sh bench/dhcp.sh    (root; B=build dir; BENCH_RUNS=3; SECONDS_PER_STEP=4)
 # Prints "dhcp: ..." lines, medians with their range, and "dhcp ratio"

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <ini.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@ struct conf_entry {
 	long long ival;
 	char **list;
 	size_t nlist;
+	uint32_t hash; /* of section, sub and key */
+	int hnext;     /* next entry in the same bucket, -1 = none */
 };
 
 struct conf_schema {
@@ -42,6 +45,8 @@ struct pxh_conf {
 	size_t nplugin_files;
 	const char **enabled;
 	size_t nenabled;
+	int *bucket; /* hash index: getters run per packet */
+	size_t nbuckets;
 };
 
 static const struct pxh_section_schema core_sections[] = {
@@ -183,6 +188,44 @@ static bool enum_has(const char *choices, const char *v)
 }
 
 /* ---- storage ------------------------------------------------------------ */
+static uint32_t key_hash(const char *section, const char *sub, const char *key)
+{
+	uint32_t h = 2166136261u;
+	const char *parts[3] = {section, sub ? sub : "", key};
+
+	for (int i = 0; i < 3; i++) {
+		for (const char *p = parts[i]; *p; p++)
+			h = (h ^ (unsigned char)*p) * 16777619u;
+		h = (h ^ 0xff) * 16777619u; /* separator */
+	}
+	return h;
+}
+
+/* Entries only ever grow; the index is rebuilt when it gets crowded. */
+static int index_entry(struct pxh_conf *c, size_t i)
+{
+	if (c->n > c->nbuckets) {
+		size_t nb = c->nbuckets ? c->nbuckets * 4 : 256;
+		int *b = malloc(nb * sizeof(*b));
+		if (!b)
+			return -ENOMEM;
+		for (size_t k = 0; k < nb; k++)
+			b[k] = -1;
+		free(c->bucket);
+		c->bucket = b;
+		c->nbuckets = nb;
+		for (size_t k = 0; k < c->n; k++) {
+			size_t slot = c->e[k].hash & (nb - 1);
+			c->e[k].hnext = b[slot];
+			b[slot] = (int)k;
+		}
+		return 0;
+	}
+	c->e[i].hnext = c->bucket[c->e[i].hash & (c->nbuckets - 1)];
+	c->bucket[c->e[i].hash & (c->nbuckets - 1)] = (int)i;
+	return 0;
+}
+
 static struct conf_entry *add_entry(struct pxh_conf *c, const char *section,
                                     const char *sub, const char *key,
                                     const char *value, const char *file,
@@ -214,7 +257,17 @@ static struct conf_entry *add_entry(struct pxh_conf *c, const char *section,
 		free(e->file);
 		return NULL;
 	}
+	e->hash = key_hash(section, sub, key);
 	c->n++;
+	if (index_entry(c, c->n - 1)) {
+		c->n--;
+		free(e->section);
+		free(e->sub);
+		free(e->key);
+		free(e->value);
+		free(e->file);
+		return NULL;
+	}
 	return e;
 }
 
@@ -228,11 +281,14 @@ static bool same_sub(const char *a, const char *b)
 static struct conf_entry *find(const struct pxh_conf *c, const char *section,
                                const char *sub, const char *key)
 {
-	if (!c)
+	uint32_t h;
+
+	if (!c || !c->nbuckets)
 		return NULL;
-	for (size_t i = 0; i < c->n; i++) {
+	h = key_hash(section, sub, key);
+	for (int i = c->bucket[h & (c->nbuckets - 1)]; i >= 0; i = c->e[i].hnext) {
 		struct conf_entry *e = &c->e[i];
-		if (!strcmp(e->key, key) && !strcmp(e->section, section) &&
+		if (e->hash == h && !strcmp(e->key, key) && !strcmp(e->section, section) &&
 		    same_sub(e->sub, sub))
 			return e;
 	}
@@ -255,6 +311,7 @@ void pxh_conf_free(struct pxh_conf *c)
 		free(e->list);
 	}
 	free(c->e);
+	free(c->bucket);
 	for (size_t i = 0; i < c->nschemas; i++)
 		free(c->schemas[i].name);
 	free(c->schemas);

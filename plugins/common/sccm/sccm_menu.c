@@ -96,7 +96,7 @@ int sccm_menu_script(pxh_host *h, struct sccm_content *ct, pxh_answer *a,
 	pxh_script_menu_begin(a, title, required ? menu_timeout_ms : 0,
 	                      required ? "d0" : NULL);
 	for (size_t i = 0; i < r->n; i++) {
-		char id[16];
+		char id[24];
 		snprintf(id, sizeof(id), "d%zu", i);
 		label(lab, sizeof(lab), &r->dep[i]);
 		snprintf(body, sizeof(body), "goto sccm_boot_%zu\n", i);

@@ -5,6 +5,7 @@
 
 #include <ev.h>
 #include <limits.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -80,6 +81,7 @@ struct tftp_xfer {
 	double srtt;       /* smoothed window round trip, 0 = unknown */
 	uint64_t retransmits, packets, acks;
 	uint32_t win_peak; /* largest window sent (msftwindow hints) */
+	uint64_t windows;  /* windows (or OACKs) sent, first and again */
 	double t_start;
 	char file[512];               /* normalised path */
 	char req[TFTP_MAX_FILENAME];  /* as requested */
@@ -98,6 +100,9 @@ struct pxh_tftp {
 	bool started, stopping;
 	ev_timer grace;
 	uint16_t port_cursor;
+	int if_index;                /* last interface index named ... */
+	char if_name[IF_NAMESIZE];   /* ... its name ... */
+	double if_at;                /* ... and when it was looked up */
 	uint8_t port_used[65536 / 8];
 	struct tftp_cache *cache;
 	struct tftp_counters c;

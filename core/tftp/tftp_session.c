@@ -280,6 +280,7 @@ static void xfer_send_window(struct tftp_xfer *x)
 	uint64_t end = tftp_window_end(&x->w);
 
 	x->w.next = end;
+	x->windows++;
 	arm_timer(x);
 	if (x->w.base == 0) {
 		if (x->high_sent > 0)
@@ -408,10 +409,18 @@ static void xfer_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		{
 			struct pxh_tftp *t = x->t;
 			size_t before = t->active;
+			uint64_t sends = x->windows;
 
 			xfer_packet(x, buf, (size_t)n);
 			if (t->active != before)
 				return; /* ended */
+			/* A window just left: the client's answer to it is a
+			 * round trip away, so another recv now would only
+			 * find the queue empty (one syscall per ACK saved);
+			 * anything already queued keeps the socket readable
+			 * and the loop calls back. */
+			if (x->windows != sends)
+				return;
 		}
 	}
 }
@@ -487,11 +496,11 @@ static int open_data_socket(struct pxh_tftp *t, const struct tftp_listener *l,
 	if (l->iface[0])
 		(void)setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, l->iface,
 		                 (socklen_t)strlen(l->iface));
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (!t->cfg.port_lo) {
 		sa.sin_port = 0;
 		rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
 	} else {
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		span = (unsigned)(t->cfg.port_hi - t->cfg.port_lo) + 1;
 		/* bounded: each port of the range tried at most once */
 		for (unsigned i = 0; i < span; i++) {
@@ -596,10 +605,22 @@ static void fill_client(struct pxh_tftp *t, pxh_client *c,
 	c->raw_len = 0;
 	snprintf(c->ip, sizeof(c->ip), "%s", ip);
 	inet_ntop(AF_INET, local, c->server_ip, sizeof(c->server_ip));
-	if (l->iface[0])
+	if (l->iface[0]) {
 		snprintf(c->iface, sizeof(c->iface), "%s", l->iface);
-	else if (ifindex > 0 && !if_indextoname((unsigned)ifindex, c->iface))
-		c->iface[0] = 0;
+	} else if (ifindex > 0) {
+		/* if_indextoname costs three syscalls: the name of the last
+		 * index is kept for a second (a renamed interface shows
+		 * within that) */
+		double now = pxh_server_now(t->srv);
+
+		if (ifindex != t->if_index || now - t->if_at > 1.0 || now < t->if_at) {
+			if (!if_indextoname((unsigned)ifindex, t->if_name))
+				t->if_name[0] = 0;
+			t->if_index = ifindex;
+			t->if_at = now;
+		}
+		snprintf(c->iface, sizeof(c->iface), "%s", t->if_name);
+	}
 }
 
 void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
@@ -729,8 +750,14 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 		count(t->c.busy, 1);
 		goto fail;
 	}
-	lim.max_blksize = t->cfg.max_blksize ? t->cfg.max_blksize
-	                                     : path_blksize(x->fd);
+	/* the path MTU matters only for blocks above the default 512 (one
+	 * syscall saved for clients such as curl that ask for 512) */
+	if (t->cfg.max_blksize)
+		lim.max_blksize = t->cfg.max_blksize;
+	else if ((rq.seen & TFTP_OPT_BLKSIZE) && rq.blksize > TFTP_DEF_BLKSIZE)
+		lim.max_blksize = path_blksize(x->fd);
+	else
+		lim.max_blksize = TFTP_DEF_BLKSIZE;
 	lim.max_windowsize = t->cfg.max_windowsize;
 	lim.max_window_bytes = TFTP_WINDOW_BYTES;
 	lim.max_msftwindow = t->cfg.msftwindow;
@@ -767,7 +794,7 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 	ev_timer_init(&x->timer, xfer_timer_cb, x->rto, 0.);
 	x->timer.data = x;
 
-	pxh_logf(PXH_LOG_INFO, &x->client,
+	pxh_logf(PXH_LOG_DEBUG, &x->client,
 	         "tftp: sending %s size=%llu blksize=%u windowsize=%u%s%s%s", x->file,
 	         (unsigned long long)x->size, x->prm.blksize, x->prm.windowsize,
 	         x->prm.msft ? " msftwindow" : "",

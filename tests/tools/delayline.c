@@ -5,11 +5,16 @@
  * in one /24, and traffic between the namespaces crosses the line.
  *
  *   delayline -a tunA -b tunB -d 500 [-j 0] [-r 0] [-R 2000] [-l 0] [-D 0]
- *             [-s SEED] [-T 600]
+ *             [-s SEED] [-T 600] [-S 0]
  *   -d one-way delay (microseconds)   -j uniform jitter added (us)
  *   -r percent of packets held back an extra -R us (reordering)
  *   -l percent dropped   -D percent duplicated   -T lifetime bound (s)
- * Prints "ready" on stdout once both devices exist; exits on SIGTERM. */
+ *   -S wake this many us before a packet is due and spin until it is (a
+ *      precise wire at the price of CPU; 0 = sleep until due)
+ * Prints "ready" on stdout once both devices exist; exits on SIGTERM, and
+ * prints what it forwarded and how late packets left (median, p90, p99) on
+ * stderr; SIGUSR1 prints the same figures since the last report ("report:"
+ * line) and starts counting afresh. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -38,9 +43,25 @@ struct pkt {
 
 static struct pkt *heap[MAXQ];
 static size_t nheap;
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, report;
 static uint64_t seqno;
 static uint64_t rnd_state = 88172645463325252ull;
+#define LATE_BINS 10001 /* microseconds late, the last bin is 10 ms or more */
+static uint64_t late_hist[LATE_BINS];
+
+static uint64_t late_quantile(double q)
+{
+	uint64_t total = 0, acc = 0;
+
+	for (size_t i = 0; i < LATE_BINS; i++)
+		total += late_hist[i];
+	for (size_t i = 0; i < LATE_BINS; i++) {
+		acc += late_hist[i];
+		if (total && acc >= (uint64_t)(q * (double)total))
+			return i;
+	}
+	return 0;
+}
 
 static uint64_t rnd(void)
 {
@@ -117,19 +138,35 @@ static int tun_open(const char *name)
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		report = 1;
+	else
+		stop = 1;
+}
+
+static void print_late(const char *what, uint64_t fwd, uint64_t dropped,
+                       uint64_t overflow)
+{
+	fprintf(stderr, "delayline: %s forwarded %llu, dropped %llu, overflow %llu,"
+	        " late_us median %llu p90 %llu p99 %llu\n", what,
+	        (unsigned long long)fwd, (unsigned long long)dropped,
+	        (unsigned long long)overflow,
+	        (unsigned long long)late_quantile(0.5),
+	        (unsigned long long)late_quantile(0.9),
+	        (unsigned long long)late_quantile(0.99));
+	fflush(stderr);
 }
 
 int main(int argc, char **argv)
 {
 	const char *an = "dlA", *bn = "dlB";
 	long delay = 500, jitter = 0, reorder = 0, hold = 2000, loss = 0, dup = 0;
-	long life = 600;
+	long life = 600, spin = 0;
 	uint64_t fwd = 0, dropped = 0, overflow = 0, start;
+	uint64_t rep_fwd = 0, rep_dropped = 0, rep_overflow = 0;
 	int fd[2], c;
 
-	while ((c = getopt(argc, argv, "a:b:d:j:r:R:l:D:s:T:")) != -1) {
+	while ((c = getopt(argc, argv, "a:b:d:j:r:R:l:D:s:T:S:")) != -1) {
 		switch (c) {
 		case 'a': an = optarg; break;
 		case 'b': bn = optarg; break;
@@ -141,6 +178,7 @@ int main(int argc, char **argv)
 		case 'D': dup = atol(optarg); break;
 		case 's': rnd_state = strtoull(optarg, NULL, 0) | 1; break;
 		case 'T': life = atol(optarg); break;
+		case 'S': spin = atol(optarg); break;
 		default:
 			fprintf(stderr, "usage: see the comment at the top of delayline.c\n");
 			return 2;
@@ -155,6 +193,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	signal(SIGUSR1, on_signal);
 	prctl(PR_SET_TIMERSLACK, 1UL);
 	printf("ready\n");
 	fflush(stdout);
@@ -165,12 +204,24 @@ int main(int argc, char **argv)
 		uint64_t t = now_us();
 
 		if (nheap) {
-			uint64_t wait = heap[0]->due > t ? heap[0]->due - t : 0;
+			uint64_t due = heap[0]->due > (uint64_t)spin
+			                       ? heap[0]->due - (uint64_t)spin : 0;
+			uint64_t wait = due > t ? due - t : 0;
 			ts.tv_sec = (time_t)(wait / 1000000u);
 			ts.tv_nsec = (long)(wait % 1000000u) * 1000;
 		}
 		if (ppoll(pf, 2, &ts, NULL) < 0 && errno != EINTR)
 			break;
+		if (report) {
+			report = 0;
+			print_late("report:", fwd - rep_fwd, dropped - rep_dropped,
+			           overflow - rep_overflow);
+			memset(late_hist, 0, sizeof(late_hist));
+			rep_fwd = fwd;
+			rep_dropped = dropped;
+			rep_overflow = overflow;
+			continue;
+		}
 		for (int side = 0; side < 2; side++) {
 			if (!(pf[side].revents & POLLIN))
 				continue;
@@ -215,8 +266,15 @@ int main(int argc, char **argv)
 			}
 		}
 		t = now_us();
+		/* bounded: spin at most SPIN us for the first packet due */
+		while (spin && nheap && heap[0]->due > t &&
+		       heap[0]->due - t <= (uint64_t)spin)
+			t = now_us();
 		while (nheap && heap[0]->due <= t) {
 			struct pkt *p = heap_pop();
+			uint64_t at = now_us(), late = at > p->due ? at - p->due : 0;
+
+			late_hist[late < LATE_BINS - 1 ? late : LATE_BINS - 1]++;
 			if (write(p->to, p->data, p->len) == p->len)
 				fwd++;
 			else
@@ -224,8 +282,6 @@ int main(int argc, char **argv)
 			free(p);
 		}
 	}
-	fprintf(stderr, "delayline: forwarded %llu, dropped %llu, overflow %llu\n",
-	        (unsigned long long)fwd, (unsigned long long)dropped,
-	        (unsigned long long)overflow);
+	print_late("end:", fwd, dropped, overflow);
 	return 0;
 }

@@ -272,25 +272,39 @@ enum fact_key {
 
 static int fact_key(const char *k, size_t n)
 {
-	static const struct {
-		const char *name;
-		size_t len;
-	} keys[FK__MAX] = {
-		[FK_MAC] = {"mac", 3},
-		[FK_UUID] = {"uuid", 4},
-		[FK_MANUFACTURER] = {"manufacturer", 12},
-		[FK_PRODUCT] = {"product", 7},
-		[FK_SERIAL] = {"serial", 6},
-		[FK_ASSET] = {"asset", 5},
-		[FK_PLATFORM] = {"platform", 8},
-		[FK_ARCH] = {"arch", 4},
-		[FK_BUILDARCH] = {"buildarch", 9},
-	};
+	/* by length first: most pairs are rejected without a compare */
+	switch (n) {
+	case 3: return memcmp(k, "mac", 3) ? -1 : FK_MAC;
+	case 4: return !memcmp(k, "uuid", 4) ? FK_UUID : !memcmp(k, "arch", 4) ? FK_ARCH : -1;
+	case 5: return memcmp(k, "asset", 5) ? -1 : FK_ASSET;
+	case 6: return memcmp(k, "serial", 6) ? -1 : FK_SERIAL;
+	case 7: return memcmp(k, "product", 7) ? -1 : FK_PRODUCT;
+	case 8: return memcmp(k, "platform", 8) ? -1 : FK_PLATFORM;
+	case 9: return memcmp(k, "buildarch", 9) ? -1 : FK_BUILDARCH;
+	case 12: return memcmp(k, "manufacturer", 12) ? -1 : FK_MANUFACTURER;
+	default: return -1;
+	}
+}
 
-	for (int i = 0; i < FK__MAX; i++)
-		if (keys[i].len == n && memcmp(keys[i].name, k, n) == 0)
-			return i;
-	return -1;
+/* SMBIOS UUID text "01234567-89ab-..." into OUT in upper case, or "". */
+static void uuid_fact(const char *v, char out[37])
+{
+	size_t i;
+
+	out[0] = '\0';
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (v[i] != '-')
+				return;
+		} else if (hexval((unsigned char)v[i]) < 0) {
+			return;
+		}
+	}
+	if (v[36])
+		return;
+	for (i = 0; i < 36; i++)
+		out[i] = v[i] >= 'a' && v[i] <= 'f' ? (char)(v[i] - 'a' + 'A') : v[i];
+	out[36] = '\0';
 }
 
 int pxh_http_facts(const char *form, size_t len, pxh_client *c)
@@ -334,21 +348,7 @@ int pxh_http_facts(const char *form, size_t len, pxh_client *c)
 			if (pxh_http_mac_normalise(v, c->mac) < 0)
 				c->mac[0] = '\0';
 		} else if (k == FK_UUID) {
-			size_t i, n = strlen(v);
-			bool good = n == 36;
-
-			for (i = 0; good && i < n; i++) {
-				if (i == 8 || i == 13 || i == 18 || i == 23)
-					good = v[i] == '-';
-				else
-					good = isxdigit((unsigned char)v[i]) != 0;
-			}
-			c->uuid[0] = '\0';
-			if (good) {
-				for (i = 0; i < n; i++)
-					c->uuid[i] = (char)toupper((unsigned char)v[i]);
-				c->uuid[n] = '\0';
-			}
+			uuid_fact(v, c->uuid);
 		} else {
 			copy_fact((char *)c + dest[k].off, dest[k].size, v);
 		}

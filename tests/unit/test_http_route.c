@@ -240,6 +240,27 @@ static void test_form_and_facts(void **state)
 	assert_string_equal(c.uuid, "");
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(pxh_http_facts("", 0, &c), 0);
+	/* UUIDs: exactly 36 characters, dashes at 8, 13, 18, 23 */
+	{
+		static const struct {
+			const char *form, *uuid;
+		} u[] = {
+			{"uuid=abcdef01-2345-6789-abcd-ef0123456789", "ABCDEF01-2345-6789-ABCD-EF0123456789"},
+			{"uuid=ABCDEF01-2345-6789-abcd-EF0123456789&uuid=x", "ABCDEF01-2345-6789-ABCD-EF0123456789"},
+			{"uuid=abcdef01-2345-6789-abcd-ef012345678", ""},
+			{"uuid=abcdef01-2345-6789-abcd-ef01234567890", ""},
+			{"uuid=abcdef0-12345-6789-abcd-ef0123456789", ""},
+			{"uuid=abcdef01-2345-6789-abcd-ef012345678g", ""},
+			{"uuid=abcdef01%2D2345-6789-abcd-ef0123456789", "ABCDEF01-2345-6789-ABCD-EF0123456789"},
+			{"uuid=", ""},
+		};
+
+		for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
+			memset(&c, 0, sizeof(c));
+			assert_int_equal(pxh_http_facts(u[i].form, strlen(u[i].form), &c), 1);
+			assert_string_equal(c.uuid, u[i].uuid);
+		}
+	}
 }
 
 /* The facts as pxh_http_form_get finds them key by key (the first

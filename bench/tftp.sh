@@ -15,6 +15,8 @@
 #   BENCH_PARTS="rtt loopback curl"   BENCH_SERVERS="pxehub tftpd-hpa ..."
 #   BENCH_DL_SPIN=150     the delay line wakes this many us early and spins
 #                         until a packet is due (0: sleeps, ~40 us late)
+#   BENCH_DL_RT=1         the delay line at real-time priority (measured
+#                         worse on 2 cores, so off by default)
 # Default run: about 5 minutes.
 #
 # 1. 1 ms RTT through the project's TUN delay line (tests/tools/delayline,
@@ -170,6 +172,9 @@ rotate() {
 if part rtt; then
 echo "round,server,ws_asked,ws_granted,file_mib,bytes,secs,MBps,ping_rtt_ms,bound_MBps,pct_bound,rtt_us,spread_us,period_us,period_p99_us,line_late_med_us,line_late_p99_us,load1" >"$OUT/rtt.csv"
 tftp_pair_delay -d 500 -S "$SPIN" -T 7200 || { echo "bench: delay line"; exit 1; }
+# BENCH_DL_RT=1: the line at real-time priority (measured worse here: the
+# spinning line then takes the CPU the server and the client wait for)
+if [ "${BENCH_DL_RT:-0}" != 0 ]; then chrt -f -p 10 "$DL_PID" >/dev/null 2>&1 || note "delay line: no real-time priority"; fi
 S=10.98.0.1
 cli() { ip netns exec "$CLI" "$@"; }
 line_report() { # the delay line's lateness since the last call

@@ -7,8 +7,9 @@
  *   -o OUT  write the file (default: discard)   -n  no options (RFC 1350)
  *   -s      poll without sleeping, as firmware clients do (one CPU busy)
  * Output: "bytes=N secs=S MBps=R data=D acks=A dups=U rtt_us=M spread_us=P
- * period_us=Q period_p99_us=Z blksize=B ws=W" ; exit 0 on success (B and W
- * as granted).  rtt_us is the median time from a
+ * period_us=Q period_p99_us=Z rtt_p99_us=Y client_us=C client_p99_us=X
+ * blksize=B ws=W" ; exit 0 on success (B and W as granted; client_us: from
+ * a window's last DATA arriving to its ACK leaving, this program's share).  rtt_us is the median time from a
  * window's ACK leaving to the next window's first DATA arriving (the kernel's
  * receive timestamp), spread_us the median time from a window's first to its
  * last DATA, period_us the median time between window ACKs: period = rtt +
@@ -34,7 +35,7 @@ struct samples {
 	double v[MAXSAMPLES];
 	size_t n;
 };
-static struct samples s_rtt, s_spread, s_period;
+static struct samples s_rtt, s_spread, s_period, s_client;
 
 static void sample(struct samples *s, double v)
 {
@@ -300,17 +301,21 @@ int main(int argc, char **argv)
 				double secs = now() - t0;
 				printf("bytes=%llu secs=%.4f MBps=%.2f data=%llu acks=%llu dups=%llu"
 				       " rtt_us=%.1f spread_us=%.1f period_us=%.1f"
-				       " period_p99_us=%.1f blksize=%u ws=%u\n",
+				       " period_p99_us=%.1f rtt_p99_us=%.1f client_us=%.1f"
+				       " client_p99_us=%.1f blksize=%u ws=%u\n",
 				       (unsigned long long)bytes, secs, bytes / secs / 1e6,
 				       (unsigned long long)data, (unsigned long long)acks,
 				       (unsigned long long)dups, median_us(&s_rtt),
 				       median_us(&s_spread), median_us(&s_period),
-				       quantile_us(&s_period, 0.99), blksize, ws);
+				       quantile_us(&s_period, 0.99), quantile_us(&s_rtt, 0.99),
+				       median_us(&s_client), quantile_us(&s_client, 0.99),
+				       blksize, ws);
 				return 0;
 			}
 			if (++inwin >= ws) {
 				sample(&s_spread, at - win_first);
 				send_ack(fd, (uint16_t)(expect - 1));
+				sample(&s_client, ack_at - at);
 				acks++;
 				inwin = 0;
 				/* only clean windows give samples: a gap ACK or a

@@ -245,8 +245,8 @@ int pxh_file_open(struct pxh_server *s, const char *root, const char *path,
 		rc = -EACCES;
 		goto out;
 	}
-	/* Blocking reads from here on (sendfile, pread). */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	/* O_NONBLOCK (there so that opening a FIFO cannot hang) stays: it
+	 * changes nothing for reads of a regular file. */
 	out->fd = fd;
 	fd = -1;
 	out->size = (uint64_t)st.st_size;

@@ -161,21 +161,26 @@ static void set_ip(struct pxh_clients *t, int i, const char *ip)
 	t->ip_head[r->ip_hash & (t->nbuckets - 1)] = i;
 }
 
-bool pxh_clients_mac_for_ip(struct pxh_server *s, const char *ip, char mac[18])
+/* The machine last seen at IP, or NULL. */
+static const struct client_rec *find_ip(const struct pxh_clients *t, const char *ip)
 {
-	struct pxh_clients *t = s->clients;
 	const struct client_rec *best = NULL;
-	int i;
 
 	if (!t || !ip || !*ip)
-		return false;
-	for (i = t->ip_head[hash_str(ip) & (t->nbuckets - 1)]; i >= 0; i = t->rec[i].ip_next)
+		return NULL;
+	for (int i = t->ip_head[hash_str(ip) & (t->nbuckets - 1)]; i >= 0; i = t->rec[i].ip_next)
 		if (!strcmp(t->rec[i].c.ip, ip) && (!best || t->rec[i].last_us > best->last_us))
 			best = &t->rec[i];
-	if (!best)
-		return false;
-	memcpy(mac, best->c.mac, 18);
-	return true;
+	return best;
+}
+
+bool pxh_clients_mac_for_ip(struct pxh_server *s, const char *ip, char mac[18])
+{
+	const struct client_rec *r = find_ip(s->clients, ip);
+
+	if (r)
+		memcpy(mac, r->c.mac, 18);
+	return r != NULL;
 }
 
 /* Copy SRC into DST (CAP bytes), truncating: memchr + memcpy, since the
@@ -189,25 +194,17 @@ static void copy_str(char *dst, size_t cap, const char *src)
 	dst[n] = 0;
 }
 
-/* Facts repeat from event to event: only a new value is written. */
 bool pxh_clients_facts_for_ip(struct pxh_server *s, const char *ip,
                               pxh_client *out)
 {
-	struct pxh_clients *t = s->clients;
-	const struct client_rec *best = NULL;
-	int i;
+	const struct client_rec *r = find_ip(s->clients, ip);
 
-	if (!t || !ip || !*ip)
-		return false;
-	for (i = t->ip_head[hash_str(ip) & (t->nbuckets - 1)]; i >= 0; i = t->rec[i].ip_next)
-		if (!strcmp(t->rec[i].c.ip, ip) && (!best || t->rec[i].last_us > best->last_us))
-			best = &t->rec[i];
-	if (!best)
-		return false;
-	*out = best->c;
-	return true;
+	if (r)
+		*out = r->c;
+	return r != NULL;
 }
 
+/* Facts repeat from event to event: only a new value is written. */
 static void merge_str(char *dst, const char *src, size_t len)
 {
 	if (src[0] && strncmp(dst, src, len - 1))

@@ -32,6 +32,9 @@ const pxh_conf_key pxh_tftp_keys[] = {
 	 "first retransmission timeout when the client sets none (doubles per try)"},
 	{"retries", PXH_CONF_INT, "5", 0, 1, 50, NULL,
 	 "retransmissions of one window before a transfer is given up"},
+	{"gso", PXH_CONF_BOOL, "yes", 0, 0, 0, NULL,
+	 "send a window's blocks in one UDP GSO send (the kernel cuts the"
+	 " datagrams); no = one datagram per send (sendmmsg)"},
 	{"casefold", PXH_CONF_BOOL, "yes", 0, 0, 0, NULL,
 	 "match file names case-insensitively (Windows boot loaders)"},
 	{"backslash", PXH_CONF_BOOL, "yes", 0, 0, 0, NULL,
@@ -96,6 +99,7 @@ int tftp_cfg_read(const struct pxh_conf *conf, struct tftp_cfg *cfg)
 	cfg->timeout_ms = v < 50 ? 1000 : (uint32_t)v;
 	v = pxh_cfg_int(conf, "tftp", NULL, "retries");
 	cfg->retries = v < 1 ? 5 : (uint32_t)v;
+	cfg->gso = pxh_cfg_bool(conf, "tftp", NULL, "gso");
 	if (pxh_cfg_bool(conf, "tftp", NULL, "casefold"))
 		cfg->file_flags |= PXH_FILE_CASEFOLD;
 	if (pxh_cfg_bool(conf, "tftp", NULL, "backslash"))

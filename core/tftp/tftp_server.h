@@ -14,7 +14,7 @@
 #include "tftp.h"
 
 #define TFTP_MAX_LISTEN 32
-#define TFTP_BATCH 64                  /* datagrams per sendmmsg */
+#define TFTP_BATCH 64                  /* datagrams per sendmmsg or GSO send */
 #define TFTP_WINDOW_BYTES (4u << 20)   /* windowsize * blksize at most */
 #define TFTP_HASH 1024                 /* transfer lookup by client */
 #define TFTP_NETASCII_MAX (64u << 20)  /* netascii is converted in memory */
@@ -31,6 +31,7 @@ struct tftp_cfg {
 	uint32_t retries;
 	uint32_t msftwindow; /* largest msftwindow hint; 0 = off */
 	unsigned file_flags; /* PXH_FILE_* */
+	bool gso;            /* UDP segmentation offload for windows */
 	uint64_t cache_bytes, cache_file_max;
 };
 
@@ -87,6 +88,7 @@ struct tftp_xfer {
 	char req[TFTP_MAX_FILENAME];  /* as requested */
 	bool started; /* the client answered at least once */
 	bool unreachable; /* ICMP port unreachable since the last ACK */
+	bool no_gso;      /* UDP GSO refused on this route: sendmmsg only */
 };
 
 struct pxh_tftp {

@@ -1,9 +1,12 @@
 /* One TFTP read transfer: its own socket (the server's TID), option
- * negotiation, windows sent with sendmmsg, ACK handling and retransmission. */
+ * negotiation, windows sent with UDP GSO where the route allows it (one
+ * sendmsg per batch, cut into datagrams by the kernel) or sendmmsg, ACK
+ * handling and retransmission. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +182,38 @@ static void arm_timer(struct tftp_xfer *x)
 	ev_timer_start(x->t->srv->loop, &x->timer);
 }
 
+#define UDP_MAX_PAYLOAD 65507 /* one UDP datagram over IPv4 (RFC 768/791) */
+#define GSO_MAX_SEGS 64        /* UDP_MAX_SEGMENTS of older kernels */
+
+/* The first N prepared blocks in one sendmsg with UDP_SEGMENT: the kernel
+ * (or the NIC) cuts it into datagrams of TFTP_HDR + BS bytes, the last one
+ * shorter, the same datagrams sendmmsg would send for a fraction of the
+ * stack traversals.  Returns N, or -1 with errno. */
+static int send_gso(struct tftp_xfer *x, unsigned n, uint32_t bs)
+{
+	struct pxh_tftp *t = x->t;
+	union {
+		uint8_t b[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} cbuf;
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	uint16_t seg = (uint16_t)(TFTP_HDR + bs);
+
+	memset(&cbuf, 0, sizeof(cbuf));
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &t->iov[0][0]; /* hdr, data, hdr, data ... */
+	mh.msg_iovlen = 2 * (size_t)n;
+	mh.msg_control = cbuf.b;
+	mh.msg_controllen = sizeof(cbuf.b);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_SEGMENT;
+	cm->cmsg_len = CMSG_LEN(sizeof(seg));
+	memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+	return sendmsg(x->fd, &mh, 0) < 0 ? -1 : (int)n;
+}
+
 /* Send what is left of [send_from, send_to).  Returns 0, or -1 when the
  * transfer was ended. */
 static int xfer_flush(struct tftp_xfer *x)
@@ -186,14 +221,25 @@ static int xfer_flush(struct tftp_xfer *x)
 	struct pxh_tftp *t = x->t;
 	uint32_t bs = x->prm.blksize;
 
+	/* blocks per GSO send: a datagram's worth, at most GSO_MAX_SEGS */
+	unsigned gso_n = UDP_MAX_PAYLOAD / (TFTP_HDR + bs);
+
+	if (gso_n > GSO_MAX_SEGS)
+		gso_n = GSO_MAX_SEGS;
+	if (gso_n > TFTP_BATCH)
+		gso_n = TFTP_BATCH;
 	while (x->send_from < x->send_to) {
 		uint64_t first = x->send_from;
 		unsigned n = (unsigned)(x->send_to - first < TFTP_BATCH
 		                                ? x->send_to - first : TFTP_BATCH);
+		bool gso = t->cfg.gso && !x->no_gso && gso_n >= 2 && n >= 2;
 		uint64_t off0 = (first - 1) * bs;
 		uint64_t span = 0;
 		const uint8_t *src;
 		int rc;
+
+		if (gso && n > gso_n)
+			n = gso_n;
 
 		if (off0 < x->size) {
 			span = (uint64_t)n * bs;
@@ -237,7 +283,22 @@ static int xfer_flush(struct tftp_xfer *x)
 			t->msgs[i].msg_hdr.msg_iov = t->iov[i];
 			t->msgs[i].msg_hdr.msg_iovlen = len ? 2 : 1;
 		}
-		rc = sendmmsg(x->fd, t->msgs, n, 0);
+		if (gso) {
+			rc = send_gso(x, n, bs);
+			if (rc < 0 && (errno == EIO || errno == EINVAL ||
+			               errno == EMSGSIZE || errno == ENOPROTOOPT ||
+			               errno == EOPNOTSUPP)) {
+				/* no checksum offload on the route, a block
+				 * above the MTU, an old kernel: sendmmsg from
+				 * now on (same datagrams) */
+				pxh_debug("tftp: %s: UDP GSO unavailable (%s), sendmmsg",
+				          x->file, strerror(errno));
+				x->no_gso = true;
+				continue;
+			}
+		} else {
+			rc = sendmmsg(x->fd, t->msgs, n, 0);
+		}
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;

@@ -11,10 +11,18 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 . "$PXH_TOP/tests/tools/tftp_net.sh"
 pxh_init
-command -v nft >/dev/null && command -v tshark >/dev/null && command -v tcpdump >/dev/null ||
-	{ echo "skip tftp_loss # needs nft, tshark, tcpdump"; exit 77; }
+for t in nft tshark tcpdump ethtool; do
+	command -v $t >/dev/null || { echo "skip tftp_loss # $t missing"; exit 77; }
+done
 tftp_tools || { not_ok tools "build"; exit 1; }
 tftp_pair_veth || { not_ok setup "veth pair"; exit 1; }
+# The server sends a window as one UDP GSO buffer; a veth keeps it whole up
+# to the receiving socket, so the capture and the loss rules would see one
+# packet per window.  With the veth's UDP segmentation off, the kernel cuts
+# the datagrams in software at vs0 (as for a NIC without it): the capture
+# and the client's rules see each datagram.
+ip netns exec "$SRV" ethtool -K vs0 tx-udp-segmentation off >/dev/null ||
+	{ not_ok setup "ethtool -K vs0 tx-udp-segmentation off"; exit 1; }
 tftp_conf "$T/c.conf" port_range=64001-64100 timeout=200ms retries=8
 R=$T/tftp
 FILE=loss.bin
@@ -46,7 +54,7 @@ EON
 run() {
 	_n=$1; shift
 	rm -f "$T/$_n.out" "$T/$_n.pcap"
-	ip netns exec "$SRV" tcpdump -i vs0 -s 64 -U -w "$T/$_n.pcap" udp >/dev/null 2>&1 &
+	ip netns exec "$SRV" tcpdump -i vs0 -s 64 -B 65536 -U -w "$T/$_n.pcap" udp >/dev/null 2>&1 &
 	_cap=$!
 	pxh_track $_cap
 	sleep 0.5

@@ -14,7 +14,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 . "$PXH_TOP/tests/tools/tftp_net.sh"
 pxh_init
-for t in nft tshark tcpdump atftp curl cmp; do
+for t in nft tshark tcpdump ethtool atftp curl cmp; do
 	command -v $t >/dev/null || { echo "skip test_winpe_tftp # $t missing"; exit 77; }
 done
 tftp_tools && [ -x "$TOOLS/tftpmsft" ] || { not_ok tools "build"; exit 1; }
@@ -69,8 +69,12 @@ same curl_400M_byte_exact "$O/c.wim"
 
 # ---- tshark: a small transfer decoded by Wireshark's dissector ---------------------
 # the window changes on purpose: -w 2 grows to 16 over boot.sdi's 2178 blocks
+# (the server sends each window as one UDP GSO buffer, which lo would keep
+# whole: with lo's UDP segmentation off, tcpdump sees each datagram)
 P=$T/msft.pcap
-ip netns exec "$LO" tcpdump -i lo -U -w "$P" udp >/dev/null 2>&1 &
+ip netns exec "$LO" ethtool -K lo tx-udp-segmentation off >/dev/null ||
+	not_ok setup "ethtool -K lo tx-udp-segmentation off"
+ip netns exec "$LO" tcpdump -i lo -B 65536 --immediate-mode -U -w "$P" udp >/dev/null 2>&1 &
 CAP=$!
 pxh_track $CAP
 sleep 0.5
@@ -111,6 +115,10 @@ kill "$LO_PID"; wait "$LO_PID" 2>/dev/null
 
 # ---- 2% loss both ways, veth pair, 400 MB -------------------------------------------
 tftp_pair_veth || { not_ok setup "veth pair"; exit 1; }
+# datagrams cut at vs0, so that the client's loss rule sees each one (a
+# veth would carry a window's GSO buffer whole)
+ip netns exec "$SRV" ethtool -K vs0 tx-udp-segmentation off >/dev/null ||
+	{ not_ok setup "ethtool -K vs0 tx-udp-segmentation off"; exit 1; }
 tftp_conf "$T/loss.conf" port_range=64001-64100 timeout=200ms retries=8
 PXH_LOG=$T/loss.log pxh_daemon "$T/loss.conf" "$SRV" || { not_ok daemon "did not start"; exit 1; }
 # DATA dropped on the client's input, ACKs (past the handshake) on the

@@ -29,7 +29,10 @@
 #    client also reports, per transfer, the medians of ACK-to-next-DATA
 #    (rtt_us: path + server turnaround), first-to-last DATA of a window
 #    (spread_us) and ACK-to-ACK (period_us), and the line how late it
-#    forwarded packets: where the time above the bound goes.
+#    forwarded packets: where the time above the bound goes.  A second
+#    bound, 16 x 1468 B per the client's median ACK-to-DATA time (the path
+#    plus the server's turnaround, without ping's own wake-ups), is
+#    printed beside it: the stricter of the two.
 # 2. Loopback, windowsize 16 (lock-step for servers without RFC 7440): server
 #    CPU seconds per GiB (cpuacct cgroup per server: threads and forked
 #    children included; /proc ticks when cgroups are not writable) and MB/s.
@@ -39,6 +42,9 @@
 #    curl's own CPU (its lower bound on the total: curl is one thread).
 #    Limits: 200 transfers for pxehub (max_transfers), atftpd (--maxthread)
 #    and dnsmasq (tftp-max); tftpd-hpa forks per request and has no limit.
+#    The yardstick "reflect" (bench/tftp_reflect.c: the loader in memory, a
+#    socket per transfer, each ACK answered by one send, nothing else) is
+#    the least any server can do: curl's time against it is curl's floor.
 # Peers' settings: bench/peers/tftp-*.  Raw figures: $B/bench/tftp-DATE/
 # (rtt.csv, loopback.csv, curl.csv, raw.log with every client line, ping
 # and delay-line report).
@@ -65,6 +71,7 @@ mkdir -p "$OUT"
 LOG=$OUT/raw.log
 note() { echo "# $*" | tee -a "$LOG"; }
 tftp_tools || { echo "bench: tools do not build"; exit 1; }
+cc -O2 -o "$T/tftp_reflect" "$TOP/bench/tftp_reflect.c" || { echo "bench: tftp_reflect does not build"; exit 1; }
 command -v ping >/dev/null || { echo "bench: ping (iputils-ping) missing"; exit 1; }
 
 # tftpd-hpa conflicts with atftpd as Debian packages, and atftpd installs
@@ -143,6 +150,9 @@ start_server() {
 		subst tftp-dnsmasq.conf 200 >"$T/dnsmasq.conf"
 		"$T/incg" "$_cg" ip netns exec "$2" dnsmasq --no-daemon --conf-file="$T/dnsmasq.conf" \
 			--pid-file= >>"$LOG" 2>&1 &
+		SPID=$! ;;
+	reflect)
+		"$T/incg" "$_cg" ip netns exec "$2" "$T/tftp_reflect" "$R/loader.efi" >>"$LOG" 2>&1 &
 		SPID=$! ;;
 	*) return 1 ;;
 	esac
@@ -246,7 +256,7 @@ urls=""
 for i in $(seq 1 200); do urls="$urls -o $T/c/l$i.efi tftp://10.98.0.1/loader.efi"; done
 ccg=$(cgdir curl)
 for round in $(seq 1 "$CRUNS"); do
-	for srv in $(rotate "$round" $SERVERS); do
+	for srv in $(rotate "$round" $SERVERS reflect); do
 		start_server $srv "$SRV" || { note "$srv not available"; continue; }
 		# one fetch first: every server starts with the loader read once
 		ip netns exec "$CLI" timeout 20 curl -s -o /dev/null tftp://10.98.0.1/loader.efi
@@ -273,7 +283,7 @@ fi
 echo "TFTP benchmark $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), commit $(git rev-parse --short HEAD 2>/dev/null)"
 echo "files: windowed/loopback ${MB} MiB, lock-step at 1 ms ${LMB} MiB; rounds: $RUNS (curl: $CRUNS); delay line spin ${SPIN} us; CPU from $CPU_SRC"
 echo "median [min-max] over rounds; ratios are per round (same round, same conditions), then their median"
-awk -F, -v servers="$SERVERS" '
+awk -F, -v servers="$SERVERS reflect" '
 	function sortv(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t } }
 	function stat(list, fmt,   a, n) {
 		n = split(list, a, " ")
@@ -290,6 +300,7 @@ awk -F, -v servers="$SERVERS" '
 	f == "rtt.csv" {
 		k = $2 SUBSEP $3
 		mb[k] = mb[k] " " $8; pct[k] = pct[k] " " $11; ping[$2] = ping[$2] " " $9
+		if ($12 > 0) pctc[k] = pctc[k] " " 100 * $8 / (16 * 1468 / $12)
 		rt[k] = rt[k] " " $12; sp[k] = sp[k] " " $13; pe[k] = pe[k] " " $14; p99[k] = p99[k] " " $15
 		lm[k] = lm[k] " " $16; l99[k] = l99[k] " " $17; gr[k] = $4; fmb[k] = $5
 		byr[$1 SUBSEP $2 SUBSEP $3] = $8; rounds[$1] = 1; rttseen = 1
@@ -310,7 +321,7 @@ awk -F, -v servers="$SERVERS" '
 			for (i = 1; i <= ns; i++) for (w = 16; w >= 1; w -= 15) {
 				k = sv[i] SUBSEP w; if (mb[k] == "") continue
 				printf "  %-10s ws%-2d (granted %s, %s MiB)  MB/s %s\n", sv[i], w, gr[k], fmb[k], stat(mb[k], "%.2f")
-				if (w == 16) printf "  %-10s      %% of bound %s\n", "", stat(pct[k], "%.1f")
+				if (w == 16) printf "  %-10s      %% of bound %s; by the client\047s ACK-to-DATA round trip %s\n", "", stat(pct[k], "%.1f"), stat(pctc[k], "%.1f")
 				printf "  %-10s      rtt_us %s  spread_us %s\n", "", stat(rt[k], "%.0f"), stat(sp[k], "%.0f")
 				printf "  %-10s      period_us %s  p99 %s  line late med/p99 us %s / %s\n", "", stat(pe[k], "%.0f"), stat(p99[k], "%.0f"), med(lm[k]), med(l99[k])
 			}
@@ -346,6 +357,9 @@ awk -F, -v servers="$SERVERS" '
 				for (r in crounds) { a = cbyr[r SUBSEP "pxehub"]; b = cbyr[r SUBSEP sv[i]]; if (a != "" && b > 0) l = l " " a / b }
 				if (l != "") printf "  pxehub / %-10s total time %s\n", sv[i], stat(l, "%.2fx")
 			}
+			l = ""
+			for (r in crounds) { a = cbyr[r SUBSEP "reflect"]; b = cbyr[r SUBSEP "dnsmasq"]; if (a != "" && b > 0) l = l " " a / b }
+			if (l != "") printf "  reflect / dnsmasq    total time %s  (curl\047s floor: no server does less)\n", stat(l, "%.2fx")
 		}
 	}' $(for f in rtt loopback curl; do [ -f "$OUT/$f.csv" ] && echo "$OUT/$f.csv"; done)
 echo

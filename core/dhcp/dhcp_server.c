@@ -657,18 +657,37 @@ static int open_socket(uint16_t port, int *out)
 
 	if (fd < 0)
 		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0 ||
+	if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0 ||
 	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0) {
 		r = -errno;
 		goto out;
 	}
 	/* best effort: floods should queue, not drop, while we catch up */
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+		/* bound alone; a DHCP server started later may still share
+		 * the port (it finds SO_REUSEADDR set on ours) */
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		*out = fd;
+		return 0;
+	}
+	if (errno != EADDRINUSE) {
 		r = -errno;
 		goto out;
 	}
+	/* Another program holds the port: a DHCP server on this host, most
+	 * likely.  If it allows sharing (SO_REUSEADDR, as dnsmasq and ISC
+	 * dhcpd do), broadcasts reach both of us, but a unicast (relayed)
+	 * request reaches only one of the two sockets. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		r = -errno;
+		goto out;
+	}
+	pxh_warn("dhcp: UDP port %u is shared with another program on this host "
+	         "(a DHCP server?): relayed requests may reach it instead of "
+	         "pxehub; with a DHCP server here, set [dhcp] port = 0 and let "
+	         "clients come to pxe_port", port);
 	*out = fd;
 	return 0;
 out:
@@ -698,8 +717,13 @@ int pxh_dhcp_open(struct pxh_server *s)
 			continue;
 		r = open_socket((uint16_t)ports[i], &sk->fd);
 		if (r < 0) {
-			pxh_err("dhcp: cannot bind UDP port %lld: %s", ports[i],
-			        strerror(-r));
+			pxh_err("dhcp: cannot bind UDP port %lld: %s%s", ports[i],
+			        strerror(-r),
+			        r == -EADDRINUSE && i == 0
+			                ? " (a DHCP server on this host? set [dhcp]"
+			                  " port = 0 to answer on pxe_port only)"
+			                : r == -EADDRINUSE
+			                ? " (another PXE server on this host?)" : "");
 			return r;
 		}
 		sk->port = (uint16_t)ports[i];

@@ -50,6 +50,12 @@ static void counters_register(struct pxh_tftp *t)
 	c->retransmits = pxh_counter(s, "pxehub_tftp_retransmits_total", "TFTP DATA packets sent again");
 	c->cache_hits = pxh_counter(s, "pxehub_tftp_cache_total{result=\"hit\"}", "TFTP memory cache lookups");
 	c->cache_misses = pxh_counter(s, "pxehub_tftp_cache_total{result=\"miss\"}", "TFTP memory cache lookups");
+	c->sends_gso = pxh_counter(s, "pxehub_tftp_sends_total{way=\"gso\"}",
+	                           "system calls that sent TFTP DATA, by way (gso: up to 64 blocks each)");
+	c->sends_mmsg = pxh_counter(s, "pxehub_tftp_sends_total{way=\"sendmmsg\"}",
+	                            "system calls that sent TFTP DATA, by way (gso: up to 64 blocks each)");
+	c->gso_fallbacks = pxh_counter(s, "pxehub_tftp_gso_fallbacks_total",
+	                               "transfers moved from UDP GSO to sendmmsg (the kernel refused GSO)");
 #undef RQ
 #undef RF
 #undef TR

@@ -45,7 +45,8 @@ struct tftp_listener {
 struct tftp_counters {
 	uint64_t *requests, *wrq, *busy, *malformed, *notfound, *denied,
 		*dup_rrq, *ok, *failed, *timeout, *aborted, *probe, *bytes,
-		*data_packets, *retransmits, *cache_hits, *cache_misses;
+		*data_packets, *retransmits, *cache_hits, *cache_misses,
+		*sends_gso, *sends_mmsg, *gso_fallbacks;
 };
 
 struct tftp_cache;

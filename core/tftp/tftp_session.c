@@ -294,10 +294,15 @@ static int xfer_flush(struct tftp_xfer *x)
 				pxh_debug("tftp: %s: UDP GSO unavailable (%s), sendmmsg",
 				          x->file, strerror(errno));
 				x->no_gso = true;
+				count(t->c.gso_fallbacks, 1);
 				continue;
 			}
+			if (rc > 0)
+				count(t->c.sends_gso, 1);
 		} else {
 			rc = sendmmsg(x->fd, t->msgs, n, 0);
+			if (rc > 0)
+				count(t->c.sends_mmsg, 1);
 		}
 		if (rc < 0) {
 			if (errno == EINTR)

@@ -49,16 +49,29 @@ same() {
 	if cmp -s "$2" "$R/g.bin"; then ok "$1"; else not_ok "$1" "$(tail -1 "$T/${1%_byte_exact}.log" 2>/dev/null)"; fi
 }
 fast() { echo "$TOOLS/tftpfast" -b $BS -w 16 -o "$T/$1.out" $S g.bin; }
+# with_http FILE: HTTP on 127.0.0.1:8080 in the server's namespace (/metrics)
+with_http() { sed -i '/^\[http\]$/{n;s/^port = 0$/port = 8080/}' "$1"; }
+# metric NAME: its value from /metrics (0 when absent)
+metric() {
+	ip netns exec "$SRV" curl -s --max-time 3 http://127.0.0.1:8080/metrics |
+		awk -v n="$1" '$1 == n { v = $2 } END { print v + 0 }'
+}
 
 # ---- default (gso = yes) over a veth with offload ------------------------------
 tftp_pair_veth || { not_ok setup "veth pair"; exit 1; }
 tftp_conf "$T/on.conf" port_range=64001-64100
+with_http "$T/on.conf"
 PXH_LOG=$T/on.log pxh_daemon "$T/on.conf" "$SRV" || { not_ok daemon "did not start"; exit 1; }
 cap on $(fast on)
 same on_byte_exact "$T/on.out"
 n=$(big on)
 if [ "$n" -gt 0 ]; then ok "gso_buffers_on_the_veth_$n"
 else not_ok gso_buffers_on_the_veth "no frame above 1514 bytes from the server: GSO not used"; fi
+# /metrics: one GSO send per window (2044 blocks in windows of 16: 128)
+g=$(metric 'pxehub_tftp_sends_total{way="gso"}')
+m=$(metric 'pxehub_tftp_sends_total{way="sendmmsg"}')
+if [ "$g" -ge 128 ] && [ "$g" -le 140 ] && [ "$m" -le 2 ]; then ok "metrics_gso_sends_$g"
+else not_ok metrics_gso_sends "gso $g, sendmmsg $m (want ~128 GSO sends)"; fi
 
 # ---- the same with the veth's UDP segmentation off: real datagrams ------------
 ip netns exec "$SRV" ethtool -K vs0 tx-udp-segmentation off >/dev/null ||
@@ -102,12 +115,18 @@ ip netns exec "$SRV" ethtool -K vs0 tx-checksumming on >/dev/null 2>&1
 # ---- blocks above the MTU (max_blksize set): the kernel refuses GSO, sendmmsg ----------
 kill $PXH_PID; wait $PXH_PID 2>/dev/null
 tftp_conf "$T/big.conf" port_range=64001-64100 max_blksize=4000
+with_http "$T/big.conf"
 PXH_LOG=$T/big.log pxh_daemon "$T/big.conf" "$SRV" || { not_ok daemon "did not start"; exit 1; }
 ip netns exec "$CLI" timeout 60 "$TOOLS/tftpfast" -b 4000 -w 16 -o "$T/big.out" $S g.bin >"$T/big.log.client" 2>&1
 same big_blocks_byte_exact "$T/big.out"
 if grep -q 'UDP GSO unavailable (.*), sendmmsg' "$T/big.log"; then
 	ok blocks_above_mtu_fall_back_to_sendmmsg
 else not_ok blocks_above_mtu_fall_back_to_sendmmsg "no fallback line in the log: $(grep -c . "$T/big.log") lines"; fi
+f=$(metric pxehub_tftp_gso_fallbacks_total)
+g=$(metric 'pxehub_tftp_sends_total{way="gso"}')
+m=$(metric 'pxehub_tftp_sends_total{way="sendmmsg"}')
+[ "$f" = 1 ] && [ "$g" = 0 ] && [ "$m" -ge 47 ] && ok "metrics_one_fallback_then_sendmmsg_$m" ||
+	not_ok metrics_one_fallback_then_sendmmsg "fallbacks $f, gso $g, sendmmsg $m"
 kill $PXH_PID; wait $PXH_PID 2>/dev/null
 ip netns del "$SRV"; ip netns del "$CLI"
 

@@ -184,6 +184,7 @@ static void arm_timer(struct tftp_xfer *x)
 
 #define UDP_MAX_PAYLOAD 65507 /* one UDP datagram over IPv4 (RFC 768/791) */
 #define GSO_MAX_SEGS 64        /* UDP_MAX_SEGMENTS of older kernels */
+_Static_assert(GSO_MAX_SEGS <= TFTP_BATCH, "a GSO send fits the prepared blocks");
 
 /* The first N prepared blocks in one sendmsg with UDP_SEGMENT: the kernel
  * (or the NIC) cuts it into datagrams of TFTP_HDR + BS bytes, the last one
@@ -226,8 +227,6 @@ static int xfer_flush(struct tftp_xfer *x)
 
 	if (gso_n > GSO_MAX_SEGS)
 		gso_n = GSO_MAX_SEGS;
-	if (gso_n > TFTP_BATCH)
-		gso_n = TFTP_BATCH;
 	while (x->send_from < x->send_to) {
 		uint64_t first = x->send_from;
 		unsigned n = (unsigned)(x->send_to - first < TFTP_BATCH
@@ -279,6 +278,8 @@ static int xfer_flush(struct tftp_xfer *x)
 			t->iov[i][0].iov_len = TFTP_HDR;
 			t->iov[i][1].iov_base = (void *)(src + (off - off0));
 			t->iov[i][1].iov_len = len;
+			if (gso)
+				continue; /* one msghdr over all of iov */
 			memset(&t->msgs[i], 0, sizeof(t->msgs[i]));
 			t->msgs[i].msg_hdr.msg_iov = t->iov[i];
 			t->msgs[i].msg_hdr.msg_iovlen = len ? 2 : 1;

@@ -74,8 +74,7 @@ if [ "$g" -ge 128 ] && [ "$g" -le 140 ] && [ "$m" -le 2 ]; then ok "metrics_gso_
 else not_ok metrics_gso_sends "gso $g, sendmmsg $m (want ~128 GSO sends)"; fi
 
 # ---- the same with the veth's UDP segmentation off: real datagrams ------------
-ip netns exec "$SRV" ethtool -K vs0 tx-udp-segmentation off >/dev/null ||
-	{ not_ok setup "ethtool -K vs0 tx-udp-segmentation off"; exit 1; }
+tftp_datagrams "$SRV" vs0 || exit 1
 cap soft $(fast soft)
 same soft_byte_exact "$T/soft.out"
 n=$(big soft)

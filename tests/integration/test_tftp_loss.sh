@@ -21,8 +21,7 @@ tftp_pair_veth || { not_ok setup "veth pair"; exit 1; }
 # packet per window.  With the veth's UDP segmentation off, the kernel cuts
 # the datagrams in software at vs0 (as for a NIC without it): the capture
 # and the client's rules see each datagram.
-ip netns exec "$SRV" ethtool -K vs0 tx-udp-segmentation off >/dev/null ||
-	{ not_ok setup "ethtool -K vs0 tx-udp-segmentation off"; exit 1; }
+tftp_datagrams "$SRV" vs0 || exit 1
 tftp_conf "$T/c.conf" port_range=64001-64100 timeout=200ms retries=8
 R=$T/tftp
 FILE=loss.bin

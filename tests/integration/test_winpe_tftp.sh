@@ -72,8 +72,7 @@ same curl_400M_byte_exact "$O/c.wim"
 # (the server sends each window as one UDP GSO buffer, which lo would keep
 # whole: with lo's UDP segmentation off, tcpdump sees each datagram)
 P=$T/msft.pcap
-ip netns exec "$LO" ethtool -K lo tx-udp-segmentation off >/dev/null ||
-	not_ok setup "ethtool -K lo tx-udp-segmentation off"
+tftp_datagrams "$LO" lo
 ip netns exec "$LO" tcpdump -i lo -B 65536 --immediate-mode -U -w "$P" udp >/dev/null 2>&1 &
 CAP=$!
 pxh_track $CAP
@@ -117,8 +116,7 @@ kill "$LO_PID"; wait "$LO_PID" 2>/dev/null
 tftp_pair_veth || { not_ok setup "veth pair"; exit 1; }
 # datagrams cut at vs0, so that the client's loss rule sees each one (a
 # veth would carry a window's GSO buffer whole)
-ip netns exec "$SRV" ethtool -K vs0 tx-udp-segmentation off >/dev/null ||
-	{ not_ok setup "ethtool -K vs0 tx-udp-segmentation off"; exit 1; }
+tftp_datagrams "$SRV" vs0 || exit 1
 tftp_conf "$T/loss.conf" port_range=64001-64100 timeout=200ms retries=8
 PXH_LOG=$T/loss.log pxh_daemon "$T/loss.conf" "$SRV" || { not_ok daemon "did not start"; exit 1; }
 # DATA dropped on the client's input, ACKs (past the handshake) on the

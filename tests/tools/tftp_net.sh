@@ -6,6 +6,9 @@
 #                                   (10.98.0.2) joined by a veth pair
 #   tftp_pair_delay ARGS...         the same joined by the delay line
 #                                   (ARGS go to delayline); sets $DL_PID
+#   tftp_datagrams NS DEV           UDP segmentation off on DEV, so that
+#                                   captures and nftables rules there see
+#                                   each datagram, not a window's GSO buffer
 TOOLS=$PXH_TOP/$B/tools
 
 tftp_tools() {
@@ -43,4 +46,10 @@ tftp_pair_delay() {
 	ip -n "$CLI" addr add 10.98.0.2/24 dev $_b
 	ip -n "$SRV" link set $_a up
 	ip -n "$CLI" link set $_b up
+}
+
+tftp_datagrams() {
+	ip netns exec "$1" ethtool -K "$2" tx-udp-segmentation off >/dev/null 2>&1 && return 0
+	not_ok setup "ethtool -K $2 tx-udp-segmentation off in $1"
+	return 1
 }

@@ -35,6 +35,12 @@ struct conf_schema {
 	const pxh_conf_key *sub_keys;
 };
 
+struct conf_head {
+	char *section; /* as written: "name" or "name.sub" */
+	char *file;
+	int line;
+};
+
 struct pxh_conf {
 	struct conf_entry *e;
 	size_t n, cap;
@@ -47,6 +53,8 @@ struct pxh_conf {
 	size_t nenabled;
 	int *bucket; /* hash index: getters run per packet */
 	size_t nbuckets;
+	struct conf_head *heads; /* where each [section] header is */
+	size_t nheads, capheads;
 };
 
 static const struct pxh_section_schema core_sections[] = {
@@ -312,6 +320,11 @@ void pxh_conf_free(struct pxh_conf *c)
 	}
 	free(c->e);
 	free(c->bucket);
+	for (size_t i = 0; i < c->nheads; i++) {
+		free(c->heads[i].section);
+		free(c->heads[i].file);
+	}
+	free(c->heads);
 	for (size_t i = 0; i < c->nschemas; i++)
 		free(c->schemas[i].name);
 	free(c->schemas);
@@ -332,6 +345,67 @@ struct reader {
 	const char *text;
 	int line;
 };
+
+/* The first header of each section, for errors about keys it lacks. */
+static bool add_head(struct pxh_conf *c, const char *section, const char *file,
+                     int line)
+{
+	struct conf_head *h;
+
+	for (size_t i = 0; i < c->nheads; i++)
+		if (!strcmp(c->heads[i].section, section))
+			return true;
+	if (c->nheads == c->capheads) {
+		size_t ncap = c->capheads ? c->capheads * 2 : 16;
+		h = realloc(c->heads, ncap * sizeof(*h));
+		if (!h)
+			return false;
+		c->heads = h;
+		c->capheads = ncap;
+	}
+	h = &c->heads[c->nheads];
+	h->section = strdup(section);
+	h->file = strdup(file);
+	h->line = line;
+	if (!h->section || !h->file) {
+		free(h->section);
+		free(h->file);
+		return false;
+	}
+	c->nheads++;
+	return true;
+}
+
+static const struct conf_head *find_head(const struct pxh_conf *c,
+                                         const char *section, const char *sub)
+{
+	size_t sl = strlen(section);
+
+	for (size_t i = 0; i < c->nheads; i++) {
+		const char *h = c->heads[i].section;
+		if (strncmp(h, section, sl))
+			continue;
+		if (sub ? (h[sl] == '.' && !strcmp(h + sl + 1, sub)) : !h[sl])
+			return &c->heads[i];
+	}
+	return NULL;
+}
+
+/* inih has no callback for a header line: read it here ("[name]" or
+ * "[name.sub]", blanks around it allowed). */
+static void note_head(struct reader *r, const char *line)
+{
+	const char *p = line, *q;
+	char sec[128];
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p++ != '[' || !(q = strchr(p, ']')) || (size_t)(q - p) >= sizeof(sec))
+		return;
+	memcpy(sec, p, (size_t)(q - p));
+	sec[q - p] = 0;
+	add_head(r->c, sec, r->file, r->line);
+}
 
 static char *read_line(char *str, int num, void *stream)
 {
@@ -356,6 +430,7 @@ static char *read_line(char *str, int num, void *stream)
 		r->text++;
 	str[i++] = '\n';
 	str[i] = 0;
+	note_head(r, str);
 	return str;
 }
 
@@ -485,9 +560,20 @@ static const pxh_conf_key *key_in(const pxh_conf_key *keys, const char *name)
 	return NULL;
 }
 
+/* "value   # note": the parser keeps the note (only " ; note" is cut off);
+ * say so when it breaks a value. */
+static const char *comment_hint(const char *value)
+{
+	for (const char *p = value; *p; p++)
+		if (*p == '#' && p > value && isspace((unsigned char)p[-1]))
+			return " (a '#' after a value is part of it: put the comment on a line of its own)";
+	return "";
+}
+
 static int check_value(struct conf_entry *e, const pxh_conf_key *k,
                        struct pxh_conf_errors *errs)
 {
+	const char *hint = comment_hint(e->value);
 	char sec[160];
 	bool b;
 	long long v;
@@ -497,8 +583,8 @@ static int check_value(struct conf_entry *e, const pxh_conf_key *k,
 	switch (k->type) {
 	case PXH_CONF_BOOL:
 		if (pxh_parse_bool(e->value, &b)) {
-			pxh_conf_errors_add(errs, "%s:%d: [%s] %s: '%s' is not yes or no",
-			                    e->file, e->line, sec, e->key, e->value);
+			pxh_conf_errors_add(errs, "%s:%d: [%s] %s: '%s' is not yes or no%s",
+			                    e->file, e->line, sec, e->key, e->value, hint);
 			return -EINVAL;
 		}
 		e->ival = b;
@@ -507,10 +593,11 @@ static int check_value(struct conf_entry *e, const pxh_conf_key *k,
 	case PXH_CONF_DURATION:
 		if (k->type == PXH_CONF_INT ? parse_int(e->value, &v)
 		                            : pxh_parse_duration_ms(e->value, &v)) {
-			pxh_conf_errors_add(errs, "%s:%d: [%s] %s: '%s' is not %s",
+			pxh_conf_errors_add(errs, "%s:%d: [%s] %s: '%s' is not %s%s",
 			                    e->file, e->line, sec, e->key, e->value,
 			                    k->type == PXH_CONF_INT ? "a whole number"
-			                                            : "a duration (500ms, 2s, 5m, 1h)");
+			                                            : "a duration (500ms, 2s, 5m, 1h)",
+			                    hint);
 			return -EINVAL;
 		}
 		if ((k->min || k->max) && (v < k->min || v > k->max)) {
@@ -526,8 +613,8 @@ static int check_value(struct conf_entry *e, const pxh_conf_key *k,
 		break;
 	case PXH_CONF_ENUM:
 		if (!enum_has(k->choices, e->value)) {
-			pxh_conf_errors_add(errs, "%s:%d: [%s] %s: '%s' is not one of %s",
-			                    e->file, e->line, sec, e->key, e->value, k->choices);
+			pxh_conf_errors_add(errs, "%s:%d: [%s] %s: '%s' is not one of %s%s",
+			                    e->file, e->line, sec, e->key, e->value, k->choices, hint);
 			return -EINVAL;
 		}
 		break;
@@ -539,8 +626,8 @@ static int check_value(struct conf_entry *e, const pxh_conf_key *k,
 		if ((k->flags & PXH_CONF_MUST_EXIST) && !e->is_default) {
 			struct stat st;
 			if (stat(e->value, &st)) {
-				pxh_conf_errors_add(errs, "%s:%d: [%s] %s: %s: %s", e->file,
-				                    e->line, sec, e->key, e->value, strerror(errno));
+				pxh_conf_errors_add(errs, "%s:%d: [%s] %s: %s: %s%s", e->file,
+				                    e->line, sec, e->key, e->value, strerror(errno), hint);
 				return -ENOENT;
 			}
 		}
@@ -585,8 +672,15 @@ static int validate(struct pxh_conf *c, const char *section, const char *sub,
 			if (find(c, section, sub, k->name))
 				continue;
 			if (k->flags & PXH_CONF_REQUIRED) {
+				const struct conf_head *h = find_head(c, section, sub);
+				char at[640];
+
+				if (h)
+					snprintf(at, sizeof(at), "%s:%d", h->file, h->line);
+				else
+					snprintf(at, sizeof(at), "%s", where);
 				pxh_conf_errors_add(errs, "%s: [%s%s%s] needs key '%s' (%s)",
-				                    where, section, sub ? "." : "",
+				                    at, section, sub ? "." : "",
 				                    sub ? sub : "", k->name, k->help ? k->help : "");
 				rc = -EINVAL;
 				continue;

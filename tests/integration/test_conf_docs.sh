@@ -23,3 +23,39 @@ done >"${TMPDIR:-/tmp}/pxh-missing.$$"
 missing=$(cat "${TMPDIR:-/tmp}/pxh-missing.$$"); rm -f "${TMPDIR:-/tmp}/pxh-missing.$$"
 [ -z "$missing" ] && ok "etc/pxehub.conf documents every key" || not_ok "etc/pxehub.conf documents every key" "missing: $(echo $missing)"
 out=$("$PXHD" -t -c "$conf" 2>&1) && ok "etc/pxehub.conf passes pxehubd -t" || not_ok "etc/pxehub.conf passes pxehubd -t" "$out"
+
+# Every commented example line in the shipped files works when an admin
+# uncomments it: no trailing "# ..." (the parser keeps it as part of the
+# value), no prose that reads as a key.  All example lines of all plugin
+# files at once, each plugin enabled; the only errors allowed are files the
+# examples name that this host does not have.
+pxh_init
+mkdir -p "$T/plugins.d" "$T/state"
+for f in "$PXH_TOP"/etc/plugins.d/*.conf; do
+	sed -E 's/^# ?(\[[a-z_0-9.]+\])$/\1/; s/^# ?([a-z_0-9]+ =.*)$/\1/; s/^enabled = no$/enabled = yes/' \
+		"$f" >"$T/plugins.d/${f##*/}"
+done
+n_examples=$(grep -cE '^[a-z_0-9]+ =' "$T"/plugins.d/*.conf | awk -F: '{ s += $2 } END { print s }')
+cat >"$T/pxehub.conf" <<EOC
+[server]
+state_dir = $T/state
+[access]
+allow = all
+[plugins]
+conf_dir = $T/plugins.d
+dir = $PXH_PLUGINS
+EOC
+out=$("$PXHD" -t -c "$T/pxehub.conf" 2>&1)
+bad=$(printf '%s\n' "$out" | grep -v ': No such file or directory$' | grep -v 'configuration OK' | grep .)
+if [ "$n_examples" -gt 100 ] && [ -z "$bad" ] && printf '%s\n' "$out" | grep -q ': No such file'; then
+	ok "plugins.d examples ($n_examples lines) pass -t when uncommented"
+else
+	not_ok "plugins.d examples pass -t when uncommented" "$n_examples lines; $(echo $bad)"
+fi
+sed -E 's/^# ?([a-z_0-9]+ =.*)$/\1/; s|@[A-Z]*DIR@|'"$T"'|g' "$conf" >"$T/main-all.conf"
+out=$("$PXHD" -t -c "$T/main-all.conf" 2>&1) && ok "etc/pxehub.conf examples pass -t when uncommented" ||
+	not_ok "etc/pxehub.conf examples pass -t when uncommented" "$out"
+# a string value takes a trailing comment silently: none in the examples
+trail=$(grep -nE '^# ?[a-z_0-9]+ =.*[[:space:]]#' "$PXH_TOP"/etc/plugins.d/*.conf "$conf")
+[ -z "$trail" ] && ok "no example line ends in a comment" ||
+	not_ok "no example line ends in a comment" "$(echo $trail)"

@@ -55,6 +55,9 @@ static void test_bad_values_name_file_and_line(void **st)
 		{"[boot]\nmenu_title = a\nmenu_title = b\n", "(embedded):3: key 'menu_title' in [boot] set twice (first at (embedded):2)"},
 		{"[boot]\nthis line has no equals sign\n", "(embedded):2: syntax error"},
 		{"orphan = 1\n", "(embedded):1: key 'orphan' outside of any section"},
+		{"[log]\nlevel = info   # or debug\n",
+		 "(embedded):2: [log] level: 'info   # or debug' is not one of err|warning|notice|info|debug (a '#' after a value is part of it"},
+		{"[tftp]\ngso = maybe # or no\n", "(embedded):2: [tftp] gso: 'maybe # or no' is not yes or no (a '#'"},
 		{"[boot]\n# xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx = y\nmenu_title = t\n",
 		 "(embedded):2: line longer than"},
 	};
@@ -139,7 +142,7 @@ static void test_plugins_d(void **st)
 	assert_true(fx_has_error(&e, "demo.conf:5: [demo] retries: 11 is out of range 0..10"));
 	assert_true(fx_has_error(&e, "demo.conf:6: unknown key 'colour' in [demo]"));
 	assert_true(fx_has_error(&e, "demo.conf:9: [demo.a] tls: 'maybe' is not yes or no"));
-	assert_true(fx_has_error(&e, "[demo.b] needs key 'host'"));
+	assert_true(fx_has_error(&e, "demo.conf:10: [demo.b] needs key 'host'"));
 	assert_int_equal(pxh_cfg_sub_count(c, "demo"), 2);
 	assert_string_equal(pxh_cfg_sub_name(c, "demo", 0), "a");
 	assert_string_equal(pxh_cfg_str(c, "demo", "a", "host"), "a.example");

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "server.h"
@@ -59,6 +60,15 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	struct pxh_server *s = w->data;
 
 	if (w->signum == SIGHUP) {
+		struct timespec ts;
+		char msg[96];
+
+		/* systemd >= 253 wants the time with RELOADING=1 */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+		         (unsigned long long)ts.tv_sec * 1000000ull +
+		                 (unsigned long long)ts.tv_nsec / 1000);
+		pxh_sd_notify(msg);
 		pxh_server_reload(s);
 		pxh_sd_notify("READY=1");
 		return;

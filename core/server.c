@@ -37,6 +37,8 @@ void pxh_sd_notify(const char *state)
 
 	if (!path || (path[0] != '/' && path[0] != '@'))
 		return;
+	if (pxh_the_server && pxh_the_server->foreground)
+		return; /* -f: a terminal or a Type=simple unit */
 	plen = strlen(path);
 	if (plen >= sizeof(sa.sun_path))
 		return;
@@ -75,22 +77,38 @@ static void raise_nofile(struct pxh_server *s)
 		         strerror(errno));
 }
 
+/* [log] level and target, at start and on every reload.  -f logs to
+ * stderr whatever target says; -v raises the level above the file's. */
+static void apply_log(struct pxh_server *s)
+{
+	static const char *const names[] = {"err", "warning", "notice", "info", "debug"};
+	const char *level = pxh_cfg_str(s->conf, "log", NULL, "level");
+	const char *target = pxh_cfg_str(s->conf, "log", NULL, "target");
+	int lv = PXH_LOG_INFO;
+
+	for (int i = 0; level && i < 5; i++)
+		if (!strcmp(level, names[i]))
+			lv = PXH_LOG_ERR + i;
+	pxh_log_setup(lv + s->verbose,
+	              !s->foreground && target && !strcmp(target, "syslog"));
+}
+
 int pxh_server_init(struct pxh_server *s, struct ev_loop *loop,
                     struct pxh_conf *conf)
 {
-	const char *level = pxh_cfg_str(conf, "log", NULL, "level");
-	static const char *const names[] = {"err", "warning", "notice", "info", "debug"};
-	int lv = PXH_LOG_INFO;
+	const char *target = pxh_cfg_str(conf, "log", NULL, "target");
 
 	/* The caller zeroed *S and may have set conf_path, verbose, ... */
 	s->loop = loop;
 	s->conf = conf;
 	s->start_time = ev_now(loop);
 	s->start_wall = time(NULL);
-	for (int i = 0; level && i < 5; i++)
-		if (!strcmp(level, names[i]))
-			lv = PXH_LOG_ERR + i;
-	pxh_log_setup(lv + s->verbose, !strcmp(pxh_cfg_str(conf, "log", NULL, "target"), "syslog"));
+	apply_log(s);
+	if (s->foreground && target && !strcmp(target, "syslog"))
+		pxh_notice("server: -f: logging to stderr ([log] target = syslog applies without -f)");
+	if (s->foreground && getenv("NOTIFY_SOCKET"))
+		pxh_notice("server: -f: not telling systemd when ready (NOTIFY_SOCKET is set: "
+		           "run without -f under Type=notify)");
 	pxh_the_server = s;
 	return pxh_events_start(s);
 }
@@ -213,7 +231,9 @@ int pxh_server_reload(struct pxh_server *s)
 		{"server", "listen"}, {"server", "user"},  {"dhcp", "port"},
 		{"dhcp", "pxe_port"}, {"dhcp", "enabled"}, {"tftp", "port"},
 		{"tftp", "enabled"},  {"http", "port"},    {"http", "https_port"},
-		{"tftp", "port_range"},
+		{"tftp", "port_range"}, {"http", "enabled"},
+		/* sizes of what start-up allocates */
+		{"log", "event_queue"}, {"log", "recent_clients"}, {"plugins", "workers"},
 	};
 	struct pxh_conf_errors errs = {0};
 	struct pxh_conf *nc, *old = s->conf;
@@ -249,6 +269,7 @@ int pxh_server_reload(struct pxh_server *s)
 			         restart_keys[i][0], restart_keys[i][1]);
 	s->conf = nc;
 	s->plugins = np;
+	apply_log(s);
 	pxh_dhcp_reload(s, old);
 	pxh_tftp_reload(s, old);
 	pxh_http_reload(s, old);

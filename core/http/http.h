@@ -176,9 +176,13 @@ struct pxh_http_tls;
 /* Load (or create) certificate and key as root.  Returns 0 or -errno with
  * the reason logged. */
 int pxh_http_tls_open(struct pxh_server *s, struct pxh_http_tls **out);
+/* Drops the caller's reference: the credentials go with the last session
+ * that uses them, so a reload can swap them under open connections. */
 void pxh_http_tls_free(struct pxh_http_tls *t);
-/* New server session on FD; returns NULL on failure. */
+/* New server session on FD, holding a reference to T; returns NULL on
+ * failure.  End it with pxh_http_tls_session_end. */
 void *pxh_http_tls_session(struct pxh_http_tls *t, int fd);
+void pxh_http_tls_session_end(void *session);
 /* After the handshake: true when a client certificate was presented and
  * verified against client_ca. */
 bool pxh_http_tls_peer_ok(void *session);

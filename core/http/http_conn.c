@@ -292,10 +292,8 @@ static void conn_close(struct pxh_http_conn *c)
 	c->pending_cancel = NULL;
 	ev_io_stop(loop, &c->io);
 	ev_timer_stop(loop, &c->timer);
-	if (c->tls) {
-		gnutls_bye(c->tls, GNUTLS_SHUT_WR); /* best effort, non-blocking */
-		gnutls_deinit(c->tls);
-	}
+	if (c->tls)
+		pxh_http_tls_session_end(c->tls);
 	close(c->fd);
 	set_busy(c, false);
 	if (c->prev)

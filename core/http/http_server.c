@@ -1,5 +1,6 @@
 /* The HTTP module's life: bind as root, serve, reload, stop with grace. */
 #include <errno.h>
+#include <pwd.h>
 #include <strings.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -314,22 +315,32 @@ int pxh_http_start(struct pxh_server *s)
 	return 0;
 }
 
-static bool changed(const struct pxh_conf *a, const struct pxh_conf *b,
-                    const char *sec, const char *key)
+/* Certificate, key, client_ca, require_client_cert and tls_priority are
+ * read again on every reload, changed or not: a renewed certificate under
+ * the same name is what a reload is for.  New connections get the new set;
+ * open ones keep theirs until they close. */
+static void reload_tls(struct pxh_server *s, struct pxh_http *h)
 {
-	const char *x = pxh_cfg_str(a, sec, NULL, key);
-	const char *y = pxh_cfg_str(b, sec, NULL, key);
+	struct pxh_http_tls *nt = NULL;
 
-	return strcmp(x ? x : "", y ? y : "") != 0;
+	if (!h->tls)
+		return; /* no HTTPS listener: https_port needs a restart */
+	if (pxh_http_tls_open(s, &nt) < 0) {
+		struct passwd *pw = getpwuid(geteuid());
+
+		pxh_err("http: reload: keeping the certificate and TLS settings loaded "
+		        "before (after start, pxehubd reads them as user %s)",
+		        pw ? pw->pw_name : "?");
+		return;
+	}
+	pxh_http_tls_free(h->tls);
+	h->tls = nt;
+	pxh_notice("http: reloaded TLS certificate and settings: new connections use them");
 }
 
 void pxh_http_reload(struct pxh_server *s, const struct pxh_conf *old)
 {
 	struct pxh_http *h = s->http;
-	static const char *const restart_keys[] = {
-		"port", "https_port", "cert", "key", "client_ca",
-		"require_client_cert", "tls_priority", "enabled",
-	};
 
 	if (!h)
 		return;
@@ -340,12 +351,8 @@ void pxh_http_reload(struct pxh_server *s, const struct pxh_conf *old)
 		         "the API refuses everyone");
 	pxh_http_menu_free(h);
 	pxh_http_menu_load(h, s->conf);
-	if (!old)
-		return;
-	for (size_t i = 0; i < sizeof(restart_keys) / sizeof(restart_keys[0]); i++)
-		if (changed(old, s->conf, "http", restart_keys[i]))
-			pxh_notice("http: [http] %s changed: takes effect after a restart",
-			           restart_keys[i]);
+	if (old)
+		reload_tls(s, h);
 }
 
 static void close_listeners(struct pxh_http *h)

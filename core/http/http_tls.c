@@ -18,6 +18,7 @@
 #include "http.h"
 
 struct pxh_http_tls {
+	unsigned refs; /* the server's, plus one per session */
 	gnutls_certificate_credentials_t cred;
 	gnutls_priority_t prio;
 	gnutls_datum_t ticket_key;
@@ -73,12 +74,26 @@ void *pxh_http_tls_session(struct pxh_http_tls *t, int fd)
 			s, t->require_cert ? GNUTLS_CERT_REQUIRE : GNUTLS_CERT_REQUEST);
 	gnutls_session_set_ptr(s, t);
 	gnutls_transport_set_int(s, fd);
+	t->refs++;
 	return s;
+}
+
+void pxh_http_tls_session_end(void *session)
+{
+	gnutls_session_t s = session;
+	struct pxh_http_tls *t;
+
+	if (!s)
+		return;
+	t = gnutls_session_get_ptr(s);
+	gnutls_bye(s, GNUTLS_SHUT_WR); /* best effort, non-blocking */
+	gnutls_deinit(s);
+	pxh_http_tls_free(t);
 }
 
 void pxh_http_tls_free(struct pxh_http_tls *t)
 {
-	if (!t)
+	if (!t || --t->refs > 0)
 		return;
 	if (t->cred)
 		gnutls_certificate_free_credentials(t->cred);
@@ -366,6 +381,7 @@ int pxh_http_tls_open(struct pxh_server *s, struct pxh_http_tls **out)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
+	t->refs = 1;
 	if (gnutls_certificate_allocate_credentials(&t->cred) < 0) {
 		free(t);
 		return -ENOMEM;

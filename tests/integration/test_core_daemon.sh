@@ -58,6 +58,20 @@ out=$("$PXHD" -f -c "$T/bad.conf" 2>&1); rc=$?
 
 "$PXHD" --version | grep -q "^pxehubd [0-9]" && ok "--version" || not_ok "--version"
 
+# ---- -f: stderr whatever [log] target says; no systemd notification ----------
+pxh_conf "$T/fg.conf"
+sed -i 's/^level = debug/level = info\ntarget = syslog/' "$T/fg.conf"
+printf '[dhcp]\nenabled = no\n[tftp]\nport = 0\n[http]\nport = 0\n' >>"$T/fg.conf"
+export NOTIFY_SOCKET="$T/no-notify.sock"
+if PXH_LOG=$T/fg.log pxh_daemon "$T/fg.conf" "$NS"; then
+	grep -q "server: -f: logging to stderr" "$T/fg.log" && grep -q "server: ready" "$T/fg.log" &&
+		ok "-f logs to stderr over target = syslog" || not_ok "-f logs to stderr over target = syslog"
+	grep -q "server: -f: not telling systemd" "$T/fg.log" &&
+		ok "-f with NOTIFY_SOCKET says it does not notify" || not_ok "-f with NOTIFY_SOCKET says it does not notify"
+	kill $PXH_PID; wait $PXH_PID 2>/dev/null
+else not_ok "-f daemon starts" "$(tail -3 "$T/fg.log")"; fi
+unset NOTIFY_SOCKET
+
 # ---- privileges -------------------------------------------------------------------
 pxh_conf "$T/run.conf"
 if pxh_daemon "$T/run.conf" "$NS"; then
@@ -85,6 +99,20 @@ if pxh_daemon "$T/run.conf" "$NS"; then
 	wait_for grep -q "server: reloaded" "$T/pxehubd.log" && ok "SIGHUP with a good config reloads" || not_ok "SIGHUP with a good config reloads"
 	grep -q "\[server\] listen changed: takes effect after a restart" "$T/pxehubd.log" \
 		&& ok "reload says which changes need a restart" || not_ok "reload says which changes need a restart"
+	# [log] level applies on reload; a size fixed at start says it waits
+	ip netns exec "$NS" curl -s -o /dev/null http://127.0.0.1/reload-probe-1
+	wait_for grep -q "GET /reload-probe-1 -> 404" "$T/pxehubd.log" || not_ok "debug lines before the reload"
+	sed -i 's/^level = debug/level = notice/; s/^\[plugins\]$/[plugins]\nworkers = 3/' "$T/run.conf"
+	n=$(grep -c "server: reloaded" "$T/pxehubd.log")
+	kill -HUP $PXH_PID
+	wait_for sh -c "[ \$(grep -c 'server: reloaded' '$T/pxehubd.log') -gt $n ]"
+	ip netns exec "$NS" curl -s -o /dev/null http://127.0.0.1/reload-probe-2
+	sleep 0.3
+	grep -q "reload-probe-2" "$T/pxehubd.log" && not_ok "reload applies [log] level" "debug line after level = notice" ||
+		ok "reload applies [log] level"
+	grep -q "\[plugins\] workers changed: takes effect after a restart" "$T/pxehubd.log" &&
+		ok "reload says [plugins] workers needs a restart" ||
+		not_ok "reload says [plugins] workers needs a restart" "$(tail -3 "$T/pxehubd.log")"
 
 	# ---- stop --------------------------------------------------------------------
 	kill -TERM $PXH_PID

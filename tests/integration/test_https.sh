@@ -138,6 +138,46 @@ printf 'GET /files/hello.txt HTTP/1.0\r\n\r\n' | $IN gnutls-cli --x509cafile "$P
 	-p $PORT 127.0.0.1 --verify-hostname pxe.test >"$T/gc.out" 2>&1
 grep -q 'hello tls' "$T/gc.out" && ok right_client_cert_gnutls || not_ok right_client_cert_gnutls "$(tail -3 "$T/gc.out")"
 
+# ---- certificate renewal: SIGHUP reads cert and key again -------------------
+# (same file names, new key, as certbot or an admin's renewal leaves them);
+# a download open across the reload finishes on the old credentials
+served_fp() {
+	$IN gnutls-cli --x509cafile "$P/ca.pem" --verify-hostname pxe.test -p $PORT \
+		--print-cert 127.0.0.1 </dev/null 2>/dev/null |
+		sed -n '/BEGIN CERT/,/END CERT/p' | head -n "$(grep -c '' "$P/srv.pem")" >"$T/served.pem"
+	certtool --fingerprint --hash sha256 --infile "$T/served.pem" 2>/dev/null
+}
+file_fp() { certtool --fingerprint --hash sha256 --infile "$1" 2>/dev/null; }
+fp_old=$(file_fp "$P/srv.pem")
+[ -n "$fp_old" ] && [ "$(served_fp)" = "$fp_old" ] && ok served_cert_before_renewal ||
+	not_ok served_cert_before_renewal "served $(served_fp), file $fp_old"
+$IN curl -s --cacert "$P/ca.pem" --resolve pxe.test:$PORT:127.0.0.1 --limit-rate 400k \
+	-o "$T/slow.bin" "$U/files/big.bin" &
+SLOW=$!
+pxh_track $SLOW
+sleep 1
+mk srv2
+certtool --generate-certificate --load-privkey "$P/srv2.key" --load-ca-certificate "$P/ca.pem" \
+	--load-ca-privkey "$P/ca.key" --template "$P/srv.tmpl" --outfile "$P/srv2.pem" >/dev/null 2>&1
+# the daemon runs as nobody after start: a reload reads the key as nobody
+chown nobody "$P/srv.key"
+cp "$P/srv2.pem" "$P/srv.pem"; cp "$P/srv2.key" "$P/srv.key"
+fp_new=$(file_fp "$P/srv.pem")
+kill -HUP "$PXH_PID"
+wait_for grep -q 'reloaded TLS certificate' "$T/ca.log" && [ "$(served_fp)" = "$fp_new" ] &&
+	[ "$fp_new" != "$fp_old" ] && ok sighup_serves_renewed_cert ||
+	not_ok sighup_serves_renewed_cert "served $(served_fp), new $fp_new, old $fp_old"
+wait $SLOW; rc=$?
+[ $rc = 0 ] && cmp -s "$T/slow.bin" "$T/http/big.bin" && ok download_open_across_reload ||
+	not_ok download_open_across_reload "curl rc $rc"
+# a key that does not match: the reload says so and the last good pair stays
+cp "$P/other.key" "$P/srv.key"
+kill -HUP "$PXH_PID"
+wait_for grep -q 'keeping the certificate and TLS settings' "$T/ca.log" &&
+	[ "$(served_fp)" = "$fp_new" ] && kill -0 "$PXH_PID" && ok bad_key_keeps_last_cert ||
+	not_ok bad_key_keeps_last_cert "served $(served_fp); $(grep 'http:' "$T/ca.log" | tail -2 | tr '\n' ' ')"
+cp "$P/srv2.key" "$P/srv.key"
+
 # ---- testssl.sh: nothing rated HIGH or CRITICAL -----------------------------
 if ! command -v testssl >/dev/null; then
 	skip testssl_no_high_findings "testssl.sh not installed"

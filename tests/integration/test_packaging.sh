@@ -264,20 +264,20 @@ exec setpriv --reuid=pxehub --regid=pxehub --init-groups \
 	--inh-caps=-all,+net_bind_service --ambient-caps=+net_bind_service \
 	--bounding-set=-all,+net_bind_service --no-new-privs -- "$@"
 EOF
-	# the notify listener: prints every datagram, stops at READY=1 or 15 s
+	# the notify listener: prints every datagram, stops at STOPPING=1 or 60 s
 	/usr/bin/python3 - "$RUNDIR/notify" >"$T/notify.log" 2>&1 <<'EOF' &
 import os, socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666)
 s.settimeout(1.0)
-end = time.time() + 15
+end = time.time() + 60
 while time.time() < end:
     try:
         d = s.recv(4096).decode(errors="replace")
     except socket.timeout:
         continue
     print(d.replace("\n", " "), flush=True)
-    if "READY=1" in d:
+    if "STOPPING=1" in d:
         break
 EOF
 	NPID=$!
@@ -286,7 +286,7 @@ EOF
 	start=$(date +%s.%N)
 	ip netns exec "$NS" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin NOTIFY_SOCKET="$RUNDIR/notify" \
 		unshare -m sh "$T/unit-emu.sh" /var/lib/pxehub /var/lib/pxehub/tftp \
-		/usr/sbin/pxehubd -f -c /etc/pxehub/pxehub.conf >"$T/daemon.log" 2>&1 &
+		/usr/sbin/pxehubd -c /etc/pxehub/pxehub.conf >"$T/daemon.log" 2>&1 &
 	DPID=$!
 	pxh_track $DPID
 	if wait_for grep -q 'READY=1' "$T/notify.log"; then
@@ -328,6 +328,10 @@ EOF
 	# ExecReload=/bin/kill -HUP $MAINPID
 	kill -HUP "$DPID"
 	wait_for grep -q 'server: reloaded' "$T/daemon.log" && ok unit_reload_sighup || not_ok unit_reload_sighup "no 'server: reloaded'"
+	# systemd's reload protocol: RELOADING=1 with the time, then READY=1
+	if wait_for sh -c "grep -A1 '^RELOADING=1 MONOTONIC_USEC=[0-9]' '$T/notify.log' | grep -q '^READY=1'"; then
+		ok unit_notify_reloading
+	else not_ok unit_notify_reloading "$(tr '\n' '|' <"$T/notify.log")"; fi
 	kill -TERM "$DPID"
 	i=0
 	while kill -0 "$DPID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done

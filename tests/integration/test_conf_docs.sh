@@ -59,3 +59,14 @@ out=$("$PXHD" -t -c "$T/main-all.conf" 2>&1) && ok "etc/pxehub.conf examples pas
 trail=$(grep -nE '^# ?[a-z_0-9]+ =.*[[:space:]]#' "$PXH_TOP"/etc/plugins.d/*.conf "$conf")
 [ -z "$trail" ] && ok "no example line ends in a comment" ||
 	not_ok "no example line ends in a comment" "$(echo $trail)"
+# pxehub.conf(5) documents every plugin key too (in its PLUGIN KEYS section)
+man5=$PXH_TOP/docs/man/pxehub.conf.5
+undoc=""
+for so in "$PXH_PLUGINS"/*.so; do
+	[ -f "$so" ] || continue
+	for k in $("$PXH_TOP/$B/tools/plugin_keys" "$so" | sed -n 's/^#\([a-z_0-9]*\) =.*/\1/p'); do
+		sed -n '/^\.SH PLUGIN KEYS/,/^\.SH FILES/p' "$man5" | grep -q "^\\\\fB$k\\\\fR" || undoc="$undoc ${so##*/}:$k"
+	done
+done
+[ -z "$undoc" ] && ok "pxehub.conf(5) documents every plugin key" ||
+	not_ok "pxehub.conf(5) documents every plugin key" "missing:$undoc"

@@ -228,6 +228,7 @@ static bool changed(const struct pxh_conf *a, const struct pxh_conf *b,
 int pxh_server_reload(struct pxh_server *s)
 {
 	static const char *const restart_keys[][2] = {
+		/* listen first: its warning says what DHCP does at once */
 		{"server", "listen"}, {"server", "user"},  {"dhcp", "port"},
 		{"dhcp", "pxe_port"}, {"dhcp", "enabled"}, {"tftp", "port"},
 		{"tftp", "enabled"},  {"http", "port"},    {"http", "https_port"},
@@ -265,8 +266,11 @@ int pxh_server_reload(struct pxh_server *s)
 	pxh_conf_errors_free(&errs);
 	for (size_t i = 0; i < sizeof(restart_keys) / sizeof(restart_keys[0]); i++)
 		if (changed(old, nc, restart_keys[i][0], restart_keys[i][1]))
-			pxh_warn("server: [%s] %s changed: takes effect after a restart",
-			         restart_keys[i][0], restart_keys[i][1]);
+			pxh_warn("server: [%s] %s changed: takes effect after a restart%s",
+			         restart_keys[i][0], restart_keys[i][1],
+			         i == 0 ? " (DHCP answers on the new interfaces at once; "
+			                  "TFTP and HTTP sockets move on the restart)"
+			                : "");
 	s->conf = nc;
 	s->plugins = np;
 	apply_log(s);

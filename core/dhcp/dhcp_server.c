@@ -788,16 +788,11 @@ int pxh_dhcp_start(struct pxh_server *s)
 void pxh_dhcp_reload(struct pxh_server *s, const struct pxh_conf *old)
 {
 	struct pxh_dhcp *d = s->dhcp;
-	bool en = pxh_cfg_bool(s->conf, "dhcp", NULL, "enabled");
 
+	/* enabled, port and pxe_port wait for a restart: server.c says so */
+	(void)old;
 	if (!d)
 		return;
-	if (en != pxh_cfg_bool(old, "dhcp", NULL, "enabled") ||
-	    (en && (pxh_cfg_int(s->conf, "dhcp", NULL, "port") != d->port ||
-	            pxh_cfg_int(s->conf, "dhcp", NULL, "pxe_port") !=
-	                    d->pxe_port)))
-		pxh_notice("dhcp: [dhcp] enabled/port/pxe_port changed: "
-		           "restart pxehubd to apply");
 	read_settings(d, s->conf);
 }
 

@@ -20,7 +20,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: pxehubd [-c FILE] [-f] [-t] [-v] [--version]\n"
 	        "  -c FILE    main config (default %s/pxehub/pxehub.conf)\n"
-	        "  -f         foreground, log to stderr\n"
+	        "  -f         log to stderr, even with [log] target = syslog\n"
 	        "  -t         check the config and every enabled plugin's config, then exit\n"
 	        "  -v         more log output (repeat for debug)\n"
 	        "  --embedded run on the built-in lab config (make run); --iface NAME\n"

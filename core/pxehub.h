@@ -359,6 +359,11 @@ size_t pxh_tftp_active(struct pxh_server *s);
 
 int pxh_http_open(struct pxh_server *s);
 int pxh_http_start(struct pxh_server *s);
+/* Before a reload commits: load NC's certificate, key and TLS settings
+ * (HTTPS running only); -errno (logged) refuses the reload.  The reload
+ * then puts them in service; abort drops them when it is refused later. */
+int pxh_http_reload_prepare(struct pxh_server *s, const struct pxh_conf *nc);
+void pxh_http_reload_abort(struct pxh_server *s);
 void pxh_http_reload(struct pxh_server *s, const struct pxh_conf *old);
 void pxh_http_stop(struct pxh_server *s, double grace);
 size_t pxh_http_active(struct pxh_server *s);

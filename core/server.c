@@ -1,6 +1,7 @@
 /* Server lifecycle: bind, drop privileges, load plugins, serve, reload on
  * SIGHUP, stop gracefully on SIGTERM. */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -37,8 +38,6 @@ void pxh_sd_notify(const char *state)
 
 	if (!path || (path[0] != '/' && path[0] != '@'))
 		return;
-	if (pxh_the_server && pxh_the_server->foreground)
-		return; /* -f: a terminal or a Type=simple unit */
 	plen = strlen(path);
 	if (plen >= sizeof(sa.sun_path))
 		return;
@@ -78,7 +77,8 @@ static void raise_nofile(struct pxh_server *s)
 }
 
 /* [log] level and target, at start and on every reload.  -f logs to
- * stderr whatever target says; -v raises the level above the file's. */
+ * stderr whatever target says; -v raises the level above the file's.
+ * systemd is notified with or without -f (a terminal has no NOTIFY_SOCKET). */
 static void apply_log(struct pxh_server *s)
 {
 	static const char *const names[] = {"err", "warning", "notice", "info", "debug"};
@@ -106,9 +106,6 @@ int pxh_server_init(struct pxh_server *s, struct ev_loop *loop,
 	apply_log(s);
 	if (s->foreground && target && !strcmp(target, "syslog"))
 		pxh_notice("server: -f: logging to stderr ([log] target = syslog applies without -f)");
-	if (s->foreground && getenv("NOTIFY_SOCKET"))
-		pxh_notice("server: -f: not telling systemd when ready (NOTIFY_SOCKET is set: "
-		           "run without -f under Type=notify)");
 	pxh_the_server = s;
 	return pxh_events_start(s);
 }
@@ -165,9 +162,29 @@ int pxh_server_drop_privileges(struct pxh_server *s)
 		return -ENOENT;
 	}
 	if (state && *state) {
+		static const char *const own[] = {"https-cert.pem", "https-key.pem"};
+
 		mkdir(state, 0750);
 		if (chown(state, pw->pw_uid, pw->pw_gid))
 			pxh_warn("server: cannot chown state_dir %s: %s", state, strerror(errno));
+		/* the generated certificate, written as root: a reload reads it
+		 * (and renews it) as USER.  Only plain files with one link: the
+		 * directory is USER's, and a link planted there must not hand
+		 * USER some other file. */
+		for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+			char p[4096];
+			struct stat st;
+			int fd;
+
+			snprintf(p, sizeof(p), "%s/%s", state, own[i]);
+			fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+			if (fd < 0)
+				continue;
+			if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+			    fchown(fd, pw->pw_uid, pw->pw_gid) < 0)
+				pxh_warn("server: cannot chown %s: %s", p, strerror(errno));
+			close(fd);
+		}
 	}
 	if (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid)) {
 		pxh_err("server: cannot switch to user %s: %s", user, strerror(errno));
@@ -255,10 +272,20 @@ int pxh_server_reload(struct pxh_server *s)
 		pxh_conf_free(nc);
 		return -EINVAL;
 	}
+	/* a certificate that does not load refuses the whole reload: new
+	 * client_ca settings must not go live beside the old credentials */
+	rc = pxh_http_reload_prepare(s, nc);
+	if (rc) {
+		pxh_err("server: reload refused: the HTTPS certificate, key or TLS settings "
+		        "did not load; the old configuration keeps running");
+		pxh_conf_free(nc);
+		return rc;
+	}
 	rc = pxh_plugins_load(s, nc, &np, &errs);
 	if (rc) {
 		log_errors(&errs, PXH_LOG_ERR);
 		pxh_err("server: reload refused: plugins failed to load; the old configuration keeps running");
+		pxh_http_reload_abort(s);
 		pxh_conf_errors_free(&errs);
 		pxh_conf_free(nc);
 		return rc;

@@ -19,6 +19,8 @@ WEAK void pxh_tftp_stop(struct pxh_server *s, double grace) {}
 WEAK size_t pxh_tftp_active(struct pxh_server *s) { return 0; }
 WEAK int pxh_http_open(struct pxh_server *s) { return 0; }
 WEAK int pxh_http_start(struct pxh_server *s) { return 0; }
+WEAK int pxh_http_reload_prepare(struct pxh_server *s, const struct pxh_conf *nc) { return 0; }
+WEAK void pxh_http_reload_abort(struct pxh_server *s) {}
 WEAK void pxh_http_reload(struct pxh_server *s, const struct pxh_conf *old) {}
 WEAK void pxh_http_stop(struct pxh_server *s, double grace) {}
 WEAK size_t pxh_http_active(struct pxh_server *s) { return 0; }

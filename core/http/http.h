@@ -175,7 +175,7 @@ struct pxh_http_settings {
 struct pxh_http_tls;
 /* Load (or create) certificate and key as root.  Returns 0 or -errno with
  * the reason logged. */
-int pxh_http_tls_open(struct pxh_server *s, struct pxh_http_tls **out);
+int pxh_http_tls_open(const struct pxh_conf *conf, struct pxh_http_tls **out);
 /* Drops the caller's reference: the credentials go with the last session
  * that uses them, so a reload can swap them under open connections. */
 void pxh_http_tls_free(struct pxh_http_tls *t);
@@ -318,6 +318,7 @@ struct pxh_http {
 	struct pxh_http_listener lis[PXH_HTTP_MAX_LISTEN];
 	size_t n_lis;
 	struct pxh_http_tls *tls;
+	struct pxh_http_tls *next_tls; /* a reload's, until it commits */
 	struct pxh_http_conn *conns; /* doubly linked */
 	size_t n_conns, n_busy;
 	struct pxh_http_counters ctr;

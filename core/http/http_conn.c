@@ -294,6 +294,7 @@ static void conn_close(struct pxh_http_conn *c)
 	ev_timer_stop(loop, &c->timer);
 	if (c->tls)
 		pxh_http_tls_session_end(c->tls);
+	c->tls = NULL; /* callers up the stack may still look */
 	close(c->fd);
 	set_busy(c, false);
 	if (c->prev)
@@ -837,6 +838,8 @@ static void conn_read(struct pxh_http_conn *c)
 		}
 		c->in_len += (size_t)n;
 		conn_process(c);
+		if (c->phase != C_READ)
+			return; /* answering, or closed (the session is gone) */
 		/* less than asked for: the socket is empty (and GnuTLS holds
 		 * no further record), so the next recv would only say
 		 * EAGAIN; the (level-triggered) watcher calls when more

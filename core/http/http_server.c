@@ -230,7 +230,7 @@ int pxh_http_open(struct pxh_server *s)
 	}
 	/* keys are read here, while still root */
 	if (!rc && sport > 0)
-		rc = pxh_http_tls_open(s, &h->tls);
+		rc = pxh_http_tls_open(s->conf, &h->tls);
 	return rc;
 }
 
@@ -319,22 +319,42 @@ int pxh_http_start(struct pxh_server *s)
  * read again on every reload, changed or not: a renewed certificate under
  * the same name is what a reload is for.  New connections get the new set;
  * open ones keep theirs until they close. */
-static void reload_tls(struct pxh_server *s, struct pxh_http *h)
+int pxh_http_reload_prepare(struct pxh_server *s, const struct pxh_conf *nc)
 {
-	struct pxh_http_tls *nt = NULL;
+	struct pxh_http *h = s->http;
+	int rc;
 
-	if (!h->tls)
-		return; /* no HTTPS listener: https_port needs a restart */
-	if (pxh_http_tls_open(s, &nt) < 0) {
+	if (!h || !h->tls)
+		return 0; /* no HTTPS listener: https_port needs a restart */
+	pxh_http_reload_abort(s);
+	rc = pxh_http_tls_open(nc, &h->next_tls);
+	if (rc < 0) {
 		struct passwd *pw = getpwuid(geteuid());
 
-		pxh_err("http: reload: keeping the certificate and TLS settings loaded "
-		        "before (after start, pxehubd reads them as user %s)",
+		pxh_err("http: reload: the certificate and TLS settings loaded before stay "
+		        "(after start, pxehubd reads them as user %s)",
 		        pw ? pw->pw_name : "?");
-		return;
 	}
+	return rc;
+}
+
+void pxh_http_reload_abort(struct pxh_server *s)
+{
+	struct pxh_http *h = s->http;
+
+	if (h && h->next_tls) {
+		pxh_http_tls_free(h->next_tls);
+		h->next_tls = NULL;
+	}
+}
+
+static void reload_tls(struct pxh_http *h)
+{
+	if (!h->next_tls)
+		return;
 	pxh_http_tls_free(h->tls);
-	h->tls = nt;
+	h->tls = h->next_tls;
+	h->next_tls = NULL;
 	pxh_notice("http: reloaded TLS certificate and settings: new connections use them");
 }
 
@@ -352,7 +372,7 @@ void pxh_http_reload(struct pxh_server *s, const struct pxh_conf *old)
 	pxh_http_menu_free(h);
 	pxh_http_menu_load(h, s->conf);
 	if (old)
-		reload_tls(s, h);
+		reload_tls(h);
 }
 
 static void close_listeners(struct pxh_http *h)
@@ -379,6 +399,7 @@ static void http_free(struct pxh_server *s, struct pxh_http *h)
 		free(h->grace_timer);
 	}
 	pxh_http_tls_free(h->tls);
+	pxh_http_tls_free(h->next_tls);
 	pxh_http_menu_free(h);
 	pxh_http_settings_free(&h->set);
 	free(h);

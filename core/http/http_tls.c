@@ -320,10 +320,9 @@ static const char *server_fqdn(const struct pxh_conf *conf, char *buf,
 	return buf;
 }
 
-static int generated_cert(struct pxh_server *s, char *cert, char *key,
+static int generated_cert(const struct pxh_conf *conf, char *cert, char *key,
                           size_t len)
 {
-	const struct pxh_conf *conf = s->conf;
 	const char *dir = pxh_cfg_str(conf, "server", NULL, "state_dir");
 	char host[256], fpr[128], addrs[32][64];
 	const char *sans[32];
@@ -339,6 +338,14 @@ static int generated_cert(struct pxh_server *s, char *cert, char *key,
 	}
 	snprintf(cert, len, "%s/https-cert.pem", dir);
 	snprintf(key, len, "%s/https-key.pem", dir);
+	/* there but unreadable (a reload by the unprivileged user): replacing
+	 * it would change the fingerprint clients pinned */
+	if ((access(key, R_OK) < 0 && errno == EACCES) ||
+	    (access(cert, R_OK) < 0 && errno == EACCES)) {
+		pxh_err("http: cannot read the generated certificate %s or its key as "
+		        "this user: %s", cert, strerror(EACCES));
+		return -EACCES;
+	}
 	if (cert_usable(cert, key, fqdn, fpr, sizeof(fpr))) {
 		pxh_info("http: using generated certificate %s for %s, SHA-256 "
 		         "fingerprint %s", cert, fqdn, fpr);
@@ -351,7 +358,7 @@ static int generated_cert(struct pxh_server *s, char *cert, char *key,
 		bits = 3072;
 	mkdir(dir, 0755);
 	/* 397 days: browsers and scanners refuse longer-lived server certs;
-	 * it is renewed on a start within 30 days of its end */
+	 * it is renewed on a start or reload within 30 days of its end */
 	rc = pxh_http_make_selfsigned(fqdn, sans, n, (unsigned)bits, 397, cert,
 	                              key, fpr, sizeof(fpr));
 	if (rc < 0) {
@@ -365,9 +372,8 @@ static int generated_cert(struct pxh_server *s, char *cert, char *key,
 	return 0;
 }
 
-int pxh_http_tls_open(struct pxh_server *s, struct pxh_http_tls **out)
+int pxh_http_tls_open(const struct pxh_conf *conf, struct pxh_http_tls **out)
 {
-	const struct pxh_conf *conf = s->conf;
 	const char *cert = pxh_cfg_str(conf, "http", NULL, "cert");
 	const char *key = pxh_cfg_str(conf, "http", NULL, "key");
 	const char *ca = pxh_cfg_str(conf, "http", NULL, "client_ca");
@@ -387,7 +393,7 @@ int pxh_http_tls_open(struct pxh_server *s, struct pxh_http_tls **out)
 		return -ENOMEM;
 	}
 	if (!cert || !*cert) {
-		if ((rc = generated_cert(s, gcert, gkey, sizeof(gcert))) < 0)
+		if ((rc = generated_cert(conf, gcert, gkey, sizeof(gcert))) < 0)
 			goto fail;
 		cert = gcert;
 		key = gkey;

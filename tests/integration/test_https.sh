@@ -62,6 +62,14 @@ tls "NORMAL:-VERS-ALL:+VERS-TLS1.3" && ok tls13_accepted || not_ok tls13_accepte
 tls "NORMAL:-VERS-ALL:+VERS-TLS1.2" && ok tls12_accepted || not_ok tls12_accepted "$(tail -2 "$T/gc.out")"
 tls "NORMAL:-VERS-ALL:+VERS-TLS1.1" && not_ok tls11_refused "handshake succeeded" || ok tls11_refused
 tls "NORMAL:-VERS-ALL:+VERS-TLS1.0" && not_ok tls10_refused "handshake succeeded" || ok tls10_refused
+# a reload (as nobody, after a start as root) keeps the generated certificate
+kill -HUP "$PXH_PID"
+wait_for grep -q 'reloaded TLS certificate' "$T/pxehubd.log"
+fp1=$(certtool --fingerprint --hash sha256 --infile "$CERT" 2>/dev/null | tr 'a-f' 'A-F')
+[ "$fp" = "$fp1" ] && [ "$(grep -c 'using generated certificate' "$T/pxehubd.log")" -ge 1 ] &&
+	[ "$(grep -c 'generated a self-signed' "$T/pxehubd.log")" = 1 ] &&
+	tls "NORMAL:-VERS-ALL:+VERS-TLS1.3" && ok reload_keeps_generated_cert ||
+	not_ok reload_keeps_generated_cert "fingerprint $fp -> $fp1; $(grep 'http:' "$T/pxehubd.log" | tail -3 | tr '\n' ' ')"
 # a restart keeps the generated certificate
 kill "$PXH_PID"; wait "$PXH_PID" 2>/dev/null
 PXH_LOG=$T/gen2.log pxh_daemon "$T/gen.conf" "$NS" || not_ok restart
@@ -173,7 +181,7 @@ wait $SLOW; rc=$?
 # a key that does not match: the reload says so and the last good pair stays
 cp "$P/other.key" "$P/srv.key"
 kill -HUP "$PXH_PID"
-wait_for grep -q 'keeping the certificate and TLS settings' "$T/ca.log" &&
+wait_for grep -q 'reload refused: the HTTPS certificate' "$T/ca.log" &&
 	[ "$(served_fp)" = "$fp_new" ] && kill -0 "$PXH_PID" && ok bad_key_keeps_last_cert ||
 	not_ok bad_key_keeps_last_cert "served $(served_fp); $(grep 'http:' "$T/ca.log" | tail -2 | tr '\n' ' ')"
 cp "$P/srv2.key" "$P/srv.key"

@@ -6,6 +6,8 @@
 #   pxh_daemon CONF [NETNS]       # start build/sbin/pxehubd -f -c CONF; sets $PXH_PID
 #   ok "name" / not_ok "name" "why" / skip "name" "why"
 #   check "name" COMMAND...       # ok/not_ok by the command's status
+#   pxh_tshark NETNS FILE ARGS... # capture into FILE, return once capturing
+#   pxh_tshark_stop               # end that capture, FILE complete
 #
 # Every test runs as root (network namespaces), only touches namespaces it
 # created, and kills only processes it started (by PID).
@@ -24,6 +26,30 @@ skip() { echo "skip $1${2:+ # $2}"; }
 check() {
 	_n=$1; shift
 	if "$@" >/dev/null 2>&1; then ok "$_n"; else not_ok "$_n" "command failed: $*"; fi
+}
+
+# A capture that has really started: tshark (dumpcap under it) can take
+# seconds to start on a loaded machine, far more than a fixed sleep allows.
+# Bounded at 10 min (a whole suite may run under it); sets $PXH_TSHARK.
+pxh_tshark() {
+	_ns=$1 _f=$2; shift 2
+	ip netns exec "$_ns" timeout 600 tshark -w "$_f" "$@" >/dev/null 2>"$_f.err" &
+	PXH_TSHARK=$!
+	pxh_track $PXH_TSHARK
+	_i=0
+	while [ $_i -lt 200 ]; do
+		grep -q 'Capture started' "$_f.err" 2>/dev/null && return 0
+		kill -0 $PXH_TSHARK 2>/dev/null || break
+		sleep 0.1; _i=$((_i + 1))
+	done
+	echo "# tshark did not start: $(tail -2 "$_f.err" | tr '\n' ' ')"
+	return 1
+}
+pxh_tshark_stop() {
+	sleep 0.3 # the last frames through the kernel's ring
+	kill -INT $PXH_TSHARK 2>/dev/null
+	wait $PXH_TSHARK 2>/dev/null
+	return 0
 }
 
 pxh_cleanup() {

@@ -128,13 +128,12 @@ j=$(ip netns exec "$C1" $CL request 10.50.0.1 52:54:00:50:00:23 0 PXEClient:Arch
 expect ack_4011_ipxe_gets_script "$j" src=10.50.0.1 sport=4011 opts.53=5 file=http://10.50.0.1/boot.ipxe
 
 # second NIC: the offer leaves through s1 with s1's address, and not via s0
-ip netns exec "$C1" timeout 8 tshark -i c1 -a duration:4 -f "udp port 68" -w "$T/c1.pcap" >/dev/null 2>&1 &
-TS=$!
-sleep 1.5
+pxh_tshark "$C1" "$T/c1.pcap" -i c1 -f "udp port 68"
 j=$(FROM=10.51.0.1 discover "$C2" c2 52:54:00:51:00:01 7 PXEClient:Arch:00007:UNDI:003000)
 expect second_nic_offer_server_id "$j" src=10.51.0.1 dst=255.255.255.255 opts.54=10.51.0.1 \
 	siaddr=10.51.0.1 file=snponly.efi
-wait $TS 2>/dev/null
+sleep 0.5 # a leaked reply would come within this
+pxh_tshark_stop
 leak=$(tshark -r "$T/c1.pcap" -Y 'dhcp.hw.mac_addr == 52:54:00:51:00:01' 2>/dev/null | wc -l)
 if [ "$leak" = 0 ] && [ -s "$T/c1.pcap" ]; then ok second_nic_reply_not_on_first_nic
 else not_ok second_nic_reply_not_on_first_nic "$leak replies for the c2 client seen on c1"; fi
@@ -143,13 +142,11 @@ expect first_nic_offer_server_id "$j" src=10.50.0.1 opts.54=10.50.0.1 siaddr=10.
 
 # relayed: DISCOVER from the remote segment via dhcrelay; pxehub answers
 # giaddr:67 and echoes option 82 (checked with tshark on the relay's uplink)
-ip netns exec "$RLY" timeout 8 tshark -i r0 -a duration:4 -f "udp port 67" -w "$T/relay.pcap" >/dev/null 2>&1 &
-TS=$!
-sleep 1.5
+pxh_tshark "$RLY" "$T/relay.pcap" -i r0 -f "udp port 67"
 j=$(FROM=10.60.0.1 discover "$RC" rc 52:54:00:60:00:01 0 PXEClient:Arch:00000:UNDI:002001 --bcast --timeout 3)
 expect relayed_offer_reaches_client "$j" opts.54=10.50.0.1 siaddr=10.50.0.1 giaddr=10.60.0.1 \
 	file=undionly.kpxe opts.60=$PXEC
-wait $TS 2>/dev/null
+pxh_tshark_stop
 r=$(tshark -r "$T/relay.pcap" -Y 'ip.src == 10.50.0.1 && dhcp.option.dhcp == 2' -T fields \
 	-e ip.dst -e udp.dstport -e dhcp.ip.relay -e dhcp.option.agent_information_option.agent_circuit_id 2>/dev/null | head -1)
 case "$r" in

@@ -17,14 +17,12 @@ TDS=$PXH_TOP/tests/tds
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
 	-days 1 -subj /CN=cmsql >/dev/null 2>&1
-$IN tshark -q -i lo -f "tcp port 1433" -w "$T/tds.pcap" >/dev/null 2>&1 &
-pxh_track $!
+pxh_tshark "$NS" "$T/tds.pcap" -q -i lo -f "tcp port 1433" || { not_ok standin_up "no capture"; exit 1; }
 $IN $PY "$TDS/tds_server.py" --schema "$TDS/schema.sql" --procs "$TDS/procs" --port 1433 \
 	--login 'sa:Secret1' --cert "$T/cert.pem" --key "$T/key.pem" --log "$T/tds.log" &
 pxh_track $!
 wait_for $IN $PY -c "import socket; socket.create_connection(('127.0.0.1', 1433)).close()" ||
 	{ not_ok standin_up "no listener"; exit 1; }
-sleep 1 # tshark running
 ok standin_up
 
 printf '[global]\n\ttds version = 7.4\n\tencryption = off\n' >"$T/plain.conf"
@@ -85,8 +83,7 @@ case $out in *"error ok"*) ok pymssql_error ;; *) not_ok pymssql_error "$out" ;;
 
 # ---- tshark's reading of the plain connections ------------------------------------------
 sleep 1
-kill_tshark() { for p in $_pxh_pids; do kill -INT "$p" 2>/dev/null; break; done; sleep 1; }
-kill_tshark
+pxh_tshark_stop
 types=$(tshark -r "$T/tds.pcap" -Y tds -T fields -e tds.type 2>/dev/null | tr ',' '\n' | sort -nu | tr '\n' ' ')
 case $types in *"1 "*"3 "*"4 "*"16 "*"18 "*) ok tshark_packet_types ;; *) not_ok tshark_packet_types "types: $types" ;; esac
 cols=$(tshark -r "$T/tds.pcap" -Y "tds.colmetadata" -T fields -e tds.colmetadata.colname 2>/dev/null | tr '\n' ' ')

@@ -34,10 +34,7 @@ if sl_rsyslog "$RC" main 6515 && wait_for sl_listening 5515; then
 else not_ok "rsyslog listens" "$(tail -3 "$T/rsyslog-main.log")"; exit 1; fi
 
 # wire capture of the plain TCP target, for the framing check
-ip netns exec "$NS" tshark -q -i lo -f "tcp port 5515" -w "$T/tcp.pcap" >"$T/tshark.log" 2>&1 &
-TS_PID=$!
-pxh_track $TS_PID
-wait_for grep -q "Capturing on" "$T/tshark.log"
+pxh_tshark "$NS" "$T/tcp.pcap" -q -i lo -f "tcp port 5515" || { not_ok capture "tshark"; exit 1; }
 
 # ---- pxehubd with the plugin ------------------------------------------------------
 sl_pxh_conf "$T/pxehub.conf"
@@ -157,7 +154,7 @@ if $TOOLS compare "$T/out-filter.json" "$T/expect-filter.json" --host pxe1.examp
 	ok "events filter and per-target facility (only report, PRI daemon.info = 30)"
 else not_ok "events filter and per-target facility" "$(head -3 "$T/cmp-filter.log" | tr '\n' ';')"; fi
 
-kill $TS_PID 2>/dev/null; wait $TS_PID 2>/dev/null
+pxh_tshark_stop
 frames=$($TOOLS octets "$T/tcp.pcap" 5515 2>&1)
 [ "$frames" = "$N" ] && ok "tcp: the stream is $N octet-counted frames (RFC 6587), decoded by tshark" \
 	|| not_ok "tcp: octet-counted frames on the wire" "$frames"

@@ -53,10 +53,11 @@ EON
 run() {
 	_n=$1; shift
 	rm -f "$T/$_n.out" "$T/$_n.pcap"
-	ip netns exec "$SRV" tcpdump -i vs0 -s 64 -B 65536 -U -w "$T/$_n.pcap" udp >/dev/null 2>&1 &
+	ip netns exec "$SRV" tcpdump -i vs0 -s 64 -B 65536 -U -w "$T/$_n.pcap" udp \
+		>/dev/null 2>"$T/$_n.tcpdump" &
 	_cap=$!
 	pxh_track $_cap
-	sleep 0.5
+	wait_for grep -q listening "$T/$_n.tcpdump"
 	ip netns exec "$CLI" timeout 120 "$@" >"$T/$_n.log" 2>&1
 	sleep 0.3
 	kill $_cap; wait $_cap 2>/dev/null

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "plugin_host.h"
 
@@ -376,6 +377,30 @@ char *pxh_status_json(struct pxh_server *s, bool hide_facts)
 	json_object_set_new(o, "uptime_seconds",
 	                    json_real(ev_now(s->loop) - s->start_time));
 	json_object_set_new(o, "started", json_integer((json_int_t)s->start_wall));
+	json_object_set_new(o, "pid", json_integer((json_int_t)getpid()));
+	{
+		json_t *c = json_object();
+		uint64_t ok = s->reloads_ok ? *s->reloads_ok : 0;
+		uint64_t refused = s->reloads_refused ? *s->reloads_refused : 0;
+
+		/* paths and error text only for authenticated callers */
+		if (!hide_facts)
+			json_object_set_new(c, "path",
+			                    json_string(s->conf_path ? s->conf_path : "(embedded)"));
+		json_object_set_new(c, "loaded_time", json_integer((json_int_t)s->conf_wall));
+		json_object_set_new(c, "reloads", json_integer((json_int_t)ok));
+		json_object_set_new(c, "reloads_refused", json_integer((json_int_t)refused));
+		if (s->last_reload_wall) {
+			json_object_set_new(c, "last_reload_time",
+			                    json_integer((json_int_t)s->last_reload_wall));
+			json_object_set_new(c, "last_reload",
+			                    json_string(s->last_reload_ok ? "ok" : "refused"));
+			if (!s->last_reload_ok && !hide_facts)
+				json_object_set_new(c, "last_reload_error",
+				                    json_string(s->last_reload_error));
+		}
+		json_object_set_new(o, "config", c);
+	}
 	json_object_set_new(o, "tftp_active", json_integer((json_int_t)pxh_tftp_active(s)));
 	json_object_set_new(o, "http_active", json_integer((json_int_t)pxh_http_active(s)));
 	for (size_t i = 0; p && i < p->n; i++) {

@@ -65,6 +65,12 @@ struct pxh_server {
 	double stop_deadline;
 	ev_timer stop_timer;
 	uint64_t *default_decisions[5][5]; /* [phase][verdict] counters */
+	/* reloads, for /api/v1/status and pxehubctl reload */
+	time_t conf_wall;        /* when the running config was loaded */
+	time_t last_reload_wall; /* 0: none yet */
+	bool last_reload_ok;
+	char last_reload_error[512];
+	uint64_t *reloads_ok, *reloads_refused;
 };
 
 /* The one server of this process (the daemon has one; tests make their

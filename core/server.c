@@ -103,6 +103,11 @@ int pxh_server_init(struct pxh_server *s, struct ev_loop *loop,
 	s->conf = conf;
 	s->start_time = ev_now(loop);
 	s->start_wall = time(NULL);
+	s->conf_wall = s->start_wall;
+	s->reloads_ok = pxh_counter(s, "pxehub_reloads_total{result=\"ok\"}",
+	                            "configuration reloads (SIGHUP) by result");
+	s->reloads_refused = pxh_counter(s, "pxehub_reloads_total{result=\"refused\"}",
+	                                 "configuration reloads (SIGHUP) by result");
 	apply_log(s);
 	if (s->foreground && target && !strcmp(target, "syslog"))
 		pxh_notice("server: -f: logging to stderr ([log] target = syslog applies without -f)");
@@ -242,7 +247,17 @@ static bool changed(const struct pxh_conf *a, const struct pxh_conf *b,
 	return strcmp(x ? x : "", y ? y : "");
 }
 
-int pxh_server_reload(struct pxh_server *s)
+/* The first problem, for status and pxehubctl reload: "N problem(s): ..." */
+static void first_error(char *why, size_t len, const char *what,
+                        const struct pxh_conf_errors *e)
+{
+	if (e && e->n)
+		snprintf(why, len, "%s: %zu problem(s), the first: %s", what, e->n, e->msg[0]);
+	else
+		snprintf(why, len, "%s", what);
+}
+
+static int reload(struct pxh_server *s, char *why, size_t why_len)
 {
 	static const char *const restart_keys[][2] = {
 		/* listen first: its warning says what DHCP does at once */
@@ -268,6 +283,7 @@ int pxh_server_reload(struct pxh_server *s)
 		log_errors(&errs, PXH_LOG_ERR);
 		pxh_err("server: reload refused: %zu problem(s) in the new configuration; the old one keeps running",
 		        errs.n);
+		first_error(why, why_len, "the new configuration has errors", &errs);
 		pxh_conf_errors_free(&errs);
 		pxh_conf_free(nc);
 		return -EINVAL;
@@ -278,6 +294,8 @@ int pxh_server_reload(struct pxh_server *s)
 	if (rc) {
 		pxh_err("server: reload refused: the HTTPS certificate, key or TLS settings "
 		        "did not load; the old configuration keeps running");
+		first_error(why, why_len, "the HTTPS certificate, key or TLS settings did not "
+		            "load (the log says why)", NULL);
 		pxh_conf_free(nc);
 		return rc;
 	}
@@ -285,6 +303,7 @@ int pxh_server_reload(struct pxh_server *s)
 	if (rc) {
 		log_errors(&errs, PXH_LOG_ERR);
 		pxh_err("server: reload refused: plugins failed to load; the old configuration keeps running");
+		first_error(why, why_len, "plugins failed to load", &errs);
 		pxh_http_reload_abort(s);
 		pxh_conf_errors_free(&errs);
 		pxh_conf_free(nc);
@@ -311,6 +330,21 @@ int pxh_server_reload(struct pxh_server *s)
 	log_access_state(s);
 	pxh_notice("server: reloaded: %zu plugin(s)", pxh_plugins_count(np));
 	return 0;
+}
+
+int pxh_server_reload(struct pxh_server *s)
+{
+	char why[sizeof(s->last_reload_error)] = "";
+	int rc = reload(s, why, sizeof(why));
+
+	s->last_reload_wall = time(NULL);
+	s->last_reload_ok = rc == 0;
+	snprintf(s->last_reload_error, sizeof(s->last_reload_error), "%s", rc ? why : "");
+	if (!rc)
+		s->conf_wall = s->last_reload_wall;
+	if (rc ? s->reloads_refused != NULL : s->reloads_ok != NULL)
+		(*(rc ? s->reloads_refused : s->reloads_ok))++;
+	return rc;
 }
 
 /* ---- stop ------------------------------------------------------------------ */

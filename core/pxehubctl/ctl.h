@@ -2,6 +2,8 @@
 #ifndef PXEHUB_CTL_H
 #define PXEHUB_CTL_H
 
+#include <jansson.h>
+
 #include "pxehub.h"
 
 /* Exit codes: 0 done, 1 failed, 2 usage error. */
@@ -18,6 +20,14 @@ struct pxh_conf *ctl_conf_load(const char *conf_path, bool warn,
 int ctl_plugin(const char *conf_path, int argc, char **argv);
 int ctl_status(const char *conf_path, int argc, char **argv);
 int ctl_decide(const char *conf_path, int argc, char **argv);
+int ctl_reload(const char *conf_path, int argc, char **argv);
+
+/* GET URL_ARG (or this host's pxehubd from CONF_PATH's [http] port)
+ * /api/v1/status as a JSON object, BASE set to the server's URL; NULL after
+ * printing why. */
+json_t *ctl_status_fetch(const char *conf_path, const char *url_arg,
+                         const char *token, double timeout, char *base,
+                         size_t base_len);
 
 /* Plugin names are what plugins.d file names may be: [a-z0-9_]{1,31}. */
 bool ctl_valid_plugin_name(const char *s);

@@ -215,6 +215,48 @@ static void default_url(const char *conf_path, char *url, size_t len)
 	pxh_conf_errors_free(&errs);
 }
 
+json_t *ctl_status_fetch(const char *conf_path, const char *url_arg,
+                         const char *token, double timeout, char *base,
+                         size_t base_len)
+{
+	char url[1024], err[512] = "", *body = NULL;
+	size_t blen;
+	json_t *j;
+	json_error_t jerr;
+	int status;
+
+	if (url_arg && *url_arg)
+		snprintf(base, base_len, "%s", url_arg);
+	else
+		default_url(conf_path, base, base_len);
+	/* Accept the server's base URL or the full status URL. */
+	while (strlen(base) > 8 && base[strlen(base) - 1] == '/')
+		base[strlen(base) - 1] = 0;
+	snprintf(url, sizeof(url), "%s%s", base,
+	         strstr(base + 8, "/api/") ? "" : "/api/v1/status");
+	status = ctl_http_get(url, token && *token ? token : NULL,
+	                      timeout > 0 ? timeout : 5, &body, &blen, err,
+	                      sizeof(err));
+	if (status < 0) {
+		fprintf(stderr, "pxehubctl: %s\n", err);
+		return NULL;
+	}
+	if (status != 200) {
+		fprintf(stderr, "pxehubctl: %s: HTTP %d%s\n", url, status,
+		        status == 401 || status == 403 ? " (give --token or set PXEHUB_TOKEN)" : "");
+		free(body);
+		return NULL;
+	}
+	j = json_loadb(body, blen, 0, &jerr);
+	free(body);
+	if (!json_is_object(j)) {
+		fprintf(stderr, "pxehubctl: %s: not a JSON object (%s)\n", url, jerr.text);
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
 int ctl_status(const char *conf_path, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -225,18 +267,16 @@ int ctl_status(const char *conf_path, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *token = getenv("PXEHUB_TOKEN");
-	char base[512] = "", url[1024], err[512] = "", *body = NULL;
-	size_t blen;
+	char base[512] = "", url_arg[512] = "";
 	double timeout = 5;
 	bool raw = false;
 	json_t *j;
-	json_error_t jerr;
-	int ch, status;
+	int ch;
 
 	while ((ch = getopt_long(argc, argv, "u:t:jT:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'u':
-			snprintf(base, sizeof(base), "%s", optarg);
+			snprintf(url_arg, sizeof(url_arg), "%s", optarg);
 			break;
 		case 't':
 			token = optarg;
@@ -252,40 +292,16 @@ int ctl_status(const char *conf_path, int argc, char **argv)
 			return CTL_USAGE;
 		}
 	}
-	if (!base[0])
-		default_url(conf_path, base, sizeof(base));
-	/* Accept the server's base URL or the full status URL. */
-	while (strlen(base) > 8 && base[strlen(base) - 1] == '/')
-		base[strlen(base) - 1] = 0;
-	snprintf(url, sizeof(url), "%s%s", base,
-	         strstr(base + 8, "/api/") ? "" : "/api/v1/status");
-	status = ctl_http_get(url, token && *token ? token : NULL,
-	                      timeout > 0 ? timeout : 5, &body, &blen, err,
-	                      sizeof(err));
-	if (status < 0) {
-		fprintf(stderr, "pxehubctl: %s\n", err);
+	j = ctl_status_fetch(conf_path, url_arg, token, timeout, base, sizeof(base));
+	if (!j)
 		return CTL_FAIL;
-	}
-	if (status != 200) {
-		fprintf(stderr, "pxehubctl: %s: HTTP %d%s\n", url, status,
-		        status == 401 || status == 403 ? " (give --token or set PXEHUB_TOKEN)" : "");
-		free(body);
-		return CTL_FAIL;
-	}
 	if (raw) {
-		fwrite(body, 1, blen, stdout);
-		if (blen && body[blen - 1] != '\n')
-			putchar('\n');
-		free(body);
-		return CTL_OK;
-	}
-	j = json_loadb(body, blen, 0, &jerr);
-	free(body);
-	if (!json_is_object(j)) {
-		fprintf(stderr, "pxehubctl: %s: not a JSON object (%s)\n", url,
-		        jerr.text);
+		char *txt = json_dumps(j, JSON_COMPACT);
+
+		puts(txt ? txt : "{}");
+		free(txt);
 		json_decref(j);
-		return CTL_FAIL;
+		return CTL_OK;
 	}
 	printf("server: %s\n", base);
 	print_object(j, 0);

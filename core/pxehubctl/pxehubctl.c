@@ -1,4 +1,4 @@
-/* pxehubctl: command-line entry point (plugin, status, decide). */
+/* pxehubctl: command-line entry point (plugin, status, reload, decide). */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +18,9 @@ static void usage(FILE *f)
 	      "  plugin disable NAME         set enabled = no\n"
 	      "  status [--url URL] [--token T] [--json]\n"
 	      "                              read a running pxehubd's /api/v1/status\n"
+	      "  reload [--url URL] [--token T] [--timeout S]\n"
+	      "                              SIGHUP this host's pxehubd and wait for\n"
+	      "                              the verdict: exit 1 when it is refused\n"
 	      "  decide --mac MAC [--arch ARCH] [--uuid UUID] [--user-class iPXE]\n"
 	      "         [--phase dhcp|ipxe] [--vendor-class TEXT] [--ip ADDR]\n"
 	      "                              run the decision chain for a made-up\n"
@@ -104,6 +107,8 @@ int main(int argc, char **argv)
 		return ctl_status(conf, argc, argv);
 	if (!strcmp(argv[0], "decide"))
 		return ctl_decide(conf, argc, argv);
+	if (!strcmp(argv[0], "reload"))
+		return ctl_reload(conf, argc, argv);
 	fprintf(stderr, "pxehubctl: unknown command '%s'\n", argv[0]);
 	usage(stderr);
 	return CTL_USAGE;

@@ -170,6 +170,36 @@ if pxh_daemon "$CONF" "$NS"; then
 		|| not_ok "status: a refused connection is one clear error" "rc=$rc: $out"
 	out=$("$PXHCTL" status --url https://127.0.0.1:8050 2>&1); rc=$?
 	[ $rc = 1 ] && has "$out" | grep -q "curl" && ok "status: https points to curl" || not_ok "status: https points to curl" "rc=$rc: $out"
+
+	# ---- reload: SIGHUP and the verdict, as an exit status ---------------------
+	jq_status() { # PYTHON-EXPRESSION over the status JSON d
+		ip netns exec "$NS" "$PXHCTL" status --url http://127.0.0.1:80 --json |
+			/usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
+	}
+	[ "$(jq_status 'd["pid"]')" = "$PXH_PID" ] && ok "status names the daemon's pid" ||
+		not_ok "status names the daemon's pid" "$(jq_status 'd.get("pid")') vs $PXH_PID"
+	out=$(ip netns exec "$NS" "$PXHCTL" -c "$CONF" reload 2>&1); rc=$?
+	if [ $rc = 0 ] && has "$out" | grep -q "pxehubd (pid $PXH_PID) reloaded" &&
+	   grep -q "server: reloaded" "$T/pxehubd.log" &&
+	   [ "$(jq_status 'd["config"]["reloads"], d["config"]["last_reload"]')" = "1 ok" ]; then
+		ok "reload: signals the daemon and reports it reloaded"
+	else not_ok "reload: signals the daemon and reports it reloaded" "rc=$rc: $out"; fi
+	cp "$CONF" "$T/good.conf"
+	printf '[boot]\ndefault_action = sometimes\n' >>"$CONF"
+	out=$(ip netns exec "$NS" "$PXHCTL" -c "$T/good.conf" reload 2>&1); rc=$?
+	if [ $rc = 1 ] && has "$out" | grep -q "refused the reload" &&
+	   has "$out" | grep -q "pxehub.conf:[0-9]*: \[boot\] default_action: 'sometimes'" &&
+	   [ "$(jq_status 'd["config"]["reloads_refused"], d["config"]["last_reload"]')" = "1 refused" ] &&
+	   kill -0 "$PXH_PID"; then
+		ok "reload: a refused reload exits 1 with the first problem as FILE:LINE"
+	else not_ok "reload: a refused reload exits 1 with the first problem as FILE:LINE" "rc=$rc: $out"; fi
+	ip netns exec "$NS" curl -s http://127.0.0.1/metrics >"$T/metrics"
+	grep -q '^pxehub_reloads_total{result="refused"} 1$' "$T/metrics" &&
+		grep -q '^pxehub_reloads_total{result="ok"} 1$' "$T/metrics" &&
+		ok "/metrics counts reloads by result" || not_ok "/metrics counts reloads by result" "$(grep reloads "$T/metrics")"
+	cp "$T/good.conf" "$CONF"
+	out=$("$PXHCTL" reload --url http://127.0.0.1:81 2>&1); rc=$?
+	[ $rc = 1 ] && ok "reload: no daemon is one clear error" || not_ok "reload: no daemon is one clear error" "rc=$rc: $out"
 else
 	not_ok "status reads the daemon's API (default URL from the config)" "pxehubd did not start"
 fi

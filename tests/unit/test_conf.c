@@ -58,6 +58,8 @@ static void test_bad_values_name_file_and_line(void **st)
 		{"[log]\nlevel = info   # or debug\n",
 		 "(embedded):2: [log] level: 'info   # or debug' is not one of err|warning|notice|info|debug (a '#' after a value is part of it"},
 		{"[tftp]\ngso = maybe # or no\n", "(embedded):2: [tftp] gso: 'maybe # or no' is not yes or no (a '#'"},
+		{"[boot]\n\x01\x7f\xff\xfe binary\n", "(embedded):2: syntax error"},
+		{"[boot\nmenu_title = x\n", "(embedded):1: syntax error"},
 		{"[boot]\n# xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx = y\nmenu_title = t\n",
 		 "(embedded):2: line longer than"},
 	};

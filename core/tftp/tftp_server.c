@@ -200,6 +200,7 @@ static void tftp_free(struct pxh_tftp *t)
 	}
 	t->n_ls = 0;
 	ev_timer_stop(t->srv->loop, &t->grace);
+	ev_timer_stop(t->srv->loop, &t->finish);
 	tftp_cache_free(t->cache);
 	free(t->scratch);
 	if (t->srv->tftp == t)
@@ -207,10 +208,25 @@ static void tftp_free(struct pxh_tftp *t)
 	free(t);
 }
 
-void tftp_maybe_finish(struct pxh_tftp *t)
+static void finish_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	struct pxh_tftp *t = w->data;
+
+	(void)loop;
+	(void)revents;
 	if (t->stopping && t->active == 0)
 		tftp_free(t);
+}
+
+/* The last transfer of a stopping server ended: free T from the loop, not
+ * here, since the transfer's own callback still reads T on its way out. */
+void tftp_maybe_finish(struct pxh_tftp *t)
+{
+	if (t->stopping && t->active == 0 && !ev_is_active(&t->finish)) {
+		ev_timer_init(&t->finish, finish_cb, 0., 0.);
+		t->finish.data = t;
+		ev_timer_start(t->srv->loop, &t->finish);
+	}
 }
 
 int pxh_tftp_open(struct pxh_server *s)
@@ -331,8 +347,9 @@ void pxh_tftp_stop(struct pxh_server *s, double grace)
 		ev_timer_start(s->loop, &t->grace);
 		return;
 	}
-	/* bounded: every abort frees one transfer; the last frees T */
-	for (size_t n = t->active; n > 0 && s->tftp == t; n--)
+	/* bounded: every abort frees one transfer; the last schedules T's
+	 * free (tftp_maybe_finish) */
+	for (size_t n = t->active; n > 0 && t->xfers; n--)
 		tftp_xfer_abort(t->xfers, TFTP_EUNDEF, "Server shutting down",
 		                "aborted");
 }

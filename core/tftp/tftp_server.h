@@ -77,6 +77,7 @@ struct tftp_xfer {
 	uint64_t high_sent;          /* highest block ever sent + 1 */
 	uint32_t tries;
 	double rto, rto_base;
+	double rto_opt;    /* the client's timeout option (s), 0 = none */
 	double sent_at;    /* when the current window left (0: a resend) */
 	double restart_at; /* when an earlier ACK last restarted the window */
 	uint64_t restart_from; /* the block that restart began with, or 0 */
@@ -102,6 +103,7 @@ struct pxh_tftp {
 	size_t active;
 	bool started, stopping;
 	ev_timer grace;
+	ev_timer finish; /* frees a stopped server once its last transfer ended */
 	uint16_t port_cursor;
 	int if_index;                /* last interface index named ... */
 	char if_name[IF_NAMESIZE];   /* ... its name ... */

@@ -342,7 +342,9 @@ static int xfer_flush(struct tftp_xfer *x)
 }
 
 /* Send the window starting at w.base (or the OACK). */
-static void xfer_send_window(struct tftp_xfer *x)
+/* -1 when the transfer ended (a failed read or send aborts it): X is
+ * freed, the caller must not touch it. */
+static int xfer_send_window(struct tftp_xfer *x)
 {
 	uint64_t end = tftp_window_end(&x->w);
 
@@ -356,11 +358,11 @@ static void xfer_send_window(struct tftp_xfer *x)
 		if (send(x->fd, x->oack, x->oack_len, MSG_DONTWAIT) < 0 &&
 		    errno == ECONNREFUSED)
 			x->unreachable = true;
-		return;
+		return 0;
 	}
 	x->send_from = x->w.base;
 	x->send_to = end;
-	xfer_flush(x);
+	return xfer_flush(x) < 0 ? -1 : 0;
 }
 
 /* ---- receiving -------------------------------------------------------------- */
@@ -391,6 +393,8 @@ static void xfer_packet(struct tftp_xfer *x, const uint8_t *p, size_t n)
 		a = tftp_window_ack(&x->w, blk, fresh);
 
 		x->acks++;
+		if (!x->started && x->rto_opt > 0)
+			x->rto_base = x->rto_opt; /* RFC 2349, now that it answers */
 		x->started = true;
 		x->unreachable = false;
 		if (a == TFTP_ACK_DONE) {
@@ -417,7 +421,8 @@ static void xfer_packet(struct tftp_xfer *x, const uint8_t *p, size_t n)
 			}
 			x->tries = 0;
 			x->rto = x->rto_base;
-			xfer_send_window(x);
+			if (xfer_send_window(x) < 0)
+				return; /* aborted: X is gone */
 			x->sent_at = full ? now : 0;
 		}
 		return;
@@ -512,8 +517,8 @@ static void xfer_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		x->rto = x->rto_base * RTO_BACKOFF_MAX;
 	x->w.next = x->w.base; /* resend the unacknowledged window */
 	x->w.restarted_for = UINT64_MAX;
-	xfer_send_window(x);
 	x->sent_at = 0;
+	xfer_send_window(x); /* may end X */
 }
 
 /* ---- a new request ------------------------------------------------------------ */
@@ -571,8 +576,12 @@ static int open_data_socket(struct pxh_tftp *t, const struct tftp_listener *l,
 		span = (unsigned)(t->cfg.port_hi - t->cfg.port_lo) + 1;
 		/* bounded: each port of the range tried at most once */
 		for (unsigned i = 0; i < span; i++) {
-			uint16_t p = (uint16_t)(t->cfg.port_lo +
-			                        (t->port_cursor++ % span));
+			uint16_t p;
+
+			/* kept below SPAN: a 16-bit cursor wrapping mid-range
+			 * would try one port twice and skip another */
+			t->port_cursor = (uint16_t)(t->port_cursor % span);
+			p = (uint16_t)(t->cfg.port_lo + t->port_cursor++);
 			if (t->port_used[p / 8] & (1u << (p % 8)))
 				continue;
 			sa.sin_port = htons(p);
@@ -741,8 +750,10 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 	old = xfer_find(t, peer);
 	if (old) {
 		/* The client repeats its request because our first packet was
-		 * lost or slow: the running transfer answers it. */
-		if (!old->started && strcmp(old->req, rq.file) == 0) {
+		 * lost or slow: the running transfer answers it (also when
+		 * the repeat arrives just after the client's first ACK). */
+		if (strcmp(old->req, rq.file) == 0 &&
+		    (!old->started || pxh_server_now(s) - old->t_start < 2.0)) {
 			count(t->c.dup_rrq, 1);
 			return;
 		}
@@ -840,8 +851,14 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 	tftp_window_init(&x->w, x->prm.oack, x->size / x->prm.blksize + 1,
 	                 x->prm.windowsize);
 	x->w.msft = x->prm.msft;
-	x->rto_base = x->prm.timeout_s ? (double)x->prm.timeout_s
-	                               : t->cfg.timeout_ms / 1000.0;
+	/* Until the client first answers, the server's own timeout bounds the
+	 * retries: a request with "timeout 255" that never ACKs (spoofed, or
+	 * gone) would otherwise hold a transfer slot for two hours.  The
+	 * client's value applies from its first ACK on. */
+	x->rto_opt = x->prm.timeout_s;
+	x->rto_base = t->cfg.timeout_ms / 1000.0;
+	if (x->rto_opt > 0 && x->rto_opt < x->rto_base)
+		x->rto_base = x->rto_opt;
 	x->rto = x->rto_base;
 
 	/* link in */
@@ -867,7 +884,7 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 	         x->prm.msft ? " msftwindow" : "",
 	         x->mem ? " from memory" : "", hit ? " (cache hit)" : "");
 	emit(x, PXH_EV_TFTP_START, PXH_LOG_INFO, "start", NULL);
-	xfer_send_window(x);
+	xfer_send_window(x); /* may end X */
 	return;
 fail:
 	xfer_release(x);

@@ -120,5 +120,21 @@ sleep 0.3
 n=$(ip netns exec "$NS" ss -uan | grep -c ':640[0-9][0-9] ')
 [ "$n" = 0 ] && ok no_sockets_left || not_ok no_sockets_left "$n sockets"
 grep -q 'event=tftp_end.*action=timeout' "$T/pxehubd.log" && ok timeout_event || not_ok timeout_event
+# a late duplicate of the request (sent before the OACK came, delivered
+# after the client's ACK) leaves the running transfer alone
+out=$(run latedup file.bin)
+oport=$(echo "$out" | sed -n 's/^OACK:\([0-9]*\).*/\1/p')
+case "$out" in
+"OACK:$oport DATA:$oport"*) echo "$out" | grep -q "OACK:[0-9]* .*OACK" &&
+	not_ok late_duplicate_rrq_ignored "$out" || ok late_duplicate_rrq_ignored ;;
+*) not_ok late_duplicate_rrq_ignored "$out" ;;
+esac
+# a request asking "timeout 255" that never answers (spoofed, or gone)
+# holds its slot for the server's own timeouts (300ms, 2 retries: the OACK
+# three times within about 2 s), not 255 s and more per retry
+out=$(run silent file.bin 255 3)
+n=$(echo "$out" | grep -o 'OACK@' | wc -l)
+[ "$n" = 3 ] && ok silent_client_bounded_by_server_timeout ||
+	not_ok silent_client_bounded_by_server_timeout "$out"
 kill -0 "$PXH_PID" && ok daemon_alive || not_ok daemon_alive
 exit 0

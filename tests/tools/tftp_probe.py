@@ -8,6 +8,10 @@
   tftp_probe.py SERVER dupack FILE      lock-step: ACK 1 twice, count DATA 2
   tftp_probe.py SERVER earlyack FILE W  window W: ACK an earlier block 3 times
   tftp_probe.py SERVER hold N FILE [S]  N requests left unanswered S seconds
+  tftp_probe.py SERVER latedup FILE     RRQ, ACK the OACK, the same RRQ
+      again (a late duplicate): print every reply's opcode and port
+  tftp_probe.py SERVER silent FILE T S  request with "timeout T", never
+      answer; print when each OACK came (s after the request) over S s
 Names may contain \\0 written as the two characters backslash zero.
 """
 import socket
@@ -115,6 +119,30 @@ def main():
         again = [decode(q).split()[1] for q, _ in collect(s, 0.2)]
         print("first=%s again=%s" % (",".join(first), ",".join(again)))
         s.sendto(struct.pack("!HH", 5, 0) + b"done\0", a)
+    elif cmd == "latedup":
+        req = rrq(args[0], opts=[("tsize", 0)])
+        s.sendto(req, dst)
+        p, a = s.recvfrom(70000)
+        seen = ["%s:%d" % (decode(p).split()[0], a[1])]
+        s.sendto(struct.pack("!HH", 4, 0), a)
+        s.sendto(req, dst)
+        for q, qa in collect(s, 0.5):
+            seen.append("%s:%d" % (decode(q).split()[0], qa[1]))
+        print(" ".join(seen))
+        s.sendto(struct.pack("!HH", 5, 0) + b"done\0", a)
+    elif cmd == "silent":
+        name, tmo, secs = args[0], args[1], float(args[2])
+        t0 = time.time()
+        s.sendto(rrq(name, opts=[("timeout", tmo)]), dst)
+        s.settimeout(0.05)
+        seen = []
+        while time.time() - t0 < secs:
+            try:
+                p, a = s.recvfrom(70000)
+            except socket.timeout:
+                continue
+            seen.append("%s@%.2f" % (decode(p).split()[0], time.time() - t0))
+        print(" ".join(seen))
     elif cmd == "hold":
         n, name = int(args[0]), args[1]
         keep = float(args[2]) if len(args) > 2 else 0

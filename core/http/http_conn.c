@@ -24,6 +24,8 @@
  * socket full throws a read away; and one connection must not hold the
  * loop while others wait */
 #define SENDFILE_CHUNK (2u << 20)
+#define SEND_BUDGET (4u << 20) /* bytes per callback before others get a turn */
+#define PIPELINE_NEST 16       /* pipelined answers per callback, nested */
 /* memory bodies up to this size travel in the header's buffer (one send);
  * larger ones go out by writev from where the handler left them */
 #define COPY_BODY_MAX 16384
@@ -64,6 +66,7 @@ struct pxh_http_conn {
 	size_t tlen, toff;
 	bool keep_alive;
 	bool head;
+	unsigned nest; /* pipelined requests answered inside one callback */
 	/* events and accounting */
 	enum pxh_http_route route;
 	bool download;
@@ -132,7 +135,8 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	pxh_debug("http: %s: timeout (%s), closing", c->peer,
 	          c->phase == C_HANDSHAKE ? "handshake" :
 	          c->phase == C_WRITE ? "send" :
-	          c->rq.state == PXH_RQ_IDLE ? "idle" : "request head");
+	          c->rq.state == PXH_RQ_IDLE ? "idle" :
+	          c->rq.state == PXH_RQ_BODY ? "request body" : "request head");
 	if (c->phase == C_READ && c->rq.state != PXH_RQ_IDLE && !c->tls) {
 		static const char msg[] = "HTTP/1.1 408 Request Timeout\r\n"
 		                          "Connection: close\r\n"
@@ -557,8 +561,20 @@ static void conn_done(struct pxh_http_conn *c)
 		c->ocap = 0;
 	}
 	c->olen = c->ooff = 0;
-	/* a pipelined request may wait in the buffer already */
+	/* a pipelined request may wait in the buffer already.  Each one
+	 * answered at once nests a call deeper (a 16 KiB buffer holds ~900
+	 * tiny requests): past a few, the loop calls back for the rest. */
+	if (c->in_off < c->in_len && c->nest >= PIPELINE_NEST) {
+		if (c->tls)
+			want_tls(c);
+		else
+			want(c, EV_READ);
+		ev_feed_event(c->h->srv->loop, &c->io, EV_READ);
+		return;
+	}
+	c->nest++;
 	conn_process(c);
+	c->nest--;
 }
 
 /* Plain HTTP: the kernel copies the file (sendfile); TLS: read a chunk and
@@ -569,6 +585,7 @@ static void conn_done(struct pxh_http_conn *c)
 static int send_file(struct pxh_http_conn *c)
 {
 	struct pxh_open_file *f = &c->rs.file;
+	uint64_t budget = SEND_BUDGET; /* then the others get a turn */
 
 	while (c->fleft > 0 || c->toff < c->tlen) {
 		ssize_t n;
@@ -628,6 +645,12 @@ static int send_file(struct pxh_http_conn *c)
 		c->deadline = now_of(c) + c->h->set.send_timeout;
 		if (full && (c->fleft > 0 || c->toff < c->tlen))
 			return 0;
+		/* a reader as fast as this loop (loopback, a VM on this
+		 * host) would keep it here for the whole file: the socket
+		 * stays writable, so the watcher calls back next turn */
+		if ((uint64_t)n >= budget && (c->fleft > 0 || c->toff < c->tlen))
+			return 0;
+		budget -= (uint64_t)n < budget ? (uint64_t)n : budget;
 	}
 	return 1;
 }
@@ -712,6 +735,7 @@ static void conn_error(struct pxh_http_conn *c, int status, const char *why)
 	pxh_http_resp_init(&rs);
 	pxh_http_resp_error(&rs, status, why);
 	rs.close = true;
+	c->head = false; /* a HEAD before this one must not strip its body */
 	c->rq.keep_alive = false;
 	(*c->h->ctr.bad_requests)++;
 	conn_start_response(c, &rs);
@@ -773,6 +797,10 @@ static void conn_process(struct pxh_http_conn *c)
 			/* the head must be complete in header_timeout,
 			 * however slowly it trickles in */
 			conn_deadline(c, c->h->set.header_timeout);
+		if (c->rq.state == PXH_RQ_BODY && n > 0)
+			/* a body (an upload, a report) only has to keep
+			 * moving: idle_timeout between its pieces */
+			conn_deadline(c, c->h->set.idle_timeout);
 		if (c->rq.state == PXH_RQ_ERROR) {
 			pxh_debug("http: %s: %d %s", c->peer, c->rq.err_status,
 			          c->rq.err_why ? c->rq.err_why : "");
@@ -809,6 +837,13 @@ static void conn_process(struct pxh_http_conn *c)
 static void conn_read(struct pxh_http_conn *c)
 {
 	int rounds = 0;
+
+	/* requests left in the buffer by conn_done first */
+	if (c->in_off < c->in_len) {
+		conn_process(c);
+		if (c->phase != C_READ)
+			return;
+	}
 
 	while (c->phase == C_READ && rounds++ < 16) {
 		size_t space;

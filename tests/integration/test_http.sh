@@ -90,6 +90,43 @@ heads = data.split(b"HTTP/1.1 200 OK")
 print(len(heads) - 1, data.count(b"hello pxehub"), b"Content-Length: 13" in heads[1])
 EOF
 [ "$(cat "$T/head.out")" = "2 1 True" ] && ok head_then_get_pipelined || not_ok head_then_get_pipelined "$(cat "$T/head.out")"
+# 600 pipelined requests in one send: all answered, in order (the server
+# answers a few per callback and comes back for the rest)
+$IN $PY - >"$T/pipe.out" 2>&1 <<'EOF'
+import socket, time
+n = 600
+s = socket.create_connection(("127.0.0.1", 80), timeout=10)
+s.sendall(b"".join(b"GET /files/hello.txt?i=%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(n)))
+data = b""
+end = time.time() + 10
+while time.time() < end and data.count(b"hello pxehub") < n:
+    d = s.recv(1 << 20)
+    if not d:
+        break
+    data += d
+print(data.count(b"HTTP/1.1 200 OK"), data.count(b"hello pxehub"))
+EOF
+[ "$(cat "$T/pipe.out")" = "600 600" ] && ok pipelined_600 || not_ok pipelined_600 "$(cat "$T/pipe.out")"
+# HEAD, then a request the server refuses: the error after it carries the
+# body its Content-Length announces (the HEAD must not strip it)
+$IN $PY - >"$T/head400.out" 2>&1 <<'EOF'
+import re, socket, time
+s = socket.create_connection(("127.0.0.1", 80), timeout=5)
+s.sendall(b"HEAD /files/hello.txt HTTP/1.1\r\nHost: x\r\n\r\nBOGUS\x01 / HTTP/1.1\r\n\r\n")
+data = b""
+end = time.time() + 5
+while time.time() < end:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+i = data.find(b"HTTP/1.1 ", 1)  # the answer after the HEAD's (4xx or 501)
+head, _, body = data[i:].partition(b"\r\n\r\n")
+m = re.search(rb"Content-Length: (\d+)", head)
+print(i > 0, m is not None and int(m.group(1)) == len(body) and len(body) > 0)
+EOF
+[ "$(cat "$T/head400.out")" = "True True" ] && ok head_then_bad_request_has_body ||
+	not_ok head_then_bad_request_has_body "$(cat "$T/head400.out")"
 len=$($IN curl -sI "$U/files/boot/big.bin" | tr -d '\r' | sed -n 's/^Content-Length: //p')
 [ "$len" = 3000000 ] && ok head_content_length || not_ok head_content_length "got $len"
 ctype=$($IN curl -sI "$U/files/hello.txt" | tr -d '\r' | sed -n 's/^Content-Type: //p')
@@ -167,6 +204,21 @@ while True:
 print("closed %.1f" % (time.time() - t0))
 EOF
 case $(cat "$T/idle.out") in "closed 1."*|"closed 2."*|"closed 3."*) ok idle_timeout ;; *) not_ok idle_timeout "$(cat "$T/idle.out")" ;; esac
+# a report body that arrives in pieces over longer than header_timeout (1 s)
+# but keeps moving (gaps under idle_timeout, 2 s) is read whole
+$IN $PY - >"$T/slowbody.out" 2>&1 <<'EOF'
+import socket, time
+body = b'{"mac": "52:54:00:12:34:56", "status": "started", "step": "slow body"}'
+s = socket.create_connection(("127.0.0.1", 80), timeout=10)
+s.sendall(b"POST /api/v1/report HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          b"Content-Length: %d\r\n\r\n" % len(body))
+for i in range(0, len(body), len(body) // 4 + 1):
+    time.sleep(0.5)
+    s.sendall(body[i:i + len(body) // 4 + 1])
+print(s.recv(4096).split(b"\r\n")[0].decode())
+EOF
+case $(cat "$T/slowbody.out") in "HTTP/1.1 2"*) ok slow_moving_body_read ;;
+*) not_ok slow_moving_body_read "$(cat "$T/slowbody.out")" ;; esac
 # oversized body on the report endpoint: 413 before the body is read
 [ "$(code -H 'Content-Type: application/json' --data-binary "@$T/http/boot/big.bin" "$U/api/v1/report")" = 413 ] &&
 	ok report_too_large_413 || not_ok report_too_large_413

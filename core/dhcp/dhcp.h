@@ -81,6 +81,10 @@ struct pxh_dhcp_reply {
  * or -EMSGSIZE / -EINVAL. */
 int pxh_dhcp_build(const struct pxh_dhcp_msg *m, const struct pxh_dhcp_reply *r,
                    uint8_t *out, size_t cap);
+/* The largest reply (DHCP message bytes) the client of M takes: RFC 2131
+ * 576-byte datagrams unless its option 57 allows more, at most one
+ * Ethernet frame; less 28 bytes of IP and UDP header. */
+size_t pxh_dhcp_reply_limit(const struct pxh_dhcp_msg *m);
 
 /* ---- rate limit and duplicate suppression (dhcp_limit.c) --------------- */
 #define PXH_DHCP_LIMIT_SLOTS 4096

@@ -65,6 +65,18 @@ static const uint8_t *boot_item(const struct pxh_dhcp_msg *m)
 	return NULL;
 }
 
+size_t pxh_dhcp_reply_limit(const struct pxh_dhcp_msg *m)
+{
+	size_t l, max = 576;
+	const uint8_t *v = pxh_dhcp_opt(m, DHCP_OPT_MAX_SIZE, &l);
+
+	if (v && l == 2 && (size_t)(v[0] << 8 | v[1]) > max)
+		max = (size_t)(v[0] << 8 | v[1]);
+	if (max > 1500)
+		max = 1500;
+	return max - 28;
+}
+
 int pxh_dhcp_build(const struct pxh_dhcp_msg *m, const struct pxh_dhcp_reply *r,
                    uint8_t *out, size_t cap)
 {

@@ -365,11 +365,15 @@ static void answer(struct pxh_dhcp_pending *p, const struct pxh_answer *a,
 	}
 	if (a && a->next_server && inet_pton(AF_INET, a->next_server, &ns) == 1)
 		r.siaddr = ns.s_addr;
-	n = pxh_dhcp_build(&p->msg, &r, out, sizeof(out));
+	n = pxh_dhcp_build(&p->msg, &r, out, pxh_dhcp_reply_limit(&p->msg));
 	if (n < 0) {
 		drop(d, PXH_DHCP_DROP_SEND);
-		pxh_logf(PXH_LOG_WARNING, c, "dhcp: reply does not fit: %s",
-		         strerror(-n));
+		pxh_logf(PXH_LOG_WARNING, c,
+		         "dhcp: no reply: it does not fit the %zu bytes this client takes "
+		         "(option 57, else RFC 2131's 576-byte datagrams): fewer plugin "
+		         "options or a shorter boot file name (%s)",
+		         pxh_dhcp_reply_limit(&p->msg), strerror(-n));
+		emit_decision(d, c, "ignore", plugin, file, "reply too large for the client");
 		return;
 	}
 	/* inside a batch the reply is queued: a send error is counted and

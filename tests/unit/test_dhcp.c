@@ -470,6 +470,50 @@ static char *tshark_fields(const uint8_t *pkt, size_t len, const char *fields)
 	return out;
 }
 
+/* RFC 2131 / 2132 9.10: replies fit 576-byte datagrams unless option 57
+ * allows more; never past one Ethernet frame. */
+static void test_reply_limit_option57(void **st)
+{
+	static const struct {
+		int opt57; /* -1: absent */
+		size_t want;
+	} cases[] = {{-1, 548}, {1472, 1444}, {100, 548}, {9000, 1472}, {576, 548}};
+	uint8_t pkt[600], out[1500], big[400];
+	struct pxh_dhcp_opt extra = {.code = 224, .len = 300, .data = big};
+
+	memset(big, 'x', sizeof(big));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t o[] = {60, 9, 'P', 'X', 'E', 'C', 'l', 'i', 'e', 'n', 't',
+		               57, 2, (uint8_t)(cases[i].opt57 >> 8), (uint8_t)cases[i].opt57, 255};
+		size_t olen = cases[i].opt57 < 0 ? 12 : sizeof(o);
+		size_t len;
+		struct pxh_dhcp_msg *m = msg_new();
+		struct pxh_dhcp_reply r = {
+			.msg_type = DHCPOFFER,
+			.server_id = htonl(0x0a000001),
+			.siaddr = htonl(0x0a000001),
+			.file = "undionly.kpxe",
+			.discovery_control = 8,
+			.extra = &extra,
+			.n_extra = 1,
+		};
+		int n;
+
+		if (cases[i].opt57 < 0)
+			o[11] = 255;
+		len = craft(pkt, sizeof(pkt), DHCPDISCOVER, o, olen);
+		assert_int_equal(pxh_dhcp_parse(pkt, len, m, NULL), 0);
+		assert_int_equal(pxh_dhcp_reply_limit(m), cases[i].want);
+		/* 300 bytes of plugin option: too much for 548, fine for 1444 */
+		n = pxh_dhcp_build(m, &r, out, pxh_dhcp_reply_limit(m));
+		if (cases[i].want == 548)
+			assert_int_equal(n, -EMSGSIZE);
+		else
+			assert_true(n > 548 && (size_t)n <= cases[i].want);
+		free(m);
+	}
+}
+
 static struct pxh_dhcp_msg *parse_fixture(const char *name, uint8_t *pkt)
 {
 	struct pxh_dhcp_msg *m = msg_new();
@@ -607,6 +651,7 @@ int main(void)
 		cmocka_unit_test(test_overload_and_split),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_limit),
+		cmocka_unit_test(test_reply_limit_option57),
 		cmocka_unit_test(test_boot_file),
 		cmocka_unit_test(test_default_loader),
 		cmocka_unit_test(test_offer_bios_tshark),

@@ -90,4 +90,22 @@ grep -q 'event=tftp_start .*file=small.bin' "$T/pxehubd.log" && ok event_start |
 grep -q 'small.bin .*(cache hit)' "$T/pxehubd.log" && ok cache_hit || not_ok cache_hit
 n=$(grep -c 'tftp: sent ' "$T/pxehubd.log")
 [ "$n" -ge 18 ] && ok "transfers_logged_$n" || not_ok transfers_logged "$n"
+
+# SIGTERM during a transfer: it finishes in the grace period, then the
+# daemon exits 0 (the last transfer's end frees the stopping TFTP server)
+# (8 MiB lock-step at blksize 512: about a second, well inside the 5 s)
+head -c $((8 * 1048576)) /dev/urandom >"$R/grace.bin"
+rm -f "$O/grace.bin"
+(cd "$O" && inc tftp -m binary $S -c get grace.bin grace.bin) >/dev/null 2>&1 &
+GET=$!
+i=0; while [ $i -lt 100 ] && ! grep -q 'sending grace.bin' "$T/pxehubd.log"; do
+	sleep 0.05; i=$((i + 1))
+done
+kill -TERM "$PXH_PID"
+wait $GET
+wait "$PXH_PID"; rc=$?
+if [ $rc = 0 ] && cmp -s "$O/grace.bin" "$R/grace.bin" && grep -q 'server: stopped' "$T/pxehubd.log" &&
+   grep -q 'stopping: no new work, 1 TFTP' "$T/pxehubd.log"; then
+	ok sigterm_transfer_finishes_in_grace
+else not_ok sigterm_transfer_finishes_in_grace "rc=$rc; $(cmp "$O/grace.bin" "$R/grace.bin" 2>&1 | head -1)"; fi
 exit 0

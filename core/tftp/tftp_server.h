@@ -17,7 +17,8 @@
 #define TFTP_BATCH 64                  /* datagrams per sendmmsg or GSO send */
 #define TFTP_WINDOW_BYTES (4u << 20)   /* windowsize * blksize at most */
 #define TFTP_HASH 1024                 /* transfer lookup by client */
-#define TFTP_NETASCII_MAX (64u << 20)  /* netascii is converted in memory */
+#define TFTP_NETASCII_MAX (16u << 20)  /* netascii is converted in memory, */
+#define TFTP_NETASCII_BUDGET (64u << 20) /* each transfer its own copy: all */
 
 struct tftp_cfg {
 	bool enabled;
@@ -66,6 +67,7 @@ struct tftp_xfer {
 	bool have_file;
 	struct tftp_cache_entry *ce;
 	uint8_t *owned; /* netascii conversion */
+	uint64_t owned_len;
 	const uint8_t *mem; /* content in memory, or NULL: pread f.fd */
 	int src_fd;
 	uint64_t size;
@@ -105,6 +107,7 @@ struct pxh_tftp {
 	ev_timer grace;
 	ev_timer finish; /* frees a stopped server once its last transfer ended */
 	uint16_t port_cursor;
+	uint64_t netascii_bytes; /* converted copies held, <= TFTP_NETASCII_BUDGET */
 	int if_index;                /* last interface index named ... */
 	char if_name[IF_NAMESIZE];   /* ... its name ... */
 	double if_at;                /* ... and when it was looked up */

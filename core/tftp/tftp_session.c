@@ -94,6 +94,8 @@ static void xfer_release(struct tftp_xfer *x)
 	x->have_file = false;
 	free(x->owned);
 	x->owned = NULL;
+	t->netascii_bytes -= x->owned_len;
+	x->owned_len = 0;
 }
 
 static void xfer_free(struct tftp_xfer *x)
@@ -648,11 +650,17 @@ static int make_netascii(struct tftp_xfer *x)
 		in = raw;
 	}
 	n = tftp_netascii_size(in, x->size);
+	if (x->t->netascii_bytes + n > TFTP_NETASCII_BUDGET) {
+		rc = -EBUSY; /* many at once: each holds its own copy */
+		goto out;
+	}
 	x->owned = malloc(n ? n : 1);
 	if (!x->owned) {
 		rc = -ENOMEM;
 		goto out;
 	}
+	x->owned_len = n;
+	x->t->netascii_bytes += n;
 	tftp_netascii_convert(in, x->size, x->owned);
 	x->mem = x->owned;
 	x->size = n;
@@ -810,7 +818,8 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 	if (rq.mode == TFTP_MODE_NETASCII && (rc = make_netascii(x)) < 0) {
 		reply_error(l, peer, local, TFTP_EUNDEF,
 		            rc == -EFBIG ? "File too large for netascii"
-		                         : "Cannot read file");
+		            : rc == -EBUSY ? "Server busy: too many netascii transfers, try again later"
+		                           : "Cannot read file");
 		goto fail;
 	}
 	/* The content is in memory now: the file descriptor can go. */

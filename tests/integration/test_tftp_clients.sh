@@ -91,6 +91,14 @@ grep -q 'small.bin .*(cache hit)' "$T/pxehubd.log" && ok cache_hit || not_ok cac
 n=$(grep -c 'tftp: sent ' "$T/pxehubd.log")
 [ "$n" -ge 18 ] && ok "transfers_logged_$n" || not_ok transfers_logged "$n"
 
+# netascii copies are bounded all together (64 MiB): five held requests for
+# a 15 MiB file, the fifth is told the server is busy
+head -c $((15 * 1048576)) /dev/urandom >"$R/text15.bin"
+out=$(inc /usr/bin/python3 "$PXH_TOP/tests/tools/tftp_probe.py" $S hold 5 text15.bin 0 netascii)
+if [ "$(echo "$out" | grep -c ' DATA 1 ')" = 4 ] && echo "$out" | grep -q 'ERROR 0 Server busy: too many netascii'; then
+	ok netascii_memory_bounded
+else not_ok netascii_memory_bounded "$(echo "$out" | tr '\n' ';')"; fi
+
 # SIGTERM during a transfer: it finishes in the grace period, then the
 # daemon exits 0 (the last transfer's end frees the stopping TFTP server)
 # (8 MiB lock-step at blksize 512: about a second, well inside the 5 s)
@@ -105,7 +113,7 @@ kill -TERM "$PXH_PID"
 wait $GET
 wait "$PXH_PID"; rc=$?
 if [ $rc = 0 ] && cmp -s "$O/grace.bin" "$R/grace.bin" && grep -q 'server: stopped' "$T/pxehubd.log" &&
-   grep -q 'stopping: no new work, 1 TFTP' "$T/pxehubd.log"; then
+   grep -q 'stopping: no new work, [1-9][0-9]* TFTP' "$T/pxehubd.log"; then
 	ok sigterm_transfer_finishes_in_grace
 else not_ok sigterm_transfer_finishes_in_grace "rc=$rc; $(cmp "$O/grace.bin" "$R/grace.bin" 2>&1 | head -1)"; fi
 exit 0

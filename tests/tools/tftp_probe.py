@@ -7,7 +7,8 @@
   tftp_probe.py SERVER probe FILE       EDK2: tsize probe, then error 8
   tftp_probe.py SERVER dupack FILE      lock-step: ACK 1 twice, count DATA 2
   tftp_probe.py SERVER earlyack FILE W  window W: ACK an earlier block 3 times
-  tftp_probe.py SERVER hold N FILE [S]  N requests left unanswered S seconds
+  tftp_probe.py SERVER hold N FILE [S] [MODE]  N requests (mode octet, or
+      MODE) left unanswered S seconds
   tftp_probe.py SERVER latedup FILE     RRQ, ACK the OACK, the same RRQ
       again (a late duplicate): print every reply's opcode and port
   tftp_probe.py SERVER silent FILE T S  request with "timeout T", never
@@ -146,9 +147,10 @@ def main():
     elif cmd == "hold":
         n, name = int(args[0]), args[1]
         keep = float(args[2]) if len(args) > 2 else 0
+        mode = args[3] if len(args) > 3 else "octet"
         socks = [sock() for _ in range(n)]
         for q in socks:
-            q.sendto(rrq(name), dst)
+            q.sendto(rrq(name, mode), dst)
         for i, q in enumerate(socks):
             try:
                 p, a = q.recvfrom(70000)

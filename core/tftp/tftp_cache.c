@@ -20,11 +20,14 @@ struct tftp_cache_entry {
 	unsigned refs;
 	uint64_t used; /* LRU stamp */
 	bool stale;    /* replaced: freed when the last user puts it */
+	bool orphan;   /* its cache is gone: nothing to account to */
 };
 
+/* Memory held: BYTES (the listed entries) plus STALE (entries replaced on
+ * disk that transfers still send from); both count against CAP. */
 struct tftp_cache {
 	struct tftp_cache_entry *head;
-	uint64_t bytes, cap, file_max, clock;
+	uint64_t bytes, stale, cap, file_max, clock;
 };
 
 struct tftp_cache *tftp_cache_new(void)
@@ -50,21 +53,25 @@ static void entry_drop(struct tftp_cache *c, struct tftp_cache_entry *e)
 		}
 	}
 	c->bytes -= (uint64_t)e->size;
-	if (e->refs)
+	if (e->refs) {
 		e->stale = true;
-	else
+		c->stale += (uint64_t)e->size;
+	} else {
 		entry_free(e);
+	}
 }
 
+/* Evict unused entries, least recently used first, until WANT more bytes
+ * fit.  Entries a transfer sends from stay: dropping them frees nothing. */
 static void trim(struct tftp_cache *c, uint64_t want)
 {
 	struct tftp_cache_entry *e, *lru;
 
 	/* bounded: every round removes one entry or stops */
-	while (c->bytes + want > c->cap) {
+	while (c->bytes + c->stale + want > c->cap) {
 		lru = NULL;
 		for (e = c->head; e; e = e->next)
-			if (!lru || e->used < lru->used)
+			if (!e->refs && (!lru || e->used < lru->used))
 				lru = e;
 		if (!lru)
 			break;
@@ -88,7 +95,7 @@ void tftp_cache_free(struct tftp_cache *c)
 	for (e = c->head; e; e = n) {
 		n = e->next;
 		if (e->refs)
-			e->stale = true; /* a transfer still holds it */
+			e->stale = e->orphan = true; /* a transfer still holds it */
 		else
 			entry_free(e);
 	}
@@ -143,6 +150,10 @@ struct tftp_cache_entry *tftp_cache_get(struct tftp_cache *c,
 		entry_drop(c, e); /* changed on disk */
 		break;
 	}
+	/* room first: when transfers hold too much, this one reads the file */
+	trim(c, (uint64_t)st.st_size);
+	if (c->bytes + c->stale + (uint64_t)st.st_size > c->cap)
+		return NULL;
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
@@ -161,7 +172,6 @@ struct tftp_cache_entry *tftp_cache_get(struct tftp_cache *c,
 		entry_free(e);
 		return NULL;
 	}
-	trim(c, (uint64_t)st.st_size);
 	e->refs = 1;
 	e->used = ++c->clock;
 	e->next = c->head;
@@ -177,14 +187,16 @@ const uint8_t *tftp_cache_data(const struct tftp_cache_entry *e)
 
 void tftp_cache_put(struct tftp_cache *c, struct tftp_cache_entry *e)
 {
-	(void)c;
 	if (!e)
 		return;
-	if (--e->refs == 0 && e->stale)
+	if (--e->refs == 0 && e->stale) {
+		if (c && !e->orphan)
+			c->stale -= (uint64_t)e->size;
 		entry_free(e);
+	}
 }
 
 uint64_t tftp_cache_used(const struct tftp_cache *c)
 {
-	return c ? c->bytes : 0;
+	return c ? c->bytes + c->stale : 0;
 }

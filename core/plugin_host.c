@@ -325,6 +325,8 @@ void pxh_plugins_try_free(struct pxh_plugins *p)
 	for (size_t i = 0; i < p->n; i++)
 		if (p->hosts[i]->refs > 0)
 			return;
+	if (p->srv && p->srv->loop)
+		ev_timer_stop(p->srv->loop, &p->free_later);
 	drop_hooks_of(p, NULL);
 	for (size_t i = p->n; i-- > 0;)
 		host_free(p->hosts[i]);
@@ -357,11 +359,33 @@ void pxh_host_ref(struct pxh_host *h)
 		h->refs++;
 }
 
+static void free_later_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	pxh_plugins_try_free(w->data);
+}
+
+/* The last reference of a retired set usually goes inside the plugin's own
+ * call (pxh_request_complete from its callback): fini and dlclose must not
+ * run under it, so the set is freed from the loop. */
 void pxh_host_unref(struct pxh_host *h)
 {
+	struct pxh_plugins *p;
+
 	if (!h)
 		return;
 	h->refs--;
-	if (h->refs <= 0 && h->set->retired)
-		pxh_plugins_try_free(h->set);
+	p = h->set;
+	if (h->refs > 0 || !p->retired)
+		return;
+	if (!p->srv || !p->srv->loop) {
+		pxh_plugins_try_free(p);
+		return;
+	}
+	if (!ev_is_active(&p->free_later)) {
+		ev_timer_init(&p->free_later, free_later_cb, 0., 0.);
+		p->free_later.data = p;
+		ev_timer_start(p->srv->loop, &p->free_later);
+	}
 }

@@ -34,6 +34,7 @@ struct pxh_plugins {
 	struct pxh_hook *hooks[PXH_HOOK__MAX];
 	bool retired; /* replaced by a reload: freed once nothing is pending */
 	bool owns_conf; /* free conf with the set (old config after reload) */
+	ev_timer free_later; /* that free, from the loop (see pxh_host_unref) */
 };
 
 struct pxh_timer {

@@ -59,6 +59,7 @@ static void close_conn(struct sl_target *t)
 	/* a message cut off mid-way is sent again whole on the next
 	 * connection: the collector never saw its end */
 	t->off = 0;
+	t->tls_pending = false;
 }
 
 static void retry_cb(void *ud)
@@ -290,6 +291,7 @@ static int send_stream(struct sl_target *t, struct sl_msg *m)
 		n = errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
 		            ? -EAGAIN : -errno;
 	if (n == -EAGAIN) {
+		t->tls_pending = t->tls != NULL;
 		want(t, w | PXH_IO_READ);
 		return 0;
 	}
@@ -300,6 +302,7 @@ static int send_stream(struct sl_target *t, struct sl_msg *m)
 			fail_errno(t, "send", (int)-n);
 		return -1;
 	}
+	t->tls_pending = false;
 	t->off += (size_t)n;
 	if (t->off == m->len) {
 		t->off = 0;
@@ -528,7 +531,7 @@ void sl_target_send(struct sl_target *t, const char *msg, size_t len)
 	memcpy(m->data, prefix, plen);
 	memcpy(m->data + plen, msg, len);
 	m->len = plen + len;
-	if (sl_queue_push(&t->q, m, t->off > 0))
+	if (sl_queue_push(&t->q, m, t->off > 0 || t->tls_pending))
 		t->dropped++;
 	if (t->state == SL_UP)
 		flush(t);

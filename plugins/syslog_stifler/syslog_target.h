@@ -54,6 +54,9 @@ struct sl_target {
 	struct sl_tls *tls;
 	struct sl_queue q;
 	size_t off; /* bytes of the head message already written (streams) */
+	/* TLS: GnuTLS holds a record of the head message after E_AGAIN and
+	 * sends it on the next call: the head must stay, as with off > 0 */
+	bool tls_pending;
 	int fd;
 	pxh_io *io;
 	int io_events;

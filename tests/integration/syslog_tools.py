@@ -13,6 +13,11 @@
   stall PORT SECONDS READY_FILE
         accept TCP connections on 127.0.0.1:PORT and never read (tiny
         receive buffer), until SECONDS passed.
+  tlsstall PORT SECONDS READY_FILE CERT KEY
+        a TLS collector on 127.0.0.1:PORT that reads nothing for SECONDS
+        (tiny receive buffer), then reads until 2 s pass without data; the
+        stream must be whole RFC 5425 octet-counted frames: prints the
+        frame count, or the first broken frame (exit 1).
   dhcp_rtt HOST COUNT
         COUNT PXE REQUESTs to HOST:4011 one after the other (distinct MACs);
         prints "median_ms p95_ms max_ms answered".
@@ -111,22 +116,64 @@ def cmd_octets(a):
         streams.setdefault(parts[0], {})[int(parts[1])] = bytes.fromhex(parts[2].replace(":", ""))
     frames = 0
     for sid, segs in streams.items():
-        data = b"".join(segs[k] for k in sorted(segs))
-        p = 0
-        while p < len(data):
-            sp = data.find(b" ", p)
-            if sp < 0 or not data[p:sp].isdigit() or data[p:p + 1] == b"0":
-                print("stream %s: no MSG-LEN at offset %d: %r" % (sid, p, data[p:p + 20]))
-                return 1
-            n = int(data[p:sp])
-            msg = data[sp + 1:sp + 1 + n]
-            if len(msg) != n or not msg.startswith(b"<"):
-                print("stream %s: frame at %d: %d octets announced, %d there" % (sid, p, n, len(msg)))
-                return 1
-            frames += 1
-            p = sp + 1 + n
+        n = count_frames(sid, b"".join(segs[k] for k in sorted(segs)))
+        if n < 0:
+            return 1
+        frames += n
     print(frames)
     return 0 if frames else 1
+
+
+def count_frames(sid, data):
+    """Octet-counted frames "LEN SP <PRI>..." in DATA, or -1 (said why)."""
+    frames = p = 0
+    while p < len(data):
+        sp = data.find(b" ", p)
+        if sp < 0 or not data[p:sp].isdigit() or data[p:p + 1] == b"0":
+            print("stream %s: no MSG-LEN at offset %d: %r" % (sid, p, data[p:p + 20]))
+            return -1
+        n = int(data[p:sp])
+        msg = data[sp + 1:sp + 1 + n]
+        if len(msg) != n or not msg.startswith(b"<"):
+            print("stream %s: frame at %d: %d octets announced, %d there" % (sid, p, n, len(msg)))
+            return -1
+        frames += 1
+        p = sp + 1 + n
+    return frames
+
+
+def cmd_tlsstall(a):
+    import ssl
+    port, secs, ready, cert, key = int(a[0]), float(a[1]), a[2], a[3], a[4]
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.bind(("127.0.0.1", port))
+    s.listen(1)
+    s.settimeout(20)
+    open(ready, "w").close()
+    c, _ = s.accept()
+    c.settimeout(10)
+    t = ctx.wrap_socket(c, server_side=True)  # the handshake, then silence
+    time.sleep(secs)
+    t.settimeout(2)
+    data = b""
+    end = time.time() + 60
+    while time.time() < end:
+        try:
+            d = t.recv(65536)
+        except (socket.timeout, TimeoutError):
+            break
+        if not d:
+            break
+        data += d
+    n = count_frames("tls", data)
+    if n < 0:
+        return 1
+    print(n)
+    return 0 if n else 1
 
 
 def cmd_stall(a):
@@ -218,6 +265,7 @@ def cmd_boot_load(a):
 
 def main():
     cmds = {"compare": cmd_compare, "octets": cmd_octets, "stall": cmd_stall,
+            "tlsstall": cmd_tlsstall,
             "dhcp_rtt": cmd_dhcp_rtt, "boot_load": cmd_boot_load}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         print(__doc__)

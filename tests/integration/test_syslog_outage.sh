@@ -69,6 +69,15 @@ transport = tcp
 queue_size = 50
 reconnect_min = 100ms
 reconnect_max = 300ms
+[syslog_stifler.tstall]
+host = 127.0.0.1
+port = 5520
+transport = tls
+ca = $P/ca.pem
+queue_size = 20
+overflow = drop-oldest
+reconnect_min = 100ms
+reconnect_max = 300ms
 EOF
 pxh_daemon "$T/pxehub.conf" "$NS" || { not_ok "pxehubd starts"; exit 1; }
 up() { [ "$(sl_metric ${1}_up)" = 1 ]; }
@@ -177,5 +186,23 @@ wait_for grep -q "server: reloaded" "$T/pxehubd.log" || not_ok "SIGHUP reloads" 
 	&& [ "$(served "$T/out-tcp.json" | tail -1)" = "52:54:00:00:00:c8" ] \
 	&& ok "after a reload (SIGHUP) events still reach the collector" \
 	|| not_ok "after a reload events still reach the collector" "$(sl_lines "$T/out-tcp.json") lines, was $n0"
+
+# ---- 5. TLS: a collector that stalls, then reads again ---------------------------
+# GnuTLS keeps a record it could not send and sends it on the next call:
+# drop-oldest must not free that message meanwhile, or the stream after it
+# is broken (MSG-LEN of one message, bytes of another).
+ip netns exec "$NS" $SL_TOOLS tlsstall 5520 4 "$T/tstall.ready" "$P/srv.pem" "$P/srv.key" \
+	>"$T/tstall.out" 2>&1 &
+TS_PID=$!
+pxh_track $TS_PID
+wait_for test -f "$T/tstall.ready"
+wait_for up tstall || not_ok "tls stall target connects" "$(sl_metric tstall_state)"
+td0=$(sl_metric tstall_dropped)
+inns $SL_TOOLS boot_load 127.0.0.1 8080 1500 3 >/dev/null
+td=$(sl_metric tstall_dropped)
+wait $TS_PID; rc=$?
+if [ $rc = 0 ] && [ "$td" -gt "$td0" ] && kill -0 $PXH_PID; then
+	ok "stalled TLS collector, queue overflowing: $(cat "$T/tstall.out") whole frames after it reads again, $((td - td0)) dropped"
+else not_ok "stalled TLS collector: whole frames" "rc=$rc dropped $td0->$td: $(tail -2 "$T/tstall.out" | tr '\n' ' ')"; fi
 kill -0 $PXH_PID && ok "pxehubd still running" || not_ok "pxehubd still running"
 exit $_pxh_failed

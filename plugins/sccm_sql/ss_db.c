@@ -320,15 +320,18 @@ static int run(struct ss_db *db, struct ss_conn *c, const char *sql,
 				         tl_why[0] ? tl_why : "reading rows failed");
 				return tl_timeout ? -ETIMEDOUT : -EIO;
 			}
-			if (!keep || rc)
+			if (!keep)
 				continue;
-			if ((rc = ss_table_add_row(t)))
-				continue;
+			if (rc || (rc = ss_table_add_row(t)))
+				break; /* too many rows, or no memory: the caller
+				        * cancels the rest (dbcancel) */
 			for (int i = 0; i < ncols && !rc; i++)
 				rc = cell(p, i + 1, &t->cells[(t->nrows - 1) * t->ncols + (size_t)i]);
 		}
+		if (rc)
+			break;
 	}
-	if (r == FAIL) {
+	if (!rc && r == FAIL) {
 		snprintf(why, len, "%s: %s", db->c.servers[c->server],
 		         tl_why[0] ? tl_why : "statement failed");
 		return tl_timeout ? -ETIMEDOUT : -EIO;
@@ -354,6 +357,11 @@ int ss_db_query(struct ss_db *db, const char *sql, struct ss_table *t,
 		ss_table_free(t);
 		rc = run(db, c, sql, t, why, why_len);
 		broken = dbdead(c->proc) || rc == -ETIMEDOUT;
+		/* results left unread (an error mid-batch, a row cap) would
+		 * make FreeTDS refuse every later statement on this pooled
+		 * connection: cancel them, or do not pool it again */
+		if (rc && !broken && dbcancel(c->proc) != SUCCEED)
+			broken = 1;
 		release(db, c, broken);
 		if (!(rc && broken && attempt == 0 && rc != -ETIMEDOUT))
 			break;

@@ -276,8 +276,7 @@ static void waiter_deadline(void *ud)
 	         f->backend, f->deadline * 1000);
 	if (!pxh_request_expired(req))
 		v = fail_answer(f, c, pxh_request_answer(req), "deadline", why);
-	w->timer = NULL; /* a timer that fired is freed by the core */
-	waiter_remove(w);
+	waiter_remove(w); /* stops and frees the timer: a fired one stays until then */
 	pxh_request_complete(req, v);
 }
 

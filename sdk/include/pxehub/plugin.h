@@ -388,7 +388,9 @@ typedef void (*pxh_timer_fn)(void *ud);
 /* Fires after AFTER seconds, then every REPEAT seconds when REPEAT > 0. */
 pxh_timer *pxh_timer_start(pxh_host *h, double after, double repeat,
                            pxh_timer_fn fn, void *ud);
-void pxh_timer_stop(pxh_timer *t); /* also frees it; NULL is fine */
+/* Stops and frees T; NULL is fine.  A one-shot timer that fired stays
+ * allocated until this is called (from its own callback is fine). */
+void pxh_timer_stop(pxh_timer *t);
 
 #define PXH_IO_READ 0x1
 #define PXH_IO_WRITE 0x2

@@ -344,6 +344,9 @@ struct reader {
 	const char *only; /* plugins.d: sections must be [only] / [only.SUB] */
 	const char *text;
 	int line;
+	bool indented;   /* this line starts with a blank: inih continues the
+	                  * previous key's value with it */
+	long last_entry; /* index of the entry the previous key line made */
 };
 
 /* The first header of each section, for errors about keys it lacks. */
@@ -420,7 +423,8 @@ static char *read_line(char *str, int num, void *stream)
 	if (*r->text && *r->text != '\n') {
 		/* Longer than inih takes: skip the rest rather than parse it as
 		 * a line of its own. */
-		pxh_conf_errors_add(r->errs, "%s:%d: line longer than %d characters",
+		pxh_conf_errors_add(r->errs, "%s:%d: line longer than %d characters "
+		                    "(continue a long value on indented lines)",
 		                    r->file, r->line, num - 2);
 		while (*r->text && *r->text != '\n')
 			r->text++;
@@ -430,6 +434,7 @@ static char *read_line(char *str, int num, void *stream)
 		r->text++;
 	str[i++] = '\n';
 	str[i] = 0;
+	r->indented = str[0] == ' ' || str[0] == '\t';
 	note_head(r, str);
 	return str;
 }
@@ -479,6 +484,19 @@ static int on_key(void *user, const char *section, const char *name,
 	}
 	{
 		struct conf_entry *old = find(r->c, sec, sub, name);
+
+		/* an indented line right after a key continues its value,
+		 * joined with one space (long lists, long values) */
+		if (old && r->indented && r->last_entry >= 0 &&
+		    old == &r->c->e[r->last_entry] && old->file && !strcmp(old->file, r->file)) {
+			char *v;
+
+			if (asprintf(&v, "%s %s", old->value, value ? value : "") < 0)
+				return 0;
+			free(old->value);
+			old->value = v;
+			return 1;
+		}
 		if (old) {
 			pxh_conf_errors_add(r->errs, "%s:%d: key '%s' in [%s] set twice (first at %s:%d)",
 			                    r->file, r->line, name, section, old->file, old->line);
@@ -487,6 +505,7 @@ static int on_key(void *user, const char *section, const char *name,
 	}
 	if (!add_entry(r->c, sec, sub, name, value, r->file, r->line))
 		return 0;
+	r->last_entry = (long)r->c->n - 1;
 	return 1;
 }
 
@@ -530,7 +549,7 @@ static char *slurp(const char *file, struct pxh_conf_errors *errs)
 static int parse_into(struct pxh_conf *c, const char *file, const char *text,
                       const char *only, struct pxh_conf_errors *errs)
 {
-	struct reader r = {.file = file, .c = c, .errs = errs, .only = only};
+	struct reader r = {.file = file, .c = c, .errs = errs, .only = only, .last_entry = -1};
 	char *owned = NULL;
 	int rc;
 

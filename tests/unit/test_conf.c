@@ -36,6 +36,32 @@ static void test_good_values_and_defaults(void **st)
 	pxh_conf_errors_free(&e);
 }
 
+/* A long value continues on indented lines, joined with one space: lists
+ * longer than one line (inih reads at most 200 characters a line). */
+static void test_continuation_lines(void **st)
+{
+	struct pxh_conf_errors e = {0};
+	struct pxh_conf *c = pxh_conf_load(NULL,
+		"[access]\nallow = 10.0.0.0/8,\n  52:54:00\n# a comment between\n\tefi-x64\n"
+		"deny = 52:54:00:00:00:01\n[boot]\nmenu_title = Boot\n   menu\n", &e);
+
+	fx_print_errors(&e);
+	assert_int_equal(e.n, 0);
+	assert_int_equal(pxh_cfg_list_len(c, "access", NULL, "allow"), 3);
+	assert_string_equal(pxh_cfg_list_item(c, "access", NULL, "allow", 1), "52:54:00");
+	assert_string_equal(pxh_cfg_list_item(c, "access", NULL, "allow", 2), "efi-x64");
+	assert_int_equal(pxh_cfg_list_len(c, "access", NULL, "deny"), 1);
+	assert_string_equal(pxh_cfg_str(c, "boot", NULL, "menu_title"), "Boot menu");
+	assert_string_equal(pxh_cfg_where(c, "access", NULL, "allow"), "(embedded):2");
+	pxh_conf_free(c);
+	pxh_conf_errors_free(&e);
+	/* the same key again, not indented: still an error */
+	c = pxh_conf_load(NULL, "[boot]\nmenu_title = a\nmenu_title = b\n", &e);
+	assert_true(fx_has_error(&e, "set twice"));
+	pxh_conf_free(c);
+	pxh_conf_errors_free(&e);
+}
+
 struct bad_case {
 	const char *text;
 	const char *want;
@@ -183,6 +209,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_values_and_defaults),
+		cmocka_unit_test(test_continuation_lines),
 		cmocka_unit_test(test_bad_values_name_file_and_line),
 		cmocka_unit_test(test_file_errors_name_the_file),
 		cmocka_unit_test(test_plugins_d),

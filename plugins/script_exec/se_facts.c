@@ -39,7 +39,7 @@ static void clean(char *dst, size_t cap, const char *src)
 struct fb {
 	json_t *o;
 	char **envp;
-	size_t n_env;
+	size_t n_env, cap_env;
 	int rc;
 };
 
@@ -49,7 +49,7 @@ static void add_env(struct fb *b, const char *name, const char *value)
 
 	if (b->rc)
 		return;
-	if (b->n_env + 1 >= SE_ENV_MAX) {
+	if (b->n_env + 1 >= b->cap_env) {
 		b->rc = -E2BIG;
 		return;
 	}
@@ -135,7 +135,9 @@ int se_facts_build(pxh_host *h, enum se_hook hook, const pxh_client *c,
 
 	memset(f, 0, sizeof(*f));
 	b.o = json_object();
-	b.envp = calloc(SE_ENV_MAX, sizeof(char *));
+	/* the facts (SE_ENV_MAX at most) and every [script_exec] env entry */
+	b.cap_env = SE_ENV_MAX + n_extra;
+	b.envp = calloc(b.cap_env, sizeof(char *));
 	if (!b.o || !b.envp) {
 		b.rc = -ENOMEM;
 		goto out;

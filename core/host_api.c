@@ -292,6 +292,32 @@ void pxh_event_emit(pxh_host *h, const pxh_event *ev)
 	memset(&copy, 0, sizeof(copy));
 	memcpy(&copy, ev, n);
 	copy.struct_size = sizeof(copy);
+	/* every text ends inside its field, whatever the plugin wrote */
+#define PXH_NUL_END(f) ((f)[sizeof(f) - 1] = 0)
+	PXH_NUL_END(copy.action);
+	PXH_NUL_END(copy.file);
+	PXH_NUL_END(copy.plugin);
+	PXH_NUL_END(copy.message);
+	PXH_NUL_END(copy.client.mac);
+	PXH_NUL_END(copy.client.uuid);
+	PXH_NUL_END(copy.client.arch_name);
+	PXH_NUL_END(copy.client.vendor_class);
+	PXH_NUL_END(copy.client.user_class);
+	PXH_NUL_END(copy.client.undi);
+	PXH_NUL_END(copy.client.ip);
+	PXH_NUL_END(copy.client.relay);
+	PXH_NUL_END(copy.client.iface);
+	PXH_NUL_END(copy.client.server_ip);
+	PXH_NUL_END(copy.client.manufacturer);
+	PXH_NUL_END(copy.client.product);
+	PXH_NUL_END(copy.client.serial);
+	PXH_NUL_END(copy.client.asset);
+	PXH_NUL_END(copy.client.platform);
+	PXH_NUL_END(copy.client.buildarch);
+#undef PXH_NUL_END
+	/* levels start at PXH_LOG_ERR: 0 is a field left unset, not "emerg" */
+	if (copy.severity < PXH_LOG_ERR || copy.severity > PXH_LOG_DEBUG)
+		copy.severity = PXH_LOG_INFO;
 	if (!copy.plugin[0])
 		snprintf(copy.plugin, sizeof(copy.plugin), "%s", h->name);
 	if (!copy.kind)

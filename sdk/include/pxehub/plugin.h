@@ -240,7 +240,7 @@ const char *pxh_event_kind_name(enum pxh_event_kind k); /* "dhcp_request" */
 typedef struct pxh_event {
 	uint32_t struct_size;
 	enum pxh_event_kind kind;
-	int severity;       /* enum pxh_log_level */
+	int severity;       /* enum pxh_log_level; outside ERR..DEBUG (0, unset) = INFO */
 	uint64_t time_us;   /* wall clock, microseconds since the epoch */
 	pxh_client client;  /* copy; fields empty when not client related */
 	char action[16];    /* verdict name or "start", "end", "error" */

@@ -23,7 +23,13 @@ struct rh {
 	 * (CURLMOPT_MAX_HOST_CONNECTIONS) would count the wait against the
 	 * connect timeout */
 	struct rh_call *queue_head, **queue_tail;
+	size_t n_queued; /* at most RH_QUEUE_MAX */
 };
+
+/* Calls waiting for a slot, at most: beyond, a request is refused at once
+ * (the caller fails over), so a storm against a slow service cannot grow
+ * memory without bound. */
+#define RH_QUEUE_MAX 1024
 
 struct rh_call {
 	struct rh *c;
@@ -37,6 +43,7 @@ struct rh_call {
 	void *ud;
 	double started;
 	bool added;                /* handed to libcurl (else queued) */
+	bool not_sent;             /* ended in the queue */
 	struct rh_call *queue_next;
 	char errbuf[CURL_ERROR_SIZE];
 	struct rh_call *next, **pprev;
@@ -61,6 +68,7 @@ static void queue_remove(struct rh *c, struct rh_call *k)
 	*pp = k->queue_next;
 	if (c->queue_tail == &k->queue_next)
 		c->queue_tail = pp;
+	c->n_queued--;
 }
 
 static void call_unlink_free(struct rh_call *k)
@@ -189,6 +197,7 @@ static void finish_call(struct rh *c, struct rh_call *k, CURLcode res)
 	r.body = k->body ? k->body : "";
 	r.body_len = k->len;
 	r.seconds = pxh_now(c->h) - k->started;
+	r.not_sent = k->not_sent;
 	if (res != CURLE_OK) {
 		r.timed_out = res == CURLE_OPERATION_TIMEDOUT;
 		r.error = k->too_big ? "answer larger than max_answer"
@@ -211,7 +220,18 @@ static void start_queued(struct rh *c)
 		c->queue_head = k->queue_next;
 		if (!c->queue_head)
 			c->queue_tail = &c->queue_head;
+		c->n_queued--;
 		k->queue_next = NULL;
+		/* waited longer than its whole timeout: whoever asked has had
+		 * its answer (a deadline) already, so the service is not asked */
+		if (pxh_now(c->h) - k->started > (double)c->timeout_ms / 1000.0) {
+			snprintf(k->errbuf, sizeof(k->errbuf),
+			         "waited %.0f ms for a free connection, past the timeout",
+			         (pxh_now(c->h) - k->started) * 1000);
+			k->not_sent = true;
+			finish_call(c, k, CURLE_OPERATION_TIMEDOUT);
+			continue;
+		}
 		k->added = true;
 		c->active++;
 		if (curl_multi_add_handle(c->multi, k->easy) != CURLM_OK) {
@@ -345,8 +365,13 @@ struct rh_call *rh_request(struct rh *c, const char *url, const char *body,
 		return NULL;
 	}
 	if (c->active >= c->max_active) {
+		if (c->n_queued >= RH_QUEUE_MAX) {
+			call_unlink_free(k); /* not queued yet: nothing to remove */
+			return NULL;
+		}
 		*c->queue_tail = k;
 		c->queue_tail = &k->queue_next;
+		c->n_queued++;
 		return k;
 	}
 	if (curl_multi_add_handle(c->multi, k->easy) != CURLM_OK) {

@@ -54,6 +54,13 @@ static void ask_done(void *ud, const struct rh_result *res)
 	int v;
 
 	q->call = NULL;
+	if (res->not_sent) {
+		/* the client's deadline passed while the ask waited for a
+		 * connection: the service is not to blame */
+		r->service_late++;
+		ask_end(q, PXH_NEXT);
+		return;
+	}
 	if (failed(res, why, sizeof(why))) {
 		ups_failed(r, u, why);
 		r->service_errors++;

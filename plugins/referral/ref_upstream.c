@@ -67,6 +67,8 @@ static void probe_done(void *ud, const struct rh_result *res)
 
 	u->probing = false;
 	u->probe = NULL;
+	if (res->not_sent)
+		return; /* the next round asks again */
 	if (alive(res)) {
 		ups_ok(r, u);
 		return;

@@ -23,6 +23,8 @@ struct rh_result {
 	size_t body_len;
 	const char *error;  /* transport error text, or NULL */
 	bool timed_out;     /* the error is the timeout */
+	bool not_sent;      /* the service was never asked (waited too long
+	                     * for a connection): not the service's fault */
 	double seconds;
 };
 

@@ -4,6 +4,7 @@
  * recently used evicted) and served with mmap through the file resolver. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,17 +160,30 @@ static int sha256_file(int fd, char out[65], unsigned long long *size)
 	return 0;
 }
 
+/* Where a download goes, and how much of it the cache can take. */
+struct sink {
+	int fd;
+	unsigned long long written, max;
+	bool over; /* stopped: more than MAX */
+};
+
 static size_t write_cb(char *p, size_t size, size_t n, void *ud)
 {
-	int fd = *(int *)ud;
+	struct sink *s = ud;
 	size_t len = size * n, off = 0;
 
+	/* a file bigger than the whole cache stops here, not on a full disk */
+	if (s->written + len > s->max) {
+		s->over = true;
+		return 0;
+	}
 	while (off < len) {
-		ssize_t w = write(fd, p + off, len - off);
+		ssize_t w = write(s->fd, p + off, len - off);
 		if (w <= 0)
 			return 0;
 		off += (size_t)w;
 	}
+	s->written += len;
 	return len;
 }
 
@@ -187,6 +201,7 @@ static long auth_bits(const char *a)
 static int fetch_http(struct fetch *f, int fd)
 {
 	struct sccm_content *ct = f->ct;
+	struct sink sink = {fd, 0, ct->c.max_bytes, false};
 	char url[1024];
 	CURL *cu = curl_easy_init();
 	CURLcode cc;
@@ -199,13 +214,16 @@ static int fetch_http(struct fetch *f, int fd)
 	         ct->dp_url[strlen(ct->dp_url) - 1] == '/' ? "" : "/", f->src);
 	curl_easy_setopt(cu, CURLOPT_URL, url);
 	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(cu, CURLOPT_WRITEDATA, &fd);
+	curl_easy_setopt(cu, CURLOPT_WRITEDATA, &sink);
 	curl_easy_setopt(cu, CURLOPT_ERRORBUFFER, err);
 	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(cu, CURLOPT_TIMEOUT, (long)ct->c.timeout_s);
 	curl_easy_setopt(cu, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(cu, CURLOPT_FAILONERROR, 1L);
 	curl_easy_setopt(cu, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* no file bigger than the whole cache lands on disk: announced sizes
+	 * are refused up front, others stop there (libcurl counts) */
+	curl_easy_setopt(cu, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ct->c.max_bytes);
 	if (ct->user[0]) {
 		curl_easy_setopt(cu, CURLOPT_HTTPAUTH, auth_bits(ct->auth));
 		curl_easy_setopt(cu, CURLOPT_USERNAME, ct->user);
@@ -220,6 +238,11 @@ static int fetch_http(struct fetch *f, int fd)
 	cc = curl_easy_perform(cu);
 	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_cleanup(cu);
+	if (cc == CURLE_FILESIZE_EXCEEDED || (cc == CURLE_WRITE_ERROR && sink.over)) {
+		snprintf(f->why, sizeof(f->why), "GET %.400s: larger than the cache (%llu MiB): "
+		         "raise cache_size_mb", url, sink.max >> 20);
+		return -EFBIG;
+	}
 	if (cc != CURLE_OK) {
 		snprintf(f->why, sizeof(f->why), "GET %.400s: %.200s%s%s", url,
 		         err[0] ? err : curl_easy_strerror(cc),
@@ -232,6 +255,7 @@ static int fetch_http(struct fetch *f, int fd)
 static int fetch_local(struct fetch *f, int fd)
 {
 	char path[1024], buf[65536];
+	struct sink sink = {fd, 0, f->ct->c.max_bytes, false};
 	ssize_t n;
 	int in;
 
@@ -242,7 +266,7 @@ static int fetch_local(struct fetch *f, int fd)
 		return -errno;
 	}
 	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write_cb(buf, 1, (size_t)n, &fd) != (size_t)n) {
+		if (write_cb(buf, 1, (size_t)n, &sink) != (size_t)n) {
 			n = -1;
 			break;
 		}

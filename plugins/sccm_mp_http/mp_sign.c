@@ -110,11 +110,28 @@ int mp_sign_exec(char *const argv[], int timeout_ms, const uint8_t *data, size_t
 	/* stdin must not raise SIGPIPE in the daemon when the signer quits early */
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	rc = exchange(&in[1], out[0], data, len, sig, sig_len, end, why, why_len);
-	if (rc)
-		kill(pid, SIGKILL);
-	/* the core may reap children for its own watchers: ECHILD is no error */
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	/* Its end, within the same deadline: a signer that closed stdout and
+	 * hangs must not hold this worker (and shutdown) forever.  The core
+	 * may reap children for its own watchers: ECHILD is no error.  A pid
+	 * waitpid says is still running is ours, safe to kill. */
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid || (w < 0 && errno != EINTR))
+			break;
+		if (w == 0 && (rc || mono() >= end)) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			if (!rc) {
+				snprintf(why, why_len, "signer did not exit in time");
+				rc = -ETIMEDOUT;
+			}
+			break;
+		}
+		if (w == 0)
+			usleep(5000);
+	}
 	if (!rc && WIFEXITED(status) && WEXITSTATUS(status)) {
 		snprintf(why, why_len, "signer exited with %d", WEXITSTATUS(status));
 		rc = -EIO;

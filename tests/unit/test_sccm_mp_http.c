@@ -22,10 +22,44 @@
 #include "../../plugins/common/sccm/sccm_ids.c"
 #include "../../plugins/sccm_mp_http/mp_msg.c"
 #include "../../plugins/sccm_mp_http/mp_xml.c"
+#include "../../plugins/sccm_mp_http/mp_sign.c"
 
 extern char **environ;
 
 static char top[256], so_path[320], dir[64];
+
+/* ---- the signing program ---------------------------------------------------- */
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Its signature, its exit status, and a deadline that also bounds a
+ * signer that closed stdout and then hangs. */
+static void test_signer(void **st)
+{
+	static const uint8_t data[] = "payload";
+	char sig[64], why[200] = "";
+	char *ok[] = {"/bin/sh", "-c", "cat >/dev/null; echo c2ln", NULL};
+	char *bad[] = {"/bin/sh", "-c", "cat >/dev/null; echo c2ln; exit 3", NULL};
+	char *hang[] = {"/bin/sh", "-c", "cat >/dev/null; echo c2ln; exec >&-; sleep 5", NULL};
+	double t0;
+
+	assert_int_equal(mp_sign_exec(ok, 2000, data, sizeof(data), sig, sizeof(sig), why,
+	                              sizeof(why)), 0);
+	assert_string_equal(sig, "c2ln");
+	assert_int_equal(mp_sign_exec(bad, 2000, data, sizeof(data), sig, sizeof(sig), why,
+	                              sizeof(why)), -EIO);
+	assert_non_null(strstr(why, "exited with 3"));
+	t0 = now_s();
+	assert_int_equal(mp_sign_exec(hang, 500, data, sizeof(data), sig, sizeof(sig), why,
+	                              sizeof(why)), -ETIMEDOUT);
+	assert_true(now_s() - t0 < 2.0);
+	assert_non_null(strstr(why, "did not exit in time"));
+}
 
 /* ---- templates and encodings ---------------------------------------------- */
 static void test_template(void **state)
@@ -337,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_site),
 		cmocka_unit_test(test_plugin),
 		cmocka_unit_test(test_bad_config),
+		cmocka_unit_test(test_signer),
 	};
 	const char *b = getenv("B");
 

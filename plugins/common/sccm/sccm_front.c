@@ -12,6 +12,10 @@
 #include "sccm_front.h"
 
 #define FRONT_MAX_ENTRIES 4096
+/* Lookups in flight at most: each holds a back-end request (a connection,
+ * a job); beyond, a new machine gets fail_policy at once, so a flood of
+ * made-up MACs against a slow site server cannot grow without bound. */
+#define FRONT_MAX_PENDING 256
 #define FRONT_ERR_TTL 5.0 /* a failed lookup is remembered at most this long */
 
 enum front_fail { FAIL_MENU, FAIL_LOCAL, FAIL_IGNORE };
@@ -48,7 +52,7 @@ struct sccm_front {
 	double deadline, ttl, neg_ttl;
 	unsigned menu_timeout_ms, prompt_timeout_ms;
 	struct sccm_lookup *entries;
-	size_t nentries;
+	size_t nentries, npending;
 	unsigned long long lookups, cache_hits, joined, errors, deadlines, not_found,
 		unknown_hits, malformed, fail_answers, submit_failed;
 };
@@ -286,6 +290,8 @@ void sccm_front_done(struct sccm_lookup *e, const struct sccm_result *res)
 	double ttl;
 
 	e->res = *res;
+	if (e->pending)
+		f->npending--;
 	e->pending = 0;
 	f->malformed += res->malformed;
 	if (res->status == SCCM_ERROR) {
@@ -318,10 +324,18 @@ static struct sccm_lookup *start_lookup(struct sccm_front *f, const struct sccm_
                                         const pxh_client *c, pxh_answer *a,
                                         enum pxh_verdict *v)
 {
-	struct sccm_lookup *e = calloc(1, sizeof(*e));
+	struct sccm_lookup *e;
 	char why[160];
 	int rc;
 
+	if (f->npending >= FRONT_MAX_PENDING) {
+		f->submit_failed++;
+		snprintf(why, sizeof(why), "%s: %d lookups already wait for the %s", f->name,
+		         FRONT_MAX_PENDING, f->backend);
+		*v = fail_answer(f, c, a, "busy", why);
+		return NULL;
+	}
+	e = calloc(1, sizeof(*e));
 	if (!e) {
 		snprintf(why, sizeof(why), "%s: out of memory", f->name);
 		*v = fail_answer(f, c, a, "error", why);
@@ -330,12 +344,15 @@ static struct sccm_lookup *start_lookup(struct sccm_front *f, const struct sccm_
 	e->f = f;
 	e->key = *k;
 	e->pending = 1;
+	f->npending++; /* sccm_front_done takes it back, maybe inside start */
 	/* linked first: the back end may finish at once (sccm_front_done) */
 	e->next = f->entries;
 	f->entries = e;
 	f->nentries++;
 	rc = f->start(f->ud, k, e);
 	if (rc) {
+		if (e->pending)
+			f->npending--;
 		entry_unlink(f, e);
 		f->submit_failed++;
 		snprintf(why, sizeof(why), "%s: lookup not started: %s", f->name, strerror(-rc));

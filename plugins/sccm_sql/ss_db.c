@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <sybfront.h>
 #include <sybdb.h>
@@ -288,12 +289,33 @@ static int cell(DBPROCESS *p, int col, char **out)
 	return *out ? 0 : -ENOMEM;
 }
 
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* db-lib's timeout (dbsettime) bounds each wait for the server; rows that
+ * trickle in would never trip it, so the whole statement is also held to
+ * query_timeout here, between rows and result sets. */
+static int past(struct ss_db *db, struct ss_conn *c, double end, char *why, size_t len)
+{
+	if (mono_s() <= end)
+		return 0;
+	snprintf(why, len, "%s: the statement ran longer than query_timeout (%d s)",
+	         db->c.servers[c->server], db->c.query_timeout_s);
+	return -ETIMEDOUT;
+}
+
 static int run(struct ss_db *db, struct ss_conn *c, const char *sql,
                struct ss_table *t, char *why, size_t len)
 {
 	DBPROCESS *p = c->proc;
 	RETCODE r;
 	int rc = 0;
+	double end = mono_s() + db->c.query_timeout_s;
 
 	tl_why[0] = '\0';
 	tl_timeout = 0;
@@ -304,6 +326,9 @@ static int run(struct ss_db *db, struct ss_conn *c, const char *sql,
 	}
 	while ((r = dbresults(p)) == SUCCEED) {
 		int ncols = dbnumcols(p);
+
+		if ((rc = past(db, c, end, why, len)))
+			return rc;
 		int keep = ncols > 0 && t->ncols == 0 && rc == 0;
 		STATUS st;
 
@@ -315,6 +340,8 @@ static int run(struct ss_db *db, struct ss_conn *c, const char *sql,
 					rc = -ENOMEM;
 			}
 		while ((st = dbnextrow(p)) != NO_MORE_ROWS) {
+			if (past(db, c, end, why, len))
+				return -ETIMEDOUT;
 			if (st == FAIL) {
 				snprintf(why, len, "%s: %s", db->c.servers[c->server],
 				         tl_why[0] ? tl_why : "reading rows failed");

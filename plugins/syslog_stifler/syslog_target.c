@@ -48,6 +48,8 @@ static void close_conn(struct sl_target *t)
 {
 	pxh_timer_stop(t->deadline);
 	t->deadline = NULL;
+	pxh_timer_stop(t->probe);
+	t->probe = NULL;
 	pxh_io_stop(t->io);
 	t->io = NULL;
 	t->io_events = 0;
@@ -97,6 +99,7 @@ static void fail(struct sl_target *t, const char *why)
 	wait = t->backoff;
 	close_conn(t);
 	t->state = SL_DOWN;
+	t->udp_failed = t->cf.transport == SL_UDP;
 	t->failures++;
 	snprintf(t->err, sizeof(t->err), "%s", why);
 	if (!t->failing)
@@ -155,6 +158,8 @@ static void up(struct sl_target *t)
 	t->deadline = NULL;
 	t->state = SL_UP;
 	t->up_since = pxh_now(t->h);
+	/* a UDP collector that was away: one datagram first (flush) */
+	t->udp_probe = t->cf.transport == SL_UDP && t->udp_failed;
 	if (t->ever_up && t->cf.transport != SL_UDP)
 		t->reconnects++;
 	/* the backoff is reset once the connection proved stable (fail()) */
@@ -246,6 +251,7 @@ static int drain(struct sl_target *t)
 }
 
 /* ---- writing ---------------------------------------------------------------- */
+#define SL_UDP_PROBE_WAIT 0.25 /* s: an ICMP unreachable is back well before */
 /* One UDP datagram per message (RFC 5426 3.1).  Returns 1 to go on, 0 to
  * wait for the socket, -1 after fail(). */
 static int send_udp(struct sl_target *t, struct sl_msg *m)
@@ -312,13 +318,42 @@ static int send_stream(struct sl_target *t, struct sl_msg *m)
 	return 1;
 }
 
+static void flush(struct sl_target *t);
+
+static void probe_cb(void *ud)
+{
+	struct sl_target *t = ud;
+
+	pxh_timer_stop(t->probe);
+	t->probe = NULL;
+	t->udp_probe = false;
+	flush(t); /* an ICMP unreachable since then fails the first send */
+	if (t->state == SL_UP)
+		t->udp_failed = false;
+}
+
 static void flush(struct sl_target *t)
 {
 	struct sl_msg *m;
 	int rc = 1;
 
-	if (t->state != SL_UP)
+	if (t->state != SL_UP || t->probe)
 		return;
+	if (t->udp_probe) {
+		/* an empty datagram (collectors skip it: no event is lost or
+		 * doubled), then a pause for an ICMP answer to come back */
+		if (!sl_queue_head(&t->q))
+			return; /* probed when there is something to send */
+		if (send(t->fd, "", 0, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+		    errno == ECONNREFUSED) {
+			fail(t, "collector port unreachable (ICMP)");
+			return;
+		}
+		t->probe = pxh_timer_start(t->h, SL_UDP_PROBE_WAIT, 0, probe_cb, t);
+		if (!t->probe)
+			t->udp_probe = false;
+		return;
+	}
 	/* A collector that closed since we last wrote would swallow what we
 	 * write now (its kernel answers with a reset): look first. */
 	if (t->cf.transport != SL_UDP && drain(t) < 0)
@@ -490,6 +525,9 @@ int sl_target_start(struct sl_target *t, pxh_host *h)
 	t->fd = -1;
 	t->state = SL_DOWN;
 	t->backoff = t->cf.backoff_min;
+	/* UDP: the first datagram is a probe too (a collector absent at start
+	 * would lose what went before the ICMP came back) */
+	t->udp_failed = t->cf.transport == SL_UDP;
 	rc = sl_queue_init(&t->q, t->cf.queue_size, t->cf.drop_oldest);
 	if (rc < 0)
 		return rc;

@@ -57,6 +57,11 @@ struct sl_target {
 	/* TLS: GnuTLS holds a record of the head message after E_AGAIN and
 	 * sends it on the next call: the head must stay, as with off > 0 */
 	bool tls_pending;
+	/* UDP at start and after a failure: an empty datagram goes first,
+	 * and the queue only when no ICMP unreachable came back for it
+	 * (connect() on UDP always works, so it proves nothing) */
+	bool udp_probe, udp_failed;
+	pxh_timer *probe;
 	int fd;
 	pxh_io *io;
 	int io_events;

@@ -18,6 +18,9 @@
         (tiny receive buffer), then reads until 2 s pass without data; the
         stream must be whole RFC 5425 octet-counted frames: prints the
         frame count, or the first broken frame (exit 1).
+  udprecv PORT SECONDS READY_FILE
+        receive syslog datagrams on 127.0.0.1:PORT for SECONDS; print the
+        distinct script_served MACs, one a line.
   dhcp_rtt HOST COUNT
         COUNT PXE REQUESTs to HOST:4011 one after the other (distinct MACs);
         prints "median_ms p95_ms max_ms answered".
@@ -140,6 +143,32 @@ def count_frames(sid, data):
         frames += 1
         p = sp + 1 + n
     return frames
+
+
+def cmd_udprecv(a):
+    import re
+    port, secs, ready = int(a[0]), float(a[1]), a[2]
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    # the queue arrives as one burst: room for all of it (SO_RCVBUFFORCE,
+    # 33, needs root, which the tests have)
+    s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 16 << 20)
+    s.bind(("127.0.0.1", port))
+    s.settimeout(0.2)
+    open(ready, "w").close()
+    macs = set()
+    end = time.time() + secs
+    while time.time() < end:
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            continue
+        if b" script_served " in d:
+            m = re.search(rb'mac="([0-9a-f:]+)"', d)
+            if m:
+                macs.add(m.group(1).decode())
+    for m in sorted(macs):
+        print(m)
+    return 0
 
 
 def cmd_tlsstall(a):
@@ -265,7 +294,7 @@ def cmd_boot_load(a):
 
 def main():
     cmds = {"compare": cmd_compare, "octets": cmd_octets, "stall": cmd_stall,
-            "tlsstall": cmd_tlsstall,
+            "tlsstall": cmd_tlsstall, "udprecv": cmd_udprecv,
             "dhcp_rtt": cmd_dhcp_rtt, "boot_load": cmd_boot_load}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         print(__doc__)

@@ -69,6 +69,14 @@ transport = tcp
 queue_size = 50
 reconnect_min = 100ms
 reconnect_max = 300ms
+[syslog_stifler.uaway]
+host = 127.0.0.1
+port = 5530
+transport = udp
+queue_size = 300
+overflow = drop-oldest
+reconnect_min = 100ms
+reconnect_max = 300ms
 [syslog_stifler.tstall]
 host = 127.0.0.1
 port = 5520
@@ -204,5 +212,26 @@ wait $TS_PID; rc=$?
 if [ $rc = 0 ] && [ "$td" -gt "$td0" ] && kill -0 $PXH_PID; then
 	ok "stalled TLS collector, queue overflowing: $(cat "$T/tstall.out") whole frames after it reads again, $((td - td0)) dropped"
 else not_ok "stalled TLS collector: whole frames" "rc=$rc dropped $td0->$td: $(tail -2 "$T/tstall.out" | tr '\n' ' ')"; fi
+
+# ---- 6. UDP: a collector that is away, then back ----------------------------------
+# connect() on UDP always works: after a failure one datagram goes first,
+# and the queue follows only if no ICMP unreachable came back for it: while
+# the collector is away nothing counts as sent (each blind datagram would be
+# a lost event: on a real network the ICMP is a round trip late)
+s0=$(sl_metric uaway_sent)
+for i in $(seq 1 30); do
+	inns curl -s -o /dev/null -m 5 "http://127.0.0.1:8080/boot.ipxe?mac=52:54:00:00:02:$(printf %02x $i)"
+done
+sleep 1 # several retries while nobody listens
+s1=$(sl_metric uaway_sent)
+[ "$s1" = "$s0" ] && ok "udp collector away: nothing sent blind over 1 s of retries" ||
+	not_ok "udp collector away: nothing sent blind" "sent $s0 -> $s1"
+ip netns exec "$NS" $SL_TOOLS udprecv 5530 4 "$T/urecv.ready" >"$T/urecv.out" 2>&1 &
+UR=$!
+pxh_track $UR
+wait $UR
+n=$(grep -c '^52:54:00:00:02:' "$T/urecv.out")
+[ "$n" = 30 ] && ok "udp collector away, then back: all 30 machines' events arrived" ||
+	not_ok "udp collector away, then back: all events arrive" "$n of 30; queued $(sl_metric uaway_queued) dropped $(sl_metric uaway_dropped)"
 kill -0 $PXH_PID && ok "pxehubd still running" || not_ok "pxehubd still running"
 exit $_pxh_failed

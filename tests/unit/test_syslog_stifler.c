@@ -299,6 +299,22 @@ static int fd_ready(pxh_tk *tk, int fd)
 	return 0;
 }
 
+/* The next syslog datagram on FD; the empty probe a UDP target sends
+ * first (before its queue, to hear an ICMP unreachable) is skipped. */
+static ssize_t recv_msg(pxh_tk *tk, int fd, char *buf, size_t len)
+{
+	for (int i = 0; i < 3; i++) {
+		ssize_t n;
+
+		if (!fd_ready(tk, fd))
+			return -1;
+		n = recv(fd, buf, len, MSG_DONTWAIT);
+		if (n != 0)
+			return n;
+	}
+	return -1;
+}
+
 static void test_udp_filters(void **state)
 {
 	int port, fd = local_socket(SOCK_DGRAM, &port);
@@ -314,8 +330,7 @@ static void test_udp_filters(void **state)
 	emit(tk, PXH_EV_DHCP_REQUEST, PXH_LOG_INFO, "kind not listed");
 	emit(tk, PXH_EV_TFTP_END, PXH_LOG_DEBUG, "too low");
 	emit(tk, PXH_EV_TFTP_END, PXH_LOG_NOTICE, "wanted");
-	assert_true(fd_ready(tk, fd));
-	n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	n = recv_msg(tk, fd, buf, sizeof(buf) - 1);
 	assert_true(n > 0);
 	buf[n] = '\0';
 	/* one datagram, one message, no framing, no trailing newline */
@@ -451,8 +466,7 @@ static void test_name_lookup(void **state)
 	         "[syslog_stifler.n]\nhost = localhost\nport = %d\n", port);
 	tk = load(ini);
 	emit(tk, PXH_EV_SERVER, PXH_LOG_NOTICE, "x");
-	assert_true(fd_ready(tk, fd));
-	assert_true(recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0);
+	assert_true(recv_msg(tk, fd, buf, sizeof(buf)) > 0);
 	pxh_tk_free(tk);
 	close(fd);
 }

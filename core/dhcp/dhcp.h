@@ -117,6 +117,9 @@ enum pxh_dhcp_limit_verdict pxh_dhcp_limit_check(struct pxh_dhcp_limit *l,
                                                  const uint8_t mac[6],
                                                  uint32_t xid, uint8_t type,
                                                  uint16_t port, double now);
+/* The request MAC passed with was dropped (busy, decision failed): its
+ * retransmission is a new try, not a duplicate of one being answered. */
+void pxh_dhcp_limit_forget(struct pxh_dhcp_limit *l, const uint8_t mac[6]);
 
 /* ---- the server (dhcp_server.c) ---------------------------------------- */
 enum {

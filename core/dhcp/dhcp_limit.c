@@ -51,3 +51,11 @@ enum pxh_dhcp_limit_verdict pxh_dhcp_limit_check(struct pxh_dhcp_limit *l,
 	s->last_time = now;
 	return PXH_LIMIT_PASS;
 }
+
+void pxh_dhcp_limit_forget(struct pxh_dhcp_limit *l, const uint8_t mac[6])
+{
+	struct pxh_dhcp_limit_slot *s = &l->slot[slot_of(mac)];
+
+	if (s->used && memcmp(s->mac, mac, 6) == 0)
+		s->last_time = -1e9;
+}

@@ -549,6 +549,7 @@ static bool handle(struct pxh_dhcp *d, struct pxh_dhcp_pending *p)
 	}
 	if ((long long)d->n_pending >= d->max_pending) {
 		drop(d, PXH_DHCP_DROP_BUSY);
+		pxh_dhcp_limit_forget(&d->limit, p->msg.chaddr);
 		return false;
 	}
 
@@ -569,6 +570,7 @@ static bool handle(struct pxh_dhcp *d, struct pxh_dhcp_pending *p)
 	if (r < 0) {
 		pending_unlink(p);
 		drop(d, PXH_DHCP_DROP_BUSY);
+		pxh_dhcp_limit_forget(&d->limit, p->msg.chaddr);
 		pxh_logf(PXH_LOG_WARNING, &p->client,
 		         "dhcp: decision failed: %s", strerror(-r));
 		return false;

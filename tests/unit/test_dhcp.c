@@ -360,6 +360,12 @@ static void test_limit(void **st)
 	                 PXH_LIMIT_PASS);
 	assert_int_equal(pxh_dhcp_limit_check(l, mac, 1, 1, 67, 103.0),
 	                 PXH_LIMIT_PASS);
+	/* dropped as busy: its retransmission is a new try */
+	pxh_dhcp_limit_forget(l, mac);
+	assert_int_equal(pxh_dhcp_limit_check(l, mac, 1, 1, 67, 103.2),
+	                 PXH_LIMIT_PASS);
+	assert_int_equal(pxh_dhcp_limit_check(l, mac, 1, 1, 67, 103.3),
+	                 PXH_LIMIT_DUPLICATE);
 	free(l);
 }
 

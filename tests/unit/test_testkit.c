@@ -36,6 +36,26 @@ static pxh_tk *loaded(const char *ini, const char *plugin)
 	return tk;
 }
 
+/* A plugin's event with unterminated texts and no severity comes out with
+ * every text ending inside its field, at info (tp_raw_event emits it). */
+static void test_plugin_event_sanitised(void **state)
+{
+	pxh_tk *tk = loaded("", "tp_raw_event");
+	const pxh_event *ev;
+
+	pxh_tk_run(tk, 0.05);
+	ev = pxh_tk_last_event(tk, PXH_EV_PLUGIN);
+	assert_non_null(ev);
+	assert_int_equal(ev->severity, PXH_LOG_INFO);
+	assert_int_equal(strlen(ev->message), sizeof(ev->message) - 1);
+	assert_int_equal(strlen(ev->action), sizeof(ev->action) - 1);
+	assert_int_equal(strlen(ev->file), sizeof(ev->file) - 1);
+	assert_int_equal(strlen(ev->plugin), sizeof(ev->plugin) - 1);
+	assert_int_equal(strlen(ev->client.mac), sizeof(ev->client.mac) - 1);
+	assert_int_equal(strlen(ev->client.serial), sizeof(ev->client.serial) - 1);
+	pxh_tk_free(tk);
+}
+
 static void test_boot_answer(void **state)
 {
 	pxh_tk *tk = loaded("[tp_fixed]\nloader = x64/fixed.efi\n"
@@ -280,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_http_route),
 		cmocka_unit_test(test_client_synth),
+		cmocka_unit_test(test_plugin_event_sanitised),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -259,14 +259,17 @@ static void first_error(char *why, size_t len, const char *what,
 
 static int reload(struct pxh_server *s, char *why, size_t why_len)
 {
-	static const char *const restart_keys[][2] = {
-		/* listen first: its warning says what DHCP does at once */
-		{"server", "listen"}, {"server", "user"},  {"dhcp", "port"},
-		{"dhcp", "pxe_port"}, {"dhcp", "enabled"}, {"tftp", "port"},
-		{"tftp", "enabled"},  {"http", "port"},    {"http", "https_port"},
-		{"tftp", "port_range"}, {"http", "enabled"},
+	static const char *const restart_keys[][3] = {
+		{"server", "listen", " (DHCP answers on the new interfaces at once; "
+		                     "TFTP and HTTP sockets move on the restart)"},
+		{"server", "user", ""},      {"dhcp", "port", ""},
+		{"dhcp", "pxe_port", ""},    {"dhcp", "enabled", ""},
+		{"tftp", "port", ""},        {"tftp", "enabled", ""},
+		{"tftp", "port_range", ""},  {"http", "port", ""},
+		{"http", "https_port", ""},  {"http", "enabled", ""},
 		/* sizes of what start-up allocates */
-		{"log", "event_queue"}, {"log", "recent_clients"}, {"plugins", "workers"},
+		{"log", "event_queue", ""},  {"log", "recent_clients", ""},
+		{"plugins", "workers", ""},
 	};
 	struct pxh_conf_errors errs = {0};
 	struct pxh_conf *nc, *old = s->conf;
@@ -313,10 +316,7 @@ static int reload(struct pxh_server *s, char *why, size_t why_len)
 	for (size_t i = 0; i < sizeof(restart_keys) / sizeof(restart_keys[0]); i++)
 		if (changed(old, nc, restart_keys[i][0], restart_keys[i][1]))
 			pxh_warn("server: [%s] %s changed: takes effect after a restart%s",
-			         restart_keys[i][0], restart_keys[i][1],
-			         i == 0 ? " (DHCP answers on the new interfaces at once; "
-			                  "TFTP and HTTP sockets move on the restart)"
-			                : "");
+			         restart_keys[i][0], restart_keys[i][1], restart_keys[i][2]);
 	s->conf = nc;
 	s->plugins = np;
 	apply_log(s);

@@ -38,6 +38,9 @@ int ctl_set_enabled(const char *path, const char *name, bool on);
 
 /* HTTP/1.0 GET (ctl_http.c): fetch URL (http:// only), return the status
  * code and the body (malloc'd, NUL terminated) or -errno with ERR set. */
+/* Monotonic clock, seconds. */
+double ctl_mono(void);
+
 int ctl_http_get(const char *url, const char *token, double timeout_s,
                  char **body, size_t *body_len, char *err, size_t err_len);
 

@@ -69,7 +69,7 @@ bad:
 	return -EINVAL;
 }
 
-static double mono(void)
+double ctl_mono(void)
 {
 	struct timespec ts;
 
@@ -81,7 +81,7 @@ static double mono(void)
 static int wait_fd(int fd, short events, double deadline)
 {
 	struct pollfd pfd = {.fd = fd, .events = events};
-	double left = deadline - mono();
+	double left = deadline - ctl_mono();
 	int n;
 
 	if (left <= 0)
@@ -202,7 +202,7 @@ static int recv_all(int fd, char **out, size_t *olen, double deadline)
 int ctl_http_get(const char *url, const char *token, double timeout_s,
                  char **body, size_t *body_len, char *err, size_t err_len)
 {
-	double deadline = mono() + timeout_s;
+	double deadline = ctl_mono() + timeout_s;
 	struct url u;
 	char req[2048], *resp = NULL, *hend;
 	size_t rlen = 0;

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -38,14 +37,6 @@ static bool is_pxehubd(long long pid)
 	fclose(f);
 	comm[strcspn(comm, "\n")] = 0;
 	return !strcmp(comm, "pxehubd");
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 int ctl_reload(const char *conf_path, int argc, char **argv)
@@ -92,8 +83,8 @@ int ctl_reload(const char *conf_path, int argc, char **argv)
 		        errno == EPERM ? " (run as root or as the user pxehubd runs as)" : "");
 		return CTL_FAIL;
 	}
-	end = now_s() + timeout;
-	while (now_s() < end) {
+	end = ctl_mono() + timeout;
+	while (ctl_mono() < end) {
 		usleep(100 * 1000);
 		st = ctl_status_fetch(conf_path, url_arg, token, 5, base, sizeof(base));
 		if (!st)

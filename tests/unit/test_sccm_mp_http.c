@@ -29,14 +29,6 @@ extern char **environ;
 static char top[256], so_path[320], dir[64];
 
 /* ---- the signing program ---------------------------------------------------- */
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Its signature, its exit status, and a deadline that also bounds a
  * signer that closed stdout and then hangs. */
 static void test_signer(void **st)
@@ -54,10 +46,10 @@ static void test_signer(void **st)
 	assert_int_equal(mp_sign_exec(bad, 2000, data, sizeof(data), sig, sizeof(sig), why,
 	                              sizeof(why)), -EIO);
 	assert_non_null(strstr(why, "exited with 3"));
-	t0 = now_s();
+	t0 = mono();
 	assert_int_equal(mp_sign_exec(hang, 500, data, sizeof(data), sig, sizeof(sig), why,
 	                              sizeof(why)), -ETIMEDOUT);
-	assert_true(now_s() - t0 < 2.0);
+	assert_true(mono() - t0 < 2.0);
 	assert_non_null(strstr(why, "did not exit in time"));
 }
 

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ini.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -896,6 +897,25 @@ static void find_enabled(struct pxh_conf *c, struct pxh_conf_errors *errs)
 		qsort_r(c->enabled, c->nenabled, sizeof(char *), cmp_priority, c);
 }
 
+/* [server] user = root (or any uid-0 name) passes the key table, but the
+ * daemon then refuses to start ("could regain root"): say so at -t, with
+ * what to write instead. */
+static void check_server_user(struct pxh_conf *c, struct pxh_conf_errors *errs)
+{
+	struct conf_entry *e = find(c, "server", NULL, "user");
+	struct passwd *pw;
+
+	if (!e || !*e->value)
+		return;
+	pw = getpwnam(e->value);
+	if (strcmp(e->value, "root") && (!pw || pw->pw_uid != 0))
+		return;
+	pxh_conf_errors_add(errs, "%s:%d: [server] user: '%s' is uid 0, so pxehubd would keep root "
+	                    "after binding its ports: name an unprivileged user (user = pxehub), "
+	                    "or leave it empty (user =) to stay as started",
+	                    e->file, e->line, e->value);
+}
+
 struct pxh_conf *pxh_conf_load(const char *path, const char *text,
                                struct pxh_conf_errors *errs)
 {
@@ -911,6 +931,7 @@ struct pxh_conf *pxh_conf_load(const char *path, const char *text,
 		validate(c, core_sections[i].name, NULL, core_sections[i].keys, NULL,
 		         c->main_path, errs);
 	}
+	check_server_user(c, errs);
 	pdir = pxh_cfg_str(c, "plugins", NULL, "conf_dir");
 	if (pdir && *pdir)
 		load_plugin_dir(c, pdir, errs);

@@ -16,6 +16,7 @@ struct ask {
 	enum pxh_phase phase;
 	char *body;
 	size_t tried; /* index of the service being asked */
+	bool all_down; /* every service was marked down: ask them anyway */
 	struct rh_call *call;
 	char last_error[200];
 };
@@ -116,7 +117,11 @@ static void ask_done(void *ud, const struct rh_result *res)
 }
 
 /* Ask the next usable service (from q->tried on); when none is left the
- * on_all_down verdict applies and an event says why. */
+ * on_all_down verdict applies and an event says why.  When every service
+ * was marked down, each is asked anyway (as nginx does with its upstreams):
+ * a service that came up a moment after pxehub answers at once instead of
+ * after retry_after, and the cost is bounded by timeout per service and
+ * the client's decision deadline. */
 static void ask_next(struct ask *q)
 {
 	struct ref *r = q->r;
@@ -124,7 +129,7 @@ static void ask_next(struct ask *q)
 	for (; q->tried < q->rule->n_services; q->tried++) {
 		struct upstream *u = q->rule->services[q->tried];
 
-		if (!ups_usable(r, u))
+		if (!q->all_down && !ups_usable(r, u))
 			continue;
 		q->call = rh_request(r->http, u->url, q->body, ask_done, q);
 		if (q->call)
@@ -142,18 +147,18 @@ enum pxh_verdict ref_ask_service(struct ref *r, struct rule *ru,
 	struct ask *q;
 	size_t i;
 
+	if (!ru->n_services)
+		return PXH_NEXT;
 	for (i = 0; i < ru->n_services && !ups_usable(r, ru->services[i]); i++)
 		;
-	if (i == ru->n_services) {
-		char last[256];
-
-		return ref_all_down(r, ru, c, "web service",
-		                    ref_last_error(ru->services, ru->n_services,
-		                                   last, sizeof(last)));
-	}
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return PXH_NEXT;
+	if (i == ru->n_services) {
+		q->all_down = true;
+		i = 0;
+		r->all_down_retries++;
+	}
 	q->r = r;
 	q->rule = ru;
 	q->req = req;

@@ -40,6 +40,7 @@ static void report(void *ud, pxh_report *rp)
 	pxh_report_counter(rp, "service_late", r->service_late);
 	pxh_report_counter(rp, "failovers", r->failovers);
 	pxh_report_counter(rp, "all_down", r->all_down);
+	pxh_report_counter(rp, "all_down_retries", r->all_down_retries);
 	pxh_report_counter(rp, "health_checks", r->probes);
 	pxh_report_gauge(rp, "upstreams", (double)r->n_ups);
 	pxh_report_gauge(rp, "upstreams_down", (double)down);

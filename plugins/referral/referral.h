@@ -97,7 +97,8 @@ struct ref {
 	pxh_timer *health;
 	/* figures for the report hook */
 	uint64_t referred_dhcp, referred_ipxe, service_asks, service_answers,
-		service_errors, service_late, failovers, all_down, probes;
+		service_errors, service_late, failovers, all_down, probes,
+		all_down_retries;
 	size_t asks_in_flight;
 };
 

@@ -320,16 +320,32 @@ static int send_stream(struct sl_target *t, struct sl_msg *m)
 
 static void flush(struct sl_target *t);
 
+/* The probe's wait is over: an ICMP port unreachable for the head message
+ * shows as a pending socket error.  Then the message stays queued (the
+ * collector never got it) and the target fails; else it arrived as far as
+ * UDP can tell, and the rest of the queue follows. */
 static void probe_cb(void *ud)
 {
 	struct sl_target *t = ud;
+	int err = 0;
+	socklen_t len = sizeof(err);
 
 	pxh_timer_stop(t->probe);
 	t->probe = NULL;
 	t->udp_probe = false;
-	flush(t); /* an ICMP unreachable since then fails the first send */
-	if (t->state == SL_UP)
-		t->udp_failed = false;
+	if (t->state != SL_UP)
+		return;
+	if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+	    err == ECONNREFUSED) {
+		fail(t, "collector port unreachable (ICMP)");
+		return;
+	}
+	if (sl_queue_head(&t->q)) {
+		t->sent++;
+		sl_queue_pop(&t->q);
+	}
+	t->udp_failed = false;
+	flush(t);
 }
 
 static void flush(struct sl_target *t)
@@ -340,13 +356,27 @@ static void flush(struct sl_target *t)
 	if (t->state != SL_UP || t->probe)
 		return;
 	if (t->udp_probe) {
-		/* an empty datagram (collectors skip it: no event is lost or
-		 * doubled), then a pause for an ICMP answer to come back */
-		if (!sl_queue_head(&t->q))
+		/* The probe is the oldest queued message itself, alone: no
+		 * empty datagram, nothing a collector would log twice.  It
+		 * stays queued until the pause for an ICMP answer is over
+		 * (probe_cb), so a collector still away loses nothing. */
+		ssize_t n = -1;
+
+		while ((m = sl_queue_head(&t->q)) &&
+		       (n = send(t->fd, m->data, m->len, MSG_DONTWAIT | MSG_NOSIGNAL)) < 0 &&
+		       errno == EMSGSIZE) {
+			t->dropped++; /* too large for a datagram: never sendable */
+			sl_queue_pop(&t->q);
+		}
+		if (!m)
 			return; /* probed when there is something to send */
-		if (send(t->fd, "", 0, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
-		    errno == ECONNREFUSED) {
-			fail(t, "collector port unreachable (ICMP)");
+		if (n < 0) {
+			if (errno == ECONNREFUSED)
+				fail(t, "collector port unreachable (ICMP)");
+			else if (errno != EAGAIN && errno != ENOBUFS && errno != EINTR)
+				fail_errno(t, "send", errno);
+			else
+				want(t, PXH_IO_WRITE);
 			return;
 		}
 		t->probe = pxh_timer_start(t->h, SL_UDP_PROBE_WAIT, 0, probe_cb, t);

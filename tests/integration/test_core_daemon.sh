@@ -47,6 +47,19 @@ echo "$out" | grep -q "plugin nosuch is enabled but $TP/nosuch.so does not exist
 	&& ok "-t reports a missing plugin file" || not_ok "-t reports a missing plugin file" "$out"
 rm -f "$T/plugins.d/"*.conf
 
+# [server] user = root: -t rejects it with FILE:LINE and what to write instead
+# (the daemon would refuse to start: it could regain root after the drop).
+pxh_conf "$T/root.conf"
+sed -i 's/^user = nobody/user = root/' "$T/root.conf"
+out=$("$PXHD" -t -c "$T/root.conf" 2>&1); rc=$?
+if [ $rc = 1 ] && echo "$out" | grep -q "^$T/root.conf:2: \[server\] user: 'root' is uid 0" &&
+   echo "$out" | grep -q "user = pxehub" && echo "$out" | grep -q "(user =) to stay as started"; then
+	ok "-t rejects user = root with FILE:LINE and the fix"
+else not_ok "-t rejects user = root with FILE:LINE and the fix" "rc=$rc: $out"; fi
+sed -i 's/^user = root/user =/' "$T/root.conf"
+"$PXHD" -t -c "$T/root.conf" >/dev/null 2>&1 && ok "-t accepts user = (stay as started)" ||
+	not_ok "-t accepts user = (stay as started)"
+
 # ---- startup failures are one clear line ------------------------------------
 pxh_conf "$T/nouser.conf"
 sed -i 's/^user = nobody/user = no_such_user_pxh/' "$T/nouser.conf"
@@ -80,6 +93,15 @@ if pxh_daemon "$T/run.conf" "$NS"; then
 	else not_ok "no capabilities left" "$caps"; fi
 	grep -q '^NoNewPrivs:[[:space:]]*1' $st && ok "no_new_privs set for plugins and scripts" || not_ok "no_new_privs set"
 	grep -q "server: running as user=nobody" "$T/pxehubd.log" && ok "logs the user it runs as" || not_ok "logs the user it runs as"
+	# keys were read as root: the process stays non-dumpable, so another
+	# process of the service user can neither read its memory nor attach
+	# (reading environ needs ptrace-read access; 16 = PTRACE_ATTACH)
+	if ! setpriv --reuid=65534 --regid=65534 --clear-groups \
+	        cat /proc/$PXH_PID/environ >/dev/null 2>&1 &&
+	   ! setpriv --reuid=65534 --regid=65534 --clear-groups \
+	        /usr/bin/python3 -c 'import ctypes,sys; l=ctypes.CDLL(None, use_errno=True); sys.exit(0 if l.ptrace(16, int(sys.argv[1]), 0, 0) == 0 else 1)' $PXH_PID 2>/dev/null; then
+		ok "non-dumpable after the drop: the service user cannot ptrace or read it"
+	else not_ok "non-dumpable after the drop" "nobody read /proc/PID/environ or attached"; fi
 
 	# ---- reload -----------------------------------------------------------------
 	cp "$T/run.conf" "$T/run.conf.good"

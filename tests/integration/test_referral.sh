@@ -262,6 +262,27 @@ if printf '%s' "$s" | grep -q '^menu ' &&
 	ok ws_all_down_default_and_event
 else not_ok ws_all_down_default_and_event "$(grep 52:54:00:72:00:11 "$T/a.log" | tail -2)"; fi
 
+# every service marked down and no health checks: a real request asks them
+# anyway, so a service that starts a moment after pxehub answers at once
+# (not after retry_after, 30 s).  A second pxehub C beside A (port 8091).
+mkdir -p "$T/c/plugins.d"
+( T=$T/c; pxh_conf "$T/../c.conf" )
+printf '[dhcp]\nenabled = no\n[tftp]\nport = 0\n[http]\nport = 8091\nhttps_port = 0\n' >>"$T/c.conf"
+printf '[referral]\nenabled = yes\ntimeout = 1s\nhealth_interval = 0\n[referral.late]\nmatch = 52:54:00:72\nphase = ipxe\nwebservice = http://127.0.0.1:8093/answer\n' \
+	>"$T/c/plugins.d/referral.conf"
+if PXH_LOG=$T/c.log pxh_daemon "$T/c.conf" "$A"; then
+	cboot() { ip netns exec "$A" curl -s --max-time 10 "http://127.0.0.1:8091/boot.ipxe?mac=$1&platform=efi"; }
+	s1=$(cboot 52:54:00:72:00:01)
+	start_ws late 8093 late "$WSLOG"
+	LATE=$WS_PID
+	s2=$(cboot 52:54:00:72:00:01)
+	if printf '%s' "$s1" | grep -q '^menu ' && grep -q 'upstream http://127.0.0.1:8093/answer is down' "$T/c.log" &&
+	   [ "$s2" = "$(printf '#!ipxe\necho ws-script late ipxe')" ]; then
+		ok ws_all_down_still_asked_on_a_real_request
+	else not_ok ws_all_down_still_asked_on_a_real_request "before '$(printf '%s' "$s1" | head -1)', after '$(printf '%s' "$s2" | tr '\n' '|')'"; fi
+	kill "$LATE" "$PXH_PID"; wait "$LATE" "$PXH_PID" 2>/dev/null
+else not_ok ws_all_down_still_asked_on_a_real_request "C did not start: $(tail -3 "$T/c.log")"; fi
+
 # ---- upstream boot scripts: B dies, B comes back --------------------------------------
 kill "$B_PID"; wait "$B_PID" 2>/dev/null
 if wait_for grep -q 'upstream http://10.71.0.2/boot.ipxe is down' "$T/a.log"; then

@@ -34,7 +34,7 @@ if sl_rsyslog "$RC" main 6515 && wait_for sl_listening 5515; then
 else not_ok "rsyslog listens" "$(tail -3 "$T/rsyslog-main.log")"; exit 1; fi
 
 # wire capture of the plain TCP target, for the framing check
-pxh_tshark "$NS" "$T/tcp.pcap" -q -i lo -f "tcp port 5515" || { not_ok capture "tshark"; exit 1; }
+pxh_tshark "$NS" "$T/tcp.pcap" -q -i lo -f "tcp port 5515 or udp dst port 5514" || { not_ok capture "tshark"; exit 1; }
 
 # ---- pxehubd with the plugin ------------------------------------------------------
 sl_pxh_conf "$T/pxehub.conf"
@@ -155,6 +155,13 @@ if $TOOLS compare "$T/out-filter.json" "$T/expect-filter.json" --host pxe1.examp
 else not_ok "events filter and per-target facility" "$(head -3 "$T/cmp-filter.log" | tr '\n' ';')"; fi
 
 pxh_tshark_stop
+# UDP: the probe for an ICMP unreachable is the first message itself, so
+# the collector's port sees exactly the N messages, none empty (rsyslog
+# skips an empty datagram silently, so only the wire can tell)
+udp=$(tshark -r "$T/tcp.pcap" -Y "udp.dstport == 5514" -T fields -e udp.length 2>/dev/null)
+n_udp=$(printf '%s\n' "$udp" | grep -c .) n_empty=$(printf '%s\n' "$udp" | grep -cx 8)
+[ "$n_udp" = "$N" ] && [ "$n_empty" = 0 ] && ok "udp: $N datagrams on the wire, no empty probe (tshark)" ||
+	not_ok "udp: $N datagrams on the wire, no empty probe" "$n_udp datagrams, $n_empty empty"
 frames=$($TOOLS octets "$T/tcp.pcap" 5515 2>&1)
 [ "$frames" = "$N" ] && ok "tcp: the stream is $N octet-counted frames (RFC 6587), decoded by tshark" \
 	|| not_ok "tcp: octet-counted frames on the wire" "$frames"

@@ -5,11 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "plugin_host.h"
 
-#define STEPS_PER_CLIENT 32
+#define STEPS_PER_CLIENT 64 /* a boot is 10-30 events */
+#define BOOT_GAP_US (120 * 1000000ull) /* quiet this long: a new boot */
+#define NOW_WINDOW 120.0 /* seconds a machine stays in Now after its last event */
+#define NOW_MAX 512 /* rows of Now, and transfers looked at */
 
 struct step {
 	uint64_t time_us;
@@ -17,8 +21,9 @@ struct step {
 	char action[16];
 	char plugin[32];
 	char file[128];
-	char message[160];
+	char message[200];
 	uint64_t bytes;
+	uint32_t blksize, retransmits;
 	uint64_t duration_us;
 };
 
@@ -284,11 +289,43 @@ void pxh_clients_record(struct pxh_server *s, const pxh_event *ev,
 	copy_str(st->message, sizeof(st->message), ev->message);
 	st->bytes = ev->bytes;
 	st->duration_us = ev->duration_us;
+	st->blksize = ev->blksize;
+	st->retransmits = ev->retransmits;
 }
 
 static json_t *time_json(uint64_t us)
 {
 	return json_real((double)us / 1e6);
+}
+
+static const struct step *step_at(const struct client_rec *r, size_t i)
+{
+	return &r->steps[(r->step_head + i) % STEPS_PER_CLIENT];
+}
+
+static json_t *step_json(const struct step *st)
+{
+	json_t *so = json_object();
+
+	json_object_set_new(so, "time", time_json(st->time_us));
+	json_object_set_new(so, "event", json_string(pxh_event_kind_name(st->kind)));
+	json_object_set_new(so, "action", json_string(st->action));
+	if (st->plugin[0])
+		json_object_set_new(so, "plugin", json_string(st->plugin));
+	if (st->file[0])
+		json_object_set_new(so, "file", json_string(st->file));
+	if (st->message[0])
+		json_object_set_new(so, "message", json_string(st->message));
+	if (st->bytes)
+		json_object_set_new(so, "bytes", json_integer((json_int_t)st->bytes));
+	if (st->duration_us)
+		json_object_set_new(so, "duration_ms",
+		                    json_real((double)st->duration_us / 1000.0));
+	if (st->blksize)
+		json_object_set_new(so, "blksize", json_integer(st->blksize));
+	if (st->retransmits)
+		json_object_set_new(so, "retransmits", json_integer(st->retransmits));
+	return so;
 }
 
 static json_t *client_json(const struct client_rec *r, bool hide, bool steps)
@@ -316,25 +353,8 @@ static json_t *client_json(const struct client_rec *r, bool hide, bool steps)
 	}
 	if (steps) {
 		json_t *a = json_array();
-		for (size_t i = 0; i < r->nsteps; i++) {
-			const struct step *st = &r->steps[(r->step_head + i) % STEPS_PER_CLIENT];
-			json_t *so = json_object();
-			json_object_set_new(so, "time", time_json(st->time_us));
-			json_object_set_new(so, "event", json_string(pxh_event_kind_name(st->kind)));
-			json_object_set_new(so, "action", json_string(st->action));
-			if (st->plugin[0])
-				json_object_set_new(so, "plugin", json_string(st->plugin));
-			if (st->file[0])
-				json_object_set_new(so, "file", json_string(st->file));
-			if (st->message[0])
-				json_object_set_new(so, "message", json_string(st->message));
-			if (st->bytes)
-				json_object_set_new(so, "bytes", json_integer((json_int_t)st->bytes));
-			if (st->duration_us)
-				json_object_set_new(so, "duration_ms",
-				                    json_real((double)st->duration_us / 1000.0));
-			json_array_append_new(a, so);
-		}
+		for (size_t i = 0; i < r->nsteps; i++)
+			json_array_append_new(a, step_json(step_at(r, i)));
 		json_object_set_new(o, "steps", a);
 	}
 	return o;
@@ -415,5 +435,265 @@ char *pxh_status_json(struct pxh_server *s, bool hide_facts)
 	json_object_set_new(o, "counters", pxh_counters_json(s));
 	json_object_set_new(o, "plugin_reports", pxh_plugin_reports(s));
 	json_object_set_new(o, "recent", clients_array(s, hide_facts, false, 20));
+	return dump(o);
+}
+
+/* ---- one machine's story, and the machines booting now ------------------ */
+enum boot_phase { BP_DHCP, BP_DECISION, BP_LOADER, BP_SCRIPT, BP_IMAGE, BP_REPORT, BP_OTHER };
+
+static const char *const phase_names[] = {
+	[BP_DHCP] = "dhcp", [BP_DECISION] = "decision", [BP_LOADER] = "loader",
+	[BP_SCRIPT] = "script", [BP_IMAGE] = "image", [BP_REPORT] = "report",
+	[BP_OTHER] = "other",
+};
+
+static enum boot_phase phase_of(enum pxh_event_kind k)
+{
+	switch (k) {
+	case PXH_EV_DHCP_REQUEST:
+	case PXH_EV_DHCP_DECISION: return BP_DHCP;
+	case PXH_EV_DECISION: return BP_DECISION;
+	case PXH_EV_TFTP_START:
+	case PXH_EV_TFTP_END: return BP_LOADER;
+	case PXH_EV_SCRIPT_SERVED: return BP_SCRIPT;
+	case PXH_EV_DOWNLOAD_START:
+	case PXH_EV_DOWNLOAD_END: return BP_IMAGE;
+	case PXH_EV_REPORT: return BP_REPORT;
+	default: return BP_OTHER;
+	}
+}
+
+/* Steps [FROM, TO) of R as one boot: its steps, the decision that stood
+ * last, the time spent in each phase (consecutive steps of one phase; a
+ * decision belongs to the phase it came in) and the files sent. */
+static json_t *boot_json(const struct client_rec *r, size_t from, size_t to)
+{
+	json_t *b = json_object(), *steps = json_array(), *phases = json_array();
+	json_t *downloads = json_array(), *seg = NULL;
+	const struct step *first = step_at(r, from), *last = step_at(r, to - 1);
+	const struct step *decision = NULL;
+	enum boot_phase cur = BP_OTHER;
+	uint64_t seg_start = 0, seg_end = 0;
+
+	for (size_t i = from; i < to; i++) {
+		const struct step *st = step_at(r, i);
+		enum boot_phase p = phase_of(st->kind);
+		uint64_t end = st->time_us + st->duration_us;
+
+		json_array_append_new(steps, step_json(st));
+		if (st->kind == PXH_EV_DECISION ||
+		    (st->kind == PXH_EV_SCRIPT_SERVED && st->action[0]))
+			decision = st;
+		if (st->kind == PXH_EV_TFTP_END || st->kind == PXH_EV_DOWNLOAD_END) {
+			json_t *d = json_object();
+
+			json_object_set_new(d, "proto", json_string(
+				st->kind == PXH_EV_TFTP_END ? "tftp" : "http"));
+			json_object_set_new(d, "file", json_string(st->file));
+			json_object_set_new(d, "result", json_string(st->action));
+			json_object_set_new(d, "bytes", json_integer((json_int_t)st->bytes));
+			json_object_set_new(d, "duration_ms",
+			                    json_real((double)st->duration_us / 1000.0));
+			json_object_set_new(d, "time", time_json(st->time_us - st->duration_us));
+			json_array_append_new(downloads, d);
+		}
+		if (p == BP_DECISION && seg)
+			p = cur; /* a decision is part of the phase that asked */
+		if (!seg || p != cur) {
+			if (seg)
+				json_object_set_new(seg, "ms", json_real(
+					(double)(st->time_us - seg_start) / 1000.0));
+			seg = json_object();
+			json_object_set_new(seg, "phase", json_string(phase_names[p]));
+			json_object_set_new(seg, "start", time_json(st->time_us));
+			json_array_append_new(phases, seg);
+			cur = p;
+			seg_start = st->time_us;
+		}
+		if (end > seg_end)
+			seg_end = end;
+	}
+	if (seg)
+		json_object_set_new(seg, "ms", json_real(
+			(double)(seg_end > seg_start ? seg_end - seg_start : 0) / 1000.0));
+	json_object_set_new(b, "start", time_json(first->time_us));
+	json_object_set_new(b, "end", time_json(last->time_us + last->duration_us));
+	if (decision) {
+		json_t *d = json_object();
+
+		json_object_set_new(d, "verdict", json_string(decision->action));
+		json_object_set_new(d, "plugin", json_string(decision->plugin));
+		json_object_set_new(d, "reason", json_string(decision->message));
+		json_object_set_new(d, "time", time_json(decision->time_us));
+		json_object_set_new(b, "decision", d);
+	}
+	json_object_set_new(b, "phases", phases);
+	json_object_set_new(b, "downloads", downloads);
+	json_object_set_new(b, "steps", steps);
+	return b;
+}
+
+char *pxh_client_story_json(struct pxh_server *s, const char *mac,
+                            bool hide_facts)
+{
+	struct pxh_clients *t = s->clients;
+	const struct client_rec *r;
+	json_t *o, *boots;
+	size_t from = 0;
+	int i;
+
+	if (!t || (i = find_mac(t, mac)) < 0)
+		return NULL;
+	r = &t->rec[i];
+	o = client_json(r, hide_facts, false);
+	boots = json_array();
+	/* a boot begins with a DHCP request after a quiet spell */
+	for (size_t k = 1; k <= r->nsteps; k++) {
+		const struct step *st = k < r->nsteps ? step_at(r, k) : NULL;
+
+		if (st && !(st->kind == PXH_EV_DHCP_REQUEST &&
+		            st->time_us - step_at(r, k - 1)->time_us >= BOOT_GAP_US))
+			continue;
+		json_array_append_new(boots, boot_json(r, from, k));
+		from = k;
+	}
+	json_object_set_new(o, "steps_kept", json_integer(STEPS_PER_CLIENT));
+	json_object_set_new(o, "boots", boots);
+	return dump(o);
+}
+
+/* Where a machine stands after its last step; DONE when nothing more is
+ * expected of it (so a quiet one is not stuck). */
+static const char *standing(const struct step *st, bool *done)
+{
+	*done = false;
+	switch (st->kind) {
+	case PXH_EV_DHCP_REQUEST:
+	case PXH_EV_DHCP_DECISION:
+		if (!strcmp(st->action, "local") || !strcmp(st->action, "ignore"))
+			*done = true;
+		return "dhcp";
+	case PXH_EV_DECISION:
+		if (!strcmp(st->action, "local") || !strcmp(st->action, "ignore"))
+			*done = true;
+		return "decision";
+	case PXH_EV_TFTP_START:
+	case PXH_EV_TFTP_END:
+		return "loader";
+	case PXH_EV_SCRIPT_SERVED:
+		if (!strcmp(st->action, "local") || !strcmp(st->action, "ignore"))
+			*done = true;
+		return "script";
+	case PXH_EV_DOWNLOAD_START:
+		return "image";
+	case PXH_EV_DOWNLOAD_END:
+		/* the last file of a boot: the machine runs what it got */
+		*done = !strcmp(st->action, "end");
+		return *done ? "booted" : "image";
+	case PXH_EV_REPORT:
+		*done = !strcmp(st->action, "done") || !strcmp(st->action, "finished");
+		return "report";
+	default:
+		return "other";
+	}
+}
+
+static json_t *transfer_json(const struct pxh_transfer *x, double mono)
+{
+	json_t *o = json_object();
+	double secs = mono - x->started;
+
+	json_object_set_new(o, "proto", json_string(x->proto));
+	json_object_set_new(o, "file", json_string(x->file));
+	json_object_set_new(o, "done", json_integer((json_int_t)x->done));
+	json_object_set_new(o, "size", json_integer((json_int_t)x->size));
+	json_object_set_new(o, "elapsed", json_real(secs));
+	json_object_set_new(o, "rate", json_real(secs > 0.05 ? (double)x->done / secs : 0));
+	json_object_set_new(o, "idle_seconds", json_real(mono - x->moved));
+	return o;
+}
+
+char *pxh_now_json(struct pxh_server *s, bool hide_facts, double stuck_after)
+{
+	static struct pxh_transfer xs[NOW_MAX]; /* loop thread only */
+	struct pxh_clients *t = s->clients;
+	json_t *o = json_object(), *rows = json_array();
+	double mono = pxh_server_now(s);
+	struct timespec ts;
+	double wall;
+	size_t nx, rowsn = 0;
+	bool *used;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	wall = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	nx = pxh_tftp_transfers(s, xs, NOW_MAX);
+	nx += pxh_http_transfers(s, xs + nx, NOW_MAX - nx);
+	used = calloc(nx ? nx : 1, sizeof(*used));
+	for (size_t k = 0; k < nx; k++)
+		if (!xs[k].mac[0])
+			pxh_clients_mac_for_ip(s, xs[k].ip, xs[k].mac);
+	for (int i = t ? t->newest : -1; i >= 0 && rowsn < NOW_MAX; i = t->rec[i].older) {
+		const struct client_rec *r = &t->rec[i];
+		const struct step *st = r->nsteps ? step_at(r, r->nsteps - 1) : NULL;
+		const struct pxh_transfer *x = NULL;
+		double idle = wall - (double)r->last_us / 1e6;
+		const char *phase;
+		json_t *row;
+		bool done;
+		size_t b = r->nsteps;
+
+		for (size_t k = 0; k < nx; k++)
+			if (!used[k] && !strcmp(xs[k].mac, r->c.mac)) {
+				used[k] = true;
+				x = &xs[k];
+				if (mono - x->moved < idle)
+					idle = mono - x->moved;
+			}
+		if (!st || (!x && idle > NOW_WINDOW))
+			continue;
+		/* the current boot begins after the last quiet spell */
+		while (b > 1 && !(step_at(r, b - 1)->kind == PXH_EV_DHCP_REQUEST &&
+		                  step_at(r, b - 1)->time_us - step_at(r, b - 2)->time_us >= BOOT_GAP_US))
+			b--;
+		phase = standing(st, &done);
+		if (x) {
+			phase = !strcmp(x->proto, "tftp") ? "loader" : "image";
+			done = false;
+		}
+		row = client_json(r, hide_facts, false);
+		json_object_set_new(row, "phase", json_string(phase));
+		json_object_set_new(row, "boot_start", time_json(step_at(r, b ? b - 1 : 0)->time_us));
+		json_object_set_new(row, "last", step_json(st));
+		json_object_set_new(row, "idle_seconds", json_real(idle < 0 ? 0 : idle));
+		json_object_set_new(row, "done", json_boolean(done));
+		json_object_set_new(row, "stuck", json_boolean(!done && idle >= stuck_after));
+		if (x)
+			json_object_set_new(row, "transfer", transfer_json(x, mono));
+		json_array_append_new(rows, row);
+		rowsn++;
+	}
+	/* transfers of machines not in the history (no DHCP seen) */
+	for (size_t k = 0; k < nx && rowsn < NOW_MAX; k++) {
+		json_t *row;
+
+		if (used[k])
+			continue;
+		row = json_object();
+		json_object_set_new(row, "mac", json_string(xs[k].mac));
+		json_object_set_new(row, "ip", json_string(xs[k].ip));
+		json_object_set_new(row, "phase", json_string(
+			!strcmp(xs[k].proto, "tftp") ? "loader" : "image"));
+		json_object_set_new(row, "idle_seconds", json_real(mono - xs[k].moved));
+		json_object_set_new(row, "done", json_false());
+		json_object_set_new(row, "stuck", json_boolean(mono - xs[k].moved >= stuck_after));
+		json_object_set_new(row, "transfer", transfer_json(&xs[k], mono));
+		json_array_append_new(rows, row);
+		rowsn++;
+	}
+	free(used);
+	json_object_set_new(o, "now", json_real(wall));
+	json_object_set_new(o, "window", json_real(NOW_WINDOW));
+	json_object_set_new(o, "stuck_after", json_real(stuck_after));
+	json_object_set_new(o, "machines", rows);
 	return dump(o);
 }

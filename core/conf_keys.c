@@ -69,6 +69,8 @@ const pxh_conf_key pxh_log_keys[] = {
 	 "events queued for logging plugins before new ones are dropped and counted"},
 	{"recent_clients", PXH_CONF_INT, "256", 0, 1, 100000, NULL,
 	 "machines kept in the recent-boots history (/api/v1/clients)"},
+	{"series_interval", PXH_CONF_INT, "10", 0, 1, 3600, NULL,
+	 "seconds between samples of the counters kept for the console's charts (360 samples: an hour at 10)"},
 	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 

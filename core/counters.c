@@ -118,6 +118,17 @@ void pxh_counters_free(struct pxh_server *s)
 	s->counters = NULL;
 }
 
+void pxh_counters_each(struct pxh_server *s,
+                       void (*fn)(void *ud, const char *name, uint64_t v),
+                       void *ud)
+{
+	struct pxh_counters *c = s->counters;
+
+	for (size_t i = 0; c && i < c->cap; i++)
+		if (c->slot[i] && !c->slot[i]->gauge)
+			fn(ud, c->slot[i]->name, c->slot[i]->value);
+}
+
 /* ---- plugin reports ------------------------------------------------------ */
 static bool valid_name(const char *n)
 {

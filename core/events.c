@@ -155,6 +155,7 @@ void pxh_emit(struct pxh_server *s, const pxh_event *ev)
 		(*q->by_kind[ev->kind])++;
 	if ((ev->severity ? ev->severity : PXH_LOG_INFO) <= pxh_log_level())
 		log_event(ev, mac);
+	pxh_http_events_publish(s, ev, mac);
 	if (!q || !pxh_hooks(s, PXH_HOOK_EVENT))
 		return;
 	if (q->count == q->cap) {

@@ -56,6 +56,7 @@ struct pxh_server {
 	struct pxh_events *events;
 	struct pxh_clients *clients;
 	struct pxh_counters *counters;
+	struct pxh_series *series; /* the last hour of counters (core/series.c) */
 	struct pxh_workpool *pool;
 	struct pxh_dhcp *dhcp;
 	struct pxh_tftp *tftp;
@@ -267,6 +268,49 @@ void pxh_events_stop(struct pxh_server *s); /* delivers what is queued */
 /* Deliver queued events now (tests, shutdown). */
 void pxh_events_flush(struct pxh_server *s);
 void pxh_clients_free(struct pxh_server *s);
+/* One machine's story (facts and every step kept, grouped into boots) as
+ * JSON text, or NULL when the MAC is unknown. */
+char *pxh_client_story_json(struct pxh_server *s, const char *mac,
+                            bool hide_facts);
+/* Machines booting now (seen in the last NOW_WINDOW seconds or in a
+ * transfer): phase, file, bytes, rate, stuck after STUCK_AFTER seconds
+ * without progress. */
+char *pxh_now_json(struct pxh_server *s, bool hide_facts, double stuck_after);
+
+/* A file being sent right now, for the console's Now view. */
+struct pxh_transfer {
+	const char *proto; /* "tftp", "http", "https" */
+	char mac[18];      /* "" when unknown */
+	char ip[46];
+	char file[128];
+	uint64_t done, size; /* bytes acknowledged/sent, of SIZE */
+	double started;      /* pxh_server_now() at the start */
+	double moved;        /* pxh_server_now() when bytes last moved */
+};
+/* Fill up to MAX transfers of each module; returns how many. */
+size_t pxh_tftp_transfers(struct pxh_server *s, struct pxh_transfer *out,
+                          size_t max);
+size_t pxh_http_transfers(struct pxh_server *s, struct pxh_transfer *out,
+                          size_t max);
+
+/* ---- the last hour of counters (core/series.c) ---------------------------- */
+int pxh_series_start(struct pxh_server *s);
+void pxh_series_stop(struct pxh_server *s);
+/* [log] series_interval again (a reload). */
+void pxh_series_reload(struct pxh_server *s);
+/* Sample now (tests; the timer does it every [log] series_interval). */
+void pxh_series_sample(struct pxh_server *s);
+/* JSON text: {"interval":..,"times":[..],"series":{"name":[..]}}. */
+char *pxh_series_json(struct pxh_server *s);
+/* Each counter (not gauges) with its value. */
+void pxh_counters_each(struct pxh_server *s,
+                       void (*fn)(void *ud, const char *name, uint64_t v),
+                       void *ud);
+
+/* Live event stream (core/http/http_events.c): hand EV (its machine is
+ * MAC) to the /api/v1/events subscribers.  Cheap when there are none. */
+void pxh_http_events_publish(struct pxh_server *s, const pxh_event *ev,
+                             const char *mac);
 
 /* ---- files (core/files.c): TFTP root, HTTP root, resolver hooks -------- */
 #define PXH_FILE_CASEFOLD 0x1  /* match names case-insensitively */

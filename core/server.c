@@ -91,12 +91,14 @@ static void apply_log(struct pxh_server *s)
 			lv = PXH_LOG_ERR + i;
 	pxh_log_setup(lv + s->verbose,
 	              !s->foreground && target && !strcmp(target, "syslog"));
+	pxh_series_reload(s);
 }
 
 int pxh_server_init(struct pxh_server *s, struct ev_loop *loop,
                     struct pxh_conf *conf)
 {
 	const char *target = pxh_cfg_str(conf, "log", NULL, "target");
+	int rc;
 
 	/* The caller zeroed *S and may have set conf_path, verbose, ... */
 	s->loop = loop;
@@ -112,7 +114,10 @@ int pxh_server_init(struct pxh_server *s, struct ev_loop *loop,
 	if (s->foreground && target && !strcmp(target, "syslog"))
 		pxh_notice("server: -f: logging to stderr ([log] target = syslog applies without -f)");
 	pxh_the_server = s;
-	return pxh_events_start(s);
+	rc = pxh_events_start(s);
+	if (!rc)
+		rc = pxh_series_start(s);
+	return rc;
 }
 
 /* Bind every listener.  As root, before privileges are dropped. */
@@ -386,6 +391,7 @@ void pxh_server_free(struct pxh_server *s)
 {
 	pxh_pool_stop(s); /* delivers finished work before plugins go */
 	pxh_events_stop(s);
+	pxh_series_stop(s);
 	if (s->plugins) {
 		size_t busy = pxh_plugins_busy(s->plugins);
 		if (busy) {

@@ -24,6 +24,12 @@ WEAK void pxh_http_reload_abort(struct pxh_server *s) {}
 WEAK void pxh_http_reload(struct pxh_server *s, const struct pxh_conf *old) {}
 WEAK void pxh_http_stop(struct pxh_server *s, double grace) {}
 WEAK size_t pxh_http_active(struct pxh_server *s) { return 0; }
+WEAK size_t pxh_tftp_transfers(struct pxh_server *s, struct pxh_transfer *out,
+                               size_t max) { return 0; }
+WEAK size_t pxh_http_transfers(struct pxh_server *s, struct pxh_transfer *out,
+                               size_t max) { return 0; }
+WEAK void pxh_http_events_publish(struct pxh_server *s, const pxh_event *ev,
+                                  const char *mac) {}
 WEAK int pxh_server_ip_for(struct pxh_server *s, const char *iface, char *out,
                            size_t len)
 {

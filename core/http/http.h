@@ -99,13 +99,20 @@ enum pxh_http_route {
 	PXH_ROUTE_CLIENTS, /* /api/v1/clients */
 	PXH_ROUTE_REPORT,  /* /api/v1/report */
 	PXH_ROUTE_METRICS, /* /metrics */
+	PXH_ROUTE_CLIENT,  /* /api/v1/clients/MAC: one machine's story */
+	PXH_ROUTE_NOW,     /* /api/v1/now: machines booting now */
+	PXH_ROUTE_SERIES,  /* /api/v1/series: the last hour of counters */
+	PXH_ROUTE_EVENTS,  /* /api/v1/events: live event stream */
+	PXH_ROUTE_ASSET,   /* /console.js, /console.css */
+	PXH_ROUTE_LOGIN,   /* POST /login, /logout: the console's cookie */
 	PXH_ROUTE__MAX
 };
 
 struct pxh_http_match {
 	enum pxh_http_route route;
 	int status;       /* 0 when routed; 404/405 otherwise */
-	const char *rest; /* PATH of /files/, /tftp/; "/..." of a plugin */
+	const char *rest; /* PATH of /files/, /tftp/; "/..." of a plugin; MAC
+	                   * of /api/v1/clients/; the asset's name */
 	char plugin[64];  /* NAME of /plugins/NAME/ */
 };
 
@@ -163,6 +170,7 @@ struct pxh_http_settings {
 	bool auth_configured; /* a token or a client CA exists */
 	bool status_page;
 	size_t max_connections;
+	size_t max_streams; /* [http] max_event_streams */
 	size_t max_header;
 	size_t report_max;
 	double report_rate; /* reports per second per source */
@@ -213,6 +221,7 @@ struct pxh_http_resp {
 	bool has_file;
 	uint64_t off, len; /* file range to send */
 	bool close;        /* Connection: close after this one */
+	bool stream;       /* an event stream: no length, the body follows */
 };
 
 /* An empty answer (no body, no file).  The buffers are not cleared: the
@@ -231,6 +240,7 @@ static inline void pxh_http_resp_init(struct pxh_http_resp *rs)
 	rs->has_file = false;
 	rs->off = rs->len = 0;
 	rs->close = false;
+	rs->stream = false;
 }
 
 void pxh_http_resp_header(struct pxh_http_resp *rs, const char *fmt, ...)
@@ -332,7 +342,12 @@ struct pxh_http {
 	double date_at;
 	char head[160]; /* "Server: ...\r\nDate: ...\r\n" of that second */
 	size_t head_len;
+	struct pxh_http_streams *streams; /* /api/v1/events (http_events.c) */
 };
+
+/* GET /api/v1/events: subscribe the connection (http_events.c). */
+int pxh_http_handle_events(struct pxh_http_ctx *x, struct pxh_http_resp *rs);
+void pxh_http_events_free(struct pxh_http *h);
 
 /* Accept a new connection on listener L (loop thread). */
 void pxh_http_conn_accept(struct pxh_http *h, struct pxh_http_listener *l);
@@ -341,6 +356,12 @@ void pxh_http_conns_close(struct pxh_http *h, bool idle_only);
 /* Read the built-in menu's extra items from [boot] menu_dir. */
 void pxh_http_menu_load(struct pxh_http *h, const struct pxh_conf *conf);
 void pxh_http_menu_free(struct pxh_http *h);
+
+/* Event streams (RS.STREAM): bytes queued on C and not yet sent; add
+ * bytes (0 or -errno); send what is queued now (loop thread). */
+size_t pxh_http_conn_queued(const struct pxh_http_conn *c);
+int pxh_http_conn_stream_add(struct pxh_http_conn *c, const char *p, size_t n);
+void pxh_http_conn_stream_flush(struct pxh_http_conn *c);
 
 /* Deferred work attached to a connection (a /boot.ipxe decision): FREE
  * runs when the connection goes away first. */

@@ -371,6 +371,33 @@ int pxh_http_handle_api(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 		return take_text(rs, JSON_TYPE, pxh_status_json(x->srv, x->hide_facts));
 	case PXH_ROUTE_CLIENTS:
 		return take_text(rs, JSON_TYPE, pxh_clients_json(x->srv, x->hide_facts));
+	case PXH_ROUTE_CLIENT: {
+		char mac[18];
+
+		if (pxh_http_mac_normalise(x->m->rest, mac) < 0) {
+			json_error(rs, 400, "not a MAC address");
+			return 0;
+		}
+		t = pxh_client_story_json(x->srv, mac, x->hide_facts);
+		if (!t) {
+			json_error(rs, 404, "machine not seen (or no longer in the history)");
+			return 0;
+		}
+		return take_text(rs, JSON_TYPE, t);
+	}
+	case PXH_ROUTE_NOW: {
+		char v[32];
+		double stuck = 30;
+
+		if (pxh_http_form_get(x->rq->query, strlen(x->rq->query), "stuck",
+		                      v, sizeof(v)) > 0 && atof(v) >= 1)
+			stuck = atof(v);
+		return take_text(rs, JSON_TYPE, pxh_now_json(x->srv, x->hide_facts, stuck));
+	}
+	case PXH_ROUTE_SERIES:
+		return take_text(rs, JSON_TYPE, pxh_series_json(x->srv));
+	case PXH_ROUTE_EVENTS:
+		return pxh_http_handle_events(x, rs);
 	case PXH_ROUTE_METRICS:
 		t = pxh_metrics_text(x->srv, &len);
 		if (!t)

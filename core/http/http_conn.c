@@ -35,6 +35,7 @@ enum conn_phase {
 	C_READ,      /* waiting for (the rest of) a request */
 	C_HANDLE,    /* a handler answers later */
 	C_WRITE,     /* sending a response */
+	C_STREAM,    /* an event stream: the head is out, events follow */
 	C_DEAD,
 };
 
@@ -70,7 +71,7 @@ struct pxh_http_conn {
 	/* events and accounting */
 	enum pxh_http_route route;
 	bool download;
-	double t_start;
+	double t_start, moved_at; /* a download's start, its last bytes out */
 	uint64_t sent_body;
 	void *pending;
 	void (*pending_cancel)(void *);
@@ -131,10 +132,12 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	if (c->phase == C_HANDLE)
 		return; /* the decision has its own deadline */
+	if (c->phase == C_STREAM && c->ooff == c->olen)
+		return; /* a quiet stream is not idle: it waits for events */
 	(*c->h->ctr.timeouts)++;
 	pxh_debug("http: %s: timeout (%s), closing", c->peer,
 	          c->phase == C_HANDSHAKE ? "handshake" :
-	          c->phase == C_WRITE ? "send" :
+	          c->phase == C_WRITE || c->phase == C_STREAM ? "send" :
 	          c->rq.state == PXH_RQ_IDLE ? "idle" :
 	          c->rq.state == PXH_RQ_BODY ? "request body" : "request head");
 	if (c->phase == C_READ && c->rq.state != PXH_RQ_IDLE && !c->tls) {
@@ -277,6 +280,7 @@ static void resp_move(struct pxh_http_resp *dst, struct pxh_http_resp *src)
 	dst->off = src->off;
 	dst->len = src->len;
 	dst->close = src->close;
+	dst->stream = src->stream;
 	pxh_http_resp_init(src);
 }
 
@@ -329,8 +333,9 @@ void pxh_http_conns_close(struct pxh_http *h, bool idle_only)
 		n = c->next;
 		if (c->phase == C_DEAD)
 			continue;
+		/* a stream never ends by itself: it goes with the idle */
 		if (!idle_only || (c->phase == C_READ && c->rq.state == PXH_RQ_IDLE) ||
-		    c->phase == C_HANDSHAKE)
+		    c->phase == C_HANDSHAKE || c->phase == C_STREAM)
 			conn_close(c);
 	}
 }
@@ -439,7 +444,7 @@ static int build_head(struct pxh_http_conn *c, const struct pxh_http_resp *rs,
 		if (!rc)
 			rc = obuf_add(c, "\r\n", 2);
 	}
-	if (!rc && !no_body) {
+	if (!rc && !no_body && !rs->stream) {
 		n = u64_text(len, num);
 		rc = obuf_add(c, "Content-Length: ", 16);
 		if (!rc)
@@ -474,7 +479,7 @@ static void conn_start_response(struct pxh_http_conn *c,
 	if (!rs->status)
 		rs->status = 200;
 	c->keep_alive = c->rq.keep_alive && !rs->close && !h->stopping &&
-	                rs->status != 400 && rs->status < 500;
+	                !rs->stream && rs->status != 400 && rs->status < 500;
 	/* 1xx, 204, 304 carry no body (RFC 9110 6.4.1) */
 	no_body = rs->status == 204 || rs->status == 304;
 	len = rs->has_file ? rs->len : rs->body_len;
@@ -502,7 +507,7 @@ static void conn_start_response(struct pxh_http_conn *c,
 	c->download = rs->has_file && c->fleft > 0 &&
 	              (rs->status == 200 || rs->status == 206);
 	if (c->download) {
-		c->t_start = now_of(c);
+		c->t_start = c->moved_at = now_of(c);
 		(*h->ctr.downloads)++;
 		emit_download(c, PXH_EV_DOWNLOAD_START, "start");
 	}
@@ -642,7 +647,8 @@ static int send_file(struct pxh_http_conn *c)
 		}
 		c->sent_body += (uint64_t)n;
 		*c->h->ctr.bytes += (uint64_t)n;
-		c->deadline = now_of(c) + c->h->set.send_timeout;
+		c->moved_at = now_of(c);
+		c->deadline = c->moved_at + c->h->set.send_timeout;
 		if (full && (c->fleft > 0 || c->toff < c->tlen))
 			return 0;
 		/* a reader as fast as this loop (loopback, a VM on this
@@ -681,6 +687,8 @@ static ssize_t send_head_body(struct pxh_http_conn *c)
 	return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
 }
 
+static void stream_io(struct pxh_http_conn *c, int revents);
+
 static void conn_write(struct pxh_http_conn *c)
 {
 	while (c->ooff < c->olen || c->boff < c->blen) {
@@ -708,6 +716,14 @@ static void conn_write(struct pxh_http_conn *c)
 		/* plain socket took less: it is full (TLS sends a record) */
 		if (!c->tls && (size_t)n < want_n)
 			goto wait;
+	}
+	if (c->rs.stream && c->phase == C_WRITE) {
+		/* the head of an event stream is out: from now on the
+		 * stream module writes, and the connection is long-lived */
+		c->phase = C_STREAM;
+		set_busy(c, false);
+		stream_io(c, EV_WRITE);
+		return;
 	}
 	switch (send_file(c)) {
 	case 0:
@@ -930,10 +946,106 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 	case C_HANDLE:
 		want(c, 0);
 		break;
+	case C_STREAM:
+		stream_io(c, revents);
+		break;
 	default:
 		break;
 	}
 	conn_release(c);
+}
+
+/* ---- event streams (the events themselves: http_events.c) --------------- */
+/* Send what is queued; wait for EPOLLOUT while the client is slow (it then
+ * has send_timeout to take something), else only watch for its close. */
+static void stream_io(struct pxh_http_conn *c, int revents)
+{
+	if (revents & EV_READ) {
+		char junk[512];
+		ssize_t n = conn_recv(c, junk, sizeof(junk));
+
+		if (n == 0 || (n < 0 && n != -EAGAIN)) {
+			conn_close(c);
+			return;
+		}
+	}
+	while (c->ooff < c->olen) {
+		ssize_t n = conn_send(c, c->obuf + c->ooff, c->olen - c->ooff, false);
+
+		if (n == -EAGAIN) {
+			if (c->tls)
+				want_tls(c);
+			else
+				want(c, EV_WRITE);
+			return;
+		}
+		if (n <= 0) {
+			conn_close(c);
+			return;
+		}
+		c->ooff += (size_t)n;
+		*c->h->ctr.bytes += (uint64_t)n;
+		conn_deadline(c, c->h->set.send_timeout);
+	}
+	c->olen = c->ooff = 0;
+	if (c->tls)
+		want_tls(c);
+	else
+		want(c, EV_READ);
+}
+
+size_t pxh_http_conn_queued(const struct pxh_http_conn *c)
+{
+	return c->olen - c->ooff;
+}
+
+int pxh_http_conn_stream_add(struct pxh_http_conn *c, const char *p, size_t n)
+{
+	if (c->phase == C_DEAD)
+		return -EPIPE;
+	if (c->phase == C_STREAM && c->ooff == c->olen)
+		/* the client has send_timeout to take these */
+		conn_deadline(c, c->h->set.send_timeout);
+	if (c->phase == C_STREAM && c->ooff > 0) {
+		memmove(c->obuf, c->obuf + c->ooff, c->olen - c->ooff);
+		c->olen -= c->ooff;
+		c->ooff = 0;
+	}
+	return obuf_add(c, p, n);
+}
+
+void pxh_http_conn_stream_flush(struct pxh_http_conn *c)
+{
+	if (c->phase != C_STREAM)
+		return; /* the head is still going: conn_write goes on */
+	conn_hold(c);
+	stream_io(c, EV_WRITE);
+	conn_release(c);
+}
+
+/* ---- downloads in flight, for the console ------------------------------ */
+size_t pxh_http_transfers(struct pxh_server *s, struct pxh_transfer *out,
+                          size_t max)
+{
+	size_t n = 0;
+
+	for (struct pxh_http_conn *c = s && s->http ? s->http->conns : NULL;
+	     c && n < max; c = c->next) {
+		struct pxh_transfer *o;
+
+		if (!c->download || c->phase != C_WRITE)
+			continue;
+		o = &out[n++];
+		memset(o, 0, sizeof(*o));
+		o->proto = c->tls ? "https" : "http";
+		pxh_http_copy(o->ip, sizeof(o->ip), c->peer);
+		pxh_http_copy(o->file, sizeof(o->file), c->rq.path);
+		o->done = c->sent_body;
+		o->size = c->sent_body + c->fleft + (c->tlen - c->toff);
+		o->started = c->t_start;
+		o->moved = c->moved_at;
+	}
+	return n;
 }
 
 /* ---- accept ------------------------------------------------------------ */

@@ -260,6 +260,10 @@ int pxh_http_handle(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 	case PXH_ROUTE_CLIENTS:
 	case PXH_ROUTE_REPORT:
 	case PXH_ROUTE_METRICS:
+	case PXH_ROUTE_CLIENT:
+	case PXH_ROUTE_NOW:
+	case PXH_ROUTE_SERIES:
+	case PXH_ROUTE_EVENTS:
 		if (needs_auth(x)) {
 			pxh_http_resp_error(rs, 401, "token or client certificate required");
 			return 0;

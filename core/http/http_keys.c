@@ -32,6 +32,8 @@ const pxh_conf_key pxh_http_keys[] = {
 	 "serve the small status page at /"},
 	{"max_connections", PXH_CONF_INT, "4096", 0, 1, 1000000, NULL,
 	 "open connections at most; more get 503 and are closed"},
+	{"max_event_streams", PXH_CONF_INT, "32", 0, 0, 100000, NULL,
+	 "live event streams (GET /api/v1/events, the console) open at once; more get 503; 0 turns the stream off"},
 	{"max_header_size", PXH_CONF_INT, "8192", 0, 1024, 65536, NULL,
 	 "bytes of request line plus headers; more get 431"},
 	{"header_timeout", PXH_CONF_DURATION, "10s", 0, 100, 600000, NULL,

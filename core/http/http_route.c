@@ -138,6 +138,28 @@ void pxh_http_route_match(const char *path, unsigned method,
 	} else if (strcmp(path, "/api/v1/report") == 0) {
 		m->route = PXH_ROUTE_REPORT;
 		want_methods(m, method, false, true);
+	} else if (strncmp(path, "/api/v1/clients/", 16) == 0 && path[16]) {
+		m->route = PXH_ROUTE_CLIENT;
+		m->rest = path + 16;
+		want_methods(m, method, true, false);
+	} else if (strcmp(path, "/api/v1/now") == 0) {
+		m->route = PXH_ROUTE_NOW;
+		want_methods(m, method, true, false);
+	} else if (strcmp(path, "/api/v1/series") == 0) {
+		m->route = PXH_ROUTE_SERIES;
+		want_methods(m, method, true, false);
+	} else if (strcmp(path, "/api/v1/events") == 0) {
+		m->route = PXH_ROUTE_EVENTS;
+		want_methods(m, method, true, false);
+	} else if (strcmp(path, "/console.js") == 0 ||
+	           strcmp(path, "/console.css") == 0) {
+		m->route = PXH_ROUTE_ASSET;
+		m->rest = path + 1;
+		want_methods(m, method, true, false);
+	} else if (strcmp(path, "/login") == 0 || strcmp(path, "/logout") == 0) {
+		m->route = PXH_ROUTE_LOGIN;
+		m->rest = path + 1;
+		want_methods(m, method, false, true);
 	} else if (strcmp(path, "/metrics") == 0) {
 		m->route = PXH_ROUTE_METRICS;
 		want_methods(m, method, true, false);
@@ -154,6 +176,9 @@ const char *pxh_http_route_name(enum pxh_http_route r)
 		[PXH_ROUTE_TFTP] = "tftp",      [PXH_ROUTE_PLUGIN] = "plugin",
 		[PXH_ROUTE_STATUS] = "status",  [PXH_ROUTE_CLIENTS] = "clients",
 		[PXH_ROUTE_REPORT] = "report",  [PXH_ROUTE_METRICS] = "metrics",
+		[PXH_ROUTE_CLIENT] = "client",  [PXH_ROUTE_NOW] = "now",
+		[PXH_ROUTE_SERIES] = "series",  [PXH_ROUTE_EVENTS] = "events",
+		[PXH_ROUTE_ASSET] = "asset",    [PXH_ROUTE_LOGIN] = "login",
 	};
 
 	return (unsigned)r < PXH_ROUTE__MAX ? names[r] : "other";

@@ -34,6 +34,8 @@ void pxh_http_settings_load(const struct pxh_conf *conf,
 	set->require_auth = pxh_cfg_bool(conf, "http", NULL, "require_auth");
 	set->auth_configured = set->api_token || (client_ca && *client_ca);
 	set->status_page = pxh_cfg_bool(conf, "http", NULL, "status_page");
+	v = pxh_cfg_int(conf, "http", NULL, "max_event_streams");
+	set->max_streams = v >= 0 ? (size_t)v : 32;
 	v = pxh_cfg_int(conf, "http", NULL, "max_connections");
 	set->max_connections = v > 0 ? (size_t)v : 4096;
 	v = pxh_cfg_int(conf, "http", NULL, "max_header_size");
@@ -401,6 +403,7 @@ static void http_free(struct pxh_server *s, struct pxh_http *h)
 	pxh_http_tls_free(h->tls);
 	pxh_http_tls_free(h->next_tls);
 	pxh_http_menu_free(h);
+	pxh_http_events_free(h);
 	pxh_http_settings_free(&h->set);
 	free(h);
 	s->http = NULL;

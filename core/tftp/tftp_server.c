@@ -359,3 +359,27 @@ size_t pxh_tftp_active(struct pxh_server *s)
 	return s && s->tftp ? s->tftp->active : 0;
 }
 
+/* Pulled when the console asks, so the send path pays nothing for it. */
+size_t pxh_tftp_transfers(struct pxh_server *s, struct pxh_transfer *out,
+                          size_t max)
+{
+	size_t n = 0;
+
+	for (struct tftp_xfer *x = s && s->tftp ? s->tftp->xfers : NULL;
+	     x && n < max; x = x->next) {
+		struct pxh_transfer *o = &out[n++];
+		uint64_t acked = x->w.base > 1 ? (x->w.base - 1) * x->prm.blksize : 0;
+
+		memset(o, 0, sizeof(*o));
+		o->proto = "tftp";
+		pxh_strcpy(o->mac, sizeof(o->mac), x->client.mac);
+		inet_ntop(AF_INET, &x->peer.sin_addr, o->ip, sizeof(o->ip));
+		pxh_strcpy(o->file, sizeof(o->file), x->file);
+		o->size = x->size;
+		o->done = acked > x->size ? x->size : acked;
+		o->started = x->t_start;
+		o->moved = x->acked_at > 0 ? x->acked_at : x->t_start;
+	}
+	return n;
+}
+

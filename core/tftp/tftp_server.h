@@ -88,6 +88,7 @@ struct tftp_xfer {
 	uint32_t win_peak; /* largest window sent (msftwindow hints) */
 	uint64_t windows;  /* windows (or OACKs) sent, first and again */
 	double t_start;
+	double acked_at; /* when an ACK last moved the window (console) */
 	char file[512];               /* normalised path */
 	char req[TFTP_MAX_FILENAME];  /* as requested */
 	bool started; /* the client answered at least once */

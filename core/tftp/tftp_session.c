@@ -392,8 +392,11 @@ static void xfer_packet(struct tftp_xfer *x, const uint8_t *p, size_t n)
 		if (x->prm.msft && x->restart_from &&
 		    tftp_block_abs(high, blk) >= (int64_t)x->restart_from)
 			fresh = true;
-		a = tftp_window_ack(&x->w, blk, fresh);
+		uint64_t base0 = x->w.base;
 
+		a = tftp_window_ack(&x->w, blk, fresh);
+		if (x->w.base != base0)
+			x->acked_at = now;
 		x->acks++;
 		if (!x->started && x->rto_opt > 0)
 			x->rto_base = x->rto_opt; /* RFC 2349, now that it answers */

@@ -25,7 +25,10 @@ void pxh_answer_clear(struct pxh_answer *a)
 	free(a->opts);
 	free(a->script);
 	free(a->reason);
+	free(a->unrendered);
 	a->loader = a->next_server = a->script = a->reason = NULL;
+	a->unrendered = NULL;
+	a->grub_items = 0;
 	a->opts = NULL;
 	a->n_opts = 0;
 	a->script_len = a->script_cap = 0;
@@ -54,7 +57,8 @@ int pxh_answer_copy(struct pxh_answer *dst, const struct pxh_answer *src)
 	dst->client = c;
 	if (set_str(&dst->loader, src->loader) ||
 	    set_str(&dst->next_server, src->next_server) ||
-	    set_str(&dst->reason, src->reason))
+	    set_str(&dst->reason, src->reason) ||
+	    set_str(&dst->unrendered, src->unrendered))
 		return -ENOMEM;
 	for (size_t i = 0; i < src->n_opts; i++)
 		if (pxh_answer_add_option(dst, src->opts[i].code, src->opts[i].data,
@@ -175,4 +179,26 @@ const char *pxh_verdict_name(enum pxh_verdict v)
 	case PXH_DEFERRED: return "deferred";
 	}
 	return "unknown";
+}
+
+int pxh_client_boot_program(const pxh_client *c)
+{
+	if (!c)
+		return PXH_BOOT_PROGRAM_NONE;
+	if (c->is_ipxe)
+		return PXH_BOOT_PROGRAM_IPXE;
+	/* the core sets this user class itself when GRUB fetches /boot.grub;
+	 * in the DHCP phase a client's option 77 says nothing of the kind */
+	if (c->phase == PXH_PHASE_IPXE && !strcmp(c->user_class, "GRUB"))
+		return PXH_BOOT_PROGRAM_GRUB;
+	return PXH_BOOT_PROGRAM_NONE;
+}
+
+const char *pxh_boot_program_name(int bp)
+{
+	switch (bp) {
+	case PXH_BOOT_PROGRAM_IPXE: return "ipxe";
+	case PXH_BOOT_PROGRAM_GRUB: return "grub";
+	}
+	return "";
 }

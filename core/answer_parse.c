@@ -362,6 +362,8 @@ static int flag_part(struct pctx *x, json_t *o, const char *key)
 		return 0;
 	if (!strcmp(key, "local"))
 		return pxh_script_exit(x->a);
+	if (pxh_answer_is_grub(x->a))
+		return pxh_grub_shell(x->a);
 	return pxh_answer_append_script(x->a, "%sshell\n",
 	                                x->started ? "" : "#!ipxe\n");
 }
@@ -425,6 +427,54 @@ static int item_check(struct pctx *x, json_t *it, size_t i, const char **id,
 	return 0;
 }
 
+/* GRUB: a menu item's helper rendered on its own into a "#!grub" text for
+ * its menuentry (GRUB has no goto); *TEXT stays NULL when it cannot run in
+ * GRUB, and the menu leaves the item out. */
+static int grub_item_text(struct pctx *x, const char *key, json_t *v,
+                          char **text)
+{
+	struct pctx sub = *x;
+	struct pxh_answer t;
+	int rc;
+
+	*text = NULL;
+	pxh_answer_init(&t, x->a->srv, x->a->client);
+	t.grub_item = true;
+	sub.a = &t;
+	rc = helper(&sub, key, v);
+	if (!rc && t.unrendered) {
+		/* the item is left out; its reason goes with the answer */
+		rc = pxh_answer_set_reason(x->a, t.unrendered);
+	} else if (!rc && t.script) {
+		*text = t.script;
+		t.script = NULL;
+	}
+	pxh_answer_clear(&t);
+	return rc;
+}
+
+static int grub_menu_items(struct pctx *x, json_t *items, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < n; i++) {
+		const char *id = NULL, *label = NULL, *script = NULL, *help = NULL;
+		char *text = NULL;
+
+		if ((rc = item_check(x, json_array_get(items, i), i, &id, &label,
+		                     &script, &help)))
+			return rc;
+		if (help)
+			rc = grub_item_text(x, help,
+			                    json_object_get(json_array_get(items, i), help),
+			                    &text);
+		if (!rc)
+			rc = pxh_script_menu_item(x->a, id, label, help ? text : script);
+		free(text);
+	}
+	return rc;
+}
+
 static int menu_part(struct pctx *x, json_t *m)
 {
 	static const char *const keys[] = {"title", "timeout", "default",
@@ -455,6 +505,10 @@ static int menu_part(struct pctx *x, json_t *m)
 	if (x->a && (rc = pxh_script_menu_begin(x->a, title, (unsigned)timeout, def)))
 		return rc;
 	x->started = true;
+	if (pxh_answer_is_grub(x->a)) {
+		rc = grub_menu_items(x, items, n);
+		return rc ? rc : pxh_script_menu_end(x->a);
+	}
 	for (size_t i = 0; i < n; i++) {
 		const char *id = NULL, *label = NULL, *script = NULL, *help = NULL;
 		char jump[48];
@@ -510,7 +564,7 @@ static int images_json(struct pctx *x, json_t *o, long *ttl)
 		return v;
 	if (script && x->a) {
 		/* the text comes first; a helper below adds no second header */
-		if (strncmp(script, "#!ipxe", 6))
+		if (strncmp(script, "#!ipxe", 6) && strncmp(script, "#!grub", 6))
 			rc = pxh_answer_append_script(x->a, "#!ipxe\n");
 		if (!rc)
 			rc = pxh_answer_append_script(x->a, "%s%s", script,
@@ -533,7 +587,9 @@ static int text_answer(struct pctx *x, const char *p, size_t n)
 	size_t w = 0, s, e;
 	int v;
 
-	if (x->phase == PXH_PHASE_IPXE && n >= 6 && !memcmp(p, "#!ipxe", 6) &&
+	/* a raw script: iPXE's, or GRUB's ("#!grub") */
+	if (x->phase == PXH_PHASE_IPXE && n >= 6 &&
+	    (!memcmp(p, "#!ipxe", 6) || !memcmp(p, "#!grub", 6)) &&
 	    (n == 6 || is_space(p[6]))) {
 		char *t;
 		int rc;
@@ -567,7 +623,7 @@ static int text_answer(struct pctx *x, const char *p, size_t n)
 			                ? p[k] : '?';
 		ex[k] = 0;
 		return bad(x, "not JSON, %sand not a verdict word: \"%s\"",
-		           x->phase == PXH_PHASE_IPXE ? "not an iPXE script (#!ipxe) " : "",
+		           x->phase == PXH_PHASE_IPXE ? "not a script (#!ipxe, #!grub) " : "",
 		           ex);
 	}
 	if (s == e)

@@ -1,4 +1,5 @@
-/* iPXE script helpers of the SDK (wimboot, kernel, chain, exit, menus). */
+/* iPXE script helpers of the SDK (wimboot, kernel, chain, exit, menus);
+ * for a GRUB client they hand over to grub_script.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,16 +16,20 @@ static int ensure_header(pxh_answer *a)
 	return 0;
 }
 
-/* Text that ends up on one iPXE command line: no line breaks, and "${"
- * would be expanded as a setting, so it is broken up. */
+/* Text that ends up on one iPXE command line.  iPXE splits a line into
+ * words at white space, expands "${...}" first, and ends a command at a
+ * word that is "||", "&&" or ";" or starts with "#" (a comment).  So: no
+ * line breaks, "${" broken up, and in any word that iPXE would read as a
+ * terminator or comment those characters become '_' (a value cannot end
+ * the command and start another). */
 static void one_line(char *out, size_t len, const char *in)
 {
-	size_t o = 0;
+	size_t o = 0, w;
 
 	for (; in && *in && o + 2 < len; in++) {
 		char ch = *in;
 
-		if (ch == '\r' || ch == '\n' || ch == '\t')
+		if ((unsigned char)ch < 0x20 || ch == 0x7f)
 			ch = ' ';
 		if (ch == '$' && in[1] == '{') {
 			out[o++] = '$';
@@ -34,6 +39,23 @@ static void one_line(char *out, size_t len, const char *in)
 		out[o++] = ch;
 	}
 	out[o] = '\0';
+	for (size_t i = 0; i < o; i = w) {
+		size_t n;
+
+		while (i < o && out[i] == ' ')
+			i++;
+		for (w = i; w < o && out[w] != ' '; w++)
+			;
+		n = w - i;
+		if (n == 0)
+			break;
+		if (out[i] == '#' || (n == 1 && out[i] == ';') ||
+		    (n == 2 && ((out[i] == '|' && out[i + 1] == '|') ||
+		                (out[i] == '&' && out[i + 1] == '&'))))
+			for (size_t k = i; k < w; k++)
+				if (strchr("#;|&", out[k]))
+					out[k] = '_';
+	}
 }
 
 /* Labels and item ids: [A-Za-z0-9_-] only. */
@@ -149,6 +171,10 @@ int pxh_script_wimboot(pxh_answer *a, const pxh_wimboot *w)
 
 	if (!a || !w || !w->boot_wim || !*w->boot_wim)
 		return -EINVAL;
+	if (pxh_answer_is_grub(a))
+		return pxh_answer_unrenderable(
+			a, "wimboot runs under iPXE only (and is not signed for "
+			   "Secure Boot)");
 	if ((rc = ensure_header(a)))
 		return rc;
 	absolute(a, w->wimboot && *w->wimboot ? w->wimboot : "/files/wimboot", u,
@@ -200,6 +226,8 @@ int pxh_script_kernel(pxh_answer *a, const char *kernel, const char *initrd,
 
 	if (!a || !kernel || !*kernel)
 		return -EINVAL;
+	if (pxh_answer_is_grub(a))
+		return pxh_grub_kernel(a, kernel, initrd, cmdline);
 	if ((rc = ensure_header(a)))
 		return rc;
 	absolute(a, kernel, k, sizeof(k));
@@ -236,6 +264,8 @@ int pxh_script_chain(pxh_answer *a, const char *url)
 
 	if (!a || !url || !*url)
 		return -EINVAL;
+	if (pxh_answer_is_grub(a))
+		return pxh_grub_chain(a, url);
 	if ((rc = ensure_header(a)))
 		return rc;
 	absolute(a, url, u, sizeof(u));
@@ -248,6 +278,8 @@ int pxh_script_exit(pxh_answer *a)
 
 	if (!a)
 		return -EINVAL;
+	if (pxh_answer_is_grub(a))
+		return pxh_grub_exit(a);
 	if ((rc = ensure_header(a)))
 		return rc;
 	/* exit hands control back to the firmware, which tries the next
@@ -290,6 +322,8 @@ int pxh_script_menu_begin(pxh_answer *a, const char *title,
 
 	if (!a || a->menu_open)
 		return -EINVAL;
+	if (pxh_answer_is_grub(a))
+		return pxh_grub_menu_begin(a, title, timeout_ms, default_id);
 	if ((rc = ensure_header(a)))
 		return rc;
 	one_line(t, sizeof(t), title && *title ? title : "Boot menu");
@@ -321,6 +355,8 @@ int pxh_script_menu_item(pxh_answer *a, const char *id, const char *label,
 
 	if (!a || !a->menu_open || !id || !*id)
 		return -EINVAL;
+	if (pxh_answer_is_grub(a))
+		return pxh_grub_menu_item(a, id, label, script);
 	label_id(i, sizeof(i), id);
 	one_line(l, sizeof(l), label && *label ? label : id);
 	/* an item's own script may carry a signature line: drop it */
@@ -344,6 +380,8 @@ int pxh_script_menu_end(pxh_answer *a)
 
 	if (!a || !a->menu_open)
 		return -EINVAL;
+	if (pxh_answer_is_grub(a))
+		return pxh_grub_menu_end(a);
 	/* --timeout 0 would return at once, so it is only given when set.
 	 * iPXE passes a variable's value as one word, so "--default ID"
 	 * cannot live in one variable: the default is the item id alone,

@@ -145,6 +145,31 @@ static void test_kernel_chain_exit(void **state)
 	pxh_answer_clear(&a);
 }
 
+/* Issue 20: a value cannot end the iPXE command and start another: words
+ * "||", "&&", ";" and "#..." (a comment) are defused, the rest is kept. */
+static void test_hostile_values(void **state)
+{
+	struct pxh_answer a;
+
+	pxh_answer_init(&a, &srv, &client);
+	assert_int_equal(pxh_script_kernel(&a, "http://x/k", NULL,
+	                                   "serial=A || shell ; chain http://evil && x #c a|b a&b a;b"), 0);
+	has_line(&a, "kernel http://x/k serial=A __ shell _ chain http://evil __ x _c a|b a&b a;b || goto pxh_fail");
+	pxh_answer_clear(&a);
+
+	pxh_answer_init(&a, &srv, &client);
+	assert_int_equal(pxh_script_menu_begin(&a, "T\n#x || reboot", 0, NULL), 0);
+	assert_int_equal(pxh_script_menu_item(&a, "id", "L ; reboot\n&& shell", "exit\n"), 0);
+	has_line(&a, "menu T _x __ reboot");
+	has_line(&a, "item id L _ reboot __ shell");
+	pxh_answer_clear(&a);
+
+	pxh_answer_init(&a, &srv, &client);
+	assert_int_equal(pxh_script_chain(&a, "http://h/a.ipxe?x=1\t||\tshell"), 0);
+	has_line(&a, "chain http://h/a.ipxe?x=1 __ shell");
+	pxh_answer_clear(&a);
+}
+
 /* [boot] local_action = sanboot: BIOS clients boot the first disk, UEFI
  * ones still exit to their boot manager. */
 static void test_local_action_sanboot(void **state)
@@ -235,6 +260,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wimboot),
 		cmocka_unit_test(test_kernel_chain_exit),
+		cmocka_unit_test(test_hostile_values),
 		cmocka_unit_test(test_local_action_sanboot),
 		cmocka_unit_test(test_menu),
 		cmocka_unit_test(test_default_menu),

@@ -31,7 +31,7 @@ extern "C" {
  */
 
 #define PXH_ABI_MAJOR 1
-#define PXH_ABI_MINOR 0
+#define PXH_ABI_MINOR 1
 
 #define PXH_EXPORT __attribute__((visibility("default")))
 
@@ -108,6 +108,20 @@ typedef struct pxh_client {
 	const uint8_t *raw;
 	size_t raw_len;
 } pxh_client;
+
+/* Which boot program asks (ABI 1.1).  In the script phase
+ * (PXH_PHASE_IPXE) that is iPXE fetching /boot.ipxe or GRUB fetching
+ * /boot.grub; the core then sets user_class to "iPXE" or "GRUB" itself and
+ * is_ipxe only for iPXE.  In the DHCP phase: iPXE's own DHCP is
+ * PXH_BOOT_PROGRAM_IPXE, the firmware's PXH_BOOT_PROGRAM_NONE. */
+enum pxh_boot_program {
+	PXH_BOOT_PROGRAM_NONE = 0, /* the firmware, or not known */
+	PXH_BOOT_PROGRAM_IPXE = 1,
+	PXH_BOOT_PROGRAM_GRUB = 2,
+};
+int pxh_client_boot_program(const pxh_client *c);
+/* "ipxe", "grub" or "" (the "boot_program" fact). */
+const char *pxh_boot_program_name(int boot_program);
 
 /* Find DHCP option CODE in the client's request (handles option overload
  * and RFC 3396 concatenation).  Returns the option's bytes and sets *len, or
@@ -191,8 +205,16 @@ int pxh_verdict_parse(const char *word, size_t len);
  * out of memory. */
 char *pxh_client_json(const pxh_client *c);
 
-/* Built-in iPXE script helpers (iPXE phase).  Each appends to the script of
- * A.  URLs relative to the server ("/files/...") are made absolute. */
+/* Built-in script helpers (script phase).  Each appends to the script of
+ * A, written for A's client: iPXE script, or GRUB script when GRUB asks
+ * (pxh_client_boot_program; ABI 1.1).  URLs relative to the server
+ * ("/files/...") are made absolute (GRUB: "(http,SERVER)/files/...").
+ * A raw script (pxh_answer_set_script) is iPXE text ("#!ipxe" first, or no
+ * signature) or GRUB text ("#!grub" first).  What the client's boot
+ * program cannot run (an iPXE script or pxh_script_wimboot for GRUB, a
+ * GRUB script for iPXE, a chain GRUB cannot follow) is not served: the
+ * server logs why, emits the decision event and applies [boot]
+ * default_action (docs/grub.md). */
 typedef struct pxh_wimboot {
 	uint32_t struct_size;
 	const char *wimboot; /* default "/files/wimboot" */
@@ -216,6 +238,12 @@ int pxh_script_menu_begin(pxh_answer *a, const char *title,
 int pxh_script_menu_item(pxh_answer *a, const char *id, const char *label,
                          const char *script);
 int pxh_script_menu_end(pxh_answer *a);
+
+/* IN as one single-quoted GRUB word into OUT (ABI 1.1): the quoting the
+ * GRUB helpers use, for plugins that write GRUB text themselves.  ' becomes
+ * '\'', control characters blanks.  Returns the length or -E2BIG (OUT is
+ * then ""). */
+int pxh_grub_quote(char *out, size_t len, const char *in);
 
 /* ---- events (logging hooks) -------------------------------------------- */
 enum pxh_event_kind {

@@ -138,13 +138,59 @@ static void drain_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		ev_prepare_stop(loop, w);
 }
 
+/* Escape one text field in place (pxh_log_escape). */
+static void escape_field(char *f, size_t cap)
+{
+	char tmp[256];
+
+	if (!pxh_log_needs_escape(f))
+		return;
+	pxh_log_escape(tmp, sizeof(tmp) < cap ? sizeof(tmp) : cap, f);
+	pxh_strcpy(f, cap, tmp);
+}
+
+/* Every text field of an event. */
+#define EVENT_TEXTS(X)                                                         \
+	X(client.mac) X(client.uuid) X(client.arch_name)                      \
+	X(client.vendor_class) X(client.user_class) X(client.undi)            \
+	X(client.ip) X(client.relay) X(client.iface) X(client.server_ip)      \
+	X(client.manufacturer) X(client.product) X(client.serial)             \
+	X(client.asset) X(client.platform) X(client.buildarch) X(action)      \
+	X(file) X(plugin) X(message)
+
+/* EV's texts with their control characters escaped into OUT: the same
+ * edge as the log line, for the history, the event hooks (syslog,
+ * StifleR) and plugins.  False (OUT untouched) when nothing needs it: the
+ * common case costs a scan, not a copy. */
+static bool event_escape(const pxh_event *ev, pxh_event *out)
+{
+	bool any = false;
+
+#define CHECK(f) any = any || pxh_log_needs_escape(ev->f);
+	EVENT_TEXTS(CHECK)
+#undef CHECK
+	if (!any)
+		return false;
+	*out = *ev;
+#define ESC(f) escape_field(out->f, sizeof(out->f));
+	EVENT_TEXTS(ESC)
+#undef ESC
+	return true;
+}
+
 /* The event is not copied on the way (it is over a kilobyte, and several
  * come per packet): only the queue for event hooks keeps a copy. */
 void pxh_emit(struct pxh_server *s, const pxh_event *ev)
 {
 	struct pxh_events *q = s->events;
-	const char *mac = ev->client.mac;
+	const char *mac;
 	char found[18];
+	pxh_event esc;
+
+	/* rare (a hostile client): only then is the event copied */
+	if (event_escape(ev, &esc))
+		ev = &esc;
+	mac = ev->client.mac;
 
 	/* an event that names only the client's address gets its MAC */
 	if (!mac[0] && ev->client.ip[0] &&

@@ -68,9 +68,44 @@ void pxh_log_force(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
+bool pxh_log_needs_escape(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+size_t pxh_log_escape(char *dst, size_t cap, const char *src)
+{
+	size_t o = 0;
+
+	if (!cap)
+		return 0;
+	for (; *src; src++) {
+		unsigned char ch = (unsigned char)*src;
+
+		if (ch >= 0x20 && ch != 0x7f) {
+			if (o + 1 >= cap)
+				break;
+			dst[o++] = (char)ch;
+			continue;
+		}
+		/* "\x0a": a whole escape or nothing, never half of one */
+		if (o + 4 >= cap)
+			break;
+		dst[o++] = '\\';
+		dst[o++] = 'x';
+		dst[o++] = "0123456789abcdef"[ch >> 4];
+		dst[o++] = "0123456789abcdef"[ch & 15];
+	}
+	dst[o] = 0;
+	return o;
+}
+
 static void vlog_line(int level, const pxh_client *c, const char *fmt, va_list ap)
 {
-	char msg[1024];
+	char msg[1024], esc[1024];
 	size_t off = 0;
 
 	if (level < 0)
@@ -83,6 +118,13 @@ static void vlog_line(int level, const pxh_client *c, const char *fmt, va_list a
 	 * machine's story. */
 	if (c && c->mac[0] && !strstr(msg, "mac="))
 		snprintf(msg + off, sizeof(msg) - off, " mac=%s", c->mac);
+	/* The edge every line passes: whatever a client put in a file name,
+	 * path, report or DHCP string, it cannot start a line of its own
+	 * (journald would read "<0>" there as a priority). */
+	if (pxh_log_needs_escape(msg)) {
+		pxh_log_escape(esc, sizeof(esc), msg);
+		memcpy(msg, esc, sizeof(msg));
+	}
 	if (to_syslog) {
 		syslog(level, "%s", msg);
 		return;

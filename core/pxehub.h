@@ -87,6 +87,13 @@ void pxh_logf(int level, const pxh_client *c, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void pxh_vlogf(int level, const pxh_client *c, const char *fmt, va_list ap);
 void pxh_log_force(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Client-supplied text is escaped where it leaves the process: every log
+ * line (stderr and syslog) and every event (pxh_emit) has its control
+ * characters and DEL written as "\xNN", so nothing a client sends starts a
+ * line of its own.  ESCAPE copies SRC into DST (CAP bytes, NUL terminated,
+ * never half an escape) and returns the length. */
+bool pxh_log_needs_escape(const char *s);
+size_t pxh_log_escape(char *dst, size_t cap, const char *src);
 #define pxh_err(...) pxh_logf(PXH_LOG_ERR, NULL, __VA_ARGS__)
 #define pxh_warn(...) pxh_logf(PXH_LOG_WARNING, NULL, __VA_ARGS__)
 #define pxh_notice(...) pxh_logf(PXH_LOG_NOTICE, NULL, __VA_ARGS__)

@@ -73,9 +73,16 @@ static bool rule_matches(const char *r, const pxh_client *c)
 		return true;
 	if (!strncmp(r, "if:", 3))
 		return !strcmp(r + 3, c->iface);
+	/* Addresses the server saw, never what a client wrote in a field:
+	 * the relay (a giaddr the DHCP module checked against the packet's
+	 * source), the client's own source address, and only for a DHCP
+	 * broadcast that shows neither, the address of the interface it
+	 * arrived on (a broadcast does not cross routers).  A TCP or TFTP
+	 * peer always has an address, so the server's own never matches. */
 	if (isdigit((unsigned char)r[0]) && (strchr(r, '.') || strchr(r, '/')))
 		return in_subnet(r, c->relay) || in_subnet(r, c->ip) ||
-		       (!c->relay[0] && in_subnet(r, c->server_ip));
+		       (!c->relay[0] && !c->ip[0] && c->phase == PXH_PHASE_DHCP &&
+		        in_subnet(r, c->server_ip));
 	if (looks_like_mac(r))
 		return mac_prefix(r, c->mac);
 	return c->arch_name[0] && !strcasecmp(r, c->arch_name);

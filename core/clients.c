@@ -232,11 +232,12 @@ static void merge(pxh_client *d, const pxh_client *c)
 	d->is_http_boot |= c->is_http_boot;
 }
 
-/* Record EV as a step of the machine MAC ("" = not client related). */
+/* Record EV as a step of the machine MAC ("" = not client related).
+ * BIND: the event may move MAC to its address and update its facts. */
 void pxh_clients_record(struct pxh_server *s, const pxh_event *ev,
-                        const char *mac);
+                        const char *mac, bool bind);
 void pxh_clients_record(struct pxh_server *s, const pxh_event *ev,
-                        const char *mac)
+                        const char *mac, bool bind)
 {
 	struct pxh_clients *t = table(s);
 	struct client_rec *r;
@@ -273,8 +274,10 @@ void pxh_clients_record(struct pxh_server *s, const pxh_event *ev,
 	}
 	lru_push(t, i);
 	r = &t->rec[i];
-	merge(&r->c, &ev->client);
-	set_ip(t, i, ev->client.ip);
+	if (bind) {
+		merge(&r->c, &ev->client);
+		set_ip(t, i, ev->client.ip);
+	}
 	r->last_us = ev->time_us;
 	st = &r->steps[(r->step_head + r->nsteps) % STEPS_PER_CLIENT];
 	if (r->nsteps == STEPS_PER_CLIENT)
@@ -402,9 +405,11 @@ char *pxh_status_json(struct pxh_server *s, bool hide_facts)
 		json_t *c = json_object();
 		uint64_t ok = s->reloads_ok ? *s->reloads_ok : 0;
 		uint64_t refused = s->reloads_refused ? *s->reloads_refused : 0;
+		/* paths and error text only for authenticated callers, once
+		 * there is a way to be one (pxehubctl reload shows them) */
+		bool hide_conf = hide_facts && pxh_http_auth_configured(s);
 
-		/* paths and error text only for authenticated callers */
-		if (!hide_facts)
+		if (!hide_conf)
 			json_object_set_new(c, "path",
 			                    json_string(s->conf_path ? s->conf_path : "(embedded)"));
 		json_object_set_new(c, "loaded_time", json_integer((json_int_t)s->conf_wall));
@@ -415,7 +420,7 @@ char *pxh_status_json(struct pxh_server *s, bool hide_facts)
 			                    json_integer((json_int_t)s->last_reload_wall));
 			json_object_set_new(c, "last_reload",
 			                    json_string(s->last_reload_ok ? "ok" : "refused"));
-			if (!s->last_reload_ok && !hide_facts)
+			if (!s->last_reload_ok && !hide_conf)
 				json_object_set_new(c, "last_reload_error",
 				                    json_string(s->last_reload_error));
 		}

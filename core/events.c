@@ -112,7 +112,7 @@ static void log_event(const pxh_event *ev, const char *mac)
 }
 
 void pxh_clients_record(struct pxh_server *s, const pxh_event *ev,
-                        const char *mac);
+                        const char *mac, bool bind);
 
 static void deliver_some(struct pxh_server *s, size_t max)
 {
@@ -180,7 +180,7 @@ static bool event_escape(const pxh_event *ev, pxh_event *out)
 
 /* The event is not copied on the way (it is over a kilobyte, and several
  * come per packet): only the queue for event hooks keeps a copy. */
-void pxh_emit(struct pxh_server *s, const pxh_event *ev)
+static void emit(struct pxh_server *s, const pxh_event *ev, bool bind)
 {
 	struct pxh_events *q = s->events;
 	const char *mac;
@@ -196,7 +196,7 @@ void pxh_emit(struct pxh_server *s, const pxh_event *ev)
 	if (!mac[0] && ev->client.ip[0] &&
 	    pxh_clients_mac_for_ip(s, ev->client.ip, found))
 		mac = found;
-	pxh_clients_record(s, ev, mac);
+	pxh_clients_record(s, ev, mac, bind);
 	if (q && ev->kind > 0 && ev->kind < PXH_EV__MAX)
 		(*q->by_kind[ev->kind])++;
 	if ((ev->severity ? ev->severity : PXH_LOG_INFO) <= pxh_log_level())
@@ -216,6 +216,16 @@ void pxh_emit(struct pxh_server *s, const pxh_event *ev)
 	q->count++;
 	if (!ev_is_active(&q->drain))
 		ev_prepare_start(s->loop, &q->drain);
+}
+
+void pxh_emit(struct pxh_server *s, const pxh_event *ev)
+{
+	emit(s, ev, true);
+}
+
+void pxh_emit_unbound(struct pxh_server *s, const pxh_event *ev)
+{
+	emit(s, ev, false);
 }
 
 int pxh_events_start(struct pxh_server *s)

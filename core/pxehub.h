@@ -276,10 +276,17 @@ void pxh_event_init(pxh_event *ev, enum pxh_event_kind kind, int severity,
 /* Record in the client history, count, log at debug, and queue for the
  * event hooks.  Never blocks. */
 void pxh_emit(struct pxh_server *s, const pxh_event *ev);
+/* The same, for a claim nobody vouches for (a report without the token):
+ * logged, queued and kept as a step of the MAC's history, but it neither
+ * moves the MAC to the sender's address (which TFTP and HTTP downloads are
+ * attributed by) nor changes the facts recorded for it. */
+void pxh_emit_unbound(struct pxh_server *s, const pxh_event *ev);
 /* JSON text (malloc'd) of /api/v1/clients; HIDE_FACTS drops serial, asset,
  * uuid for anonymous callers. */
 char *pxh_clients_json(struct pxh_server *s, bool hide_facts);
-/* JSON text of /api/v1/status (uptime, counters, plugins, recent). */
+/* JSON text of /api/v1/status (uptime, counters, plugins, recent); the
+ * config path and reload error are hidden with the facts only once
+ * pxh_http_auth_configured (an API token or a client CA exists). */
 char *pxh_status_json(struct pxh_server *s, bool hide_facts);
 /* The MAC last seen with IP (from the DHCP 4011 request or iPXE), for
  * protocols that only see an address (TFTP).  Returns true when known. */
@@ -443,6 +450,8 @@ int pxh_http_reload_prepare(struct pxh_server *s, const struct pxh_conf *nc);
 void pxh_http_reload_abort(struct pxh_server *s);
 void pxh_http_reload(struct pxh_server *s, const struct pxh_conf *old);
 void pxh_http_stop(struct pxh_server *s, double grace);
+/* An [http] api_token or client_ca is set: a caller can authenticate. */
+bool pxh_http_auth_configured(struct pxh_server *s);
 size_t pxh_http_active(struct pxh_server *s);
 
 /* Address the server advertises to a client that came in on IFACE (or the

@@ -30,6 +30,7 @@ WEAK size_t pxh_http_transfers(struct pxh_server *s, struct pxh_transfer *out,
                                size_t max) { return 0; }
 WEAK void pxh_http_events_publish(struct pxh_server *s, const pxh_event *ev,
                                   const char *mac) {}
+WEAK bool pxh_http_auth_configured(struct pxh_server *s) { return false; }
 WEAK int pxh_server_ip_for(struct pxh_server *s, const char *iface, char *out,
                            size_t len)
 {

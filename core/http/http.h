@@ -168,6 +168,7 @@ struct pxh_http_settings {
 	char *api_token;
 	bool require_auth;
 	bool auth_configured; /* a token or a client CA exists */
+	bool public_facts;    /* [http] public_facts: anonymous callers see them */
 	bool status_page;
 	size_t max_connections;
 	size_t max_streams; /* [http] max_event_streams */
@@ -178,6 +179,18 @@ struct pxh_http_settings {
 	char *server_name; /* Server header */
 	unsigned file_flags;
 };
+
+/* The one rule for client facts (serial, asset tag, UUID, SMBIOS, vendor
+ * class, config paths) in what HTTP serves: hidden from a caller without
+ * the token or a client certificate unless [http] public_facts = yes.
+ * Every route that shows clients (the status page, the API, event streams) asks this. */
+bool pxh_http_hide_facts(const struct pxh_http_settings *set,
+                         bool authenticated);
+/* Routes that need the token or a client certificate from this caller
+ * ([http] require_auth applies to every route but the boot path:
+ * boot.ipxe, files and tftp). */
+bool pxh_http_needs_auth(const struct pxh_http_settings *set,
+                         bool authenticated);
 
 /* ---- TLS (http_tls.c) -------------------------------------------------- */
 struct pxh_http_tls;
@@ -291,6 +304,7 @@ struct pxh_http_counters {
 	uint64_t *conns;
 	uint64_t *rejected_cap, *timeouts, *bad_requests, *tls_failures;
 	uint64_t *reports, *reports_limited;
+	uint64_t *refused_access; /* [access] refused the caller */
 	uint64_t *scripts, *downloads;
 };
 struct pxh_http_counters *pxh_http_ctrs(struct pxh_server *s);

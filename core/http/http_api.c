@@ -153,7 +153,12 @@ static int handle_report(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 	if (prog)
 		ev.bytes = (uint64_t)json_integer_value(prog);
 	json_decref(o);
-	pxh_emit(x->srv, &ev);
+	/* without the token the report is a claim: it is a step of that
+	 * MAC's story, never the MAC's new address */
+	if (x->authenticated)
+		pxh_emit(x->srv, &ev);
+	else
+		pxh_emit_unbound(x->srv, &ev);
 	(*pxh_http_ctrs(x->srv)->reports)++;
 	pxh_http_resp_text(rs, 202, JSON_TYPE, "{\"accepted\":true}", 17);
 	return 0;
@@ -405,7 +410,10 @@ int pxh_http_handle_api(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 		pxh_http_resp_take(rs, 200, PROM_TYPE, t, len);
 		return 0;
 	case PXH_ROUTE_REPORT:
-		if (x->set->require_auth && !x->authenticated) {
+		/* once a token or client CA exists, only a caller that has
+		 * one may write a machine's history */
+		if ((x->set->require_auth || x->set->auth_configured) &&
+		    !x->authenticated) {
 			pxh_http_resp_error(rs, 401, NULL);
 			return 0;
 		}

@@ -238,8 +238,11 @@ int pxh_http_handle_boot(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 		return stage_one(x, rs);
 	}
 	if (!pxh_access_allowed(x->srv->conf, &j->client, why, sizeof(why))) {
+		/* a refused request is no step of any machine's history (its
+		 * MAC is the caller's claim) and no event: a log line and a
+		 * counter only */
 		pxh_logf(PXH_LOG_INFO, &j->client, "http: boot.ipxe refused: %s", why);
-		served_event(j, PXH_IGNORE, "access", why, 0);
+		(*pxh_http_ctrs(x->srv)->refused_access)++;
 		free(j);
 		pxh_http_resp_error(rs, 403, "not allowed");
 		return 0;

@@ -784,7 +784,7 @@ static void conn_dispatch(struct pxh_http_conn *c)
 	                  pxh_http_bearer_ok(pxh_http_req_header(&c->rq,
 	                                                         "Authorization"),
 	                                     h->set.api_token);
-	x.hide_facts = h->set.auth_configured && !x.authenticated;
+	x.hide_facts = pxh_http_hide_facts(&h->set, x.authenticated);
 	pxh_http_resp_init(&rs);
 	c->phase = C_HANDLE;
 	set_busy(c, true);

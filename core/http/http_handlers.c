@@ -229,9 +229,26 @@ int pxh_http_handle_plugin(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 }
 
 /* ---- dispatch ----------------------------------------------------------- */
+bool pxh_http_hide_facts(const struct pxh_http_settings *set,
+                         bool authenticated)
+{
+	return !authenticated && !set->public_facts;
+}
+
+bool pxh_http_needs_auth(const struct pxh_http_settings *set,
+                         bool authenticated)
+{
+	return set->require_auth && !authenticated;
+}
+
+bool pxh_http_auth_configured(struct pxh_server *s)
+{
+	return s && s->http && pxh_http_settings(s)->auth_configured;
+}
+
 static bool needs_auth(struct pxh_http_ctx *x)
 {
-	return x->set->require_auth && !x->authenticated;
+	return pxh_http_needs_auth(x->set, x->authenticated);
 }
 
 int pxh_http_handle(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
@@ -249,6 +266,12 @@ int pxh_http_handle(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 	case PXH_ROUTE_TFTP:
 		return pxh_http_handle_file(x, rs);
 	case PXH_ROUTE_PLUGIN:
+		/* plugins' routes obey require_auth like the core's API; the
+		 * plugin still sees whether the caller authenticated */
+		if (needs_auth(x)) {
+			pxh_http_resp_error(rs, 401, "token or client certificate required");
+			return 0;
+		}
 		return pxh_http_handle_plugin(x, rs);
 	case PXH_ROUTE_INDEX:
 		if (!x->set->status_page) {

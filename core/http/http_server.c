@@ -33,6 +33,7 @@ void pxh_http_settings_load(const struct pxh_conf *conf,
 	set->api_token = dup_or_null(pxh_cfg_str(conf, "http", NULL, "api_token"));
 	set->require_auth = pxh_cfg_bool(conf, "http", NULL, "require_auth");
 	set->auth_configured = set->api_token || (client_ca && *client_ca);
+	set->public_facts = pxh_cfg_bool(conf, "http", NULL, "public_facts");
 	set->status_page = pxh_cfg_bool(conf, "http", NULL, "status_page");
 	v = pxh_cfg_int(conf, "http", NULL, "max_event_streams");
 	set->max_streams = v >= 0 ? (size_t)v : 32;
@@ -281,6 +282,8 @@ static void counters_register(struct pxh_server *s, struct pxh_http *h)
 	                         "reports accepted on /api/v1/report");
 	k->reports_limited = pxh_counter(s, "pxehub_http_rejected_total{reason=\"report_rate\"}",
 	                                 "connections or requests refused");
+	k->refused_access = pxh_counter(s, "pxehub_http_rejected_total{reason=\"access\"}",
+	                                "connections or requests refused");
 	k->scripts = pxh_counter(s, "pxehub_http_scripts_total",
 	                         "boot scripts served from /boot.ipxe");
 	k->downloads = pxh_counter(s, "pxehub_http_downloads_total",

@@ -46,7 +46,10 @@ static json_t *member_json(struct peer *p, const struct peer_member *m,
 	                 "last_heard_s", self ? 0.0 : now - m->last_heard);
 }
 
-static char *status_json(struct peer *p)
+/* FULL: the caller sent the token or a client certificate; others do
+ * not get the error text (it names paths and hosts), as the core's own
+ * status hides them. */
+static char *status_json(struct peer *p, bool full)
 {
 	json_t *root, *peers, *files, *cnt;
 	char *out;
@@ -89,6 +92,8 @@ static char *status_json(struct peer *p)
 	                 "counters", cnt);
 	if (!root)
 		return NULL;
+	if (!full)
+		json_object_del(root, "last_error");
 	out = json_dumps(root, JSON_INDENT(1));
 	json_decref(root);
 	return out;
@@ -128,7 +133,7 @@ int peer_http(void *ud, const pxh_http_request *rq, pxh_http_response *rs)
 		rs->status = 404;
 		return 0;
 	}
-	rs->body = status_json(p);
+	rs->body = status_json(p, rq->authenticated);
 	if (!rs->body)
 		return -ENOMEM;
 	rs->body_len = strlen(rs->body);

@@ -8,6 +8,7 @@ static pxh_client mk(const char *mac, const char *arch, const char *relay,
 
 	memset(&c, 0, sizeof(c));
 	c.struct_size = sizeof(c);
+	c.phase = PXH_PHASE_DHCP;
 	pxh_strcpy(c.mac, sizeof(c.mac), mac);
 	pxh_strcpy(c.arch_name, sizeof(c.arch_name), arch);
 	pxh_strcpy(c.relay, sizeof(c.relay), relay);
@@ -38,6 +39,18 @@ static void test_match_forms(void **st)
 	assert_true(pxh_client_match(&local, "if:eth1"));
 	assert_false(pxh_client_match(&relayed, "if:eth1"));
 	assert_false(pxh_client_match(&local, "10.1.0.0/33"));
+	/* a client that shows its address (port 4011, TFTP, HTTP) matches by
+	 * it, never by the server's address it reached */
+	{
+		pxh_client a = local;
+
+		pxh_strcpy(a.ip, sizeof(a.ip), "192.168.5.5");
+		assert_false(pxh_client_match(&a, "10.1.0.0/16"));
+		assert_true(pxh_client_match(&a, "192.168.5.0/24"));
+		a.phase = PXH_PHASE_HTTP;
+		a.ip[0] = 0;
+		assert_false(pxh_client_match(&a, "10.1.0.0/16"));
+	}
 	assert_false(pxh_client_match(&local, "nonsense"));
 }
 

@@ -322,7 +322,12 @@ static void test_match_forms_and_phase(void **st)
 	pxh_tk_client(&c, PXH_PHASE_DHCP, "52:54:00:00:00:03", "bios");
 	assert_int_equal(pxh_tk_decide(tk, &c, &d), 0);
 	assert_string_equal(d.plugin, "default");
+	/* an iPXE client matches by its own address (the TCP peer), never by
+	 * the server's address it connected to */
 	ipxe_client(&c, "52:54:00:00:00:03");
+	assert_int_equal(pxh_tk_decide(tk, &c, &d), 0);
+	assert_string_equal(d.plugin, "default");
+	snprintf(c.ip, sizeof(c.ip), "192.0.2.77");
 	assert_int_equal(pxh_tk_decide(tk, &c, &d), 0);
 	assert_string_equal(d.plugin, "referral");
 	pxh_tk_free(tk);

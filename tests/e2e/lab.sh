@@ -30,6 +30,10 @@ LAB_OVMF_CODE=${LAB_OVMF_CODE:-/usr/share/OVMF/OVMF_CODE.fd}
 LAB_OVMF_VARS=${LAB_OVMF_VARS:-/usr/share/OVMF/OVMF_VARS.fd}
 # KVM does not run these guests here (iPXE triple-faults, OVMF stops): TCG.
 LAB_ACCEL=${LAB_ACCEL:-tcg}
+# lab_boot's machine: the emulator, its memory (MiB) and SMBIOS UUID
+LAB_QEMU=${LAB_QEMU:-qemu-system-x86_64}
+LAB_MEM=${LAB_MEM:-256}
+LAB_VM_UUID=${LAB_VM_UUID:-$LAB_UUID}
 LAB_PY=/usr/bin/python3
 
 lab_need() {
@@ -97,6 +101,7 @@ log-facility=$T/dnsmasq.log
 pid-file=$T/dnsmasq.pid
 enable-ra
 dhcp-range=::,constructor:s0,ra-only,64,10m
+${LAB_SITE_EXTRA:-}
 EOF
 	ip netns exec "$LAB_SITE" dnsmasq -k -C "$T/dnsmasq.conf" >"$T/dnsmasq.out" 2>&1 &
 	pxh_track $!
@@ -154,7 +159,7 @@ root = $T/http
 https_port = 0
 [boot]
 loader_bios = undionly.kpxe
-loader_efi_x64 = ipxe.efi
+loader_efi_x64 = ${LAB_LOADER_EFI_X64:-ipxe.efi}
 ${LAB_BOOT_EXTRA:-}
 [access]
 allow = all
@@ -223,9 +228,9 @@ lab_boot() {
 	_log=$T/$_name.serial
 	: >"$_log"
 	_t0=$(date +%s.%N)
-	ip netns exec "$_ns" timeout -k 3 "$_secs" qemu-system-x86_64 \
-		-accel "$LAB_ACCEL" -m 256 -display none -nodefaults -no-reboot \
-		-monitor none -serial "file:$_log" -uuid $LAB_UUID "$@" \
+	ip netns exec "$_ns" timeout -k 3 "$_secs" "$LAB_QEMU" \
+		-accel "$LAB_ACCEL" -m "$LAB_MEM" -display none -nodefaults -no-reboot \
+		-monitor none -serial "file:$_log" -uuid "$LAB_VM_UUID" "$@" \
 		>"$T/$_name.qemu.out" 2>&1 &
 	_q=$!
 	pxh_track $_q
@@ -267,7 +272,8 @@ lab_steps() {
 }
 
 # lab_case NAME SECS MARKER NS MAC QEMU_ARGS... -- SPEC...: boot, then check
-# the console marker and the client's steps; one ok / not ok line.
+# the console marker and the client's steps; one ok / not ok line.  A SPEC
+# "console:TEXT" must be on the console (fixed string) instead.
 lab_case() {
 	_cn=$1 _cs=$2 _cm=$3 _cns=$4 _cmac=$5
 	shift 5
@@ -282,6 +288,12 @@ lab_case() {
 	fi
 	sleep 0.3 # events reach the history on the next loop turn
 	echo "$_cn $LAB_SECS" >>"$T/timings"
+	for _sp in "$@"; do
+		case "$_sp" in console:*) ;; *) continue ;; esac
+		lab_console "$_cn" | grep -qF -- "${_sp#console:}" && continue
+		not_ok "$_cn" "booted (${LAB_SECS}s to the marker) but the console lacks '${_sp#console:}'"
+		return 1
+	done
 	if ! lab_steps "$_cmac" "$@" >"$T/$_cn.steps" 2>&1; then
 		sed 's/^/# /' "$T/$_cn.steps"
 		not_ok "$_cn" "booted (${LAB_SECS}s to the marker) but the steps in /api/v1/clients are wrong"

@@ -1,0 +1,91 @@
+#!/bin/sh
+# Secure Boot and ARM64 with real firmware booting Debian's signed chain
+# from pxehubd: OVMF (Secure Boot on, Microsoft keys) -> TFTP shim
+# (bootnetx64.efi) -> Debian's signed GRUB -> GRUB configuration from
+# pxehub -> Debian's signed installer kernel + initrd.  The site's DHCP
+# server (dnsmasq) names pxehub as next server (dhcp-boot=FILE,,PXEHUB):
+# GRUB takes its TFTP server only from the DHCPACK, never from a proxy
+# offer (docs/secure-boot.md).  One VM at a time, each case bounded; the VM
+# stops as soon as its marker shows.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lab.sh"
+. "$(dirname "$0")/sb.sh"
+set -u
+lab_init
+sb_init
+
+M_SITE=52:54:00:5b:00:01
+M_SNP=52:54:00:5b:00:04
+M_OFF=52:54:00:5b:00:05
+M_ARM=52:54:00:5b:00:08
+# The site's DHCP server gives addresses and names pxehub as next server
+# (siaddr) with the shim for the client's architecture (option 93).
+LAB_SITE_EXTRA="dhcp-match=set:arm64,option:client-arch,11
+dhcp-boot=tag:arm64,bootnetaa64.efi,,$LAB_SRV_IP
+dhcp-boot=tag:!arm64,bootnetx64.efi,,$LAB_SRV_IP"
+lab_net || { not_ok e2e-lab "network setup"; exit 1; }
+
+# pxehub as proxy as well: shim for every UEFI client (the safe default:
+# DHCP does not tell whether Secure Boot is on); the negative control's
+# MAC gets Debian's unsigned snponly.efi from the e2e plugin.
+LAB_LOADER_EFI_X64=bootnetx64.efi
+LAB_BOOT_EXTRA="loader_efi_arm64 = bootnetaa64.efi"
+LAB_PLUGIN_CONF="loader_efi = $M_SNP=snponly.efi"
+lab_conf
+lab_start || { not_ok e2e-pxehubd "did not start"; exit 1; }
+for t in tap1 tap4 tap5 tap8; do lab_tap $t; done
+
+# Until pxehub renders GRUB stages: a static grub.cfg per architecture.
+sb_grub_static() { # ARCH CONSOLE
+	cat >"$T/tftp/debian-installer/$1/grub/grub.cfg" <<EOF
+echo "PXH-GRUB mac=\$net_default_mac ip=\$net_default_ip server=\$net_default_server"
+linux /di/$1/linux console=$2 pxh_marker=PXH-SB-\$net_default_mac
+initrd /di/$1/initrd.gz
+boot
+EOF
+}
+sb_grub_static amd64 ttyS0
+sb_grub_static arm64 ttyAMA0
+
+LAB_MEM=1024
+# 1 + 7: Secure Boot PXE, the site's DHCP names pxehub; the kernel reports
+# Secure Boot enabled and pxehub's command line, then the installer's
+# first question ("Select a language", debian-installer's localechooser on
+# the serial console) proves the signed kernel ran the d-i initrd.
+lab_case sb-pxe-site 120 'Select a language' "$LAB_NS" $M_SITE $(sb_uefi site $M_SITE tap1) -- \
+	"console:$SB_ON_LINE" "console:pxh_marker=PXH-SB-$M_SITE" \
+	tftp_end:end@bootnetx64.efi tftp_end:end@grubx64.efi tftp_end:end@amd64/grub/grub.cfg \
+	tftp_end:end@di/amd64/linux tftp_end:end@di/amd64/initrd.gz client.uuid=$LAB_UUID
+
+# 4: negative control: the same Secure Boot firmware refuses Debian's
+# unsigned iPXE, which pxehub served (tftp_end) and logged.
+lab_case sb-unsigned-denied 60 'Access Denied' "$LAB_NS" $M_SNP $(sb_uefi snp $M_SNP tap4) -- \
+	'console:BdsDxe: failed to load Boot0001 "UEFI PXEv4' \
+	dhcp_decision:boot@snponly.efi tftp_end:end@snponly.efi '!tftp_start@grubx64.efi'
+if [ -s "$T/sb-unsigned-denied.serial" ]; then
+	grep -q "event=tftp_end mac=$M_SNP .*action=end file=snponly.efi" "$T/pxehubd.log" &&
+		ok sb-unsigned-denied-logged || not_ok sb-unsigned-denied-logged "pxehubd.log lacks the download"
+fi
+
+# 5: Secure Boot off (plain OVMF): the same shim path boots; another SMBIOS
+# UUID than the others.
+LAB_VM_UUID=fedcba98-7654-3210-fedc-ba9876543210
+lab_case sb-off 90 'secureboot: ' "$LAB_NS" $M_OFF $(sb_uefi_off off $M_OFF tap5) -- \
+	'console:secureboot: Secure boot disabled' "console:pxh_marker=PXH-SB-$M_OFF" \
+	tftp_end:end@grubx64.efi tftp_end:end@di/amd64/linux client.uuid=$LAB_VM_UUID
+LAB_VM_UUID=$LAB_UUID
+
+# 8: ARM64 UEFI (arch 11): AAVMF -> shim bootnetaa64.efi -> grubaa64.efi
+# -> the arm64 installer kernel with pxehub's command line.
+if [ -n "$SB_HAVE_ARM64" ]; then
+	LAB_QEMU=qemu-system-aarch64
+	lab_case arm64 180 'Kernel command line:' "$LAB_NS" $M_ARM $(sb_arm64 arm $M_ARM tap8) -- \
+		"console:pxh_marker=PXH-SB-$M_ARM" \
+		dhcp_decision:boot@bootnetaa64.efi tftp_end:end@bootnetaa64.efi \
+		tftp_end:end@grubaa64.efi tftp_end:end@arm64/grub/grub.cfg \
+		tftp_end:end@di/arm64/linux client.arch=efi-arm64
+	LAB_QEMU=qemu-system-x86_64
+else
+	skip arm64 "qemu-system-arm, qemu-efi-aarch64 or debian-installer-12-netboot-arm64 missing"
+fi
+exit 0

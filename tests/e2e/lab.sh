@@ -157,6 +157,8 @@ root = $T/tftp
 [http]
 root = $T/http
 https_port = 0
+# the steps checks read client facts (uuid) anonymously on this closed lab
+public_facts = yes
 [boot]
 loader_bios = undionly.kpxe
 loader_efi_x64 = ${LAB_LOADER_EFI_X64:-ipxe.efi}

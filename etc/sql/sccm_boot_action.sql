@@ -1,21 +1,19 @@
--- sccm_sql: the deployments for a machine.  Placeholders: :item_key (the
--- machine or its unknown-computer object), :machine_id (0 for unknown
--- computers), :unknown_id (0 for known ones), :mac, :guid, :dp (this
--- distribution point's FQDN), :arch ('x86'/'x64' of the unknown object).
+-- sccm_sql: the deployments for a machine.  Placeholders: :machine_key (the
+-- machine's item key, or its unknown-computer object's), :unknown_key (the
+-- unknown-computer object of the client's architecture on this site),
+-- :guid, :mac, :dp (this distribution point's FQDN, dp_name), :arch.
+-- Keys are passed as N'...' text, as in the public call
+--   exec NBS_GetPXEBootAction N'16777279',N'2046820353',N'<guid>',
+--        N'<mac>',N'<dp fqdn>'
 --
--- Expected columns (by name):
---   OfferID (required), OfferName, PkgID, PkgName, BootImageID,
---   PackagePath (boot image path on the DP, e.g.
---   SMSImages\PS100004\boot.PS100004.wim), BootImageArch ('x86'/'x64'),
---   BootImageHash (SHA-256 hex of the .wim, or NULL), BootImageOnDP (bit;
---   absent = yes), Mandatory (bit), OfferTime (datetime, newest first),
---   LastPXEAdvertisementID (the machine's last PXE deployment).
--- pxehub drops rows without a boot image, with the image not on this DP,
--- for another architecture, required ones already run, and malformed
--- ones; it orders required first, then newest.
---
--- UNCERTAIN: NBS_GetPXEBootAction(resourceId, unknownItemKey, guid, mac,
--- dpFqdn) is the order public material shows; parameter names and result
--- columns are not documented.  Adapt this statement to your version.
-EXEC NBS_GetPXEBootAction @MachineID = :machine_id, @UnknownMachineID = :unknown_id,
-	@SMBIOS = :guid, @MACAddress = :mac, @DPName = :dp
+-- Columns read by name (those of the <PXEBootAction> element of public
+-- "Client boot action reply" log lines): OfferID (required), OfferIDTime,
+-- PkgID, PackageVersion, PackagePath (a URL such as
+-- http://dp01/SMS_DP_SMSPKG$/PS100004, a UNC path, or a path relative to
+-- the DP), BootImageID, Mandatory, LastPXEAdvertisementID; optional
+-- OfferName, PkgName, BootImageHash (SHA-256 hex of the .wim).
+-- The procedure already drops deployments without a boot image, with the
+-- boot image not on this DP and required ones the machine already ran;
+-- pxehub also picks by architecture (boot_images_sql) and orders exact
+-- architecture first, then required, then the highest deployment ID.
+EXEC NBS_GetPXEBootAction :machine_key, :unknown_key, :guid, :mac, :dp

@@ -1,17 +1,19 @@
--- sccm_sql: device lookup.  Placeholders: :mac ('AA:BB:CC:DD:EE:FF', upper
--- case with colons, as ConfigMgr stores it), :guid (SMBIOS GUID, upper case
--- with hyphens, or NULL when the client sent none or a placeholder), :dp.
+-- sccm_sql: device lookup.  Placeholders: :guid (SMBIOS GUID, upper case
+-- with hyphens, '' when the client sent none or a placeholder), :mac
+-- ('AA:BB:CC:DD:EE:FF', upper case with colons, as ConfigMgr stores it), :dp.
 --
--- Expected columns (by name, any order, extra ones ignored):
---   ItemKey (int, required), Name, SMBIOS_GUID, MACAddress (the matched
---   MAC or NULL), DuplicateSMBIOS, DuplicateMACAddress (bit).
--- One row per candidate machine.  pxehub ignores an identifier that is
--- shared by several machines and decides on the other one.
---
--- UNCERTAIN: NBS_LookupPXEDevice and its argument order come from public
--- SQL snippets and logs; parameter names and result columns differ between
--- Configuration Manager versions.  Check with
---   sp_help 'NBS_LookupPXEDevice'
--- and adapt this statement (or write a SELECT on System_DISC and
--- System_MAC_Addresses_ARR) so that it returns the columns above.
-EXEC NBS_LookupPXEDevice @SMBIOS = :guid, @MACAddress = :mac
+-- The call is positional, as in public calls of the procedure
+--   exec NBS_LookupPXEDevice N'<smbios guid>',N'<mac>'
+-- (its parameter names are not public).  pxehub reads either result shape:
+--  * one row of at least four integers, read by position (the shape of the
+--    SMSPXE.log line "MP_LookupDevice succeeded: 16777299 1 16777299 1 0"):
+--    machine by SMBIOS GUID, machines with that GUID, machine by MAC,
+--    machines with that MAC (a count above 1 = shared identifier; 0 = none);
+--  * or rows with named columns ItemKey (required), Name, SMBIOS_GUID,
+--    MACAddress, DuplicateSMBIOS, DuplicateMACAddress, if you replace this
+--    statement with a SELECT of your own.
+-- A result it cannot read is an error (logged with the raw row), never an
+-- unknown computer.  Check what your site returns first:
+--   pxehubctl sccm check --mac AA:BB:CC:DD:EE:FF --uuid <guid>
+-- (docs/plugins/sccm_sql.md, "Validating against your site").
+EXEC NBS_LookupPXEDevice :guid, :mac

@@ -33,12 +33,12 @@ struct ss_plugin {
 	struct ss_db *db;
 	struct sccm_content *ct;
 	struct sccm_front *front;
-	char *sql_lookup, *sql_unknown, *sql_action;
+	char *sql_lookup, *sql_unknown, *sql_action, *sql_images;
 	char **servers;
 	size_t nservers;
 	char *password;
-	char dp[256];
-	int unknown, unknown_bios_x64;
+	char dp[256], site[8];
+	int unknown, unknown_bios_x64, bios_x64;
 	/* unknown-computer objects, read once per unknown_refresh */
 	pthread_mutex_t mu;
 	long long unk_x86, unk_x64;
@@ -128,30 +128,80 @@ static int query(struct ss_plugin *p, const char *tmpl, const struct ss_param *p
 	return rc;
 }
 
+/* This site's unknown-computer object for ARCH: the key, -1 when the site
+ * has none, -2 on an error (RES set).  Read at most every 10 minutes. */
 static long long unknown_key(struct ss_plugin *p, const char *arch,
                              struct sccm_result *res)
 {
 	struct ss_table t = {0};
-	long long k86, k64, key;
+	long long k86 = -1, k64 = -1;
+	int r86, r64;
+	struct ss_param pr[] = {{.name = "site_code", .text = p->site}};
 
+	if (!*arch)
+		return -1;
 	pthread_mutex_lock(&p->mu);
 	if (p->unk_read > 0 && now(p) - p->unk_read < 600) {
-		key = !strcmp(arch, "x64") ? p->unk_x64 : p->unk_x86;
+		long long key = !strcmp(arch, "x64") ? p->unk_x64 : p->unk_x86;
 		pthread_mutex_unlock(&p->mu);
 		return key;
 	}
 	pthread_mutex_unlock(&p->mu);
-	if (query(p, p->sql_unknown, NULL, 0, &t, res))
+	if (query(p, p->sql_unknown, pr, 1, &t, res))
 		return -2;
-	k86 = ss_unknown_key(&t, "x86");
-	k64 = ss_unknown_key(&t, "x64");
+	r86 = ss_unknown_key(&t, "x86", &k86);
+	r64 = ss_unknown_key(&t, "x64", &k64);
+	if ((r86 && r86 != -ENOENT) || (r64 && r64 != -ENOENT)) {
+		char row[200];
+		ss_row_text(&t, 0, row, sizeof(row));
+		res->status = SCCM_ERROR;
+		snprintf(res->why, sizeof(res->why), "unknown-computer objects: %s (first row: %s)",
+		         (r86 == -EEXIST || r64 == -EEXIST)
+		                 ? "several per architecture (another site's? check site_code)"
+		                 : "unreadable ItemKey", row);
+		pxh_log(p->h, PXH_LOG_WARNING, NULL, "sccm_sql: %s", res->why);
+		ss_table_free(&t);
+		return -2;
+	}
 	ss_table_free(&t);
 	pthread_mutex_lock(&p->mu);
-	p->unk_x86 = k86;
-	p->unk_x64 = k64;
+	p->unk_x86 = r86 ? -1 : k86;
+	p->unk_x64 = r64 ? -1 : k64;
 	p->unk_read = now(p);
 	pthread_mutex_unlock(&p->mu);
-	return !strcmp(arch, "x64") ? k64 : k86;
+	return !strcmp(arch, "x64") ? p->unk_x64 : p->unk_x86;
+}
+
+/* Is ID (a MAC or GUID text) on the site's duplicate hardware identifier
+ * list (duplicate_ids, copied from Hierarchy Settings)? */
+static int on_dup_list(struct ss_plugin *p, const char *id)
+{
+	size_t n = pxh_conf_list_len(p->h, NULL, "duplicate_ids");
+
+	for (size_t i = 0; *id && i < n; i++) {
+		const char *v = pxh_conf_list_item(p->h, NULL, "duplicate_ids", i);
+		char m[18], g[37];
+		if ((!sccm_mac_upper(v, m) && !strcmp(m, id)) ||
+		    (!sccm_guid_upper(v, g) && g[0] && !strcmp(g, id)))
+			return 1;
+	}
+	return 0;
+}
+
+static enum ss_client client_class(const struct ss_plugin *p, uint16_t arch)
+{
+	switch (arch) {
+	case PXH_ARCH_EFI_X64:
+	case PXH_ARCH_EFI_X64_HTTP:
+		return SS_EFI_X64;
+	case PXH_ARCH_EFI_IA32:
+	case PXH_ARCH_EFI_IA32_HTTP:
+		return SS_EFI_X86;
+	case PXH_ARCH_BIOS:
+		return p->bios_x64 ? SS_BIOS_X64 : SS_BIOS_X86;
+	default:
+		return SS_OTHER;
+	}
 }
 
 static void lookup_work(void *ud)
@@ -159,24 +209,38 @@ static void lookup_work(void *ud)
 	struct ss_job *j = ud;
 	struct ss_plugin *p = j->p;
 	struct sccm_result *res = &j->res;
-	struct ss_table t = {0};
+	struct ss_table t = {0}, images = {0};
 	struct ss_select_stats st;
-	long long machine = 0, unknown = 0;
+	const char *ua = unknown_arch(p, j->arch);
+	long long unknown;
+	char mkey[24], ukey[24];
 
 	struct ss_param look[] = {
 		{.name = "mac", .text = j->mac},
-		{.name = "guid", .text = j->guid[0] ? j->guid : NULL},
+		{.name = "guid", .text = j->guid},
 		{.name = "dp", .text = p->dp},
 	};
 	if (query(p, p->sql_lookup, look, 3, &t, res))
 		goto out;
-	ss_pick_device(&t, j->mac, j->guid, &res->dev);
+	ss_pick_device(&t, j->mac, j->guid, on_dup_list(p, j->guid), on_dup_list(p, j->mac),
+	               &res->dev);
 	ss_table_free(&t);
-	if (res->dev.found) {
-		machine = res->dev.item_key;
-	} else {
-		const char *ua = unknown_arch(p, j->arch);
-		char why[160];
+	if (res->dev.unreadable) {
+		/* never "unknown computer": a known machine could get a
+		 * bare-metal deployment */
+		res->status = SCCM_ERROR;
+		snprintf(res->why, sizeof(res->why), "%s", res->dev.why);
+		pxh_log(p->h, PXH_LOG_WARNING, NULL, "sccm_sql: %s %s: %s", j->mac,
+		        j->guid[0] ? j->guid : "-", res->dev.why);
+		goto out;
+	}
+	/* the public call passes the unknown object of the client's
+	 * architecture for known machines too */
+	unknown = unknown_key(p, ua, res);
+	if (unknown == -2)
+		goto out;
+	if (!res->dev.found) {
+		char why[240];
 		snprintf(why, sizeof(why), "%s", res->dev.why);
 		if (!p->unknown || !*ua) {
 			res->status = SCCM_NOT_FOUND;
@@ -185,13 +249,10 @@ static void lookup_work(void *ud)
 			                    : " (unknown computers off)");
 			goto out;
 		}
-		unknown = unknown_key(p, ua, res);
-		if (unknown == -2)
-			goto out;
 		if (unknown < 0) {
 			res->status = SCCM_NOT_FOUND;
 			snprintf(res->why, sizeof(res->why),
-			         "%s; no %s unknown-computer object in the database", why, ua);
+			         "%s; no %s unknown-computer object for site %s", why, ua, p->site);
 			goto out;
 		}
 		res->dev.unknown = 1;
@@ -199,31 +260,50 @@ static void lookup_work(void *ud)
 		snprintf(res->dev.why, sizeof(res->dev.why), "%.100s; %s unknown computer %lld",
 		         why, ua, unknown);
 	}
+	snprintf(mkey, sizeof(mkey), "%lld", res->dev.item_key);
+	snprintf(ukey, sizeof(ukey), "%lld", unknown > 0 ? unknown : 0);
 	{
 		struct ss_param act[] = {
 			{.name = "mac", .text = j->mac},
-			{.name = "guid", .text = j->guid[0] ? j->guid : NULL},
+			{.name = "guid", .text = j->guid},
 			{.name = "dp", .text = p->dp},
+			{.name = "machine_key", .text = mkey},
+			{.name = "unknown_key", .text = ukey},
 			{.name = "item_key", .num = res->dev.item_key, .is_int = 1},
-			{.name = "machine_id", .num = machine, .is_int = 1},
-			{.name = "unknown_id", .num = unknown, .is_int = 1},
-			{.name = "arch", .text = unknown_arch(p, j->arch)},
+			{.name = "arch", .text = ua},
 		};
 		if (query(p, p->sql_action, act, sizeof(act) / sizeof(act[0]), &t, res))
 			goto out;
 	}
-	res->n = ss_select_deployments(&t, j->arch, res->dep, SCCM_MAX_DEPLOY, &st);
-	ss_table_free(&t);
+	if (t.nrows && query(p, p->sql_images, NULL, 0, &images, res))
+		goto out;
+	res->n = ss_select_deployments(&t, &images, client_class(p, j->arch), res->dep,
+	                               SCCM_MAX_DEPLOY, &st);
+	if (st.unreadable) {
+		res->status = SCCM_ERROR;
+		snprintf(res->why, sizeof(res->why), "unreadable boot action result (no OfferID "
+		         "column): %s", st.bad_row);
+		pxh_log(p->h, PXH_LOG_WARNING, NULL, "sccm_sql: %s: %s", j->mac, res->why);
+		goto out;
+	}
+	if (st.malformed)
+		pxh_log(p->h, PXH_LOG_WARNING, NULL, "sccm_sql: %s: %u boot action row(s) "
+		        "skipped as unreadable, first: %s", j->mac, st.malformed, st.bad_row);
+	if (st.no_arch)
+		pxh_log(p->h, PXH_LOG_WARNING, NULL, "sccm_sql: %s: %u deployment(s) skipped: "
+		        "boot image architecture unknown (boot_images_sql)", j->mac, st.no_arch);
 	res->malformed += st.malformed;
 	res->status = SCCM_OK;
 	snprintf(res->why, sizeof(res->why),
-	         "%s: %zu deployment(s) of %u row(s); skipped: %u already run, %u without "
-	         "boot image, %u not on this DP, %u other architecture, %u malformed",
-	         res->dev.why, res->n, st.rows, st.already_run, st.no_boot_image,
-	         st.not_on_dp, st.wrong_arch, st.malformed);
+	         "%.120s: %zu deployment(s) of %u row(s); skipped: %u already run, %u without "
+	         "boot image, %u not on this DP, %u other architecture, %u architecture "
+	         "unknown, %u malformed",
+	         res->dev.why[0] ? res->dev.why : "?", res->n, st.rows, st.already_run, st.no_boot_image,
+	         st.not_on_dp, st.wrong_arch, st.no_arch, st.malformed);
 out:
 	res->malformed += res->dev.malformed;
 	ss_table_free(&t);
+	ss_table_free(&images);
 }
 
 /* ---- lookups (loop thread) ------------------------------------------------ */
@@ -288,6 +368,7 @@ static void fini(void *state)
 	free(p->sql_lookup);
 	free(p->sql_unknown);
 	free(p->sql_action);
+	free(p->sql_images);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }
@@ -350,7 +431,8 @@ static int init(pxh_host *h, void **state)
 	*state = p;
 	if (!(p->sql_lookup = read_file(pxh_conf_str(h, NULL, "lookup_sql"), why, sizeof(why))) ||
 	    !(p->sql_unknown = read_file(pxh_conf_str(h, NULL, "unknown_sql"), why, sizeof(why))) ||
-	    !(p->sql_action = read_file(pxh_conf_str(h, NULL, "boot_action_sql"), why, sizeof(why))))
+	    !(p->sql_action = read_file(pxh_conf_str(h, NULL, "boot_action_sql"), why, sizeof(why))) ||
+	    !(p->sql_images = read_file(pxh_conf_str(h, NULL, "boot_images_sql"), why, sizeof(why))))
 		goto fail;
 	p->nservers = pxh_conf_list_len(h, NULL, "servers");
 	if (!p->nservers) {
@@ -374,6 +456,13 @@ static int init(pxh_host *h, void **state)
 	                                            : pxh_host_fqdn(h));
 	p->unknown = pxh_conf_bool(h, NULL, "unknown_computers");
 	p->unknown_bios_x64 = !strcasecmp(pxh_conf_str(h, NULL, "unknown_bios_arch"), "x64");
+	p->bios_x64 = !strcasecmp(pxh_conf_str(h, NULL, "bios_arch"), "x64");
+	snprintf(p->site, sizeof(p->site), "%s", pxh_conf_str(h, NULL, "site_code"));
+	if (p->unknown && !p->site[0]) {
+		snprintf(why, sizeof(why), "site_code: the site's three-character code is needed "
+		         "to pick its unknown-computer objects (%s)", pxh_conf_where(h, NULL, "site_code"));
+		goto fail;
+	}
 	if (!p->servers || !p->password)
 		goto nomem;
 	for (size_t i = 0; i < p->nservers; i++)
@@ -442,10 +531,18 @@ static const pxh_conf_key keys[] = {
 	 .help = "device lookup (:mac, :guid, :dp)"},
 	{.name = "unknown_sql", .type = PXH_CONF_PATH,
 	 .def = SQL_DIR "sccm_unknown_computers.sql",
-	 .help = "unknown-computer objects (ItemKey, Architecture)"},
+	 .help = "this site's unknown-computer objects (:site_code; ItemKey, Architecture)"},
 	{.name = "boot_action_sql", .type = PXH_CONF_PATH,
 	 .def = SQL_DIR "sccm_boot_action.sql",
-	 .help = "deployments (:item_key, :machine_id, :unknown_id, :mac, :guid, :dp, :arch)"},
+	 .help = "deployments (:machine_key, :unknown_key, :guid, :mac, :dp, :item_key, :arch)"},
+	{.name = "boot_images_sql", .type = PXH_CONF_PATH, .def = SQL_DIR "sccm_boot_images.sql",
+	 .help = "boot image architectures (PackageID, Architecture)"},
+	{.name = "site_code", .type = PXH_CONF_STRING, .def = "",
+	 .help = "this site's code (PS1): selects its unknown-computer objects (:site_code)"},
+	{.name = "duplicate_ids", .type = PXH_CONF_LIST, .def = "",
+	 .help = "the site's duplicate hardware identifiers (MACs, SMBIOS GUIDs): never matched on"},
+	{.name = "bios_arch", .type = PXH_CONF_ENUM, .def = "x86", .choices = "x86|x64",
+	 .help = "what BIOS clients are (DHCP cannot tell): x86 boots only x86 images"},
 	{.name = "unknown_computers", .type = PXH_CONF_BOOL, .def = "yes",
 	 .help = "machines not in the database use the unknown-computer objects"},
 	{.name = "unknown_bios_arch", .type = PXH_CONF_ENUM, .def = "x86",

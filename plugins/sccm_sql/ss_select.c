@@ -1,5 +1,5 @@
 /* sccm_sql: which machine a lookup found (duplicates, unknown objects) and
- * which deployments it gets (ConfigMgr's PXE selection rule). */
+ * which deployments it gets (the documented boot image selection). */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -9,10 +9,11 @@
 
 #include "sccm_sql.h"
 
-/* SQL bit or int as text: 1, 0, or -1 when it is neither. */
+/* SQL bit or int as text: 1, 0, or -1 when it is neither ("" counts as 0:
+ * the empty boot action reply carries Mandatory=""). */
 static int flag(const char *s)
 {
-	if (!s)
+	if (!s || !*s)
 		return 0;
 	if (!strcmp(s, "1") || !strcasecmp(s, "true"))
 		return 1;
@@ -21,30 +22,96 @@ static int flag(const char *s)
 	return -1;
 }
 
-static int parse_key(const char *s, long long *out)
+/* A non-negative integer (item keys are 32-bit positive; 0 = none). */
+static int parse_uint(const char *s, long long *out)
 {
 	char *end;
 	long long v;
 
-	if (!s || !*s)
+	if (!s || !*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (errno || *end || v <= 0)
+	if (errno || *end || v < 0 || v > 0xFFFFFFFFLL)
 		return -EINVAL;
 	*out = v;
 	return 0;
 }
 
-void ss_pick_device(const struct ss_table *t, const char *mac,
-                    const char *guid, struct sccm_device *out)
+static int parse_key(const char *s, long long *out)
+{
+	return parse_uint(s, out) || *out == 0 ? -EINVAL : 0;
+}
+
+static void unreadable(struct sccm_device *out, const struct ss_table *t, size_t r,
+                       const char *what)
+{
+	char row[200];
+
+	ss_row_text(t, r, row, sizeof(row));
+	out->unreadable = 1;
+	snprintf(out->why, sizeof(out->why), "unreadable lookup result (%.60s): %.150s", what, row);
+}
+
+static void conclude(struct sccm_device *out, long long by_guid, long long by_mac)
+{
+	if (by_guid && !out->dup_guid) {
+		out->by_guid = 1;
+		out->item_key = by_guid;
+	} else if (by_mac && !out->dup_mac) {
+		out->item_key = by_mac;
+	} else {
+		snprintf(out->why, sizeof(out->why), "%s",
+		         out->dup_guid && out->dup_mac ? "MAC and SMBIOS GUID both shared by several machines"
+		         : out->dup_mac && !by_guid ? "MAC shared by several machines, GUID unknown"
+		         : out->dup_guid && !by_mac ? "SMBIOS GUID shared by several machines, MAC unknown"
+		         : "not in the site database");
+		return;
+	}
+	out->found = 1;
+	snprintf(out->why, sizeof(out->why), "machine %lld (%s) by %s%s", out->item_key,
+	         out->name[0] ? out->name : "?", out->by_guid ? "SMBIOS GUID" : "MAC",
+	         out->dup_mac ? ", MAC is shared" : out->dup_guid ? ", GUID is shared" : "");
+}
+
+/* The positional shape: one row, (key by GUID, machines with that GUID,
+ * key by MAC, machines with that MAC[, more]). */
+static void pick_positional(const struct ss_table *t, int ignore_guid, int ignore_mac,
+                            struct sccm_device *out)
+{
+	long long v[4];
+
+	if (t->nrows != 1) {
+		unreadable(out, t, 0, "more than one row of the key/count shape");
+		return;
+	}
+	for (size_t i = 0; i < 4; i++)
+		if (parse_uint(t->cells[i], &v[i])) {
+			unreadable(out, t, 0, "not an integer");
+			return;
+		}
+	if ((v[0] == 0) != (v[1] == 0) || (v[2] == 0) != (v[3] == 0)) {
+		unreadable(out, t, 0, "a key without a count or a count without a key");
+		return;
+	}
+	if (ignore_guid)
+		v[0] = v[1] = 0;
+	if (ignore_mac)
+		v[2] = v[3] = 0;
+	out->dup_guid = v[1] > 1;
+	out->dup_mac = v[3] > 1;
+	conclude(out, v[0], v[2]);
+}
+
+/* Named columns (an admin's own SELECT): one row per candidate machine. */
+static void pick_named(const struct ss_table *t, const char *mac, const char *guid,
+                       int ignore_guid, int ignore_mac, struct sccm_device *out)
 {
 	int has_mac = ss_table_col(t, "MACAddress") >= 0;
 	int has_guid = ss_table_col(t, "SMBIOS_GUID") >= 0;
 	long long by_guid = 0, by_mac = 0;
-	size_t row_guid = 0, row_mac = 0, pick;
+	size_t row_guid = 0, row_mac = 0;
 
-	memset(out, 0, sizeof(*out));
 	for (size_t r = 0; r < t->nrows; r++) {
 		long long key;
 		char g[37], m[18];
@@ -55,11 +122,11 @@ void ss_pick_device(const struct ss_table *t, const char *mac,
 
 		if (parse_key(ss_table_get(t, r, "ItemKey"), &key) || dg < 0 || dm < 0 ||
 		    (rg && sccm_guid_upper(rg, g)) || (rm && sccm_mac_upper(rm, m))) {
-			out->malformed++;
-			continue;
+			unreadable(out, t, r, "bad ItemKey, flag, GUID or MAC");
+			return;
 		}
-		gm = has_guid ? (rg && guid[0] && !strcmp(g, guid)) : 1;
-		mm = has_mac ? (rm && !strcmp(m, mac)) : 1;
+		gm = !ignore_guid && (has_guid ? (rg && guid[0] && !strcmp(g, guid)) : 1);
+		mm = !ignore_mac && (has_mac ? (rm && !strcmp(m, mac)) : 1);
 		if (gm && dg)
 			out->dup_guid = 1;
 		if (mm && dm)
@@ -77,39 +144,48 @@ void ss_pick_device(const struct ss_table *t, const char *mac,
 			row_mac = r;
 		}
 	}
-	if (by_guid && !out->dup_guid && guid[0]) {
-		out->by_guid = 1;
-		out->item_key = by_guid;
-		pick = row_guid;
-	} else if (by_mac && !out->dup_mac) {
-		out->item_key = by_mac;
-		pick = row_mac;
-	} else {
-		snprintf(out->why, sizeof(out->why), "%s",
-		         out->dup_guid && out->dup_mac ? "MAC and SMBIOS GUID both shared by several machines"
-		         : out->dup_mac && !by_guid ? "MAC shared by several machines, GUID unknown"
-		         : out->dup_guid && !by_mac ? "SMBIOS GUID shared by several machines, MAC unknown"
-		         : "not in the site database");
-		return;
-	}
-	out->found = 1;
-	sccm_copy_text(out->name, sizeof(out->name), ss_table_get(t, pick, "Name"));
-	snprintf(out->why, sizeof(out->why), "%s %lld (%s) by %s%s",
-	         "machine", out->item_key, out->name[0] ? out->name : "?",
-	         out->by_guid ? "SMBIOS GUID" : "MAC",
-	         out->dup_mac ? ", MAC is shared" : out->dup_guid ? ", GUID is shared" : "");
+	if (by_guid && !guid[0])
+		by_guid = 0;
+	sccm_copy_text(out->name, sizeof(out->name),
+	               ss_table_get(t, by_guid && !out->dup_guid ? row_guid : row_mac, "Name"));
+	conclude(out, by_guid, by_mac);
 }
 
-long long ss_unknown_key(const struct ss_table *t, const char *arch)
+void ss_pick_device(const struct ss_table *t, const char *mac, const char *guid,
+                    int ignore_guid, int ignore_mac, struct sccm_device *out)
 {
+	memset(out, 0, sizeof(*out));
+	if (!guid[0])
+		ignore_guid = 1;
+	if (t->nrows == 0) {
+		snprintf(out->why, sizeof(out->why), "not in the site database");
+		return;
+	}
+	if (ss_table_col(t, "ItemKey") >= 0)
+		pick_named(t, mac, guid, ignore_guid, ignore_mac, out);
+	else if (t->ncols >= 4)
+		pick_positional(t, ignore_guid, ignore_mac, out);
+	else
+		unreadable(out, t, 0, "neither an ItemKey column nor four integers");
+}
+
+int ss_unknown_key(const struct ss_table *t, const char *arch, long long *key)
+{
+	int found = 0;
+
 	for (size_t r = 0; r < t->nrows; r++) {
 		const char *a = ss_table_get(t, r, "Architecture");
-		long long key;
-		if (a && !strcasecmp(a, arch) &&
-		    !parse_key(ss_table_get(t, r, "ItemKey"), &key))
-			return key;
+		long long k;
+		if (!a || strcasecmp(a, arch))
+			continue;
+		if (parse_key(ss_table_get(t, r, "ItemKey"), &k))
+			return -EINVAL;
+		if (found && k != *key)
+			return -EEXIST; /* two sites' objects: the site code is missing */
+		*key = k;
+		found = 1;
 	}
-	return -1;
+	return found ? 0 : -ENOENT;
 }
 
 static int parse_hash(const char *s, char out[65])
@@ -130,39 +206,36 @@ static int parse_hash(const char *s, char out[65])
 	return 0;
 }
 
-/* "YYYY-MM-DD HH:MM:SS" (the form ss_db writes dates in), or "" */
-static int parse_time(const char *s, char out[24])
+const char *ss_image_arch(const struct ss_table *images, const char *id)
 {
-	int y, mo, d, h = 0, mi = 0, se = 0;
-
-	out[0] = '\0';
-	if (!s)
-		return 0;
-	if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d", &y, &mo, &d, &h, &mi, &se) < 3 ||
-	    y < 1753 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
-	    h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60)
-		return -EINVAL;
-	snprintf(out, 24, "%04d-%02d-%02d %02d:%02d:%02d", y % 10000, mo % 100,
-	         d % 100, h % 100, mi % 100, se % 100);
-	return 0;
+	for (size_t r = 0; images && r < images->nrows; r++) {
+		const char *p = ss_table_get(images, r, "PackageID");
+		const char *a = ss_table_get(images, r, "Architecture");
+		if (!p || strcasecmp(p, id) || !a)
+			continue;
+		if (!strcmp(a, "0") || !strcasecmp(a, "x86"))
+			return "x86";
+		if (!strcmp(a, "9") || !strcasecmp(a, "x64"))
+			return "x64";
+		return NULL;
+	}
+	return NULL;
 }
 
-static int arch_fits(uint16_t arch, const char *img)
+/* 0 exact architecture, 1 compatible, -1 not bootable (memdocs: UEFI only
+ * the same architecture; 64-bit BIOS either, exact first; 32-bit BIOS x86). */
+static int arch_rank(enum ss_client client, const char *img)
 {
-	if (!img[0])
-		return 1;
-	switch (arch) {
-	case PXH_ARCH_EFI_X64:
-	case PXH_ARCH_EFI_X64_HTTP:
-		return !strcmp(img, "x64");
-	case PXH_ARCH_EFI_IA32:
-	case PXH_ARCH_EFI_IA32_HTTP:
-		return !strcmp(img, "x86");
-	case PXH_ARCH_BIOS:
-	case PXH_ARCH_UNKNOWN:
-		return !strcmp(img, "x64") || !strcmp(img, "x86");
+	switch (client) {
+	case SS_EFI_X64:
+		return !strcmp(img, "x64") ? 0 : -1;
+	case SS_EFI_X86:
+	case SS_BIOS_X86:
+		return !strcmp(img, "x86") ? 0 : -1;
+	case SS_BIOS_X64:
+		return !strcmp(img, "x64") ? 0 : !strcmp(img, "x86") ? 1 : -1;
 	default:
-		return 0; /* no WinPE for ARM here */
+		return -1;
 	}
 }
 
@@ -170,27 +243,27 @@ static int parse_row(const struct ss_table *t, size_t r, struct sccm_deploy *d,
                      struct ss_select_stats *st)
 {
 	const char *v;
-	int m, ondp;
+	int m;
 
 	memset(d, 0, sizeof(*d));
 	v = ss_table_get(t, r, "OfferID");
+	if (!v || !*v) {
+		st->empty++; /* the "no advertisements found" reply: all fields empty */
+		return 1;
+	}
 	if (!sccm_valid_id(v))
 		return -EINVAL;
 	sccm_copy_text(d->offer_id, sizeof(d->offer_id), v);
 	v = ss_table_get(t, r, "PkgID");
-	if (v && !sccm_valid_id(v))
+	if (v && *v && !sccm_valid_id(v))
 		return -EINVAL;
 	sccm_copy_text(d->pkg_id, sizeof(d->pkg_id), v);
 	sccm_copy_text(d->offer_name, sizeof(d->offer_name), ss_table_get(t, r, "OfferName"));
 	sccm_copy_text(d->pkg_name, sizeof(d->pkg_name), ss_table_get(t, r, "PkgName"));
-	m = flag(ss_table_get(t, r, "Mandatory"));
-	ondp = ss_table_col(t, "BootImageOnDP") < 0 ? 1
-	       : flag(ss_table_get(t, r, "BootImageOnDP"));
-	if (m < 0 || ondp < 0)
+	sccm_copy_text(d->offer_time, sizeof(d->offer_time), ss_table_get(t, r, "OfferIDTime"));
+	if ((m = flag(ss_table_get(t, r, "Mandatory"))) < 0)
 		return -EINVAL;
 	d->mandatory = m;
-	if (parse_time(ss_table_get(t, r, "OfferTime"), d->offer_time))
-		return -EINVAL;
 	v = ss_table_get(t, r, "BootImageID");
 	if (!v || !*v) {
 		st->no_boot_image++;
@@ -199,24 +272,20 @@ static int parse_row(const struct ss_table *t, size_t r, struct sccm_deploy *d,
 	if (!sccm_valid_id(v))
 		return -EINVAL;
 	sccm_copy_text(d->boot_image, sizeof(d->boot_image), v);
-	if (!ondp) {
-		st->not_on_dp++;
-		return 1;
+	if (ss_table_col(t, "BootImageOnDP") >= 0) {
+		int ondp = flag(ss_table_get(t, r, "BootImageOnDP"));
+		if (ondp < 0)
+			return -EINVAL;
+		if (!ondp) {
+			st->not_on_dp++;
+			return 1;
+		}
 	}
 	v = ss_table_get(t, r, "PackagePath");
-	if (!v || sccm_clean_path(v, d->image_path, sizeof(d->image_path)))
+	if (!v || sccm_package_path(v, d->boot_image, d->image_path, sizeof(d->image_path)))
 		return -EINVAL;
 	if (parse_hash(ss_table_get(t, r, "BootImageHash"), d->hash))
 		return -EINVAL;
-	v = ss_table_get(t, r, "BootImageArch");
-	if (v && *v) {
-		if (strcasecmp(v, "x86") && strcasecmp(v, "x64"))
-			return -EINVAL;
-		d->arch[0] = 'x';
-		d->arch[1] = v[1];
-		d->arch[2] = v[2];
-		d->arch[3] = '\0';
-	}
 	v = ss_table_get(t, r, "LastPXEAdvertisementID");
 	if (d->mandatory && v && !strcasecmp(v, d->offer_id)) {
 		st->already_run++;
@@ -228,33 +297,47 @@ static int parse_row(const struct ss_table *t, size_t r, struct sccm_deploy *d,
 static int cmp_deploy(const void *pa, const void *pb)
 {
 	const struct sccm_deploy *a = pa, *b = pb;
-	int c;
 
+	if (a->arch_rank != b->arch_rank)
+		return a->arch_rank - b->arch_rank;
 	if (a->mandatory != b->mandatory)
 		return b->mandatory - a->mandatory;
-	if ((c = strcmp(b->offer_time, a->offer_time)))
-		return c;
-	return strcmp(b->offer_id, a->offer_id);
+	return strcmp(b->offer_id, a->offer_id); /* highest deployment ID first */
 }
 
-size_t ss_select_deployments(const struct ss_table *t, uint16_t arch,
-                             struct sccm_deploy *out, size_t max,
+size_t ss_select_deployments(const struct ss_table *t, const struct ss_table *images,
+                             enum ss_client client, struct sccm_deploy *out, size_t max,
                              struct ss_select_stats *st)
 {
 	size_t n = 0;
 
 	memset(st, 0, sizeof(*st));
+	if (t->nrows && ss_table_col(t, "OfferID") < 0) {
+		st->unreadable = 1;
+		ss_row_text(t, 0, st->bad_row, sizeof(st->bad_row));
+		return 0;
+	}
 	for (size_t r = 0; r < t->nrows; r++) {
 		struct sccm_deploy d;
+		const char *a;
 		int rc, dup = 0;
 
 		st->rows++;
 		rc = parse_row(t, r, &d, st);
-		if (rc < 0)
-			st->malformed++;
+		if (rc < 0) {
+			if (!st->malformed++)
+				ss_row_text(t, r, st->bad_row, sizeof(st->bad_row));
+			continue;
+		}
 		if (rc)
 			continue;
-		if (!arch_fits(arch, d.arch)) {
+		a = ss_image_arch(images, d.boot_image);
+		if (!a) {
+			st->no_arch++;
+			continue;
+		}
+		snprintf(d.arch, sizeof(d.arch), "%s", a);
+		if ((d.arch_rank = arch_rank(client, a)) < 0) {
 			st->wrong_arch++;
 			continue;
 		}

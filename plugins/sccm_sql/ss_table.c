@@ -1,5 +1,6 @@
 /* sccm_sql: a result set held as text cells. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -65,4 +66,34 @@ const char *ss_table_get(const struct ss_table *t, size_t r, const char *name)
 	if (c < 0 || r >= t->nrows)
 		return NULL;
 	return t->cells[r * t->ncols + (size_t)c];
+}
+
+void ss_row_text(const struct ss_table *t, size_t r, char *out, size_t len)
+{
+	size_t o = 0;
+
+	if (!len)
+		return;
+	out[0] = '\0';
+	for (size_t c = 0; r < t->nrows && c < t->ncols && o + 1 < len; c++) {
+		const char *v = t->cells[r * t->ncols + c];
+		const char *name = t->names[c] ? t->names[c] : "";
+		int k = snprintf(out + o, len - o, "%s%s=", c ? ", " : "", name[0] ? name : "?");
+		if (k < 0 || (size_t)k >= len - o)
+			break;
+		o += (size_t)k;
+		if (!v) {
+			k = snprintf(out + o, len - o, "NULL");
+			o += k > 0 && (size_t)k < len - o ? (size_t)k : 0;
+			continue;
+		}
+		for (; *v && o + 5 < len; v++) {
+			unsigned char ch = (unsigned char)*v;
+			if (ch < 0x20 || ch >= 0x7f || ch == '\\')
+				o += (size_t)snprintf(out + o, len - o, "\\x%02x", ch);
+			else
+				out[o++] = (char)ch;
+		}
+		out[o] = '\0';
+	}
 }

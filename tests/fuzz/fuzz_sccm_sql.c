@@ -60,8 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sccm_device d;
 	struct sccm_deploy dep[16];
 	struct ss_select_stats st;
-	static const uint16_t arches[] = {PXH_ARCH_BIOS, PXH_ARCH_EFI_X64,
-	                                  PXH_ARCH_EFI_IA32, PXH_ARCH_EFI_ARM64};
+	long long key;
+	static const enum ss_client arches[] = {SS_BIOS_X86, SS_EFI_X64, SS_BIOS_X64, SS_OTHER};
 
 	if (size < 1 || size > 65536)
 		return 0;
@@ -83,16 +83,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	case 1:
 		to_table(text, &t);
-		ss_pick_device(&t, "52:54:00:00:00:01", "01234567-89AB-CDEF-0123-456789ABCDEF", &d);
-		ss_pick_device(&t, "52:54:00:00:00:AA", "", &d);
-		ss_unknown_key(&t, "x64");
-		ss_select_deployments(&t, arches[data[0] / 3 % 4], dep, 16, &st);
+		ss_pick_device(&t, "52:54:00:00:00:01", "01234567-89AB-CDEF-0123-456789ABCDEF",
+		               0, 0, &d);
+		ss_pick_device(&t, "52:54:00:00:00:AA", "", data[0] & 1, data[0] & 2, &d);
+		ss_unknown_key(&t, "x64", &key);
+		ss_select_deployments(&t, &t, arches[data[0] / 3 % 4], dep, 16, &st);
 		ss_table_free(&t);
 		break;
 	default:
 		sccm_mac_upper(text, mac);
 		sccm_guid_upper(text, guid);
 		sccm_clean_path(text, path, sizeof(path));
+		sccm_package_path(text, "PS100004", path, sizeof(path));
 		sccm_valid_id(text);
 		break;
 	}

@@ -35,14 +35,24 @@ tsql_q() { # CONF PASSWORD SQL
 out=$(tsql_q "$T/plain.conf" Secret1 "SELECT ItemKey, Name0, SMBIOS_GUID0, Decommissioned0 FROM dbo.System_DISC WHERE ItemKey = 16777220")
 case $out in *"16777220	PC-KNOWN	01234567-89AB-CDEF-0123-456789ABCDEF	0"*) ok tsql_select ;;
 *) not_ok tsql_select "got: $out" ;; esac
-out=$(tsql_q "$T/plain.conf" Secret1 "EXEC NBS_GetPXEBootAction @MachineID = 16777221, @UnknownMachineID = 0, @SMBIOS = NULL, @MACAddress = NULL, @DPName = N'dp01.corp.example'")
-case $out in *"PS120001	Win11 required"*"(return status = 0)"*) ok tsql_exec ;;
+# the public positional call; a call with guessed parameter names fails
+out=$(tsql_q "$T/plain.conf" Secret1 "exec NBS_GetPXEBootAction N'16777220',N'2046820353',N'01234567-89AB-CDEF-0123-456789ABCDEF',N'52:54:00:00:00:01',N'dp01.corp.example'")
+case $out in *"PS120001"*"http://dp01.corp.example/SMS_DP_SMSPKG\$/PS100004	PS100004	1"*"(return status = 0)"*) ok tsql_exec ;;
 *) not_ok tsql_exec "got: $(printf '%s' "$out" | tail -4)" ;; esac
+out=$(tsql_q "$T/plain.conf" Secret1 "EXEC NBS_GetPXEBootAction @MachineID = 16777221, @UnknownMachineID = 0, @SMBIOS = NULL, @MACAddress = NULL, @DPName = N'dp01.corp.example'")
+case $out in *"Msg 8145"*"@machineid is not a parameter"*) ok tsql_named_refused ;;
+*) not_ok tsql_named_refused "got: $(printf '%s' "$out" | tail -3)" ;; esac
+out=$(tsql_q "$T/plain.conf" Secret1 "exec NBS_GetPXEBootAction N'16777220', N'0'")
+case $out in *"Msg 201"*"expects parameter"*) ok tsql_too_few_refused ;;
+*) not_ok tsql_too_few_refused "got: $(printf '%s' "$out" | tail -3)" ;; esac
+out=$(tsql_q "$T/plain.conf" Secret1 "exec NBS_LookupPXEDevice N'01234567-89ab-cdef-0123-456789abcdef',N'52:54:00:00:00:01'")
+case $out in *"16777220	1	16777220	1	0"*) ok tsql_lookup_shape ;;
+*) not_ok tsql_lookup_shape "got: $(printf '%s' "$out" | tail -3)" ;; esac
 out=$(tsql_q "$T/plain.conf" Secret1 "SELECT * FROM NoSuchTable")
 case $out in *"Msg 208"*"Invalid object name"*) ok tsql_error ;; *) not_ok tsql_error "got: $out" ;; esac
 out=$(tsql_q "$T/plain.conf" wrong "SELECT 1")
 case $out in *"Login failed for user 'sa'"*) ok tsql_login_failed ;; *) not_ok tsql_login_failed "got: $out" ;; esac
-out=$(tsql_q "$T/tls.conf" Secret1 "SELECT TOP 1 OfferID FROM Advertisement ORDER BY OfferID")
+out=$(tsql_q "$T/tls.conf" Secret1 "SELECT TOP 1 OfferID FROM Advertisement WHERE OfferID LIKE N'PS%' ORDER BY OfferID")
 if printf '%s' "$out" | grep -q '^PS120001' && grep -q 'TLS up: TLSv1.2' "$T/tds.log"; then
 	ok tsql_tls_require
 else
@@ -55,19 +65,25 @@ import datetime, uuid, pymssql
 c = pymssql.connect(server="127.0.0.1", port=1433, user="sa", password="Secret1",
                     database="CM_PS1", tds_version="7.3")
 cur = c.cursor(as_dict=True)
-cur.execute("SELECT OfferID, Mandatory, PresentTime, MediaGUID FROM Advertisement "
-            "WHERE OfferID IN (%s, %s) ORDER BY OfferID", ("PS120001", "PS120002"))
+cur.execute("SELECT d.ItemKey, d.SMBIOS_GUID0, d.Decommissioned0, a.PresentTime "
+            "FROM System_DISC d, Advertisement a WHERE d.ItemKey IN (%s, %s) "
+            "AND a.OfferID = %s ORDER BY d.ItemKey", (16777220, 16777228, "PS120001"))
 rows = cur.fetchall()
-assert rows[0]["Mandatory"] is True, rows
+assert rows[0]["SMBIOS_GUID0"] == uuid.UUID("01234567-89AB-CDEF-0123-456789ABCDEF"), rows
+assert rows[0]["Decommissioned0"] is False and rows[1]["Decommissioned0"] is True, rows
 assert rows[0]["PresentTime"] == datetime.datetime(2024, 3, 1, 8, 0), rows
-assert rows[0]["MediaGUID"] == uuid.UUID("C0FFEE00-1234-5678-9ABC-DEF012345678"), rows
-assert rows[1]["MediaGUID"] is None and rows[1]["Mandatory"] is False, rows
 print("batch ok")
-cur.callproc("NBS_LookupPXEDevice", ("00000000-0000-0000-0000-00000000000C", "52:54:00:00:00:0D"))
+plain = c.cursor()
+plain.execute("exec NBS_LookupPXEDevice %s, %s", ("00000000-0000-0000-0000-00000000000C", "52:54:00:00:00:0D"))
+rows = plain.fetchall()
+assert rows == [(16777224, 2, 16777225, 1, 0)], rows
+# RPC with five positional parameters, as FreeTDS and the stock responder's
+# callers send them
+cur.callproc("NBS_GetPXEBootAction", ("16777221", "2046820353", "", "52:54:00:00:00:02", "dp02.corp.example"))
 rows = cur.fetchall()
-assert [r["ItemKey"] for r in rows] == [16777224, 16777225], rows
-assert rows[0]["DuplicateSMBIOS"] is True and rows[0]["MACAddress"] is None, rows
-assert rows[1]["SMBIOS_GUID"] == uuid.UUID("00000000-0000-0000-0000-00000000000C"), rows
+assert [r["OfferID"] for r in rows] == ["PS12000B", "PS120003", "PS120002"], rows
+assert rows[0]["PackagePath"].startswith("\\\\dp02.corp.example\\REMINST\\"), rows
+assert rows[0]["LastPXEAdvertisementID"] == "PS120001", rows
 print("rpc ok")
 try:
     cur.execute("EXEC NoSuchProc")

@@ -5,8 +5,9 @@ TLS, LOGIN7, SQL batch, RPC, ATTENTION; COLMETADATA, ROW, DONE*, ERROR,
 INFO, ENVCHANGE, LOGINACK, RETURNSTATUS tokens) and runs the SQL it receives
 on an SQLite database.  T-SQL is translated only lexically (N'..' literals,
 dbo. prefixes, TOP n, SET/USE as no-ops); EXEC and RPC calls run the SQL
-file procs/NAME.sql with the call's parameters bound by name.  Nothing is
-matched against canned query strings.
+file procs/NAME.sql with the call's parameters bound by position or by the
+name the file declares (every one required, as the site's procedures have
+no defaults).  Nothing is matched against canned query strings.
 
 Column types come from the SQLite declared type of the source column
 (INT, BIGINT, BIT, NVARCHAR, UNIQUEIDENTIFIER, DATETIME, FLOAT), through
@@ -509,6 +510,13 @@ class Database:
             if k not in params:
                 raise SqlError(8145, "@%s is not a parameter for procedure %s." % (k, name), proc=name)
             params[k] = v
+        # the site's procedures have no defaults: every argument is needed
+        # (SQL Server's message 201 names the first one missing)
+        given = set(decl[:len(pos)]) | set(named)
+        for k in decl:
+            if k not in given:
+                raise SqlError(201, "Procedure or function '%s' expects parameter '@%s', "
+                               "which was not supplied." % (name, k), proc=name)
         results = []
         for stmt in split_sqlite(text):
             results.append(self.run_sql(stmt, params))

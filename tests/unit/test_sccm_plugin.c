@@ -98,52 +98,93 @@ static void test_pick_device(void **state)
 {
 	struct ss_table t;
 	struct sccm_device d;
-	/* MAC shared by two machines (a USB dongle) */
-	static const char *const dupmac[] = {
+	/* the key/count shape of "MP_LookupDevice succeeded: 16777299 1 16777299 1 0" */
+	static const char *const found[] = {"16777299", "1", "16777299", "1", "0"};
+	static const char *const dupmac[] = {"16777223", "1", "16777222", "2", "0"};
+	static const char *const clone[] = {"16777224", "2", "16777225", "1", "0"};
+	static const char *const none[] = {"0", "0", "0", "0", "0"};
+	static const char *const junk[] = {"16777299", "1", "abc", "1", "0"};
+	static const char *const half[] = {"16777299", "0", "0", "0", "0"};
+	static const char *const neg[] = {"-5", "1", "0", "0", "0"};
+	/* named columns: an admin's own SELECT */
+	static const char *const named[] = {
 		"16777222", "A", G1, "52:54:00:00:00:AA", "0", "1",
 		"16777223", "B", G2, "52:54:00:00:00:AA", "0", "1",
 	};
-	/* GUID cloned on two machines */
-	static const char *const dupguid[] = {
-		"16777224", "A", G1, NULL, "1", "0",
-		"16777225", "B", G1, "52:54:00:00:00:0D", "1", "0",
-	};
-	static const char *const junk[] = {
-		NULL, "nokey", G1, NULL, "0", "0",
-		"-5", "neg", G1, NULL, "0", "0",
-		"12", "badflag", G1, NULL, "maybe", "0",
-		"13", "badguid", "not-a-guid", NULL, "0", "0",
-		"14", "good\x01name", NULL, "52-54-00-00-00-01", "0", "0",
+	static const char *const named_junk[] = {
+		"12", "badflag\x01", G1, NULL, "maybe", "0",
 	};
 
 	(void)state;
-	table(&t, LOOKUP_COLS, dupmac, 2);
-	ss_pick_device(&t, "52:54:00:00:00:AA", G2, &d);
+	table(&t, ",,,,", found, 1);
+	ss_pick_device(&t, "00:15:5D:00:19:CA", "32E5B71A-B626-4A4B-902E-7F94AD38B5B3", 0, 0, &d);
 	assert_true(d.found);
-	assert_int_equal(d.item_key, 16777223);
+	assert_int_equal(d.item_key, 16777299);
 	assert_true(d.by_guid);
-	assert_true(d.dup_mac);
-	ss_pick_device(&t, "52:54:00:00:00:AA", "", &d);
-	assert_false(d.found);
-	assert_string_equal(d.why, "MAC shared by several machines, GUID unknown");
 	ss_table_free(&t);
 
-	table(&t, LOOKUP_COLS, dupguid, 2);
-	ss_pick_device(&t, "52:54:00:00:00:0D", G1, &d);
+	table(&t, ",,,,", dupmac, 1);
+	ss_pick_device(&t, "52:54:00:00:00:AA", G2, 0, 0, &d);
+	assert_true(d.found);
+	assert_int_equal(d.item_key, 16777223);
+	assert_true(d.dup_mac);
+	/* on the site's duplicate list, the GUID is not used: nothing left */
+	ss_pick_device(&t, "52:54:00:00:00:AA", G2, 1, 0, &d);
+	assert_false(d.found);
+	assert_false(d.unreadable);
+	ss_table_free(&t);
+
+	table(&t, ",,,,", clone, 1);
+	ss_pick_device(&t, "52:54:00:00:00:0D", G1, 0, 0, &d);
 	assert_true(d.found);
 	assert_int_equal(d.item_key, 16777225);
 	assert_false(d.by_guid);
-	assert_string_equal(d.name, "B");
-	ss_pick_device(&t, "52:54:00:00:00:99", G1, &d);
+	/* the MAC on the duplicate list: the cloned GUID cannot decide */
+	ss_pick_device(&t, "52:54:00:00:00:0D", G1, 0, 1, &d);
 	assert_false(d.found);
+	assert_string_equal(d.why, "SMBIOS GUID shared by several machines, MAC unknown");
 	ss_table_free(&t);
 
-	table(&t, LOOKUP_COLS, junk, 5);
-	ss_pick_device(&t, "52:54:00:00:00:01", "", &d);
-	assert_int_equal(d.malformed, 4);
+	table(&t, ",,,,", none, 1);
+	ss_pick_device(&t, "52:54:00:00:00:99", G1, 0, 0, &d);
+	assert_false(d.found);
+	assert_false(d.unreadable);
+	ss_table_free(&t);
+
+	/* anything unreadable is an error with the row, never "not found" */
+	table(&t, ",,,,", junk, 1);
+	ss_pick_device(&t, "52:54:00:00:00:99", G1, 0, 0, &d);
+	assert_false(d.found);
+	assert_true(d.unreadable);
+	assert_non_null(strstr(d.why, "?=abc"));
+	ss_table_free(&t);
+	table(&t, ",,,,", half, 1);
+	ss_pick_device(&t, "52:54:00:00:00:99", G1, 0, 0, &d);
+	assert_true(d.unreadable);
+	ss_table_free(&t);
+	table(&t, ",,,,", neg, 1);
+	ss_pick_device(&t, "52:54:00:00:00:99", G1, 0, 0, &d);
+	assert_true(d.unreadable);
+	ss_table_free(&t);
+	table(&t, "a,b", none, 2); /* two rows of two columns */
+	ss_pick_device(&t, "52:54:00:00:00:99", G1, 0, 0, &d);
+	assert_true(d.unreadable);
+	ss_table_free(&t);
+
+	table(&t, LOOKUP_COLS, named, 2);
+	ss_pick_device(&t, "52:54:00:00:00:AA", G2, 0, 0, &d);
 	assert_true(d.found);
-	assert_int_equal(d.item_key, 14);
-	assert_string_equal(d.name, "good name");
+	assert_int_equal(d.item_key, 16777223);
+	assert_string_equal(d.name, "B");
+	assert_true(d.dup_mac);
+	ss_pick_device(&t, "52:54:00:00:00:AA", "", 0, 0, &d);
+	assert_false(d.found);
+	assert_string_equal(d.why, "MAC shared by several machines, GUID unknown");
+	ss_table_free(&t);
+	table(&t, LOOKUP_COLS, named_junk, 1);
+	ss_pick_device(&t, "52:54:00:00:00:01", G1, 0, 0, &d);
+	assert_true(d.unreadable);
+	assert_non_null(strstr(d.why, "Name=badflag\\x01"));
 	ss_table_free(&t);
 }
 
@@ -170,62 +211,94 @@ static void test_ids(void **state)
 	assert_int_equal(sccm_clean_path("..", pth, sizeof(pth)), -EINVAL);
 	assert_int_equal(sccm_clean_path("a/b/", pth, sizeof(pth)), -EINVAL);
 	assert_int_equal(sccm_clean_path("http://x/y", pth, sizeof(pth)), -EINVAL);
+	/* PackagePath as the site reports it, in both DP layouts */
+	assert_int_equal(sccm_package_path("http://server.ourdomain.com/SMS_DP_SMSPKG$/SB1000D2",
+	                                   "SB1000D2", pth, sizeof(pth)), 0);
+	assert_string_equal(pth, "SB1000D2/boot.SB1000D2.wim");
+	assert_int_equal(sccm_package_path("\\\\dp02\\REMINST\\SMSImages\\PS100004\\boot.PS100004.wim",
+	                                   "PS100004", pth, sizeof(pth)), 0);
+	assert_string_equal(pth, "SMSImages/PS100004/boot.PS100004.wim");
+	assert_int_equal(sccm_package_path("SMSImages\\PS100004", "PS100004", pth, sizeof(pth)), 0);
+	assert_string_equal(pth, "SMSImages/PS100004/boot.PS100004.wim");
+	assert_int_equal(sccm_package_path("http://dp/SMS_DP_SMSPKG$/../../etc", "PS100007", pth,
+	                                   sizeof(pth)), -EINVAL);
+	assert_int_equal(sccm_package_path("http://dp", "PS100007", pth, sizeof(pth)), -EINVAL);
+	assert_int_equal(sccm_package_path("\\\\dp", "PS100007", pth, sizeof(pth)), -EINVAL);
 	assert_true(sccm_valid_id("PS100004"));
 	assert_false(sccm_valid_id("PS1'; DROP"));
 	assert_false(sccm_valid_id(""));
 }
 
 /* ---- deployment selection ------------------------------------------------- */
-#define ACTION_COLS "OfferID,OfferName,PkgID,BootImageID,PackagePath,BootImageArch," \
-                    "BootImageHash,BootImageOnDP,Mandatory,OfferTime,LastPXEAdvertisementID"
-#define IMG "SMSImages\\PS100004\\boot.PS100004.wim"
+#define ACTION_COLS "OfferID,OfferIDTime,PkgID,PackageVersion,PackagePath,BootImageID," \
+                    "Mandatory,LastPXEAdvertisementID,LastPXEAdvertisementTime"
+#define URL4 "http://dp01/SMS_DP_SMSPKG$/PS100004"
+#define URL6 "http://dp01/SMS_DP_SMSPKG$/PS100006"
 
 static void test_select(void **state)
 {
 	static const char *const rows[] = {
-		"PS120002", "avail old", "PS1", "PS100004", IMG, "x64", NULL, "1", "0", "2024-02-01 08:00:00", NULL,
-		"PS120001", "required", "PS1", "PS100004", IMG, "x64", NULL, "1", "1", "2024-03-01 08:00:00", NULL,
-		"PS120003", "avail new", "PS1", "PS100004", IMG, "x64", NULL, "1", "0", "2024-04-01 08:00:00", NULL,
-		"PS120004", "no image", "PS1", NULL, NULL, NULL, NULL, "0", "0", "2024-05-01 08:00:00", NULL,
-		"PS120005", "elsewhere", "PS1", "PS100005", IMG, "x64", NULL, "0", "0", "2024-05-02 08:00:00", NULL,
-		"PS120006", "x86 image", "PS1", "PS100006", IMG, "x86", NULL, "1", "0", "2024-05-03 08:00:00", NULL,
-		"PS120007", "ran", "PS1", "PS100004", IMG, "x64", NULL, "1", "1", "2024-06-01 08:00:00", "PS120007",
-		"PS120008", "traversal", "PS1", "PS100004", "../../etc/passwd", "x64", NULL, "1", "1", NULL, NULL,
-		"PS120009", "bad hash", "PS1", "PS100004", IMG, "x64", "abc", "1", "1", NULL, NULL,
-		"PS12000A", "bad time", "PS1", "PS100004", IMG, "x64", NULL, "1", "1", "yesterday", NULL,
-		"bad id!", "x", "PS1", "PS100004", IMG, "x64", NULL, "1", "1", NULL, NULL,
-		"PS120003", "dup", "PS1", "PS100004", IMG, "x64", NULL, "1", "0", "2024-04-01 08:00:00", NULL,
+		"PS120001", "2024-03-01", "PS100020", "3", URL4, "PS100004", "1", NULL, NULL,
+		"PS12000B", "2024-01-05", "PS100024", "2", URL6, "PS100006", "0", NULL, NULL,
+		"PS120003", "2024-04-01", "PS100020", "3", URL4, "PS100004", "0", NULL, NULL,
+		"PS120002", "2024-05-01", "PS100021", "1", URL4, "PS100004", "0", NULL, NULL,
+		"PS120004", "2024-05-01", "PS100022", "1", "", "", "0", NULL, NULL,
+		"PS120007", "2024-06-01", "PS100020", "1", URL4, "PS100004", "1", "PS120007", NULL,
+		"PS120008", NULL, "PS100020", "1", "http://dp/SMS_DP_SMSPKG$/../x", "PS100004", "1", NULL, NULL,
+		"PS120009", NULL, "PS100020", "1", URL4, "PS100004", "maybe", NULL, NULL,
+		"PS12000C", NULL, "PS100020", "1", URL4, "PS100099", "0", NULL, NULL,
+		"bad id!", NULL, "PS100020", "1", URL4, "PS100004", "1", NULL, NULL,
+		"PS120003", NULL, "PS100020", "3", URL4, "PS100004", "0", NULL, NULL,
+		"", "", "", "", "", "", "", "", "",
 	};
-	struct ss_table t;
+	static const char *const imgs[] = {"PS100004", "9", "PS100006", "0"};
+	struct ss_table t, im;
 	struct sccm_deploy d[8];
 	struct ss_select_stats st;
 	size_t n;
 
 	(void)state;
 	table(&t, ACTION_COLS, rows, 12);
-	n = ss_select_deployments(&t, PXH_ARCH_EFI_X64, d, 8, &st);
+	table(&im, "PackageID,Architecture", imgs, 2);
+	/* UEFI x64: x64 images only; required first, then highest ID (not newest) */
+	n = ss_select_deployments(&t, &im, SS_EFI_X64, d, 8, &st);
 	assert_int_equal(n, 3);
 	assert_string_equal(d[0].offer_id, "PS120001");
 	assert_true(d[0].mandatory);
 	assert_string_equal(d[1].offer_id, "PS120003");
 	assert_string_equal(d[2].offer_id, "PS120002");
-	assert_string_equal(d[0].image_path, "SMSImages/PS100004/boot.PS100004.wim");
+	assert_string_equal(d[0].image_path, "PS100004/boot.PS100004.wim");
+	assert_string_equal(d[0].arch, "x64");
 	assert_int_equal(st.rows, 12);
 	assert_int_equal(st.no_boot_image, 1);
-	assert_int_equal(st.not_on_dp, 1);
 	assert_int_equal(st.already_run, 1);
 	assert_int_equal(st.wrong_arch, 1);
-	assert_int_equal(st.malformed, 4);
+	assert_int_equal(st.no_arch, 1);
+	assert_int_equal(st.malformed, 3);
 	assert_int_equal(st.duplicate, 1);
-	/* BIOS machines may run either WinPE */
-	n = ss_select_deployments(&t, PXH_ARCH_BIOS, d, 8, &st);
+	assert_int_equal(st.empty, 1);
+	assert_non_null(strstr(st.bad_row, "OfferID=PS120008"));
+	/* 32-bit BIOS (and UEFI IA32): x86 images only */
+	n = ss_select_deployments(&t, &im, SS_BIOS_X86, d, 8, &st);
+	assert_int_equal(n, 1);
+	assert_string_equal(d[0].offer_id, "PS12000B");
+	/* 64-bit BIOS: exact (x64) first, the x86 one after, even before required */
+	n = ss_select_deployments(&t, &im, SS_BIOS_X64, d, 8, &st);
 	assert_int_equal(n, 4);
-	assert_string_equal(d[1].offer_id, "PS120006");
+	assert_string_equal(d[0].offer_id, "PS120001");
+	assert_string_equal(d[3].offer_id, "PS12000B");
+	assert_int_equal(d[3].arch_rank, 1);
 	/* ARM gets nothing */
-	assert_int_equal(ss_select_deployments(&t, PXH_ARCH_EFI_ARM64, d, 8, &st), 0);
+	assert_int_equal(ss_select_deployments(&t, &im, SS_OTHER, d, 8, &st), 0);
 	/* bounded */
-	assert_int_equal(ss_select_deployments(&t, PXH_ARCH_BIOS, d, 2, &st), 2);
+	assert_int_equal(ss_select_deployments(&t, &im, SS_BIOS_X64, d, 2, &st), 2);
 	ss_table_free(&t);
+	/* no OfferID column at all: unreadable, not "nothing deployed" */
+	table(&t, "Foo,Bar", imgs, 1);
+	assert_int_equal(ss_select_deployments(&t, &im, SS_EFI_X64, d, 8, &st), 0);
+	assert_true(st.unreadable);
+	ss_table_free(&t);
+	ss_table_free(&im);
 }
 
 /* ---- the plugin against the TDS stand-in ---------------------------------- */
@@ -299,22 +372,35 @@ static void stop_standin(struct standin *s)
 
 static struct standin main_srv;
 
+/* "KEY = TOP/etc/sql/FILE\n" unless MORE sets KEY itself */
+static void sql_key(char *out, size_t len, const char *more, const char *key, const char *file)
+{
+	char probe[64];
+
+	snprintf(probe, sizeof(probe), "%s =", key);
+	out[0] = '\0';
+	if (!more || !strstr(more, probe))
+		snprintf(out, len, "%s = %s/etc/sql/%s\n", key, top, file);
+}
+
 static pxh_tk *kit(const char *servers, const char *more)
 {
-	char ini[4096], srv[64];
+	char ini[4096], srv[64], k[4][400];
 	pxh_tk *tk;
 
 	snprintf(srv, sizeof(srv), "127.0.0.1:%d", main_srv.port);
+	sql_key(k[0], sizeof(k[0]), more, "lookup_sql", "sccm_lookup_device.sql");
+	sql_key(k[1], sizeof(k[1]), more, "unknown_sql", "sccm_unknown_computers.sql");
+	sql_key(k[2], sizeof(k[2]), more, "boot_action_sql", "sccm_boot_action.sql");
+	sql_key(k[3], sizeof(k[3]), more, "boot_images_sql", "sccm_boot_images.sql");
 	snprintf(ini, sizeof(ini),
 	         "[log]\nlevel = %s\n"
 	         "[boot]\ndecision_timeout = 5s\ndefault_action = menu\n"
 	         "[sccm_sql]\nservers = %s\nuser = pxehub\npassword = S3cret!\n"
-	         "dp_name = dp01.corp.example\n"
-	         "lookup_sql = %s/etc/sql/sccm_lookup_device.sql\n"
-	         "unknown_sql = %s/etc/sql/sccm_unknown_computers.sql\n"
-	         "boot_action_sql = %s/etc/sql/sccm_boot_action.sql\n%s",
+	         "dp_name = dp01.corp.example\n%s%s%s%s%s%s",
 	         getenv("SCCM_UT_LOG") ? getenv("SCCM_UT_LOG") : "warning",
-	         servers ? servers : srv, top, top, top, more ? more : "");
+	         servers ? servers : srv, more && strstr(more, "site_code =") ? "" : "site_code = PS1\n",
+	         k[0], k[1], k[2], k[3], more ? more : "");
 	tk = pxh_tk_new(ini);
 	assert_non_null(tk);
 	if (pxh_tk_load(tk, so_path))
@@ -354,21 +440,24 @@ static void test_known_device(void **state)
 	decide(tk, PXH_PHASE_DHCP, KNOWN_MAC, KNOWN_GUID, "efi-x64", &d);
 	assert_int_equal(d.verdict, PXH_BOOT);
 	assert_string_equal(d.plugin, "sccm_sql");
-	assert_non_null(strstr(d.reason, "PC-KNOWN"));
+	assert_non_null(strstr(d.reason, "machine 16777220"));
 	assert_non_null(strstr(d.reason, "default PS120001 (required)"));
 	/* the iPXE phase reads the cache: still one lookup */
 	decide(tk, PXH_PHASE_IPXE, KNOWN_MAC, KNOWN_GUID, "efi-x64", &d);
 	assert_int_equal(d.verdict, PXH_BOOT);
 	s = d.script;
 	assert_true(at(s, "#!ipxe") == 0);
-	/* required default with a countdown; required first, then newest */
+	/* required default with a countdown; required first, then the highest
+	 * deployment ID (PS120003 before the newer PS120002); the x86 PS12000B
+	 * is not for a UEFI x64 client */
 	assert_true(at(s, "set pxh_timeout 10000") > 0);
 	assert_true(at(s, "set pxh_defopt d0") > 0);
-	assert_true(at(s, "item d0 Win11 required - Windows 11 Enterprise (required)") > 0);
-	assert_true(at(s, "item d1 Win11 available") > at(s, "item d0"));
-	assert_true(at(s, "item d2 Win10 LTSC available") > at(s, "item d1"));
-	assert_int_equal(at(s, "No boot image"), -1);
-	assert_int_equal(at(s, "elsewhere"), -1);
+	assert_true(at(s, "item d0 PS120001 - PS100020 (required)") > 0);
+	assert_true(at(s, "item d1 PS120003") > at(s, "item d0"));
+	assert_true(at(s, "item d2 PS120002") > at(s, "item d1"));
+	assert_int_equal(at(s, "PS120004"), -1);
+	assert_int_equal(at(s, "PS120005"), -1);
+	assert_int_equal(at(s, "PS12000B"), -1);
 	assert_int_equal(at(s, "prompt"), -1);
 	assert_true(at(s, "item local") > 0);
 	/* no content source configured: the admin's files under /files/sccm */
@@ -394,13 +483,14 @@ static void test_already_run(void **state)
 	decide(tk, PXH_PHASE_IPXE, "52:54:00:00:00:02", "00000000-0000-0000-0000-000000000002",
 	       "efi-x64", &d);
 	assert_int_equal(d.verdict, PXH_BOOT);
-	assert_non_null(strstr(d.reason, "1 already run"));
+	/* the site dropped the required one already run (LastPXEAdvertisement) */
 	assert_null(strstr(d.script, "(required)"));
+	assert_null(strstr(d.script, "PS120001"));
 	/* only available ones: a key prompt, then a menu without countdown */
 	assert_true(at(d.script, "prompt --timeout 5000") > 0);
 	assert_true(at(d.script, "set pxh_timeout 0") > 0);
-	assert_true(at(d.script, "item d0 Win11 available") > 0);
-	assert_true(at(d.script, "item d1 Win10 LTSC available") > 0);
+	assert_true(at(d.script, "item d0 PS120003") > 0);
+	assert_true(at(d.script, "item d1 PS120002") > 0);
 	pxh_tk_free(tk);
 }
 
@@ -414,18 +504,25 @@ static void test_duplicates(void **state)
 	decide(tk, PXH_PHASE_IPXE, "52:54:00:00:00:aa", "00000000-0000-0000-0000-00000000000B",
 	       "efi-x64", &d);
 	assert_int_equal(d.verdict, PXH_BOOT);
-	assert_non_null(strstr(d.reason, "PC-DUPMAC-B"));
+	assert_non_null(strstr(d.reason, "machine 16777223"));
 	assert_non_null(strstr(d.reason, "MAC is shared"));
-	assert_non_null(strstr(d.script, "Clone B deployment"));
-	/* shared MAC and no GUID: unknown computer */
+	assert_non_null(strstr(d.script, "PS120006"));
+	/* shared MAC and no GUID: this site's (PS1) unknown computer */
 	decide(tk, PXH_PHASE_IPXE, "52:54:00:00:00:aa", "", "efi-x64", &d);
 	assert_non_null(strstr(d.reason, "unknown computer 2046820353"));
-	assert_non_null(strstr(d.script, "Unknown x64 build"));
+	assert_non_null(strstr(d.script, "PS120007"));
 	/* cloned GUID: the MAC decides */
 	decide(tk, PXH_PHASE_IPXE, "52:54:00:00:00:0d", "00000000-0000-0000-0000-00000000000C",
 	       "efi-x64", &d);
-	assert_non_null(strstr(d.reason, "PC-CLONE-B"));
+	assert_non_null(strstr(d.reason, "machine 16777225"));
 	assert_non_null(strstr(d.reason, "by MAC"));
+	pxh_tk_free(tk);
+	/* the cloned GUID's MAC on the site's duplicate list: no machine left,
+	 * so the unknown object answers */
+	tk = kit(NULL, "duplicate_ids = 52-54-00-00-00-0d 11111111-0000-0000-0000-000000000000\n");
+	decide(tk, PXH_PHASE_IPXE, "52:54:00:00:00:0d", "00000000-0000-0000-0000-00000000000C",
+	       "efi-x64", &d);
+	assert_non_null(strstr(d.reason, "unknown computer 2046820353"));
 	pxh_tk_free(tk);
 }
 
@@ -439,12 +536,14 @@ static void test_unknown(void **state)
 	       "efi-x64", &d);
 	assert_int_equal(d.verdict, PXH_BOOT);
 	assert_non_null(strstr(d.reason, "x64 unknown computer 2046820353"));
-	assert_non_null(strstr(d.script, "Unknown x64 build"));
-	assert_null(strstr(d.script, "Unknown x86 build"));
+	assert_non_null(strstr(d.script, "PS120007"));
+	assert_null(strstr(d.script, "PS120008"));
+	assert_null(strstr(d.script, "CAS20001")); /* the other site's object's */
 	/* BIOS: the x86 object (default unknown_bios_arch) */
 	decide(tk, PXH_PHASE_IPXE, "02:00:00:00:12:35", "", "bios", &d);
 	assert_non_null(strstr(d.reason, "x86 unknown computer 2046820352"));
-	assert_non_null(strstr(d.script, "Unknown x86 build"));
+	assert_non_null(strstr(d.script, "PS120008"));
+	assert_null(strstr(d.script, "PS120007")); /* x64 image: not for 32-bit BIOS */
 	assert_non_null(strstr(d.script, "/files/sccm/x86/BCD"));
 	/* EFI ia32 -> x86 too; ARM has no unknown object here */
 	decide(tk, PXH_PHASE_DHCP, "02:00:00:00:12:36", "", "efi-arm64", &d);
@@ -469,8 +568,9 @@ static void test_malformed_rows(void **state)
 	decide(tk, PXH_PHASE_IPXE, "52:54:00:00:00:0E", "", "efi-x64", &d);
 	assert_int_equal(d.verdict, PXH_BOOT);
 	assert_non_null(strstr(d.reason, "1 malformed"));
-	assert_non_null(strstr(d.script, "Good row beside broken"));
-	assert_null(strstr(d.script, "passwd"));
+	assert_non_null(strstr(d.script, "PS12000A"));
+	assert_null(strstr(d.script, "PS120009"));
+	assert_null(strstr(d.script, "etc"));
 	assert_int_equal(pxh_tk_metric(tk, "pxehub_plugin_sccm_sql_malformed_rows"), 1);
 	/* a machine without deployments */
 	decide(tk, PXH_PHASE_DHCP, "52:54:00:00:00:0F", "", "efi-x64", &d);
@@ -487,6 +587,120 @@ static const pxh_event *plugin_event(pxh_tk *tk, const char *action)
 			return ev;
 	}
 	return NULL;
+}
+
+/* A file in the test's directory with TEXT; its path in OUT. */
+static void sql_file(char *out, size_t len, const char *name, const char *text)
+{
+	FILE *f;
+
+	snprintf(out, len, "%s/%s", dir, name);
+	f = fopen(out, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_site_code(void **state)
+{
+	char path[320], more[400];
+	pxh_tk *tk;
+	pxh_tk_decision d;
+
+	(void)state;
+	/* a query without the site code sees two sites' pairs: an error, not
+	 * whichever row comes first (that would be CAS's 2046820369) */
+	sql_file(path, sizeof(path), "unk_all.sql",
+	         "SELECT ItemKey, CPUType0 AS Architecture FROM UnknownSystem_DISC "
+	         "WHERE Decommissioned0 = 0\n");
+	snprintf(more, sizeof(more), "unknown_sql = %s\nfail_policy = local\n", path);
+	tk = kit(NULL, more);
+	decide(tk, PXH_PHASE_IPXE, "02:00:00:00:12:40", "", "efi-x64", &d);
+	assert_int_equal(d.verdict, PXH_LOCAL);
+	assert_non_null(strstr(d.reason, "several per architecture"));
+	assert_null(strstr(d.reason, "2046820369"));
+	pxh_tk_free(tk);
+	/* the other site's code picks the other pair */
+	tk = kit(NULL, "site_code = CAS\n");
+	decide(tk, PXH_PHASE_IPXE, "02:00:00:00:12:41", "", "efi-x64", &d);
+	assert_non_null(strstr(d.reason, "unknown computer 2046820369"));
+	assert_non_null(strstr(d.script, "CAS20001"));
+	pxh_tk_free(tk);
+}
+
+static void test_unreadable_lookup(void **state)
+{
+	char path[320], more[400];
+	pxh_tk *tk;
+	pxh_tk_decision d;
+	const pxh_event *ev;
+
+	(void)state;
+	/* a result of another shape than expected: an error with the raw row
+	 * (escaped), never the unknown-computer deployments */
+	sql_file(path, sizeof(path), "look_odd.sql",
+	         "SELECT N'16777220' AS A, N'one' AS B, 0 AS C, 0 AS D\n");
+	snprintf(more, sizeof(more), "lookup_sql = %s\nfail_policy = local\n", path);
+	tk = kit(NULL, more);
+	decide(tk, PXH_PHASE_IPXE, KNOWN_MAC, KNOWN_GUID, "efi-x64", &d);
+	assert_int_equal(d.verdict, PXH_LOCAL);
+	assert_non_null(strstr(d.reason, "unreadable lookup result"));
+	assert_non_null(strstr(d.reason, "B=one"));
+	assert_null(strstr(d.reason, "unknown computer"));
+	ev = pxh_tk_last_event(tk, PXH_EV_PLUGIN);
+	assert_non_null(ev);
+	assert_non_null(strstr(ev->message, "unreadable"));
+	pxh_tk_free(tk);
+}
+
+static void test_bios_arch(void **state)
+{
+	pxh_tk *tk = kit(NULL, NULL);
+	pxh_tk_decision d;
+
+	(void)state;
+	/* 32-bit BIOS (the default): x86 images only, so not the required x64 one */
+	decide(tk, PXH_PHASE_IPXE, KNOWN_MAC, KNOWN_GUID, "bios", &d);
+	assert_int_equal(d.verdict, PXH_BOOT);
+	assert_non_null(strstr(d.script, "item d0 PS12000B"));
+	assert_null(strstr(d.script, "PS120001"));
+	pxh_tk_free(tk);
+	/* 64-bit BIOS: exact architecture first, the compatible x86 image last */
+	tk = kit(NULL, "bios_arch = x64\n");
+	decide(tk, PXH_PHASE_IPXE, KNOWN_MAC, KNOWN_GUID, "bios", &d);
+	assert_true(at(d.script, "item d0 PS120001") > 0);
+	assert_true(at(d.script, "item d3 PS12000B") > at(d.script, "item d2 PS120002"));
+	pxh_tk_free(tk);
+}
+
+static void test_reimage_guard(void **state)
+{
+	pxh_tk *tk = kit(NULL, "cache_ttl = 0\n");
+	pxh_tk_decision d;
+
+	(void)state;
+	decide(tk, PXH_PHASE_IPXE, KNOWN_MAC, KNOWN_GUID, "efi-x64", &d);
+	assert_true(at(d.script, "set pxh_defopt d0") > 0);
+	assert_true(at(d.script, "(required)") > 0);
+	/* the next boot (nobody recorded the PXE deployment on the site): the
+	 * same required deployment is offered without the countdown */
+	decide(tk, PXH_PHASE_IPXE, KNOWN_MAC, KNOWN_GUID, "efi-x64", &d);
+	assert_int_equal(d.verdict, PXH_BOOT);
+	assert_non_null(strstr(d.reason, "reimage_guard"));
+	assert_null(strstr(d.script, "(required)"));
+	assert_true(at(d.script, "set pxh_timeout 0") > 0);
+	assert_int_equal(pxh_tk_metric(tk, "pxehub_plugin_sccm_sql_reimage_guarded"), 1);
+	/* another machine is not affected */
+	decide(tk, PXH_PHASE_IPXE, "52:54:00:00:00:AA", "00000000-0000-0000-0000-00000000000B",
+	       "efi-x64", &d);
+	assert_null(strstr(d.reason, "reimage_guard"));
+	pxh_tk_free(tk);
+	/* switched off */
+	tk = kit(NULL, "cache_ttl = 0\nreimage_guard = 0\n");
+	decide(tk, PXH_PHASE_IPXE, KNOWN_MAC, KNOWN_GUID, "efi-x64", &d);
+	decide(tk, PXH_PHASE_IPXE, KNOWN_MAC, KNOWN_GUID, "efi-x64", &d);
+	assert_true(at(d.script, "(required)") > 0);
+	pxh_tk_free(tk);
 }
 
 static void test_server_down(void **state)
@@ -548,10 +762,11 @@ static void test_login_failure(void **state)
 		snprintf(ini, sizeof(ini),
 		         "[boot]\ndecision_timeout = 5s\n[sccm_sql]\nservers = %s\nuser = pxehub\n"
 		         "password = wrong\nfail_policy = ignore\n"
-		         "lookup_sql = %s/etc/sql/sccm_lookup_device.sql\n"
+		         "site_code = PS1\nlookup_sql = %s/etc/sql/sccm_lookup_device.sql\n"
 		         "unknown_sql = %s/etc/sql/sccm_unknown_computers.sql\n"
-		         "boot_action_sql = %s/etc/sql/sccm_boot_action.sql\n",
-		         srv, top, top, top);
+		         "boot_action_sql = %s/etc/sql/sccm_boot_action.sql\n"
+		         "boot_images_sql = %s/etc/sql/sccm_boot_images.sql\n",
+		         srv, top, top, top, top);
 		tk = pxh_tk_new(ini);
 		assert_int_equal(pxh_tk_load(tk, so_path), 0);
 	}
@@ -573,7 +788,7 @@ static void test_slow_server(void **state)
 	struct timespec t0, t1;
 
 	(void)state;
-	assert_int_equal(start_standin(&slow, "--delay", "1.5"), 0);
+	assert_int_equal(start_standin(&slow, "--delay", "1.0"), 0);
 	snprintf(srv, sizeof(srv), "127.0.0.1:%d", slow.port);
 	tk = kit(srv, "deadline = 300ms\nfail_policy = ignore\n");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -591,8 +806,8 @@ static void test_slow_server(void **state)
 	assert_int_equal(d.verdict, PXH_IGNORE);
 	assert_int_equal(pxh_tk_metric(tk, "pxehub_plugin_sccm_sql_lookups"), 1);
 	assert_int_equal(pxh_tk_metric(tk, "pxehub_plugin_sccm_sql_lookups_joined"), 1);
-	/* the lookup finishes in the background and fills the cache */
-	pxh_tk_run(tk, 5.0);
+	/* the lookup (four statements) finishes in the background and fills the cache */
+	pxh_tk_run(tk, 6.0);
 	decide(tk, PXH_PHASE_DHCP, KNOWN_MAC, KNOWN_GUID, "efi-x64", &d);
 	assert_int_equal(d.verdict, PXH_BOOT);
 	assert_true(d.seconds < 0.05);
@@ -700,6 +915,10 @@ int main(void)
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_unknown),
 		cmocka_unit_test(test_malformed_rows),
+		cmocka_unit_test(test_site_code),
+		cmocka_unit_test(test_unreadable_lookup),
+		cmocka_unit_test(test_bios_arch),
+		cmocka_unit_test(test_reimage_guard),
 		cmocka_unit_test(test_server_down),
 		cmocka_unit_test(test_failover),
 		cmocka_unit_test(test_login_failure),

@@ -16,6 +16,12 @@ int sccm_valid_id(const char *s);
 /* Normalise a DP-relative path ('\' -> '/', no leading '/', no "..",
  * printable); 0 or -EINVAL. */
 int sccm_clean_path(const char *in, char *out, size_t len);
+/* The DP-relative path of boot image ID's .wim from the site's
+ * PackagePath: a URL (http://DP/SMS_DP_SMSPKG$/ID: the IIS package share,
+ * path after the share), a UNC path (\\DP\REMINST\SMSImages\ID\...: path
+ * after the share), or a relative path.  A path that does not name a .wim
+ * is the package's directory: boot.ID.wim is appended.  0 or -EINVAL. */
+int sccm_package_path(const char *in, const char *id, char *out, size_t len);
 /* "AA:BB:CC:DD:EE:FF" from any MAC text (':' or '-' or none), 0/-EINVAL. */
 int sccm_mac_upper(const char *in, char out[18]);
 /* Upper-case GUID text, "" for a missing or placeholder GUID (all zero,
@@ -33,7 +39,8 @@ struct sccm_device {
 	int by_guid;     /* matched on the SMBIOS GUID (else MAC) */
 	int dup_mac, dup_guid;
 	unsigned malformed;
-	char why[160];
+	int unreadable; /* the back end's answer could not be read: an error */
+	char why[240];
 };
 
 /* One task-sequence deployment the machine may boot. */
@@ -47,7 +54,8 @@ struct sccm_deploy {
 	char arch[8];         /* "x86", "x64" or "" */
 	char hash[65];        /* SHA-256 hex, lower case, or "" */
 	int mandatory;
-	char offer_time[24]; /* "YYYY-MM-DD HH:MM:SS" or "" */
+	char offer_time[24]; /* the site's OfferIDTime as text, or "" */
+	int arch_rank;       /* 0 exact architecture, 1 compatible */
 };
 
 /* What one lookup came to, whichever back end answered. */

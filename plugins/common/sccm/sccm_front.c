@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "sccm_front.h"
+#include "sccm_guard.h"
 
 #define FRONT_MAX_ENTRIES 4096
 /* Lookups in flight at most: each holds a back-end request (a connection,
@@ -45,6 +46,7 @@ struct sccm_front {
 	const char *name;
 	char backend[48], errors_name[32];
 	struct sccm_content *ct;
+	struct sccm_guard *guard;
 	sccm_start_fn start;
 	void *ud;
 	enum front_fail fail;
@@ -54,7 +56,7 @@ struct sccm_front {
 	struct sccm_lookup *entries;
 	size_t nentries, npending;
 	unsigned long long lookups, cache_hits, joined, errors, deadlines, not_found,
-		unknown_hits, malformed, fail_answers, submit_failed;
+		unknown_hits, malformed, fail_answers, submit_failed, guarded;
 };
 
 static const char *const fail_name[] = {"menu", "local", "ignore"};
@@ -91,6 +93,11 @@ struct sccm_front *sccm_front_new(pxh_host *h, const char *backend,
 	f->neg_ttl = (double)pxh_conf_int(h, NULL, "negative_ttl") / 1000.0;
 	f->menu_timeout_ms = (unsigned)pxh_conf_int(h, NULL, "menu_timeout");
 	f->prompt_timeout_ms = (unsigned)pxh_conf_int(h, NULL, "prompt_timeout");
+	f->guard = sccm_guard_new(h, (double)pxh_conf_int(h, NULL, "reimage_guard") / 1000.0);
+	if (!f->guard) {
+		free(f);
+		return NULL;
+	}
 	return f;
 }
 
@@ -124,6 +131,7 @@ void sccm_front_free(struct sccm_front *f)
 {
 	if (!f)
 		return;
+	sccm_guard_free(f->guard);
 	while (f->entries) {
 		struct sccm_lookup *e = f->entries;
 		f->entries = e->next;
@@ -182,8 +190,9 @@ static enum pxh_verdict fail_answer(struct sccm_front *f, const pxh_client *c,
 	                                                               : PXH_NEXT;
 }
 
-static enum pxh_verdict answer(struct sccm_front *f, const struct sccm_result *r,
-                               const pxh_client *c, pxh_answer *a)
+static enum pxh_verdict answer(struct sccm_front *f, const struct sccm_key *k,
+                               const struct sccm_result *r, const pxh_client *c,
+                               pxh_answer *a)
 {
 	char why[420];
 
@@ -197,8 +206,31 @@ static enum pxh_verdict answer(struct sccm_front *f, const struct sccm_result *r
 		return f->none == NONE_LOCAL ? PXH_LOCAL : f->none == NONE_IGNORE ? PXH_IGNORE
 		                                                                : PXH_NEXT;
 	}
-	snprintf(why, sizeof(why), "%s: %s; default %s (%s)", f->name, r->why,
-	         r->dep[0].offer_id, r->dep[0].mandatory ? "required" : "available");
+	const char *guard_note = "";
+	if ((c->phase == PXH_PHASE_IPXE || c->phase == PXH_PHASE_HTTP) && r->dep[0].mandatory) {
+		/* the menu starts this one unattended: once per machine and window */
+		char key[80];
+		double since;
+		snprintf(key, sizeof(key), "%lld/%s/%s", r->dev.item_key, k->mac,
+		         k->guid[0] ? k->guid : "-");
+		if (sccm_guard_check(f->guard, key, r->dep[0].offer_id, pxh_now(f->h), &since)) {
+			static struct sccm_result held; /* loop thread only */
+			held = *r;
+			for (size_t i = 0; i < held.n; i++)
+				held.dep[i].mandatory = 0;
+			f->guarded++;
+			snprintf(why, sizeof(why), "%s: required %s already started automatically "
+			         "for this machine %.0f s ago (reimage_guard): offered without "
+			         "countdown", f->name, r->dep[0].offer_id, pxh_now(f->h) - since);
+			emit(f, c, PXH_LOG_NOTICE, "reimage_guard", "%s", why);
+			pxh_log(f->h, PXH_LOG_NOTICE, c, "%s", why);
+			r = &held;
+			guard_note = " (reimage_guard: the required deployment was started "
+			             "automatically lately)";
+		}
+	}
+	snprintf(why, sizeof(why), "%s: %.300s; default %s (%s)%s", f->name, r->why,
+	         r->dep[0].offer_id, r->dep[0].mandatory ? "required" : "available", guard_note);
 	pxh_answer_set_reason(a, why);
 	pxh_answer_set_ttl(a, (unsigned)f->ttl);
 	if (c->phase == PXH_PHASE_IPXE || c->phase == PXH_PHASE_HTTP) {
@@ -313,7 +345,7 @@ void sccm_front_done(struct sccm_lookup *e, const struct sccm_result *res)
 		pxh_request *req = w->req;
 		enum pxh_verdict v = PXH_NEXT;
 		if (!pxh_request_expired(req))
-			v = answer(f, &e->res, pxh_request_client(req), pxh_request_answer(req));
+			v = answer(f, &e->key, &e->res, pxh_request_client(req), pxh_request_answer(req));
 		waiter_remove(w);
 		pxh_request_complete(req, v);
 	}
@@ -383,7 +415,7 @@ enum pxh_verdict sccm_front_decide(void *ud, const pxh_client *c, pxh_answer *a,
 	e = entry_find(f, &k);
 	if (e && !e->pending && e->expires > pxh_now(f->h)) {
 		f->cache_hits++;
-		return answer(f, &e->res, c, a);
+		return answer(f, &e->key, &e->res, c, a);
 	}
 	if (e && e->pending) {
 		f->joined++;
@@ -395,7 +427,7 @@ enum pxh_verdict sccm_front_decide(void *ud, const pxh_client *c, pxh_answer *a,
 			return v;
 		if (!e->pending) { /* answered at once (from a back end's cache) */
 			f->cache_hits++;
-			return answer(f, &e->res, c, a);
+			return answer(f, &e->key, &e->res, c, a);
 		}
 	}
 	w = calloc(1, sizeof(*w));
@@ -441,6 +473,7 @@ void sccm_front_report(struct sccm_front *f, pxh_report *r)
 	pxh_report_counter(r, "unknown_computers", f->unknown_hits);
 	pxh_report_counter(r, "malformed_rows", f->malformed);
 	pxh_report_counter(r, "fail_policy_answers", f->fail_answers);
+	pxh_report_counter(r, "reimage_guarded", f->guarded);
 	pxh_report_counter(r, "submit_failed", f->submit_failed);
 	sccm_content_stats(f->ct, &bytes, &files, &fetched, &failed, &hits);
 	pxh_report_gauge(r, "content_bytes", (double)bytes);

@@ -44,6 +44,9 @@ typedef int (*sccm_start_fn)(void *ud, const struct sccm_key *k,
 	{.name = "prompt_timeout", .type = PXH_CONF_DURATION, .def = "5s", .min = 0, \
 	 .max = 600000,                                                            \
 	 .help = "only available deployments: wait this long for a key, else local (0 = no prompt)"}, \
+	{.name = "reimage_guard", .type = PXH_CONF_DURATION, .def = "12h", .min = 0, \
+	 .max = 2592000000LL,                                                      \
+	 .help = "a required deployment started automatically is not started automatically again for the machine within this (0 = off)"}, \
 	{.name = "wimboot", .type = PXH_CONF_STRING, .def = "/files/wimboot",      \
 	 .help = "URL of wimboot"},                                                \
 	{.name = "inject", .type = PXH_CONF_LIST, .def = "",                       \

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sccm.h"
 
@@ -115,4 +116,34 @@ void sccm_copy_text(char *dst, size_t len, const char *src)
 	for (; src && *src && o + 1 < len; src++)
 		dst[o++] = (unsigned char)*src < 0x20 ? ' ' : *src;
 	dst[o] = '\0';
+}
+
+int sccm_package_path(const char *in, const char *id, char *out, size_t len)
+{
+	char buf[512];
+	const char *p = in;
+	size_t n;
+
+	if (!in || !id || !sccm_valid_id(id))
+		return -EINVAL;
+	if (!strncasecmp(p, "http://", 7) || !strncasecmp(p, "https://", 8)) {
+		p = strchr(strstr(p, "//") + 2, '/'); /* the path after the host */
+		if (!p)
+			return -EINVAL;
+		while (*p == '/')
+			p++;
+		if (!strncasecmp(p, "SMS_DP_SMSPKG$/", 15))
+			p += 15;
+	} else if (p[0] == '\\' && p[1] == '\\') {
+		p = strchr(p + 2, '\\'); /* skip \\host\share\ */
+		p = p ? strchr(p + 1, '\\') : NULL;
+		if (!p)
+			return -EINVAL;
+	}
+	n = strlen(p);
+	if (n >= 4 && !strcasecmp(p + n - 4, ".wim"))
+		snprintf(buf, sizeof(buf), "%s", p);
+	else if (snprintf(buf, sizeof(buf), "%s/boot.%s.wim", p, id) >= (int)sizeof(buf))
+		return -EINVAL;
+	return sccm_clean_path(buf, out, len);
 }

@@ -40,8 +40,10 @@ int sccm_want_content(pxh_host *h, struct sccm_content *ct,
 
 static void label(char *out, size_t len, const struct sccm_deploy *d)
 {
+	/* the boot action reply carries IDs only; names when the query adds them */
+	const char *pkg = d->pkg_name[0] ? d->pkg_name : d->pkg_id;
 	snprintf(out, len, "%s%s%s%s", d->offer_name[0] ? d->offer_name : d->offer_id,
-	         d->pkg_name[0] ? " - " : "", d->pkg_name, d->mandatory ? " (required)" : "");
+	         pkg[0] ? " - " : "", pkg, d->mandatory ? " (required)" : "");
 }
 
 static int boot_section(pxh_host *h, struct sccm_content *ct, pxh_answer *a,

@@ -15,6 +15,7 @@
  * send_timeout is cut off by the connection. */
 #define STREAM_BUF (256u << 10)
 #define HEARTBEAT 15.0 /* seconds between comments on a quiet stream */
+#define TICK 1.0       /* the stream's timer: ticks, drop notices */
 #define EV_TEXT 2048   /* one event as SSE text */
 
 struct sub {
@@ -26,6 +27,7 @@ struct sub {
 	bool hide_facts;
 	bool dirty; /* bytes added since the last flush */
 	uint64_t dropped, told; /* events dropped; how many the client knows of */
+	double added; /* when bytes were last queued (ticks) */
 };
 
 struct pxh_http_streams {
@@ -34,7 +36,7 @@ struct pxh_http_streams {
 	size_t n;
 	uint64_t seq;
 	ev_prepare flush;  /* sends once per loop turn, however many events */
-	ev_timer heartbeat;
+	ev_timer tick; /* each TICK: drop notices, heartbeats */
 	uint64_t *opened, *refused, *dropped;
 };
 
@@ -52,7 +54,7 @@ static void sub_gone(void *ud)
 	st->n--;
 	if (!st->n) {
 		ev_prepare_stop(st->h->srv->loop, &st->flush);
-		ev_timer_stop(st->h->srv->loop, &st->heartbeat);
+		ev_timer_stop(st->h->srv->loop, &st->tick);
 	}
 	free(b);
 }
@@ -81,19 +83,41 @@ static bool sub_add(struct sub *b, const char *text, size_t n)
 	    pxh_http_conn_stream_add(b->conn, text, n) < 0)
 		return false;
 	b->dirty = true;
+	b->added = ev_now(st->h->srv->loop);
 	if (!ev_is_active(&st->flush))
 		ev_prepare_start(st->h->srv->loop, &st->flush);
 	return true;
 }
 
-static void on_heartbeat(struct ev_loop *loop, ev_timer *w, int revents)
+/* Tell B how many events it lost, once there is room again. */
+static void tell_dropped(struct sub *b, size_t room_for)
+{
+	char note[128];
+	int n;
+
+	if (b->dropped == b->told)
+		return;
+	n = snprintf(note, sizeof(note), "event: dropped\ndata: {\"dropped\":%llu}\n\n",
+	             (unsigned long long)b->dropped);
+	if (n > 0 && pxh_http_conn_queued(b->conn) + (size_t)n + room_for <= STREAM_BUF &&
+	    sub_add(b, note, (size_t)n))
+		b->told = b->dropped;
+}
+
+/* Each second: drop notices for subscribers whose queue has room again
+ * (no further event may come to carry them), and a comment on streams
+ * quiet for HEARTBEAT seconds (proxies close silent connections). */
+static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct pxh_http_streams *st = w->data;
 	static const char ping[] = ": keep-alive\n\n";
+	double now = ev_now(loop);
 
-	for (struct sub *b = st->subs; b; b = b->next)
-		if (!pxh_http_conn_queued(b->conn))
+	for (struct sub *b = st->subs; b; b = b->next) {
+		tell_dropped(b, 0);
+		if (now - b->added >= HEARTBEAT && !pxh_http_conn_queued(b->conn))
 			sub_add(b, ping, sizeof(ping) - 1);
+	}
 }
 
 static struct pxh_http_streams *streams(struct pxh_http *h)
@@ -108,8 +132,8 @@ static struct pxh_http_streams *streams(struct pxh_http *h)
 	st->h = h;
 	ev_prepare_init(&st->flush, on_flush);
 	st->flush.data = st;
-	ev_timer_init(&st->heartbeat, on_heartbeat, HEARTBEAT, HEARTBEAT);
-	st->heartbeat.data = st;
+	ev_timer_init(&st->tick, on_tick, TICK, TICK);
+	st->tick.data = st;
 	st->opened = pxh_counter(h->srv, "pxehub_event_streams_total",
 	                         "event stream subscriptions (GET /api/v1/events)");
 	st->refused = pxh_counter(h->srv, "pxehub_http_rejected_total{reason=\"max_event_streams\"}",
@@ -128,7 +152,7 @@ void pxh_http_events_free(struct pxh_http *h)
 		return;
 	/* the connections are closed first, which unsubscribed them */
 	ev_prepare_stop(h->srv->loop, &st->flush);
-	ev_timer_stop(h->srv->loop, &st->heartbeat);
+	ev_timer_stop(h->srv->loop, &st->tick);
 	free(st);
 	h->streams = NULL;
 }
@@ -285,16 +309,7 @@ void pxh_http_events_publish(struct pxh_server *s, const pxh_event *ev,
 			text = full;
 			len = full_len;
 		}
-		if (b->dropped > b->told) {
-			char note[128];
-			int n = snprintf(note, sizeof(note),
-			                 "event: dropped\ndata: {\"dropped\":%llu}\n\n",
-			                 (unsigned long long)b->dropped);
-
-			if (n > 0 && pxh_http_conn_queued(b->conn) + (size_t)n + len <= STREAM_BUF &&
-			    sub_add(b, note, (size_t)n))
-				b->told = b->dropped;
-		}
+		tell_dropped(b, len);
 		if (b->dropped > b->told || !sub_add(b, text, len)) {
 			b->dropped++;
 			(*st->dropped)++;
@@ -377,12 +392,13 @@ int pxh_http_handle_events(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 	if (!st->n) {
 		pxh_gauge(x->srv, "pxehub_event_streams", "event stream subscribers now",
 		          gauge_streams, NULL);
-		ev_timer_again(x->srv->loop, &st->heartbeat);
+		ev_timer_again(x->srv->loop, &st->tick);
 	}
 	b->st = st;
 	b->conn = x->conn;
 	b->kinds = kinds;
 	b->hide_facts = x->hide_facts;
+	b->added = ev_now(x->srv->loop);
 	memcpy(b->mac, norm, sizeof(b->mac));
 	b->next = st->subs;
 	if (st->subs)

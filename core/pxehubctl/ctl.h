@@ -29,6 +29,27 @@ json_t *ctl_status_fetch(const char *conf_path, const char *url_arg,
                          const char *token, double timeout, char *base,
                          size_t base_len);
 
+/* The server's base URL (no trailing '/') from URL_ARG (a base or any
+ * /api/ URL) or this host's config; GET its PATH as a JSON object (NULL
+ * after printing why). */
+void ctl_base_url(const char *conf_path, const char *url_arg, char *base,
+                  size_t base_len);
+json_t *ctl_api_fetch(const char *conf_path, const char *url_arg,
+                      const char *token, double timeout, const char *path,
+                      char *base, size_t base_len);
+int ctl_watch(const char *conf_path, int argc, char **argv);
+int ctl_history(const char *conf_path, int argc, char **argv);
+
+/* GET URL as a Server-Sent Events stream: FN gets each message's event
+ * name ("message" by default) and data; a nonzero return ends the stream.
+ * Ends after FOR_S seconds when > 0.  Returns 0 at the end of the stream
+ * (or of FN, or of the time), the HTTP status when not 200 (body in ERR),
+ * or -errno. */
+int ctl_http_stream(const char *url, const char *token, double connect_s,
+                    double for_s,
+                    int (*fn)(void *ud, const char *event, const char *data),
+                    void *ud, char *err, size_t err_len);
+
 /* Plugin names are what plugins.d file names may be: [a-z0-9_]{1,31}. */
 bool ctl_valid_plugin_name(const char *s);
 

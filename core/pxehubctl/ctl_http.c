@@ -199,17 +199,16 @@ static int recv_all(int fd, char **out, size_t *olen, double deadline)
 	return 0;
 }
 
-int ctl_http_get(const char *url, const char *token, double timeout_s,
-                 char **body, size_t *body_len, char *err, size_t err_len)
+/* Connect to URL's server and send a GET for it (HTTP/VERSION, asking for
+ * ACCEPT); the socket, or -errno with ERR set. */
+static int open_get(const char *url, const char *token, const char *version,
+                    const char *accept, double deadline, char *err,
+                    size_t err_len)
 {
-	double deadline = ctl_mono() + timeout_s;
 	struct url u;
-	char req[2048], *resp = NULL, *hend;
-	size_t rlen = 0;
-	int fd, rc, status = 0;
+	char req[2048];
+	int fd, rc;
 
-	*body = NULL;
-	*body_len = 0;
 	rc = parse_url(url, &u, err, err_len);
 	if (rc)
 		return rc;
@@ -218,16 +217,37 @@ int ctl_http_get(const char *url, const char *token, double timeout_s,
 		return -EINVAL;
 	}
 	snprintf(req, sizeof(req),
-	         "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: pxehubctl/%s\r\n"
-	         "Accept: application/json\r\n%s%s%sConnection: close\r\n\r\n",
-	         u.path, u.host, PXH_VERSION, token ? "Authorization: Bearer " : "",
-	         token ? token : "", token ? "\r\n" : "");
+	         "GET %s HTTP/%s\r\nHost: %s\r\nUser-Agent: pxehubctl/%s\r\n"
+	         "Accept: %s\r\n%s%s%sConnection: close\r\n\r\n",
+	         u.path, version, u.host, PXH_VERSION, accept,
+	         token ? "Authorization: Bearer " : "", token ? token : "",
+	         token ? "\r\n" : "");
 	fd = connect_to(&u, deadline, err, err_len);
 	if (fd < 0)
 		return fd;
 	rc = send_all(fd, req, strlen(req), deadline);
-	if (!rc)
-		rc = recv_all(fd, &resp, &rlen, deadline);
+	if (rc) {
+		close(fd);
+		snprintf(err, err_len, "%s: %s", url, strerror(-rc));
+		return rc;
+	}
+	return fd;
+}
+
+int ctl_http_get(const char *url, const char *token, double timeout_s,
+                 char **body, size_t *body_len, char *err, size_t err_len)
+{
+	double deadline = ctl_mono() + timeout_s;
+	char *resp = NULL, *hend;
+	size_t rlen = 0;
+	int fd, rc, status = 0;
+
+	*body = NULL;
+	*body_len = 0;
+	fd = open_get(url, token, "1.0", "application/json", deadline, err, err_len);
+	if (fd < 0)
+		return fd;
+	rc = recv_all(fd, &resp, &rlen, deadline);
 	close(fd);
 	if (rc) {
 		snprintf(err, err_len, "%s: %s", url, strerror(-rc));
@@ -244,4 +264,135 @@ int ctl_http_get(const char *url, const char *token, double timeout_s,
 	memmove(resp, hend, *body_len + 1);
 	*body = resp;
 	return status;
+}
+
+/* ---- Server-Sent Events ---------------------------------------------------- */
+struct sse {
+	char event[64];
+	char *data;
+	size_t dlen, dcap;
+};
+
+/* One line of the stream (without its end); a blank one ends a message. */
+static int sse_line(struct sse *m, const char *line,
+                    int (*fn)(void *ud, const char *event, const char *data),
+                    void *ud)
+{
+	const char *v;
+	size_t n;
+
+	if (!*line) {
+		int rc = 0;
+
+		if (m->dlen) {
+			m->data[m->dlen - 1] = 0; /* the last '\n' */
+			rc = fn(ud, m->event[0] ? m->event : "message", m->data);
+		}
+		m->dlen = 0;
+		m->event[0] = 0;
+		return rc;
+	}
+	if (*line == ':')
+		return 0; /* a comment: the server's keep-alive */
+	v = strchr(line, ':');
+	n = v ? (size_t)(v - line) : strlen(line);
+	v = v ? v + 1 + (v[1] == ' ') : "";
+	if (n == 5 && !strncmp(line, "event", 5)) {
+		snprintf(m->event, sizeof(m->event), "%s", v);
+	} else if (n == 4 && !strncmp(line, "data", 4)) {
+		size_t vl = strlen(v);
+
+		if (m->dlen + vl + 2 > m->dcap) {
+			size_t cap = (m->dlen + vl + 2) * 2;
+			char *nd = realloc(m->data, cap);
+
+			if (!nd)
+				return -ENOMEM;
+			m->data = nd;
+			m->dcap = cap;
+		}
+		memcpy(m->data + m->dlen, v, vl);
+		m->dlen += vl;
+		m->data[m->dlen++] = '\n';
+	}
+	return 0;
+}
+
+int ctl_http_stream(const char *url, const char *token, double connect_s,
+                    double for_s,
+                    int (*fn)(void *ud, const char *event, const char *data),
+                    void *ud, char *err, size_t err_len)
+{
+	double deadline = ctl_mono() + connect_s;
+	double end = for_s > 0 ? ctl_mono() + for_s : 0;
+	struct sse m = {0};
+	char buf[65536];
+	size_t len = 0;
+	bool head = true;
+	int fd, rc, status = 0;
+
+	fd = open_get(url, token, "1.1", "text/event-stream", deadline, err, err_len);
+	if (fd < 0)
+		return fd;
+	rc = 0;
+	while (!rc) {
+		ssize_t n;
+		char *nl;
+
+		if (len == sizeof(buf) - 1) {
+			rc = -EMSGSIZE; /* one line over 64 KiB: not our server */
+			break;
+		}
+		n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR) {
+				rc = -errno;
+				break;
+			}
+			rc = wait_fd(fd, POLLIN, end > 0 ? end : (head ? deadline : ctl_mono() + 86400));
+			if (rc == -ETIMEDOUT && end > 0 && !head)
+				rc = 1; /* the time asked for is up */
+			continue;
+		}
+		len += (size_t)n;
+		buf[len] = 0;
+		if (head) {
+			char *hend = strstr(buf, "\r\n\r\n");
+
+			if (!hend)
+				continue;
+			if (sscanf(buf, "HTTP/%*u.%*u %d", &status) != 1) {
+				rc = -EPROTO;
+				break;
+			}
+			if (status != 200) {
+				snprintf(err, err_len, "%s", hend + 4);
+				rc = status;
+				break;
+			}
+			hend += 4;
+			len -= (size_t)(hend - buf);
+			memmove(buf, hend, len + 1);
+			head = false;
+		}
+		while (!rc && (nl = memchr(buf, '\n', len))) {
+			size_t ll = (size_t)(nl - buf);
+
+			*nl = 0;
+			if (ll && buf[ll - 1] == '\r')
+				buf[ll - 1] = 0;
+			rc = sse_line(&m, buf, fn, ud);
+			len -= ll + 1;
+			memmove(buf, nl + 1, len + 1);
+		}
+	}
+	close(fd);
+	free(m.data);
+	if (rc < 0 && rc != -ETIMEDOUT)
+		snprintf(err, err_len, "%s: %s", url, strerror(-rc));
+	if (rc == -ETIMEDOUT && head)
+		snprintf(err, err_len, "%s: no answer", url);
+	return rc == 1 || (rc > 0 && rc < 100) ? 0 : rc;
 }

@@ -215,9 +215,25 @@ static void default_url(const char *conf_path, char *url, size_t len)
 	pxh_conf_errors_free(&errs);
 }
 
-json_t *ctl_status_fetch(const char *conf_path, const char *url_arg,
-                         const char *token, double timeout, char *base,
-                         size_t base_len)
+void ctl_base_url(const char *conf_path, const char *url_arg, char *base,
+                  size_t base_len)
+{
+	char *api;
+
+	if (url_arg && *url_arg)
+		snprintf(base, base_len, "%s", url_arg);
+	else
+		default_url(conf_path, base, base_len);
+	/* Accept the server's base URL or the full URL of a route. */
+	if (strlen(base) > 8 && (api = strstr(base + 8, "/api/")))
+		*api = 0;
+	while (strlen(base) > 8 && base[strlen(base) - 1] == '/')
+		base[strlen(base) - 1] = 0;
+}
+
+json_t *ctl_api_fetch(const char *conf_path, const char *url_arg,
+                      const char *token, double timeout, const char *path,
+                      char *base, size_t base_len)
 {
 	char url[1024], err[512] = "", *body = NULL;
 	size_t blen;
@@ -225,15 +241,8 @@ json_t *ctl_status_fetch(const char *conf_path, const char *url_arg,
 	json_error_t jerr;
 	int status;
 
-	if (url_arg && *url_arg)
-		snprintf(base, base_len, "%s", url_arg);
-	else
-		default_url(conf_path, base, base_len);
-	/* Accept the server's base URL or the full status URL. */
-	while (strlen(base) > 8 && base[strlen(base) - 1] == '/')
-		base[strlen(base) - 1] = 0;
-	snprintf(url, sizeof(url), "%s%s", base,
-	         strstr(base + 8, "/api/") ? "" : "/api/v1/status");
+	ctl_base_url(conf_path, url_arg, base, base_len);
+	snprintf(url, sizeof(url), "%s%s", base, path);
 	status = ctl_http_get(url, token && *token ? token : NULL,
 	                      timeout > 0 ? timeout : 5, &body, &blen, err,
 	                      sizeof(err));
@@ -242,8 +251,13 @@ json_t *ctl_status_fetch(const char *conf_path, const char *url_arg,
 		return NULL;
 	}
 	if (status != 200) {
-		fprintf(stderr, "pxehubctl: %s: HTTP %d%s\n", url, status,
+		json_t *e = json_loadb(body, blen, 0, NULL);
+		const char *why = json_string_value(json_object_get(e, "error"));
+
+		fprintf(stderr, "pxehubctl: %s: HTTP %d%s%s%s\n", url, status,
+		        why ? ": " : "", why ? why : "",
 		        status == 401 || status == 403 ? " (give --token or set PXEHUB_TOKEN)" : "");
+		json_decref(e);
 		free(body);
 		return NULL;
 	}
@@ -255,6 +269,14 @@ json_t *ctl_status_fetch(const char *conf_path, const char *url_arg,
 		return NULL;
 	}
 	return j;
+}
+
+json_t *ctl_status_fetch(const char *conf_path, const char *url_arg,
+                         const char *token, double timeout, char *base,
+                         size_t base_len)
+{
+	return ctl_api_fetch(conf_path, url_arg, token, timeout, "/api/v1/status",
+	                     base, base_len);
 }
 
 int ctl_status(const char *conf_path, int argc, char **argv)

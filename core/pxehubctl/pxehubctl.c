@@ -1,4 +1,4 @@
-/* pxehubctl: command-line entry point (plugin, status, reload, decide). */
+/* pxehubctl: command-line entry point (plugin, status, watch, history, reload, decide). */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +18,13 @@ static void usage(FILE *f)
 	      "  plugin disable NAME         set enabled = no\n"
 	      "  status [--url URL] [--token T] [--json]\n"
 	      "                              read a running pxehubd's /api/v1/status\n"
+	      "  watch [--url URL] [--token T] [--json] [--mac MAC] [--kind K,..]\n"
+	      "        [--count N] [--for S]\n"
+	      "                              boots as they happen (the live event\n"
+	      "                              stream, GET /api/v1/events)\n"
+	      "  history [--url URL] [--token T] [--json] MAC\n"
+	      "                              one machine's story: its boots, the\n"
+	      "                              decision, phases, downloads, events\n"
 	      "  reload [--url URL] [--token T] [--timeout S]\n"
 	      "                              SIGHUP this host's pxehubd and wait for\n"
 	      "                              the verdict: exit 1 when it is refused\n"
@@ -105,6 +112,10 @@ int main(int argc, char **argv)
 		return ctl_plugin(conf, argc, argv);
 	if (!strcmp(argv[0], "status"))
 		return ctl_status(conf, argc, argv);
+	if (!strcmp(argv[0], "watch"))
+		return ctl_watch(conf, argc, argv);
+	if (!strcmp(argv[0], "history"))
+		return ctl_history(conf, argc, argv);
 	if (!strcmp(argv[0], "decide"))
 		return ctl_decide(conf, argc, argv);
 	if (!strcmp(argv[0], "reload"))

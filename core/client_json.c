@@ -51,6 +51,7 @@ char *pxh_client_json(const pxh_client *c)
 	S("undi", c->undi);
 	json_object_set_new(o, "is_ipxe", json_boolean(c->is_ipxe));
 	json_object_set_new(o, "is_http_boot", json_boolean(c->is_http_boot));
+	S("boot_program", pxh_boot_program_name(pxh_client_boot_program(c)));
 	S("ip", c->ip);
 	S("relay", c->relay);
 	S("iface", c->iface);

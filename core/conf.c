@@ -932,6 +932,7 @@ struct pxh_conf *pxh_conf_load(const char *path, const char *text,
 		         c->main_path, errs);
 	}
 	check_server_user(c, errs);
+	pxh_grub_conf_check(c, errs);
 	pdir = pxh_cfg_str(c, "plugins", NULL, "conf_dir");
 	if (pdir && *pdir)
 		load_plugin_dir(c, pdir, errs);

@@ -49,6 +49,8 @@ const pxh_conf_key pxh_boot_keys[] = {
 	 "built-in menu: time before the default item (boot local disk) runs; 0 = wait"},
 	{"menu_dir", PXH_CONF_STRING, PXH_SYSCONFDIR "/pxehub/menu.d", 0, 0, 0, NULL,
 	 "directory of NAME.ipxe files added to the built-in menu (label: the comment line after #!ipxe); empty = none"},
+	{"grub_prefixes", PXH_CONF_LIST, "/grub /debian-installer/amd64/grub /debian-installer/arm64/grub", 0, 0, 0, NULL,
+	 "GRUB prefixes whose PREFIX/grub.cfg (TFTP and HTTP) is pxehub's generated first stage, which brings GRUB to /boot.grub; a grub.cfg file there is not served; empty = none"},
 	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 

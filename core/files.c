@@ -206,9 +206,13 @@ int pxh_file_open(struct pxh_server *s, const char *root, const char *path,
 		return rc;
 	snprintf(out->path, sizeof(out->path), "%s", norm);
 	if (s) {
-		/* A resolver that refuses (anything but -ENOENT) decides: the
+		/* GRUB's generated stage 1 first ([boot] grub_prefixes
+		 * decides, not a grub.cfg in the root), then the resolvers.
+		 * A resolver that refuses (anything but -ENOENT) decides: the
 		 * file system copy is not served behind its back. */
-		rc = try_resolvers(s, norm, c, out);
+		rc = pxh_grub_stage1_file(s, norm, c, out);
+		if (rc == -ENOENT)
+			rc = try_resolvers(s, norm, c, out);
 		if (rc != -ENOENT)
 			return rc;
 	}

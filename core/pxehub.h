@@ -373,6 +373,18 @@ void pxh_file_close(struct pxh_open_file *f);
 int pxh_path_normalise(const char *in, unsigned flags, char *out, size_t len);
 const char *pxh_mime_type(const char *path);
 
+/* ---- GRUB stage 1 (core/http/grub_stage.c) ------------------------------ */
+/* NORM is PREFIX/grub.cfg for one of [boot] grub_prefixes. */
+bool pxh_grub_cfg_path(const struct pxh_conf *conf, const char *norm);
+/* The generated first stage for client C (its server_ip names us). */
+int pxh_grub_stage1(struct pxh_server *s, const pxh_client *c, char **out,
+                    size_t *out_len);
+/* pxh_file_open's hook: stage 1 for a grub.cfg path, else -ENOENT. */
+int pxh_grub_stage1_file(struct pxh_server *s, const char *norm,
+                         const pxh_client *c, struct pxh_open_file *out);
+/* -t: [boot] grub_prefixes well formed (FILE:LINE in ERRS). */
+int pxh_grub_conf_check(const struct pxh_conf *conf, struct pxh_conf_errors *errs);
+
 /* ---- plugin host (core/plugin_host.c) ---------------------------------- */
 int pxh_plugins_load(struct pxh_server *s, struct pxh_conf *conf,
                      struct pxh_plugins **out, struct pxh_conf_errors *errs);

@@ -105,6 +105,7 @@ enum pxh_http_route {
 	PXH_ROUTE_EVENTS,  /* /api/v1/events: live event stream */
 	PXH_ROUTE_ASSET,   /* /console.js, /console.css */
 	PXH_ROUTE_LOGIN,   /* POST /login, /logout: the console's cookie */
+	PXH_ROUTE_GRUB,    /* /boot.grub, PREFIX/grub.cfg: GRUB's two stages */
 	PXH_ROUTE__MAX
 };
 
@@ -288,6 +289,8 @@ struct pxh_http_ctx {
  * through pxh_http_conn_respond(). */
 int pxh_http_handle(struct pxh_http_ctx *x, struct pxh_http_resp *rs);
 int pxh_http_handle_boot(struct pxh_http_ctx *x, struct pxh_http_resp *rs);
+/* /boot.grub (stage 2, or stage 1 without facts) and PREFIX/grub.cfg. */
+int pxh_http_handle_grub(struct pxh_http_ctx *x, struct pxh_http_resp *rs);
 int pxh_http_handle_file(struct pxh_http_ctx *x, struct pxh_http_resp *rs);
 int pxh_http_handle_api(struct pxh_http_ctx *x, struct pxh_http_resp *rs);
 int pxh_http_handle_plugin(struct pxh_http_ctx *x, struct pxh_http_resp *rs);

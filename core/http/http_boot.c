@@ -1,4 +1,5 @@
-/* /boot.ipxe: the client's facts -> boot script hooks -> an iPXE script. */
+/* /boot.ipxe and /boot.grub: the client's facts -> boot script hooks -> an
+ * iPXE or a GRUB script. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -66,12 +67,34 @@ static int stage_one(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 	return 0;
 }
 
+/* GRUB's stage one: the generated grub.cfg (grub_stage.c), for
+ * PREFIX/grub.cfg and for /boot.grub without facts. */
+static int grub_stage_one(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
+{
+	pxh_client c;
+	char *t;
+	size_t n;
+
+	memset(&c, 0, sizeof(c));
+	c.struct_size = sizeof(c);
+	pxh_http_copy(c.ip, sizeof(c.ip), x->peer);
+	pxh_http_copy(c.server_ip, sizeof(c.server_ip), x->local);
+	if (pxh_grub_stage1(x->srv, &c, &t, &n) < 0) {
+		pxh_http_resp_error(rs, 503, NULL);
+		return 0;
+	}
+	pxh_http_resp_take(rs, 200, SCRIPT_TYPE, t, n);
+	pxh_http_resp_line(rs, "Cache-Control: no-store\r\n");
+	return 0;
+}
+
 /* ---- the decision ------------------------------------------------------ */
 struct boot_job {
 	struct pxh_server *srv;
 	struct pxh_http_conn *conn;
 	struct pxh_decision *dec;
 	pxh_client client;
+	bool grub;        /* /boot.grub: the answer is rendered for GRUB */
 	bool inline_call; /* still inside pxh_http_handle_boot */
 	bool done;
 	struct pxh_http_resp *inline_rs;
@@ -84,7 +107,7 @@ static void served_event(struct boot_job *j, enum pxh_verdict v,
 
 	pxh_event_init(&ev, PXH_EV_SCRIPT_SERVED, PXH_LOG_INFO, &j->client);
 	pxh_http_copy(ev.action, sizeof(ev.action), pxh_verdict_name(v));
-	snprintf(ev.file, sizeof(ev.file), "/boot.ipxe");
+	snprintf(ev.file, sizeof(ev.file), "%s", j->grub ? "/boot.grub" : "/boot.ipxe");
 	pxh_http_copy(ev.plugin, sizeof(ev.plugin), plugin ? plugin : "");
 	pxh_http_copy(ev.message, sizeof(ev.message), why ? why : "");
 	ev.bytes = bytes;
@@ -116,50 +139,100 @@ static const char *menu_text(struct pxh_server *s, size_t *len)
 	return h->menu_text;
 }
 
+/* [boot] default_action as a verdict (menu: boot with an empty answer). */
+static enum pxh_verdict default_verdict(struct pxh_server *s, const char **name)
+{
+	const char *def = pxh_cfg_str(s->conf, "boot", NULL, "default_action");
+
+	*name = def && *def ? def : "menu";
+	if (def && !strcmp(def, "local"))
+		return PXH_LOCAL;
+	if (def && !strcmp(def, "ignore"))
+		return PXH_IGNORE;
+	return PXH_BOOT;
+}
+
+/* The answer as the client's boot program's script into OUT, or the
+ * cached built-in iPXE menu into *TEXT.  An answer the boot program
+ * cannot run leaves OUT marked (out->unrendered). */
+static int render(struct boot_job *j, enum pxh_verdict v,
+                  const struct pxh_answer *a, struct pxh_answer *out,
+                  char **text, size_t *len)
+{
+	int rc = 0;
+
+	if (v == PXH_LOCAL)
+		return pxh_script_exit(out);
+	if (v != PXH_BOOT)
+		return 0;
+	if (a && a->unrendered)
+		return pxh_answer_unrenderable(out, a->unrendered);
+	if (a && a->script && a->script_len) {
+		bool is_grub = !strncmp(a->script, "#!grub", 6);
+
+		if (j->grub != is_grub)
+			return pxh_answer_unrenderable(
+				out, j->grub ? "an iPXE script cannot run in GRUB"
+				             : "a GRUB script cannot run in iPXE");
+		/* a plugin's script without the signature still runs */
+		if (!is_grub && strncmp(a->script, "#!ipxe", 6) != 0)
+			rc = pxh_answer_append_script(out, "#!ipxe\n");
+		if (!rc)
+			rc = pxh_answer_append_script(out, "%s", a->script);
+	} else if (a && a->loader && *a->loader) {
+		rc = pxh_script_chain(out, a->loader);
+	} else if (j->grub) {
+		rc = pxh_default_menu(j->srv, &j->client, out);
+	} else {
+		const char *m = menu_text(j->srv, len);
+
+		if (m && (*text = malloc(*len + 1))) {
+			memcpy(*text, m, *len + 1);
+		} else {
+			*len = 0;
+			rc = pxh_default_menu(j->srv, &j->client, out);
+		}
+	}
+	return rc;
+}
+
 static void script_response(struct boot_job *j, enum pxh_verdict v,
                             const struct pxh_answer *a, const char *plugin,
                             const char *why, struct pxh_http_resp *rs)
 {
 	struct pxh_answer out;
-	char *text = NULL;
+	char *text = NULL, reason[256];
 	size_t len = 0;
-	int rc = 0;
+	int rc;
 
 	pxh_answer_init(&out, j->srv, &j->client);
-	switch (v) {
-	case PXH_BOOT:
-		if (a && a->script && a->script_len) {
-			/* a plugin's script without the signature still runs */
-			if (strncmp(a->script, "#!ipxe", 6) != 0)
-				rc = pxh_answer_append_script(&out, "#!ipxe\n");
-			if (!rc)
-				rc = pxh_answer_append_script(&out, "%s", a->script);
-		} else if (a && a->loader && *a->loader) {
-			rc = pxh_script_chain(&out, a->loader);
-		} else {
-			const char *m = menu_text(j->srv, &len);
+	rc = render(j, v, a, &out, &text, &len);
+	if (!rc && out.unrendered) {
+		/* what the boot program cannot run is not served: the default
+		 * instead, and the log and the event say why */
+		const char *def;
 
-			if (m && (text = malloc(len + 1))) {
-				memcpy(text, m, len + 1);
-			} else {
-				len = 0;
-				rc = pxh_default_menu(j->srv, &j->client, &out);
-			}
-		}
-		break;
-	case PXH_LOCAL:
-		rc = pxh_script_exit(&out);
-		break;
-	default:
-		/* ignore: no script; iPXE's chain fails and the firmware
-		 * moves on to its next boot device */
+		v = default_verdict(j->srv, &def);
+		snprintf(reason, sizeof(reason), "%s cannot run the answer of %.31s: "
+		         "%.150s; default_action=%s", j->grub ? "GRUB" : "iPXE",
+		         plugin ? plugin : "?", out.unrendered, def);
+		pxh_logf(PXH_LOG_WARNING, &j->client, "http: %s", reason);
+		plugin = "default";
+		why = reason;
+		pxh_answer_clear(&out);
+		pxh_answer_init(&out, j->srv, &j->client);
+		rc = render(j, v, NULL, &out, &text, &len);
+	}
+	if (v != PXH_BOOT && v != PXH_LOCAL) {
+		/* ignore: no script; the boot program's fetch fails and the
+		 * firmware moves on to its next boot device */
 		pxh_http_resp_error(rs, 403, "ignored");
 		served_event(j, v, plugin, why, 0);
 		pxh_answer_clear(&out);
 		return;
 	}
 	if (!text) {
-		if (rc < 0 || !out.script) {
+		if (rc < 0 || !out.script || out.unrendered) {
 			pxh_answer_clear(&out);
 			pxh_http_resp_error(rs, 500, "script");
 			return;
@@ -201,13 +274,14 @@ static void boot_cancel(void *ud)
 	free(j);
 }
 
-int pxh_http_handle_boot(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
+static int handle_boot(struct pxh_http_ctx *x, struct pxh_http_resp *rs,
+                       bool grub)
 {
 	const struct pxh_http_req *rq = x->rq;
 	const char *form = rq->query;
 	size_t flen = strlen(form);
 	struct boot_job *j;
-	char why[128] = "";
+	char why[128] = "", known_mac[18];
 	int rc, n;
 
 	/* POST form data (iPXE "params"), or the query string */
@@ -222,12 +296,24 @@ int pxh_http_handle_boot(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 	}
 	j->srv = x->srv;
 	j->conn = x->conn;
+	j->grub = grub;
+	/* GRUB: what the DHCP phase learnt of this address first (option 93,
+	 * vendor class, UUID), the query's facts over it, as for iPXE */
+	if (!grub || !pxh_clients_facts_for_ip(x->srv, x->peer, &j->client)) {
+		memset(&j->client, 0, sizeof(j->client));
+		j->client.arch = PXH_ARCH_UNKNOWN;
+		j->client.arch_raw = 0xffff;
+	}
+	pxh_http_copy(known_mac, sizeof(known_mac), j->client.mac);
 	j->client.struct_size = sizeof(j->client);
 	j->client.phase = PXH_PHASE_IPXE;
-	j->client.arch = PXH_ARCH_UNKNOWN;
-	j->client.arch_raw = 0xffff;
-	j->client.is_ipxe = 1;
-	snprintf(j->client.user_class, sizeof(j->client.user_class), "iPXE");
+	j->client.raw = NULL;
+	j->client.raw_len = 0;
+	j->client.is_ipxe = !grub;
+	j->client.relay[0] = '\0';
+	j->client.iface[0] = '\0';
+	snprintf(j->client.user_class, sizeof(j->client.user_class), "%s",
+	         grub ? "GRUB" : "iPXE");
 	pxh_http_copy(j->client.ip, sizeof(j->client.ip), x->peer);
 	pxh_http_copy(j->client.server_ip, sizeof(j->client.server_ip), x->local);
 	n = pxh_http_facts(form, flen, &j->client);
@@ -235,13 +321,16 @@ int pxh_http_handle_boot(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 		n = pxh_http_facts(rq->query, strlen(rq->query), &j->client);
 	if (n == 0) {
 		free(j);
-		return stage_one(x, rs);
+		return grub ? grub_stage_one(x, rs) : stage_one(x, rs);
 	}
+	if (!j->client.mac[0])
+		pxh_http_copy(j->client.mac, sizeof(j->client.mac), known_mac);
 	if (!pxh_access_allowed(x->srv->conf, &j->client, why, sizeof(why))) {
 		/* a refused request is no step of any machine's history (its
 		 * MAC is the caller's claim) and no event: a log line and a
 		 * counter only */
-		pxh_logf(PXH_LOG_INFO, &j->client, "http: boot.ipxe refused: %s", why);
+		pxh_logf(PXH_LOG_INFO, &j->client, "http: %s refused: %s",
+		         grub ? "boot.grub" : "boot.ipxe", why);
 		(*pxh_http_ctrs(x->srv)->refused_access)++;
 		free(j);
 		pxh_http_resp_error(rs, 403, "not allowed");
@@ -262,6 +351,24 @@ int pxh_http_handle_boot(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 	}
 	pxh_http_conn_set_pending(x->conn, j, boot_cancel);
 	return 1;
+}
+
+int pxh_http_handle_boot(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
+{
+	return handle_boot(x, rs, false);
+}
+
+int pxh_http_handle_grub(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
+{
+	if (strcmp(x->m->rest, "/boot.grub") == 0)
+		return handle_boot(x, rs, true);
+	if (!pxh_grub_cfg_path(x->srv->conf, x->m->rest)) {
+		pxh_http_resp_error(rs, 404, NULL);
+		return 0;
+	}
+	pxh_logf(PXH_LOG_INFO, NULL, "http: GRUB stage 1 for %s from %s",
+	         x->m->rest, x->peer);
+	return grub_stage_one(x, rs);
 }
 
 /* ---- the built-in menu -------------------------------------------------- */
@@ -365,8 +472,13 @@ int pxh_default_menu(struct pxh_server *s, const pxh_client *c,
 		timeout = 0;
 	rc = pxh_script_menu_begin(a, title && *title ? title : "pxehub boot menu",
 	                           (unsigned)timeout, "local");
+	bool grub = pxh_answer_is_grub(a);
+
+	/* GRUB gets the items it can run: the disk and reboot (menu_dir's
+	 * NAME.ipxe and the iPXE shell are iPXE's) */
 	if (!rc)
-		rc = pxh_script_menu_item(a, "local", "Boot from local disk", "exit\n");
+		rc = pxh_script_menu_item(a, "local", "Boot from local disk",
+		                          grub ? "#!grub\nexit\n" : "exit\n");
 	for (size_t i = 0; !rc && h && i < h->n_menu; i++)
 		rc = pxh_script_menu_item(a, h->menu[i].id, h->menu[i].label,
 		                          h->menu[i].script);
@@ -374,7 +486,8 @@ int pxh_default_menu(struct pxh_server *s, const pxh_client *c,
 		rc = pxh_script_menu_item(a, "shell", "iPXE shell",
 		                          "echo Type exit to return to the menu\nshell\n");
 	if (!rc)
-		rc = pxh_script_menu_item(a, "reboot", "Reboot", "reboot\n");
+		rc = pxh_script_menu_item(a, "reboot", "Reboot",
+		                          grub ? "#!grub\nreboot\n" : "reboot\n");
 	if (!rc)
 		rc = pxh_script_menu_end(a);
 	return rc;

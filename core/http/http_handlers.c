@@ -262,6 +262,8 @@ int pxh_http_handle(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 	switch (m->route) {
 	case PXH_ROUTE_BOOT:
 		return pxh_http_handle_boot(x, rs);
+	case PXH_ROUTE_GRUB:
+		return pxh_http_handle_grub(x, rs);
 	case PXH_ROUTE_FILES:
 	case PXH_ROUTE_TFTP:
 		return pxh_http_handle_file(x, rs);

@@ -109,6 +109,13 @@ void pxh_http_route_match(const char *path, unsigned method,
 	} else if (strcmp(path, "/boot.ipxe") == 0) {
 		m->route = PXH_ROUTE_BOOT;
 		want_methods(m, method, true, true);
+	} else if (strcmp(path, "/boot.grub") == 0 ||
+	           (strlen(path) > 9 && !strcmp(path + strlen(path) - 9, "/grub.cfg") &&
+	            strncmp(path, "/files/", 7) && strncmp(path, "/tftp/", 6))) {
+		/* which grub.cfg is a stage 1 depends on [boot] grub_prefixes */
+		m->route = PXH_ROUTE_GRUB;
+		m->rest = path;
+		want_methods(m, method, true, false);
 	} else if (strncmp(path, "/files/", 7) == 0) {
 		m->route = PXH_ROUTE_FILES;
 		m->rest = path + 7;
@@ -179,6 +186,7 @@ const char *pxh_http_route_name(enum pxh_http_route r)
 		[PXH_ROUTE_CLIENT] = "client",  [PXH_ROUTE_NOW] = "now",
 		[PXH_ROUTE_SERIES] = "series",  [PXH_ROUTE_EVENTS] = "events",
 		[PXH_ROUTE_ASSET] = "asset",    [PXH_ROUTE_LOGIN] = "login",
+		[PXH_ROUTE_GRUB] = "grub",
 	};
 
 	return (unsigned)r < PXH_ROUTE__MAX ? names[r] : "other";

@@ -161,6 +161,9 @@ int se_facts_build(pxh_host *h, enum se_hook hook, const pxh_client *c,
 	fact(&b, "undi", "PXEHUB_UNDI", c->undi);
 	fact_bool(&b, "is_ipxe", "PXEHUB_IS_IPXE", c->is_ipxe);
 	fact_bool(&b, "is_http_boot", "PXEHUB_IS_HTTP_BOOT", c->is_http_boot);
+	/* "ipxe", "grub" or "" (the firmware): which renders the answer */
+	fact(&b, "boot_program", "PXEHUB_BOOT_PROGRAM",
+	     pxh_boot_program_name(pxh_client_boot_program(c)));
 	fact(&b, "ip", "PXEHUB_IP", c->ip);
 	fact(&b, "relay", "PXEHUB_RELAY", c->relay);
 	fact(&b, "iface", "PXEHUB_IFACE", c->iface);

@@ -169,6 +169,23 @@ bad:
 	return NULL;
 }
 
+uint8_t *mp_utf16le_bom(const char *s, size_t *out_len)
+{
+	size_t n;
+	uint8_t *t = mp_utf16le(s, &n), *out;
+
+	if (!t || !(out = malloc(n + 2))) {
+		free(t);
+		return NULL;
+	}
+	out[0] = 0xff;
+	out[1] = 0xfe;
+	memcpy(out + 2, t, n);
+	free(t);
+	*out_len = n + 2;
+	return out;
+}
+
 uint8_t *mp_zlib(const uint8_t *p, size_t len, size_t *out_len)
 {
 	uLongf n = compressBound((uLong)len);

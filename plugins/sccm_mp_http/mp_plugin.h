@@ -53,8 +53,8 @@ struct mp_plugin {
 	/* request templates */
 	char *tmpl_header, *tmpl_lookup, *tmpl_action;
 	int compress;
-	char **sign_argv;
-	int sign_timeout_ms;
+	struct mp_signer *signer; /* NULL: requests go unsigned */
+	char auth_client_id[48];  /* "GUID:..." */
 	/* site facts */
 	struct mp_site site;
 	int site_ok, site_fetching;

@@ -1,151 +1,148 @@
-/* sccm_mp_http: the pluggable signing step.  The admin's program (argv
- * from sign_command, no shell) gets the UTF-16LE payload on stdin and
- * prints the signature text on stdout; it runs on a pool thread, bounded
- * by sign_timeout. */
+/* sccm_mp_http: client authentication as public Configuration Manager
+ * messaging tools show it (xpn's sccmwtf, SharpSCCM): RSA PKCS#1 v1.5
+ * signatures with SHA-256 whose bytes are sent reversed, as upper-case
+ * hex, and the public key as a CryptoAPI PUBLICKEYBLOB in hex.  The key is
+ * the admin's PEM file (signing_key), registered with the site. */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <sys/wait.h>
+
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
 
 #include "sccm_mp_http.h"
 
-extern char **environ;
+struct mp_signer {
+	gnutls_privkey_t key;
+	char blob_hex[2 * (20 + 1024) + 1]; /* PUBLICKEYBLOB, keys up to 8192 bits */
+};
 
-static double mono(void)
+static void hex_upper(const uint8_t *p, size_t n, char *out)
 {
-	struct timespec ts;
+	static const char digits[] = "0123456789ABCDEF";
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
 }
 
-/* Feed DATA to IN and collect OUT until EOF or the deadline. */
-static int exchange(int *inp, int out, const uint8_t *data, size_t len, char *sig,
-                    size_t sig_len, double end, char *why, size_t why_len)
+/* BLOBHEADER (PUBLICKEYBLOB, version 2, CALG_RSA_KEYX), RSAPUBKEY ("RSA1",
+ * bit length, exponent), then the modulus little-endian ([MS-MQQB] /
+ * Windows CryptoAPI; the layout sccmwtf builds). */
+static int make_blob(struct mp_signer *s, char *why, size_t why_len)
 {
-	size_t off = 0, got = 0;
-	int in = *inp, rc = 0;
+	gnutls_datum_t m = {0}, e = {0};
+	uint8_t blob[20 + 1024];
+	size_t mlen, bits;
+	const uint8_t *mp;
+	uint32_t exp = 0;
+	int rc;
 
-	for (;;) {
-		struct pollfd fds[2] = {{.fd = out, .events = POLLIN}, {.fd = in, .events = POLLOUT}};
-		int wait_ms = (int)((end - mono()) * 1000), n;
-
-		if (wait_ms <= 0) {
-			snprintf(why, why_len, "signer did not finish in time");
-			rc = -ETIMEDOUT;
-			break;
-		}
-		n = poll(fds, in >= 0 ? 2 : 1, wait_ms);
-		if (n < 0 && errno != EINTR) {
-			rc = -errno;
-			break;
-		}
-		if (n <= 0)
-			continue;
-		if (in >= 0 && fds[1].revents) {
-			ssize_t w = write(in, data + off, len - off);
-			if (w > 0)
-				off += (size_t)w;
-			if (w < 0 || off == len) {
-				close(in);
-				in = -1;
-			}
-		}
-		if (fds[0].revents) {
-			ssize_t r = read(out, sig + got, sig_len - 1 - got);
-			if (r <= 0)
-				break;
-			got += (size_t)r;
-			if (got + 1 >= sig_len) {
-				snprintf(why, why_len, "signature longer than %zu bytes", sig_len - 1);
-				rc = -E2BIG;
-				break;
-			}
-		}
+	rc = gnutls_privkey_export_rsa_raw2(s->key, &m, &e, NULL, NULL, NULL, NULL, NULL, NULL,
+	                                    0);
+	if (rc < 0) {
+		snprintf(why, why_len, "signing_key: not an RSA key (%s)", gnutls_strerror(rc));
+		return -EINVAL;
 	}
-	if (in >= 0)
-		close(in);
-	*inp = -1;
-	sig[got] = '\0';
-	if (rc)
-		return rc;
-	while (got && (sig[got - 1] == '\n' || sig[got - 1] == '\r' || sig[got - 1] == ' '))
-		sig[--got] = '\0';
-	return 0;
-}
-
-int mp_sign_exec(char *const argv[], int timeout_ms, const uint8_t *data, size_t len,
-                 char *sig, size_t sig_len, char *why, size_t why_len)
-{
-	int in[2] = {-1, -1}, out[2] = {-1, -1}, rc, status = 0;
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	double end = mono() + timeout_ms / 1000.0;
-
-	sig[0] = '\0';
-	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) {
-		rc = -errno;
-		snprintf(why, why_len, "pipe: %s", strerror(errno));
+	mp = m.data;
+	mlen = m.size;
+	while (mlen && !*mp) { /* a leading zero keeps the integer positive */
+		mp++;
+		mlen--;
+	}
+	for (size_t i = 0; i < e.size; i++)
+		exp = exp << 8 | e.data[i];
+	bits = mlen * 8;
+	if (mlen < 128 || mlen > 1024 || e.size > 4) {
+		snprintf(why, why_len, "signing_key: RSA key of %zu bits (1024 to 8192 supported)",
+		         bits);
+		rc = -EINVAL;
 		goto out;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(in[0]);
-	close(out[1]);
-	in[0] = out[1] = -1;
-	if (rc) {
-		snprintf(why, why_len, "%.200s: %s", argv[0], strerror(rc));
-		rc = -rc;
-		goto out;
-	}
-	/* stdin must not raise SIGPIPE in the daemon when the signer quits early */
-	fcntl(in[1], F_SETFL, O_NONBLOCK);
-	rc = exchange(&in[1], out[0], data, len, sig, sig_len, end, why, why_len);
-	/* Its end, within the same deadline: a signer that closed stdout and
-	 * hangs must not hold this worker (and shutdown) forever.  The core
-	 * may reap children for its own watchers: ECHILD is no error.  A pid
-	 * waitpid says is still running is ours, safe to kill. */
-	for (;;) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-
-		if (w == pid || (w < 0 && errno != EINTR))
-			break;
-		if (w == 0 && (rc || mono() >= end)) {
-			kill(pid, SIGKILL);
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-				;
-			if (!rc) {
-				snprintf(why, why_len, "signer did not exit in time");
-				rc = -ETIMEDOUT;
-			}
-			break;
-		}
-		if (w == 0)
-			usleep(5000);
-	}
-	if (!rc && WIFEXITED(status) && WEXITSTATUS(status)) {
-		snprintf(why, why_len, "signer exited with %d", WEXITSTATUS(status));
-		rc = -EIO;
-	}
-	if (!rc && !sig[0]) {
-		snprintf(why, why_len, "signer printed nothing");
-		rc = -EIO;
-	}
+	memcpy(blob, "\x06\x02\x00\x00\x00\xa4\x00\x00RSA1", 12);
+	blob[12] = (uint8_t)bits;
+	blob[13] = (uint8_t)(bits >> 8);
+	blob[14] = (uint8_t)(bits >> 16);
+	blob[15] = (uint8_t)(bits >> 24);
+	blob[16] = (uint8_t)exp;
+	blob[17] = (uint8_t)(exp >> 8);
+	blob[18] = (uint8_t)(exp >> 16);
+	blob[19] = (uint8_t)(exp >> 24);
+	for (size_t i = 0; i < mlen; i++)
+		blob[20 + i] = mp[mlen - 1 - i];
+	hex_upper(blob, 20 + mlen, s->blob_hex);
+	rc = 0;
 out:
-	for (int i = 0; i < 2; i++) {
-		if (in[i] >= 0)
-			close(in[i]);
-		if (out[i] >= 0)
-			close(out[i]);
-	}
+	gnutls_free(m.data);
+	gnutls_free(e.data);
 	return rc;
+}
+
+struct mp_signer *mp_signer_load(const char *path, char *why, size_t why_len)
+{
+	struct mp_signer *s = calloc(1, sizeof(*s));
+	gnutls_datum_t pem = {0};
+	int rc;
+
+	if (!s) {
+		snprintf(why, why_len, "out of memory");
+		return NULL;
+	}
+	if ((rc = gnutls_load_file(path, &pem)) < 0) {
+		snprintf(why, why_len, "signing_key %.300s: %s", path, gnutls_strerror(rc));
+		goto fail;
+	}
+	if ((rc = gnutls_privkey_init(&s->key)) < 0 ||
+	    (rc = gnutls_privkey_import_x509_raw(s->key, &pem, GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
+		snprintf(why, why_len, "signing_key %.300s: %s", path, gnutls_strerror(rc));
+		goto fail;
+	}
+	gnutls_free(pem.data);
+	pem.data = NULL;
+	if (make_blob(s, why, why_len))
+		goto fail;
+	return s;
+fail:
+	gnutls_free(pem.data);
+	mp_signer_free(s);
+	return NULL;
+}
+
+void mp_signer_free(struct mp_signer *s)
+{
+	if (!s)
+		return;
+	if (s->key)
+		gnutls_privkey_deinit(s->key);
+	free(s);
+}
+
+const char *mp_signer_public_blob(const struct mp_signer *s)
+{
+	return s->blob_hex;
+}
+
+int mp_sign_rev(struct mp_signer *s, const uint8_t *data, size_t len, char *hex,
+                size_t hex_len)
+{
+	gnutls_datum_t d = {.data = (unsigned char *)data, .size = (unsigned)len}, sig = {0};
+	int rc = gnutls_privkey_sign_data(s->key, GNUTLS_DIG_SHA256, 0, &d, &sig);
+
+	if (rc < 0)
+		return -EIO;
+	if (hex_len < 2 * (size_t)sig.size + 1) {
+		gnutls_free(sig.data);
+		return -E2BIG;
+	}
+	for (size_t i = 0; i < sig.size / 2; i++) { /* sent byte-reversed */
+		uint8_t t = sig.data[i];
+		sig.data[i] = sig.data[sig.size - 1 - i];
+		sig.data[sig.size - 1 - i] = t;
+	}
+	hex_upper(sig.data, sig.size, hex);
+	gnutls_free(sig.data);
+	return 0;
 }

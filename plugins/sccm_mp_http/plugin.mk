@@ -8,8 +8,10 @@ sccm_mp_http_LIBS = $(call pc_libs,libcurl,-lcurl) $(call pc_libs,libxml-2.0,-lx
 sccm_mp_http_EXTRA_SRC = plugins/common/sccm/sccm_ids.c plugins/common/sccm/sccm_content.c \
 	plugins/common/sccm/sccm_front.c plugins/common/sccm/sccm_menu.c plugins/common/sccm/sccm_guard.c
 # The unit test and the fuzz target compile the message and XML code in:
-# they need libxml2 and zlib too (target-specific, not passed on).
+# they need libxml2 and zlib too, the unit test GnuTLS for the signing code
+# (target-specific, not passed on).
 $(B)/tests/unit/test_sccm_mp_http: private DEP_CFLAGS += $(call pc_cflags,libxml-2.0)
-$(B)/tests/unit/test_sccm_mp_http: private DEP_LIBS += $(call pc_libs,libxml-2.0,-lxml2) $(call pc_libs,zlib,-lz)
+$(B)/tests/unit/test_sccm_mp_http: private DEP_LIBS += $(call pc_libs,libxml-2.0,-lxml2) $(call pc_libs,zlib,-lz) \
+	$(call pc_libs,gnutls,-lgnutls)
 $(B)/fuzz/fuzz_sccm_mp_reply: private DEP_CFLAGS += $(call pc_cflags,libxml-2.0)
 $(B)/fuzz/fuzz_sccm_mp_reply: private DEP_LIBS += $(call pc_libs,libxml-2.0,-lxml2) $(call pc_libs,zlib,-lz)

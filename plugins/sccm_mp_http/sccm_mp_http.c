@@ -4,7 +4,7 @@
  * Per machine: the site facts (site code, unknown-machine GUIDs from
  * MPKEYINFORMATIONMEDIA, cached and refreshed), then a device lookup and a
  * boot action request as CCM_POST messages built from the admin's
- * templates (optionally signed by the admin's program).  The answer (one
+ * templates (signed with the key registered for pxehub).  The answer (one
  * deployment or none) goes through the client-facing code shared with
  * sccm_sql (plugins/common/sccm/): cache, deadlines, fail policy, events,
  * the menu with wimboot and the boot image content. */
@@ -37,11 +37,9 @@ struct mp_job {
 	int drop_guid, drop_mac; /* left out after a Duplicate* flag */
 	char client_id[64];
 	long long item_key;
-	uint8_t *payload; /* UTF-16LE, being signed */
+	uint8_t *payload; /* UTF-16LE, NUL-terminated, then CRLF */
 	size_t payload_len;
-	char sig[4096];
 	char why[400];
-	int sign_rc;
 	struct sccm_result res;
 	struct mp_job *next, *wait_next;
 };
@@ -129,11 +127,12 @@ static void new_guid(char out[39])
 	         b[12], b[13], b[14], b[15]);
 }
 
-#define MP_NVARS 16
+#define MP_NVARS 24
 struct vars {
 	struct mp_var v[MP_NVARS];
 	size_t n;
 	char item_key[24], message_id[39], sent_time[24], body_length[24];
+	char payload_sig[2 * 1024 + 1], client_id_sig[2 * 1024 + 1];
 };
 
 static void var(struct vars *vs, const char *name, const char *value)
@@ -166,73 +165,81 @@ static void job_vars(struct mp_job *j, struct vars *vs)
 
 static void on_reply(void *ud, int rc, const struct mp_http_res *r, const char *why);
 
-/* The signed (or not) payload goes out with its header. */
+/*
+ * The payload goes out as sccmwtf's requests show: UTF-16LE text ending in
+ * a UTF-16 NUL and CRLF; Body Length = that text's length without the CRLF
+ * (uncompressed); zlib-compressed (marked by Hook3 "zlib-compress" in the
+ * header template); signed after compression (PayloadSignature), with the
+ * registered client ID signed as UTF-16LE plus a NUL (ClientIDSignature);
+ * the header UTF-16 with a byte order mark.
+ */
 static void send_message(struct mp_job *j)
 {
 	struct mp_plugin *p = j->p;
-	struct vars vs;
+	struct vars *vs = calloc(1, sizeof(*vs));
 	char why[200];
-	uint8_t *wire = NULL, *hdr16 = NULL, *body;
-	size_t wire_len = 0, hdr_len = 0, body_len;
+	uint8_t *wire = NULL, *hdr16 = NULL, *body = NULL, *id16 = NULL;
+	size_t wire_len = 0, hdr_len = 0, body_len, id_len = 0;
 	char *hdr = NULL;
 	const char *ctype;
 
+	if (!vs)
+		goto oom;
 	if (p->compress)
 		wire = mp_zlib(j->payload, j->payload_len, &wire_len);
-	else if ((wire = malloc(j->payload_len ? j->payload_len : 1)))
+	else if ((wire = malloc(j->payload_len)))
 		memcpy(wire, j->payload, wire_len = j->payload_len);
-	if (!wire) {
-		job_error(j, "out of memory");
-		return;
-	}
-	job_vars(j, &vs);
-	snprintf(vs.body_length, sizeof(vs.body_length), "%zu", wire_len);
-	var(&vs, "body_length", vs.body_length);
-	var(&vs, "endpoint", pxh_conf_str(p->h, NULL, j->kind == KIND_LOOKUP
+	if (!wire)
+		goto oom;
+	job_vars(j, vs);
+	snprintf(vs->body_length, sizeof(vs->body_length), "%zu", j->payload_len - 2);
+	var(vs, "body_length", vs->body_length);
+	var(vs, "endpoint", pxh_conf_str(p->h, NULL, j->kind == KIND_LOOKUP
 	                                                 ? "lookup_endpoint"
 	                                                 : "boot_action_endpoint"));
-	var(&vs, "signature", j->sig);
-	var(&vs, "compression", p->compress ? "zlib" : "none");
-	hdr = mp_template_expand(p->tmpl_header, vs.v, vs.n, why, sizeof(why));
-	if (!hdr || !(hdr16 = mp_utf16le(hdr, &hdr_len))) {
-		free(wire);
-		free(hdr);
+	var(vs, "compression", p->compress ? "zlib" : "none");
+	var(vs, "auth_client_id", p->auth_client_id);
+	var(vs, "public_key", p->signer ? mp_signer_public_blob(p->signer) : "");
+	if (p->signer) {
+		/* "GUID:..." as UTF-16LE with its NUL */
+		uint8_t *t = mp_utf16le(p->auth_client_id, &id_len);
+		if (t && (id16 = realloc(t, id_len + 2))) {
+			id16[id_len] = id16[id_len + 1] = 0;
+			id_len += 2;
+		} else {
+			free(t);
+			goto oom;
+		}
+		if (mp_sign_rev(p->signer, wire, wire_len, vs->payload_sig, sizeof(vs->payload_sig)) ||
+		    mp_sign_rev(p->signer, id16, id_len, vs->client_id_sig, sizeof(vs->client_id_sig))) {
+			job_error(j, "signing the request failed");
+			goto out;
+		}
+	}
+	var(vs, "payload_signature", vs->payload_sig);
+	var(vs, "signature", vs->payload_sig);
+	var(vs, "client_id_signature", vs->client_id_sig);
+	hdr = mp_template_expand(p->tmpl_header, vs->v, vs->n, why, sizeof(why));
+	if (!hdr || !(hdr16 = mp_utf16le_bom(hdr, &hdr_len))) {
 		job_error(j, "header_template: %s", hdr ? "not UTF-8" : why);
-		return;
+		goto out;
 	}
 	body = mp_multipart(hdr16, hdr_len, wire, wire_len, &ctype, &body_len);
-	free(wire);
-	free(hdr);
-	free(hdr16);
-	if (!body) {
-		job_error(j, "out of memory");
-		return;
-	}
+	if (!body)
+		goto oom;
 	/* the send owns BODY; ON_REPLY may run (and free J) before it returns,
 	 * while -ENOMEM means nothing ran */
 	if (mp_send(p, "CCM_POST", MP_PATH_REQUEST, body, body_len, ctype, on_reply, j))
 		job_error(j, "out of memory");
-}
-
-static void sign_work(void *ud)
-{
-	struct mp_job *j = ud;
-	struct mp_plugin *p = j->p;
-
-	j->sign_rc = mp_sign_exec(p->sign_argv, p->sign_timeout_ms, j->payload,
-	                          j->payload_len, j->sig, sizeof(j->sig), j->why,
-	                          sizeof(j->why));
-}
-
-static void sign_done(void *ud)
-{
-	struct mp_job *j = ud;
-
-	if (j->sign_rc) {
-		job_error(j, "signing the request: %s", j->why);
-		return;
-	}
-	send_message(j);
+	goto out;
+oom:
+	job_error(j, "out of memory");
+out:
+	free(wire);
+	free(hdr);
+	free(hdr16);
+	free(id16);
+	free(vs);
 }
 
 static void build_and_send(struct mp_job *j, int kind)
@@ -241,7 +248,7 @@ static void build_and_send(struct mp_job *j, int kind)
 	struct vars vs;
 	char why[200];
 	char *text;
-	int rc;
+	uint8_t *t;
 
 	j->kind = kind;
 	job_vars(j, &vs);
@@ -253,20 +260,17 @@ static void build_and_send(struct mp_job *j, int kind)
 		return;
 	}
 	free(j->payload);
-	j->payload = mp_utf16le(text, &j->payload_len);
+	j->payload = NULL;
+	t = mp_utf16le(text, &j->payload_len);
 	free(text);
-	if (!j->payload) {
+	if (!t || !(j->payload = realloc(t, j->payload_len + 4))) {
+		free(t);
 		job_error(j, "request template is not UTF-8");
 		return;
 	}
-	j->sig[0] = '\0';
-	if (!p->sign_argv) {
-		send_message(j);
-		return;
-	}
-	rc = pxh_work_submit(p->h, sign_work, sign_done, j);
-	if (rc)
-		job_error(j, "signing not started: %s", strerror(-rc));
+	memcpy(j->payload + j->payload_len, "\0\0\r\n", 4); /* the body terminator */
+	j->payload_len += 4;
+	send_message(j);
 }
 
 /* ---- replies ------------------------------------------------------------------ */
@@ -543,10 +547,7 @@ static void fini(void *state)
 	free(p->tmpl_header);
 	free(p->tmpl_lookup);
 	free(p->tmpl_action);
-	if (p->sign_argv)
-		for (size_t i = 0; p->sign_argv[i]; i++)
-			free(p->sign_argv[i]);
-	free(p->sign_argv);
+	mp_signer_free(p->signer);
 	free(p);
 }
 
@@ -608,7 +609,6 @@ static int init(pxh_host *h, void **state)
 	struct mp_plugin *p = calloc(1, sizeof(*p));
 	char why[400] = "";
 	const char *action_path;
-	size_t nsign;
 	int rc = -EINVAL;
 
 	if (!p)
@@ -633,15 +633,29 @@ static int init(pxh_host *h, void **state)
 	if (*action_path && !(p->tmpl_action = slurp(action_path, why, sizeof(why))))
 		goto fail;
 	p->compress = !strcmp(pxh_conf_str(h, NULL, "compression"), "zlib");
-	nsign = pxh_conf_list_len(h, NULL, "sign_command");
-	if (nsign) {
-		if (!(p->sign_argv = calloc(nsign + 1, sizeof(char *))))
-			goto nomem;
-		for (size_t i = 0; i < nsign; i++)
-			if (!(p->sign_argv[i] = strdup(pxh_conf_list_item(h, NULL, "sign_command", i))))
-				goto nomem;
+	/* a compressed body is marked in the header (sccmwtf: Hook3) */
+	if (p->compress && !strstr(p->tmpl_header, "<Hook3 Name=\"zlib-compress\"")) {
+		snprintf(why, sizeof(why), "%s: compression = zlib needs <Hook3 Name=\"zlib-compress\" /> "
+		         "in the header template (a management point reads the body as uncompressed "
+		         "otherwise)", pxh_conf_str(h, NULL, "header_template"));
+		goto fail;
 	}
-	p->sign_timeout_ms = (int)pxh_conf_int(h, NULL, "sign_timeout");
+	{
+		const char *key = pxh_conf_str(h, NULL, "signing_key");
+		const char *id = pxh_conf_str(h, NULL, "auth_client_id");
+		char g[37];
+		if (*key) {
+			if (!(p->signer = mp_signer_load(key, why, sizeof(why))))
+				goto fail;
+			if (sccm_guid_upper(strncasecmp(id, "GUID:", 5) ? id : id + 5, g) || !g[0]) {
+				snprintf(why, sizeof(why), "%s: auth_client_id must be the GUID the site "
+				         "registered for signing_key (GUID:xxxxxxxx-...)",
+				         pxh_conf_where(h, NULL, "auth_client_id"));
+				goto fail;
+			}
+			snprintf(p->auth_client_id, sizeof(p->auth_client_id), "GUID:%s", g);
+		}
+	}
 	p->retries = (unsigned)pxh_conf_int(h, NULL, "retries");
 	p->backoff = (double)pxh_conf_int(h, NULL, "retry_backoff") / 1000.0;
 	p->down_time = (double)pxh_conf_int(h, NULL, "down_time") / 1000.0;
@@ -668,7 +682,7 @@ static int init(pxh_host *h, void **state)
 	        "sccm_mp_http (experimental): %zu management point(s), first %s; deadline %.0f ms,"
 	        " fail policy %s, %s requests%s", p->npoints, p->points[0].url,
 	        sccm_front_deadline(p->front) * 1000, sccm_front_fail_policy(p->front),
-	        p->compress ? "zlib" : "plain", p->sign_argv ? ", signed" : ", unsigned");
+	        p->compress ? "zlib" : "plain", p->signer ? ", signed" : ", unsigned");
 	return 0;
 nomem:
 	snprintf(why, sizeof(why), "out of memory");
@@ -688,7 +702,7 @@ static const pxh_conf_key keys[] = {
 	{.name = "site_refresh", .type = PXH_CONF_DURATION, .def = "1h", .min = 10000,
 	 .max = 86400000, .help = "how often the site facts are read again"},
 	{.name = "header_template", .type = PXH_CONF_PATH, .def = MP_DIR "header.xml",
-	 .help = "message header of every CCM_POST ({{endpoint}}, {{body_length}}, {{signature}} ...)"},
+	 .help = "message header of every CCM_POST ({{endpoint}}, {{body_length}}, {{public_key}}, {{payload_signature}} ...)"},
 	{.name = "lookup_template", .type = PXH_CONF_PATH, .def = MP_DIR "lookup.xml",
 	 .help = "device lookup request ({{mac}}, {{guid}}, {{site_code}} ...)"},
 	{.name = "boot_action_template", .type = PXH_CONF_PATH, .def = MP_DIR "boot_action.xml",
@@ -699,10 +713,10 @@ static const pxh_conf_key keys[] = {
 	 .help = "{{endpoint}} of the boot action message (uncertain)"},
 	{.name = "compression", .type = PXH_CONF_ENUM, .def = "zlib", .choices = "zlib|none",
 	 .help = "request payload compression"},
-	{.name = "sign_command", .type = PXH_CONF_LIST, .def = "",
-	 .help = "program (and arguments) signing the payload: stdin payload, stdout {{signature}}"},
-	{.name = "sign_timeout", .type = PXH_CONF_DURATION, .def = "2s", .min = 100,
-	 .max = 30000, .help = "the signing program's time"},
+	{.name = "signing_key", .type = PXH_CONF_PATH, .def = "",
+	 .help = "PEM RSA private key registered with the site: signs every request (Hook2 clientauth)"},
+	{.name = "auth_client_id", .type = PXH_CONF_STRING, .def = "",
+	 .help = "the GUID the site registered for signing_key ({{auth_client_id}}, signed as ClientIDSignature)"},
 	{.name = "retries", .type = PXH_CONF_INT, .def = "1", .min = 0, .max = 10,
 	 .help = "rounds over all MPs after the first"},
 	{.name = "retry_backoff", .type = PXH_CONF_DURATION, .def = "250ms", .min = 0,

@@ -59,6 +59,8 @@ char *mp_template_expand(const char *tmpl, const struct mp_var *vars, size_t n,
                          char *why, size_t why_len);
 /* UTF-8 -> UTF-16LE (no BOM).  malloc'd, *OUT_LEN bytes; NULL on bad UTF-8. */
 uint8_t *mp_utf16le(const char *s, size_t *out_len);
+/* The same after a byte order mark (FF FE), as message headers go. */
+uint8_t *mp_utf16le_bom(const char *s, size_t *out_len);
 /* zlib (RFC 1950) compression; malloc'd or NULL. */
 uint8_t *mp_zlib(const uint8_t *p, size_t len, size_t *out_len);
 
@@ -111,10 +113,17 @@ int mp_parse_site(const uint8_t *p, size_t len, struct mp_site *out, char *why,
 int mp_parse_reply(const uint8_t *p, size_t len, struct mp_reply *out, char *why,
                    size_t why_len);
 
-/* ---- signing (mp_sign.c), pool thread ------------------------------------- */
-/* Run ARGV with DATA on stdin; its stdout (trimmed) into SIG.  0 or -errno
- * with WHY. */
-int mp_sign_exec(char *const argv[], int timeout_ms, const uint8_t *data, size_t len,
-                 char *sig, size_t sig_len, char *why, size_t why_len);
+/* ---- client authentication (mp_sign.c) ------------------------------------ */
+struct mp_signer;
+
+/* The RSA private key in PEM file PATH.  NULL with WHY. */
+struct mp_signer *mp_signer_load(const char *path, char *why, size_t why_len);
+void mp_signer_free(struct mp_signer *s);
+/* The public key as a CryptoAPI PUBLICKEYBLOB, upper-case hex. */
+const char *mp_signer_public_blob(const struct mp_signer *s);
+/* RSA PKCS#1 v1.5 SHA-256 signature of DATA, bytes reversed, upper-case
+ * hex into HEX.  0 or -errno. */
+int mp_sign_rev(struct mp_signer *s, const uint8_t *data, size_t len, char *hex,
+                size_t hex_len);
 
 #endif /* SCCM_MP_HTTP_H */

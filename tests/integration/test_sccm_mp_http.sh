@@ -2,7 +2,10 @@
 # sccm_mp_http in pxehubd against the management point stand-in
 # (tests/mp/mp_server.py): site facts (UTF-16) over HTTPS with a test CA
 # and a client certificate, CCM_POST lookups and boot actions (multipart,
-# UTF-16, zlib, signed by a sign_command), known device, unknown computer,
+# UTF-16 header with BOM, zlib body marked by Hook3, terminator and Length
+# as sccmwtf sends them, signed with a key registered with the stand-in;
+# the stand-in's refusals checked with requests built in Python and
+# openssl, not by pxehub), known device, unknown computer,
 # no deployment, already run, duplicate MAC / SMBIOS GUID / both, the first
 # MP down, slow and failing (failover to the second), both down (fail
 # policy within the deadline).  Boot image content from a local copy.
@@ -44,12 +47,20 @@ head -c 50000 /dev/urandom >"$T/dp/SMSBoot/boot.sdi"
 head -c 2000 /dev/urandom >"$T/dp/SMSBoot/x64/BCD"
 head -c 2000 /dev/urandom >"$T/dp/SMSBoot/x86/BCD"
 
-# the signing step: SHA-256 of the payload (the stand-in checks it)
-cat >"$T/sign.sh" <<'EOF'
-#!/bin/sh
-sha256sum | cut -d' ' -f1
-EOF
-chmod 755 "$T/sign.sh"
+# pxehub's signing key and its registration with the site: the stand-in
+# knows GUID:<id> with this key's PUBLICKEYBLOB (built here from openssl's
+# modulus, independently of the plugin)
+openssl genrsa -out "$T/pki/sign.key" 2048 2>/dev/null || { not_ok pki "genrsa"; exit 1; }
+openssl genrsa -out "$T/pki/other.key" 2048 2>/dev/null
+chmod 644 "$T/pki/sign.key" "$T/pki/other.key" # pxehubd runs as its own user
+blob() { # KEY -> PUBLICKEYBLOB hex
+	$PY -c 'import sys
+n = bytes.fromhex(sys.argv[1].split("=")[1])
+print(("0602000000A4000052534131" + (len(n) * 8).to_bytes(4, "little").hex() + "01000100" + n[::-1].hex()).upper())' \
+		"$(openssl rsa -in "$1" -noout -modulus 2>/dev/null)"
+}
+AUTH_ID=GUID:6F1C3E2A-5B7D-4E8F-9A0B-1C2D3E4F5A6B
+printf '%s %s\n' "$AUTH_ID" "$(blob "$T/pki/sign.key")" >"$T/registered"
 
 # mp2 (HTTPS, client certificate required, UTF-16 site facts, signatures
 # checked); mp1 on 8001 is down at first
@@ -62,7 +73,7 @@ start_mp() { # NAME PORT ARGS...
 	wait_for $IN $PY -c "import socket; socket.create_connection(('127.0.0.1', $_p)).close()"
 }
 start_mp mp2 8002 --cert "$T/pki/mp.pem" --key "$T/pki/mp.key" --client-ca "$T/pki/ca.pem" \
-	--site-utf16 --expect-signature || { not_ok standin_up "mp2 did not start"; exit 1; }
+	--site-utf16 --registered "$T/registered" || { not_ok standin_up "mp2 did not start"; exit 1; }
 MP2=$_pid
 ok standin_up
 # the stand-in really demands the client certificate
@@ -92,7 +103,8 @@ negative_ttl = 1s
 header_template = $PXH_TOP/etc/sccm_mp/header.xml
 lookup_template = $PXH_TOP/etc/sccm_mp/lookup.xml
 boot_action_template = $PXH_TOP/etc/sccm_mp/boot_action.xml
-sign_command = $T/sign.sh
+signing_key = $T/pki/sign.key
+auth_client_id = $AUTH_ID
 retries = 1
 retry_backoff = 100ms
 down_time = 1s
@@ -147,7 +159,7 @@ case $s in *"set pxh_timeout 10000"*) ok required_countdown ;; *) not_ok require
 grep -q 'mp2 CCM_POST lookup mac=52:54:00:00:00:01 guid=01234567-89AB-CDEF-0123-456789ABCDEF -> PC-KNOWN' "$T/mp.log" &&
 grep -q 'mp2 CCM_POST action item=16777220 client=GUID:01000004-0000-0000-0000-000000000000 -> PS120001' "$T/mp.log" &&
 	ok lookup_then_boot_action || not_ok lookup_then_boot_action "$(tail -3 "$T/mp.log")"
-grep -q 'bad signature\|bad length\|CCM_POST bad' "$T/mp.log" && not_ok signed_requests "$(grep bad "$T/mp.log" | head -2)" ||
+grep -q 'mp2 CCM_POST refused\|CCM_POST bad' "$T/mp.log" && not_ok signed_requests "$(grep 'refused\|bad' "$T/mp.log" | head -2)" ||
 	ok signed_requests
 wait_content 3
 s=$(script "$KNOWN")
@@ -161,6 +173,71 @@ got=$($IN curl -s "$U/files/sccm/PS100004/boot.wim" | sha256sum | cut -d' ' -f1)
 	ok content_served || not_ok content_served "hash differs"
 n=$(grep -c 'mp2 CCM_POST lookup mac=52:54:00:00:00:01' "$T/mp.log")
 [ "$n" = 1 ] && ok cached_answer || not_ok cached_answer "$n lookups for one machine"
+
+# ---- the stand-in refuses what a management point refuses ---------------
+# requests built here (Python, openssl for the RSA signature), one rule
+# broken at a time; the first one is valid and must pass
+cat >"$T/rules.py" <<'PYEOF'
+import ssl, subprocess, sys, urllib.request, zlib
+T, auth, blob_ok, blob_other = sys.argv[1:5]
+B = "aAbBcCdDv1234567890VxXyYzZ"
+body_xml = ('<ClientIDRequest SchemaVersion="1.0" SiteCode="PS1"><Identification><Machine>'
+            '<MACAddress>52:54:00:00:00:01</MACAddress><SMBIOSGUID></SMBIOSGUID></Machine>'
+            '</Identification></ClientIDRequest>')
+def rsig(key, data):
+    s = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key], input=data,
+                       capture_output=True, check=True).stdout
+    return s[::-1].hex().upper()
+def send(hook3=True, bom=True, length_delta=0, term=True, sign=True, key="sign.key",
+         blob=None, compress=True, source=None):
+    src = source or auth
+    body = body_xml.encode("utf-16-le") + (b"\x00\x00\r\n" if term else b"\r\n")
+    wire = zlib.compress(body) if compress else body
+    k = "%s/pki/%s" % (T, key)
+    auth_xml = ""
+    if sign:
+        auth_xml = ('<Hook2 Name="clientauth"><Property Name="AuthSenderMachine">t</Property>'
+                    '<Property Name="PublicKey">%s</Property><Property Name="ClientIDSignature">%s'
+                    '</Property><Property Name="PayloadSignature">%s</Property>'
+                    '<Property Name="HashAlgorithm">1.2.840.113549.1.1.11</Property></Hook2>'
+                    % (blob or blob_ok, rsig(k, src.encode("utf-16-le") + b"\x00\x00"), rsig(k, wire)))
+    hdr = ('<Msg ReplyCompression="zlib" SchemaVersion="1.1"><Body Type="ByteRange" Length="%d" '
+           'Offset="0" /><Hooks>%s%s</Hooks><SourceID>%s</SourceID><TargetEndpoint>MP_ClientIDManager'
+           '</TargetEndpoint></Msg>' % (len(body) - 2 + length_delta, auth_xml,
+                                        '<Hook3 Name="zlib-compress" />' if hook3 else "", src))
+    h = hdr.encode("utf-16") if bom else hdr.encode("utf-16-le")
+    data = (("--%s\r\ncontent-type: text/plain; charset=UTF-16\r\n\r\n" % B).encode() + h +
+            ("\r\n--%s\r\ncontent-type: application/octet-stream\r\n\r\n" % B).encode() + wire +
+            ("\r\n--%s--" % B).encode())
+    ctx = ssl.create_default_context(cafile=T + "/pki/ca.pem")
+    ctx.load_cert_chain(T + "/pki/client.pem", T + "/pki/client.key")
+    req = urllib.request.Request("https://localhost:8002/ccm_system/request", data=data,
+                                 method="CCM_POST",
+                                 headers={"Content-Type": 'multipart/mixed; boundary="%s"' % B})
+    try:
+        return urllib.request.urlopen(req, context=ctx, timeout=10).status
+    except urllib.error.HTTPError as e:
+        return e.code
+cases = [("valid", {}, 200),
+         ("no_hook3", {"hook3": False}, 400),
+         ("hook3_uncompressed", {"compress": False}, 400),
+         ("header_without_bom", {"bom": False}, 400),
+         ("length_compressed_size", {"length_delta": 7}, 400),
+         ("no_terminator", {"term": False}, 400),
+         ("unsigned", {"sign": False}, 403),
+         ("bad_signature", {"key": "other.key"}, 403),
+         ("unregistered_key", {"key": "other.key", "blob": blob_other}, 403),
+         ("unregistered_client", {"source": "GUID:00000000-1111-2222-3333-444444444444"}, 403)]
+for name, kw, want in cases:
+    got = send(**kw)
+    print("%s %s %d" % ("PASS" if got == want else "FAIL", "mp_rule_" + name, got))
+PYEOF
+$IN $PY "$T/rules.py" "$T" "$AUTH_ID" "$(blob "$T/pki/sign.key")" "$(blob "$T/pki/other.key")" \
+	>"$T/rules.out" 2>&1
+grep -q PASS "$T/rules.out" || not_ok mp_rules "$(tail -3 "$T/rules.out")"
+while read -r st name code; do
+	case $st in PASS) ok "$name" ;; FAIL) not_ok "$name" "HTTP $code" ;; esac
+done <"$T/rules.out"
 
 # ---- available deployment: key prompt first --------------------------------
 s=$(script "mac=52-54-00-00-00-03&uuid=&arch=x86_64&platform=efi")

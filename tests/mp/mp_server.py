@@ -2,8 +2,10 @@
 """A Configuration Manager management point stand-in for the sccm_mp_http
 tests (HTTP or HTTPS, optionally demanding a client certificate).
 
-Endpoints (as public material describes the real ones; the PXE request
-bodies are not public, so the stand-in reads pxehub's own templates):
+What it checks and answers is from public material (tests/mp/README cites
+each rule); the PXE request bodies are not public, so the stand-in reads
+the ClientIDRequest / PXEBootActionRequest shape of pxehub's templates.
+Endpoints:
   GET /SMS_MP/.sms_aut?MPKEYINFORMATIONMEDIA  site code, unknown-machine
       GUIDs (UTF-8 XML; --site-utf16: UTF-16LE with a byte order mark)
   CCM_POST /ccm_system/request  multipart/mixed: part 1 the message header
@@ -16,11 +18,15 @@ Unknown="1" with the Duplicate* flag (the caller is to ask again without
 it).  Each request is logged as one line for the tests.
 
 Usage: mp_server.py (--port N | --port-file F) [--cert C --key K [--client-ca CA]]
-       [--delay S] [--status N] [--site-utf16] [--expect-signature]
+       [--delay S] [--status N] [--site-utf16] [--registered FILE]
        [--log F] [--name NAME]
+--registered FILE: lines "GUID:<client id> <PUBLICKEYBLOB hex>" of the
+clients the site registered; with it every CCM_POST must carry valid
+client authentication from one of them (403 otherwise).
 """
 import argparse
 import hashlib
+import struct
 import os
 import re
 import ssl
@@ -93,11 +99,85 @@ def parts(body, ctype):
 
 
 def text_of(data):
+    """(text for the XML parser, the decompressed bytes as they came)."""
     if data[:1] == b"\x78":
         data = zlib.decompress(data)
+    raw = data
     if data[:2] == b"\xff\xfe":
         data = data[2:]
-    return data.decode("utf-16-le"), data
+    if data.endswith(b"\r\n"):
+        data = data[:-2]
+    if len(data) % 2:
+        raise ValueError("odd UTF-16 length")
+    return data.decode("utf-16-le").rstrip("\x00"), raw
+
+
+# ---- client authentication ([MS-MQQB]-style PUBLICKEYBLOB, RSA PKCS#1 v1.5
+# SHA-256 with the signature bytes reversed: sccmwtf CryptoTools) ---------
+SHA256_PREFIX = bytes.fromhex("3031300d060960864801650304020105000420")
+
+
+def blob_key(hexblob):
+    b = bytes.fromhex(hexblob)
+    if len(b) < 20 or b[:2] != b"\x06\x02" or b[8:12] != b"RSA1":
+        raise ValueError("not a PUBLICKEYBLOB")
+    bits, e = struct.unpack("<II", b[12:20])
+    mod = b[20:20 + bits // 8]
+    if len(mod) != bits // 8:
+        raise ValueError("short modulus")
+    return int.from_bytes(mod, "little"), e, bits // 8
+
+
+def verify_rev(key, data, sighex):
+    n, e, k = key
+    sig = bytes.fromhex(sighex)[::-1]
+    if len(sig) != k:
+        return False
+    m = pow(int.from_bytes(sig, "big"), e, n).to_bytes(k, "big")
+    t = SHA256_PREFIX + hashlib.sha256(data).digest()
+    return m == b"\x00\x01" + b"\xff" * (k - len(t) - 3) + b"\x00" + t
+
+
+def check_request(args, h, hdr_part, payload_part, raw):
+    """Refuse what a management point refuses (tests/mp/README)."""
+    if hdr_part[:2] != b"\xff\xfe":
+        return 400, "header without UTF-16 byte order mark"
+    hooks = h.find("Hooks")
+    zhook = hooks is not None and any(x.get("Name") == "zlib-compress" for x in hooks)
+    compressed = payload_part[:1] == b"\x78"
+    if compressed and not zhook:
+        return 400, "compressed body without Hook3 zlib-compress"
+    if zhook and not compressed:
+        return 400, "Hook3 zlib-compress on a body that is not a zlib stream"
+    if not raw.endswith(b"\x00\x00\r\n"):
+        return 400, "body without its terminator (UTF-16 NUL, CRLF)"
+    declared = int(h.find("Body").get("Length"))
+    if declared != len(raw) - 2:
+        return 400, "bad length %d (body is %d without CRLF)" % (declared, len(raw) - 2)
+    if not args.registered:
+        return None
+    props = {}
+    for hook in (hooks if hooks is not None else []):
+        if hook.get("Name") == "clientauth":
+            props = {x.get("Name"): (x.text or "") for x in hook.iter("Property")}
+    need = ("PublicKey", "ClientIDSignature", "PayloadSignature")
+    if not all(props.get(k) for k in need):
+        return 403, "no client authentication"
+    if props.get("HashAlgorithm") != "1.2.840.113549.1.1.11":
+        return 403, "hash algorithm not SHA-256 RSA"
+    source = (h.findtext("SourceID") or "").strip()
+    reg = args.registered_keys.get(source.upper())
+    if reg is None or reg != props["PublicKey"].upper():
+        return 403, "client %s not registered with this key" % (source or "-")
+    try:
+        key = blob_key(props["PublicKey"])
+    except ValueError as e:
+        return 403, "bad public key: %s" % e
+    if not verify_rev(key, source.encode("utf-16-le") + b"\x00\x00", props["ClientIDSignature"]):
+        return 403, "bad ClientIDSignature"
+    if not verify_rev(key, payload_part, props["PayloadSignature"]):
+        return 403, "bad PayloadSignature (over the body as sent)"
+    return None
 
 
 def lookup(mac, guid):
@@ -182,20 +262,12 @@ class Handler(BaseHTTPRequestHandler):
             log(args, "CCM_POST bad %s" % e)
             self.answer(400, b"bad request\r\n", "text/plain")
             return
-        declared = int(h.find("Body").get("Length"))
-        if declared != len(payload_part):
-            log(args, "CCM_POST bad length %d != %d" % (declared, len(payload_part)))
-            self.answer(400, b"bad length\r\n", "text/plain")
+        err = check_request(args, h, hdr_part, payload_part, raw16)
+        if err:
+            status, why = err
+            log(args, "CCM_POST refused %d %s" % (status, why))
+            self.answer(status, (why + "\r\n").encode(), "text/plain")
             return
-        if args.expect_signature:
-            sig = ""
-            for prop in h.iter("Property"):
-                if prop.get("Name") == "PayloadSignature":
-                    sig = prop.text or ""
-            if sig != hashlib.sha256(raw16).hexdigest():
-                log(args, "CCM_POST bad signature")
-                self.answer(403, b"bad signature\r\n", "text/plain")
-                return
         m = p.find(".//Machine")
         mac = (m.findtext("MACAddress") or "") if m is not None else ""
         guid = (m.findtext("SMBIOSGUID") or "") if m is not None else ""
@@ -242,10 +314,17 @@ def main():
     ap.add_argument("--delay", type=float, default=0)
     ap.add_argument("--status", type=int, default=200)
     ap.add_argument("--site-utf16", action="store_true")
-    ap.add_argument("--expect-signature", action="store_true")
+    ap.add_argument("--registered", help="registered clients: GUID:id PUBLICKEYBLOB-hex lines")
     ap.add_argument("--log")
     ap.add_argument("--name", default="mp")
     args = ap.parse_args()
+    args.registered_keys = {}
+    if args.registered:
+        with open(args.registered) as f:
+            for line in f:
+                if line.strip() and not line.startswith("#"):
+                    cid, blob = line.split()
+                    args.registered_keys[cid.upper()] = blob.upper()
     srv = ThreadingHTTPServer((args.bind, args.port), Handler)
     srv.daemon_threads = True
     srv.args = args

@@ -28,6 +28,15 @@ const pxh_conf_key pxh_tftp_keys[] = {
 	 " programs) may ask; 0 = extension off"},
 	{"max_transfers", PXH_CONF_INT, "500", 0, 1, 100000, NULL,
 	 "concurrent transfers; more requests get 'server busy'"},
+	{"max_per_client", PXH_CONF_INT, "16", 0, 0, 100000, NULL,
+	 "concurrent transfers one client address may hold; more get 'too many"
+	 " transfers from your address'; 0 = no limit"},
+	{"requests_per_client", PXH_CONF_INT, "20", 0, 0, 100000, NULL,
+	 "packets to the request port per second per client address (as many at"
+	 " once); more are dropped unanswered; 0 = no limit"},
+	{"stall_timeout", PXH_CONF_DURATION, "60s", 0, 1000, 3600000, NULL,
+	 "a transfer whose client acknowledged no new block for this long ends"
+	 " (whatever timeout the client asked), freeing its slot"},
 	{"timeout", PXH_CONF_DURATION, "1s", 0, 50, 255000, NULL,
 	 "first retransmission timeout when the client sets none (doubles per try)"},
 	{"retries", PXH_CONF_INT, "5", 0, 1, 50, NULL,
@@ -95,6 +104,10 @@ int tftp_cfg_read(const struct pxh_conf *conf, struct tftp_cfg *cfg)
 	cfg->msftwindow = (uint32_t)pxh_cfg_int(conf, "tftp", NULL, "msftwindow");
 	v = pxh_cfg_int(conf, "tftp", NULL, "max_transfers");
 	cfg->max_transfers = v < 1 ? 500 : (uint32_t)v;
+	cfg->max_per_client = (uint32_t)pxh_cfg_int(conf, "tftp", NULL, "max_per_client");
+	cfg->requests_per_client = (uint32_t)pxh_cfg_int(conf, "tftp", NULL, "requests_per_client");
+	v = pxh_cfg_int(conf, "tftp", NULL, "stall_timeout");
+	cfg->stall_s = v < 1000 ? 60.0 : (double)v / 1000.0;
 	v = pxh_cfg_int(conf, "tftp", NULL, "timeout");
 	cfg->timeout_ms = v < 50 ? 1000 : (uint32_t)v;
 	v = pxh_cfg_int(conf, "tftp", NULL, "retries");

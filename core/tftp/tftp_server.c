@@ -56,6 +56,13 @@ static void counters_register(struct pxh_tftp *t)
 	                            "system calls that sent TFTP DATA, by way (gso: up to 64 blocks each)");
 	c->gso_fallbacks = pxh_counter(s, "pxehub_tftp_gso_fallbacks_total",
 	                               "transfers moved from UDP GSO to sendmmsg (the kernel refused GSO)");
+	c->per_client = pxh_counter(s, RF "{reason=\"per_client\"}", "TFTP requests refused, by reason");
+	c->rate = pxh_counter(s, "pxehub_tftp_dropped_total{reason=\"rate\"}",
+	                      "packets to the TFTP request port dropped unanswered (requests_per_client)");
+	c->evicted = pxh_counter(s, "pxehub_tftp_evicted_total",
+	                         "transfers no client had answered yet, ended to make room for a new request");
+	c->stalled = pxh_counter(s, "pxehub_tftp_stalled_total",
+	                         "transfers ended by stall_timeout (no new block acknowledged)");
 #undef RQ
 #undef RF
 #undef TR
@@ -202,6 +209,7 @@ static void tftp_free(struct pxh_tftp *t)
 	ev_timer_stop(t->srv->loop, &t->grace);
 	ev_timer_stop(t->srv->loop, &t->finish);
 	tftp_cache_free(t->cache);
+	pxh_addr_count_free(&t->per_addr);
 	free(t->scratch);
 	if (t->srv->tftp == t)
 		t->srv->tftp = NULL;
@@ -255,6 +263,7 @@ int pxh_tftp_open(struct pxh_server *s)
 		goto fail;
 	}
 	tftp_cache_limits(t->cache, t->cfg.cache_bytes, t->cfg.cache_file_max);
+	pxh_addr_rate_set(&t->rate, t->cfg.requests_per_client, t->cfg.requests_per_client);
 	rc = bind_all(t);
 	if (rc)
 		goto fail;
@@ -308,6 +317,7 @@ void pxh_tftp_reload(struct pxh_server *s, const struct pxh_conf *old)
 	nc.port_hi = t->cfg.port_hi;
 	t->cfg = nc;
 	tftp_cache_limits(t->cache, nc.cache_bytes, nc.cache_file_max);
+	pxh_addr_rate_set(&t->rate, nc.requests_per_client, nc.requests_per_client);
 	pxh_info("tftp: reloaded: root %s, max_transfers %u, max_windowsize %u",
 	         nc.root, nc.max_transfers, nc.max_windowsize);
 }

@@ -28,6 +28,9 @@ struct tftp_cfg {
 	uint32_t max_blksize;      /* 0: the path MTU's */
 	uint32_t max_windowsize;
 	uint32_t max_transfers;
+	uint32_t max_per_client;      /* transfers per client address, 0 = any */
+	uint32_t requests_per_client; /* request-port packets/s per address, 0 = any */
+	double stall_s;               /* no new block acknowledged: the end */
 	uint32_t timeout_ms;
 	uint32_t retries;
 	uint32_t msftwindow; /* largest msftwindow hint; 0 = off */
@@ -47,7 +50,8 @@ struct tftp_counters {
 	uint64_t *requests, *wrq, *busy, *malformed, *notfound, *denied,
 		*dup_rrq, *ok, *failed, *timeout, *aborted, *probe, *bytes,
 		*data_packets, *retransmits, *cache_hits, *cache_misses,
-		*sends_gso, *sends_mmsg, *gso_fallbacks;
+		*sends_gso, *sends_mmsg, *gso_fallbacks, *per_client, *rate,
+		*evicted, *stalled;
 };
 
 struct tftp_cache;
@@ -89,6 +93,8 @@ struct tftp_xfer {
 	uint64_t windows;  /* windows (or OACKs) sent, first and again */
 	double t_start;
 	double acked_at; /* when an ACK last moved the window (console) */
+	double progress_at; /* start, or the last ACK that moved the window */
+	double first_sent_at; /* the first packet last left (before any ACK) */
 	char file[512];               /* normalised path */
 	char req[TFTP_MAX_FILENAME];  /* as requested */
 	bool started; /* the client answered at least once */
@@ -115,6 +121,8 @@ struct pxh_tftp {
 	uint8_t port_used[65536 / 8];
 	struct tftp_cache *cache;
 	struct tftp_counters c;
+	struct pxh_addr_count per_addr; /* transfers by client address */
+	struct pxh_addr_rate rate;      /* request-port packets by address */
 	/* scratch for sendmmsg, shared: one loop thread */
 	struct mmsghdr msgs[TFTP_BATCH];
 	struct iovec iov[TFTP_BATCH][2];

@@ -16,6 +16,17 @@
 #include "tftp_server.h"
 
 #define RTO_BACKOFF_MAX 8.0 /* the timeout grows to at most 8x its start */
+/* Timer retransmissions before the client's first ACK: one for an OACK
+ * (as small as the request), none for a DATA block (up to 512 bytes
+ * against a ~20-byte request).  A forged request so draws at most two
+ * OACKs or one block; a real client that lost it repeats its request
+ * (RFC 1350 4), and each repeat is answered once.  Ratios measured in
+ * docs/hardening.md. */
+#define RETRIES_BEFORE_ACK(x) ((x)->prm.oack ? 1u : 0u)
+/* A repeated request is answered again only this long (s) after the last
+ * answer: a copy the network doubled, or one that crossed our answer and
+ * the client's ACK, is not a loss. */
+#define DUP_RRQ_GAP 0.25
 
 static void xfer_io_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void xfer_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
@@ -119,6 +130,7 @@ static void xfer_free(struct tftp_xfer *x)
 	if (x->next)
 		x->next->prev = x->prev;
 	t->active--;
+	pxh_addr_count_del(&t->per_addr, x->peer.sin_addr.s_addr);
 	free(x);
 	tftp_maybe_finish(t);
 }
@@ -177,10 +189,15 @@ static void xfer_done(struct tftp_xfer *x)
 }
 
 /* ---- sending --------------------------------------------------------------- */
+/* The retransmission timeout, or the end of stall_timeout if that comes
+ * first (a client's "timeout 255" cannot stretch the slot's hold). */
 static void arm_timer(struct tftp_xfer *x)
 {
+	double left = x->progress_at + x->t->cfg.stall_s - ev_now(x->t->srv->loop);
+	double at = x->rto < left ? x->rto : left;
+
 	ev_timer_stop(x->t->srv->loop, &x->timer);
-	ev_timer_set(&x->timer, x->rto, 0.);
+	ev_timer_set(&x->timer, at > 0.01 ? at : 0.01, 0.);
 	ev_timer_start(x->t->srv->loop, &x->timer);
 }
 
@@ -352,6 +369,8 @@ static int xfer_send_window(struct tftp_xfer *x)
 
 	x->w.next = end;
 	x->windows++;
+	if (!x->started)
+		x->first_sent_at = pxh_server_now(x->t->srv);
 	arm_timer(x);
 	if (x->w.base == 0) {
 		if (x->high_sent > 0)
@@ -396,7 +415,7 @@ static void xfer_packet(struct tftp_xfer *x, const uint8_t *p, size_t n)
 
 		a = tftp_window_ack(&x->w, blk, fresh);
 		if (x->w.base != base0)
-			x->acked_at = now;
+			x->acked_at = x->progress_at = now;
 		x->acks++;
 		if (!x->started && x->rto_opt > 0)
 			x->rto_base = x->rto_opt; /* RFC 2349, now that it answers */
@@ -505,12 +524,20 @@ static void xfer_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void xfer_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct tftp_xfer *x = w->data;
-	uint32_t limit = x->t->cfg.retries;
+	uint32_t limit = x->started ? x->t->cfg.retries : RETRIES_BEFORE_ACK(x);
+	char why[80];
 
 	(void)loop;
 	(void)revents;
 	if (x->unreachable) {
 		tftp_xfer_abort(x, -1, "client port unreachable", "aborted");
+		return;
+	}
+	if (ev_now(x->t->srv->loop) - x->progress_at >= x->t->cfg.stall_s - 0.005) {
+		snprintf(why, sizeof(why), "no new block acknowledged for %.0f s (stall_timeout)",
+		         x->t->cfg.stall_s);
+		count(x->t->c.stalled, 1);
+		tftp_xfer_abort(x, TFTP_EUNDEF, why, "timeout");
 		return;
 	}
 	if (++x->tries > limit) {
@@ -710,6 +737,24 @@ static void fill_client(struct pxh_tftp *t, pxh_client *c,
 	}
 }
 
+/* All slots taken: the oldest transfer whose client never answered (a
+ * forged request, or a client gone before its first ACK) makes room, so
+ * requests from forged addresses cannot keep real clients out.  A real
+ * client answers within a round trip and is safe from this. */
+static void evict_unanswered(struct pxh_tftp *t)
+{
+	struct tftp_xfer *x, *old = NULL;
+
+	for (x = t->xfers; x; x = x->next) /* newest first */
+		if (!x->started)
+			old = x;
+	if (!old)
+		return;
+	count(t->c.evicted, 1);
+	tftp_xfer_abort(old, -1, "evicted: server full, no answer from the client yet",
+	                "aborted");
+}
+
 void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
                          const uint8_t *p, size_t len,
                          const struct sockaddr_in *peer,
@@ -724,6 +769,12 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 	int rc, code;
 
 	count(t->c.requests, 1);
+	/* Per source address, before anything is answered: a flood from one
+	 * address (or one forged address) gets nothing back. */
+	if (!pxh_addr_rate_take(&t->rate, peer->sin_addr.s_addr, pxh_server_now(s))) {
+		count(t->c.rate, 1);
+		return;
+	}
 	rc = tftp_parse_request(p, len, &rq);
 	if (rc == -ENAMETOOLONG) {
 		count(t->c.denied, 1);
@@ -766,10 +817,26 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 		if (strcmp(old->req, rq.file) == 0 &&
 		    (!old->started || pxh_server_now(s) - old->t_start < 2.0)) {
 			count(t->c.dup_rrq, 1);
+			/* not answered yet: its first packet was lost, send it
+			 * again (one packet per request: no amplification) */
+			if (!old->started &&
+			    pxh_server_now(s) - old->first_sent_at >= DUP_RRQ_GAP)
+				xfer_send_window(old); /* may end OLD */
 			return;
 		}
 		tftp_xfer_abort(old, -1, "client started a new request", "aborted");
 	}
+	if (t->cfg.max_per_client &&
+	    pxh_addr_count_get(&t->per_addr, peer->sin_addr.s_addr) >= t->cfg.max_per_client) {
+		count(t->c.per_client, 1);
+		pxh_notice("tftp: %s: %u transfers from this address (max_per_client), %s refused",
+		           inet_ntoa(peer->sin_addr), t->cfg.max_per_client, rq.file);
+		reply_error(l, peer, local, TFTP_EUNDEF,
+		            "Too many transfers from your address, try again later");
+		return;
+	}
+	if (t->active >= t->cfg.max_transfers)
+		evict_unanswered(t);
 	if (t->active >= t->cfg.max_transfers) {
 		count(t->c.busy, 1);
 		pxh_notice("tftp: busy: %zu transfers running (max_transfers), %s refused",
@@ -790,6 +857,7 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 	x->local.sin_family = AF_INET;
 	x->local.sin_addr = *local;
 	x->t_start = pxh_server_now(s);
+	x->progress_at = ev_now(s->loop);
 	memcpy(x->req, rq.file, rq.file_len + 1);
 	snprintf(x->file, sizeof(x->file), "%.511s", rq.file);
 	fill_client(t, &x->client, peer, local, ifindex, l);
@@ -884,6 +952,16 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 		t->hash[h] = x;
 	}
 	t->active++;
+	if (pxh_addr_count_add(&t->per_addr, peer->sin_addr.s_addr) < 0) {
+		/* out of memory: the count would go wrong at the end */
+		t->active--;
+		t->hash[peer_hash(peer)] = x->hnext;
+		t->xfers = x->next;
+		if (x->next)
+			x->next->prev = NULL;
+		reply_error(l, peer, local, TFTP_EUNDEF, "Server out of memory");
+		goto fail;
+	}
 	ev_io_init(&x->io, xfer_io_cb, x->fd, EV_READ);
 	x->io.data = x;
 	ev_io_start(s->loop, &x->io);

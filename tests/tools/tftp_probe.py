@@ -7,8 +7,9 @@
   tftp_probe.py SERVER probe FILE       EDK2: tsize probe, then error 8
   tftp_probe.py SERVER dupack FILE      lock-step: ACK 1 twice, count DATA 2
   tftp_probe.py SERVER earlyack FILE W  window W: ACK an earlier block 3 times
-  tftp_probe.py SERVER hold N FILE [S] [MODE]  N requests (mode octet, or
-      MODE) left unanswered S seconds
+  tftp_probe.py SERVER hold N FILE [S] [MODE] [--ack]  N requests (mode
+      octet, or MODE) left unanswered S seconds; --ack: each client ACKs
+      its first DATA once (a transfer that started), then goes silent
   tftp_probe.py SERVER latedup FILE     RRQ, ACK the OACK, the same RRQ
       again (a late duplicate): print every reply's opcode and port
   tftp_probe.py SERVER silent FILE T S  request with "timeout T", never
@@ -145,16 +146,23 @@ def main():
             seen.append("%s@%.2f" % (decode(p).split()[0], time.time() - t0))
         print(" ".join(seen))
     elif cmd == "hold":
+        do_ack = "--ack" in args
+        args = [x for x in args if x != "--ack"]
         n, name = int(args[0]), args[1]
         keep = float(args[2]) if len(args) > 2 else 0
         mode = args[3] if len(args) > 3 else "octet"
         socks = [sock() for _ in range(n)]
-        for q in socks:
-            q.sendto(rrq(name, mode), dst)
+        if not do_ack:
+            for q in socks:
+                q.sendto(rrq(name, mode), dst)
         for i, q in enumerate(socks):
+            if do_ack:  # one after the other: each started before the next
+                q.sendto(rrq(name, mode), dst)
             try:
                 p, a = q.recvfrom(70000)
                 print("%d %s" % (i, decode(p)))
+                if do_ack and p[:2] == b"\0\3":
+                    ack(q, a, 1)
             except socket.timeout:
                 print("%d TIMEOUT" % i)
         sys.stdout.flush()

@@ -163,6 +163,7 @@ def main():
                 print("%d %s" % (i, decode(p)))
                 if do_ack and p[:2] == b"\0\3":
                     ack(q, a, 1)
+                    q.recvfrom(70000)  # DATA 2: the server saw the ACK
             except socket.timeout:
                 print("%d TIMEOUT" % i)
         sys.stdout.flush()

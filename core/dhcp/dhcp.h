@@ -133,6 +133,8 @@ enum {
 	PXH_DHCP_DROP_BUSY,
 	PXH_DHCP_DROP_NO_LOADER,
 	PXH_DHCP_DROP_SEND,
+	PXH_DHCP_DROP_REFLECT,   /* the reply would go where no client can be */
+	PXH_DHCP_DROP_DEST_RATE, /* replies_per_destination */
 	PXH_DHCP_DROP__MAX
 };
 
@@ -167,6 +169,7 @@ struct pxh_dhcp {
 	unsigned *ifindex;
 	size_t n_ifindex;
 	struct pxh_dhcp_limit limit;
+	struct pxh_addr_rate dest_rate; /* replies per unicast destination */
 	/* decisions in flight */
 	struct pxh_dhcp_pending *pending;
 	/* receive buffers of the next recvmmsg; NULL once handed to a
@@ -189,6 +192,14 @@ struct pxh_dhcp {
 	/* what open() bound, to tell reload that a restart is needed */
 	long long port, pxe_port;
 };
+
+/* ---- reply destination (dhcp_dest.c) ----------------------------------- */
+/* Where the reply to M (from SRC, on the PXE port or not) goes: 4011 its
+ * source; 67 giaddr:67 (never zero, loopback, multicast, broadcast or one
+ * of our addresses), ciaddr:68 only when the packet came from ciaddr, else
+ * a broadcast on the receiving link (*BROADCAST).  -EADDRNOTAVAIL: drop. */
+int pxh_dhcp_dest(const struct pxh_dhcp_msg *m, const struct sockaddr_in *src,
+                  bool pxe_port, struct sockaddr_in *dst, bool *broadcast);
 
 /* ---- interface addresses (dhcp_ifaddr.c) ------------------------------ */
 /* Name of the interface holding address A. */

@@ -17,6 +17,9 @@ const pxh_conf_key pxh_dhcp_keys[] = {
 	 "limit"},
 	{"rate_burst", PXH_CONF_INT, "10", 0, 1, 100000, NULL,
 	 "requests a MAC may send at once before rate_per_mac applies"},
+	{"replies_per_destination", PXH_CONF_INT, "500", 0, 0, 1000000, NULL,
+	 "replies per second to one relay (giaddr) or PXE-port client address "
+	 "(twice as many at once); beyond, requests are dropped; 0 = no limit"},
 	{"duplicate_window", PXH_CONF_DURATION, "1s", 0, 0, 60000, NULL,
 	 "a retransmission (same MAC, xid, type and port) within this time is "
 	 "dropped as a duplicate; 0 = off"},

@@ -56,6 +56,8 @@ static const char *const drop_names[PXH_DHCP_DROP__MAX] = {
 	[PXH_DHCP_DROP_BUSY] = "busy",
 	[PXH_DHCP_DROP_NO_LOADER] = "no_loader",
 	[PXH_DHCP_DROP_SEND] = "send",
+	[PXH_DHCP_DROP_REFLECT] = "reflection",
+	[PXH_DHCP_DROP_DEST_RATE] = "destination_rate",
 };
 
 /* The one request whose decision may complete inside pxh_decide(). */
@@ -116,6 +118,9 @@ static void read_settings(struct pxh_dhcp *d, const struct pxh_conf *conf)
 	d->max_pending = pxh_cfg_int(conf, "dhcp", NULL, "max_pending");
 	if (d->max_pending <= 0)
 		d->max_pending = 1024;
+	pxh_addr_rate_set(&d->dest_rate,
+	                  (double)pxh_cfg_int(conf, "dhcp", NULL, "replies_per_destination"),
+	                  2.0 * (double)pxh_cfg_int(conf, "dhcp", NULL, "replies_per_destination"));
 	d->limit.rate = (double)pxh_cfg_int(conf, "dhcp", NULL, "rate_per_mac");
 	d->limit.burst = (double)pxh_cfg_int(conf, "dhcp", NULL, "rate_burst");
 	if (d->limit.burst < 1)
@@ -254,24 +259,8 @@ static int send_reply(struct pxh_dhcp_pending *p, const uint8_t *buf,
 			flush_replies(d);
 		t = &d->tx[d->n_tx];
 	}
-	memset(&t->dst, 0, sizeof(t->dst));
-	t->dst.sin_family = AF_INET;
-	if (d->sock[p->sock].pxe) {
-		/* PXE 2.1: the boot server answers the request's source */
-		t->dst = p->src;
-	} else if (m->giaddr) {
-		/* RFC 2131 4.1: relayed, back to the relay's server port */
-		t->dst.sin_addr.s_addr = m->giaddr;
-		t->dst.sin_port = htons(DHCP_SERVER_PORT);
-	} else if (m->ciaddr) {
-		t->dst.sin_addr.s_addr = m->ciaddr;
-		t->dst.sin_port = htons(DHCP_CLIENT_PORT);
-	} else {
-		/* yiaddr is 0 in a proxy offer: only a broadcast reaches it */
-		t->dst.sin_addr.s_addr = htonl(INADDR_BROADCAST);
-		t->dst.sin_port = htons(DHCP_CLIENT_PORT);
-		broadcast = true;
-	}
+	if (pxh_dhcp_dest(m, &p->src, d->sock[p->sock].pxe, &t->dst, &broadcast) < 0)
+		return -EADDRNOTAVAIL; /* handle() dropped such requests */
 	memset(&t->ctl, 0, sizeof(t->ctl));
 	memset(&pi, 0, sizeof(pi));
 	/* Leave through the receiving interface (a broadcast has no route to
@@ -502,6 +491,26 @@ static bool handle(struct pxh_dhcp *d, struct pxh_dhcp_pending *p)
 		return false;
 	case PXH_LIMIT_PASS:
 		break;
+	}
+	{
+		/* no reply where no client or relay can be, and a bounded
+		 * rate to any one address (reflection, docs/hardening.md) */
+		struct sockaddr_in dst;
+		bool bc;
+
+		if (pxh_dhcp_dest(m, &p->src, pxe, &dst, &bc) < 0) {
+			drop(d, PXH_DHCP_DROP_REFLECT);
+			inet_ntop(AF_INET, pxe ? &p->src.sin_addr : (const void *)&m->giaddr,
+			          src, sizeof(src));
+			pxh_debug("dhcp: dropped: a reply would go to %s, where no %s can be",
+			          src, pxe ? "client" : "relay");
+			return false;
+		}
+		if (!bc && !pxh_addr_rate_take(&d->dest_rate, dst.sin_addr.s_addr,
+		                               pxh_server_now(s))) {
+			drop(d, PXH_DHCP_DROP_DEST_RATE);
+			return false;
+		}
 	}
 	(*d->c_requests[pxe ? 1 : 0])++;
 

@@ -17,10 +17,19 @@
 struct pxh_conf *ctl_conf_load(const char *conf_path, bool warn,
                                struct pxh_conf_errors *errs);
 
+/* The same, but a config pxehubd would refuse is an error (said why). */
+struct pxh_conf *ctl_conf_load_strict(const char *conf_path, struct pxh_conf_errors *errs);
+/* Start the plugins on S as pxehubd would (same user); takes CONF over.
+ * 0, or -1 after printing why (S is then stopped). */
+struct pxh_server;
+int ctl_headless(struct pxh_server *s, struct pxh_conf *conf, bool verbose,
+                 struct pxh_conf_errors *errs);
+
 int ctl_plugin(const char *conf_path, int argc, char **argv);
 int ctl_status(const char *conf_path, int argc, char **argv);
 int ctl_decide(const char *conf_path, int argc, char **argv);
 int ctl_reload(const char *conf_path, int argc, char **argv);
+int ctl_sccm(const char *conf_path, int argc, char **argv);
 
 /* GET URL_ARG (or this host's pxehubd from CONF_PATH's [http] port)
  * /api/v1/status as a JSON object, BASE set to the server's URL; NULL after

@@ -214,15 +214,9 @@ int ctl_decide(const char *conf_path, int argc, char **argv)
 		usage();
 		return CTL_USAGE;
 	}
-	conf = ctl_conf_load(conf_path, true, &errs);
+	conf = ctl_conf_load_strict(conf_path, &errs);
 	if (!conf)
 		goto out;
-	if (errs.n) {
-		fprintf(stderr, "pxehubctl: pxehubd would not start with %s (see above)\n",
-		        conf_path);
-		pxh_conf_free(conf);
-		goto out;
-	}
 	if (build_client(&o, conf, &c)) {
 		pxh_conf_free(conf);
 		rc = CTL_USAGE;
@@ -238,15 +232,8 @@ int ctl_decide(const char *conf_path, int argc, char **argv)
 		rc = CTL_OK;
 		goto out;
 	}
-	/* Plugins never run as root: switch users as pxehubd does. */
-	if (pxh_headless_start(&srv, ev_default_loop(0), conf,
-	                       o.verbose ? PXH_LOG_DEBUG : PXH_LOG_WARNING,
-	                       geteuid() == 0, &errs)) {
-		for (size_t i = 0; i < errs.n; i++)
-			fprintf(stderr, "pxehubctl: %s\n", errs.msg[i]);
-		pxh_headless_stop(&srv, 0);
+	if (ctl_headless(&srv, conf, o.verbose, &errs))
 		goto out;
-	}
 	if (pxh_decide_sync(&srv, &c, &d) == 0) {
 		print_result(&srv, &c, &d);
 		printf("(dry run: nothing was sent)\n");

@@ -1,10 +1,12 @@
-/* pxehubctl: command-line entry point (plugin, status, watch, history, reload, decide). */
+/* pxehubctl: command-line entry point (plugin, status, watch, history, reload, decide, sccm). */
+#include <ev.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ctl.h"
+#include "headless.h"
 
 #ifndef PXH_SYSCONFDIR
 #define PXH_SYSCONFDIR "/etc"
@@ -33,6 +35,11 @@ static void usage(FILE *f)
 	      "                              run the decision chain for a made-up\n"
 	      "                              client and print the answer (dry run:\n"
 	      "                              nothing is sent)\n"
+	      "  sccm check --mac MAC [--uuid UUID] [--arch ARCH] [--save FILE]\n"
+	      "             [--json] [--no-helptext] [-v]\n"
+	      "                              validate sccm_sql against the site:\n"
+	      "                              one lookup, each result checked; exit 1\n"
+	      "                              when the plugin would not work\n"
 	      "options:\n"
 	      "  -c FILE     main config (default " PXH_SYSCONFDIR "/pxehub/pxehub.conf)\n"
 	      "  -h, --help  this text;  --version  the version\n", f);
@@ -69,6 +76,33 @@ struct pxh_conf *ctl_conf_load(const char *conf_path, bool warn,
 	for (size_t i = 0; warn && i < errs->n; i++)
 		fprintf(stderr, "warning: %s\n", errs->msg[i]);
 	return c;
+}
+
+struct pxh_conf *ctl_conf_load_strict(const char *conf_path, struct pxh_conf_errors *errs)
+{
+	struct pxh_conf *c = ctl_conf_load(conf_path, true, errs);
+
+	if (c && errs->n) {
+		fprintf(stderr, "pxehubctl: pxehubd would not start with %s (see above)\n",
+		        conf_path);
+		pxh_conf_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+int ctl_headless(struct pxh_server *srv, struct pxh_conf *conf, bool verbose,
+                 struct pxh_conf_errors *errs)
+{
+	/* Plugins never run as root: switch users as pxehubd does. */
+	if (pxh_headless_start(srv, ev_default_loop(0), conf,
+	                       verbose ? PXH_LOG_DEBUG : PXH_LOG_WARNING, geteuid() == 0, errs)) {
+		for (size_t i = 0; i < errs->n; i++)
+			fprintf(stderr, "pxehubctl: %s\n", errs->msg[i]);
+		pxh_headless_stop(srv, 0);
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -120,6 +154,8 @@ int main(int argc, char **argv)
 		return ctl_decide(conf, argc, argv);
 	if (!strcmp(argv[0], "reload"))
 		return ctl_reload(conf, argc, argv);
+	if (!strcmp(argv[0], "sccm"))
+		return ctl_sccm(conf, argc, argv);
 	fprintf(stderr, "pxehubctl: unknown command '%s'\n", argv[0]);
 	usage(stderr);
 	return CTL_USAGE;

@@ -17,33 +17,9 @@
 #include "sccm_sql.h"
 #include "../common/sccm/sccm_front.h"
 #include "ss_db.h"
+#include "ss_plugin.h"
 
 #define SS_SQL_FILE_MAX (64 * 1024)
-
-struct ss_job {
-	struct ss_plugin *p;
-	struct sccm_lookup *lk;
-	char mac[18], guid[37];
-	uint16_t arch;
-	struct sccm_result res;
-};
-
-struct ss_plugin {
-	pxh_host *h;
-	struct ss_db *db;
-	struct sccm_content *ct;
-	struct sccm_front *front;
-	char *sql_lookup, *sql_unknown, *sql_action, *sql_images;
-	char **servers;
-	size_t nservers;
-	char *password;
-	char dp[256], site[8];
-	int unknown, unknown_bios_x64, bios_x64;
-	/* unknown-computer objects, read once per unknown_refresh */
-	pthread_mutex_t mu;
-	long long unk_x86, unk_x64;
-	double unk_read; /* monotonic seconds, 0 = never */
-};
 
 /* ---- small helpers ------------------------------------------------------ */
 static double now(struct ss_plugin *p)
@@ -89,7 +65,7 @@ out:
 }
 
 /* Which unknown-computer object a client of ARCH uses, "" for none. */
-static const char *unknown_arch(const struct ss_plugin *p, uint16_t arch)
+const char *ss_unknown_arch(const struct ss_plugin *p, uint16_t arch)
 {
 	switch (arch) {
 	case PXH_ARCH_EFI_X64:
@@ -106,6 +82,8 @@ static const char *unknown_arch(const struct ss_plugin *p, uint16_t arch)
 }
 
 /* ---- the lookup (pool thread) ------------------------------------------- */
+__thread struct ss_trace *ss_cur_trace;
+
 static int query(struct ss_plugin *p, const char *tmpl, const struct ss_param *pr,
                  size_t n, struct ss_table *t, struct sccm_result *res)
 {
@@ -122,6 +100,11 @@ static int query(struct ss_plugin *p, const char *tmpl, const struct ss_param *p
 	rc = ss_db_query(p->db, sql, t, res->why, sizeof(res->why));
 	pxh_log(p->h, PXH_LOG_DEBUG, NULL, "sccm_sql: %d: %zu row(s) of %zu column(s)",
 	        rc, t->nrows, t->ncols);
+	ss_trace_add(ss_cur_trace,
+	             tmpl == p->sql_lookup ? "lookup" : tmpl == p->sql_unknown ? "unknown"
+	             : tmpl == p->sql_action ? "boot_action" : tmpl == p->sql_images ? "boot_images"
+	                                                                            : "other",
+	             sql, rc, rc ? res->why : "", t);
 	free(sql);
 	if (rc)
 		res->status = SCCM_ERROR;
@@ -204,14 +187,14 @@ static enum ss_client client_class(const struct ss_plugin *p, uint16_t arch)
 	}
 }
 
-static void lookup_work(void *ud)
+void ss_lookup_work(void *ud)
 {
 	struct ss_job *j = ud;
 	struct ss_plugin *p = j->p;
 	struct sccm_result *res = &j->res;
 	struct ss_table t = {0}, images = {0};
 	struct ss_select_stats st;
-	const char *ua = unknown_arch(p, j->arch);
+	const char *ua = ss_unknown_arch(p, j->arch);
 	long long unknown;
 	char mkey[24], ukey[24];
 
@@ -328,7 +311,7 @@ static int lookup_start(void *ud, const struct sccm_key *k, struct sccm_lookup *
 	memcpy(j->mac, k->mac, sizeof(j->mac));
 	memcpy(j->guid, k->guid, sizeof(j->guid));
 	j->arch = k->arch;
-	rc = pxh_work_submit(p->h, lookup_work, lookup_done, j);
+	rc = pxh_work_submit(p->h, ss_lookup_work, lookup_done, j);
 	if (rc)
 		free(j);
 	return rc;
@@ -490,6 +473,11 @@ static int init(pxh_host *h, void **state)
 	if ((rc = sccm_front_setup(h, "site database", "db_errors", lookup_start, p, report, &p->ct,
 	                           &p->front, why, sizeof(why))))
 		goto fail;
+	/* the validation kit (pxehubctl sccm check), in-process only */
+	if ((rc = pxh_register_http_route(h, ss_check_http, p, NULL))) {
+		snprintf(why, sizeof(why), "registering the check route: %s", strerror(-rc));
+		goto fail;
+	}
 	pxh_log(h, PXH_LOG_INFO, NULL,
 	        "sccm_sql: %zu server(s), first %s, DP %s, deadline %.0f ms, fail policy %s",
 	        p->nservers, p->servers[0], p->dp, sccm_front_deadline(p->front) * 1000,

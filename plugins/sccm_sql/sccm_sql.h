@@ -19,6 +19,8 @@ struct ss_table {
 void ss_table_free(struct ss_table *t);
 int ss_table_set_names(struct ss_table *t, size_t ncols);
 int ss_table_add_row(struct ss_table *t); /* all cells NULL */
+/* A deep copy of SRC into DST (empty when SRC is); 0 or -ENOMEM. */
+int ss_table_copy(struct ss_table *dst, const struct ss_table *src);
 /* Column index of NAME (case-insensitive) or -1. */
 int ss_table_col(const struct ss_table *t, const char *name);
 /* Cell text of row R, column NAME; NULL when absent or SQL NULL. */

@@ -97,3 +97,28 @@ void ss_row_text(const struct ss_table *t, size_t r, char *out, size_t len)
 		out[o] = '\0';
 	}
 }
+
+int ss_table_copy(struct ss_table *dst, const struct ss_table *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (!src->ncols)
+		return 0;
+	if (ss_table_set_names(dst, src->ncols))
+		return -ENOMEM;
+	for (size_t c = 0; c < src->ncols; c++)
+		if (src->names[c] && !(dst->names[c] = strdup(src->names[c])))
+			goto oom;
+	for (size_t r = 0; r < src->nrows; r++) {
+		if (ss_table_add_row(dst))
+			goto oom;
+		for (size_t c = 0; c < src->ncols; c++) {
+			const char *v = src->cells[r * src->ncols + c];
+			if (v && !(dst->cells[r * src->ncols + c] = strdup(v)))
+				goto oom;
+		}
+	}
+	return 0;
+oom:
+	ss_table_free(dst);
+	return -ENOMEM;
+}

@@ -146,6 +146,10 @@ t1=$($IN curl -s -o /dev/null -w '%{time_total}' "$U/boot.ipxe?mac=52-54-00-00-0
 t2=$($IN curl -s -o /dev/null -w '%{time_total}' "$U/boot.ipxe?mac=52-54-00-00-00-0e&uuid=&arch=x86_64&platform=efi")
 echo "# /boot.ipxe with a fresh SQL lookup: ${t1}s, from the cache: ${t2}s"
 
+# ---- the validation kit's route is not served over the network ----------
+code=$($IN curl -s -o /dev/null -w '%{http_code}' "$U/plugins/sccm_sql/check?mac=52:54:00:00:00:01")
+case $code in 200) not_ok check_route_not_remote "served over HTTP" ;; *) ok check_route_not_remote ;; esac
+
 # ---- metrics --------------------------------------------------------------
 m=$($IN curl -s "$U/metrics")
 case $m in *"pxehub_plugin_sccm_sql_content_fetched"*"pxehub_plugin_sccm_sql_lookups"*|*"pxehub_plugin_sccm_sql_lookups"*"pxehub_plugin_sccm_sql_content_fetched"*)

@@ -16,7 +16,10 @@ value is NULL, or else from the Python value.
 
 Usage: tds_server.py --schema schema.sql [--data data.sql] --procs DIR
        [--port N | --port-file F] [--login user:password ...]
-       [--cert C --key K] [--delay SECONDS] [--refuse-logins]
+       [--cert C --key K] [--delay SECONDS] [--refuse-logins] [--fixture F]
+--fixture F replays a sanitized exchange recorded by "pxehubctl sccm check
+--save F": each recorded statement gets its recorded result, any other
+statement an error (the schema is still loaded for SET/USE).
 """
 import argparse
 import datetime
@@ -491,7 +494,22 @@ class Database:
         except sqlite3.Error as e:
             raise sql_error(e)
 
+    def helptext(self, pos, named):
+        """sp_helptext: the procedure's text, one row per line (column Text)."""
+        args = list(pos) + list(named.values())
+        obj = str(args[0]).split(".")[-1].strip("[]") if args else ""
+        path = os.path.join(self.procs, os.path.basename(obj) + ".sql")
+        try:
+            with open(path) as fh:
+                lines = fh.read().splitlines(True)
+        except OSError:
+            raise SqlError(15009, "The object '%s' does not exist in database 'CM_PS1' or is "
+                           "invalid for this operation." % obj, proc="sp_helptext")
+        return [(["Text"], [(line,) for line in lines])]
+
     def proc(self, name, pos, named):
+        if name.lower() == "sp_helptext":
+            return self.helptext(pos, named)
         path = os.path.join(self.procs, os.path.basename(name) + ".sql")
         try:
             with open(path) as fh:
@@ -773,6 +791,9 @@ class Session(socketserver.BaseRequestHandler):
         skip_all_headers(r)
         sql = r.b[r.i:].decode("utf-16-le", "replace")
         log("batch: %s" % " ".join(sql.split())[:300])
+        if self.server.replay is not None and sql.split() and \
+                sql.split()[0].upper() not in ("SET", "USE"):
+            return self.replay(sql)
         out = b""
         stmts = split_statements(sql)
         with self.server.db.lock:
@@ -786,6 +807,25 @@ class Session(socketserver.BaseRequestHandler):
         if not stmts:
             out = tok_done(TOK_DONE, DONE_FINAL)
         return out
+
+    def replay(self, sql):
+        """--fixture: answer a statement as the recorded site did (pxehubctl
+        sccm check --save); anything else is an error."""
+        ex = self.server.replay.get(" ".join(sql.split()))
+        if ex is None:
+            log("replay: not in the fixture")
+            return tok_msg(TOK_ERROR, 50000, "replay: statement not in the fixture", 16) + \
+                tok_done(TOK_DONE, DONE_ERROR | DONE_FINAL)
+        if "error" in ex:
+            return tok_msg(TOK_ERROR, 50000, ex["error"], 16) + \
+                tok_done(TOK_DONE, DONE_ERROR | DONE_FINAL)
+        res = ex["result"]
+        names = [c["name"] for c in res["columns"]]
+        ints = [c.get("type") == "int" for c in res["columns"]]
+        rows = [tuple(int(v) if v is not None and i else v for v, i in zip(row, ints))
+                for row in res["rows"]]
+        out = encode_result(names, rows, {}) if names else b""
+        return out + tok_done(TOK_DONE, DONE_COUNT | DONE_FINAL, len(rows))
 
     def statement(self, st, more):
         sig = [t for k, t in st if k != "ws"]
@@ -896,6 +936,7 @@ def main():
     ap.add_argument("--refuse-logins", action="store_true")
     ap.add_argument("--idle", type=float, default=120.0)
     ap.add_argument("--log")
+    ap.add_argument("--fixture", help="replay a pxehubctl sccm check --save fixture")
     a = ap.parse_args()
     LOG = open(a.log, "a") if a.log else sys.stderr
     a.logins = dict(x.split(":", 1) for x in a.login)
@@ -911,6 +952,12 @@ def main():
     srv = Server((a.bind, a.port), Session)
     srv.cfg = a
     srv.db = Database(a.schema, a.procs)
+    srv.replay = None
+    if a.fixture:
+        import json
+        with open(a.fixture) as fh:
+            fx = json.load(fh)
+        srv.replay = {" ".join(e["sql"].split()): e for e in fx["exchanges"]}
     port = srv.server_address[1]
     if a.port_file:
         with open(a.port_file + ".tmp", "w") as f:

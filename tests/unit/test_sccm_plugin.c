@@ -673,6 +673,26 @@ static void test_bios_arch(void **state)
 	pxh_tk_free(tk);
 }
 
+/* The validation kit's route, in-process (what pxehubctl sccm check calls) */
+static void test_check_route(void **state)
+{
+	pxh_tk *tk = kit(NULL, NULL);
+	char *body = NULL;
+
+	(void)state;
+	assert_int_equal(pxh_tk_http(tk, "sccm_sql", "GET",
+	                             "/check?mac=52-54-00-00-00-01&uuid=" KNOWN_GUID "&arch=efi-x64",
+	                             NULL, &body), 200);
+	assert_non_null(strstr(body, "\"ok\": true"));
+	assert_non_null(strstr(body, "\"offer_id\": \"PS120001\""));
+	assert_non_null(strstr(body, "02:00:5E:00:00:01")); /* the fixture */
+	free(body);
+	assert_int_equal(pxh_tk_http(tk, "sccm_sql", "GET", "/check?mac=nonsense", NULL, &body),
+	                 400);
+	free(body);
+	pxh_tk_free(tk);
+}
+
 static void test_reimage_guard(void **state)
 {
 	pxh_tk *tk = kit(NULL, "cache_ttl = 0\n");
@@ -919,6 +939,7 @@ int main(void)
 		cmocka_unit_test(test_unreadable_lookup),
 		cmocka_unit_test(test_bios_arch),
 		cmocka_unit_test(test_reimage_guard),
+		cmocka_unit_test(test_check_route),
 		cmocka_unit_test(test_server_down),
 		cmocka_unit_test(test_failover),
 		cmocka_unit_test(test_login_failure),

@@ -91,6 +91,10 @@ $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+# the console's script, style and icon are assembled into the binary
+$(B)/obj/core/http/http_console.o $(B)/fuzzobj/core/http/http_console.o: \
+	$(wildcard core/http/console/*)
+
 $(CORELIB): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^

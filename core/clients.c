@@ -344,6 +344,16 @@ static json_t *client_json(const struct client_rec *r, bool hide, bool steps)
 	json_object_set_new(o, "ipxe", json_boolean(c->is_ipxe));
 	json_object_set_new(o, "first_seen", time_json(r->first_us));
 	json_object_set_new(o, "last_seen", time_json(r->last_us));
+	/* the last verdict given, for lists and filters */
+	for (size_t i = r->nsteps; i-- > 0;) {
+		const struct step *st = step_at(r, i);
+
+		if (st->kind == PXH_EV_DECISION) {
+			json_object_set_new(o, "verdict", json_string(st->action));
+			json_object_set_new(o, "decided_by", json_string(st->plugin));
+			break;
+		}
+	}
 	if (!hide) {
 		json_object_set_new(o, "uuid", json_string(c->uuid));
 		json_object_set_new(o, "vendor_class", json_string(c->vendor_class));
@@ -382,11 +392,11 @@ static char *dump(json_t *o)
 	return txt;
 }
 
-char *pxh_clients_json(struct pxh_server *s, bool hide_facts)
+char *pxh_clients_json(struct pxh_server *s, bool hide_facts, bool steps)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "clients", clients_array(s, hide_facts, true, (size_t)-1));
+	json_object_set_new(o, "clients", clients_array(s, hide_facts, steps, (size_t)-1));
 	return dump(o);
 }
 
@@ -439,6 +449,8 @@ char *pxh_status_json(struct pxh_server *s, bool hide_facts)
 	json_object_set_new(o, "plugins", plugins);
 	json_object_set_new(o, "counters", pxh_counters_json(s));
 	json_object_set_new(o, "plugin_reports", pxh_plugin_reports(s));
+	if (!hide_facts)
+		json_object_set_new(o, "listening", pxh_listening_json());
 	json_object_set_new(o, "recent", clients_array(s, hide_facts, false, 20));
 	return dump(o);
 }

@@ -281,9 +281,10 @@ void pxh_emit(struct pxh_server *s, const pxh_event *ev);
  * moves the MAC to the sender's address (which TFTP and HTTP downloads are
  * attributed by) nor changes the facts recorded for it. */
 void pxh_emit_unbound(struct pxh_server *s, const pxh_event *ev);
-/* JSON text (malloc'd) of /api/v1/clients; HIDE_FACTS drops serial, asset,
+/* JSON text (malloc'd) of /api/v1/clients (STEPS: each machine's events
+ * too); HIDE_FACTS drops serial, asset,
  * uuid for anonymous callers. */
-char *pxh_clients_json(struct pxh_server *s, bool hide_facts);
+char *pxh_clients_json(struct pxh_server *s, bool hide_facts, bool steps);
 /* JSON text of /api/v1/status (uptime, counters, plugins, recent); the
  * config path and reload error are hidden with the facts only once
  * pxh_http_auth_configured (an API token or a client CA exists). */
@@ -340,6 +341,10 @@ char *pxh_series_json(struct pxh_server *s);
 void pxh_counters_each(struct pxh_server *s,
                        void (*fn)(void *ud, const char *name, uint64_t v),
                        void *ud);
+
+/* Sockets this process listens on or is bound to, from /proc:
+ * [{"proto":"tcp","address":"0.0.0.0","port":80}, ...] (core/listening.c). */
+struct json_t *pxh_listening_json(void);
 
 /* Live event stream (core/http/http_events.c): hand EV (its machine is
  * MAC) to the /api/v1/events subscribers.  Cheap when there are none. */

@@ -362,6 +362,12 @@ struct pxh_http {
 	struct pxh_http_streams *streams; /* /api/v1/events (http_events.c) */
 };
 
+/* The console (http_console.c): the page at /, its script and style, the
+ * sign-in form.  A browser signs in with the API token once and keeps it in
+ * a cookie, which authenticates GET and HEAD requests only. */
+int pxh_http_handle_console(struct pxh_http_ctx *x, struct pxh_http_resp *rs);
+bool pxh_http_cookie_ok(const struct pxh_http_req *rq, const char *token);
+
 /* GET /api/v1/events: subscribe the connection (http_events.c). */
 int pxh_http_handle_events(struct pxh_http_ctx *x, struct pxh_http_resp *rs);
 void pxh_http_events_free(struct pxh_http *h);

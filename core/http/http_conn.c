@@ -783,7 +783,8 @@ static void conn_dispatch(struct pxh_http_conn *c)
 	x.authenticated = c->authenticated_cert ||
 	                  pxh_http_bearer_ok(pxh_http_req_header(&c->rq,
 	                                                         "Authorization"),
-	                                     h->set.api_token);
+	                                     h->set.api_token) ||
+	                  pxh_http_cookie_ok(&c->rq, h->set.api_token);
 	x.hide_facts = pxh_http_hide_facts(&h->set, x.authenticated);
 	pxh_http_resp_init(&rs);
 	c->phase = C_HANDLE;

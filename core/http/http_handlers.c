@@ -276,11 +276,14 @@ int pxh_http_handle(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 		}
 		return pxh_http_handle_plugin(x, rs);
 	case PXH_ROUTE_INDEX:
+	case PXH_ROUTE_ASSET:
+	case PXH_ROUTE_LOGIN:
 		if (!x->set->status_page) {
 			pxh_http_resp_error(rs, 404, NULL);
 			return 0;
 		}
-		/* fall through */
+		/* the console checks auth itself: a sign-in form, not a 401 */
+		return pxh_http_handle_console(x, rs);
 	case PXH_ROUTE_STATUS:
 	case PXH_ROUTE_CLIENTS:
 	case PXH_ROUTE_REPORT:

@@ -31,7 +31,7 @@ const pxh_conf_key pxh_http_keys[] = {
 	{"public_facts", PXH_CONF_BOOL, "no", 0, 0, 0, NULL,
 	 "show client facts (serial, asset tag, UUID, SMBIOS, vendor class) on /, /api/v1/status and /api/v1/clients to callers without the token or a client certificate; no = only authenticated callers see them"},
 	{"status_page", PXH_CONF_BOOL, "yes", 0, 0, 0, NULL,
-	 "serve the small status page at /"},
+	 "serve the console at / (docs/console.md): live boots, each machine's story, plugin health, charts"},
 	{"max_connections", PXH_CONF_INT, "4096", 0, 1, 1000000, NULL,
 	 "open connections at most; more get 503 and are closed"},
 	{"max_event_streams", PXH_CONF_INT, "32", 0, 0, 100000, NULL,

@@ -159,7 +159,8 @@ void pxh_http_route_match(const char *path, unsigned method,
 		m->route = PXH_ROUTE_EVENTS;
 		want_methods(m, method, true, false);
 	} else if (strcmp(path, "/console.js") == 0 ||
-	           strcmp(path, "/console.css") == 0) {
+	           strcmp(path, "/console.css") == 0 ||
+	           strcmp(path, "/favicon.svg") == 0) {
 		m->route = PXH_ROUTE_ASSET;
 		m->rest = path + 1;
 		want_methods(m, method, true, false);

@@ -259,7 +259,7 @@ if grep -q '^pxehub_http_requests_total{route="boot"} [1-9]' "$T/metrics" &&
 else
 	not_ok metrics_text "$(grep -vE '^(#|pxehub)' "$T/metrics" | head -3)"
 fi
-$IN curl -s "$U/" | grep -q '<title>pxehub</title>' && ok status_page || not_ok status_page
+$IN curl -s "$U/" | grep -q '<title>pxehub console</title>' && ok status_page || not_ok status_page
 rep='{"mac":"52:54:00:12:34:56","status":"osd_start","step":"apply image","progress":10}'
 [ "$(code -H 'Content-Type: application/json' --data "$rep" "$U/api/v1/report")" = 202 ] &&
 	ok report_accepted || not_ok report_accepted

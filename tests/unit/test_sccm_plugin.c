@@ -673,6 +673,43 @@ static void test_bios_arch(void **state)
 	pxh_tk_free(tk);
 }
 
+/* A boot image whose bytes do not match the hash a query returns is never
+ * served (an admin's own statement may add BootImageHash). */
+static void test_content_hash(void **state)
+{
+	char path[320], more[1200], cmd[700], h4[80] = "";
+	pxh_tk *tk;
+	pxh_tk_decision d;
+	FILE *f;
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/dp/PS100004 %s/dp/PS100006 && "
+	         "head -c 70000 /dev/urandom >%s/dp/PS100004/boot.PS100004.wim && "
+	         "head -c 50000 /dev/urandom >%s/dp/PS100006/boot.PS100006.wim && "
+	         "sha256sum %s/dp/PS100004/boot.PS100004.wim", dir, dir, dir, dir, dir);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(h4, sizeof(h4), f));
+	pclose(f);
+	h4[64] = '\0';
+	snprintf(cmd, sizeof(cmd),
+	         "SELECT N'PS12000D' AS OfferID, N'PS100004' AS BootImageID, N'PS100004' AS "
+	         "PackagePath, 0 AS Mandatory, N'%s' AS BootImageHash\n"
+	         "UNION ALL SELECT N'PS12000E', N'PS100006', N'PS100006', 0, N'%064d'\n", h4, 0);
+	sql_file(path, sizeof(path), "action_hash.sql", cmd);
+	snprintf(more, sizeof(more), "boot_action_sql = %s\nbios_arch = x64\ncontent_dir = %s/dp\n"
+	         "boot_sdi_path =\nbcd_path_x64 =\nbcd_path_x86 =\n", path, dir);
+	tk = kit(NULL, more);
+	decide(tk, PXH_PHASE_DHCP, KNOWN_MAC, KNOWN_GUID, "bios", &d);
+	assert_int_equal(d.verdict, PXH_BOOT);
+	for (int i = 0; i < 50 && pxh_tk_metric(tk, "pxehub_plugin_sccm_sql_content_fetched") +
+	                                  pxh_tk_metric(tk, "pxehub_plugin_sccm_sql_content_failed") < 2; i++)
+		pxh_tk_run(tk, 0.1);
+	assert_int_equal(pxh_tk_metric(tk, "pxehub_plugin_sccm_sql_content_fetched"), 1);
+	assert_int_equal(pxh_tk_metric(tk, "pxehub_plugin_sccm_sql_content_failed"), 1);
+	pxh_tk_free(tk);
+}
+
 /* The validation kit's route, in-process (what pxehubctl sccm check calls) */
 static void test_check_route(void **state)
 {
@@ -940,6 +977,7 @@ int main(void)
 		cmocka_unit_test(test_bios_arch),
 		cmocka_unit_test(test_reimage_guard),
 		cmocka_unit_test(test_check_route),
+		cmocka_unit_test(test_content_hash),
 		cmocka_unit_test(test_server_down),
 		cmocka_unit_test(test_failover),
 		cmocka_unit_test(test_login_failure),

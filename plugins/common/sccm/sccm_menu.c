@@ -23,11 +23,15 @@ int sccm_want_content(pxh_host *h, struct sccm_content *ct,
 
 	snprintf(name, sizeof(name), "%s/boot.wim", d->boot_image);
 	r1 = sccm_content_want(ct, name, d->image_path, d->hash);
-	r2 = sccm_content_want(ct, "boot.sdi", pxh_conf_str(h, NULL, "boot_sdi_path"), "");
+	/* an empty boot_sdi_path / bcd_path_*: not fetched, not given to wimboot */
+	r2 = *pxh_conf_str(h, NULL, "boot_sdi_path")
+	             ? sccm_content_want(ct, "boot.sdi", pxh_conf_str(h, NULL, "boot_sdi_path"), "")
+	             : 1;
 	snprintf(bcd, sizeof(bcd), "%s/BCD", ba);
 	snprintf(src, sizeof(src), "bcd_path_%s", ba);
-	r3 = sccm_content_want(ct, bcd, pxh_conf_str(h, NULL, src), "");
-	if (r1 == -ENOENT && r2 == -ENOENT && r3 == -ENOENT)
+	r3 = *pxh_conf_str(h, NULL, src) ? sccm_content_want(ct, bcd, pxh_conf_str(h, NULL, src), "")
+	                                 : 1;
+	if (r1 == -ENOENT && (r2 == -ENOENT || r2 == 1) && (r3 == -ENOENT || r3 == 1))
 		return -ENOENT;
 	if (r1 < 0 && r1 != -EAGAIN)
 		return r1;
@@ -49,7 +53,7 @@ static void label(char *out, size_t len, const struct sccm_deploy *d)
 static int boot_section(pxh_host *h, struct sccm_content *ct, pxh_answer *a,
                         size_t i, const struct sccm_deploy *d, uint16_t arch)
 {
-	char wim[160], bcd[64], extra[8][300];
+	char wim[160], bcd[64], src[32], extra[8][300];
 	int rc = sccm_want_content(h, ct, d, arch);
 	pxh_wimboot w;
 	size_t ninj;
@@ -71,9 +75,10 @@ static int boot_section(pxh_host *h, struct sccm_content *ct, pxh_answer *a,
 	w.wimboot = pxh_conf_str(h, NULL, "wimboot");
 	snprintf(wim, sizeof(wim), "/files/sccm/%s/boot.wim", d->boot_image);
 	snprintf(bcd, sizeof(bcd), "/files/sccm/%s/BCD", bcd_arch(d, arch));
+	snprintf(src, sizeof(src), "bcd_path_%s", bcd_arch(d, arch));
 	w.boot_wim = wim;
-	w.bcd = bcd;
-	w.boot_sdi = "/files/sccm/boot.sdi";
+	w.bcd = *pxh_conf_str(h, NULL, src) ? bcd : NULL;
+	w.boot_sdi = *pxh_conf_str(h, NULL, "boot_sdi_path") ? "/files/sccm/boot.sdi" : NULL;
 	ninj = pxh_conf_list_len(h, NULL, "inject");
 	for (size_t k = 0; k < ninj && k < 8; k++) {
 		snprintf(extra[k], sizeof(extra[k]), "%s", pxh_conf_list_item(h, NULL, "inject", k));

@@ -56,6 +56,64 @@ int pxh_path_normalise(const char *in, unsigned flags, char *out, size_t len)
 	return 0;
 }
 
+#define MAX_COMPONENTS 64
+
+/* Without openat2 (a kernel before 5.6 says ENOSYS; a seccomp filter that
+ * refuses it, as some container runtimes have, says EPERM): component by
+ * component from ROOTFD, every directory and the file itself opened with
+ * O_NOFOLLOW, so no symlink is followed at all, inside the root neither
+ * (confinement before convenience); ".." is refused.  -1 with errno:
+ * ELOOP for a symlink on the way (the caller's "access denied"). */
+static int open_walk(int rootfd, const char *path)
+{
+	char comp[256];
+	const char *p = path;
+	int dfd = rootfd, fd = -1, e = 0;
+
+	for (int i = 0;; i++) {
+		const char *slash = strchr(p, '/');
+		size_t clen = slash ? (size_t)(slash - p) : strlen(p);
+		struct stat st;
+
+		if (i >= MAX_COMPONENTS || clen >= sizeof(comp)) {
+			e = ENAMETOOLONG;
+			break;
+		}
+		memcpy(comp, p, clen);
+		comp[clen] = 0;
+		if (!clen || !strcmp(comp, ".") || !strcmp(comp, "..")) {
+			e = EACCES;
+			break;
+		}
+		if (!slash) {
+			fd = openat(dfd, comp, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+			e = fd < 0 ? errno : 0;
+			break;
+		}
+		fd = openat(dfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) || !S_ISDIR(st.st_mode)) {
+			e = fd < 0 ? errno : ENOTDIR;
+			/* a symlink where a directory should be: refused, not
+			 * "not found" */
+			if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+				e = ELOOP;
+			if (fd >= 0)
+				close(fd);
+			fd = -1;
+			break;
+		}
+		if (dfd != rootfd)
+			close(dfd);
+		dfd = fd;
+		fd = -1;
+		p = slash + 1;
+	}
+	if (dfd != rootfd)
+		close(dfd);
+	errno = e;
+	return fd;
+}
+
 static int open_beneath(int rootfd, const char *path, bool follow_out)
 {
 	struct open_how how = {
@@ -67,16 +125,12 @@ static int open_beneath(int rootfd, const char *path, bool follow_out)
 	if (follow_out)
 		return openat(rootfd, path, (int)how.flags);
 	fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-	if (fd < 0 && errno == ENOSYS) {
-		/* Kernel before 5.6: no symlinks at all rather than unsafe. */
-		return openat(rootfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	}
+	if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+		return open_walk(rootfd, path);
 	if (fd < 0 && errno == EXDEV)
 		errno = EACCES; /* escaped the root */
 	return (int)fd;
 }
-
-#define MAX_COMPONENTS 64
 
 /* One component COMP in directory DFD, case-insensitively: the on-disk
  * spelling into OUT. */

@@ -172,11 +172,13 @@ struct pxh_http_settings {
 	bool public_facts;    /* [http] public_facts: anonymous callers see them */
 	bool status_page;
 	size_t max_connections;
+	size_t max_per_client; /* connections per client address, 0 = any */
 	size_t max_streams; /* [http] max_event_streams */
 	size_t max_header;
 	size_t report_max;
 	double report_rate; /* reports per second per source */
 	double header_timeout, idle_timeout, send_timeout;
+	double body_timeout; /* a request body, from its first byte to its last */
 	char *server_name; /* Server header */
 	unsigned file_flags;
 };
@@ -306,6 +308,7 @@ struct pxh_http_counters {
 	uint64_t *bytes;
 	uint64_t *conns;
 	uint64_t *rejected_cap, *timeouts, *bad_requests, *tls_failures;
+	uint64_t *rejected_per_client;
 	uint64_t *reports, *reports_limited;
 	uint64_t *refused_access; /* [access] refused the caller */
 	uint64_t *scripts, *downloads;
@@ -348,6 +351,7 @@ struct pxh_http {
 	struct pxh_http_tls *next_tls; /* a reload's, until it commits */
 	struct pxh_http_conn *conns; /* doubly linked */
 	size_t n_conns, n_busy;
+	struct pxh_addr_count per_addr; /* open connections by client address */
 	struct pxh_http_counters ctr;
 	bool started, stopping;
 	void *grace_timer; /* ev_timer */

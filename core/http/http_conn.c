@@ -49,6 +49,9 @@ struct pxh_http_conn {
 	ev_timer timer;
 	double deadline, timer_at;
 	bool busy; /* counted in n_busy */
+	bool counted;      /* in h->per_addr under addr_key */
+	uint32_t addr_key; /* IPv4 address, or a hash of an IPv6 /64 */
+	double body_until; /* the request body's whole deadline */
 	bool authenticated_cert;
 	char peer[64], local[64];
 	unsigned local_port;
@@ -312,6 +315,9 @@ static void conn_close(struct pxh_http_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	h->n_conns--;
+	if (c->counted)
+		pxh_addr_count_del(&h->per_addr, c->addr_key);
+	c->counted = false;
 	if (c->ref == 0)
 		conn_free(c);
 }
@@ -806,6 +812,7 @@ static void conn_process(struct pxh_http_conn *c)
 {
 	while (c->phase == C_READ && c->in_off < c->in_len) {
 		bool was_idle = c->rq.state == PXH_RQ_IDLE;
+		bool was_body = c->rq.state == PXH_RQ_BODY;
 		size_t n = pxh_http_req_feed(&c->rq, c->in + c->in_off,
 		                             c->in_len - c->in_off);
 
@@ -814,10 +821,17 @@ static void conn_process(struct pxh_http_conn *c)
 			/* the head must be complete in header_timeout,
 			 * however slowly it trickles in */
 			conn_deadline(c, c->h->set.header_timeout);
-		if (c->rq.state == PXH_RQ_BODY && n > 0)
-			/* a body (an upload, a report) only has to keep
-			 * moving: idle_timeout between its pieces */
-			conn_deadline(c, c->h->set.idle_timeout);
+		if (c->rq.state == PXH_RQ_BODY && !was_body)
+			c->body_until = now_of(c) + c->h->set.body_timeout;
+		if (c->rq.state == PXH_RQ_BODY && n > 0) {
+			/* a body (an upload, a report) has idle_timeout
+			 * between its pieces and body_timeout in all: one
+			 * byte every few seconds does not hold a connection */
+			double left = c->body_until - now_of(c);
+
+			conn_deadline(c, left < c->h->set.idle_timeout ? left
+			                                              : c->h->set.idle_timeout);
+		}
 		if (c->rq.state == PXH_RQ_ERROR) {
 			pxh_debug("http: %s: %d %s", c->peer, c->rq.err_status,
 			          c->rq.err_why ? c->rq.err_why : "");
@@ -1072,7 +1086,34 @@ static void addr_text(const struct sockaddr_storage *ss, char *out, size_t len,
 	}
 }
 
-static void refuse_full(struct pxh_http *h, int fd, bool tls)
+/* The key a client address is counted under: its IPv4 address (also
+ * v4-mapped), else its /64 folded to 32 bits (one IPv6 host has a whole
+ * /64 to pick addresses from). */
+static uint32_t addr_key(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)ss)->sin_addr.s_addr;
+	if (ss->ss_family == AF_INET6) {
+		const uint8_t *a = ((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr.s6_addr;
+		uint32_t h = 2166136261u;
+
+		if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)(const void *)a)) {
+			uint32_t v4;
+
+			memcpy(&v4, a + 12, 4);
+			return v4;
+		}
+		for (int i = 0; i < 8; i++) {
+			h ^= a[i];
+			h *= 16777619u;
+		}
+		return h;
+	}
+	return 0;
+}
+
+/* 503 and close: the connection cap, or this address's share of it. */
+static void refuse_full(int fd, bool tls)
 {
 	static const char msg[] =
 		"HTTP/1.1 503 Service Unavailable\r\n"
@@ -1082,7 +1123,6 @@ static void refuse_full(struct pxh_http *h, int fd, bool tls)
 		"503 too many connections, try again\n\n";
 	ssize_t n;
 
-	(*h->ctr.rejected_cap)++;
 	/* TLS clients would need a handshake first; they just get a close */
 	if (!tls)
 		n = send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -1097,6 +1137,7 @@ void pxh_http_conn_accept(struct pxh_http *h, struct pxh_http_listener *l)
 		socklen_t sl = sizeof(ss), lsl = sizeof(ls);
 		struct pxh_http_conn *c;
 		unsigned port;
+		uint32_t key;
 		int fd, one = 1;
 
 		fd = accept4(l->fd, (struct sockaddr *)&ss, &sl,
@@ -1112,7 +1153,19 @@ void pxh_http_conn_accept(struct pxh_http *h, struct pxh_http_listener *l)
 		}
 		(*h->ctr.conns)++;
 		if (h->n_conns >= h->set.max_connections) {
-			refuse_full(h, fd, l->tls);
+			(*h->ctr.rejected_cap)++;
+			refuse_full(fd, l->tls);
+			continue;
+		}
+		key = addr_key(&ss);
+		if (h->set.max_per_client &&
+		    pxh_addr_count_get(&h->per_addr, key) >= h->set.max_per_client) {
+			(*h->ctr.rejected_per_client)++;
+			refuse_full(fd, l->tls);
+			continue;
+		}
+		if (pxh_addr_count_add(&h->per_addr, key) < 0) {
+			close(fd);
 			continue;
 		}
 		c = calloc(1, sizeof(*c));
@@ -1123,6 +1176,8 @@ void pxh_http_conn_accept(struct pxh_http *h, struct pxh_http_listener *l)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c->h = h;
 		c->fd = fd;
+		c->counted = true;
+		c->addr_key = key;
 		pxh_http_resp_init(&c->rs);
 		addr_text(&ss, c->peer, sizeof(c->peer), &port);
 		if (getsockname(fd, (struct sockaddr *)&ls, &lsl) == 0)

@@ -39,6 +39,10 @@ void pxh_http_settings_load(const struct pxh_conf *conf,
 	set->max_streams = v >= 0 ? (size_t)v : 32;
 	v = pxh_cfg_int(conf, "http", NULL, "max_connections");
 	set->max_connections = v > 0 ? (size_t)v : 4096;
+	v = pxh_cfg_int(conf, "http", NULL, "max_per_client");
+	set->max_per_client = v > 0 ? (size_t)v : 0;
+	v = pxh_cfg_int(conf, "http", NULL, "body_timeout");
+	set->body_timeout = v > 0 ? v / 1000.0 : 60;
 	v = pxh_cfg_int(conf, "http", NULL, "max_header_size");
 	set->max_header = v >= 1024 && v <= PXH_HTTP_HDR_CEILING ? (size_t)v : 8192;
 	v = pxh_cfg_int(conf, "http", NULL, "report_max_size");
@@ -272,6 +276,8 @@ static void counters_register(struct pxh_server *s, struct pxh_http *h)
 	                       "connections accepted");
 	k->rejected_cap = pxh_counter(s, "pxehub_http_rejected_total{reason=\"max_connections\"}",
 	                              "connections or requests refused");
+	k->rejected_per_client = pxh_counter(s, "pxehub_http_rejected_total{reason=\"max_per_client\"}",
+	                                     "connections or requests refused");
 	k->timeouts = pxh_counter(s, "pxehub_http_rejected_total{reason=\"timeout\"}",
 	                          "connections or requests refused");
 	k->bad_requests = pxh_counter(s, "pxehub_http_rejected_total{reason=\"bad_request\"}",
@@ -407,6 +413,7 @@ static void http_free(struct pxh_server *s, struct pxh_http *h)
 	pxh_http_tls_free(h->next_tls);
 	pxh_http_menu_free(h);
 	pxh_http_events_free(h);
+	pxh_addr_count_free(&h->per_addr);
 	pxh_http_settings_free(&h->set);
 	free(h);
 	s->http = NULL;

@@ -63,6 +63,7 @@ static const struct pxh_section_schema core_sections[] = {
 	{"tftp", pxh_tftp_keys, NULL},     {"http", pxh_http_keys, NULL},
 	{"boot", pxh_boot_keys, NULL},     {"access", pxh_access_keys, NULL},
 	{"log", pxh_log_keys, NULL},       {"plugins", pxh_plugins_keys, NULL},
+	{"pool", pxh_dhcp_pool_section_keys, pxh_dhcp_pool_keys},
 };
 #define N_CORE_SECTIONS (sizeof(core_sections) / sizeof(core_sections[0]))
 
@@ -475,8 +476,9 @@ static int on_key(void *user, const char *section, const char *name,
 	if (!r->only) {
 		bool known = false;
 		for (size_t i = 0; i < N_CORE_SECTIONS; i++)
-			known |= !strcmp(core_sections[i].name, sec);
-		if (!known || sub) {
+			known |= !strcmp(core_sections[i].name, sec) &&
+			         (!sub || core_sections[i].sub_keys);
+		if (!known) {
 			pxh_conf_errors_add(r->errs,
 			                    "%s:%d: unknown section [%s] (plugin settings go in plugins.d/NAME.conf)",
 			                    r->file, r->line, section);
@@ -930,9 +932,21 @@ struct pxh_conf *pxh_conf_load(const char *path, const char *text,
 		add_schema(c, core_sections[i].name, core_sections[i].keys, NULL);
 		validate(c, core_sections[i].name, NULL, core_sections[i].keys, NULL,
 		         c->main_path, errs);
+		if (!core_sections[i].sub_keys)
+			continue;
+		size_t nsubs = pxh_cfg_sub_count(c, core_sections[i].name);
+		for (size_t j = 0; j < nsubs; j++) {
+			/* validate() may grow c->e: copy the name first */
+			char sub[128];
+			snprintf(sub, sizeof(sub), "%s",
+			         pxh_cfg_sub_name(c, core_sections[i].name, j));
+			validate(c, core_sections[i].name, sub,
+			         core_sections[i].sub_keys, NULL, c->main_path, errs);
+		}
 	}
 	check_server_user(c, errs);
 	pxh_grub_conf_check(c, errs);
+	pxh_dhcp_conf_check(c, errs);
 	pdir = pxh_cfg_str(c, "plugins", NULL, "conf_dir");
 	if (pdir && *pdir)
 		load_plugin_dir(c, pdir, errs);
@@ -1066,6 +1080,15 @@ void pxh_conf_dump_keys(FILE *f, const char *section, const pxh_conf_key *keys)
 
 void pxh_conf_dump(FILE *f)
 {
-	for (size_t i = 0; i < N_CORE_SECTIONS; i++)
-		pxh_conf_dump_keys(f, core_sections[i].name, core_sections[i].keys);
+	for (size_t i = 0; i < N_CORE_SECTIONS; i++) {
+		char sub[160];
+
+		if (core_sections[i].keys && core_sections[i].keys->name)
+			pxh_conf_dump_keys(f, core_sections[i].name,
+			                   core_sections[i].keys);
+		if (!core_sections[i].sub_keys)
+			continue;
+		snprintf(sub, sizeof(sub), "%s.NAME", core_sections[i].name);
+		pxh_conf_dump_keys(f, sub, core_sections[i].sub_keys);
+	}
 }

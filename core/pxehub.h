@@ -122,6 +122,9 @@ extern const pxh_conf_key pxh_access_keys[];
 extern const pxh_conf_key pxh_log_keys[];
 extern const pxh_conf_key pxh_plugins_keys[];
 extern const pxh_conf_key pxh_plugin_common_keys[]; /* enabled, priority */
+/* [pool.NAME]: address pools of [dhcp] mode = server (core/dhcp/dhcp_pool.c) */
+extern const pxh_conf_key pxh_dhcp_pool_section_keys[];
+extern const pxh_conf_key pxh_dhcp_pool_keys[];
 
 /* Problems found while loading are collected, each "FILE:LINE: message". */
 struct pxh_conf_errors {
@@ -139,6 +142,9 @@ void pxh_conf_free(struct pxh_conf *c);
 void pxh_conf_errors_add(struct pxh_conf_errors *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void pxh_conf_errors_free(struct pxh_conf_errors *e);
+/* Checks across keys of [dhcp] and [pool.NAME] (core/dhcp/dhcp_pool.c),
+ * run by pxh_conf_load so -t, start and reload all see them. */
+void pxh_dhcp_conf_check(const struct pxh_conf *c, struct pxh_conf_errors *errs);
 
 /* Check [NAME] and [NAME.SUB] of a plugin against its key tables. */
 int pxh_conf_check_plugin(struct pxh_conf *c, const char *name,

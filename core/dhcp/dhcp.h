@@ -73,6 +73,11 @@ struct pxh_dhcp_reply {
 	const char *file;         /* boot file or URL ("" for none) */
 	bool http_client;         /* option 60 "HTTPClient" */
 	int discovery_control;    /* option 43 sub-option 6, <0 to leave out */
+	/* server mode (zero for proxy replies) */
+	uint32_t yiaddr;          /* network order */
+	const uint8_t *addr_opts; /* address options, already encoded */
+	size_t addr_opts_len;
+	bool address_only;        /* no PXE options, file or option 60 */
 	const struct pxh_dhcp_opt *extra; /* plugin options, override ours */
 	size_t n_extra;
 };
@@ -117,6 +122,8 @@ enum pxh_dhcp_limit_verdict pxh_dhcp_limit_check(struct pxh_dhcp_limit *l,
                                                  const uint8_t mac[6],
                                                  uint32_t xid, uint8_t type,
                                                  uint16_t port, double now);
+/* FNV-1a of a MAC, folded: spreads sequential MACs well. */
+uint32_t pxh_dhcp_mac_hash(const uint8_t mac[6]);
 /* The request MAC passed with was dropped (busy, decision failed): its
  * retransmission is a new try, not a duplicate of one being answered. */
 void pxh_dhcp_limit_forget(struct pxh_dhcp_limit *l, const uint8_t mac[6]);
@@ -191,6 +198,8 @@ struct pxh_dhcp {
 	uint64_t *c_verdict[5];
 	/* what open() bound, to tell reload that a restart is needed */
 	long long port, pxe_port;
+	/* [dhcp] mode = server: pools and leases; NULL in proxy mode */
+	struct pxh_dhcp_srv *srv;
 };
 
 /* ---- reply destination (dhcp_dest.c) ----------------------------------- */
@@ -215,5 +224,165 @@ const char *pxh_dhcp_default_loader(const struct pxh_conf *conf, uint16_t arch);
 int pxh_dhcp_boot_file(const pxh_client *c, const char *loader,
                        const char *server_ip, long long http_port, char *out,
                        size_t cap);
+
+
+/* ---- server mode: pools (dhcp_pool.c) ---------------------------------- */
+/* [dhcp] mode = server: pxehub gives addresses from [pool.NAME] sections.
+ * Addresses here are in host order. */
+#define PXH_DHCP_POOL_MAX 64        /* [pool.NAME] sections */
+#define PXH_DHCP_POOL_ADDRS 65536   /* addresses in one range at most */
+#define PXH_DHCP_DNS_MAX 4
+
+struct pxh_dhcp_pool {
+	char name[32];
+	uint32_t net, mask;         /* subnet */
+	uint32_t first, last;       /* range, inclusive */
+	uint32_t router;            /* 0 = none */
+	uint32_t dns[PXH_DHCP_DNS_MAX];
+	size_t n_dns;
+	char domain[128];
+	char iface[16];             /* "" = any interface on the subnet */
+	uint32_t lease_secs;
+};
+
+/* Read every [pool.NAME] of C into *OUT (malloc'd, *N entries).  Problems
+ * go to ERRS as FILE:LINE (NULL: stop at the first one).  0 or -EINVAL. */
+int pxh_dhcp_pools_read(const struct pxh_conf *c, struct pxh_dhcp_pool **out,
+                        size_t *n, struct pxh_conf_errors *errs);
+/* The semantic checks of [dhcp] mode and the pools (pxehubd -t, start,
+ * reload); called by the config loader. */
+void pxh_dhcp_conf_check(const struct pxh_conf *c,
+                         struct pxh_conf_errors *errs);
+/* The pool serving a request: relayed (GIADDR != 0, network order) by the
+ * subnet holding giaddr; else by interface IFNAME or the subnet holding
+ * LOCAL (our address on the receiving interface, network order). */
+const struct pxh_dhcp_pool *pxh_dhcp_pool_for(const struct pxh_dhcp_pool *v,
+                                              size_t n, uint32_t giaddr,
+                                              const char *ifname,
+                                              uint32_t local);
+static inline bool pxh_dhcp_pool_in_range(const struct pxh_dhcp_pool *p,
+                                          uint32_t ip)
+{
+	return ip >= p->first && ip <= p->last;
+}
+
+/* ---- server mode: leases (dhcp_lease.c) -------------------------------- */
+enum pxh_lease_state {
+	PXH_LEASE_FREE = 0,
+	PXH_LEASE_OFFERED,  /* held for offer_hold, not written to disk */
+	PXH_LEASE_BOUND,
+	PXH_LEASE_DECLINED, /* reported in use by a client: not handed out */
+};
+
+struct pxh_dhcp_lease {
+	uint32_t ip;        /* host order */
+	uint8_t mac[6];
+	uint8_t state;      /* enum pxh_lease_state */
+	int64_t expires;    /* wall clock, seconds */
+	int64_t since;      /* when offered or bound */
+};
+
+struct pxh_dhcp_leases {
+	struct pxh_dhcp_lease *v;
+	size_t n, cap;
+	size_t max;         /* [dhcp] max_leases */
+	size_t max_offers;  /* outstanding offers at most (flood bound) */
+	bool dirty;         /* bound or declined set changed since saved */
+};
+
+/* Why no address could be offered. */
+enum pxh_lease_err {
+	PXH_LEASE_EXHAUSTED = 1, /* every address of the range is taken */
+	PXH_LEASE_TABLE_FULL,    /* max_leases reached */
+};
+
+void pxh_dhcp_leases_free(struct pxh_dhcp_leases *ls);
+/* The lease (any state but FREE, expired or not) of MAC inside POOL's range. */
+struct pxh_dhcp_lease *pxh_dhcp_lease_by_mac(struct pxh_dhcp_leases *ls,
+                                             const struct pxh_dhcp_pool *pool,
+                                             const uint8_t mac[6]);
+struct pxh_dhcp_lease *pxh_dhcp_lease_by_ip(struct pxh_dhcp_leases *ls,
+                                            uint32_t ip);
+/* Is IP free for MAC at NOW (no live lease of another MAC, not declined)? */
+bool pxh_dhcp_lease_ip_free(struct pxh_dhcp_leases *ls, uint32_t ip,
+                            const uint8_t mac[6], int64_t now);
+/* Offer MAC an address of POOL: its own lease first, then WANT (option 50)
+ * when free, then the first free address from a place that depends on the
+ * MAC.  Held HOLD seconds.  Returns the address (host order) or 0 with *ERR
+ * set. */
+uint32_t pxh_dhcp_lease_offer(struct pxh_dhcp_leases *ls,
+                              const struct pxh_dhcp_pool *pool,
+                              const uint8_t mac[6], uint32_t want,
+                              int64_t now, int64_t hold, int *err);
+/* Bind IP to MAC for SECS.  -EADDRINUSE when another holds it, -ENOSPC when
+ * the table is full. */
+int pxh_dhcp_lease_bind(struct pxh_dhcp_leases *ls, const uint8_t mac[6],
+                        uint32_t ip, int64_t now, int64_t secs);
+/* RELEASE: free MAC's lease of IP (0 when it had one, else -ENOENT). */
+int pxh_dhcp_lease_release(struct pxh_dhcp_leases *ls, const uint8_t mac[6],
+                           uint32_t ip);
+/* DECLINE: IP is in use by another host; nobody gets it for SECS. */
+int pxh_dhcp_lease_decline(struct pxh_dhcp_leases *ls, const uint8_t mac[6],
+                           uint32_t ip, int64_t now, int64_t secs);
+/* An offer to MAC that it turned down (it chose another server). */
+void pxh_dhcp_lease_unoffer(struct pxh_dhcp_leases *ls, const uint8_t mac[6]);
+/* Drop expired entries, and (POOLS non-NULL) bound ones no pool's range
+ * holds any more; returns how many were dropped. */
+size_t pxh_dhcp_leases_prune(struct pxh_dhcp_leases *ls, int64_t now,
+                             const struct pxh_dhcp_pool *pools, size_t npools);
+size_t pxh_dhcp_leases_count(const struct pxh_dhcp_leases *ls, int state,
+                             int64_t now);
+/* The lease file: text, "lease IP MAC EXPIRES" and "declined IP - EXPIRES"
+ * a line (EXPIRES in seconds since the epoch).  Parse TEXT into LS (entries
+ * beyond ls->max and malformed lines are skipped and counted in *BAD). */
+int pxh_dhcp_leases_parse(struct pxh_dhcp_leases *ls, const char *text,
+                          size_t len, int64_t now, size_t *bad);
+int pxh_dhcp_leases_load(struct pxh_dhcp_leases *ls, const char *path,
+                         int64_t now);
+/* Write PATH atomically (PATH.tmp, fsync, rename). */
+int pxh_dhcp_leases_save(struct pxh_dhcp_leases *ls, const char *path,
+                         int64_t now);
+
+/* ---- server mode: the protocol (dhcp_serve.c) -------------------------- */
+struct pxh_dhcp_srv {
+	struct pxh_dhcp_pool *pools;
+	size_t n_pools;
+	struct pxh_dhcp_leases leases;
+	char path[4096];            /* state_dir/dhcp-leases */
+	int64_t offer_hold, decline_secs;
+	ev_timer save_timer;
+	struct ev_loop *loop;
+	uint64_t *c_exhausted, *c_declined, *c_naks, *c_released, *c_refused;
+};
+
+/* What the server part answers to one request. */
+struct pxh_dhcp_grant {
+	uint8_t reply;              /* DHCPOFFER, DHCPACK, DHCPNAK; 0 = none */
+	uint32_t yiaddr;            /* network order; 0 for NAK and INFORM */
+	const struct pxh_dhcp_pool *pool;
+	uint32_t lease_secs;        /* 0: no lease options (INFORM, NAK) */
+};
+
+enum pxh_dhcp_srv_verdict {
+	PXH_SRV_NOT_OURS = 0, /* no pool for this network: proxy behaviour */
+	PXH_SRV_SILENT,       /* handled, no reply (RELEASE, DECLINE, other server) */
+	PXH_SRV_REPLY,        /* *G says what */
+};
+
+int pxh_dhcp_srv_open(struct pxh_dhcp *d, const struct pxh_conf *conf);
+void pxh_dhcp_srv_reload(struct pxh_dhcp *d, const struct pxh_conf *conf);
+void pxh_dhcp_srv_close(struct pxh_dhcp *d);
+/* Server-mode handling of M (port 67), before any decision.  SERVER_ID is
+ * the address we advertise (network order). */
+enum pxh_dhcp_srv_verdict pxh_dhcp_srv_request(struct pxh_dhcp *d,
+                                               const struct pxh_dhcp_msg *m,
+                                               const char *ifname,
+                                               uint32_t local,
+                                               uint32_t server_id,
+                                               struct pxh_dhcp_grant *g);
+/* The address options of G (1, 3, 6, 15, 28, and 51/58/59 with a lease)
+ * as option bytes into OUT; returns the length. */
+size_t pxh_dhcp_grant_options(const struct pxh_dhcp_grant *g, uint8_t *out,
+                              size_t cap);
 
 #endif /* PXH_DHCP_H */

@@ -92,15 +92,22 @@ int pxh_dhcp_build(const struct pxh_dhcp_msg *m, const struct pxh_dhcp_reply *r,
 	out[DHCP_OFF_HTYPE] = m->htype;
 	out[DHCP_OFF_HLEN] = m->hlen;
 	memcpy(out + DHCP_OFF_XID, &m->xid, 4);
-	out[DHCP_OFF_FLAGS] = (uint8_t)(m->flags >> 8);
-	out[DHCP_OFF_FLAGS + 1] = (uint8_t)m->flags;
-	memcpy(out + DHCP_OFF_CIADDR, &m->ciaddr, 4);
+	uint16_t flags = m->flags;
+	/* RFC 2131 4.3.2: a relayed NAK is broadcast by the relay */
+	if (r->msg_type == DHCPNAK && m->giaddr)
+		flags |= DHCP_FLAG_BROADCAST;
+	out[DHCP_OFF_FLAGS] = (uint8_t)(flags >> 8);
+	out[DHCP_OFF_FLAGS + 1] = (uint8_t)flags;
+	/* RFC 2131 table 3: ciaddr is 0 in a NAK */
+	if (r->msg_type != DHCPNAK)
+		memcpy(out + DHCP_OFF_CIADDR, &m->ciaddr, 4);
+	memcpy(out + DHCP_OFF_YIADDR, &r->yiaddr, 4);
 	memcpy(out + DHCP_OFF_SIADDR, &r->siaddr, 4);
 	memcpy(out + DHCP_OFF_GIADDR, &m->giaddr, 4);
 	memcpy(out + DHCP_OFF_CHADDR, m->chaddr, DHCP_CHADDR_LEN);
 	/* The file field holds names up to 127 bytes; longer ones (URLs) go
 	 * in option 67 only (RFC 2132 9.5). */
-	if (flen > 0 && flen < DHCP_FILE_LEN)
+	if (flen > 0 && flen < DHCP_FILE_LEN && !r->address_only)
 		memcpy(out + DHCP_OFF_FILE, r->file, flen);
 	out[DHCP_OFF_COOKIE] = 0x63;
 	out[DHCP_OFF_COOKIE + 1] = 0x82;
@@ -111,6 +118,17 @@ int pxh_dhcp_build(const struct pxh_dhcp_msg *m, const struct pxh_dhcp_reply *r,
 	put_opt(&b, DHCP_OPT_MSG_TYPE, &r->msg_type, 1);
 	if (!overridden(r, DHCP_OPT_SERVER_ID))
 		put_opt(&b, DHCP_OPT_SERVER_ID, &r->server_id, 4);
+	/* server mode: the address options (already encoded, each < 256) */
+	for (size_t i = 0; i + 2 <= r->addr_opts_len;) {
+		uint8_t code = r->addr_opts[i], l = r->addr_opts[i + 1];
+		if (i + 2 + l > r->addr_opts_len)
+			break;
+		if (!overridden(r, code))
+			put_opt(&b, code, r->addr_opts + i + 2, l);
+		i += 2 + (size_t)l;
+	}
+	if (r->address_only)
+		goto relay;
 	if (!overridden(r, DHCP_OPT_VENDOR_CLASS)) {
 		const char *vc = r->http_client ? PXE_VENDOR_HTTPCLIENT
 		                                : PXE_VENDOR_PXECLIENT;
@@ -150,6 +168,7 @@ int pxh_dhcp_build(const struct pxh_dhcp_msg *m, const struct pxh_dhcp_reply *r,
 			continue;
 		put_opt(&b, o->code, o->data, o->len);
 	}
+relay:
 	/* RFC 3046 2.2: echo the relay agent information, last. */
 	v = pxh_dhcp_opt(m, DHCP_OPT_RELAY_AGENT, &len);
 	if (v && m->giaddr)

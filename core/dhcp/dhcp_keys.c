@@ -25,5 +25,21 @@ const pxh_conf_key pxh_dhcp_keys[] = {
 	 "dropped as a duplicate; 0 = off"},
 	{"max_pending", PXH_CONF_INT, "1024", 0, 1, 1000000, NULL,
 	 "decisions in flight at most; requests beyond are dropped (busy)"},
+	{"mode", PXH_CONF_ENUM, "proxy", 0, 0, 0, "proxy|server",
+	 "proxy = proxyDHCP beside the site's DHCP server (no addresses); "
+	 "server = also give addresses from the [pool.NAME] sections, as the "
+	 "network's DHCP server (see docs/dhcp.md)"},
+	{"offer_hold", PXH_CONF_DURATION, "10s", 0, 1000, 300000, NULL,
+	 "server mode: an offered address is kept for the client this long; "
+	 "unclaimed, it goes back to the pool"},
+	{"max_offers", PXH_CONF_INT, "64", 0, 1, 65536, NULL,
+	 "server mode: offers outstanding at once; beyond, the oldest is taken "
+	 "back (a flood of made-up MACs cannot hold the pool)"},
+	{"max_leases", PXH_CONF_INT, "4096", 0, 1, 1000000, NULL,
+	 "server mode: leases (bound, offered, declined) kept at most, all pools "
+	 "together; the lease file never holds more"},
+	{"decline_time", PXH_CONF_DURATION, "10m", 0, 1000, 86400000, NULL,
+	 "server mode: an address a client declined (in use by another host) "
+	 "is not handed out for this long"},
 	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 };

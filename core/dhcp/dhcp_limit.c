@@ -6,14 +6,19 @@
 /* FNV-1a over the MAC: cheap and spreads sequential MACs well.  The table
  * is direct mapped, so a flood of random MACs costs no memory; a MAC pushed
  * out by another starts afresh, which errs on the side of answering. */
-static unsigned slot_of(const uint8_t mac[6])
+uint32_t pxh_dhcp_mac_hash(const uint8_t mac[6])
 {
 	uint32_t h = 2166136261u;
 	for (int i = 0; i < 6; i++) {
 		h ^= mac[i];
 		h *= 16777619u;
 	}
-	return (h ^ (h >> 16)) % PXH_DHCP_LIMIT_SLOTS;
+	return h ^ (h >> 16);
+}
+
+static unsigned slot_of(const uint8_t mac[6])
+{
+	return pxh_dhcp_mac_hash(mac) % PXH_DHCP_LIMIT_SLOTS;
 }
 
 enum pxh_dhcp_limit_verdict pxh_dhcp_limit_check(struct pxh_dhcp_limit *l,

@@ -40,6 +40,7 @@ struct pxh_dhcp_pending {
 	struct in_addr advertised; /* server id and next server */
 	char server_ip[INET_ADDRSTRLEN];
 	pxh_client client;
+	struct pxh_dhcp_grant grant; /* server mode: the address part */
 	size_t len;
 	struct pxh_dhcp_msg msg;
 	uint8_t pkt[DHCP_MAX_PKT + 1];
@@ -198,7 +199,7 @@ static void sent(struct pxh_dhcp *d, uint8_t msg_type)
 {
 	if (msg_type == DHCPACK)
 		(*d->c_acks)++;
-	else
+	else if (msg_type == DHCPOFFER)
 		(*d->c_offers)++;
 }
 
@@ -261,6 +262,12 @@ static int send_reply(struct pxh_dhcp_pending *p, const uint8_t *buf,
 	}
 	if (pxh_dhcp_dest(m, &p->src, d->sock[p->sock].pxe, &t->dst, &broadcast) < 0)
 		return -EADDRNOTAVAIL; /* handle() dropped such requests */
+	if (msg_type == DHCPNAK && !m->giaddr && !broadcast) {
+		/* server mode: a NAK is broadcast (RFC 2131 4.3.2) */
+		t->dst.sin_addr.s_addr = htonl(INADDR_BROADCAST);
+		t->dst.sin_port = htons(DHCP_CLIENT_PORT);
+		broadcast = true;
+	}
 	memset(&t->ctl, 0, sizeof(t->ctl));
 	memset(&pi, 0, sizeof(pi));
 	/* Leave through the receiving interface (a broadcast has no route to
@@ -320,6 +327,35 @@ static void emit_decision(struct pxh_dhcp *d, const pxh_client *c,
 	pxh_emit(d->s, &ev);
 }
 
+/* Server mode: the address part alone (a client that is not PXE, a NAK,
+ * or a PXE client not sent to a loader).  WHY says why no boot file. */
+static void send_grant(struct pxh_dhcp_pending *p, const char *why)
+{
+	uint8_t out[REPLY_MAX], addr_opts[128];
+	struct pxh_dhcp_reply r = {
+		.msg_type = p->grant.reply,
+		.server_id = p->advertised.s_addr,
+		.yiaddr = p->grant.yiaddr,
+		.discovery_control = -1,
+		.address_only = true,
+		.addr_opts = addr_opts,
+	};
+	char ip[16];
+	int n;
+
+	r.addr_opts_len = pxh_dhcp_grant_options(&p->grant, addr_opts,
+	                                         sizeof(addr_opts));
+	n = pxh_dhcp_build(&p->msg, &r, out, pxh_dhcp_reply_limit(&p->msg));
+	if (n < 0 || send_reply(p, out, (size_t)n, r.msg_type) < 0)
+		return;
+	pxh_dhcp_fmt_ip(p->grant.yiaddr, ip);
+	if (r.msg_type != DHCPNAK)
+		pxh_logf(PXH_LOG_INFO, &p->client, "dhcp: %s mac=%s address=%s "
+		         "pool=%s (%s)", r.msg_type == DHCPOFFER ? "offer" : "ack",
+		         p->client.mac, ip, p->grant.pool ? p->grant.pool->name : "",
+		         why);
+}
+
 static void answer(struct pxh_dhcp_pending *p, const struct pxh_answer *a,
                    const char *plugin)
 {
@@ -341,10 +377,23 @@ static void answer(struct pxh_dhcp_pending *p, const struct pxh_answer *a,
 		.n_extra = a ? a->n_opts : 0,
 	};
 	struct in_addr ns;
+	uint8_t addr_opts[128];
 	int n;
 
+	if (p->grant.reply) {
+		/* server mode: the address and the boot answer in one reply */
+		r.msg_type = p->grant.reply;
+		r.yiaddr = p->grant.yiaddr;
+		r.addr_opts = addr_opts;
+		r.addr_opts_len = pxh_dhcp_grant_options(&p->grant, addr_opts,
+		                                         sizeof(addr_opts));
+	}
 	if (pxh_dhcp_boot_file(c, loader, p->server_ip, d->http_port, file,
 	                       sizeof(file)) < 0) {
+		if (p->grant.reply) {
+			send_grant(p, "no loader for this arch");
+			return;
+		}
 		drop(d, PXH_DHCP_DROP_NO_LOADER);
 		snprintf(msg, sizeof(msg), "ignored: no loader for arch %s (%u)",
 		         c->arch_name, c->arch_raw);
@@ -369,11 +418,13 @@ static void answer(struct pxh_dhcp_pending *p, const struct pxh_answer *a,
 	 * logged when the batch goes out */
 	if (send_reply(p, out, (size_t)n, r.msg_type) < 0)
 		return;
-	pxh_logf(PXH_LOG_INFO, c, "dhcp: %s mac=%s arch=%s file=%s by=%s",
+	pxh_logf(PXH_LOG_INFO, c, "dhcp: %s mac=%s arch=%s file=%s by=%s%s%s",
 	         r.msg_type == DHCPACK ? "ack" : "offer", c->mac, c->arch_name,
-	         file, plugin);
+	         file, plugin, p->grant.yiaddr ? " address=" : "",
+	         p->grant.yiaddr ? c->ip : "");
 	size_t o = pxh_strcat_at(msg, sizeof(msg), 0, r.msg_type == DHCPACK
-	                         ? "ack on " : "proxy offer on ");
+	                         ? "ack on " : p->grant.reply ? "offer on "
+	                         : "proxy offer on ");
 	pxh_strcat_at(msg, sizeof(msg), o, c->iface);
 	emit_decision(d, c, "boot", plugin, file, msg);
 }
@@ -390,6 +441,13 @@ static void decided(void *ctx, enum pxh_verdict v, const struct pxh_answer *a,
 		(*d->c_verdict[v])++;
 	if (v == PXH_BOOT) {
 		answer(p, a, plugin);
+	} else if (p->grant.reply) {
+		/* server mode: the address still, without a boot file (the
+		 * firmware goes on to its next device) */
+		snprintf(msg, sizeof(msg), "%s by %s", pxh_verdict_name(v), plugin);
+		send_grant(p, msg);
+		emit_decision(d, &p->client, pxh_verdict_name(v), plugin, "",
+		              "address only");
 	} else {
 		/* local: no offer, the firmware goes on to its next device */
 		snprintf(msg, sizeof(msg), "%s: no reply (%s%s%s)",
@@ -462,17 +520,27 @@ static bool handle(struct pxh_dhcp *d, struct pxh_dhcp_pending *p)
 		          "bytes): %s", src, ntohs(p->src.sin_port), p->len, why);
 		return false;
 	}
-	if (!pxe && m->msg_type == DHCPREQUEST && pxh_dhcp_is_pxe(m)) {
+	p->grant.reply = 0;
+	/* server mode: every client on a network with a pool, PXE or not */
+	bool serve = !pxe && d->srv &&
+	             pxh_dhcp_pool_for(d->srv->pools, d->srv->n_pools, m->giaddr,
+	                               iface_name(p->ifindex), p->local.s_addr);
+	if (serve) {
+		if (m->msg_type < DHCPDISCOVER || m->msg_type > DHCPINFORM ||
+		    m->msg_type == DHCPOFFER || m->msg_type == DHCPACK ||
+		    m->msg_type == DHCPNAK) {
+			drop(d, PXH_DHCP_DROP_TYPE);
+			return false;
+		}
+	} else if (!pxe && m->msg_type == DHCPREQUEST && pxh_dhcp_is_pxe(m)) {
 		learn_address(d, p, m);
 		drop(d, PXH_DHCP_DROP_TYPE);
 		return false;
-	}
-	if (pxe ? (m->msg_type != DHCPREQUEST && m->msg_type != DHCPINFORM)
-	        : m->msg_type != DHCPDISCOVER) {
+	} else if (pxe ? (m->msg_type != DHCPREQUEST && m->msg_type != DHCPINFORM)
+	               : m->msg_type != DHCPDISCOVER) {
 		drop(d, PXH_DHCP_DROP_TYPE);
 		return false;
-	}
-	if (!pxh_dhcp_is_pxe(m)) {
+	} else if (!pxh_dhcp_is_pxe(m)) {
 		drop(d, PXH_DHCP_DROP_NOT_PXE);
 		return false;
 	}
@@ -533,7 +601,9 @@ static bool handle(struct pxh_dhcp *d, struct pxh_dhcp_pending *p)
 	pxh_event_init(&ev, PXH_EV_DHCP_REQUEST, PXH_LOG_INFO, &p->client);
 	pxh_strcpy(ev.action, sizeof(ev.action),
 	           m->msg_type == DHCPDISCOVER ? "discover"
-	           : m->msg_type == DHCPREQUEST ? "request" : "inform");
+	           : m->msg_type == DHCPREQUEST ? "request"
+	           : m->msg_type == DHCPDECLINE ? "decline"
+	           : m->msg_type == DHCPRELEASE ? "release" : "inform");
 	o = pxh_strcat_at(ev.message, sizeof(ev.message), 0, ev.action);
 	o = pxh_strcat_at(ev.message, sizeof(ev.message), o, " on ");
 	o = pxh_strcat_at(ev.message, sizeof(ev.message), o, ifname);
@@ -555,6 +625,20 @@ static bool handle(struct pxh_dhcp *d, struct pxh_dhcp_pending *p)
 		         p->client.mac, msg);
 		emit_decision(d, &p->client, "ignore", "access", "", msg);
 		return false;
+	}
+	if (serve) {
+		if (pxh_dhcp_srv_request(d, m, ifname, p->local.s_addr,
+		                         p->advertised.s_addr, &p->grant) !=
+		    PXH_SRV_REPLY)
+			return false;
+		if (p->grant.yiaddr)
+			pxh_dhcp_fmt_ip(p->grant.yiaddr, p->client.ip);
+		/* the boot answer only to PXE clients getting an address */
+		if (!p->grant.yiaddr || !pxh_dhcp_is_pxe(m)) {
+			send_grant(p, pxh_dhcp_is_pxe(m) ? "inform"
+			                                 : "not a PXE client");
+			return false;
+		}
 	}
 	if ((long long)d->n_pending >= d->max_pending) {
 		drop(d, PXH_DHCP_DROP_BUSY);
@@ -789,6 +873,14 @@ int pxh_dhcp_start(struct pxh_server *s)
 		return 0;
 	register_counters(d);
 	read_settings(d, s->conf);
+	if (d->n_sock) {
+		int r = pxh_dhcp_srv_open(d, s->conf);
+		if (r < 0) {
+			pxh_err("dhcp: server mode: cannot set up the pools: %s",
+			        strerror(-r));
+			return r;
+		}
+	}
 	for (size_t i = 0; i < d->n_sock; i++) {
 		struct pxh_dhcp_sock *sk = &d->sock[i];
 		ev_io_init(&sk->io, on_readable, sk->fd, EV_READ);
@@ -809,6 +901,7 @@ void pxh_dhcp_reload(struct pxh_server *s, const struct pxh_conf *old)
 	if (!d)
 		return;
 	read_settings(d, s->conf);
+	pxh_dhcp_srv_reload(d, s->conf);
 }
 
 void pxh_dhcp_stop(struct pxh_server *s)
@@ -828,6 +921,7 @@ void pxh_dhcp_stop(struct pxh_server *s)
 		ev_io_stop(s->loop, &d->sock[i].io);
 		close(d->sock[i].fd);
 	}
+	pxh_dhcp_srv_close(d);
 	free(d->ifindex);
 	for (size_t i = 0; i < PXH_DHCP_BATCH; i++)
 		free(d->rx[i]);

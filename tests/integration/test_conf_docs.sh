@@ -14,7 +14,7 @@ section=""
 		case "$key" in *[!a-z0-9_]*) continue ;; esac
 		# the key must appear commented or set inside the same section
 		awk -v s="$section" -v k="$key" '
-			/^\[/ { in_s = ($0 == s) }
+			/^#?\[/ { in_s = ($0 == s || $0 == "#" s) }
 			in_s && ($0 ~ "^#?" k " =") { found = 1 }
 			END { exit !found }' "$conf" || echo "$section $key"
 		;;
@@ -52,7 +52,7 @@ if [ "$n_examples" -gt 100 ] && [ -z "$bad" ] && printf '%s\n' "$out" | grep -q 
 else
 	not_ok "plugins.d examples pass -t when uncommented" "$n_examples lines; $(echo $bad)"
 fi
-sed -E 's/^# ?([a-z_0-9]+ =.*)$/\1/; s|@[A-Z]*DIR@|'"$T"'|g' "$conf" >"$T/main-all.conf"
+sed -E 's/^#(\[[a-z_0-9.A-Z]+\])$/\1/; s/^# ?([a-z_0-9]+ =.*)$/\1/; s|@[A-Z]*DIR@|'"$T"'|g' "$conf" >"$T/main-all.conf"
 out=$("$PXHD" -t -c "$T/main-all.conf" 2>&1) && ok "etc/pxehub.conf examples pass -t when uncommented" ||
 	not_ok "etc/pxehub.conf examples pass -t when uncommented" "$out"
 # a string value takes a trailing comment silently: none in the examples

@@ -215,7 +215,7 @@ ex=$(metric pxehub_dhcp_pool_exhausted_total)
 if [ "$n_ok" = 2 ] && [ "${ex:-0}" -ge 1 ] && grep -q 'pool remote is exhausted' "$T/pxehubd.log"; then
 	ok pool_exhausted_no_offer_logged_counted
 else
-	not_ok pool_exhausted_no_offer_logged_counted "$n_ok offers, counter '$ex'"
+	not_ok pool_exhausted_no_offer_logged_counted "$n_ok offers, counter '$ex'; $(grep -E '10\.88\.|88:0' "$T/pxehubd.log" | grep -v debug | tr '\n' '|')"
 fi
 
 # ---- restart: leases come back ----------------------------------------------

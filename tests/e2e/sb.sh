@@ -28,6 +28,13 @@ SB_AAVMF_VARS=${SB_AAVMF_VARS:-/usr/share/AAVMF/AAVMF_VARS.fd}
 # (arch/x86/kernel/setup.c via efi_get_secureboot, "secureboot: " prefix).
 SB_ON_LINE='secureboot: Secure boot enabled'
 
+# The site's dnsmasq naming pxehub as next server for PXE firmware (the
+# form docs/secure-boot.md gives): shim per architecture, nothing for iPXE.
+SB_SITE_DNSMASQ="dhcp-userclass=set:ipxe,iPXE
+dhcp-match=set:arm64,option:client-arch,11
+dhcp-boot=tag:!ipxe,tag:arm64,bootnetaa64.efi,,$LAB_SRV_IP
+dhcp-boot=tag:!ipxe,tag:!arm64,bootnetx64.efi,,$LAB_SRV_IP"
+
 # Files: hard links when the TFTP root is on the same file system as the
 # packages, copies otherwise (the d-i initrd is 40 MB).
 sb_put() { # SRC DST

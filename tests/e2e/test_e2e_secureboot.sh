@@ -15,14 +15,15 @@ lab_init
 sb_init
 
 M_SITE=52:54:00:5b:00:01
+M_HTTP=52:54:00:5b:00:03
 M_SNP=52:54:00:5b:00:04
 M_OFF=52:54:00:5b:00:05
 M_ARM=52:54:00:5b:00:08
 # The site's DHCP server gives addresses and names pxehub as next server
-# (siaddr) with the shim for the client's architecture (option 93).
-LAB_SITE_EXTRA="dhcp-match=set:arm64,option:client-arch,11
-dhcp-boot=tag:arm64,bootnetaa64.efi,,$LAB_SRV_IP
-dhcp-boot=tag:!arm64,bootnetx64.efi,,$LAB_SRV_IP"
+# (siaddr) with the shim for the client's architecture (option 93), to
+# firmware only: iPXE takes a DHCP server's file name over pxehub's proxy
+# offer and would load shim again (docs/secure-boot.md).
+LAB_SITE_EXTRA="$SB_SITE_DNSMASQ"
 lab_net || { not_ok e2e-lab "network setup"; exit 1; }
 
 # pxehub as proxy as well: shim for every UEFI client (the safe default:
@@ -33,7 +34,7 @@ LAB_BOOT_EXTRA="loader_efi_arm64 = bootnetaa64.efi"
 LAB_PLUGIN_CONF="loader_efi = $M_SNP=snponly.efi"
 lab_conf
 lab_start || { not_ok e2e-pxehubd "did not start"; exit 1; }
-for t in tap1 tap4 tap5 tap8; do lab_tap $t; done
+for t in tap1 tap3 tap4 tap5 tap8; do lab_tap $t; done
 
 # Until pxehub renders GRUB stages: a static grub.cfg per architecture.
 sb_grub_static() { # ARCH CONSOLE
@@ -52,7 +53,7 @@ LAB_MEM=1024
 # Secure Boot enabled and pxehub's command line, then the installer's
 # first question ("Select a language", debian-installer's localechooser on
 # the serial console) proves the signed kernel ran the d-i initrd.
-lab_case sb-pxe-site 120 'Select a language' "$LAB_NS" $M_SITE $(sb_uefi site $M_SITE tap1) -- \
+lab_case sb-pxe-site 180 'Select a language' "$LAB_NS" $M_SITE $(sb_uefi site $M_SITE tap1) -- \
 	"console:$SB_ON_LINE" "console:pxh_marker=PXH-SB-$M_SITE" \
 	tftp_end:end@bootnetx64.efi tftp_end:end@grubx64.efi tftp_end:end@amd64/grub/grub.cfg \
 	tftp_end:end@di/amd64/linux tftp_end:end@di/amd64/initrd.gz client.uuid=$LAB_UUID
@@ -66,6 +67,18 @@ if [ -s "$T/sb-unsigned-denied.serial" ]; then
 	grep -q "event=tftp_end mac=$M_SNP .*action=end file=snponly.efi" "$T/pxehubd.log" &&
 		ok sb-unsigned-denied-logged || not_ok sb-unsigned-denied-logged "pxehubd.log lacks the download"
 fi
+
+# 3: UEFI HTTP boot under Secure Boot: the firmware takes shim's URL from
+# pxehub's proxy offer, shim fetches GRUB over HTTP, and Debian 12's signed
+# GRUB, which has no HTTP client built in, stops at its prompt without
+# asking for grub.cfg.  This pins the measured limit docs/secure-boot.md
+# states; it fails (and the doc must change) once GRUB gets further.
+lab_case sb-http-boot-stops-in-grub 60 'grub>' "$LAB_NS" $M_HTTP $(sb_uefi http $M_HTTP tap3) \
+	-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=no \
+	-fw_cfg name=opt/org.tianocore/IPv6Support,string=no -- \
+	'console:Start HTTP Boot over IPv4' 'console:Welcome to GRUB!' \
+	dhcp_decision:boot@/tftp/bootnetx64.efi download_end@bootnetx64.efi \
+	download_end@grubx64.efi '!download_start@grub.cfg' '!tftp_start@grub.cfg'
 
 # 5: Secure Boot off (plain OVMF): the same shim path boots; another SMBIOS
 # UUID than the others.

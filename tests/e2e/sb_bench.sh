@@ -56,6 +56,8 @@ chmod -R a+rX "$T/tftp"
 LAB_SITE_EXTRA="$SB_SITE_DNSMASQ"
 lab_net || { not_ok e2e-lab "network setup"; exit 1; }
 LAB_LOADER_EFI_X64=bootnetx64.efi
+# the static grub.cfg files above, not pxehub's generated stages
+LAB_BOOT_EXTRA="grub_prefixes ="
 LAB_PLUGIN_CONF="loader_efi = $M_GT=grub-tftp/bootnetx64.efi $M_GH=grub-http/bootnetx64.efi $M_IP=snponly.efi
 script = #!ipxe\nkernel http://$S/tftp/di/amd64/linux $KARGS\ninitrd http://$S/tftp/di/amd64/initrd.gz\nboot"
 lab_conf

@@ -30,7 +30,10 @@ lab_net || { not_ok e2e-lab "network setup"; exit 1; }
 # DHCP does not tell whether Secure Boot is on); the negative control's
 # MAC gets Debian's unsigned snponly.efi from the e2e plugin.
 LAB_LOADER_EFI_X64=bootnetx64.efi
-LAB_BOOT_EXTRA="loader_efi_arm64 = bootnetaa64.efi"
+# Static grub.cfg files until pxehub's GRUB stage 2 comes over TFTP (its
+# stage 1 asks over HTTP, which Debian 12's signed GRUB cannot).
+LAB_BOOT_EXTRA="loader_efi_arm64 = bootnetaa64.efi
+grub_prefixes ="
 LAB_PLUGIN_CONF="loader_efi = $M_SNP=snponly.efi"
 lab_conf
 lab_start || { not_ok e2e-pxehubd "did not start"; exit 1; }

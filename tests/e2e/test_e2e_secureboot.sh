@@ -104,4 +104,46 @@ if [ -n "$SB_HAVE_ARM64" ]; then
 else
 	skip arm64 "qemu-system-arm, qemu-efi-aarch64 or debian-installer-12-netboot-arm64 missing"
 fi
+
+# 1 (b): pxehub gives the addresses ([dhcp] mode = server): no site DHCP
+# server on the segment any more; pxehub's own ACK names it (siaddr) and
+# the shim, so GRUB finds pxehub with no change anywhere else.  Then UEFI
+# HTTP boot again, now with pxehub's offer carrying address and URL.
+M_SRV=52:54:00:5b:00:0a
+M_SRVH=52:54:00:5b:00:0b
+srv=
+for n in sb-pxe-server sb-http-boot-server-stops-in-grub; do
+	case "$n" in ${E2E_CASES:-*}) srv=1 ;; esac
+done
+if [ -n "$srv" ]; then
+	kill "$(cat "$T/dnsmasq.pid")" 2>/dev/null # the site's dnsmasq, ours
+	kill "$PXH_PID"
+	wait "$PXH_PID" 2>/dev/null
+	lab_conf "[dhcp]
+mode = server
+[pool.lab]
+subnet = 10.77.0.0/24
+range = 10.77.0.100 - 10.77.0.199
+router = 10.77.0.1"
+	for t in tapa tapb; do lab_tap $t; done
+	if PXH_LOG=$T/pxehubd-server.log pxh_daemon "$T/pxehub.conf" "$LAB_NS"; then
+		lab_case sb-pxe-server 120 'secureboot: ' "$LAB_NS" $M_SRV $(sb_uefi srv $M_SRV tapa) -- \
+			"console:$SB_ON_LINE" "console:pxh_marker=PXH-SB-$M_SRV" \
+			dhcp_decision:boot@bootnetx64.efi tftp_end:end@grubx64.efi \
+			tftp_end:end@amd64/grub/grub.cfg tftp_end:end@di/amd64/linux
+		if [ -s "$T/sb-pxe-server.serial" ]; then
+			grep -q "dhcp: ack mac=$M_SRV .*file=bootnetx64.efi .*address=10.77.0." "$T/pxehubd-server.log" &&
+				ok sb-pxe-server-address-from-pxehub ||
+				not_ok sb-pxe-server-address-from-pxehub "no DHCPACK with an address from pxehub in pxehubd-server.log"
+		fi
+		lab_case sb-http-boot-server-stops-in-grub 60 'grub>' "$LAB_NS" $M_SRVH $(sb_uefi srvh $M_SRVH tapb) \
+			-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=no \
+			-fw_cfg name=opt/org.tianocore/IPv6Support,string=no -- \
+			'console:Start HTTP Boot over IPv4' 'console:Welcome to GRUB!' \
+			dhcp_decision:boot@/tftp/bootnetx64.efi download_end@grubx64.efi \
+			'!download_start@grub.cfg' '!tftp_start@grub.cfg'
+	else
+		not_ok sb-pxe-server "pxehubd in server mode did not start"
+	fi
+fi
 exit 0

@@ -16,7 +16,7 @@
 
 struct sccm_opts {
 	const char *mac, *uuid, *arch, *save;
-	int json, no_helptext, verbose;
+	int json, no_helptext, verbose, mp;
 };
 
 static void usage(void)
@@ -24,11 +24,15 @@ static void usage(void)
 	fprintf(stderr,
 	        "usage: pxehubctl [-c FILE] sccm check --mac MAC [--uuid UUID] [--arch ARCH]\n"
 	        "       [--save FILE] [--json] [--no-helptext] [-v]\n"
+	        "       pxehubctl [-c FILE] sccm check --mp --mac MAC [--uuid UUID] [--arch ARCH]\n"
+	        "       [--json] [-v]\n"
 	        "Runs one sccm_sql lookup for MAC (and UUID) against the site database with\n"
 	        "plugins.d/sccm_sql.conf, shows each statement and result, checks them\n"
 	        "against what the plugin expects (exit 1 when one fails) and with --save\n"
 	        "writes a sanitized fixture the TDS stand-in replays.  ARCH: efi-x64\n"
-	        "(default), efi-ia32, bios.  Nothing is sent to any client.\n");
+	        "(default), efi-ia32, bios.  --mp: sccm_mp_http instead: the site facts, each\n"
+	        "request (header, payload) and answer, one verdict per exchange, the decision.\n"
+	        "Nothing is sent to any client.\n");
 }
 
 static int parse(int argc, char **argv, struct sccm_opts *o)
@@ -41,6 +45,7 @@ static int parse(int argc, char **argv, struct sccm_opts *o)
 		{"json", no_argument, NULL, 'j'},
 		{"no-helptext", no_argument, NULL, 'n'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"mp", no_argument, NULL, 'M'},
 		{NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -58,10 +63,11 @@ static int parse(int argc, char **argv, struct sccm_opts *o)
 		case 'j': o->json = 1; break;
 		case 'n': o->no_helptext = 1; break;
 		case 'v': o->verbose = 1; break;
+		case 'M': o->mp = 1; break;
 		default: return -1;
 		}
 	}
-	return o->mac && optind == argc ? 0 : -1;
+	return o->mac && optind == argc && !(o->mp && o->save) ? 0 : -1;
 }
 
 /* %-encode V into OUT for the query string */
@@ -181,6 +187,115 @@ static int save(FILE *f, const char *path, json_t *fixture)
 	return 0;
 }
 
+/* Call ROUTE's handler in-process with PATH ("?query" allowed); the JSON
+ * it answers, or NULL after printing why. */
+static json_t *route_call(struct pxh_hook *k, const char *path)
+{
+	pxh_http_request rq = {.struct_size = sizeof(rq), .method = "GET", .peer = "pxehubctl",
+	                       .authenticated = 1};
+	pxh_http_response rs = {.struct_size = sizeof(rs), .status = 200};
+	char buf[512];
+	json_t *o;
+	json_error_t jerr;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	rq.path = buf;
+	rq.query = "";
+	if (strchr(buf, '?')) {
+		rq.query = strchr(buf, '?') + 1;
+		*strchr(buf, '?') = '\0';
+	}
+	if (k->fn.http(k->ud, &rq, &rs) < 0 || !rs.body) {
+		fprintf(stderr, "pxehubctl: the check did not run (out of memory)\n");
+		free(rs.body);
+		return NULL;
+	}
+	o = json_loads(rs.body, 0, &jerr);
+	if (!o || rs.status != 200) {
+		json_t *e = o ? json_object_get(o, "error") : NULL;
+		fprintf(stderr, "pxehubctl: %s\n", e ? json_string_value(e) : rs.body);
+		json_decref(o);
+		o = NULL;
+	}
+	free(rs.body);
+	return o;
+}
+
+/* --mp: the management point plugin's exchanges for one decision. */
+static int check_mp(struct pxh_server *srv, const struct sccm_opts *o)
+{
+	struct pxh_hook *k = pxh_http_route_for(srv, "sccm_mp_http");
+	struct pxh_sync_decision d;
+	pxh_client c;
+	json_t *t, *on, *x;
+	size_t i;
+	int rc;
+
+	if (!k) {
+		fprintf(stderr, "pxehubctl: sccm_mp_http is not enabled\n");
+		return CTL_FAIL;
+	}
+	if (pxh_client_synth(&c, PXH_PHASE_IPXE, o->mac, o->arch ? o->arch : "efi-x64")) {
+		fprintf(stderr, "pxehubctl: bad --mac or --arch\n");
+		return CTL_USAGE;
+	}
+	if (o->uuid)
+		for (i = 0; i < 36 && o->uuid[i]; i++)
+			c.uuid[i] = o->uuid[i];
+	if (!(on = route_call(k, "/trace?on=1")))
+		return CTL_FAIL;
+	json_decref(on);
+	if (pxh_decide_sync(srv, &c, &d)) {
+		fprintf(stderr, "pxehubctl: the decision did not finish\n");
+		return CTL_FAIL;
+	}
+	if (!(t = route_call(k, "/trace"))) {
+		pxh_sync_decision_clear(&d);
+		return CTL_FAIL;
+	}
+	if (o->json) {
+		json_object_set_new(t, "decision", json_pack("{s:s, s:s, s:s}", "verdict",
+		                                             pxh_verdict_name(d.verdict), "plugin",
+		                                             d.plugin, "why", d.why));
+		json_dumpf(t, stdout, JSON_INDENT(1) | JSON_SORT_KEYS);
+		printf("\n");
+	} else {
+		printf("sccm_mp_http check: client mac=%s uuid=%s arch=%s\n", c.mac,
+		       c.uuid[0] ? c.uuid : "-", c.arch_name);
+		json_array_foreach(json_object_get(t, "exchanges"), i, x) {
+			printf("\n%s request (%s):\n", json_string_value(json_object_get(x, "kind")),
+			       json_string_value(json_object_get(x, "endpoint")));
+			if (o->verbose)
+				printf("  header: %s\n", json_string_value(json_object_get(x, "header")));
+			printf("  payload: %s\n", json_string_value(json_object_get(x, "payload")));
+			printf("  HTTP status: %lld%s%s\n",
+			       (long long)json_integer_value(json_object_get(x, "status")),
+			       json_object_get(x, "error") ? ", " : "",
+			       json_object_get(x, "error") ? json_string_value(json_object_get(x, "error"))
+			                                   : "");
+			if (json_object_get(x, "reply"))
+				printf("  reply: %s\n", json_string_value(json_object_get(x, "reply")));
+		}
+		printf("\nchecks:\n");
+		json_array_foreach(json_object_get(t, "checks"), i, x) {
+			const char *lvl = json_string_value(json_object_get(x, "level"));
+			printf("  %-4s %-12s %s\n",
+			       !strcmp(lvl, "pass") ? "ok" : !strcmp(lvl, "warn") ? "WARN" : "FAIL",
+			       json_string_value(json_object_get(x, "name")),
+			       json_string_value(json_object_get(x, "detail")));
+		}
+		printf("\ndecision: %s by %s: %s\n", pxh_verdict_name(d.verdict), d.plugin,
+		       d.why[0] ? d.why : d.answer.reason);
+		printf("\n%s\n", json_is_true(json_object_get(t, "ok"))
+		                       ? "result: every check passed"
+		                       : "result: FAILED (see docs/plugins/sccm_mp_http.md)");
+	}
+	rc = json_is_true(json_object_get(t, "ok")) ? CTL_OK : CTL_FAIL;
+	json_decref(t);
+	pxh_sync_decision_clear(&d);
+	return rc;
+}
+
 int ctl_sccm(const char *conf_path, int argc, char **argv)
 {
 	struct pxh_conf_errors errs = {0};
@@ -188,12 +303,8 @@ int ctl_sccm(const char *conf_path, int argc, char **argv)
 	struct sccm_opts o;
 	struct pxh_conf *conf;
 	struct pxh_hook *k;
-	pxh_http_request rq = {.struct_size = sizeof(rq), .method = "GET", .path = "/check",
-	                       .peer = "pxehubctl", .authenticated = 1};
-	pxh_http_response rs = {.struct_size = sizeof(rs), .status = 200};
 	char query[400], m[64], u[80], a[40];
 	json_t *out = NULL;
-	json_error_t jerr;
 	FILE *fix = NULL;
 	int rc = CTL_FAIL;
 
@@ -211,6 +322,12 @@ int ctl_sccm(const char *conf_path, int argc, char **argv)
 	}
 	if (ctl_headless(&srv, conf, o.verbose, &errs))
 		goto out;
+	if (o.mp) {
+		rc = check_mp(&srv, &o);
+		fflush(stdout);
+		pxh_headless_stop(&srv, 10);
+		goto out;
+	}
 	k = pxh_http_route_for(&srv, "sccm_sql");
 	if (!k) {
 		fprintf(stderr, "pxehubctl: sccm_sql is not enabled in %s (plugins.d/sccm_sql.conf)\n",
@@ -221,16 +338,9 @@ int ctl_sccm(const char *conf_path, int argc, char **argv)
 	enc(m, sizeof(m), o.mac);
 	enc(u, sizeof(u), o.uuid ? o.uuid : "");
 	enc(a, sizeof(a), o.arch ? o.arch : "efi-x64");
-	snprintf(query, sizeof(query), "mac=%s&uuid=%s&arch=%s&helptext=%d", m, u, a,
+	snprintf(query, sizeof(query), "/check?mac=%s&uuid=%s&arch=%s&helptext=%d", m, u, a,
 	         !o.no_helptext);
-	rq.query = query;
-	if (k->fn.http(k->ud, &rq, &rs) < 0 || !rs.body) {
-		fprintf(stderr, "pxehubctl: the check did not run (out of memory)\n");
-	} else if (!(out = json_loads(rs.body, 0, &jerr)) || rs.status != 200) {
-		json_t *e = out ? json_object_get(out, "error") : NULL;
-		fprintf(stderr, "pxehubctl: %s\n", e ? json_string_value(e) : rs.body);
-		rc = rs.status == 400 ? CTL_USAGE : CTL_FAIL;
-	} else {
+	if ((out = route_call(k, query))) {
 		if (o.json)
 			json_dumpf(out, stdout, JSON_INDENT(1) | JSON_SORT_KEYS);
 		else
@@ -243,7 +353,6 @@ int ctl_sccm(const char *conf_path, int argc, char **argv)
 			printf("fixture (sanitized) written to %s\n", o.save);
 	}
 	json_decref(out);
-	free(rs.body);
 	fflush(stdout);
 	pxh_headless_stop(&srv, 10);
 out:

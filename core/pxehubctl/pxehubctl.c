@@ -36,10 +36,11 @@ static void usage(FILE *f)
 	      "                              client and print the answer (dry run:\n"
 	      "                              nothing is sent)\n"
 	      "  sccm check --mac MAC [--uuid UUID] [--arch ARCH] [--save FILE]\n"
-	      "             [--json] [--no-helptext] [-v]\n"
+	      "             [--json] [--no-helptext] [--mp] [-v]\n"
 	      "                              validate sccm_sql against the site:\n"
 	      "                              one lookup, each result checked; exit 1\n"
-	      "                              when the plugin would not work\n"
+	      "                              when the plugin would not work (--mp:\n"
+	      "                              sccm_mp_http's exchanges instead)\n"
 	      "options:\n"
 	      "  -c FILE     main config (default " PXH_SYSCONFDIR "/pxehub/pxehub.conf)\n"
 	      "  -h, --help  this text;  --version  the version\n", f);

@@ -2,6 +2,8 @@
 #ifndef MP_PLUGIN_H
 #define MP_PLUGIN_H
 
+#include <jansson.h>
+
 #include "sccm_mp_http.h"
 #include "../common/sccm/sccm_front.h"
 
@@ -67,10 +69,20 @@ struct mp_plugin {
 	struct mp_job *jobs;
 	unsigned long long requests, failovers, retries_done, site_fetches,
 		site_failures, bad_replies;
+	json_t *trace; /* the validation kit's record, NULL when off */
 };
 
 int mp_send(struct mp_plugin *p, const char *method, const char *path, uint8_t *body,
             size_t len, const char *ctype, mp_send_done done, void *ud);
 void mp_send_free(struct mp_send *s);
+
+/* The validation kit's record (mp_trace.c): no-ops while it is off. */
+void mp_trace_request(struct mp_plugin *p, const char *kind, const char *endpoint,
+                      const char *header, const uint8_t *payload16, size_t len);
+void mp_trace_reply(struct mp_plugin *p, long status, const char *error, const uint8_t *xml,
+                    size_t len, const char *parse_error);
+/* Route /trace (in-process only): ?on=1 starts recording; without, the
+ * record with a verdict per exchange (and recording stops). */
+int mp_trace_http(void *ud, const pxh_http_request *rq, pxh_http_response *rs);
 
 #endif

@@ -224,6 +224,10 @@ static void send_message(struct mp_job *j)
 		job_error(j, "header_template: %s", hdr ? "not UTF-8" : why);
 		goto out;
 	}
+	mp_trace_request(p, j->kind == KIND_LOOKUP ? "lookup" : "boot_action",
+	                 pxh_conf_str(p->h, NULL, j->kind == KIND_LOOKUP ? "lookup_endpoint"
+	                                                               : "boot_action_endpoint"),
+	                 hdr, j->payload, j->payload_len);
 	body = mp_multipart(hdr16, hdr_len, wire, wire_len, &ctype, &body_len);
 	if (!body)
 		goto oom;
@@ -388,14 +392,18 @@ static void on_reply(void *ud, int rc, const struct mp_http_res *r, const char *
 	struct mp_reply rp;
 	char perr[200];
 
-	if (rc)
+	if (rc) {
+		mp_trace_reply(p, r ? r->status : 0, why, r ? r->body : NULL, r ? r->body_len : 0, NULL);
 		return job_error(j, "%s", why);
+	}
 	if (mp_reply_payload(r->body, r->body_len, r->content_type, &xml, &xml_len, &free_me)) {
+		mp_trace_reply(p, r->status, NULL, NULL, 0, "not a message (multipart / zlib)");
 		p->bad_replies++;
 		j->res.malformed++;
 		return job_error(j, "reply body is not a message (multipart / zlib)");
 	}
 	rc = mp_parse_reply(xml, xml_len, &rp, perr, sizeof(perr));
+	mp_trace_reply(p, r->status, NULL, xml, xml_len, rc ? perr : NULL);
 	free(free_me);
 	if (rc) {
 		p->bad_replies++;
@@ -548,6 +556,7 @@ static void fini(void *state)
 	free(p->tmpl_lookup);
 	free(p->tmpl_action);
 	mp_signer_free(p->signer);
+	json_decref(p->trace);
 	free(p);
 }
 
@@ -674,6 +683,11 @@ static int init(pxh_host *h, void **state)
 	if ((rc = sccm_front_setup(h, "management point", "mp_errors", lookup_start, p, report, &p->ct,
 	                           &p->front, why, sizeof(why))))
 		goto fail;
+	/* the validation kit's record (pxehubctl sccm check --mp), in-process only */
+	if ((rc = pxh_register_http_route(h, mp_trace_http, p, NULL))) {
+		snprintf(why, sizeof(why), "registering the trace route: %s", strerror(-rc));
+		goto fail;
+	}
 	/* the site facts now, then every site_refresh */
 	p->site_timer = pxh_timer_start(h, 0.001, p->site_refresh, site_tick, p);
 	if (!p->site_timer)

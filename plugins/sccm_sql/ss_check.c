@@ -18,6 +18,7 @@
 
 #include "ss_db.h"
 #include "ss_plugin.h"
+#include "../common/sccm/sccm_kit.h"
 
 /* What the fixture shows instead of the site's values. */
 #define FIX_MAC "02:00:5E:00:00:01"
@@ -235,10 +236,7 @@ static void check(json_t *checks, int *failed, const char *name, const char *lev
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	if (!strcmp(level, "fail"))
-		(*failed)++;
-	json_array_append_new(checks, json_pack("{s:s, s:s, s:s}", "name", name, "level", level,
-	                                        "detail", detail));
+	sccm_kit_check(checks, failed, name, level, detail);
 }
 
 static const struct ss_traced *traced(const struct ss_trace *tr, const char *label)
@@ -382,15 +380,6 @@ static json_t *helptext(struct ss_plugin *p, const char *proc, struct ss_trace *
 	return o;
 }
 
-static int reply(pxh_http_response *rs, int status, json_t *o)
-{
-	rs->status = status;
-	rs->content_type = "application/json";
-	rs->body = json_dumps(o, JSON_INDENT(1) | JSON_SORT_KEYS);
-	rs->body_len = rs->body ? strlen(rs->body) : 0;
-	json_decref(o);
-	return rs->body ? 0 : -ENOMEM;
-}
 
 int ss_check_http(void *ud, const pxh_http_request *rq, pxh_http_response *rs)
 {
@@ -403,11 +392,11 @@ int ss_check_http(void *ud, const pxh_http_request *rq, pxh_http_response *rs)
 	int failed = 0;
 
 	if (rq->core)
-		return reply(rs, 403, json_pack("{s:s}", "error",
+		return sccm_kit_reply(rs, 403, json_pack("{s:s}", "error",
 		                                "the check blocks on the database: run "
 		                                "\"pxehubctl sccm check\" on the server instead"));
 	if (strcmp(rq->path, "/check"))
-		return reply(rs, 404, json_pack("{s:s}", "error", "no such route (try /check)"));
+		return sccm_kit_reply(rs, 404, json_pack("{s:s}", "error", "no such route (try /check)"));
 	qparam(rq->query, "mac", qmac, sizeof(qmac));
 	qparam(rq->query, "uuid", quuid, sizeof(quuid));
 	qparam(rq->query, "arch", qarch, sizeof(qarch));
@@ -425,7 +414,7 @@ int ss_check_http(void *ud, const pxh_http_request *rq, pxh_http_response *rs)
 	    (qarch[0] && arch_of(qarch, &j->arch))) {
 		free(j);
 		free(tr);
-		return reply(rs, 400, json_pack("{s:s}", "error",
+		return sccm_kit_reply(rs, 400, json_pack("{s:s}", "error",
 		                                "mac=AA:BB:CC:DD:EE:FF [uuid=GUID] [arch=bios|efi-x64|"
 		                                "efi-ia32]"));
 	}
@@ -495,5 +484,5 @@ int ss_check_http(void *ud, const pxh_http_request *rq, pxh_http_response *rs)
 	ss_trace_free(tr);
 	free(tr);
 	free(j);
-	return reply(rs, 200, out);
+	return sccm_kit_reply(rs, 200, out);
 }

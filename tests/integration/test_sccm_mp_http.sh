@@ -239,6 +239,21 @@ while read -r st name code; do
 	case $st in PASS) ok "$name" ;; FAIL) not_ok "$name" "HTTP $code" ;; esac
 done <"$T/rules.out"
 
+# ---- the validation kit against the management point ---------------------
+out=$($IN "$PXHCTL" -c "$T/c.conf" sccm check --mp --mac 52:54:00:00:00:01 \
+	--uuid 01234567-89AB-CDEF-0123-456789ABCDEF 2>&1)
+rc=$?
+case $rc:$out in 0:*"lookup request (MP_ClientIDManager)"*"HTTP status: 200"*"reply: <ClientIDReply>"*"ok   site_facts   site PS1"*"ok   lookup"*"ok   boot_action"*"decision: boot by sccm_mp_http"*"every check passed"*)
+	ok ctl_check_mp ;; *) not_ok ctl_check_mp "exit $rc: $(printf '%s' "$out" | tail -12 | tr '\n' '|')" ;; esac
+# the same with a key the site never registered: the check says why
+sed "s|^signing_key = .*|signing_key = $T/pki/other.key|" "$T/plugins.d/sccm_mp_http.conf" >"$T/other.conf.tmp"
+mkdir -p "$T/pd2" && mv "$T/other.conf.tmp" "$T/pd2/sccm_mp_http.conf"
+sed "s|^conf_dir = .*|conf_dir = $T/pd2|" "$T/c.conf" >"$T/c2.conf"
+out=$($IN "$PXHCTL" -c "$T/c2.conf" sccm check --mp --mac 52:54:00:00:00:01 2>&1)
+rc=$?
+case $rc:$out in 1:*"HTTP status: 403"*"FAIL lookup"*"client authentication refused"*"FAILED"*) ok ctl_check_mp_unregistered ;;
+*) not_ok ctl_check_mp_unregistered "exit $rc: $(printf '%s' "$out" | tail -8 | tr '\n' '|')" ;; esac
+
 # ---- available deployment: key prompt first --------------------------------
 s=$(script "mac=52-54-00-00-00-03&uuid=&arch=x86_64&platform=efi")
 case $s in *"prompt --timeout 5000"*"item d0 PS120002 - PS100007"*) ok available_prompt ;;

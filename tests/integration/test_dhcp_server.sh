@@ -55,6 +55,15 @@ lease_time = 1h
 EOF
 sed -i 's/^allow = all$/allow = all\ndeny = 52:54:00:66/' "$T/pxehub.conf"
 out=$("$PXHD" -t -c "$T/pxehub.conf" 2>&1) && ok config_checks || not_ok config_checks "$out"
+# a bad pool is refused by -t with FILE:LINE
+sed 's/^range = 10.88.0.10 - 10.88.0.12$/range = 10.88.0.10 - 10.89.0.12/' "$T/pxehub.conf" >"$T/bad.conf"
+n=$(grep -n '^range = 10.88.0.10 - 10.89.0.12$' "$T/bad.conf" | cut -d: -f1)
+out=$("$PXHD" -t -c "$T/bad.conf" 2>&1)
+case "$out" in
+*"$T/bad.conf:$n: [pool.remote] range: '10.88.0.10 - 10.89.0.12' is not inside subnet 10.88.0.0/24"*)
+	[ -n "$n" ] && ok config_bad_pool_file_line ;;
+*) not_ok config_bad_pool_file_line "$out" ;;
+esac
 pxh_daemon "$T/pxehub.conf" "$SRV" || { not_ok daemon_start "see log"; exit 1; }
 
 field() { $PY -c 'import json,sys

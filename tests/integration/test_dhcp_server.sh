@@ -40,13 +40,14 @@ loader_efi_x64 = shimx64.efi
 [dhcp]
 mode = server
 rate_per_mac = 0
+offer_hold = 60s
 [pool.lan]
 subnet = 10.77.0.0/24
 range = 10.77.0.100 - 10.77.0.119
 router = 10.77.0.1
 dns = 10.77.0.53, 10.77.0.54
 domain = lab.example
-lease_time = 12s
+lease_time = 1h
 [pool.remote]
 subnet = 10.88.0.0/24
 range = 10.88.0.10 - 10.88.0.12
@@ -104,7 +105,8 @@ esac
 exit 0
 EOF
 chmod 755 "$T/dhclient-script"
-printf 'timeout 15;\nretry 1;\n' >"$T/dhclient.conf"
+# renew after 3 s (pxehub says T1 = 30 min): the RENEWING state in seconds
+printf 'timeout 15;\nretry 1;\nsupersede dhcp-renewal-time 3;\n' >"$T/dhclient.conf"
 dhcl() { # NS IFACE ARGS...
 	_ns=$1 _if=$2; shift 2
 	ip netns exec "$_ns" dhclient -4 -cf "$T/dhclient.conf" \
@@ -121,7 +123,7 @@ pxh_track $DC1
 if wait_event "$T/c1.events" '^BOUND ip=10.77.0.1[01][0-9] '; then
 	ev=$(grep '^BOUND' "$T/c1.events" | head -1)
 	case "$ev" in
-	*"mask=255.255.255.0 routers=10.77.0.1 dns=10.77.0.53 10.77.0.54 domain=lab.example lease=12"*)
+	*"mask=255.255.255.0 routers=10.77.0.1 dns=10.77.0.53 10.77.0.54 domain=lab.example lease=3600"*)
 		ok dhclient_bound ;;
 	*) not_ok dhclient_bound "options: $ev" ;;
 	esac
@@ -129,7 +131,7 @@ else
 	not_ok dhclient_bound "$(tail -3 "$T/dhclient-c1.log" | tr '\n' ' ')"
 fi
 A1=$(sed -n 's/^BOUND ip=\([0-9.]*\) .*/\1/p' "$T/c1.events" | head -1)
-# T1 is half the 12 s lease: a unicast REQUEST (RENEWING) to pxehub
+# a unicast REQUEST (RENEWING) to pxehub, answered with the same address
 if wait_event "$T/c1.events" "^RENEW ip=$A1 " &&
    grep -q "ack mac=52:54:00:77:00:01 address=$A1" "$T/pxehubd.log"; then
 	ok dhclient_renews_same_address
@@ -168,7 +170,7 @@ pxh_tshark_stop
 o=$(stage offer "$j") a=$(stage ack "$j")
 expect pxe_offer_address_and_boot "$o" src=10.77.0.1 siaddr=10.77.0.1 \
 	file=shimx64.efi opts.54=10.77.0.1 opts.1=255.255.255.0 opts.3=10.77.0.1 \
-	opts.51=12 opts.60=505845436c69656e74
+	opts.51=3600 opts.58=1800 opts.60=505845436c69656e74
 Y=$(field yiaddr "$o")
 case "$Y" in 10.77.0.1[01][0-9]) ok pxe_offer_yiaddr_in_pool ;; *) not_ok pxe_offer_yiaddr_in_pool "yiaddr '$Y'" ;; esac
 # GRUB reads siaddr and file of the ACK (grub-core/net/bootp.c)

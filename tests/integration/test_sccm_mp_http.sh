@@ -304,7 +304,11 @@ echo "# mp1 slow (3 s, timeout 700 ms): /boot.ipxe answered in $ms ms through mp
 kill $MP1; wait $MP1 2>/dev/null
 start_mp mp1 8001 --cert "$T/pki/mp.pem" --key "$T/pki/mp.key" --status 503 || not_ok mp1_up "mp1 did not start"
 MP1=$_pid
-sleep 1.1
+# until mp1's down_time is over (a fixed sleep was too short under ASan)
+i=0
+while [ $i -lt 50 ] && ! $IN curl -s "$U/metrics" | grep -q '^pxehub_plugin_sccm_mp_http_mps_up 2'; do
+	sleep 0.1; i=$((i + 1))
+done
 s=$(script "mac=52-54-00-00-00-03&uuid=01234567-0000-0000-0000-000000000003&arch=x86_64&platform=efi")
 case $s in *"PC-AVAIL"*) ok failing_mp_failover ;; *) not_ok failing_mp_failover "got: $(printf '%s' "$s" | head -2 | tr '\n' '|')" ;; esac
 grep -q 'mp1 CCM_POST 503' "$T/mp.log" && ok mp1_was_asked || not_ok mp1_was_asked "mp1 never asked"

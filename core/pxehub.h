@@ -387,9 +387,16 @@ const char *pxh_mime_type(const char *path);
 /* ---- GRUB stage 1 (core/http/grub_stage.c) ------------------------------ */
 /* NORM is PREFIX/grub.cfg for one of [boot] grub_prefixes. */
 bool pxh_grub_cfg_path(const struct pxh_conf *conf, const char *norm);
-/* The generated first stage for client C (its server_ip names us). */
-int pxh_grub_stage1(struct pxh_server *s, const pxh_client *c, char **out,
-                    size_t *out_len);
+/* The generated first stage for client C (its server_ip names us);
+ * TFTP: fetched over TFTP, so stage 2 comes over TFTP too. */
+int pxh_grub_stage1(struct pxh_server *s, const pxh_client *c, bool tftp,
+                    char **out, size_t *out_len);
+/* TFTP "boot.grub?FACTS": 0 with OUT filled (the rendered answer),
+ * -EINPROGRESS while the decision runs (the client's retransmitted
+ * request gets it), or -errno. */
+int pxh_grub_tftp_stage2(struct pxh_server *s, const pxh_client *c,
+                         const char *req, struct pxh_open_file *out);
+bool pxh_grub_tftp_request(const char *req);
 /* pxh_file_open's hook: stage 1 for a grub.cfg path, else -ENOENT. */
 int pxh_grub_stage1_file(struct pxh_server *s, const char *norm,
                          const pxh_client *c, struct pxh_open_file *out);

@@ -96,52 +96,80 @@ static int header(struct pxh_answer *a)
 	return 0;
 }
 
-/* The server part of a GRUB device for pxehub's own HTTP server: the
- * address the client reached us at, ":PORT" unless 80.  GRUB 2.06 (Debian
- * 12) always talks to port 80; "(http,host:port)" needs GRUB 2.12. */
-static int own_http(const struct pxh_answer *a, char *out, size_t len)
+/* Our address for client C: the one it reached us at, else [server]
+ * server_ip. */
+static const char *own_ip(const struct pxh_answer *a)
 {
-	char base[160];
-	const char *host;
+	const char *ip = a->client && a->client->server_ip[0] ? a->client->server_ip
+	                                                       : NULL;
 
-	if (pxh_http_base_url(a->srv, a->client, base, sizeof(base)) < 0 ||
-	    strncmp(base, "http://", 7) != 0)
-		return -ENOENT;
-	host = base + 7;
-	snprintf(out, len, "(http,%s)", host);
-	return 0;
+	if (!ip && a->srv)
+		ip = pxh_cfg_str(a->srv->conf, "server", NULL, "server_ip");
+	return ip && *ip ? ip : NULL;
 }
 
 /*
- * URL -> GRUB file name: "/files/x" -> "(http,SERVER)/files/x",
- * "http://h[:p]/x" -> "(http,h[:p])/x", "tftp://h/x" -> "(tftp,h)/x", a
- * relative "x" as iPXE would read it against the script's URL.  Returns
- * -ENOTSUP for what GRUB cannot fetch (https, other schemes).
+ * URL -> GRUB file name.  GRUB fetches over HTTP only when it has HTTP
+ * (the client's is_http_boot: stage 2 came over HTTP, or stage 1 could
+ * load the module); Debian's signed images have TFTP only.
+ *   "/tftp/x"          -> "(http,SERVER[:PORT])/tftp/x", or "(tftp,SERVER)/x"
+ *   "/files/x", "/x"   -> "(http,SERVER[:PORT])/files/x" (HTTP only)
+ *   "http://h[:p]/x"   -> "(http,h[:p])/x" (HTTP only)
+ *   "tftp://h/x"       -> "(tftp,h)/x"
+ * a relative "x" as "/x".  (http,host:port) needs GRUB 2.12; 2.06 talks to
+ * port 80.  Returns -ENOTSUP (https, other schemes, HTTP without it) or
+ * -ENOENT (no server address) with WHY set.
  */
 static int grub_path(const struct pxh_answer *a, const char *url, char *out,
-                     size_t len)
+                     size_t len, const char **why)
 {
-	char dev[200];
-	const char *p;
+	bool http = a->client && a->client->is_http_boot;
+	char base[160];
+	const char *ip = own_ip(a);
 
 	if (!url || !*url)
 		return -EINVAL;
 	if (!strncasecmp(url, "http://", 7) || !strncasecmp(url, "tftp://", 7)) {
 		const char *host = url + 7, *slash = strchr(host, '/');
 		size_t hl = slash ? (size_t)(slash - host) : strlen(host);
+		bool h = tolower((unsigned char)url[0]) == 'h';
 
 		if (hl == 0 || hl > 150)
 			return -EINVAL;
-		snprintf(out, len, "(%s,%.*s)%s", tolower((unsigned char)url[0]) == 'h'
-		         ? "http" : "tftp", (int)hl, host, slash ? slash : "/");
+		if (h && !http) {
+			*why = "this GRUB has no HTTP (Debian's signed GRUB): "
+			       "use /tftp/PATH or tftp://";
+			return -ENOTSUP;
+		}
+		snprintf(out, len, "(%s,%.*s)%s", h ? "http" : "tftp", (int)hl, host,
+		         slash ? slash : "/");
 		return 0;
 	}
-	if (strstr(url, "://"))
+	if (strstr(url, "://")) {
+		*why = "GRUB has HTTP and TFTP only";
 		return -ENOTSUP;
-	if (own_http(a, dev, sizeof(dev)) < 0)
+	}
+	if (!ip) {
+		*why = "no server address known";
 		return -ENOENT;
-	p = url[0] == '/' ? url : NULL;
-	snprintf(out, len, "%s%s%s", dev, p ? "" : "/", url);
+	}
+	if (!strncmp(url, "/tftp/", 6) && !http) {
+		if (strchr(ip, ':'))
+			return -ENOTSUP;
+		snprintf(out, len, "(tftp,%s)%s", ip, url + 5);
+		return 0;
+	}
+	if (!http) {
+		*why = "this GRUB has no HTTP (Debian's signed GRUB): put the file "
+		       "in the TFTP root and name it /tftp/PATH";
+		return -ENOTSUP;
+	}
+	if (pxh_http_base_url(a->srv, a->client, base, sizeof(base)) < 0 ||
+	    strncmp(base, "http://", 7) != 0) {
+		*why = "pxehub's plain HTTP is off";
+		return -ENOENT;
+	}
+	snprintf(out, len, "(http,%s)%s%s", base + 7, url[0] == '/' ? "" : "/", url);
 	return 0;
 }
 
@@ -167,13 +195,12 @@ static int fail_tail(struct pxh_answer *a)
 /* Appends CMD and URL as a GRUB file name; -ENOTSUP marks the answer. */
 static int file_cmd(struct pxh_answer *a, const char *cmd, const char *url)
 {
-	char path[1300], why[160];
-	int rc = grub_path(a, url, path, sizeof(path));
+	char path[1300], why[240];
+	const char *because = "bad URL";
+	int rc = grub_path(a, url, path, sizeof(path), &because);
 
 	if (rc < 0) {
-		snprintf(why, sizeof(why), "GRUB cannot fetch %.100s%s", url,
-		         rc == -ENOTSUP ? " (GRUB has HTTP and TFTP only)"
-		                        : " (no server address known)");
+		snprintf(why, sizeof(why), "GRUB cannot fetch %.80s: %s", url, because);
 		rc = pxh_answer_unrenderable(a, why);
 		return rc < 0 ? rc : 1;
 	}

@@ -104,8 +104,8 @@ static const struct {
 	{"asset", "--type 3 --get-string 8"},
 };
 
-int pxh_grub_stage1(struct pxh_server *s, const pxh_client *c, char **out,
-                    size_t *out_len)
+int pxh_grub_stage1(struct pxh_server *s, const pxh_client *c, bool tftp,
+                    char **out, size_t *out_len)
 {
 	char base[160], q[8];
 	char *b = NULL;
@@ -118,8 +118,29 @@ int pxh_grub_stage1(struct pxh_server *s, const pxh_client *c, char **out,
 	            "# back to pxehub, which answers with its own configuration.\n");
 	if (rc)
 		goto out;
-	if (pxh_http_base_url(s, c, base, sizeof(base)) < 0 ||
-	    strncmp(base, "http://", 7) != 0) {
+	if (tftp) {
+		/* fetched over TFTP: Debian's signed GRUB images have no HTTP
+		 * (and load no modules under Secure Boot), so stage 2 comes
+		 * over TFTP too and the answer is rendered for TFTP.  (GRUB's
+		 * "if insmod http" is true even when the module is missing, so
+		 * there is no asking it.) */
+		const char *ip = c && c->server_ip[0] ? c->server_ip : NULL;
+
+		if (!ip)
+			ip = s ? pxh_cfg_str(s->conf, "server", NULL, "server_ip") : NULL;
+		if (!ip || !*ip || strchr(ip, ':') || strlen(ip) > 40) {
+			rc = append(&b, &len, &cap, "echo 'pxehub: no server address "
+			            "known'\nsleep 10\nexit\n");
+			goto out;
+		}
+		snprintf(base, sizeof(base), "(tftp,%s)", ip);
+	} else if (pxh_http_base_url(s, c, base, sizeof(base)) == 0 &&
+	           strncmp(base, "http://", 7) == 0) {
+		char host[160];
+
+		snprintf(host, sizeof(host), "%s", base + 7);
+		snprintf(base, sizeof(base), "(http,%.150s)", host);
+	} else {
 		rc = append(&b, &len, &cap,
 		            "echo 'pxehub: GRUB needs plain HTTP ([http] port) for its "
 		            "configuration'\nsleep 10\nexit\n");
@@ -167,10 +188,10 @@ int pxh_grub_stage1(struct pxh_server *s, const pxh_client *c, char **out,
 	if (!rc)
 		rc = append(&b, &len, &cap,
 		            "echo 'pxehub: asking for this machine'\"'\"'s configuration'\n"
-		            "configfile \"(http,%s)/boot.grub?${pxh_q}\"\n"
+		            "configfile \"%s/boot.grub?${pxh_q}\"\n"
 		            "echo 'pxehub: no configuration came; back to the firmware in 10 s'\n"
 		            "sleep 10\nexit\n",
-		            base + 7);
+		            base);
 out:
 	if (rc) {
 		free(b);
@@ -195,7 +216,7 @@ int pxh_grub_stage1_file(struct pxh_server *s, const char *norm,
 
 	if (!s || !pxh_grub_cfg_path(s->conf, norm))
 		return -ENOENT;
-	rc = pxh_grub_stage1(s, c, &text, &len);
+	rc = pxh_grub_stage1(s, c, !c || c->phase == PXH_PHASE_TFTP, &text, &len);
 	if (rc)
 		return rc;
 	out->fd = -1;

@@ -79,7 +79,7 @@ static int grub_stage_one(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 	c.struct_size = sizeof(c);
 	pxh_http_copy(c.ip, sizeof(c.ip), x->peer);
 	pxh_http_copy(c.server_ip, sizeof(c.server_ip), x->local);
-	if (pxh_grub_stage1(x->srv, &c, &t, &n) < 0) {
+	if (pxh_grub_stage1(x->srv, &c, false, &t, &n) < 0) {
 		pxh_http_resp_error(rs, 503, NULL);
 		return 0;
 	}
@@ -93,6 +93,7 @@ struct boot_job {
 	struct pxh_server *srv;
 	struct pxh_http_conn *conn;
 	struct pxh_decision *dec;
+	struct tftp_pending *tp; /* stage 2 over TFTP */
 	pxh_client client;
 	bool grub;        /* /boot.grub: the answer is rendered for GRUB */
 	bool inline_call; /* still inside pxh_http_handle_boot */
@@ -196,15 +197,20 @@ static int render(struct boot_job *j, enum pxh_verdict v,
 	return rc;
 }
 
-static void script_response(struct boot_job *j, enum pxh_verdict v,
-                            const struct pxh_answer *a, const char *plugin,
-                            const char *why, struct pxh_http_resp *rs)
+/* The answer as the boot program's script: 0 with *TEXTP (malloc'd), or
+ * with *TEXTP NULL for ignore; -errno when it cannot be made.  Emits
+ * script_served. */
+static int answer_text(struct boot_job *j, enum pxh_verdict v,
+                       const struct pxh_answer *a, const char *plugin,
+                       const char *why, char **textp, size_t *lenp)
 {
 	struct pxh_answer out;
 	char *text = NULL, reason[256];
 	size_t len = 0;
 	int rc;
 
+	*textp = NULL;
+	*lenp = 0;
 	pxh_answer_init(&out, j->srv, &j->client);
 	rc = render(j, v, a, &out, &text, &len);
 	if (!rc && out.unrendered) {
@@ -226,26 +232,75 @@ static void script_response(struct boot_job *j, enum pxh_verdict v,
 	if (v != PXH_BOOT && v != PXH_LOCAL) {
 		/* ignore: no script; the boot program's fetch fails and the
 		 * firmware moves on to its next boot device */
-		pxh_http_resp_error(rs, 403, "ignored");
 		served_event(j, v, plugin, why, 0);
 		pxh_answer_clear(&out);
-		return;
+		return 0;
 	}
 	if (!text) {
 		if (rc < 0 || !out.script || out.unrendered) {
 			pxh_answer_clear(&out);
-			pxh_http_resp_error(rs, 500, "script");
-			return;
+			return rc < 0 ? rc : -EINVAL;
 		}
 		text = out.script;
 		len = out.script_len;
 		out.script = NULL;
 	}
-	pxh_http_resp_take(rs, 200, SCRIPT_TYPE, text, len);
-	pxh_http_resp_line(rs, "Cache-Control: no-store\r\n");
-	served_event(j, v, plugin, why, rs->body_len);
+	served_event(j, v, plugin, why, len);
 	(*pxh_http_ctrs(j->srv)->scripts)++;
 	pxh_answer_clear(&out);
+	*textp = text;
+	*lenp = len;
+	return 0;
+}
+
+static void script_response(struct boot_job *j, enum pxh_verdict v,
+                            const struct pxh_answer *a, const char *plugin,
+                            const char *why, struct pxh_http_resp *rs)
+{
+	char *text;
+	size_t len;
+
+	if (answer_text(j, v, a, plugin, why, &text, &len) < 0) {
+		pxh_http_resp_error(rs, 500, "script");
+		return;
+	}
+	if (!text) {
+		pxh_http_resp_error(rs, 403, "ignored");
+		return;
+	}
+	pxh_http_resp_take(rs, 200, SCRIPT_TYPE, text, len);
+	pxh_http_resp_line(rs, "Cache-Control: no-store\r\n");
+}
+
+/* ---- GRUB's stage 2 over TFTP -------------------------------------------
+ * A TFTP read cannot wait for a deferred decision, but GRUB repeats its
+ * request every ~0.4 s (40 times): the first request starts the decision
+ * and gets no answer, a repeat after it is done gets the script.  One
+ * entry per client address, a bounded table, answers kept 30 s. */
+#define TFTP_PENDING 64
+#define TFTP_KEEP 30.0
+
+struct tftp_pending {
+	bool used, done;
+	char ip[46];
+	char req[512];
+	double at;
+	char *text; /* NULL when done: ignore */
+	size_t len;
+	struct boot_job *job; /* while the decision runs */
+};
+
+static struct tftp_pending pending[TFTP_PENDING];
+
+static void pending_free(struct tftp_pending *p)
+{
+	if (p->job) {
+		if (p->job->dec)
+			pxh_decide_cancel(p->job->dec);
+		free(p->job);
+	}
+	free(p->text);
+	memset(p, 0, sizeof(*p));
 }
 
 static void boot_done(void *ctx, enum pxh_verdict v, const struct pxh_answer *a,
@@ -254,6 +309,18 @@ static void boot_done(void *ctx, enum pxh_verdict v, const struct pxh_answer *a,
 	struct boot_job *j = ctx;
 	struct pxh_http_resp rs;
 
+	if (j->tp) {
+		struct tftp_pending *p = j->tp;
+
+		if (answer_text(j, v, a, plugin, why, &p->text, &p->len) < 0)
+			p->text = NULL;
+		p->done = true;
+		p->job = NULL;
+		j->done = true;
+		if (!j->inline_call)
+			free(j);
+		return;
+	}
 	if (j->inline_call) {
 		script_response(j, v, a, plugin, why, j->inline_rs);
 		j->done = true;
@@ -310,6 +377,9 @@ static int handle_boot(struct pxh_http_ctx *x, struct pxh_http_resp *rs,
 	j->client.raw = NULL;
 	j->client.raw_len = 0;
 	j->client.is_ipxe = !grub;
+	/* GRUB asking over HTTP has HTTP: kernels come the fast way */
+	if (grub)
+		j->client.is_http_boot = 1;
 	j->client.relay[0] = '\0';
 	j->client.iface[0] = '\0';
 	snprintf(j->client.user_class, sizeof(j->client.user_class), "%s",
@@ -351,6 +421,155 @@ static int handle_boot(struct pxh_http_ctx *x, struct pxh_http_resp *rs,
 	}
 	pxh_http_conn_set_pending(x->conn, j, boot_cancel);
 	return 1;
+}
+
+bool pxh_grub_tftp_request(const char *req)
+{
+	while (*req == '/')
+		req++;
+	return !strncmp(req, "boot.grub", 9) && (!req[9] || req[9] == '?');
+}
+
+static void free_text(void *p)
+{
+	free(p);
+}
+
+/* The entry's answer as OUT (a copy: repeats of the request get it too). */
+static int pending_serve(struct tftp_pending *p, struct pxh_server *s,
+                         struct pxh_open_file *out)
+{
+	char *t;
+
+	if (!p->text)
+		return -EACCES; /* ignore, or no script could be made */
+	t = malloc(p->len + 1);
+	if (!t)
+		return -ENOMEM;
+	memcpy(t, p->text, p->len + 1);
+	out->fd = -1;
+	out->mem = (const uint8_t *)t;
+	out->size = p->len;
+	out->mtime = (time_t)pxh_server_now(s);
+	out->content_type = SCRIPT_TYPE;
+	out->vfile.struct_size = sizeof(out->vfile);
+	out->vfile.data = t;
+	out->vfile.len = p->len;
+	out->vfile.free_fn = free_text;
+	out->vfile.free_arg = t;
+	snprintf(out->path, sizeof(out->path), "boot.grub");
+	return 0;
+}
+
+static struct tftp_pending *pending_slot(const char *ip, double now)
+{
+	struct tftp_pending *p, *oldest = &pending[0];
+
+	for (p = pending; p < pending + TFTP_PENDING; p++) {
+		if (p->used && !strcmp(p->ip, ip))
+			return p;
+	}
+	for (p = pending; p < pending + TFTP_PENDING; p++) {
+		if (!p->used || now - p->at > TFTP_KEEP)
+			return p;
+		if (p->at < oldest->at)
+			oldest = p;
+	}
+	return oldest;
+}
+
+int pxh_grub_tftp_stage2(struct pxh_server *s, const pxh_client *c,
+                         const char *req, struct pxh_open_file *out)
+{
+	double now = pxh_server_now(s);
+	const char *q;
+	struct tftp_pending *p;
+	struct boot_job *j;
+	char why[128] = "", http[4] = "";
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
+	while (*req == '/')
+		req++;
+	q = strchr(req, '?');
+	q = q ? q + 1 : "";
+	p = pending_slot(c->ip, now);
+	if (p->used && !strcmp(p->ip, c->ip) && !strcmp(p->req, req) &&
+	    now - p->at <= TFTP_KEEP) {
+		if (!p->done)
+			return -EINPROGRESS;
+		return pending_serve(p, s, out);
+	}
+	pending_free(p);
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->srv = s;
+	j->grub = true;
+	j->client = *c; /* the TFTP client: DHCP-phase facts of the address */
+	j->client.struct_size = sizeof(j->client);
+	j->client.phase = PXH_PHASE_IPXE;
+	j->client.is_ipxe = 0;
+	snprintf(j->client.user_class, sizeof(j->client.user_class), "GRUB");
+	/* stage 1 says whether this GRUB could load HTTP ("http=1") */
+	j->client.is_http_boot = pxh_http_form_get(q, strlen(q), "http", http,
+	                                           sizeof(http)) >= 0 &&
+	                         !strcmp(http, "1");
+	{
+		char known[18];
+
+		pxh_http_copy(known, sizeof(known), c->mac);
+		if (pxh_http_facts(q, strlen(q), &j->client) == 0) {
+			/* no facts: stage 1, as over HTTP */
+			char *t;
+			size_t n;
+
+			free(j);
+			if ((rc = pxh_grub_stage1(s, c, true, &t, &n)) < 0)
+				return rc;
+			out->mem = (const uint8_t *)t;
+			out->size = n;
+			out->mtime = (time_t)now;
+			out->content_type = SCRIPT_TYPE;
+			out->vfile.struct_size = sizeof(out->vfile);
+			out->vfile.data = t;
+			out->vfile.len = n;
+			out->vfile.free_fn = free_text;
+			out->vfile.free_arg = t;
+			snprintf(out->path, sizeof(out->path), "boot.grub");
+			return 0;
+		}
+		if (!j->client.mac[0])
+			pxh_http_copy(j->client.mac, sizeof(j->client.mac), known);
+	}
+	pxh_logf(PXH_LOG_DEBUG, &j->client, "tftp: boot.grub stage 2, GRUB %s HTTP",
+	         j->client.is_http_boot ? "has" : "lacks");
+	if (!pxh_access_allowed(s->conf, &j->client, why, sizeof(why))) {
+		pxh_logf(PXH_LOG_INFO, &j->client, "tftp: boot.grub refused: %s", why);
+		free(j);
+		return -EACCES;
+	}
+	p->used = true;
+	p->at = now;
+	pxh_http_copy(p->ip, sizeof(p->ip), c->ip);
+	pxh_http_copy(p->req, sizeof(p->req), req);
+	p->job = j;
+	j->tp = p;
+	j->inline_call = true;
+	rc = pxh_decide(s, PXH_PHASE_IPXE, &j->client, boot_done, j, &j->dec);
+	j->inline_call = false;
+	if (rc < 0) {
+		p->job = NULL;
+		free(j);
+		pending_free(p);
+		return -EAGAIN;
+	}
+	if (j->done) {
+		free(j);
+		return pending_serve(p, s, out);
+	}
+	return -EINPROGRESS;
 }
 
 int pxh_http_handle_boot(struct pxh_http_ctx *x, struct pxh_http_resp *rs)

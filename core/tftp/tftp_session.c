@@ -862,7 +862,19 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 	snprintf(x->file, sizeof(x->file), "%.511s", rq.file);
 	fill_client(t, &x->client, peer, local, ifindex, l);
 
-	rc = tftp_file_open(t, rq.file, &x->client, &x->f);
+	if (pxh_grub_tftp_request(rq.file)) {
+		/* GRUB's stage 2: a decision; while it runs the request is
+		 * not answered, GRUB's repeat gets the script */
+		rc = pxh_grub_tftp_stage2(s, &x->client, rq.file, &x->f);
+		if (rc == -EINPROGRESS) {
+			pxh_logf(PXH_LOG_DEBUG, &x->client,
+			         "tftp: boot.grub: decision running, the repeat gets it (%.300s)", rq.file);
+			free(x);
+			return;
+		}
+	} else {
+		rc = tftp_file_open(t, rq.file, &x->client, &x->f);
+	}
 	if (rc) {
 		code = tftp_errno_code(rc, &emsg);
 		count(code == TFTP_ENOTFOUND ? t->c.notfound : t->c.denied, 1);

@@ -188,6 +188,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.phase = PXH_PHASE_IPXE;
 	snprintf(c.user_class, sizeof(c.user_class), "GRUB");
 	snprintf(c.server_ip, sizeof(c.server_ip), "10.0.0.1");
+	c.is_http_boot = size & 1; /* with and without HTTP */
 	if (*f[0])
 		check_kernel(&c, f[0], f[1], f[2]);
 	check_menu(&c, f[3], f[4], f[5], f[6]);

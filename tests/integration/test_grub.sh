@@ -39,10 +39,10 @@ f=$(cat)
 printf '%s\n' "$f" >>"$(dirname "$0")/facts.log"
 serial=$(printf '%s' "$f" | jq -r .serial)
 case $serial in
-KERNEL*) jq -cn --arg s "$serial" '{kernel: {kernel: "/files/vmlinuz", initrd: "/files/initrd.gz",
+KERNEL*) jq -cn --arg s "$serial" '{kernel: {kernel: "/tftp/vmlinuz", initrd: "/tftp/initrd.gz",
 	cmdline: ("console=ttyS0 pxh_serial=" + $s)}}' ;;
 MENU*) echo '{"menu": {"title": "Lab", "timeout": 3000, "default": "inst", "items": [
-	{"id": "inst", "label": "Install", "kernel": "/files/vmlinuz"},
+	{"id": "inst", "label": "Install", "kernel": "/tftp/vmlinuz"},
 	{"id": "win", "label": "WinPE", "wimboot": {"boot_wim": "/files/boot.wim"}},
 	{"id": "disk", "label": "Local disk", "local": true}]}}' ;;
 IPXE*) printf '#!ipxe\necho iPXE only\n' ;;
@@ -76,7 +76,13 @@ else
 fi
 check stage1_parses "$T/s1.http"
 (cd "$T" && $IN tftp 127.0.0.1 -c get grub/grub.cfg s1.tftp) >/dev/null 2>&1
-if cmp -s "$T/s1.http" "$T/s1.tftp"; then ok stage1_tftp_same; else not_ok stage1_tftp_same "$(head -3 "$T/s1.tftp" 2>&1)"; fi
+# over TFTP, stage 2 comes over TFTP too (Debian's signed GRUB has no HTTP)
+if grep -qF 'configfile "(tftp,127.0.0.1)/boot.grub?${pxh_q}"' "$T/s1.tftp"; then
+	ok stage1_tftp
+else
+	not_ok stage1_tftp "$(tail -5 "$T/s1.tftp" 2>&1)"
+fi
+check stage1_tftp_parses "$T/s1.tftp"
 (cd "$T" && $IN tftp 127.0.0.1 -c get other/grub.cfg other.tftp) >/dev/null 2>&1
 if grep -qx 'echo static' "$T/other.tftp" 2>/dev/null; then ok other_grub_cfg_is_a_file; else not_ok other_grub_cfg_is_a_file; fi
 s=$($IN curl -s "$U/boot.grub")
@@ -93,8 +99,8 @@ $IN curl -s -o "$T/k.grub" "$U/boot.grub?$F&serial=$HOST"
 # (the query decoder already drops control characters and some others;
 # what is left stays inside quoted words: the script has exactly these
 # commands and no line of the value's own)
-if grep -qF "if linux '(http,127.0.0.1)/files/vmlinuz' 'console=ttyS0' 'pxh_serial=KERNEL'\\'';' 'reboot;' ''\\''" "$T/k.grub" &&
-   grep -qF "  if initrd '(http,127.0.0.1)/files/initrd.gz'; then" "$T/k.grub" &&
+if grep -qF "if linux '(http,127.0.0.1)/tftp/vmlinuz' 'console=ttyS0' 'pxh_serial=KERNEL'\\'';' 'reboot;' ''\\''" "$T/k.grub" &&
+   grep -qF "  if initrd '(http,127.0.0.1)/tftp/initrd.gz'; then" "$T/k.grub" &&
    [ "$(sed 's/^ *//; s/ .*//' "$T/k.grub" | tr '\n' ' ')" = "#!grub if if boot fi fi echo sleep exit " ]; then
 	ok stage2_kernel_quoted
 else
@@ -108,6 +114,18 @@ else
 	not_ok facts_name_grub "$(tail -1 "$T/s/facts.log")"
 fi
 
+# stage 2 over TFTP (tftp-hpa, which repeats its request like GRUB: the
+# first one starts the decision, a repeat gets the script); without HTTP
+# the kernel comes over TFTP
+# (tftp-hpa reads "a:b" as host:file: the MAC with hyphens here)
+(cd "$T" && printf 'rexmt 1\nget /boot.grub?%s&serial=KERNEL2 k2.grub\n' "$(echo "$F" | sed 's/52:54:00:aa:00:01/52-54-00-aa-00-01/')" |
+	$IN tftp 127.0.0.1) >/dev/null 2>&1
+if grep -qF "if linux '(tftp,127.0.0.1)/vmlinuz' 'console=ttyS0' 'pxh_serial=KERNEL2'; then" "$T/k2.grub" 2>/dev/null &&
+   grep -qF "  if initrd '(tftp,127.0.0.1)/initrd.gz'; then" "$T/k2.grub"; then
+	ok stage2_tftp_kernel
+else
+	not_ok stage2_tftp_kernel "$(cat "$T/k2.grub" 2>&1)"
+fi
 $IN curl -s -o "$T/m.grub" "$U/boot.grub?$F&serial=MENU1"
 if grep -q "^set default='inst'$" "$T/m.grub" && grep -q "^menuentry 'Install' --id 'inst' {$" "$T/m.grub" &&
    grep -q "^menuentry 'Local disk' --id 'disk' {$" "$T/m.grub" && ! grep -q WinPE "$T/m.grub"; then

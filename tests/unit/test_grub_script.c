@@ -31,6 +31,7 @@ static int setup(void **state)
 	client.phase = PXH_PHASE_IPXE;
 	snprintf(client.user_class, sizeof(client.user_class), "GRUB");
 	snprintf(client.server_ip, sizeof(client.server_ip), "10.0.0.1");
+	client.is_http_boot = 1; /* this GRUB has HTTP */
 	return 0;
 }
 
@@ -110,6 +111,34 @@ static void test_kernel(void **state)
 	assert_string_equal(lx.w[10].value[0], "\\\\");
 	assert_string_equal(lx.w[11].value[0], "#c");
 	gl_free(&lx);
+	pxh_answer_clear(&a);
+
+	/* a GRUB without HTTP (Debian's signed images): /tftp/ paths over
+	 * TFTP, nothing from the HTTP root */
+	{
+		pxh_client nohttp = client;
+
+		nohttp.is_http_boot = 0;
+		pxh_answer_init(&a, &srv, &nohttp);
+		assert_int_equal(pxh_script_kernel(&a, "/tftp/di/linux", "/tftp/di/initrd.gz", "x"), 0);
+		assert_null(a.unrendered);
+		assert_non_null(strstr(a.script, "if linux '(tftp,10.0.0.1)/di/linux' 'x'; then\n"));
+		assert_non_null(strstr(a.script, "  if initrd '(tftp,10.0.0.1)/di/initrd.gz'; then\n"));
+		pxh_answer_clear(&a);
+		pxh_answer_init(&a, &srv, &nohttp);
+		assert_int_equal(pxh_script_kernel(&a, "/files/linux", NULL, NULL), 0);
+		assert_non_null(a.unrendered);
+		assert_non_null(strstr(a.unrendered, "/tftp/PATH"));
+		pxh_answer_clear(&a);
+		pxh_answer_init(&a, &srv, &nohttp);
+		assert_int_equal(pxh_script_kernel(&a, "http://h/linux", NULL, NULL), 0);
+		assert_non_null(a.unrendered);
+		pxh_answer_clear(&a);
+	}
+	/* with HTTP, /tftp/ paths come over HTTP too (pxehub serves them) */
+	pxh_answer_init(&a, &srv, &client);
+	assert_int_equal(pxh_script_kernel(&a, "/tftp/di/linux", NULL, NULL), 0);
+	assert_non_null(strstr(a.script, "if linux '(http,10.0.0.1)/tftp/di/linux'; then\n"));
 	pxh_answer_clear(&a);
 
 	/* TFTP when asked for; https is beyond GRUB */

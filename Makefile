@@ -153,6 +153,11 @@ $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_OBJ)
 
 fuzz: $(FUZZ_BIN)
 
+# Every fuzz target for FUZZ_LONG_SECONDS (600) each; the figures of a run
+# are in docs/HACKING.md (FUZZ_JOBS=N runs N at a time).
+fuzz-long: fuzz
+	B=$(B) sh tests/fuzz/long.sh
+
 test-build: all $(UNIT_BIN) $(TPLUG_SO)
 
 deps:
@@ -291,6 +296,6 @@ rpm:
 clean:
 	rm -rf $(B)
 
-.PHONY: all check deps deps-build run bench demo install clean fuzz test-build
+.PHONY: all check deps deps-build run bench demo install clean fuzz fuzz-long test-build
 
 -include $(shell find $(B)/obj $(B)/fuzzobj $(B)/tests $(B)/fuzz -name '*.d' 2>/dev/null)

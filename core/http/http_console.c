@@ -152,7 +152,7 @@ static const char *jstr(json_t *o, const char *k)
 /* "3 d 4 h", "2 h 5 min", "4 min", "12 s" */
 static void human_span(double secs, char *out, size_t len)
 {
-	long s = (long)secs;
+	long s = secs >= 0 && secs < 1e15 ? (long)secs : 0;
 
 	if (s >= 86400)
 		snprintf(out, len, "%ld d %ld h", s / 86400, s % 86400 / 3600);
@@ -169,7 +169,13 @@ static void human_span(double secs, char *out, size_t len)
 static void sb_time(struct sbuf *b, double t)
 {
 	char iso[40], num[40];
-	time_t tt = (time_t)t;
+	time_t tt;
+
+	/* a number outside what time_t holds is not a time (and converting
+	 * it would be undefined): year 0..9999 only */
+	if (!(t >= 0 && t <= 253402300799.0))
+		t = 0;
+	tt = (time_t)t;
 	struct tm tm;
 
 	gmtime_r(&tt, &tm);

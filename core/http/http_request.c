@@ -129,7 +129,9 @@ static int on_headers_complete(http_parser *p)
 	                                   rq->report_max);
 	if ((p->flags & F_CONTENTLENGTH) && p->content_length > rq->max_body)
 		return fail(rq, 413, "request body too large");
-	expect = pxh_http_req_header(rq, "Expect");
+	/* RFC 7231 5.1.1: an HTTP/1.0 request's 100-continue is ignored (no
+	 * interim response a 1.0 client cannot read) */
+	expect = p->http_minor >= 1 ? pxh_http_req_header(rq, "Expect") : NULL;
 	if (expect) {
 		if (strcasecmp(expect, "100-continue") != 0)
 			return fail(rq, 417, "expectation failed");

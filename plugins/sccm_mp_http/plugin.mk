@@ -17,3 +17,6 @@ $(B)/tests/unit/test_sccm_mp_http: private DEP_LIBS += $(call pc_libs,libxml-2.0
 	$(call pc_libs,gnutls,-lgnutls)
 $(B)/fuzz/fuzz_sccm_mp_reply: private DEP_CFLAGS += $(call pc_cflags,libxml-2.0)
 $(B)/fuzz/fuzz_sccm_mp_reply: private DEP_LIBS += $(call pc_libs,libxml-2.0,-lxml2) $(call pc_libs,zlib,-lz)
+$(B)/fuzz/fuzz_mp_sign: private DEP_CFLAGS += $(call pc_cflags,libxml-2.0 gnutls)
+$(B)/fuzz/fuzz_mp_sign: private DEP_LIBS += $(call pc_libs,libxml-2.0,-lxml2) $(call pc_libs,zlib,-lz) \
+	$(call pc_libs,gnutls,-lgnutls)

@@ -142,7 +142,21 @@ static void test_parse_http10(void **state)
 	pxh_http_req_next(&rq);
 	feed_all(&rq, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
 	assert_false(rq.keep_alive);
+	/* RFC 7231 5.1.1: an HTTP/1.0 request's Expect is ignored (no 100
+	 * Continue to a client that cannot read one; fuzz_http_conn found it) */
 	pxh_http_req_free(&rq);
+	for (int minor = 0; minor <= 1; minor++) {
+		char req[160];
+
+		pxh_http_req_init(&rq, 8192);
+		rq.report_max = 4096;
+		snprintf(req, sizeof(req), "POST /api/v1/report HTTP/1.%d\r\n"
+		         "Expect: 100-continue\r\nContent-Length: 2\r\n\r\n", minor);
+		feed_all(&rq, req);
+		assert_int_equal(rq.state, PXH_RQ_BODY);
+		assert_int_equal(rq.expect_continue, minor == 1);
+		pxh_http_req_free(&rq);
+	}
 }
 
 static void test_routes(void **state)

@@ -29,6 +29,7 @@ struct step {
 
 struct client_rec {
 	pxh_client c; /* merged facts */
+	char boot_program[8]; /* "ipxe" or "grub": the last script it fetched */
 	uint64_t first_us, last_us;
 	struct step steps[STEPS_PER_CLIENT];
 	size_t nsteps, step_head; /* ring */
@@ -262,6 +263,7 @@ void pxh_clients_record(struct pxh_server *s, const pxh_event *ev,
 		/* the steps are written before they are read: only the facts
 		 * and the ring's indexes start afresh */
 		memset(&r->c, 0, sizeof(r->c));
+		r->boot_program[0] = '\0';
 		r->nsteps = r->step_head = 0;
 		r->ip_hash = 0;
 		copy_str(r->c.mac, sizeof(r->c.mac), mac);
@@ -277,6 +279,10 @@ void pxh_clients_record(struct pxh_server *s, const pxh_event *ev,
 	if (bind) {
 		merge(&r->c, &ev->client);
 		set_ip(t, i, ev->client.ip);
+		if (ev->client.phase == PXH_PHASE_IPXE &&
+		    pxh_client_boot_program(&ev->client))
+			copy_str(r->boot_program, sizeof(r->boot_program),
+			         pxh_boot_program_name(pxh_client_boot_program(&ev->client)));
 	}
 	r->last_us = ev->time_us;
 	st = &r->steps[(r->step_head + r->nsteps) % STEPS_PER_CLIENT];
@@ -342,6 +348,8 @@ static json_t *client_json(const struct client_rec *r, bool hide, bool steps)
 	json_object_set_new(o, "relay", json_string(c->relay));
 	json_object_set_new(o, "interface", json_string(c->iface));
 	json_object_set_new(o, "ipxe", json_boolean(c->is_ipxe));
+	if (r->boot_program[0])
+		json_object_set_new(o, "boot_program", json_string(r->boot_program));
 	json_object_set_new(o, "first_seen", time_json(r->first_us));
 	json_object_set_new(o, "last_seen", time_json(r->last_us));
 	/* the last verdict given, for lists and filters */

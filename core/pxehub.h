@@ -384,6 +384,16 @@ void pxh_file_close(struct pxh_open_file *f);
 int pxh_path_normalise(const char *in, unsigned flags, char *out, size_t len);
 const char *pxh_mime_type(const char *path);
 
+/* The boot script for verdict *V and answer A, for C's boot program (GRUB
+ * or iPXE): into OUT, or the cached built-in iPXE menu into *TEXT
+ * (malloc'd).  An answer the boot program cannot run gives [boot]
+ * default_action instead: *V and *PLUGIN change and WHY says why (else
+ * WHY is "").  Nothing for ignore.  Returns 0 or -errno (http_boot.c). */
+int pxh_boot_render(struct pxh_server *s, const pxh_client *c,
+                    enum pxh_verdict *v, const char **plugin,
+                    const struct pxh_answer *a, struct pxh_answer *out,
+                    char **text, size_t *len, char *why, size_t why_len);
+
 /* ---- GRUB stage 1 (core/http/grub_stage.c) ------------------------------ */
 /* NORM is PREFIX/grub.cfg for one of [boot] grub_prefixes. */
 bool pxh_grub_cfg_path(const struct pxh_conf *conf, const char *norm);

@@ -156,9 +156,9 @@ static enum pxh_verdict default_verdict(struct pxh_server *s, const char **name)
 /* The answer as the client's boot program's script into OUT, or the
  * cached built-in iPXE menu into *TEXT.  An answer the boot program
  * cannot run leaves OUT marked (out->unrendered). */
-static int render(struct boot_job *j, enum pxh_verdict v,
-                  const struct pxh_answer *a, struct pxh_answer *out,
-                  char **text, size_t *len)
+static int render(struct pxh_server *srv, const pxh_client *c, bool grub,
+                  enum pxh_verdict v, const struct pxh_answer *a,
+                  struct pxh_answer *out, char **text, size_t *len)
 {
 	int rc = 0;
 
@@ -171,9 +171,9 @@ static int render(struct boot_job *j, enum pxh_verdict v,
 	if (a && a->script && a->script_len) {
 		bool is_grub = !strncmp(a->script, "#!grub", 6);
 
-		if (j->grub != is_grub)
+		if (grub != is_grub)
 			return pxh_answer_unrenderable(
-				out, j->grub ? "an iPXE script cannot run in GRUB"
+				out, grub ? "an iPXE script cannot run in GRUB"
 				             : "a GRUB script cannot run in iPXE");
 		/* a plugin's script without the signature still runs */
 		if (!is_grub && strncmp(a->script, "#!ipxe", 6) != 0)
@@ -182,17 +182,47 @@ static int render(struct boot_job *j, enum pxh_verdict v,
 			rc = pxh_answer_append_script(out, "%s", a->script);
 	} else if (a && a->loader && *a->loader) {
 		rc = pxh_script_chain(out, a->loader);
-	} else if (j->grub) {
-		rc = pxh_default_menu(j->srv, &j->client, out);
+	} else if (grub) {
+		rc = pxh_default_menu(srv, c, out);
 	} else {
-		const char *m = menu_text(j->srv, len);
+		const char *m = menu_text(srv, len);
 
 		if (m && (*text = malloc(*len + 1))) {
 			memcpy(*text, m, *len + 1);
 		} else {
 			*len = 0;
-			rc = pxh_default_menu(j->srv, &j->client, out);
+			rc = pxh_default_menu(srv, c, out);
 		}
+	}
+	return rc;
+}
+
+int pxh_boot_render(struct pxh_server *s, const pxh_client *c,
+                    enum pxh_verdict *v, const char **plugin,
+                    const struct pxh_answer *a, struct pxh_answer *out,
+                    char **text, size_t *len, char *why, size_t why_len)
+{
+	bool grub = pxh_client_boot_program(c) == PXH_BOOT_PROGRAM_GRUB;
+	int rc;
+
+	*text = NULL;
+	*len = 0;
+	if (why_len)
+		why[0] = '\0';
+	rc = render(s, c, grub, *v, a, out, text, len);
+	if (!rc && out->unrendered) {
+		/* what the boot program cannot run is not served: the
+		 * default instead, and WHY says why */
+		const char *def;
+
+		*v = default_verdict(s, &def);
+		snprintf(why, why_len, "%s cannot run the answer of %.31s: "
+		         "%.150s; default_action=%s", grub ? "GRUB" : "iPXE",
+		         *plugin ? *plugin : "?", out->unrendered, def);
+		*plugin = "default";
+		pxh_answer_clear(out);
+		pxh_answer_init(out, s, c);
+		rc = render(s, c, grub, *v, NULL, out, text, len);
 	}
 	return rc;
 }
@@ -212,22 +242,11 @@ static int answer_text(struct boot_job *j, enum pxh_verdict v,
 	*textp = NULL;
 	*lenp = 0;
 	pxh_answer_init(&out, j->srv, &j->client);
-	rc = render(j, v, a, &out, &text, &len);
-	if (!rc && out.unrendered) {
-		/* what the boot program cannot run is not served: the default
-		 * instead, and the log and the event say why */
-		const char *def;
-
-		v = default_verdict(j->srv, &def);
-		snprintf(reason, sizeof(reason), "%s cannot run the answer of %.31s: "
-		         "%.150s; default_action=%s", j->grub ? "GRUB" : "iPXE",
-		         plugin ? plugin : "?", out.unrendered, def);
+	rc = pxh_boot_render(j->srv, &j->client, &v, &plugin, a, &out, &text,
+	                     &len, reason, sizeof(reason));
+	if (reason[0]) {
 		pxh_logf(PXH_LOG_WARNING, &j->client, "http: %s", reason);
-		plugin = "default";
 		why = reason;
-		pxh_answer_clear(&out);
-		pxh_answer_init(&out, j->srv, &j->client);
-		rc = render(j, v, NULL, &out, &text, &len);
 	}
 	if (v != PXH_BOOT && v != PXH_LOCAL) {
 		/* ignore: no script; the boot program's fetch fails and the

@@ -16,6 +16,7 @@
 struct decide_opts {
 	const char *mac, *arch, *uuid, *user_class, *vendor_class, *ip;
 	const char *server_ip, *serial, *manufacturer, *product, *asset;
+	const char *boot_program; /* "grub" or "grub-http" */
 	enum pxh_phase phase;
 	int verbose;
 };
@@ -26,9 +27,12 @@ static void usage(void)
 	        "usage: pxehubctl [-c FILE] decide --mac MAC [--arch ARCH] [--uuid UUID]\n"
 	        "       [--user-class iPXE] [--phase dhcp|ipxe] [--vendor-class TEXT]\n"
 	        "       [--ip ADDR] [--server-ip ADDR] [--serial S] [--manufacturer M]\n"
-	        "       [--product P] [--asset A] [-v]\n"
+	        "       [--product P] [--asset A] [--boot-program ipxe|grub|grub-http] [-v]\n"
 	        "ARCH: bios, efi-x64, efi-ia32, efi-arm64, efi-x64-http, ... or the\n"
-	        "option 93 number.  Nothing is sent on the network.\n");
+	        "option 93 number.  --boot-program: the script phase as iPXE, GRUB\n"
+	        "over TFTP (Debian's signed GRUB: no HTTP) or GRUB with HTTP; the\n"
+	        "script shown is what that boot program gets.  Nothing is sent on\n"
+	        "the network.\n");
 }
 
 static void copy_field(char *dst, size_t cap, const char *src)
@@ -58,6 +62,16 @@ static int build_client(const struct decide_opts *o, const struct pxh_conf *conf
 	if (o->user_class) {
 		copy_field(c->user_class, sizeof(c->user_class), o->user_class);
 		c->is_ipxe = !strcmp(o->user_class, "iPXE");
+	}
+	if (o->boot_program && !strncmp(o->boot_program, "grub", 4)) {
+		/* as /boot.grub makes it: the core's own user class */
+		copy_field(c->user_class, sizeof(c->user_class), "GRUB");
+		c->is_ipxe = 0;
+		c->is_http_boot = !strcmp(o->boot_program, "grub-http");
+		copy_field(c->platform, sizeof(c->platform), "efi");
+	} else if (o->boot_program) {
+		copy_field(c->user_class, sizeof(c->user_class), "iPXE");
+		c->is_ipxe = 1;
 	}
 	copy_field(c->vendor_class, sizeof(c->vendor_class), o->vendor_class);
 	if (o->vendor_class)
@@ -133,17 +147,38 @@ static void print_result(struct pxh_server *s, const pxh_client *c,
 		print_text("loader", a->loader);
 	for (size_t i = 0; i < a->n_opts; i++)
 		print_option(&a->opts[i]);
-	if (c->phase == PXH_PHASE_IPXE && d->verdict == PXH_BOOT &&
-	    (!a->script || !*a->script)) {
-		/* Nobody scripted it: the daemon serves the built-in menu. */
-		a->client = c;
-		pxh_default_menu(s, c, a);
-	}
-	if (c->phase == PXH_PHASE_IPXE && d->verdict == PXH_LOCAL)
-		printf("script: (exit: boot from the local disk)\n");
-	if (a->script && *a->script)
+	if (c->phase == PXH_PHASE_IPXE) {
+		/* the script the daemon serves: the answer rendered for the
+		 * boot program, or what it falls back to */
+		enum pxh_verdict v = d->verdict;
+		const char *by = d->plugin;
+		struct pxh_answer out;
+		char *text = NULL, why[256];
+		size_t len = 0;
+
+		pxh_answer_init(&out, s, c);
+		if (pxh_boot_render(s, c, &v, &by, a, &out, &text, &len, why,
+		                    sizeof(why)) == 0) {
+			if (why[0])
+				printf("served: %s by %s (%s)\n", pxh_verdict_name(v), by, why);
+			if (!text && out.script) {
+				text = out.script;
+				out.script = NULL;
+			}
+			if (v == PXH_LOCAL)
+				printf("script: (exit: boot from the local disk)\n");
+			if (text && *text)
+				printf("script:\n%s%s", text,
+				       text[strlen(text) - 1] == '\n' ? "" : "\n");
+			else if (v == PXH_IGNORE)
+				printf("script: (none: 403, the firmware moves on)\n");
+		}
+		free(text);
+		pxh_answer_clear(&out);
+	} else if (a->script && *a->script) {
 		printf("script:\n%s%s", a->script,
 		       a->script[strlen(a->script) - 1] == '\n' ? "" : "\n");
+	}
 	printf("time: %.1f ms\n", d->seconds * 1000);
 }
 
@@ -162,6 +197,7 @@ static int parse_opts(int argc, char **argv, struct decide_opts *o)
 		{"manufacturer", required_argument, NULL, 'M'},
 		{"product", required_argument, NULL, 'P'},
 		{"asset", required_argument, NULL, 'A'},
+		{"boot-program", required_argument, NULL, 'B'},
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
 	};
@@ -184,6 +220,13 @@ static int parse_opts(int argc, char **argv, struct decide_opts *o)
 		case 'P': o->product = optarg; break;
 		case 'A': o->asset = optarg; break;
 		case 'v': o->verbose++; break;
+		case 'B':
+			if (strcmp(optarg, "ipxe") && strcmp(optarg, "grub") &&
+			    strcmp(optarg, "grub-http"))
+				return -1;
+			o->boot_program = optarg;
+			o->phase = PXH_PHASE_IPXE;
+			break;
 		case 'p':
 			if (!strcmp(optarg, "dhcp"))
 				o->phase = PXH_PHASE_DHCP;
@@ -222,9 +265,11 @@ int ctl_decide(const char *conf_path, int argc, char **argv)
 		rc = CTL_USAGE;
 		goto out;
 	}
-	printf("client: mac=%s arch=%s phase=%s%s%s\n", c.mac, c.arch_name,
+	printf("client: mac=%s arch=%s phase=%s%s%s%s%s\n", c.mac, c.arch_name,
 	       c.phase == PXH_PHASE_IPXE ? "ipxe" : "dhcp",
-	       c.user_class[0] ? " user_class=" : "", c.user_class);
+	       c.user_class[0] ? " user_class=" : "", c.user_class,
+	       pxh_client_boot_program(&c) ? " boot_program=" : "",
+	       pxh_boot_program_name(pxh_client_boot_program(&c)));
 	/* [access] applies before any plugin, in the daemon too. */
 	if (!pxh_access_allowed(conf, &c, why, sizeof(why))) {
 		printf("verdict: ignore\nplugin: access\nreason: %s\n", why);

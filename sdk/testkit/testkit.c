@@ -38,6 +38,9 @@ struct pxh_tk {
 	size_t ev_head, ev_count;
 	struct pxh_sync_decision last;
 	bool have_last;
+	pxh_client last_client; /* the client of the last decision */
+	char *served;           /* pxh_tk_served_script() */
+	char served_why[256];
 	char *err;
 };
 
@@ -396,7 +399,8 @@ int pxh_tk_decide(pxh_tk *tk, const pxh_client *c, pxh_tk_decision *out)
 	if (tk->have_last)
 		pxh_sync_decision_clear(&tk->last);
 	tk->have_last = false;
-	rc = pxh_decide_sync(&tk->srv, c, &tk->last);
+	tk->last_client = *c;
+	rc = pxh_decide_sync(&tk->srv, &tk->last_client, &tk->last);
 	pxh_events_flush(&tk->srv);
 	if (rc)
 		return rc;
@@ -410,6 +414,55 @@ int pxh_tk_decide(pxh_tk *tk, const pxh_client *c, pxh_tk_decision *out)
 	out->n_options = tk->last.answer.n_opts;
 	out->seconds = tk->last.seconds;
 	return 0;
+}
+
+int pxh_tk_client_boot_program(pxh_client *c, int boot_program, int has_http)
+{
+	if (boot_program == PXH_BOOT_PROGRAM_GRUB) {
+		/* as /boot.grub (HTTP) or boot.grub over TFTP makes it */
+		c->phase = PXH_PHASE_IPXE;
+		c->is_ipxe = 0;
+		c->is_http_boot = has_http ? 1 : 0;
+		snprintf(c->user_class, sizeof(c->user_class), "GRUB");
+		if (!c->platform[0])
+			snprintf(c->platform, sizeof(c->platform), "efi");
+		return 0;
+	}
+	if (boot_program == PXH_BOOT_PROGRAM_IPXE) {
+		c->is_ipxe = 1;
+		snprintf(c->user_class, sizeof(c->user_class), "iPXE");
+		return 0;
+	}
+	return -EINVAL;
+}
+
+const char *pxh_tk_served_script(pxh_tk *tk, const char **why)
+{
+	struct pxh_answer out;
+	enum pxh_verdict v;
+	const char *by;
+	size_t len;
+
+	if (why)
+		*why = "";
+	free(tk->served);
+	tk->served = NULL;
+	tk->served_why[0] = '\0';
+	if (!tk->have_last || tk->last_client.phase != PXH_PHASE_IPXE)
+		return NULL;
+	v = tk->last.verdict;
+	by = tk->last.plugin;
+	pxh_answer_init(&out, &tk->srv, &tk->last_client);
+	if (pxh_boot_render(&tk->srv, &tk->last_client, &v, &by, &tk->last.answer,
+	                    &out, &tk->served, &len, tk->served_why,
+	                    sizeof(tk->served_why)) == 0 && !tk->served) {
+		tk->served = out.script;
+		out.script = NULL;
+	}
+	pxh_answer_clear(&out);
+	if (why)
+		*why = tk->served_why;
+	return tk->served;
 }
 
 const uint8_t *pxh_tk_option(pxh_tk *tk, uint8_t code, size_t *len)
@@ -565,6 +618,7 @@ void pxh_tk_free(pxh_tk *tk)
 		free(tk->secs[i].body);
 	free(tk->secs);
 	free(tk->events);
+	free(tk->served);
 	free(tk->err);
 	if (tk->dir[0] && strcmp(tk->dir + strlen(tk->dir) - 6, "XXXXXX")) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tk->dir);

@@ -154,6 +154,25 @@ s=$($IN curl -s "$U/boot.ipxe?mac=52:54:00:aa:00:01&serial=IPXE1")
 case $s in *"echo iPXE only"*) ok ipxe_client_unchanged ;; *) not_ok ipxe_client_unchanged "$s" ;; esac
 if grep -q 'event=script_served.*file=/boot.grub' "$T/pxehubd.log"; then ok served_event_names_boot_grub; else not_ok served_event_names_boot_grub; fi
 
+# pxehubctl decide shows the GRUB rendering (dry run, same plugins)
+out=$("$PXHCTL" -c "$T/c.conf" decide --mac 52:54:00:aa:00:03 --arch efi-x64 --serial KERNEL3 --boot-program grub 2>&1)
+case $out in *"boot_program=grub"*"if linux '(tftp,127.0.0.1)/vmlinuz' 'console=ttyS0' 'pxh_serial=KERNEL3'; then"*) ok ctl_decide_grub ;;
+*) not_ok ctl_decide_grub "$out" ;; esac
+out=$("$PXHCTL" -c "$T/c.conf" decide --mac 52:54:00:aa:00:03 --serial IPXE3 --boot-program grub-http 2>&1)
+case $out in *"served: boot by default (GRUB cannot run the answer of script_exec: an iPXE script cannot run in GRUB; default_action=menu)"*"menuentry 'Boot from local disk' --id 'local' {"*) ok ctl_decide_grub_fallback ;;
+*) not_ok ctl_decide_grub_fallback "$out" ;; esac
+
+# the history and the status API say which boot program a machine used
+# last: aa:00:02 only GRUB, aa:00:01 GRUB then iPXE (above)
+$IN curl -s -o /dev/null "$U/boot.grub?mac=52:54:00:aa:00:02&serial=MENU2"
+h=$($IN curl -s "$U/api/v1/clients")
+bp() { printf '%s' "$h" | jq -r --arg m "$1" '.clients[] | select(.mac == $m) | .boot_program'; }
+if [ "$(bp 52:54:00:aa:00:02)" = grub ] && [ "$(bp 52:54:00:aa:00:01)" = ipxe ]; then
+	ok history_boot_program
+else
+	not_ok history_boot_program "$(printf '%s' "$h" | jq -c '.clients[]? | {mac, boot_program}' 2>&1 | tr '\n' ' ' | head -c 600)"
+fi
+
 # -t: a bad prefix is reported with FILE:LINE
 printf '[boot]\ngrub_prefixes = /grub ../x\n[plugins]\nconf_dir =\n' >"$T/bad.conf"
 out=$("$PXHD" -t -c "$T/bad.conf" 2>&1)

@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,6 +117,60 @@ static void test_ipxe_script(void **state)
 	assert_string_equal(d.script, "#!ipxe");
 	assert_string_equal(d.loader, "");
 	pxh_tk_free(tk);
+}
+
+/* A GRUB client through script_exec: the JSON kernel answer comes out as
+ * GRUB script, and an iPXE script answer is served as the default with
+ * the reason (pxh_tk_served_script). */
+static void test_grub_client(void **state)
+{
+	char dir[] = "/tmp/pxh-tk-grub.XXXXXX", sh[600], ini[800], plug[512];
+	const char *b = getenv("B"), *why = NULL, *served;
+	pxh_tk_decision d;
+	pxh_client c;
+	pxh_tk *tk;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(sh, sizeof(sh), "%s/answer.sh", dir);
+	f = fopen(sh, "w");
+	assert_non_null(f);
+	fputs("#!/bin/sh\nf=$(cat)\ncase $f in\n"
+	      "*'\"serial\":\"IPXE\"'*) printf '#!ipxe\\nshell\\n' ;;\n"
+	      "*'\"boot_program\":\"grub\"'*) echo '{\"kernel\": {\"kernel\": \"/tftp/linux\", "
+	      "\"cmdline\": \"quiet x'\"'\"';reboot\"}}' ;;\n"
+	      "*) echo next ;;\nesac\n", f);
+	fclose(f);
+	chmod(sh, 0755);
+	snprintf(ini, sizeof(ini), "[script_exec]\nboot_images = %s\nttl = 0\n", sh);
+	snprintf(plug, sizeof(plug), "%s/lib/pxehub/plugins/script_exec.so", b ? b : "build");
+	tk = pxh_tk_new(ini);
+	assert_non_null(tk);
+	if (pxh_tk_load(tk, plug)) {
+		print_error("load script_exec: %s\n", pxh_tk_error(tk));
+		fail();
+	}
+	pxh_tk_client(&c, PXH_PHASE_IPXE, "52:54:00:12:34:57", "efi-x64");
+	assert_int_equal(pxh_tk_client_boot_program(&c, PXH_BOOT_PROGRAM_GRUB, 0), 0);
+	assert_int_equal(pxh_client_boot_program(&c), PXH_BOOT_PROGRAM_GRUB);
+	assert_int_equal(pxh_tk_decide(tk, &c, &d), 0);
+	assert_int_equal(d.verdict, PXH_BOOT);
+	assert_string_equal(d.plugin, "script_exec");
+	assert_non_null(strstr(d.script, "if linux '(tftp,192.0.2.1)/linux' 'quiet' 'x'\\'';reboot'; then\n"));
+	served = pxh_tk_served_script(tk, &why);
+	assert_non_null(served);
+	assert_string_equal(why, "");
+	assert_string_equal(served, d.script);
+
+	snprintf(c.serial, sizeof(c.serial), "IPXE");
+	assert_int_equal(pxh_tk_decide(tk, &c, &d), 0);
+	served = pxh_tk_served_script(tk, &why);
+	assert_non_null(served);
+	assert_non_null(strstr(why, "an iPXE script cannot run in GRUB"));
+	assert_non_null(strstr(served, "menuentry 'Boot from local disk' --id 'local'"));
+	pxh_tk_free(tk);
+	unlink(sh);
+	rmdir(dir);
 }
 
 static void test_decision_event(void **state)
@@ -291,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_boot_answer),
 		cmocka_unit_test(test_next_gives_default),
 		cmocka_unit_test(test_ipxe_script),
+		cmocka_unit_test(test_grub_client),
 		cmocka_unit_test(test_decision_event),
 		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_deferred_in_time),

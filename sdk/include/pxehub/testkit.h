@@ -59,6 +59,12 @@ const char *pxh_tk_error(const pxh_tk *tk); /* "" when none */
 int pxh_tk_client(pxh_client *c, enum pxh_phase phase, const char *mac,
                   const char *arch);
 
+/* Make C (filled by pxh_tk_client) a client of BOOT_PROGRAM
+ * (PXH_BOOT_PROGRAM_GRUB or _IPXE) in the script phase, as the core does:
+ * GRUB gets user class "GRUB", is_ipxe 0 and is_http_boot = HAS_HTTP
+ * (0: Debian's signed GRUB over TFTP, 1: GRUB with HTTP).  0 or -EINVAL. */
+int pxh_tk_client_boot_program(pxh_client *c, int boot_program, int has_http);
+
 /* What a decision came to.  Strings are never NULL ("" when unset) and
  * stay valid until the next pxh_tk_decide() or pxh_tk_free(). */
 typedef struct pxh_tk_decision {
@@ -80,6 +86,13 @@ typedef struct pxh_tk_decision {
  * the default (plugin "default").  Returns 0 or -errno.
  */
 int pxh_tk_decide(pxh_tk *tk, const pxh_client *c, pxh_tk_decision *out);
+/* The script pxehubd would serve for the last decision (script phase):
+ * the answer rendered for the client's boot program, or [boot]
+ * default_action when that boot program cannot run it (*WHY, when WHY is
+ * not NULL, then says why; "" otherwise).  NULL when nothing is served
+ * (ignore).  Valid until the next call. */
+const char *pxh_tk_served_script(pxh_tk *tk, const char **why);
+
 /* Extra DHCP option CODE of the last decision (bytes, *LEN), or NULL. */
 const uint8_t *pxh_tk_option(pxh_tk *tk, uint8_t code, size_t *len);
 

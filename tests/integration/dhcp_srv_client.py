@@ -9,6 +9,9 @@
   relayed SERVER GIADDR IFACE MAC [--timeout S]
       a DISCOVER as a relay sends it (giaddr set, unicast to SERVER:67);
       print the offer that comes back to GIADDR:67 (sniffed on IFACE).
+  flood IFACE COUNT
+      COUNT DISCOVERs from made-up MACs (02:xx:...) that never REQUEST;
+      prints how many were sent.
   reboot IFACE MAC IP [--timeout S]
       INIT-REBOOT: a broadcast REQUEST for IP with no server id; prints the
       reply (ack or nak).
@@ -124,6 +127,19 @@ def cmd_reboot(a):
         show(STAGE.get(int(r["opts"].get("53", 0)), "other"), r)
 
 
+def cmd_flood(a):
+    rnd = random.Random(11)
+    pkts = []
+    for i in range(a.count):
+        mac = "02:%02x:%02x:%02x:%02x:%02x" % tuple(rnd.randrange(256) for _ in range(5))
+        xid = rnd.getrandbits(32)
+        pkts.append(Ether(src=mac, dst="ff:ff:ff:ff:ff:ff") /
+                    IP(src="0.0.0.0", dst="255.255.255.255") /
+                    UDP(sport=68, dport=67) / packet(mac, xid, 1))
+    sendp(pkts, iface=a.iface)
+    print(len(pkts))
+
+
 def cmd_relayed(a):
     xid = random.getrandbits(32)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -150,6 +166,9 @@ def main():
     r.add_argument("giaddr")
     r.add_argument("iface")
     r.add_argument("mac")
+    f = sp.add_parser("flood")
+    f.add_argument("iface")
+    f.add_argument("count", type=int)
     b = sp.add_parser("reboot")
     b.add_argument("iface")
     b.add_argument("mac")
@@ -157,7 +176,8 @@ def main():
     for p in (d, r, b):
         p.add_argument("--timeout", type=float, default=3.0)
     a = ap.parse_args()
-    {"dora": cmd_dora, "relayed": cmd_relayed, "reboot": cmd_reboot}[a.cmd](a)
+    {"dora": cmd_dora, "relayed": cmd_relayed, "reboot": cmd_reboot,
+     "flood": cmd_flood}[a.cmd](a)
 
 
 if __name__ == "__main__":

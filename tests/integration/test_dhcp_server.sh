@@ -41,6 +41,7 @@ loader_efi_x64 = shimx64.efi
 mode = server
 rate_per_mac = 0
 offer_hold = 60s
+max_offers = 8
 [pool.lan]
 subnet = 10.77.0.0/24
 range = 10.77.0.100 - 10.77.0.119
@@ -254,6 +255,16 @@ if wait_for grep -q 'server: reloaded' "$T/pxehubd.log" &&
 	expect reload_applies_pool_keeps_leases "$(stage offer "$j")" yiaddr=10.77.0.125
 else
 	not_ok reload_applies_pool_keeps_leases "no reload or lease lost"
+fi
+# ---- a flood of made-up MACs holds at most max_offers (8) addresses -------
+n=$(ip netns exec "$C2" $SC flood c2 200 2>>"$T/client.err")
+off=$(metric 'pxehub_dhcp_leases{state="offered"}')
+j=$(ip netns exec "$C2" $SC dora c2 52:54:00:77:00:30 2>>"$T/client.err")
+y=$(field yiaddr "$(stage ack "$j")")
+if [ "${n:-0}" = 200 ] && [ "${off:-99}" -le 8 ] && [ -n "$y" ]; then
+	ok flood_bounded_real_client_served
+else
+	not_ok flood_bounded_real_client_served "sent '$n', offered gauge '$off', ack '$y'"
 fi
 act=$(metric 'pxehub_dhcp_leases{state="active"}')
 [ "${act:-0}" -ge 2 ] && ok metrics_active_leases || not_ok metrics_active_leases "active '$act'"

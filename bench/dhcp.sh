@@ -37,6 +37,12 @@
 # timestamps (tcpdump on the server's link, BENCH_LAT_SECONDS at LAT_RATE),
 # since perfdhcp prints no percentiles; the reflector's p99 is the share of
 # the machine (scheduling on a shared host) in everyone's.
+# Event-stream subscribers (BENCH_DHCP_STREAMS, default 10; 0 = off): the
+# server pxehub-streams is pxehub-quiet with that many slow subscribers on
+# GET /api/v1/events (tests/integration/console_tools.py trickle: 1 KiB
+# read every 100 ms, a 4 KiB receive buffer), so every event is formatted
+# and queued for them and most are dropped; its figure beside
+# pxehub-quiet's is what the live stream costs the DHCP path.
 # dnsmasq keeps the default socket receive buffer (~200 KiB), pxehubd asks
 # for 4 MiB: a server descheduled for a few ms on a busy host drops or
 # queues accordingly, which is part of what is measured.
@@ -54,6 +60,7 @@ RATES=${RATES:-10000 20000 30000 40000 50000 60000 80000 100000}
 LAT_RATE=${LAT_RATE:-5000}
 LAT_SECS=${BENCH_LAT_SECONDS:-3}
 CPU_RATE=${CPU_RATE:-30000}
+NSTREAMS=${BENCH_DHCP_STREAMS:-10}
 LOGGING=${BENCH_DHCP_LOGGING:-quiet shipped}
 for t in perfdhcp dnsmasq tcpdump tshark cc; do
 	command -v $t >/dev/null 2>&1 || { echo "dhcp: skipped ($t missing; perfdhcp is in kea-admin)"; exit 0; }
@@ -102,6 +109,7 @@ UUID=0067452301ab89efcd0123456789abcdef
 # bcK (10.70.K.2) in perfdhcp's namespace
 SERVERS=reflect
 for m in $LOGGING; do SERVERS="$SERVERS pxehub-$m dnsmasq-$m"; done
+[ "$NSTREAMS" -gt 0 ] && SERVERS="$SERVERS pxehub-streams"
 index_of() {
 	k=1
 	for n in $SERVERS; do
@@ -143,6 +151,8 @@ start_server() {
 	pxehub-*)
 		level=warning
 		[ "$1" = pxehub-shipped ] && level=info
+		hport=0
+		[ "$1" = pxehub-streams ] && hport=8080
 		mkdir -p "$d/tftp" "$d/http" "$d/state" "$d/plugins.d"
 		chown nobody "$d/state"
 		cat >"$d/pxehub.conf" <<EOF
@@ -158,12 +168,16 @@ conf_dir = $d/plugins.d
 root = $d/tftp
 [http]
 root = $d/http
-port = 0
+port = $hport
 https_port = 0
+max_event_streams = $((NSTREAMS + 1))
 [access]
 allow = all
 [boot]
 loader_efi_x64 = snponly.efi
+[dhcp]
+# perfdhcp is one relay: the per-destination reply cap would measure itself
+replies_per_destination = 0
 EOF
 		ip netns exec $ns "$PXHD" -f -c "$d/pxehub.conf" >"$d/pxehubd.log" 2>&1 &
 		pid=$! ;;
@@ -190,6 +204,18 @@ EOF
 		sleep 0.1
 		i=$((i + 1))
 	done
+	if [ "$1" = pxehub-streams ]; then
+		j=0
+		while [ $j -lt "$NSTREAMS" ]; do
+			ip netns exec $ns /usr/bin/python3 "$TOP/tests/integration/console_tools.py" \
+				trickle 127.0.0.1 8080 /api/v1/events &
+			PIDS="$PIDS $!"
+			j=$((j + 1))
+		done
+		sleep 1
+		n=$(ip netns exec $ns ss -Htn state established 'sport = :8080' | wc -l)
+		echo "dhcp: pxehub-streams: $n event-stream subscribers connected"
+	fi
 }
 
 # try_rate NAME RATE: one step (a failed one is tried once more); sets OK
@@ -362,4 +388,15 @@ for m in $LOGGING; do
 	dc=$1
 	echo "dhcp ratio ($m logging): pxehub ${p}/s vs dnsmasq ${d}/s = $ratio; pxehub p50 ${p50}us p99 ${p99}us at $LAT_RATE/s; pxehub at $ceil of perfdhcp's ceiling ${CEIL}/s; CPU per reply at $CPU_RATE/s pxehub ${pc}us dnsmasq ${dc}us (medians of $RUNS runs; perfdhcp -i -g single -R 100000, <1% loss)"
 done
+if [ "$NSTREAMS" -gt 0 ]; then
+	k=$(index_of pxehub-streams)
+	ip netns exec pxhb$$s$k curl -s http://127.0.0.1:8080/metrics |
+		grep -E '^pxehub_event_stream(s|_dropped_total|s_total) ' | sed 's/^/dhcp streams: /'
+	set -- $(cat "$T"/best.*.pxehub-streams | med)
+	st="$1/s (range $2-$3)"
+	sm=$1
+	set -- $(cat "$T"/best.*.pxehub-quiet 2>/dev/null | med)
+	set -- $(col "$CPU" pxehub-streams 6) "$1"
+	echo "dhcp streams: pxehub with $NSTREAMS slow event-stream subscribers $st vs without (quiet) $4/s; CPU per reply at $CPU_RATE/s ${1}us with them, $(col "$CPU" pxehub-quiet 6 | cut -d' ' -f1)us without (medians of $RUNS runs)"
+fi
 echo "dhcp: raw figures in $OUT"

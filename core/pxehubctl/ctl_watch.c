@@ -249,7 +249,7 @@ int ctl_history(const char *conf_path, int argc, char **argv)
 	};
 	static const char *const facts[] = {"ip", "arch", "uuid", "manufacturer",
 	                                    "product", "serial", "asset", "relay",
-	                                    "interface", NULL};
+	                                    "interface", "boot_program", NULL};
 	struct api_opts o = {.token = getenv("PXEHUB_TOKEN"), .timeout = 5};
 	char base[512], path[128];
 	const char *mac;

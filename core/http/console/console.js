@@ -78,7 +78,7 @@
     const rows = j.machines.map((m) => {
       const x = m.transfer;
       let phase = PHASES[m.phase] || m.phase;
-      if (m.phase === 'script' && m.last && m.last.event === 'script_served') phase = 'iPXE script';
+      if (m.phase === 'script') phase = (m.boot_program === 'grub' ? 'GRUB' : 'iPXE') + ' script';
       const file = x ? x.file : (m.last && m.last.file) || '';
       const prog = x
         ? el('span', {}, el('progress', { value: x.done, max: x.size || 1 }), ' ',

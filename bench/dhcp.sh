@@ -39,10 +39,13 @@
 # the machine (scheduling on a shared host) in everyone's.
 # Event-stream subscribers (BENCH_DHCP_STREAMS, default 10; 0 = off): the
 # server pxehub-streams is pxehub-quiet with that many slow subscribers on
-# GET /api/v1/events (tests/integration/console_tools.py trickle: 1 KiB
-# read every 100 ms, a 4 KiB receive buffer), so every event is formatted
-# and queued for them and most are dropped; its figure beside
-# pxehub-quiet's is what the live stream costs the DHCP path.
+# GET /api/v1/events (tests/integration/console_tools.py trickle: 64 KiB
+# read every 100 ms, a 4 KiB receive buffer: 640 KB/s, a twentieth of
+# what 10000 offers/s make), so every event is formatted and queued for
+# them and most are dropped; its figure beside pxehub-quiet's is what the
+# live stream costs the DHCP path.  The subscribers still connected are
+# counted after each run (one cut off for taking nothing in send_timeout
+# would no longer cost anything).
 # dnsmasq keeps the default socket receive buffer (~200 KiB), pxehubd asks
 # for 4 MiB: a server descheduled for a few ms on a busy host drops or
 # queues accordingly, which is part of what is measured.
@@ -334,6 +337,10 @@ while [ $RUN -le "$RUNS" ]; do
 		done
 	done
 	for n in $ORDER; do latency $n; done
+	if [ "$NSTREAMS" -gt 0 ]; then
+		k=$(index_of pxehub-streams)
+		echo "dhcp: run $RUN pxehub-streams: $(ip netns exec pxhb$$s$k ss -Htn state established 'sport = :8080' | wc -l) of $NSTREAMS subscribers still connected"
+	fi
 	RUN=$((RUN + 1))
 done
 

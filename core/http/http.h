@@ -372,9 +372,17 @@ struct pxh_http {
 int pxh_http_handle_console(struct pxh_http_ctx *x, struct pxh_http_resp *rs);
 bool pxh_http_cookie_ok(const struct pxh_http_req *rq, const char *token);
 
+/* One event as Server-Sent Events text, "id: SEQ\ndata: {JSON}\n\n", into
+ * BUF (cut to CAP - 1, NUL terminated); MAC is its machine; HIDE leaves
+ * the UUID out.  Returns the length. */
+size_t pxh_http_event_text(const pxh_event *ev, const char *mac, uint64_t seq,
+                           bool hide, char *buf, size_t cap);
 /* GET /api/v1/events: subscribe the connection (http_events.c). */
 int pxh_http_handle_events(struct pxh_http_ctx *x, struct pxh_http_resp *rs);
 void pxh_http_events_free(struct pxh_http *h);
+/* After a reload: subscribers the new auth settings refuse are cut off,
+ * the others see facts as the new settings say. */
+void pxh_http_events_reload(struct pxh_http *h);
 
 /* Accept a new connection on listener L (loop thread). */
 void pxh_http_conn_accept(struct pxh_http *h, struct pxh_http_listener *l);
@@ -389,6 +397,8 @@ void pxh_http_menu_free(struct pxh_http *h);
 size_t pxh_http_conn_queued(const struct pxh_http_conn *c);
 int pxh_http_conn_stream_add(struct pxh_http_conn *c, const char *p, size_t n);
 void pxh_http_conn_stream_flush(struct pxh_http_conn *c);
+/* End the stream on C now (closes the connection). */
+void pxh_http_conn_stream_end(struct pxh_http_conn *c);
 
 /* Deferred work attached to a connection (a /boot.ipxe decision): FREE
  * runs when the connection goes away first. */

@@ -1003,10 +1003,9 @@ static void stream_io(struct pxh_http_conn *c, int revents)
 		conn_deadline(c, c->h->set.send_timeout);
 	}
 	c->olen = c->ooff = 0;
-	if (c->tls)
-		want_tls(c);
-	else
-		want(c, EV_READ);
+	/* all sent: only the client's close (or a TLS alert) is of interest;
+	 * GnuTLS's last direction would say "write" and spin the loop */
+	want(c, EV_READ);
 }
 
 size_t pxh_http_conn_queued(const struct pxh_http_conn *c)
@@ -1035,6 +1034,13 @@ void pxh_http_conn_stream_flush(struct pxh_http_conn *c)
 		return; /* the head is still going: conn_write goes on */
 	conn_hold(c);
 	stream_io(c, EV_WRITE);
+	conn_release(c);
+}
+
+void pxh_http_conn_stream_end(struct pxh_http_conn *c)
+{
+	conn_hold(c);
+	conn_close(c);
 	conn_release(c);
 }
 

@@ -16,7 +16,7 @@
 #define STREAM_BUF (256u << 10)
 #define HEARTBEAT 15.0 /* seconds between comments on a quiet stream */
 #define TICK 1.0       /* the stream's timer: ticks, drop notices */
-#define EV_TEXT 2048   /* one event as SSE text */
+#define EV_TEXT 8192 /* one event as SSE text: every text byte escaped fits */
 
 struct sub {
 	struct sub *prev, *next;
@@ -24,6 +24,7 @@ struct sub {
 	struct pxh_http_conn *conn;
 	char mac[18]; /* filter, "" = all */
 	uint32_t kinds; /* mask of PXH_EV_MASK */
+	bool authenticated; /* by token or certificate when it subscribed */
 	bool hide_facts;
 	bool dirty; /* bytes added since the last flush */
 	uint64_t dropped, told; /* events dropped; how many the client knows of */
@@ -157,6 +158,20 @@ void pxh_http_events_free(struct pxh_http *h)
 	h->streams = NULL;
 }
 
+void pxh_http_events_reload(struct pxh_http *h)
+{
+	struct pxh_http_streams *st = h->streams;
+	struct sub *b, *next;
+
+	for (b = st ? st->subs : NULL; b; b = next) {
+		next = b->next; /* ending B frees it */
+		if (!h->set.max_streams || pxh_http_needs_auth(&h->set, b->authenticated))
+			pxh_http_conn_stream_end(b->conn);
+		else
+			b->hide_facts = pxh_http_hide_facts(&h->set, b->authenticated);
+	}
+}
+
 static double gauge_streams(struct pxh_server *s, void *ud)
 {
 	return s->http && s->http->streams ? (double)s->http->streams->n : 0.;
@@ -240,9 +255,7 @@ static const char *level_name(int sev)
 	return "info";
 }
 
-/* "id: N\ndata: {...}\n\n" of EV; facts beyond the log's fields (UUID)
- * left out when HIDE. */
-static size_t event_text(const pxh_event *ev, const char *mac, uint64_t seq,
+size_t pxh_http_event_text(const pxh_event *ev, const char *mac, uint64_t seq,
                          bool hide, char *buf, size_t cap)
 {
 	struct out o = {buf, 0, cap};
@@ -300,12 +313,12 @@ void pxh_http_events_publish(struct pxh_server *s, const pxh_event *ev,
 		/* made once per event, and only when someone wants it */
 		if (b->hide_facts) {
 			if (!hidden_len)
-				hidden_len = event_text(ev, mac, seq, true, hidden, sizeof(hidden));
+				hidden_len = pxh_http_event_text(ev, mac, seq, true, hidden, sizeof(hidden));
 			text = hidden;
 			len = hidden_len;
 		} else {
 			if (!full_len)
-				full_len = event_text(ev, mac, seq, false, full, sizeof(full));
+				full_len = pxh_http_event_text(ev, mac, seq, false, full, sizeof(full));
 			text = full;
 			len = full_len;
 		}
@@ -397,6 +410,7 @@ int pxh_http_handle_events(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 	b->st = st;
 	b->conn = x->conn;
 	b->kinds = kinds;
+	b->authenticated = x->authenticated;
 	b->hide_facts = x->hide_facts;
 	b->added = ev_now(x->srv->loop);
 	memcpy(b->mac, norm, sizeof(b->mac));

@@ -384,6 +384,7 @@ void pxh_http_reload(struct pxh_server *s, const struct pxh_conf *old)
 	pxh_http_menu_load(h, s->conf);
 	if (old)
 		reload_tls(h);
+	pxh_http_events_reload(h);
 }
 
 static void close_listeners(struct pxh_http *h)

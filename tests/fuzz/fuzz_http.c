@@ -40,6 +40,7 @@ static void route(const struct pxh_http_req *rq)
 	if (r.status == 206 && (r.len == 0 || r.off + r.len > 1234567))
 		abort();
 	(void)pxh_http_bearer_ok(pxh_http_req_header(rq, "Authorization"), "token");
+	(void)pxh_http_cookie_ok(rq, "token"); /* the console's Cookie header */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -9,7 +9,7 @@
   dhcp-rtt HOST MAC CIADDR            a PXE REQUEST to HOST:4011; prints the
                                       seconds until the answer (-1: none in 2 s)
   hold HOST PORT PATH                 subscribe and never read (until killed)
-  trickle HOST PORT PATH              subscribe and read 1 KiB every 100 ms
+  trickle HOST PORT PATH              subscribe and read 64 KiB every 100 ms
                                       (until killed): a slow subscriber
   flood HOST PORT PATH COUNT          COUNT keep-alive GETs of PATH
   slowget HOST PORT PATH RATE OUT     download PATH at RATE bytes/s with a
@@ -62,7 +62,7 @@ def main():
         host, port, path = sys.argv[2:5]
         s = connect(host, port, rcvbuf=4096)
         s.sendall(get_head(host, path))
-        while s.recv(1024):
+        while s.recv(65536):
             time.sleep(0.1)
     elif cmd == "slow" or cmd == "hold":
         host, port, path = sys.argv[2:5]

@@ -16,6 +16,9 @@
 #define STREAM_BUF (256u << 10)
 #define HEARTBEAT 15.0 /* seconds between comments on a quiet stream */
 #define TICK 1.0       /* the stream's timer: ticks, drop notices */
+/* Less room than this left in a queue: full, without formatting the event
+ * to find out (a slow subscriber then costs a comparison per event). */
+#define ROOM_MIN 1024
 #define EV_TEXT 8192 /* one event as SSE text: every text byte escaped fits */
 
 struct sub {
@@ -96,7 +99,8 @@ static void tell_dropped(struct sub *b, size_t room_for)
 	char note[128];
 	int n;
 
-	if (b->dropped == b->told)
+	if (b->dropped == b->told ||
+	    pxh_http_conn_queued(b->conn) + ROOM_MIN + room_for > STREAM_BUF)
 		return;
 	n = snprintf(note, sizeof(note), "event: dropped\ndata: {\"dropped\":%llu}\n\n",
 	             (unsigned long long)b->dropped);
@@ -310,6 +314,11 @@ void pxh_http_events_publish(struct pxh_server *s, const pxh_event *ev,
 		if (!(b->kinds & PXH_EV_MASK(ev->kind)) ||
 		    (b->mac[0] && strcmp(b->mac, mac)))
 			continue;
+		if (pxh_http_conn_queued(b->conn) + ROOM_MIN > STREAM_BUF) {
+			b->dropped++;
+			(*st->dropped)++;
+			continue;
+		}
 		/* made once per event, and only when someone wants it */
 		if (b->hide_facts) {
 			if (!hidden_len)

@@ -174,6 +174,7 @@ struct pxh_http_settings {
 	size_t max_connections;
 	size_t max_per_client; /* connections per client address, 0 = any */
 	size_t max_streams; /* [http] max_event_streams */
+	double stuck_after; /* [http] stuck_after: the console's Now view */
 	size_t max_header;
 	size_t report_max;
 	double report_rate; /* reports per second per source */

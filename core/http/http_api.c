@@ -203,7 +203,7 @@ int pxh_http_handle_api(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 	}
 	case PXH_ROUTE_NOW: {
 		char v[32];
-		double stuck = 30;
+		double stuck = x->set->stuck_after;
 
 		if (pxh_http_form_get(x->rq->query, strlen(x->rq->query), "stuck",
 		                      v, sizeof(v)) > 0 && atof(v) >= 1)

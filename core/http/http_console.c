@@ -350,12 +350,15 @@ static int render_page(struct pxh_http_ctx *x, struct pxh_http_resp *rs,
 	char host[256] = "", up[64];
 
 	gethostname(host, sizeof(host) - 1);
-	human_span(json_number_value(json_object_get(sj, "uptime_seconds")), up, sizeof(up));
 	page_head(&b, "pxehub console");
-	sb_str(&b, "<body><header><h1>pxehub</h1> <span id=\"version\">");
+	snprintf(up, sizeof(up), "%g", x->set->stuck_after);
+	sb_str(&b, "<body data-stuck=\"");
+	sb_str(&b, up);
+	sb_str(&b, "\"><header><h1>pxehub</h1> <span id=\"version\">");
 	sb_html(&b, PXH_VERSION);
 	sb_str(&b, "</span> on <span id=\"host\">");
 	sb_html(&b, host);
+	human_span(json_number_value(json_object_get(sj, "uptime_seconds")), up, sizeof(up));
 	sb_str(&b, "</span>, up <span id=\"uptime\">");
 	sb_str(&b, up);
 	sb_str(&b, "</span> <span id=\"live\" class=\"off\">not live</span> <span id=\"auth\">");

@@ -38,6 +38,8 @@ const pxh_conf_key pxh_http_keys[] = {
 	 "open connections one client address (IPv6: one /64) may hold; more get 503 and are closed; 0 = no limit"},
 	{"max_event_streams", PXH_CONF_INT, "32", 0, 0, 100000, NULL,
 	 "live event streams (GET /api/v1/events, the console) open at once; more get 503; 0 turns the stream off"},
+	{"stuck_after", PXH_CONF_DURATION, "30s", 0, 1000, 3600000, NULL,
+	 "a booting machine with no progress (no event, no byte sent) for this long is stuck in the console's Now view and /api/v1/now"},
 	{"max_header_size", PXH_CONF_INT, "8192", 0, 1024, 65536, NULL,
 	 "bytes of request line plus headers; more get 431"},
 	{"header_timeout", PXH_CONF_DURATION, "10s", 0, 100, 600000, NULL,

@@ -49,6 +49,8 @@ void pxh_http_settings_load(const struct pxh_conf *conf,
 	set->report_max = v > 0 ? (size_t)v : 65536;
 	v = pxh_cfg_int(conf, "http", NULL, "report_rate");
 	set->report_rate = v > 0 ? (double)v : 10;
+	v = pxh_cfg_int(conf, "http", NULL, "stuck_after");
+	set->stuck_after = v > 0 ? v / 1000.0 : 30;
 	v = pxh_cfg_int(conf, "http", NULL, "header_timeout");
 	set->header_timeout = v > 0 ? v / 1000.0 : 10;
 	v = pxh_cfg_int(conf, "http", NULL, "idle_timeout");

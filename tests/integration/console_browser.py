@@ -135,11 +135,19 @@ try:
         return "booted" in row.text and not row.find_elements(By.TAG_NAME, "progress")
     ok("now_shows_completion", wait(booted, 10), drv.find_element(By.ID, "now-table").text)
 
-    # a second machine that never gets further than DHCP: stuck after 30 s is
-    # too long for a test; its row is there, not stuck yet
+    # a second machine gets its script and goes quiet: stuck after
+    # [http] stuck_after (4 s here); the first, booted, is not
     run(*DHCP, "discover", "c0", M2, "7", "PXEClient:Arch:00007:UNDI:003016", "--from", HOST)
     run("curl", "-s", "-G", BASE + "/boot.ipxe", "--data-urlencode", "mac=" + M2,
         "--data-urlencode", "serial=SN-TWO-2222", "-o", "/dev/null")
+
+    def row_class(mac):
+        return drv.find_element(By.CSS_SELECTOR, '#now-table tr[data-mac="%s"]' % mac) \
+            .get_attribute("class") or ""
+    ok("quiet_machine_stuck", wait(lambda: "stuck" in row_class(M2) and
+                                   "stuck" in text('#now-table tr[data-mac="%s"]' % M2), 12),
+       row_class(M2))
+    ok("booted_machine_not_stuck", "stuck" not in row_class(M1), row_class(M1))
 
     # ---- the filter finds a machine by serial ---------------------------------
     def rows():

@@ -35,7 +35,7 @@ rate_per_mac = 0
 [log]
 series_interval = 2
 EOC
-sed -i "s|^\[http\]|[http]\napi_token = $TOK|" "$T/pxehub.conf"
+sed -i "s|^\[http\]|[http]\napi_token = $TOK\nstuck_after = 4s|" "$T/pxehub.conf"
 head -c 100000 /dev/urandom >"$T/tftp/undionly.kpxe"
 head -c 4000000 /dev/urandom >"$T/http/big.img"
 # the referral plugin's upstream: a plain web server with a boot script

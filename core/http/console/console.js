@@ -4,7 +4,9 @@
 'use strict';
 (function () {
   const $ = (id) => document.getElementById(id);
-  const STUCK = 30; // seconds without progress before a boot stands out
+  // seconds without progress before a boot stands out ([http] stuck_after)
+  // (the script is deferred: the body is there)
+  const STUCK = parseFloat(document.body.getAttribute('data-stuck')) || 30;
 
   // el('td', {class: 'x'}, 'text', child, ...): an element with text children
   function el(tag, attrs, ...kids) {
@@ -304,6 +306,7 @@
   }
 
   document.addEventListener('DOMContentLoaded', () => {
+    if (!$('now-table')) return; // the sign-in page: nothing to keep live
     $('filter').addEventListener('input', applyFilter);
     $('story-close').addEventListener('click', () => { $('story').hidden = true; });
     window.addEventListener('hashchange', route);

@@ -206,11 +206,11 @@ int pxh_server_drop_privileges(struct pxh_server *s)
 	}
 	/* Plugins and their scripts never gain privileges through exec. */
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	/* The TLS key and plugin secrets were read as root: keep the process
-	 * non-dumpable so USER's other processes (a script a plugin runs,
-	 * anything else running as USER) can neither ptrace it nor read its
-	 * memory through /proc, and no core file holds them.  The kernel
-	 * clears the flag on setuid only when fs.suid_dumpable is 0. */
+	/* The HTTPS key was read as root (a file USER may not read): keep the
+	 * process non-dumpable so USER's other processes (a script a plugin
+	 * runs, anything else running as USER) can neither ptrace it nor
+	 * read its memory through /proc, and no core file holds it.  The
+	 * kernel clears the flag on setuid only when fs.suid_dumpable is 0. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	pxh_info("server: running as user=%s uid=%u gid=%u", user,
 	         (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);

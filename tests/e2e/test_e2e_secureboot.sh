@@ -1,12 +1,15 @@
 #!/bin/sh
 # Secure Boot and ARM64 with real firmware booting Debian's signed chain
 # from pxehubd: OVMF (Secure Boot on, Microsoft keys) -> TFTP shim
-# (bootnetx64.efi) -> Debian's signed GRUB -> GRUB configuration from
-# pxehub -> Debian's signed installer kernel + initrd.  The site's DHCP
-# server (dnsmasq) names pxehub as next server (dhcp-boot=FILE,,PXEHUB):
-# GRUB takes its TFTP server only from the DHCPACK, never from a proxy
-# offer (docs/secure-boot.md).  One VM at a time, each case bounded; the VM
-# stops as soon as its marker shows.
+# (bootnetx64.efi) -> Debian's signed GRUB -> pxehub's GRUB stage 1
+# (grub.cfg) -> stage 2 over TFTP, the decision chain's answer for this
+# machine (script_exec JSON: kernel, or a menu) -> Debian's signed
+# installer kernel + initrd.  GRUB takes its TFTP server only from the
+# DHCPACK, never from a proxy offer (docs/secure-boot.md), so either the
+# site's DHCP server (dnsmasq) names pxehub as next server
+# (dhcp-boot=FILE,,PXEHUB), or pxehub gives the addresses ([dhcp] mode =
+# server).  One VM at a time, each case bounded; the VM stops as soon as
+# its marker shows.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lab.sh"
 . "$(dirname "$0")/sb.sh"
@@ -28,38 +31,46 @@ lab_net || { not_ok e2e-lab "network setup"; exit 1; }
 
 # pxehub as proxy as well: shim for every UEFI client (the safe default:
 # DHCP does not tell whether Secure Boot is on); the negative control's
-# MAC gets Debian's unsigned snponly.efi from the e2e plugin.
+# MAC gets Debian's unsigned snponly.efi from the e2e plugin.  GRUB's
+# grub.cfg is pxehub's generated stage 1 ([boot] grub_prefixes, default),
+# which brings the machine's facts back over TFTP; stage 2 is the decision
+# chain's answer rendered for GRUB: script_exec's boot_images, a JSON
+# answer per machine (sb_answer.sh), whose command line echoes the facts
+# the script got, so the console shows they arrived.
+M_MENU=52:54:00:5b:00:02
 LAB_LOADER_EFI_X64=bootnetx64.efi
-# Static grub.cfg files until pxehub's GRUB stage 2 comes over TFTP (its
-# stage 1 asks over HTTP, which Debian 12's signed GRUB cannot).
-LAB_BOOT_EXTRA="loader_efi_arm64 = bootnetaa64.efi
-grub_prefixes ="
+LAB_BOOT_EXTRA="loader_efi_arm64 = bootnetaa64.efi"
 LAB_PLUGIN_CONF="loader_efi = $M_SNP=snponly.efi"
 lab_conf
+lab_need "$PXH_PLUGINS/script_exec.so"
+cp "$PXH_PLUGINS/script_exec.so" "$T/plugins/"
+sed "s/@MENU_MAC@/$M_MENU/" "$LAB_DIR/sb_answer.sh" >"$T/answer.sh"
+chmod 755 "$T/answer.sh"
+printf '[script_exec]\nenabled = yes\nboot_images = %s\n' "$T/answer.sh" \
+	>"$T/plugins.d/script_exec.conf"
 lab_start || { not_ok e2e-pxehubd "did not start"; exit 1; }
-for t in tap1 tap3 tap4 tap5 tap8; do lab_tap $t; done
-
-# Until pxehub renders GRUB stages: a static grub.cfg per architecture.
-sb_grub_static() { # ARCH CONSOLE
-	cat >"$T/tftp/debian-installer/$1/grub/grub.cfg" <<EOF
-echo "PXH-GRUB mac=\$net_default_mac ip=\$net_default_ip server=\$net_default_server"
-linux /di/$1/linux console=$2 pxh_marker=PXH-SB-\$net_default_mac
-initrd /di/$1/initrd.gz
-boot
-EOF
-}
-sb_grub_static amd64 ttyS0
-sb_grub_static arm64 ttyAMA0
+for t in tap1 tap2 tap3 tap4 tap5 tap8; do lab_tap $t; done
 
 LAB_MEM=1024
-# 1 + 7: Secure Boot PXE, the site's DHCP names pxehub; the kernel reports
-# Secure Boot enabled and pxehub's command line, then the installer's
-# first question ("Select a language", debian-installer's localechooser on
-# the serial console) proves the signed kernel ran the d-i initrd.
-lab_case sb-pxe-site 180 'Select a language' "$LAB_NS" $M_SITE $(sb_uefi site $M_SITE tap1) -- \
+# 1 + 7 (+ 6): Secure Boot PXE, the site's DHCP names pxehub; the kernel
+# reports Secure Boot enabled and the command line of pxehub's answer for
+# this machine (its MAC, its UUID, and the SMBIOS serial GRUB read and
+# sent back), then the installer's first question ("Select a language",
+# debian-installer's localechooser on the serial console) proves the signed
+# kernel ran the d-i initrd.
+lab_case sb-pxe-site 240 'Select a language' "$LAB_NS" $M_SITE $(sb_uefi site $M_SITE tap1) \
+	-smbios type=1,serial=PXH-SERIAL-01 -- \
 	"console:$SB_ON_LINE" "console:pxh_marker=PXH-SB-$M_SITE" \
+	"console:pxh_uuid=01234567-89AB-CDEF-0123-456789ABCDEF" "console:pxh_serial=PXH-SERIAL-01" \
 	tftp_end:end@bootnetx64.efi tftp_end:end@grubx64.efi tftp_end:end@amd64/grub/grub.cfg \
-	tftp_end:end@di/amd64/linux tftp_end:end@di/amd64/initrd.gz client.uuid=$LAB_UUID
+	script_served:boot@/boot.grub tftp_end:end@di/amd64/linux tftp_end:end@di/amd64/initrd.gz \
+	client.uuid=$LAB_UUID
+
+# 2: the answer is a menu (default item "di", 3 s): GRUB shows it and boots
+# the default.
+lab_case sb-menu 120 'secureboot: ' "$LAB_NS" $M_MENU $(sb_uefi menu $M_MENU tap2) -- \
+	"console:$SB_ON_LINE" 'console:Debian installer' "console:pxh_marker=PXH-SB-$M_MENU" \
+	'console:pxh_item=di' script_served:boot@/boot.grub tftp_end:end@di/amd64/linux
 
 # 4: negative control: the same Secure Boot firmware refuses Debian's
 # unsigned iPXE, which pxehub served (tftp_end) and logged.
@@ -83,12 +94,15 @@ lab_case sb-http-boot-stops-in-grub 60 'grub>' "$LAB_NS" $M_HTTP $(sb_uefi http 
 	dhcp_decision:boot@/tftp/bootnetx64.efi download_end@bootnetx64.efi \
 	download_end@grubx64.efi '!download_start@grub.cfg' '!tftp_start@grub.cfg'
 
-# 5: Secure Boot off (plain OVMF): the same shim path boots; another SMBIOS
-# UUID than the others.
+# 5 (+ 6): Secure Boot off (plain OVMF): the same shim path boots; another
+# machine (MAC, UUID, serial), another answer.
 LAB_VM_UUID=fedcba98-7654-3210-fedc-ba9876543210
-lab_case sb-off 90 'secureboot: ' "$LAB_NS" $M_OFF $(sb_uefi_off off $M_OFF tap5) -- \
+lab_case sb-off 120 'secureboot: ' "$LAB_NS" $M_OFF $(sb_uefi_off off $M_OFF tap5) \
+	-smbios type=1,serial=PXH-SERIAL-05 -- \
 	'console:secureboot: Secure boot disabled' "console:pxh_marker=PXH-SB-$M_OFF" \
-	tftp_end:end@grubx64.efi tftp_end:end@di/amd64/linux client.uuid=$LAB_VM_UUID
+	'console:pxh_uuid=FEDCBA98-7654-3210-FEDC-BA9876543210' 'console:pxh_serial=PXH-SERIAL-05' \
+	tftp_end:end@grubx64.efi script_served:boot@/boot.grub tftp_end:end@di/amd64/linux \
+	client.uuid=$LAB_VM_UUID
 LAB_VM_UUID=$LAB_UUID
 
 # 8: ARM64 UEFI (arch 11): AAVMF -> shim bootnetaa64.efi -> grubaa64.efi
@@ -99,7 +113,7 @@ if [ -n "$SB_HAVE_ARM64" ]; then
 		"console:pxh_marker=PXH-SB-$M_ARM" \
 		dhcp_decision:boot@bootnetaa64.efi tftp_end:end@bootnetaa64.efi \
 		tftp_end:end@grubaa64.efi tftp_end:end@arm64/grub/grub.cfg \
-		tftp_end:end@di/arm64/linux client.arch=efi-arm64
+		script_served:boot@/boot.grub tftp_end:end@di/arm64/linux client.arch=efi-arm64
 	LAB_QEMU=qemu-system-x86_64
 else
 	skip arm64 "qemu-system-arm, qemu-efi-aarch64 or debian-installer-12-netboot-arm64 missing"
@@ -130,7 +144,8 @@ router = 10.77.0.1"
 		lab_case sb-pxe-server 120 'secureboot: ' "$LAB_NS" $M_SRV $(sb_uefi srv $M_SRV tapa) -- \
 			"console:$SB_ON_LINE" "console:pxh_marker=PXH-SB-$M_SRV" \
 			dhcp_decision:boot@bootnetx64.efi tftp_end:end@grubx64.efi \
-			tftp_end:end@amd64/grub/grub.cfg tftp_end:end@di/amd64/linux
+			tftp_end:end@amd64/grub/grub.cfg script_served:boot@/boot.grub \
+			tftp_end:end@di/amd64/linux
 		if [ -s "$T/sb-pxe-server.serial" ]; then
 			grep -q "dhcp: ack mac=$M_SRV .*file=bootnetx64.efi .*address=10.77.0." "$T/pxehubd-server.log" &&
 				ok sb-pxe-server-address-from-pxehub ||

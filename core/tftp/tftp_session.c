@@ -868,7 +868,7 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 		rc = pxh_grub_tftp_stage2(s, &x->client, rq.file, &x->f);
 		if (rc == -EINPROGRESS) {
 			pxh_logf(PXH_LOG_DEBUG, &x->client,
-			         "tftp: boot.grub: decision running, the repeat gets it (%.300s)", rq.file);
+			         "tftp: boot.grub: decision running, the repeat gets it");
 			free(x);
 			return;
 		}

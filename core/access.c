@@ -8,7 +8,7 @@
 #include "pxehub.h"
 
 /* "a.b.c.d/n" or "a.b.c.d" against ADDR. */
-static bool in_subnet(const char *rule, const char *addr)
+bool pxh_addr_in_subnet(const char *rule, const char *addr)
 {
 	char net[64];
 	char *slash;
@@ -80,9 +80,9 @@ static bool rule_matches(const char *r, const pxh_client *c)
 	 * arrived on (a broadcast does not cross routers).  A TCP or TFTP
 	 * peer always has an address, so the server's own never matches. */
 	if (isdigit((unsigned char)r[0]) && (strchr(r, '.') || strchr(r, '/')))
-		return in_subnet(r, c->relay) || in_subnet(r, c->ip) ||
+		return pxh_addr_in_subnet(r, c->relay) || pxh_addr_in_subnet(r, c->ip) ||
 		       (!c->relay[0] && !c->ip[0] && c->phase == PXH_PHASE_DHCP &&
-		        in_subnet(r, c->server_ip));
+		        pxh_addr_in_subnet(r, c->server_ip));
 	if (looks_like_mac(r))
 		return mac_prefix(r, c->mac);
 	return c->arch_name[0] && !strcasecmp(r, c->arch_name);
@@ -119,4 +119,71 @@ bool pxh_access_allowed(const struct pxh_conf *conf, const pxh_client *c,
 	}
 	snprintf(why, why_len, "no [access] allow rule matches");
 	return false;
+}
+
+/* [access] tftp / files = any: that protocol serves every sender. */
+static bool proto_open(const struct pxh_conf *conf, const char *proto)
+{
+	const char *v = pxh_cfg_str(conf, "access", NULL, proto);
+
+	return v && !strcmp(v, "any");
+}
+
+void pxh_access_peer_client(struct pxh_server *s, enum pxh_phase phase,
+                            const char *addr, pxh_client *out)
+{
+	pxh_client known;
+
+	memset(out, 0, sizeof(*out));
+	out->struct_size = sizeof(*out);
+	out->phase = phase;
+	out->arch = PXH_ARCH_UNKNOWN;
+	out->arch_raw = 0xffff;
+	pxh_strcpy(out->ip, sizeof(out->ip), addr);
+	/* MAC, architecture and interface as the DHCP phase saw them for
+	 * this address; never what the request itself claims */
+	if (pxh_clients_dhcp_facts_for_ip(s, addr, &known)) {
+		memcpy(out->mac, known.mac, sizeof(out->mac));
+		memcpy(out->arch_name, known.arch_name, sizeof(out->arch_name));
+		memcpy(out->iface, known.iface, sizeof(out->iface));
+		out->arch = known.arch;
+		out->arch_raw = known.arch_raw;
+	}
+}
+
+/* Refusals are logged at most REFUSED_LOG_MAX a second: a flood from a
+ * refused range must not become a flood of log lines. */
+#define REFUSED_LOG_MAX 10
+
+void pxh_access_log_refusal(struct pxh_server *s, const pxh_client *c,
+                            const char *what, const char *why)
+{
+	static double window;
+	static unsigned logged, skipped;
+	double now = pxh_server_now(s);
+
+	if (now - window >= 1.0 || now < window) {
+		if (skipped)
+			pxh_info("access: %u more refusals in the last second not logged",
+			         skipped);
+		window = now;
+		logged = skipped = 0;
+	}
+	if (logged >= REFUSED_LOG_MAX) {
+		skipped++;
+		return;
+	}
+	logged++;
+	pxh_logf(PXH_LOG_INFO, c, "%s refused: ip=%s %s", what,
+	         c->ip[0] ? c->ip : "-", why);
+}
+
+bool pxh_access_peer_allowed(struct pxh_server *s, const char *proto,
+                             const pxh_client *c, char *why, size_t why_len)
+{
+	if (proto && proto_open(s->conf, proto)) {
+		snprintf(why, why_len, "[access] %s = any", proto);
+		return true;
+	}
+	return pxh_access_allowed(s->conf, c, why, why_len);
 }

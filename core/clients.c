@@ -36,6 +36,7 @@ struct client_rec {
 	/* table links: indexes into rec[], -1 = none */
 	int mac_next, ip_next, newer, older;
 	uint32_t ip_hash;
+	bool ip_dhcp; /* c.ip came from a DHCP-phase event */
 };
 
 /* A fixed table: hash chains by MAC and by IP, and a recency list whose
@@ -211,6 +212,17 @@ bool pxh_clients_facts_for_ip(struct pxh_server *s, const char *ip,
 	return r != NULL;
 }
 
+bool pxh_clients_dhcp_facts_for_ip(struct pxh_server *s, const char *ip,
+                                   pxh_client *out)
+{
+	const struct client_rec *r = find_ip(s->clients, ip);
+
+	if (!r || !r->ip_dhcp)
+		return false;
+	*out = r->c;
+	return true;
+}
+
 /* Facts repeat from event to event: only a new value is written. */
 static void merge_str(char *dst, const char *src, size_t len)
 {
@@ -266,6 +278,7 @@ void pxh_clients_record(struct pxh_server *s, const pxh_event *ev,
 		r->boot_program[0] = '\0';
 		r->nsteps = r->step_head = 0;
 		r->ip_hash = 0;
+		r->ip_dhcp = false;
 		copy_str(r->c.mac, sizeof(r->c.mac), mac);
 		r->first_us = ev->time_us;
 		r->mac_next = t->mac_head[h];
@@ -277,7 +290,11 @@ void pxh_clients_record(struct pxh_server *s, const pxh_event *ev,
 	lru_push(t, i);
 	r = &t->rec[i];
 	if (bind) {
+		bool dhcp = ev->client.phase == PXH_PHASE_DHCP;
+
 		merge(&r->c, &ev->client);
+		if (ev->client.ip[0] && (dhcp || strcmp(r->c.ip, ev->client.ip)))
+			r->ip_dhcp = dhcp;
 		set_ip(t, i, ev->client.ip);
 		if (ev->client.phase == PXH_PHASE_IPXE &&
 		    pxh_client_boot_program(&ev->client))

@@ -56,9 +56,13 @@ const pxh_conf_key pxh_boot_keys[] = {
 
 const pxh_conf_key pxh_access_keys[] = {
 	{"allow", PXH_CONF_LIST, "", 0, 0, 0, NULL,
-	 "who is answered: MAC prefixes, subnets (a.b.c.d/n, matched on relay or client address), architecture names, or all; empty = nobody"},
+	 "who is answered over DHCP, TFTP, /boot.ipxe and /files/: MAC prefixes, subnets (a.b.c.d/n: the relay a request came through or the sender's own address, never a field the client fills in), architecture names, if:NAME, or all; empty = nobody"},
 	{"deny", PXH_CONF_LIST, "", 0, 0, 0, NULL,
 	 "who is never answered, same forms as allow; deny wins"},
+	{"tftp", PXH_CONF_ENUM, "rules", 0, 0, 0, "rules|any",
+	 "TFTP read requests: rules = allow/deny decide by the sender's address (MAC and architecture as the DHCP phase recorded them for it); any = every sender"},
+	{"files", PXH_CONF_ENUM, "rules", 0, 0, 0, "rules|any",
+	 "HTTP /files/ and /tftp/: rules = allow/deny decide by the TCP peer's address (MAC and architecture as the DHCP phase recorded them, never the query's mac=); any = every sender (sites that serve files to all)"},
 	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 

@@ -206,6 +206,24 @@ struct json_t *pxh_counters_json(struct pxh_server *s);
 bool pxh_access_allowed(const struct pxh_conf *conf, const pxh_client *c,
                         char *why, size_t why_len);
 
+/* "a.b.c.d/n" or "a.b.c.d" RULE contains ADDR (dotted quad). */
+bool pxh_addr_in_subnet(const char *rule, const char *addr);
+/* The sender at ADDR as the server itself knows it, for protocols that
+ * show only an address (TFTP, HTTP): ADDR, and the MAC, architecture and
+ * interface the DHCP phase recorded for that address (empty when none);
+ * never what the request claims (a query string's mac=). */
+void pxh_access_peer_client(struct pxh_server *s, enum pxh_phase phase,
+                            const char *addr, pxh_client *out);
+/* pxh_access_allowed for TFTP ("tftp") and HTTP files ("files"), unless
+ * [access] PROTO = any opens that protocol to everyone (PROTO NULL:
+ * never open, /boot.ipxe). */
+bool pxh_access_peer_allowed(struct pxh_server *s, const char *proto,
+                             const pxh_client *c, char *why, size_t why_len);
+/* Log "WHAT refused: ..." at info, at most 10 lines a second (a flood from
+ * a refused range is counted, not written out line by line). */
+void pxh_access_log_refusal(struct pxh_server *s, const pxh_client *c,
+                            const char *what, const char *why);
+
 /* ---- answers (core/answer.c) ------------------------------------------- */
 struct pxh_dhcp_opt {
 	uint8_t code;
@@ -303,6 +321,11 @@ bool pxh_clients_mac_for_ip(struct pxh_server *s, const char *ip,
  * ...), for TFTP and HTTP requests that only show an address. */
 bool pxh_clients_facts_for_ip(struct pxh_server *s, const char *ip,
                               pxh_client *out);
+/* The same, only when that MAC came to IP through the DHCP phase (a
+ * 4011 request from IP, or the address a PXE client took from the site's
+ * DHCP server), not through an iPXE request's claim: for access rules. */
+bool pxh_clients_dhcp_facts_for_ip(struct pxh_server *s, const char *ip,
+                                   pxh_client *out);
 const char *pxh_event_kind_name(enum pxh_event_kind k);
 int pxh_events_start(struct pxh_server *s);
 void pxh_events_stop(struct pxh_server *s); /* delivers what is queued */

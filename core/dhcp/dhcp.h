@@ -142,6 +142,7 @@ enum {
 	PXH_DHCP_DROP_SEND,
 	PXH_DHCP_DROP_REFLECT,   /* the reply would go where no client can be */
 	PXH_DHCP_DROP_DEST_RATE, /* replies_per_destination */
+	PXH_DHCP_DROP_RELAY, /* giaddr set, but not sent by that relay */
 	PXH_DHCP_DROP__MAX
 };
 

@@ -23,6 +23,11 @@ const pxh_conf_key pxh_dhcp_keys[] = {
 	{"duplicate_window", PXH_CONF_DURATION, "1s", 0, 0, 60000, NULL,
 	 "a retransmission (same MAC, xid, type and port) within this time is "
 	 "dropped as a duplicate; 0 = off"},
+	{"relays", PXH_CONF_LIST, "", 0, 0, 0, NULL,
+	 "relay agents (addresses or a.b.c.d/n) that send relayed requests from an "
+	 "address other than their giaddr (a router relaying from its upstream "
+	 "interface); a request with a giaddr is taken when it comes from that "
+	 "giaddr or from one of these, else dropped (reason relay)"},
 	{"max_pending", PXH_CONF_INT, "1024", 0, 1, 1000000, NULL,
 	 "decisions in flight at most; requests beyond are dropped (busy)"},
 	{"mode", PXH_CONF_ENUM, "proxy", 0, 0, 0, "proxy|server",

@@ -59,6 +59,7 @@ static const char *const drop_names[PXH_DHCP_DROP__MAX] = {
 	[PXH_DHCP_DROP_SEND] = "send",
 	[PXH_DHCP_DROP_REFLECT] = "reflection",
 	[PXH_DHCP_DROP_DEST_RATE] = "destination_rate",
+	[PXH_DHCP_DROP_RELAY] = "relay",
 };
 
 /* The one request whose decision may complete inside pxh_decide(). */
@@ -492,6 +493,30 @@ static void learn_address(struct pxh_dhcp *d, struct pxh_dhcp_pending *p,
 	pxh_emit(d->s, &ev);
 }
 
+/* A relayed request (giaddr set) counts only when a relay sent it: its
+ * source is the giaddr itself, or an address in [dhcp] relays (a router
+ * whose relay sends from its upstream interface).  Anything else is a
+ * client writing a giaddr to pass as another subnet, or to have the
+ * answer sent elsewhere. */
+static bool relay_trusted(const struct pxh_server *s, const struct pxh_dhcp_msg *m,
+                          const struct sockaddr_in *src)
+{
+	char from[INET_ADDRSTRLEN];
+	size_t n;
+
+	if (src->sin_addr.s_addr == m->giaddr)
+		return true;
+	n = pxh_cfg_list_len(s->conf, "dhcp", NULL, "relays");
+	if (!n)
+		return false;
+	pxh_dhcp_fmt_ip(src->sin_addr.s_addr, from);
+	for (size_t i = 0; i < n; i++)
+		if (pxh_addr_in_subnet(pxh_cfg_list_item(s->conf, "dhcp", NULL, "relays", i),
+		                       from))
+			return true;
+	return false;
+}
+
 /* Checks in order of cost; true when P waits in the decision chain (and is
  * no longer the caller's). */
 static bool handle(struct pxh_dhcp *d, struct pxh_dhcp_pending *p)
@@ -518,6 +543,13 @@ static bool handle(struct pxh_dhcp *d, struct pxh_dhcp_pending *p)
 		inet_ntop(AF_INET, &p->src.sin_addr, src, sizeof(src));
 		pxh_debug("dhcp: dropped malformed packet from %s:%u (%zu "
 		          "bytes): %s", src, ntohs(p->src.sin_port), p->len, why);
+		return false;
+	}
+	if (m->giaddr && !relay_trusted(s, m, &p->src)) {
+		drop(d, PXH_DHCP_DROP_RELAY);
+		inet_ntop(AF_INET, &p->src.sin_addr, src, sizeof(src));
+		pxh_debug("dhcp: dropped a request from %s with a giaddr that is "
+		          "not its source nor in [dhcp] relays", src);
 		return false;
 	}
 	p->grant.reply = 0;
@@ -592,8 +624,22 @@ static bool handle(struct pxh_dhcp *d, struct pxh_dhcp_pending *p)
 	}
 	memcpy(p->server_ip, d->adv_text, sizeof(p->server_ip));
 	pxh_dhcp_fill_client(&p->client, m, ifname, p->server_ip);
-	if (pxe && !p->client.ip[0])
+	/* The client's address is where the packet came from (a 4011
+	 * request, a unicast DISCOVER), never the ciaddr it wrote itself:
+	 * [access] subnet rules and the history go by it. */
+	p->client.ip[0] = 0;
+	if (!m->giaddr && p->src.sin_addr.s_addr != htonl(INADDR_ANY))
 		pxh_dhcp_fmt_ip(p->src.sin_addr.s_addr, p->client.ip);
+
+	/* Access first: a refused request is counted and (rate-limited)
+	 * logged, never recorded nor queued as an event, so random MACs
+	 * from a refused range evict no machine from the history and crowd
+	 * out no event of the audit trail. */
+	if (!pxh_access_allowed(s->conf, &p->client, denied, sizeof(denied))) {
+		drop(d, PXH_DHCP_DROP_ACCESS);
+		pxh_access_log_refusal(s, &p->client, "dhcp", denied);
+		return false;
+	}
 
 	/* "discover on eth0 port 67[ via relay 10.0.0.1]" */
 	pxh_event ev;
@@ -617,15 +663,6 @@ static bool handle(struct pxh_dhcp *d, struct pxh_dhcp_pending *p)
 	}
 	pxh_emit(s, &ev);
 
-	if (!pxh_access_allowed(s->conf, &p->client, denied, sizeof(denied))) {
-		char msg[200];
-		drop(d, PXH_DHCP_DROP_ACCESS);
-		snprintf(msg, sizeof(msg), "ignored: %s", denied);
-		pxh_logf(PXH_LOG_INFO, &p->client, "dhcp: mac=%s %s",
-		         p->client.mac, msg);
-		emit_decision(d, &p->client, "ignore", "access", "", msg);
-		return false;
-	}
 	if (serve) {
 		if (pxh_dhcp_srv_request(d, m, ifname, p->local.s_addr,
 		                         p->advertised.s_addr, &p->grant) !=

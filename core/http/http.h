@@ -196,6 +196,14 @@ bool pxh_http_hide_facts(const struct pxh_http_settings *set,
 bool pxh_http_needs_auth(const struct pxh_http_settings *set,
                          bool authenticated);
 
+struct pxh_http_ctx;
+/* [access] for the TCP peer of X (pxh_access_peer_client: its address, and
+ * MAC/arch only as the DHCP phase knows them), PROTO "files" or NULL
+ * (/boot.ipxe); a refusal is counted (pxehub_http_rejected_total
+ * {reason="access"}) and logged as WHAT. */
+bool pxh_http_access_ok(struct pxh_http_ctx *x, const char *proto,
+                        const char *what);
+
 /* ---- TLS (http_tls.c) -------------------------------------------------- */
 struct pxh_http_tls;
 /* Load (or create) certificate and key as root.  Returns 0 or -errno with

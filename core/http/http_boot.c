@@ -367,9 +367,15 @@ static int handle_boot(struct pxh_http_ctx *x, struct pxh_http_resp *rs,
 	const char *form = rq->query;
 	size_t flen = strlen(form);
 	struct boot_job *j;
-	char why[128] = "", known_mac[18];
+	char known_mac[18];
 	int rc, n;
 
+	/* who may ask: the TCP peer, MAC and arch as the DHCP phase knows
+	 * them (the facts below are the caller's claims, for the plugins) */
+	if (!pxh_http_access_ok(x, NULL, grub ? "http: boot.grub" : "http: boot.ipxe")) {
+		pxh_http_resp_error(rs, 403, "not allowed");
+		return 0;
+	}
 	/* POST form data (iPXE "params"), or the query string */
 	if (rq->method == HTTP_POST && rq->body_len) {
 		form = rq->body;
@@ -414,17 +420,6 @@ static int handle_boot(struct pxh_http_ctx *x, struct pxh_http_resp *rs,
 	}
 	if (!j->client.mac[0])
 		pxh_http_copy(j->client.mac, sizeof(j->client.mac), known_mac);
-	if (!pxh_access_allowed(x->srv->conf, &j->client, why, sizeof(why))) {
-		/* a refused request is no step of any machine's history (its
-		 * MAC is the caller's claim) and no event: a log line and a
-		 * counter only */
-		pxh_logf(PXH_LOG_INFO, &j->client, "http: %s refused: %s",
-		         grub ? "boot.grub" : "boot.ipxe", why);
-		(*pxh_http_ctrs(x->srv)->refused_access)++;
-		free(j);
-		pxh_http_resp_error(rs, 403, "not allowed");
-		return 0;
-	}
 	j->inline_call = true;
 	j->inline_rs = rs;
 	rc = pxh_decide(x->srv, PXH_PHASE_IPXE, &j->client, boot_done, j, &j->dec);

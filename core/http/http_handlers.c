@@ -115,6 +115,20 @@ static void http_client(struct pxh_http_ctx *x, pxh_client *c)
 		c->mac[0] = '\0';
 }
 
+bool pxh_http_access_ok(struct pxh_http_ctx *x, const char *proto,
+                        const char *what)
+{
+	pxh_client a;
+	char why[160];
+
+	pxh_access_peer_client(x->srv, PXH_PHASE_HTTP, x->peer, &a);
+	if (pxh_access_peer_allowed(x->srv, proto, &a, why, sizeof(why)))
+		return true;
+	(*pxh_http_ctrs(x->srv)->refused_access)++;
+	pxh_access_log_refusal(x->srv, &a, what, why);
+	return false;
+}
+
 int pxh_http_handle_file(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 {
 	const struct pxh_http_req *rq = x->rq;
@@ -127,6 +141,10 @@ int pxh_http_handle_file(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 
 	if (!root) {
 		pxh_http_resp_error(rs, 404, "no root configured");
+		return 0;
+	}
+	if (!pxh_http_access_ok(x, "files", "http: file")) {
+		pxh_http_resp_error(rs, 403, "not allowed");
 		return 0;
 	}
 	http_client(x, &c);

@@ -755,6 +755,22 @@ static void evict_unanswered(struct pxh_tftp *t)
 	                "aborted");
 }
 
+/* [access] for the sender of an RRQ: its source address, and the MAC,
+ * architecture and receiving interface the server knows for it (C is
+ * fill_client's, whose facts come from the history). */
+static bool tftp_access_ok(struct pxh_tftp *t, const pxh_client *c)
+{
+	pxh_client a;
+	char why[160];
+
+	pxh_access_peer_client(t->srv, PXH_PHASE_TFTP, c->ip, &a);
+	memcpy(a.iface, c->iface, sizeof(a.iface));
+	if (pxh_access_peer_allowed(t->srv, "tftp", &a, why, sizeof(why)))
+		return true;
+	pxh_access_log_refusal(t->srv, &a, "tftp", why);
+	return false;
+}
+
 void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
                          const uint8_t *p, size_t len,
                          const struct sockaddr_in *peer,
@@ -861,6 +877,12 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 	memcpy(x->req, rq.file, rq.file_len + 1);
 	snprintf(x->file, sizeof(x->file), "%.511s", rq.file);
 	fill_client(t, &x->client, peer, local, ifindex, l);
+	if (!tftp_access_ok(t, &x->client)) {
+		count(t->c.denied, 1);
+		reply_error(l, peer, local, TFTP_EACCESS, "Access denied");
+		free(x);
+		return;
+	}
 
 	if (pxh_grub_tftp_request(rq.file)) {
 		/* GRUB's stage 2: a decision; while it runs the request is

@@ -24,7 +24,7 @@ FACTS="mac=$V&uuid=01234567-89ab-cdef-0123-456789abcdef&arch=x86_64&platform=pcb
 code() { $IN curl -s -o /dev/null -w '%{http_code}' "$@"; }
 clients() { $IN curl -s "$@" "$U/api/v1/clients"; }
 # ip of MAC in /api/v1/clients (with the curl options given)
-ip_of() { _m=$1; shift; clients "$@" | python3 -c "import json,sys; print(([c['ip'] for c in json.load(sys.stdin)['clients'] if c['mac'] == '$_m'] or ['-'])[0])"; }
+ip_of() { _m=$1; shift; clients "$@" | /usr/bin/python3 -c "import json,sys; print(([c['ip'] for c in json.load(sys.stdin)['clients'] if c['mac'] == '$_m'] or ['-'])[0])"; }
 stop() { kill "$PXH_PID"; wait "$PXH_PID" 2>/dev/null; }
 
 # conf FILE EXTRA-HTTP-LINES: plain HTTP on 8080, tp_fixed (route

@@ -57,6 +57,8 @@ loader_efi_ia32 = ia32.efi
 loader_efi_arm64 = arm64.efi
 [dhcp]
 rate_per_mac = 0
+# dhcrelay sends from its upstream address, not from the giaddr
+relays = 10.50.0.3
 EOF
 pxh_daemon "$T/pxehub.conf" "$SRV" || { not_ok daemon_start "see log"; exit 1; }
 sleep 0.5

@@ -133,8 +133,8 @@ const char *pxh_arch_name(uint16_t arch);
 
 /* Does C match RULE, in the forms [access] allow/deny take: "all", a MAC
  * prefix ("52:54:00"), a subnet or address ("10.1.0.0/16": matched against
- * the relay, the client's address, or the receiving interface's address
- * for a client that is not relayed), an architecture name ("efi-x64") or
+ * the relay, the client's address, or, for a DHCP broadcast that shows
+ * neither, the receiving interface's address), an architecture name ("efi-x64") or
  * "if:NAME" (receiving interface)?  Returns 1 or 0. */
 int pxh_client_match(const pxh_client *c, const char *rule);
 

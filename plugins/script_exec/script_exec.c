@@ -48,7 +48,7 @@ static const pxh_conf_key se_keys[] = {
 	{.name = "stderr_lines", .type = PXH_CONF_INT, .def = "50", .min = 0, .max = 100000,
 	 .help = "stderr lines logged per run (with the client's MAC); the rest are counted"},
 	{.name = "max_cached", .type = PXH_CONF_INT, .def = "65536", .min = 0, .max = 10000000,
-	 .help = "answers kept at most; beyond it new answers are not kept"},
+	 .help = "answers kept at most (one per hook and facts object); beyond it new answers are not kept"},
 	{.name = "env", .type = PXH_CONF_LIST,
 	 .help = "extra NAME=VALUE variables for the scripts (no spaces in values)"},
 	{.name = NULL},

@@ -65,7 +65,7 @@ struct se_conf {
 struct se {
 	pxh_host *h;
 	struct se_conf conf;
-	struct se_entry *bucket[SE_BUCKETS]; /* cache and runs by (hook, MAC) */
+	struct se_entry *bucket[SE_BUCKETS]; /* cache and runs by (hook, facts) */
 	struct se_entry *q_head, *q_tail;    /* waiting for a free slot */
 	size_t n_entries;
 	unsigned n_queued;
@@ -78,7 +78,9 @@ struct se {
 	unsigned max_running_seen, max_queued_seen;
 };
 
-/* One decision in progress or remembered: per (hook, MAC). */
+/* One decision in progress or remembered: per (hook, the whole facts
+ * object the script reads), so two requests share an answer only when the
+ * script would have been asked exactly the same question. */
 enum se_state { SE_QUEUED, SE_RUNNING, SE_DONE };
 enum se_outcome { SE_OK, SE_FAILED, SE_TIMEOUT };
 
@@ -95,6 +97,8 @@ struct se_entry {
 	enum se_state state;
 	pxh_client client; /* the first request's (raw dropped): for the log */
 	struct se_facts facts; /* built from the first request, for the run */
+	char *key;             /* facts.json: the run takes the facts away */
+	uint32_t key_hash;     /* of hook and key */
 	struct se_waiter *waiters;
 	struct se_run *run;
 	/* the result, once SE_DONE */

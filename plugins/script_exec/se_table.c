@@ -1,6 +1,9 @@
-/* script_exec: one entry per (hook, MAC) that both coalesces concurrent
+/* script_exec: one entry per (hook, facts) that both coalesces concurrent
  * requests onto one running script and remembers its answer for ttl; the
- * queue of entries waiting for a free slot. */
+ * queue of entries waiting for a free slot.  The key is everything the
+ * script is told (MAC, UUID, SMBIOS, address, relay, DHCP options...): a
+ * request with forged facts gets its own run and never decides what the
+ * real machine is answered. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,30 +11,32 @@
 
 #include "script_exec.h"
 
-static unsigned bucket_of(enum se_hook hook, const char *mac)
+static uint32_t key_hash(enum se_hook hook, const char *json)
 {
 	uint32_t h = 2166136261u ^ (uint32_t)hook;
 
-	for (; *mac; mac++) {
-		h ^= (unsigned char)*mac;
+	for (; *json; json++) {
+		h ^= (unsigned char)*json;
 		h *= 16777619u;
 	}
-	return (h ^ (h >> 16)) % SE_BUCKETS;
+	return h ^ (h >> 16);
 }
 
-static struct se_entry **find(struct se *se, enum se_hook hook, const char *mac)
+static struct se_entry **find(struct se *se, enum se_hook hook, uint32_t hash,
+                              const char *json)
 {
-	struct se_entry **pp = &se->bucket[bucket_of(hook, mac)];
+	struct se_entry **pp = &se->bucket[hash % SE_BUCKETS];
 
 	for (; *pp; pp = &(*pp)->next)
-		if ((*pp)->hook == hook && !strcmp((*pp)->mac, mac))
+		if ((*pp)->hook == hook && (*pp)->key_hash == hash &&
+		    !strcmp((*pp)->key, json))
 			return pp;
 	return pp;
 }
 
 static void unlink_entry(struct se *se, struct se_entry *e)
 {
-	struct se_entry **pp = find(se, e->hook, e->mac);
+	struct se_entry **pp = find(se, e->hook, e->key_hash, e->key);
 
 	if (*pp == e) {
 		*pp = e->next;
@@ -43,6 +48,7 @@ static void unlink_entry(struct se *se, struct se_entry *e)
 static void entry_free(struct se_entry *e)
 {
 	se_facts_free(&e->facts);
+	free(e->key);
 	free(e->out);
 	free(e);
 }
@@ -202,15 +208,28 @@ enum pxh_verdict se_decide(struct se *se, enum se_hook hook,
                            const pxh_client *c, pxh_answer *a, pxh_request *req)
 {
 	double now = pxh_now(se->h);
-	struct se_entry **pp = find(se, hook, c->mac), *e = *pp;
+	struct se_facts f;
+	struct se_entry *e;
 	char why[200];
+	uint32_t hash;
 	int rc;
 
+	/* the facts first: they are the key */
+	rc = se_facts_build(se->h, hook, c, &f);
+	if (rc) {
+		snprintf(why, sizeof(why), "%s: facts: %s", se_hook_name(hook),
+		         strerror(-rc));
+		return refuse(se, c, a, why);
+	}
+	hash = key_hash(hook, f.json);
+	e = *find(se, hook, hash, f.json);
 	if (e && e->state == SE_DONE && now >= e->expires) {
 		unlink_entry(se, e);
 		entry_free(e);
 		e = NULL;
 	}
+	if (e)
+		se_facts_free(&f);
 	if (e && e->state == SE_DONE) {
 		se->c_cached++;
 		return apply(se, e, a, now);
@@ -223,6 +242,7 @@ enum pxh_verdict se_decide(struct se *se, enum se_hook hook,
 	}
 	if (se->n_running >= se->conf.max_running &&
 	    se->n_queued >= se->conf.max_queued) {
+		se_facts_free(&f);
 		se->c_queue_full++;
 		snprintf(why, sizeof(why), "%s: %u running and %u queued "
 		         "(max_running, max_queued): not run", se_hook_name(hook),
@@ -230,24 +250,24 @@ enum pxh_verdict se_decide(struct se *se, enum se_hook hook,
 		return refuse(se, c, a, why);
 	}
 	e = calloc(1, sizeof(*e));
-	if (!e)
+	if (!e) {
+		se_facts_free(&f);
 		return refuse(se, c, a, "out of memory");
+	}
 	e->hook = hook;
 	snprintf(e->mac, sizeof(e->mac), "%s", c->mac);
 	e->client = *c;
 	e->client.raw = NULL;
 	e->client.raw_len = 0;
-	rc = se_facts_build(se->h, hook, c, &e->facts);
-	if (!rc)
-		rc = add_waiter(e, req);
-	if (rc) {
+	e->facts = f;
+	e->key = strdup(f.json);
+	e->key_hash = hash;
+	if (!e->key || add_waiter(e, req)) {
 		entry_free(e);
-		snprintf(why, sizeof(why), "%s: facts: %s", se_hook_name(hook),
-		         strerror(-rc));
-		return refuse(se, c, a, why);
+		return refuse(se, c, a, "out of memory");
 	}
-	e->next = se->bucket[bucket_of(hook, c->mac)];
-	se->bucket[bucket_of(hook, c->mac)] = e;
+	e->next = se->bucket[hash % SE_BUCKETS];
+	se->bucket[hash % SE_BUCKETS] = e;
 	se->n_entries++;
 	if (se->n_running < se->conf.max_running && !se->q_head) {
 		start(se, e); /* may complete REQ right here */

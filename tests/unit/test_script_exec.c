@@ -541,6 +541,50 @@ static void test_cache(void **state)
 	pxh_tk_free(tk);
 }
 
+/* The cache is keyed by everything the script is told: a first request
+ * with forged facts (the victim's MAC, another serial, another address)
+ * gets its own run and never decides the real machine's answer; the same
+ * facts again come from the cache. */
+static void test_cache_keys_on_facts(void **state)
+{
+	char body[512], conf[512];
+	pxh_tk_decision d;
+	pxh_client c;
+	pxh_tk *tk;
+
+	snprintf(body, sizeof(body),
+	         "#!/bin/sh\necho $PXEHUB_SERIAL >> %s/fruns\n"
+	         "echo \"{\\\"chain\\\": \\\"http://x/$PXEHUB_SERIAL\\\"}\"\n",
+	         dir);
+	script("facts.sh", body);
+	snprintf(conf, sizeof(conf), "%s/fruns", dir);
+	unlink(conf);
+	snprintf(conf, sizeof(conf), "boot_images = %s/facts.sh\nttl = 1h\n", dir);
+	tk = kit(conf);
+	/* the forgery, from another address */
+	assert_int_equal(pxh_tk_client(&c, PXH_PHASE_IPXE, "52:54:00:00:00:0b", "efi-x64"), 0);
+	snprintf(c.serial, sizeof(c.serial), "FORGED");
+	snprintf(c.ip, sizeof(c.ip), "192.0.2.66");
+	assert_int_equal(pxh_tk_decide(tk, &c, &d), 0);
+	assert_non_null(strstr(d.script, "http://x/FORGED"));
+	/* the real machine: its own run, its own answer */
+	snprintf(c.serial, sizeof(c.serial), "REAL");
+	snprintf(c.ip, sizeof(c.ip), "192.0.2.10");
+	assert_int_equal(pxh_tk_decide(tk, &c, &d), 0);
+	assert_non_null(strstr(d.script, "http://x/REAL"));
+	assert_int_equal(lines_of("fruns"), 2);
+	/* the same facts again: cached */
+	assert_int_equal(pxh_tk_decide(tk, &c, &d), 0);
+	assert_non_null(strstr(d.script, "http://x/REAL"));
+	assert_int_equal(lines_of("fruns"), 2);
+	/* the same facts from another address: a question of its own */
+	snprintf(c.ip, sizeof(c.ip), "192.0.2.11");
+	assert_int_equal(pxh_tk_decide(tk, &c, &d), 0);
+	assert_int_equal(lines_of("fruns"), 3);
+	assert_true(pxh_tk_metric(tk, "pxehub_plugin_script_exec_cached_answers") == 1);
+	pxh_tk_free(tk);
+}
+
 /* 1000 runs: every fd closed, every child reaped. */
 static void test_thousand_runs(void **state)
 {
@@ -591,6 +635,7 @@ int main(void)
 		cmocka_unit_test(test_huge_output),
 		cmocka_unit_test(test_setsid_grandchild),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_cache_keys_on_facts),
 		cmocka_unit_test(test_thousand_runs),
 	};
 	const char *b = getenv("B");

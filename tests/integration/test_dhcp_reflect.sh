@@ -19,7 +19,10 @@ SRV=$(pxh_netns srv) CLI=$(pxh_netns cli)
 pxh_veth "$SRV" s0 10.53.0.1/24 "$CLI" c0 10.53.0.2/24
 ip -n "$SRV" route add default via 10.53.0.2
 pxh_conf "$T/c.conf"
-printf '[boot]\nloader_efi_x64 = snponly.efi\n[dhcp]\nrate_per_mac = 0\nduplicate_window = 0\nreplies_per_destination = 5\n' >>"$T/c.conf"
+# the client host is listed as a relay agent ([dhcp] relays): its forged
+# giaddrs get past the relay check (test_access_protocols covers a giaddr
+# from a host that is not a relay) and meet the reflection rules
+printf '[boot]\nloader_efi_x64 = snponly.efi\n[dhcp]\nrate_per_mac = 0\nduplicate_window = 0\nreplies_per_destination = 5\nrelays = 10.53.0.2\n' >>"$T/c.conf"
 pxh_daemon "$T/c.conf" "$SRV" || { not_ok daemon "did not start"; exit 1; }
 
 # forge TAG GIADDR CIADDR SRC DPORT [N]: N (1) PXE requests (DISCOVER to 67,

@@ -31,6 +31,7 @@ struct client_rec {
 	pxh_client c; /* merged facts */
 	char boot_program[8]; /* "ipxe" or "grub": the last script it fetched */
 	uint64_t first_us, last_us;
+	uint64_t bound_us; /* last event allowed to tie the MAC to c.ip */
 	struct step steps[STEPS_PER_CLIENT];
 	size_t nsteps, step_head; /* ring */
 	/* table links: indexes into rec[], -1 = none */
@@ -177,7 +178,7 @@ static const struct client_rec *find_ip(const struct pxh_clients *t, const char 
 	if (!t || !ip || !*ip)
 		return NULL;
 	for (int i = t->ip_head[hash_str(ip) & (t->nbuckets - 1)]; i >= 0; i = t->rec[i].ip_next)
-		if (!strcmp(t->rec[i].c.ip, ip) && (!best || t->rec[i].last_us > best->last_us))
+		if (!strcmp(t->rec[i].c.ip, ip) && (!best || t->rec[i].bound_us > best->bound_us))
 			best = &t->rec[i];
 	return best;
 }
@@ -279,6 +280,7 @@ void pxh_clients_record(struct pxh_server *s, const pxh_event *ev,
 		r->nsteps = r->step_head = 0;
 		r->ip_hash = 0;
 		r->ip_dhcp = false;
+		r->bound_us = 0;
 		copy_str(r->c.mac, sizeof(r->c.mac), mac);
 		r->first_us = ev->time_us;
 		r->mac_next = t->mac_head[h];
@@ -296,6 +298,7 @@ void pxh_clients_record(struct pxh_server *s, const pxh_event *ev,
 		if (ev->client.ip[0] && (dhcp || strcmp(r->c.ip, ev->client.ip)))
 			r->ip_dhcp = dhcp;
 		set_ip(t, i, ev->client.ip);
+		r->bound_us = ev->time_us;
 		if (ev->client.phase == PXH_PHASE_IPXE &&
 		    pxh_client_boot_program(&ev->client))
 			copy_str(r->boot_program, sizeof(r->boot_program),

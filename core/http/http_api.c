@@ -82,15 +82,69 @@ static const char *opt_string(json_t *o, const char *key, size_t max,
  * "apply image", "message": "...", "progress": 42}.  mac or uuid and
  * status are required; other members are kept out of the event.
  */
+int pxh_http_report_parse(const char *body, size_t len, pxh_event *ev,
+                          char *why, size_t why_len)
+{
+	const char *bad = NULL, *mac, *uuid, *status, *step, *msg;
+	json_error_t jerr;
+	json_t *o, *prog;
+
+	pxh_event_init(ev, PXH_EV_REPORT, PXH_LOG_INFO, NULL);
+	o = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!o) {
+		snprintf(why, why_len, "invalid JSON: %.150s", jerr.text);
+		return 400;
+	}
+	if (!json_is_object(o)) {
+		json_decref(o);
+		snprintf(why, why_len, "a JSON object is expected");
+		return 400;
+	}
+	mac = opt_string(o, "mac", 32, &bad);
+	uuid = opt_string(o, "uuid", 40, &bad);
+	status = opt_string(o, "status", 15, &bad);
+	step = opt_string(o, "step", 200, &bad);
+	msg = opt_string(o, "message", 255, &bad);
+	prog = json_object_get(o, "progress");
+	if (prog && (!json_is_integer(prog) || json_integer_value(prog) < 0 ||
+	             json_integer_value(prog) > 100))
+		bad = "progress";
+	if (!bad && mac && pxh_http_mac_normalise(mac, ev->client.mac) < 0)
+		bad = "mac";
+	if (!bad && uuid) {
+		char form[64];
+
+		snprintf(form, sizeof(form), "uuid=%s", uuid);
+		pxh_http_facts(form, strlen(form), &ev->client);
+		if (!ev->client.uuid[0])
+			bad = "uuid";
+	}
+	if (!bad && !mac && !uuid)
+		bad = "mac or uuid";
+	if (!bad && (!status || !*status))
+		bad = "status";
+	if (bad) {
+		snprintf(why, why_len, "missing or invalid member: %s", bad);
+		json_decref(o);
+		return 422;
+	}
+	ev->client.phase = PXH_PHASE_HTTP;
+	pxh_http_copy(ev->action, sizeof(ev->action), status);
+	pxh_http_copy(ev->file, sizeof(ev->file), step ? step : "");
+	pxh_http_copy(ev->message, sizeof(ev->message), msg ? msg : "");
+	if (prog)
+		ev->bytes = (uint64_t)json_integer_value(prog);
+	json_decref(o);
+	return 0;
+}
+
 static int handle_report(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 {
 	const struct pxh_http_req *rq = x->rq;
 	const char *ct = pxh_http_req_header(rq, "Content-Type");
-	const char *bad = NULL, *mac, *uuid, *status, *step, *msg;
-	json_error_t jerr;
-	json_t *o, *prog;
 	pxh_event ev;
 	char text[256];
+	int status;
 
 	if (ct && strncasecmp(ct, "application/json", 16) != 0) {
 		json_error(rs, 415, "Content-Type must be application/json");
@@ -103,56 +157,13 @@ static int handle_report(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 		pxh_http_resp_header(rs, "Retry-After: 1\r\n");
 		return 0;
 	}
-	o = json_loadb(rq->body ? rq->body : "", rq->body_len,
-	               JSON_REJECT_DUPLICATES, &jerr);
-	if (!o) {
-		snprintf(text, sizeof(text), "invalid JSON: %.150s", jerr.text);
-		json_error(rs, 400, text);
+	status = pxh_http_report_parse(rq->body, rq->body_len, &ev, text,
+	                               sizeof(text));
+	if (status) {
+		json_error(rs, status, text);
 		return 0;
 	}
-	if (!json_is_object(o)) {
-		json_decref(o);
-		json_error(rs, 400, "a JSON object is expected");
-		return 0;
-	}
-	mac = opt_string(o, "mac", 32, &bad);
-	uuid = opt_string(o, "uuid", 40, &bad);
-	status = opt_string(o, "status", 15, &bad);
-	step = opt_string(o, "step", 200, &bad);
-	msg = opt_string(o, "message", 255, &bad);
-	prog = json_object_get(o, "progress");
-	if (prog && (!json_is_integer(prog) || json_integer_value(prog) < 0 ||
-	             json_integer_value(prog) > 100))
-		bad = "progress";
-	pxh_event_init(&ev, PXH_EV_REPORT, PXH_LOG_INFO, NULL);
-	if (!bad && mac && pxh_http_mac_normalise(mac, ev.client.mac) < 0)
-		bad = "mac";
-	if (!bad && uuid) {
-		char form[64];
-
-		snprintf(form, sizeof(form), "uuid=%s", uuid);
-		pxh_http_facts(form, strlen(form), &ev.client);
-		if (!ev.client.uuid[0])
-			bad = "uuid";
-	}
-	if (!bad && !mac && !uuid)
-		bad = "mac or uuid";
-	if (!bad && (!status || !*status))
-		bad = "status";
-	if (bad) {
-		snprintf(text, sizeof(text), "missing or invalid member: %s", bad);
-		json_decref(o);
-		json_error(rs, 422, text);
-		return 0;
-	}
-	ev.client.phase = PXH_PHASE_HTTP;
 	pxh_http_copy(ev.client.ip, sizeof(ev.client.ip), x->peer);
-	pxh_http_copy(ev.action, sizeof(ev.action), status);
-	pxh_http_copy(ev.file, sizeof(ev.file), step ? step : "");
-	pxh_http_copy(ev.message, sizeof(ev.message), msg ? msg : "");
-	if (prog)
-		ev.bytes = (uint64_t)json_integer_value(prog);
-	json_decref(o);
 	/* without the token the report is a claim: it is a step of that
 	 * MAC's story, never the MAC's new address */
 	if (x->authenticated)

@@ -201,6 +201,8 @@ struct pxh_dhcp {
 	long long port, pxe_port;
 	/* [dhcp] mode = server: pools and leases; NULL in proxy mode */
 	struct pxh_dhcp_srv *srv;
+	int probe_fd; /* ICMP socket opened as root, until srv takes it */
+	bool probe_raw;
 };
 
 /* ---- reply destination (dhcp_dest.c) ----------------------------------- */
@@ -325,6 +327,10 @@ int pxh_dhcp_lease_release(struct pxh_dhcp_leases *ls, const uint8_t mac[6],
 /* DECLINE: IP is in use by another host; nobody gets it for SECS. */
 int pxh_dhcp_lease_decline(struct pxh_dhcp_leases *ls, const uint8_t mac[6],
                            uint32_t ip, int64_t now, int64_t secs);
+/* IP answered a probe while offered: another host uses it; nobody gets it
+ * for SECS (0, or -ENOENT when IP is not an outstanding offer). */
+int pxh_dhcp_lease_conflict(struct pxh_dhcp_leases *ls, uint32_t ip,
+                            int64_t now, int64_t secs);
 /* An offer to MAC that it turned down (it chose another server). */
 void pxh_dhcp_lease_unoffer(struct pxh_dhcp_leases *ls, const uint8_t mac[6]);
 /* Drop expired entries, and (POOLS non-NULL) bound ones no pool's range
@@ -354,6 +360,12 @@ struct pxh_dhcp_srv {
 	ev_timer save_timer;
 	struct ev_loop *loop;
 	uint64_t *c_exhausted, *c_declined, *c_naks, *c_released, *c_refused;
+	/* conflict probe (dhcp_probe.c); probe_fd -1 = off */
+	int probe_fd;
+	bool probe_raw, probe_on;
+	uint16_t probe_seq;
+	ev_io probe_io;
+	uint64_t *c_probes, *c_conflicts;
 };
 
 /* What the server part answers to one request. */
@@ -381,6 +393,15 @@ enum pxh_dhcp_srv_verdict pxh_dhcp_srv_request(struct pxh_dhcp *d,
                                                uint32_t local,
                                                uint32_t server_id,
                                                struct pxh_dhcp_grant *g);
+/* ---- server mode: conflict probe (dhcp_probe.c) ------------------------ */
+/* An ICMP socket: raw when allowed (*RAW), else the ping socket; -errno. */
+int pxh_dhcp_probe_socket(bool *raw);
+/* Take FD (may be < 0: no probes) and watch it for echo replies. */
+void pxh_dhcp_probe_start(struct pxh_dhcp_srv *v, int fd, bool raw);
+void pxh_dhcp_probe_stop(struct pxh_dhcp_srv *v);
+/* Ping IP (host order) once; a reply while it is offered is a conflict. */
+void pxh_dhcp_probe_send(struct pxh_dhcp_srv *v, uint32_t ip);
+
 /* The address options of G (1, 3, 6, 15, 28, and 51/58/59 with a lease)
  * as option bytes into OUT; returns the length. */
 size_t pxh_dhcp_grant_options(const struct pxh_dhcp_grant *g, uint8_t *out,

@@ -46,5 +46,10 @@ const pxh_conf_key pxh_dhcp_keys[] = {
 	{"decline_time", PXH_CONF_DURATION, "10m", 0, 1000, 86400000, NULL,
 	 "server mode: an address a client declined (in use by another host) "
 	 "is not handed out for this long"},
+	{"conflict_probe", PXH_CONF_BOOL, "yes", 0, 0, 0, NULL,
+	 "server mode: ping each address offered afresh; one that answers "
+	 "before the client's REQUEST is in use by another host (declined for "
+	 "decline_time, the REQUEST gets a NAK); needs the ICMP socket opened "
+	 "at start (root or CAP_NET_RAW, else net.ipv4.ping_group_range)"},
 	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 };

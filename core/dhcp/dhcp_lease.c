@@ -294,6 +294,23 @@ int pxh_dhcp_lease_decline(struct pxh_dhcp_leases *ls, const uint8_t mac[6],
 	return 0;
 }
 
+int pxh_dhcp_lease_conflict(struct pxh_dhcp_leases *ls, uint32_t ip,
+                            int64_t now, int64_t secs)
+{
+	struct pxh_dhcp_lease *l = pxh_dhcp_lease_by_ip(ls, ip);
+
+	/* a bound address answers pings from its own client: only an offer
+	 * (nobody has it yet) is a conflict */
+	if (!l || l->state != PXH_LEASE_OFFERED || l->expires <= now)
+		return -ENOENT;
+	memcpy(l->mac, no_mac, 6);
+	l->state = PXH_LEASE_DECLINED;
+	l->since = now;
+	l->expires = now + secs;
+	ls->dirty = true;
+	return 0;
+}
+
 void pxh_dhcp_lease_unoffer(struct pxh_dhcp_leases *ls, const uint8_t mac[6])
 {
 	for (size_t i = 0; i < ls->n; i++) {

@@ -67,6 +67,7 @@ static void read_keys(struct pxh_dhcp_srv *v, const struct pxh_conf *conf)
 	if (v->leases.max < 1)
 		v->leases.max = 1;
 	v->leases.max_offers = (size_t)pxh_cfg_int(conf, "dhcp", NULL, "max_offers");
+	v->probe_on = pxh_cfg_bool(conf, "dhcp", NULL, "conflict_probe");
 }
 
 int pxh_dhcp_srv_open(struct pxh_dhcp *d, const struct pxh_conf *conf)
@@ -121,7 +122,18 @@ int pxh_dhcp_srv_open(struct pxh_dhcp *d, const struct pxh_conf *conf)
 	pxh_gauge(s, "pxehub_dhcp_leases{state=\"declined\"}",
 	          "server mode: leases by state", gauge_leases,
 	          (void *)(intptr_t)PXH_LEASE_DECLINED);
+	v->c_probes = pxh_counter(s, "pxehub_dhcp_probes_total",
+	                          "server mode: ICMP echo probes of offered addresses");
+	v->c_conflicts = pxh_counter(s, "pxehub_dhcp_conflicts_total",
+	                             "server mode: offered addresses that answered a "
+	                             "probe (in use by another host)");
+	pxh_dhcp_probe_start(v, d->probe_fd, d->probe_raw);
+	d->probe_fd = -1; /* v has it now */
 	d->srv = v;
+	if (pxh_cfg_bool(conf, "dhcp", NULL, "conflict_probe") && v->probe_fd < 0)
+		pxh_notice("dhcp: conflict_probe: no ICMP socket (neither "
+		           "CAP_NET_RAW at start nor net.ipv4.ping_group_range): "
+		           "offers go out unprobed, DECLINE still works");
 	pxh_info("dhcp: server mode: %zu pool(s), %zu lease(s) from %s%s",
 	         v->n_pools, v->leases.n, v->path,
 	         gone ? " (expired or outside every pool dropped)" : "");
@@ -178,6 +190,7 @@ void pxh_dhcp_srv_close(struct pxh_dhcp *d)
 		return;
 	if (v->loop)
 		ev_timer_stop(v->loop, &v->save_timer);
+	pxh_dhcp_probe_stop(v);
 	if (v->leases.dirty)
 		save_now(v);
 	pxh_dhcp_leases_free(&v->leases);
@@ -296,6 +309,10 @@ enum pxh_dhcp_srv_verdict pxh_dhcp_srv_request(struct pxh_dhcp *d,
 	switch (m->msg_type) {
 	case DHCPDISCOVER: {
 		int err = 0;
+		const struct pxh_dhcp_lease *had =
+			pxh_dhcp_lease_by_mac(&v->leases, pool, m->chaddr);
+		uint32_t had_ip = had && had->state == PXH_LEASE_BOUND &&
+		                  had->expires > now ? had->ip : 0;
 		uint32_t ip = pxh_dhcp_lease_offer(&v->leases, pool, m->chaddr,
 		                                   want, now, v->offer_hold, &err);
 		if (!ip) {
@@ -307,6 +324,10 @@ enum pxh_dhcp_srv_verdict pxh_dhcp_srv_request(struct pxh_dhcp *d,
 			                 : "is exhausted (no free address)");
 			return PXH_SRV_SILENT;
 		}
+		/* the client's own live lease answers pings itself: only an
+		 * address new to it is probed */
+		if (ip != had_ip && v->probe_on)
+			pxh_dhcp_probe_send(v, ip);
 		g->reply = DHCPOFFER;
 		g->yiaddr = htonl(ip);
 		g->lease_secs = pool->lease_secs;

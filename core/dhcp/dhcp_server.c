@@ -841,6 +841,15 @@ int pxh_dhcp_open(struct pxh_server *s)
 		return -ENOMEM;
 	d->s = s;
 	s->dhcp = d;
+	d->probe_fd = -1;
+	/* server mode's conflict probe: the ICMP socket needs the privileges
+	 * held now (pxh_dhcp_srv_open takes it) */
+	const char *mode = pxh_cfg_str(s->conf, "dhcp", NULL, "mode");
+	if (mode && !strcmp(mode, "server") &&
+	    pxh_cfg_bool(s->conf, "dhcp", NULL, "conflict_probe")) {
+		r = pxh_dhcp_probe_socket(&d->probe_raw);
+		d->probe_fd = r < 0 ? -1 : r;
+	}
 	/* without it, replies go out one sendmsg each */
 	d->tx = calloc(PXH_DHCP_BATCH, sizeof(*d->tx));
 	if (!pxh_cfg_bool(s->conf, "dhcp", NULL, "enabled"))
@@ -959,6 +968,8 @@ void pxh_dhcp_stop(struct pxh_server *s)
 		close(d->sock[i].fd);
 	}
 	pxh_dhcp_srv_close(d);
+	if (d->probe_fd >= 0)
+		close(d->probe_fd);
 	free(d->ifindex);
 	for (size_t i = 0; i < PXH_DHCP_BATCH; i++)
 		free(d->rx[i]);

@@ -18,14 +18,16 @@ $PY -c 'import scapy' 2>/dev/null || { echo "skip test_dhcp_server # python3-sca
 [ -x "$PXHD" ] || { echo "skip test_dhcp_server # pxehubd not built"; exit 77; }
 
 SRV=$(pxh_netns srv) LAN=$(pxh_netns lan) C1=$(pxh_netns c1) C2=$(pxh_netns c2)
-RLY=$(pxh_netns rly) RC=$(pxh_netns rc)
+RLY=$(pxh_netns rly) RC=$(pxh_netns rc) SQ=$(pxh_netns sq)
 ip -n "$LAN" link add br0 type bridge stp_state 0 forward_delay 0
 ip -n "$LAN" link set br0 up
 pxh_veth "$SRV" s0 10.77.0.1/24 "$LAN" l0 ""
 pxh_veth "$C1" c1 "" "$LAN" l1 ""
 pxh_veth "$C2" c2 "" "$LAN" l2 ""
 pxh_veth "$RLY" r0 10.77.0.3/24 "$LAN" l3 ""
-for p in l0 l1 l2 l3; do ip -n "$LAN" link set $p master br0; done
+# a host that uses a pool address without a lease (static, forgotten)
+pxh_veth "$SQ" q0 10.77.0.110/24 "$LAN" l4 ""
+for p in l0 l1 l2 l3 l4; do ip -n "$LAN" link set $p master br0; done
 pxh_veth "$RLY" r1 10.88.0.1/24 "$RC" rc ""
 ip -n "$SRV" route add 10.88.0.0/24 via 10.77.0.3
 ip netns exec "$RLY" sysctl -qw net.ipv4.ip_forward=1
@@ -90,6 +92,20 @@ expect() {
 stage() { printf '%s\n' "$2" | grep "\"stage\": \"$1\"" | head -1; }
 metric() { ip netns exec "$SRV" curl -s --max-time 3 http://10.77.0.1/metrics |
 	sed -n "s/^$1 \([0-9]*\).*/\1/p"; }
+
+# ---- conflict probe: an offered address that answers a ping ---------------
+j=$(ip netns exec "$C2" $SC dora c2 52:54:00:77:00:40 --want 10.77.0.110 2>>"$T/client.err")
+o=$(stage offer "$j") k=$(stage nak "$j")
+if [ "$(field yiaddr "$o")" = 10.77.0.110 ] && [ -n "$k" ] &&
+   grep -q '10.77.0.110 answers a ping while offered' "$T/pxehubd.log"; then
+	ok conflict_probe_naks_address_in_use
+else
+	not_ok conflict_probe_naks_address_in_use "$j"
+fi
+j=$(ip netns exec "$C2" $SC dora c2 52:54:00:77:00:40 --want 10.77.0.110 2>>"$T/client.err")
+y=$(field yiaddr "$(stage ack "$j")")
+[ -n "$y" ] && [ "$y" != 10.77.0.110 ] && ok conflict_client_gets_other_address ||
+	not_ok conflict_client_gets_other_address "$j"
 
 # ---- a real client: ISC dhclient gets an address, renews, releases --------
 # its script records what it was told and sets the address (nothing of the
@@ -268,6 +284,8 @@ if [ "${n:-0}" = 200 ] && [ "${off:-99}" -le 8 ] && [ -n "$y" ]; then
 else
 	not_ok flood_bounded_real_client_served "sent '$n', offered gauge '$off', ack '$y'"
 fi
+c=$(metric pxehub_dhcp_conflicts_total)
+[ "${c:-0}" -ge 1 ] && ok metrics_conflicts || not_ok metrics_conflicts "counter '$c'"
 act=$(metric 'pxehub_dhcp_leases{state="active"}')
 [ "${act:-0}" -ge 2 ] && ok metrics_active_leases || not_ok metrics_active_leases "active '$act'"
 kill -0 $PXH_PID 2>/dev/null && ok daemon_alive || not_ok daemon_alive

@@ -256,6 +256,26 @@ static void test_decline_and_exhaustion(void **st)
 	pxh_dhcp_leases_free(&ls);
 }
 
+/* An offered address that answers a probe is in use: declined, and the
+ * client it was offered to cannot bind it; a bound one is its client's. */
+static void test_conflict(void **st)
+{
+	struct pxh_dhcp_leases ls = {.max = 100, .max_offers = 64};
+	struct pxh_dhcp_pool p = pool_of("10.77.0.10", "10.77.0.20");
+	int err;
+	uint32_t a = pxh_dhcp_lease_offer(&ls, &p, MAC_A, ip("10.77.0.12"), 1000, 10, &err);
+
+	assert_int_equal(a, ip("10.77.0.12"));
+	assert_int_equal(pxh_dhcp_lease_conflict(&ls, a, 1001, 600), 0);
+	assert_int_equal(pxh_dhcp_lease_bind(&ls, MAC_A, a, 1001, 3600), -EADDRINUSE);
+	assert_int_not_equal(pxh_dhcp_lease_offer(&ls, &p, MAC_A, a, 1002, 10, &err), a);
+	assert_int_equal(pxh_dhcp_lease_conflict(&ls, ip("10.77.0.19"), 1002, 600), -ENOENT);
+	uint32_t b = pxh_dhcp_lease_offer(&ls, &p, MAC_B, 0, 1003, 10, &err);
+	assert_int_equal(pxh_dhcp_lease_bind(&ls, MAC_B, b, 1003, 3600), 0);
+	assert_int_equal(pxh_dhcp_lease_conflict(&ls, b, 1004, 600), -ENOENT);
+	pxh_dhcp_leases_free(&ls);
+}
+
 /* Made-up MACs that never REQUEST hold at most max_offers addresses. */
 static void test_flood_bounded(void **st)
 {
@@ -400,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_pool_choice),
 		cmocka_unit_test(test_offer_bind_release),
 		cmocka_unit_test(test_decline_and_exhaustion),
+		cmocka_unit_test(test_conflict),
 		cmocka_unit_test(test_flood_bounded),
 		cmocka_unit_test(test_file_round_trip),
 		cmocka_unit_test(test_file_hostile),

@@ -276,6 +276,17 @@ int pxh_dhcp_lease_release(struct pxh_dhcp_leases *ls, const uint8_t mac[6],
 	return -ENOENT;
 }
 
+/* In use by another host: nobody's, and not handed out for SECS. */
+static void mark_declined(struct pxh_dhcp_leases *ls, struct pxh_dhcp_lease *l,
+                          int64_t now, int64_t secs)
+{
+	memcpy(l->mac, no_mac, 6);
+	l->state = PXH_LEASE_DECLINED;
+	l->since = now;
+	l->expires = now + secs;
+	ls->dirty = true;
+}
+
 int pxh_dhcp_lease_decline(struct pxh_dhcp_leases *ls, const uint8_t mac[6],
                            uint32_t ip, int64_t now, int64_t secs)
 {
@@ -286,11 +297,7 @@ int pxh_dhcp_lease_decline(struct pxh_dhcp_leases *ls, const uint8_t mac[6],
 	if (!l || memcmp(l->mac, mac, 6) ||
 	    (l->state != PXH_LEASE_BOUND && l->state != PXH_LEASE_OFFERED))
 		return -ENOENT;
-	memcpy(l->mac, no_mac, 6);
-	l->state = PXH_LEASE_DECLINED;
-	l->since = now;
-	l->expires = now + secs;
-	ls->dirty = true;
+	mark_declined(ls, l, now, secs);
 	return 0;
 }
 
@@ -303,11 +310,7 @@ int pxh_dhcp_lease_conflict(struct pxh_dhcp_leases *ls, uint32_t ip,
 	 * (nobody has it yet) is a conflict */
 	if (!l || l->state != PXH_LEASE_OFFERED || l->expires <= now)
 		return -ENOENT;
-	memcpy(l->mac, no_mac, 6);
-	l->state = PXH_LEASE_DECLINED;
-	l->since = now;
-	l->expires = now + secs;
-	ls->dirty = true;
+	mark_declined(ls, l, now, secs);
 	return 0;
 }
 

@@ -3,7 +3,8 @@
  * in-process check route to run one lookup for a MAC/UUID against the
  * site, prints what the site answered and how each answer compares with
  * what the plugin expects, and can save a sanitized fixture that the TDS
- * stand-in replays (tests/tds/tds_server.py --fixture). */
+ * stand-in replays (tests/tds/tds_server.py --fixture); with --mp the same
+ * for sccm_mp_http and the MP stand-in (tests/mp/mp_server.py --fixture). */
 #include <ev.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -25,13 +26,14 @@ static void usage(void)
 	        "usage: pxehubctl [-c FILE] sccm check --mac MAC [--uuid UUID] [--arch ARCH]\n"
 	        "       [--save FILE] [--json] [--no-helptext] [-v]\n"
 	        "       pxehubctl [-c FILE] sccm check --mp --mac MAC [--uuid UUID] [--arch ARCH]\n"
-	        "       [--json] [-v]\n"
+	        "       [--save FILE] [--json] [-v]\n"
 	        "Runs one sccm_sql lookup for MAC (and UUID) against the site database with\n"
 	        "plugins.d/sccm_sql.conf, shows each statement and result, checks them\n"
 	        "against what the plugin expects (exit 1 when one fails) and with --save\n"
 	        "writes a sanitized fixture the TDS stand-in replays.  ARCH: efi-x64\n"
 	        "(default), efi-ia32, bios.  --mp: sccm_mp_http instead: the site facts, each\n"
-	        "request (header, payload) and answer, one verdict per exchange, the decision.\n"
+	        "request (header, payload) and answer, one verdict per exchange, the decision;\n"
+	        "--save writes a sanitized fixture the MP stand-in replays.\n"
 	        "Nothing is sent to any client.\n");
 }
 
@@ -67,7 +69,7 @@ static int parse(int argc, char **argv, struct sccm_opts *o)
 		default: return -1;
 		}
 	}
-	return o->mac && optind == argc && !(o->mp && o->save) ? 0 : -1;
+	return o->mac && optind == argc ? 0 : -1;
 }
 
 /* %-encode V into OUT for the query string */
@@ -222,7 +224,7 @@ static json_t *route_call(struct pxh_hook *k, const char *path)
 }
 
 /* --mp: the management point plugin's exchanges for one decision. */
-static int check_mp(struct pxh_server *srv, const struct sccm_opts *o)
+static int check_mp(struct pxh_server *srv, const struct sccm_opts *o, FILE *fix)
 {
 	struct pxh_hook *k = pxh_http_route_for(srv, "sccm_mp_http");
 	struct pxh_sync_decision d;
@@ -230,6 +232,7 @@ static int check_mp(struct pxh_server *srv, const struct sccm_opts *o)
 	json_t *t, *on, *x;
 	size_t i;
 	int rc;
+	char path[300], m[64], u[80], a[40];
 
 	if (!k) {
 		fprintf(stderr, "pxehubctl: sccm_mp_http is not enabled\n");
@@ -249,7 +252,11 @@ static int check_mp(struct pxh_server *srv, const struct sccm_opts *o)
 		fprintf(stderr, "pxehubctl: the decision did not finish\n");
 		return CTL_FAIL;
 	}
-	if (!(t = route_call(k, "/trace"))) {
+	enc(m, sizeof(m), c.mac);
+	enc(u, sizeof(u), c.uuid);
+	enc(a, sizeof(a), o->arch ? o->arch : "efi-x64");
+	snprintf(path, sizeof(path), "/trace?mac=%s&uuid=%s&arch=%s", m, u, a);
+	if (!(t = route_call(k, path))) {
 		pxh_sync_decision_clear(&d);
 		return CTL_FAIL;
 	}
@@ -291,6 +298,10 @@ static int check_mp(struct pxh_server *srv, const struct sccm_opts *o)
 		                       : "result: FAILED (see docs/plugins/sccm_mp_http.md)");
 	}
 	rc = json_is_true(json_object_get(t, "ok")) ? CTL_OK : CTL_FAIL;
+	if (fix && save(fix, o->save, json_object_get(t, "fixture")))
+		rc = CTL_FAIL;
+	else if (fix && !o->json)
+		printf("fixture (sanitized) written to %s\n", o->save);
 	json_decref(t);
 	pxh_sync_decision_clear(&d);
 	return rc;
@@ -323,7 +334,7 @@ int ctl_sccm(const char *conf_path, int argc, char **argv)
 	if (ctl_headless(&srv, conf, o.verbose, &errs))
 		goto out;
 	if (o.mp) {
-		rc = check_mp(&srv, &o);
+		rc = check_mp(&srv, &o, fix);
 		fflush(stdout);
 		pxh_headless_stop(&srv, 10);
 		goto out;

@@ -2,7 +2,9 @@
  * While on, every request (header and payload as text) and its answer
  * (HTTP status, reply payload as text, parse error) are kept, with the
  * site facts; the in-process route /trace turns it on and hands the record
- * out with a verdict per exchange.  Never served over the network. */
+ * out with a verdict per exchange and a sanitized fixture that the MP
+ * stand-in replays (tests/mp/mp_server.py --fixture).  Never served over
+ * the network. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +79,95 @@ void mp_trace_reply(struct mp_plugin *p, long status, const char *error, const u
 		json_object_set_new(last, "parse_error", json_string(parse_error));
 }
 
+/* The client authentication's key and signatures in a request header are
+ * pxehub's own secrets' traces: "(removed)" in the fixture. */
+static char *redact(const char *hdr)
+{
+	static const char *const props[] = {"PublicKey", "ClientIDSignature", "PayloadSignature"};
+	char *out = hdr ? strdup(hdr) : NULL, open[64];
 
+	for (size_t k = 0; out && k < 3; k++) {
+		char *v, *e;
+		snprintf(open, sizeof(open), "<Property Name=\"%s\">", props[k]);
+		if (!(v = strstr(out, open)) || !(e = strchr(v += strlen(open), '<')) || e - v < 9)
+			continue; /* a value shorter than the mark: none to hide */
+		memcpy(v, "(removed)", 9);
+		memmove(v + 9, e, strlen(e) + 1);
+	}
+	return out;
+}
+
+/* A string member of O sanitized with Z, set in FIX (when present in O). */
+static void put(json_t *fix, const char *key, json_t *o, const struct sccm_sanit *z)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	char *s;
+
+	if (v && (s = sccm_sanitize(z, v))) {
+		json_object_set_new(fix, key, json_string(s));
+		free(s);
+	}
+}
+
+/* The fixture: the site facts and every exchange with the client's
+ * identifiers, every other GUID and MAC, hosts, machine/site/server names
+ * replaced consistently, keys and signatures removed. */
+static json_t *fixture(const struct mp_plugin *p, const char *mac, const char *uuid,
+                       const char *arch, json_t *trace)
+{
+	static const char *const tags[] = {"NetbiosName", "NetBIOSName", "SITENAME",
+	                                   "AuthSenderMachine", "SourceHost", "MachineName", NULL};
+	static const char *const attrs[] = {"ServerName", "ServerRemoteName", "DatabaseName",
+	                                    "DomainName", "NetbiosName", NULL};
+	static const char *const keys[] = {"kind", "endpoint", "header", "payload", "error",
+	                                   "reply", "parse_error"};
+	struct sccm_sanit z;
+	json_t *ex = json_array(), *copies = json_array(), *x, *site, *out;
+	size_t i;
+	char *h;
+
+	sccm_sanit_init(&z, mac, uuid, "");
+	sccm_sanit_scan(&z, p->site.unknown_x86, NULL, NULL);
+	sccm_sanit_scan(&z, p->site.unknown_x64, NULL, NULL);
+	/* first every name, then every replacement: a name seen in a later
+	 * exchange is hidden in the earlier ones too */
+	json_array_foreach(trace, i, x) {
+		json_t *c = json_deep_copy(x);
+		if (!c)
+			continue;
+		if ((h = redact(json_string_value(json_object_get(c, "header")))))
+			json_object_set_new(c, "header", json_string(h));
+		free(h);
+		for (size_t k = 2; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (json_string_value(json_object_get(c, keys[k])))
+				sccm_sanit_scan(&z, json_string_value(json_object_get(c, keys[k])), tags,
+				                attrs);
+		json_array_append_new(copies, c);
+	}
+	json_array_foreach(copies, i, x) {
+		json_t *one = json_object();
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			put(one, keys[k], x, &z);
+		json_object_set_new(one, "status",
+		                    json_integer(json_integer_value(json_object_get(x, "status"))));
+		json_array_append_new(ex, one);
+	}
+	json_decref(copies);
+	site = json_object();
+	json_object_set_new(site, "site_code", json_string(p->site_ok ? p->site.site_code : ""));
+	json_object_set_new(site, "ok", json_boolean(p->site_ok));
+	for (size_t k = 0; k < 2; k++) {
+		char *g = sccm_sanitize(&z, k ? p->site.unknown_x64 : p->site.unknown_x86);
+		json_object_set_new(site, k ? "unknown_x64" : "unknown_x86", json_string(g ? g : ""));
+		free(g);
+	}
+	out = json_pack("{s:i, s:s, s:{s:s, s:s, s:s}, s:o, s:o}", "version", 1, "plugin",
+	                "sccm_mp_http", "client", "mac", SCCM_FIX_MAC, "uuid",
+	                uuid[0] ? SCCM_FIX_GUID : "", "arch", arch[0] ? arch : "efi-x64", "site",
+	                site, "exchanges", ex);
+	sccm_sanit_free(&z);
+	return out;
+}
 
 int mp_trace_http(void *ud, const pxh_http_request *rq, pxh_http_response *rs)
 {
@@ -85,7 +175,7 @@ int mp_trace_http(void *ud, const pxh_http_request *rq, pxh_http_response *rs)
 	json_t *out, *checks, *x;
 	size_t i;
 	int failed = 0;
-	char d[300];
+	char d[300], mac[64], uuid[64], arch[32];
 
 	if (rq->core)
 		return sccm_kit_reply(rs, 403, json_pack("{s:s}", "error", "in-process only: run "
@@ -134,8 +224,12 @@ int mp_trace_http(void *ud, const pxh_http_request *rq, pxh_http_response *rs)
 			                 ? json_string_value(json_object_get(x, "error")) : "?");
 		sccm_kit_check(checks, &failed, kind, st == 200 && !perr ? "pass" : "fail", d);
 	}
-	out = json_pack("{s:s, s:o, s:o, s:b}", "plugin", "sccm_mp_http", "exchanges", p->trace,
-	                "checks", checks, "ok", !failed);
+	sccm_kit_qparam(rq->query, "mac", mac, sizeof(mac));
+	sccm_kit_qparam(rq->query, "uuid", uuid, sizeof(uuid));
+	sccm_kit_qparam(rq->query, "arch", arch, sizeof(arch));
+	out = json_pack("{s:s, s:o, s:o, s:o, s:b}", "plugin", "sccm_mp_http", "fixture",
+	                fixture(p, mac, uuid, arch, p->trace), "exchanges", p->trace, "checks",
+	                checks, "ok", !failed);
 	p->trace = NULL;
 	return sccm_kit_reply(rs, 200, out);
 }

@@ -20,12 +20,6 @@
 #include "ss_plugin.h"
 #include "../common/sccm/sccm_kit.h"
 
-/* What the fixture shows instead of the site's values. */
-#define FIX_MAC "02:00:5E:00:00:01"
-#define FIX_GUID "00000000-0000-4000-8000-000000000001"
-#define FIX_DP "dp.example.invalid"
-#define FIX_NAME "HOST"
-
 void ss_trace_add(struct ss_trace *tr, const char *label, const char *sql, int rc,
                   const char *why, const struct ss_table *t)
 {
@@ -56,39 +50,6 @@ void ss_trace_free(struct ss_trace *tr)
 	tr->n = 0;
 }
 
-/* ---- query string -------------------------------------------------------- */
-static int hexval(int c)
-{
-	return isdigit(c) ? c - '0' : isxdigit(c) ? (tolower(c) - 'a' + 10) : -1;
-}
-
-/* Value of NAME in query Q, %-decoded, into OUT; "" when absent. */
-static void qparam(const char *q, const char *name, char *out, size_t len)
-{
-	size_t nl = strlen(name), o = 0;
-
-	out[0] = '\0';
-	for (const char *p = q; p && *p;) {
-		const char *amp = strchr(p, '&');
-		size_t seg = amp ? (size_t)(amp - p) : strlen(p);
-		if (seg > nl && !strncmp(p, name, nl) && p[nl] == '=') {
-			for (size_t i = nl + 1; i < seg && o + 1 < len; i++) {
-				int hi, lo;
-				if (p[i] == '%' && i + 2 < seg + 1 && (hi = hexval(p[i + 1])) >= 0 &&
-				    (lo = hexval(p[i + 2])) >= 0) {
-					out[o++] = (char)(hi * 16 + lo);
-					i += 2;
-				} else {
-					out[o++] = p[i] == '+' ? ' ' : p[i];
-				}
-			}
-			out[o] = '\0';
-			return;
-		}
-		p = amp ? amp + 1 : NULL;
-	}
-}
-
 static int arch_of(const char *s, uint16_t *out)
 {
 	static const struct {
@@ -106,78 +67,6 @@ static int arch_of(const char *s, uint16_t *out)
 	return -EINVAL;
 }
 
-/* ---- sanitizing ---------------------------------------------------------- */
-/* S with every (case-insensitive) FROM replaced by TO; malloc'd. */
-static char *replace_ci(const char *s, const char *from, const char *to)
-{
-	size_t fl = strlen(from), tl = strlen(to), n = 0, cap;
-	char *out;
-
-	if (!fl)
-		return strdup(s);
-	cap = strlen(s) * (tl > fl ? tl / fl + 2 : 1) + 1;
-	if (!(out = malloc(cap)))
-		return NULL;
-	while (*s) {
-		if (!strncasecmp(s, from, fl)) {
-			memcpy(out + n, to, tl);
-			n += tl;
-			s += fl;
-		} else {
-			out[n++] = *s++;
-		}
-	}
-	out[n] = '\0';
-	return out;
-}
-
-struct sanit {
-	const char *mac, *guid, *dp;
-	char mac_dash[18];
-};
-
-/* The host of a URL or UNC path in S (e.g. the DP in PackagePath) is the
- * site's: FIX_DP instead. */
-static char *hide_host(const char *s)
-{
-	const char *h = NULL;
-	size_t hl;
-	char *out;
-
-	if (!strncasecmp(s, "http://", 7) || !strncasecmp(s, "https://", 8))
-		h = strstr(s, "//") + 2;
-	else if (s[0] == '\\' && s[1] == '\\')
-		h = s + 2;
-	if (!h)
-		return strdup(s);
-	hl = strcspn(h, "/\\:");
-	if (!(out = malloc(strlen(s) + sizeof(FIX_DP))))
-		return NULL;
-	snprintf(out, strlen(s) + sizeof(FIX_DP), "%.*s%s%s", (int)(h - s), s, FIX_DP, h + hl);
-	return out;
-}
-
-static char *sanitize(const struct sanit *z, const char *v)
-{
-	char *a = replace_ci(v, z->mac, FIX_MAC), *b = NULL, *c = NULL, *d = NULL;
-
-	if (a)
-		b = replace_ci(a, z->mac_dash, FIX_MAC);
-	if (b)
-		c = z->guid[0] ? replace_ci(b, z->guid, FIX_GUID) : strdup(b);
-	if (c)
-		d = z->dp[0] ? replace_ci(c, z->dp, FIX_DP) : strdup(c);
-	free(a);
-	free(b);
-	free(c);
-	if (d && (!strncasecmp(d, "http", 4) || (d[0] == '\\' && d[1] == '\\'))) {
-		char *e = hide_host(d);
-		free(d);
-		d = e;
-	}
-	return d;
-}
-
 static int name_column(const char *n)
 {
 	return n && (!strcasecmp(n, "Name") || !strcasecmp(n, "Name0") ||
@@ -187,7 +76,7 @@ static int name_column(const char *n)
 
 /* A table as JSON: columns (name, type) and rows; SANIT set: the fixture's
  * form (names hidden, the client's identifiers and the DP replaced). */
-static json_t *table_json(const struct ss_table *t, const struct sanit *z)
+static json_t *table_json(const struct ss_table *t, const struct sccm_sanit *z)
 {
 	json_t *cols = json_array(), *rows = json_array();
 
@@ -211,8 +100,8 @@ static json_t *table_json(const struct ss_table *t, const struct sanit *z)
 			if (!v) {
 				json_array_append_new(row, json_null());
 			} else if (z && name_column(t->names[c])) {
-				json_array_append_new(row, json_string(*v ? FIX_NAME : ""));
-			} else if (z && (s = sanitize(z, v))) {
+				json_array_append_new(row, json_string(*v ? SCCM_FIX_NAME : ""));
+			} else if (z && (s = sccm_sanitize(z, v))) {
 				json_array_append_new(row, json_string(s));
 				free(s);
 			} else {
@@ -387,7 +276,7 @@ int ss_check_http(void *ud, const pxh_http_request *rq, pxh_http_response *rs)
 	char qmac[64], quuid[64], qarch[32], qhelp[8];
 	struct ss_job *j;
 	struct ss_trace *tr;
-	struct sanit z;
+	struct sccm_sanit z;
 	json_t *out, *checks, *queries, *fix, *ex, *procs, *deps;
 	int failed = 0;
 
@@ -397,10 +286,10 @@ int ss_check_http(void *ud, const pxh_http_request *rq, pxh_http_response *rs)
 		                                "\"pxehubctl sccm check\" on the server instead"));
 	if (strcmp(rq->path, "/check"))
 		return sccm_kit_reply(rs, 404, json_pack("{s:s}", "error", "no such route (try /check)"));
-	qparam(rq->query, "mac", qmac, sizeof(qmac));
-	qparam(rq->query, "uuid", quuid, sizeof(quuid));
-	qparam(rq->query, "arch", qarch, sizeof(qarch));
-	qparam(rq->query, "helptext", qhelp, sizeof(qhelp));
+	sccm_kit_qparam(rq->query, "mac", qmac, sizeof(qmac));
+	sccm_kit_qparam(rq->query, "uuid", quuid, sizeof(quuid));
+	sccm_kit_qparam(rq->query, "arch", qarch, sizeof(qarch));
+	sccm_kit_qparam(rq->query, "helptext", qhelp, sizeof(qhelp));
 	j = calloc(1, sizeof(*j));
 	tr = calloc(1, sizeof(*tr));
 	if (!j || !tr) {
@@ -432,23 +321,16 @@ int ss_check_http(void *ud, const pxh_http_request *rq, pxh_http_response *rs)
 	checks = json_array();
 	judge(p, tr, &j->res, checks, &failed);
 	/* every statement: as run, and sanitized for the fixture */
-	memset(&z, 0, sizeof(z));
-	z.mac = j->mac;
-	z.guid = j->guid;
-	z.dp = p->dp;
-	snprintf(z.mac_dash, sizeof(z.mac_dash), "%s", j->mac);
-	for (char *c = z.mac_dash; *c; c++)
-		if (*c == ':')
-			*c = '-';
+	sccm_sanit_init(&z, j->mac, j->guid, p->dp);
 	queries = json_array();
 	ex = json_array();
 	for (size_t i = 0; i < tr->n; i++) {
 		const struct ss_traced *q = &tr->q[i];
-		char *ssql = sanitize(&z, q->sql);
+		char *ssql = sccm_sanitize(&z, q->sql);
 		json_t *one = json_pack("{s:s, s:i}", "sql", q->sql, "rc", q->rc);
 		json_t *rec = json_pack("{s:s}", "sql", ssql ? ssql : "");
 		if (q->rc) {
-			char *swhy = sanitize(&z, q->why);
+			char *swhy = sccm_sanitize(&z, q->why);
 			json_object_set_new(one, "error", json_string(q->why));
 			json_object_set_new(rec, "error", json_string(swhy ? swhy : ""));
 			free(swhy);
@@ -469,8 +351,8 @@ int ss_check_http(void *ud, const pxh_http_request *rq, pxh_http_response *rs)
 		                                      "arch", d->arch, "required", d->mandatory));
 	}
 	fix = json_pack("{s:i, s:{s:s, s:s, s:s}, s:s, s:s, s:o}", "version", 1, "client", "mac",
-	                FIX_MAC, "uuid", j->guid[0] ? FIX_GUID : "", "arch",
-	                qarch[0] ? qarch : "efi-x64", "dp_name", FIX_DP, "site_code", p->site,
+	                SCCM_FIX_MAC, "uuid", j->guid[0] ? SCCM_FIX_GUID : "", "arch",
+	                qarch[0] ? qarch : "efi-x64", "dp_name", SCCM_FIX_DP, "site_code", p->site,
 	                "exchanges", ex);
 	out = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:o, s:o, s:o, s:{s:s, s:s, s:o}, "
 	                "s:b, s:o}",
@@ -481,6 +363,7 @@ int ss_check_http(void *ud, const pxh_http_request *rq, pxh_http_response *rs)
 	                j->res.status == SCCM_OK ? "ok"
 	                : j->res.status == SCCM_NOT_FOUND ? "not_found" : "error",
 	                "why", j->res.why, "deployments", deps, "ok", !failed, "fixture", fix);
+	sccm_sanit_free(&z);
 	ss_trace_free(tr);
 	free(tr);
 	free(j);

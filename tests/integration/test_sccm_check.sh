@@ -4,7 +4,10 @@
 # boot action, every result checked, a sanitized fixture saved), the
 # fixture replayed by the stand-in (--fixture) with the same outcome, and
 # a site whose lookup answers something the plugin cannot read: the check
-# fails and says so.
+# fails and says so.  The same for the management point: "sccm check --mp
+# --save" against the MP stand-in (tests/mp/mp_server.py) writes a
+# sanitized fixture, the stand-in replays it (--fixture) and sccm_mp_http
+# comes to the same decision for the sanitized machine.
 . "$(dirname "$0")/../lib.sh"
 pxh_init
 PY=/usr/bin/python3
@@ -88,4 +91,99 @@ rc=$?
 case $rc:$out in 1:*"FAIL lookup_result"*"unreadable lookup result"*"FAILED"*) ok odd_site_fails ;;
 *) not_ok odd_site_fails "exit $rc: $(printf '%s' "$out" | sed -n '/^checks:/,$p')" ;; esac
 case $out in *"unknown computer"*) not_ok odd_not_unknown "read as an unknown computer" ;; *) ok odd_not_unknown ;; esac
+
+# ---- the management point: --mp --save, then the stand-in replays it -----
+if [ -f "$PXH_PLUGINS/sccm_mp_http.so" ]; then
+	kill $SPID; wait $SPID 2>/dev/null
+	mp() { # ARGS... : the MP stand-in on 8080, its pid in MPID
+		$IN $PY "$PXH_TOP/tests/mp/mp_server.py" --port 8080 --log "$T/mp.log" "$@" &
+		MPID=$!
+		pxh_track $MPID
+		wait_for $IN $PY -c "import socket; socket.create_connection(('127.0.0.1', 8080)).close()"
+	}
+	mpconf() {
+		pxh_conf "$T/m.conf"
+		sed -i "s|^conf_dir = .*|conf_dir = $T/mpd|" "$T/m.conf"
+		mkdir -p "$T/mpd"
+		cat >"$T/mpd/sccm_mp_http.conf" <<EOC
+[sccm_mp_http]
+enabled = yes
+deadline = 3s
+header_template = $PXH_TOP/etc/sccm_mp/header.xml
+lookup_template = $PXH_TOP/etc/sccm_mp/lookup.xml
+boot_action_template = $PXH_TOP/etc/sccm_mp/boot_action.xml
+signing_key = $T/sign.key
+auth_client_id = GUID:6F1C3E2A-5B7D-4E8F-9A0B-1C2D3E4F5A6B
+[sccm_mp_http.mp1]
+url = http://127.0.0.1:8080
+EOC
+	}
+	openssl genrsa -out "$T/sign.key" 2048 2>/dev/null && chmod 644 "$T/sign.key"
+	mpconf
+	mp || { not_ok mp_up "no listener"; exit 1; }
+	# a known machine with a required deployment, a second one without
+	for who in "52:54:00:00:00:01 01234567-89AB-CDEF-0123-456789ABCDEF known" \
+		"52:54:00:00:00:02 - nodeploy"; do
+		set -- $who
+		uarg=; [ "$2" = - ] || uarg="--uuid $2"
+		# shellcheck disable=SC2086
+		$IN "$CTL" -c "$T/m.conf" sccm check --mp --mac "$1" $uarg --save "$T/mp-$3.json" \
+			>"$T/mp-$3.out" 2>&1
+		echo "rc=$?" >>"$T/mp-$3.out"
+	done
+	out=$(cat "$T/mp-known.out")
+	case $out in *"decision: boot by sccm_mp_http"*"fixture (sanitized) written"*"rc=0"*) ok mp_check_saves ;;
+	*) not_ok mp_check_saves "$(printf '%s' "$out" | tail -6 | tr '\n' '|')" ;; esac
+	# sanitized: no MAC, GUID, machine or host name, key or signature of the site
+	leak=$(grep -i -o -e '52:54:00:00:00:0[12]' -e '52-54-00' -e '01234567-89AB' -e 'PC-KNOWN' -e 'PC-NODEPLOY' \
+		-e '2a4e09ce' -e 'GUID:01000004' -e '6F1C3E2A' -e 'dp01' -e '"PublicKey">[0-9A-F]' \
+		-e 'Signature">[0-9A-F]' "$T/mp-known.json" "$T/mp-nodeploy.json" | head -3)
+	if [ -s "$T/mp-known.json" ] && [ -z "$leak" ] && grep -q '02:00:5E:00:00:01' "$T/mp-known.json" &&
+		grep -q '00000000-0000-4000-8000-000000000001' "$T/mp-known.json" &&
+		grep -q '<NetbiosName>HOST2<' "$T/mp-known.json" && grep -q '(removed)' "$T/mp-known.json"; then
+		ok mp_fixture_sanitized
+	else
+		not_ok mp_fixture_sanitized "leak: $leak"
+	fi
+	# the unknown-machine GUIDs: replaced the same way in the site facts and
+	# in the boot action request that names them
+	$PY - "$T/mp-known.json" >"$T/mp-consistent.out" 2>&1 <<'PYEOF'
+import json, sys
+fx = json.load(open(sys.argv[1]))
+lookup = [x for x in fx["exchanges"] if x["kind"] == "lookup"][0]
+action = [x for x in fx["exchanges"] if x["kind"] == "boot_action"][0]
+import re
+cid = re.search(r"<ClientID>([^<]*)</ClientID>", lookup["reply"]).group(1)
+assert cid and cid in action["payload"], (cid, action["payload"])
+assert fx["site"]["unknown_x64"].startswith("00000000-0000-4000-8000-"), fx["site"]
+print("consistent", cid)
+PYEOF
+	grep -q '^consistent GUID:00000000-0000-4000-8000-' "$T/mp-consistent.out" && ok mp_fixture_consistent ||
+		not_ok mp_fixture_consistent "$(tail -2 "$T/mp-consistent.out")"
+	kill $MPID; wait $MPID 2>/dev/null
+	for who in "02:00:5E:00:00:01 00000000-0000-4000-8000-000000000001 known" "02:00:5E:00:00:01 - nodeploy"; do
+		set -- $who
+		uarg=; [ "$2" = - ] || uarg="--uuid $2"
+		mp --fixture "$T/mp-$3.json" || { not_ok mp_replay_up "no listener"; exit 1; }
+		: >"$T/mp.log"
+		# shellcheck disable=SC2086
+		out=$($IN "$CTL" -c "$T/m.conf" sccm check --mp --mac "$1" $uarg 2>&1)
+		rc=$?
+		want=$(grep '^decision:' "$T/mp-$3.out" | sed -e 's/PC-KNOWN/HOST2/; s/PC-NODEPLOY/HOST2/' \
+			-e 's/52:54:00:00:00:0[12]/02:00:5E:00:00:01/g; s/01234567-89AB-CDEF-0123-456789ABCDEF/00000000-0000-4000-8000-000000000001/g')
+		got=$(printf '%s\n' "$out" | grep '^decision:')
+		if [ -n "$want" ] && [ "$got" = "$want" ] && grep -q 'CCM_POST replay' "$T/mp.log" &&
+			! grep -q 'not in the fixture' "$T/mp.log"; then
+			ok "mp_fixture_replays_$3"
+		else
+			not_ok "mp_fixture_replays_$3" "rc $rc want '$want' got '$got' $(tail -2 "$T/mp.log" | tr '\n' '|')"
+		fi
+		kill $MPID; wait $MPID 2>/dev/null
+	done
+	# another machine than the recorded one: the replay refuses, not invents
+	mp --fixture "$T/mp-known.json" || exit 1
+	out=$($IN "$CTL" -c "$T/m.conf" sccm check --mp --mac 02:00:5E:00:00:07 2>&1)
+	grep -q 'replay: not in the fixture' "$T/mp.log" && case $out in *"FAIL lookup"*) true ;; *) false ;; esac &&
+		ok mp_replay_only_recorded || not_ok mp_replay_only_recorded "$(tail -2 "$T/mp.log")"
+fi
 exit 0

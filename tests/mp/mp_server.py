@@ -19,13 +19,20 @@ it).  Each request is logged as one line for the tests.
 
 Usage: mp_server.py (--port N | --port-file F) [--cert C --key K [--client-ca CA]]
        [--delay S] [--status N] [--site-utf16] [--registered FILE]
-       [--log F] [--name NAME]
+       [--fixture FILE] [--log F] [--name NAME]
 --registered FILE: lines "GUID:<client id> <PUBLICKEYBLOB hex>" of the
 clients the site registered; with it every CCM_POST must carry valid
 client authentication from one of them (403 otherwise).
+--fixture FILE: replay a site recorded by "pxehubctl sccm check --mp --save
+FILE" instead of the built-in devices: the site facts as recorded, and each
+CCM_POST (framing still checked) answered as the site answered the recorded
+request of the same kind naming the same machine (MACAddress, SMBIOSGUID,
+ClientID, ItemKey); a request the fixture does not hold is logged "replay:
+not in the fixture" and refused (400).
 """
 import argparse
 import hashlib
+import json
 import struct
 import os
 import re
@@ -207,6 +214,45 @@ def action_xml(item):
     return "<PXEBootAction %s/>" % " ".join('%s="%s"' % (k, a.get(k, "")) for k in attrs)
 
 
+# ---- --fixture: a recorded site -----------------------------------------
+KINDS = {"ClientIDRequest": "lookup", "PXEBootActionRequest": "boot_action"}
+
+
+def request_key(p):
+    """What names the machine in a request: its kind and identifiers."""
+    m = p.find(".//Machine")
+    ident = p.find("Identification")
+    vals = [KINDS.get(p.tag, p.tag)]
+    for tag in ("MACAddress", "SMBIOSGUID", "ClientID"):
+        vals.append(((m.findtext(tag) if m is not None else "") or "").upper())
+    vals.append((ident.get("ItemKey") if ident is not None else "") or "")
+    return tuple(vals)
+
+
+def load_fixture(path):
+    with open(path) as f:
+        fx = json.load(f)
+    if fx.get("plugin") != "sccm_mp_http" or fx.get("version") != 1:
+        raise ValueError("%s: not a sccm_mp_http fixture (version 1)" % path)
+    recorded = []
+    for x in fx["exchanges"]:
+        text = x["payload"]  # as pxehubctl shows it: after the XML, the terminator
+        key = request_key(ET.fromstring(text[:text.rindex(">") + 1]))
+        recorded.append((key, x))
+    return fx, recorded
+
+
+def replay(args, p):
+    """(status, reply text or error) for request P as the recorded site."""
+    key = request_key(p)
+    for k, x in args.recorded:
+        if k == key:
+            if x.get("status") != 200:
+                return x.get("status") or 503, x.get("error") or "recorded failure"
+            return 200, x.get("reply", "")
+    return None, None
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -237,9 +283,17 @@ class Handler(BaseHTTPRequestHandler):
             return
         if not self.gate("GET keyinfo"):
             return
+        site = SITE
+        if args.fx:
+            fs = args.fx["site"]
+            if not fs.get("ok"):
+                log(args, "GET keyinfo 503 (recorded: not read)")
+                self.answer(503, b"recorded: site facts not read\r\n", "text/plain")
+                return
+            site = {"code": fs["site_code"], "x86": fs["unknown_x86"], "x64": fs["unknown_x64"]}
         xml = ('<MPKEYINFORMATIONMEDIA><SITECODE>%s</SITECODE><SITENAME>Stand-in</SITENAME>'
                '<UNKNOWNMACHINES x86UnknownMachineGUID="%s" x64UnknownMachineGUID="%s"/>'
-               '</MPKEYINFORMATIONMEDIA>' % (SITE["code"], SITE["x86"], SITE["x64"]))
+               '</MPKEYINFORMATIONMEDIA>' % (site["code"], site["x86"], site["x64"]))
         body = utf16(xml) if args.site_utf16 else xml.encode()
         log(args, "GET keyinfo 200")
         self.answer(200, body, "text/xml")
@@ -271,7 +325,17 @@ class Handler(BaseHTTPRequestHandler):
         m = p.find(".//Machine")
         mac = (m.findtext("MACAddress") or "") if m is not None else ""
         guid = (m.findtext("SMBIOSGUID") or "") if m is not None else ""
-        if p.tag == "ClientIDRequest":
+        if args.fx:
+            status, reply = replay(args, p)
+            if status is None:
+                log(args, "CCM_POST replay: not in the fixture %s" % "|".join(request_key(p)))
+                self.answer(400, b"replay: request not in the fixture\r\n", "text/plain")
+                return
+            log(args, "CCM_POST replay %s %d" % ("|".join(request_key(p)), status))
+            if status != 200:
+                self.answer(status, (reply + "\r\n").encode(), "text/plain")
+                return
+        elif p.tag == "ClientIDRequest":
             hit, dm, dg = lookup(mac, guid)
             reply = "<ClientIDReply>%s</ClientIDReply>" % ident_xml(hit, dm, dg)
             log(args, "CCM_POST lookup mac=%s guid=%s -> %s dup_mac=%d dup_guid=%d"
@@ -315,9 +379,11 @@ def main():
     ap.add_argument("--status", type=int, default=200)
     ap.add_argument("--site-utf16", action="store_true")
     ap.add_argument("--registered", help="registered clients: GUID:id PUBLICKEYBLOB-hex lines")
+    ap.add_argument("--fixture", help="replay a pxehubctl sccm check --mp --save fixture")
     ap.add_argument("--log")
     ap.add_argument("--name", default="mp")
     args = ap.parse_args()
+    args.fx, args.recorded = load_fixture(args.fixture) if args.fixture else (None, [])
     args.registered_keys = {}
     if args.registered:
         with open(args.registered) as f:

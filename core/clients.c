@@ -526,8 +526,7 @@ static json_t *boot_json(const struct client_rec *r, size_t from, size_t to)
 		uint64_t end = st->time_us + st->duration_us;
 
 		json_array_append_new(steps, step_json(st));
-		if (st->kind == PXH_EV_DECISION ||
-		    (st->kind == PXH_EV_SCRIPT_SERVED && st->action[0]))
+		if (st->kind == PXH_EV_DECISION) /* every phase has one */
 			decision = st;
 		if (st->kind == PXH_EV_TFTP_END || st->kind == PXH_EV_DOWNLOAD_END) {
 			json_t *d = json_object();

@@ -274,9 +274,9 @@ struct sse {
 };
 
 /* One line of the stream (without its end); a blank one ends a message. */
-static int sse_line(struct sse *m, const char *line,
-                    int (*fn)(void *ud, const char *event, const char *data),
-                    void *ud)
+static int sse_one(struct sse *m, const char *line,
+                   int (*fn)(void *ud, const char *event, const char *data),
+                   void *ud)
 {
 	const char *v;
 	size_t n;
@@ -316,6 +316,25 @@ static int sse_line(struct sse *m, const char *line,
 		m->data[m->dlen++] = '\n';
 	}
 	return 0;
+}
+
+/* A line cut at '\n' (its '\r' gone): a '\r' left inside ends a line too
+ * (the SSE rules), so it never reaches an event name or the terminal. */
+static int sse_line(struct sse *m, char *line,
+                    int (*fn)(void *ud, const char *event, const char *data),
+                    void *ud)
+{
+	char *cr;
+	int rc;
+
+	while ((cr = strchr(line, '\r'))) {
+		*cr = 0;
+		rc = sse_one(m, line, fn, ud);
+		if (rc)
+			return rc;
+		line = cr + 1;
+	}
+	return sse_one(m, line, fn, ud);
 }
 
 int ctl_http_stream(const char *url, const char *token, double connect_s,

@@ -126,19 +126,28 @@ EOF
 chmod 755 "$T/dhclient-script"
 # renew after 3 s (pxehub says T1 = 30 min): the RENEWING state in seconds
 printf 'timeout 15;\nretry 1;\nsupersede dhcp-renewal-time 3;\n' >"$T/dhclient.conf"
-dhcl() { # NS IFACE ARGS...
+# dhcl NS IFACE ARGS...: dhclient in the foreground.  dhcl_bg: in the
+# background, its own PID in $DHCL_PID (a backgrounded shell function would
+# leave $! the subshell's, and dhclient behind at the end)
+dhcl() {
 	_ns=$1 _if=$2; shift 2
-	ip netns exec "$_ns" dhclient -4 -cf "$T/dhclient.conf" \
-		-sf "$T/dhclient-script" -lf "$T/$_if.leases" -pf "$T/$_if.pid" "$@" "$_if"
+	ip netns exec "$_ns" dhclient -4 -cf "$T/dhclient.conf" -sf "$T/dhclient-script" \
+		-lf "$T/$_if.leases" -pf "$T/$_if.pid" "$@" "$_if"
+}
+dhcl_bg() {
+	_ns=$1 _if=$2; shift 2
+	ip netns exec "$_ns" dhclient -4 -cf "$T/dhclient.conf" -sf "$T/dhclient-script" \
+		-lf "$T/$_if.leases" -pf "$T/$_if.pid" "$@" "$_if" >"$T/dhclient-$_if.log" 2>&1 &
+	DHCL_PID=$!
+	pxh_track $DHCL_PID
 }
 wait_event() { # FILE PATTERN: up to 30 s
 	_i=0
 	while [ $_i -lt 300 ]; do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; _i=$((_i + 1)); done
 	return 1
 }
-dhcl "$C1" c1 -d >"$T/dhclient-c1.log" 2>&1 &
-DC1=$!
-pxh_track $DC1
+dhcl_bg "$C1" c1 -d
+DC1=$DHCL_PID
 if wait_event "$T/c1.events" '^BOUND ip=10.77.0.1[01][0-9] '; then
 	ev=$(grep '^BOUND' "$T/c1.events" | head -1)
 	case "$ev" in
@@ -172,9 +181,8 @@ fi
 ip netns exec "$RLY" dhcrelay -4 -d -q -a -id r1 -iu r0 10.77.0.1 >"$T/relay.log" 2>&1 &
 pxh_track $!
 sleep 0.5
-dhcl "$RC" rc -d >"$T/dhclient-rc.log" 2>&1 &
-DRC=$!
-pxh_track $DRC
+dhcl_bg "$RC" rc -d
+DRC=$DHCL_PID
 if wait_event "$T/rc.events" '^BOUND ip=10.88.0.1[0-2] .*routers=10.88.0.1 '; then
 	ok relayed_dhclient_gets_relay_subnet_address
 else

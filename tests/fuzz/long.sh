@@ -2,7 +2,7 @@
 # The long fuzzing run (`make fuzz-long`): every libFuzzer target in
 # $B/fuzz for FUZZ_LONG_SECONDS (600) from its seeds in
 # tests/fuzz/corpus/NAME (the corpus grows in $B/fuzz-long/NAME, kept
-# between runs), FUZZ_JOBS (1) targets at a time, ONLY=glob to pick.
+# between runs), FUZZ_JOBS (1) targets at a time, ONLY="GLOB..." to pick.
 # Prints one Markdown table row per target: executions, edges covered
 # (cov), features (ft), corpus entries, and the result; a crash leaves its
 # input in $B/fuzz-long/ and fails the run.
@@ -36,7 +36,11 @@ fail=0
 running=0
 for t in "$B"/fuzz/fuzz_*; do
 	[ -x "$t" ] || continue
-	case "$(basename "$t")" in ${ONLY:-*}) ;; *) continue ;; esac
+	pick=0
+	for g in ${ONLY:-*}; do
+		case "$(basename "$t")" in $g) pick=1 ;; esac
+	done
+	[ $pick = 1 ] || continue
 	one "$t" >"$OUT/$(basename "$t").row" &
 	running=$((running + 1))
 	if [ $running -ge "$JOBS" ]; then

@@ -12,6 +12,11 @@ K=tftp://$S/di/$A/linux
 I=tftp://$S/di/$A/initrd.gz
 L="console=$C pxh_marker=PXH-SB-$PXEHUB_MAC pxh_uuid=$PXEHUB_UUID pxh_serial=$PXEHUB_SERIAL pxh_prog=$PXEHUB_BOOT_PROGRAM"
 case "$PXEHUB_MAC" in
+@CHAIN_MS_MAC@)
+	# a Microsoft-signed EFI program (shim, UEFI CA 2011) chainloaded
+	echo '{"chain": "/tftp/ms/ms-signed.efi"}' ;;
+@CHAIN_UNSIGNED_MAC@)
+	echo '{"chain": "/tftp/ms/unsigned.efi"}' ;;
 @MENU_MAC@)
 	printf '{"menu": {"title": "pxehub e2e", "timeout": 3000, "default": "di", "items": [
  {"id": "disk", "label": "Local disk", "local": true},

@@ -38,18 +38,25 @@ lab_net || { not_ok e2e-lab "network setup"; exit 1; }
 # answer per machine (sb_answer.sh), whose command line echoes the facts
 # the script got, so the console shows they arrived.
 M_MENU=52:54:00:5b:00:02
+M_CHMS=52:54:00:5b:00:06
+M_CHUN=52:54:00:5b:00:07
 LAB_LOADER_EFI_X64=bootnetx64.efi
 LAB_BOOT_EXTRA="loader_efi_arm64 = bootnetaa64.efi"
 LAB_PLUGIN_CONF="loader_efi = $M_SNP=snponly.efi"
 lab_conf
 lab_need "$PXH_PLUGINS/script_exec.so"
 cp "$PXH_PLUGINS/script_exec.so" "$T/plugins/"
-sed "s/@MENU_MAC@/$M_MENU/" "$LAB_DIR/sb_answer.sh" >"$T/answer.sh"
+sed "s/@MENU_MAC@/$M_MENU/; s/@CHAIN_MS_MAC@/$M_CHMS/; s/@CHAIN_UNSIGNED_MAC@/$M_CHUN/" \
+	"$LAB_DIR/sb_answer.sh" >"$T/answer.sh"
+mkdir -p "$T/tftp/ms"
+cp "$T/tftp/bootnetx64.efi" "$T/tftp/ms/ms-signed.efi"
+cp "$T/tftp/snponly.efi" "$T/tftp/ms/unsigned.efi"
+chmod -R a+rX "$T/tftp/ms"
 chmod 755 "$T/answer.sh"
 printf '[script_exec]\nenabled = yes\nboot_images = %s\n' "$T/answer.sh" \
 	>"$T/plugins.d/script_exec.conf"
 lab_start || { not_ok e2e-pxehubd "did not start"; exit 1; }
-for t in tap1 tap2 tap3 tap4 tap5 tap8; do lab_tap $t; done
+for t in tap1 tap2 tap3 tap4 tap5 tap6 tap7 tap8; do lab_tap $t; done
 
 LAB_MEM=1024
 # 1 + 7 (+ 6): Secure Boot PXE, the site's DHCP names pxehub; the kernel
@@ -93,6 +100,19 @@ lab_case sb-http-boot-stops-in-grub 60 'grub>' "$LAB_NS" $M_HTTP $(sb_uefi http 
 	'console:Start HTTP Boot over IPv4' 'console:Welcome to GRUB!' \
 	dhcp_decision:boot@/tftp/bootnetx64.efi download_end@bootnetx64.efi \
 	download_end@grubx64.efi '!download_start@grub.cfg' '!tftp_start@grub.cfg'
+
+# WinPE from a GRUB menu would be "chain" to bootmgfw.efi (Microsoft-
+# signed).  No Windows files here, so: GRUB under shim chainloads a
+# Microsoft-signed program (shim, signed by the UEFI CA 2011 in db) over
+# TFTP and it runs (shim's own messages follow), but it is started from a
+# file path on the NIC, not as a PXE boot: shim finds no file system there
+# ("Failed to find fs") and cannot fetch its next stage.  An unsigned
+# program is refused by GRUB ("bad shim signature").  docs/secure-boot.md.
+lab_case sb-chain-ms-signed-runs 90 'start_image() returned' "$LAB_NS" $M_CHMS $(sb_uefi chms $M_CHMS tap6) -- \
+	'console:Failed to load image \ms\grubx64.efi' 'console:Failed to find fs' \
+	script_served:boot@/boot.grub tftp_end:end@ms/ms-signed.efi
+lab_case sb-chain-unsigned-refused 90 'bad shim signature' "$LAB_NS" $M_CHUN $(sb_uefi chun $M_CHUN tap7) -- \
+	script_served:boot@/boot.grub tftp_end:end@ms/unsigned.efi
 
 # 5 (+ 6): Secure Boot off (plain OVMF): the same shim path boots; another
 # machine (MAC, UUID, serial), another answer.

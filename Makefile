@@ -209,6 +209,8 @@ install: all
 	for f in etc/sql/*.sql; do [ -e "$$f" ] && $(INSTALL) -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/pxehub/sql/ || true; done
 	$(INSTALL) -d $(DESTDIR)$(SYSCONFDIR)/pxehub/sccm_mp
 	for f in etc/sccm_mp/*; do [ -f "$$f" ] && $(INSTALL) -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/pxehub/sccm_mp/ || true; done
+	$(INSTALL) -d $(DESTDIR)$(SYSCONFDIR)/pxehub/sccm_media
+	for f in etc/sccm_media/*; do [ -f "$$f" ] && $(INSTALL) -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/pxehub/sccm_media/ || true; done
 	cp -r sdk/examples $(DESTDIR)$(DATADIR)/doc/pxehub/examples/sdk
 	if [ -d docs/man ]; then for m in docs/man/*.[0-9]; do s=$${m##*.}; \
 		$(INSTALL) -d $(DESTDIR)$(MANDIR)/man$$s; \

@@ -72,8 +72,25 @@ content_user = CORP\\naa
 content_password = N@a-pw
 content_auth = ntlm
 cache_size_mb = 20
+media_bootstrap_ini = $T/media/TsmBootstrap.ini
+media_variables = $T/media/variables.dat
+media_helper_dir = $PXH_TOP/etc/sccm_media
 EOF
 echo "wimboot" >"$T/http/wimboot"
+# the boot media hand-over: a boot media's export (names as the console
+# writes them, any case) and the shipped helper
+mkdir -p "$T/media"
+printf '[MediaInfo]\r\nMediaType=BootMedia\r\nPasswordRequired=false\r\n' >"$T/media/TsmBootstrap.ini"
+head -c 5000 /dev/urandom >"$T/media/variables.dat"
+# -t: a media file that is not there is refused with FILE:LINE
+mkdir -p "$T/bad/plugins.d"
+sed "s|^media_variables = .*|media_variables = $T/media/Variables.missing|" "$T/plugins.d/sccm_sql.conf" \
+	>"$T/bad/plugins.d/sccm_sql.conf"
+sed "s|^conf_dir = .*|conf_dir = $T/bad/plugins.d|" "$T/c.conf" >"$T/bad/c.conf"
+out=$("$PXHD" -t -c "$T/bad/c.conf" 2>&1)
+rc=$?
+case $rc:$out in [!0]*:*"$T/bad/plugins.d/sccm_sql.conf:"[0-9]*": [sccm_sql] media_variables: $T/media/Variables.missing: No such file"*) ok media_missing_t ;;
+*) not_ok media_missing_t "rc $rc: $(printf '%s' "$out" | tail -3)" ;; esac
 
 pxh_daemon "$T/c.conf" "$NS" || { not_ok daemon_start "see log"; exit 1; }
 ok daemon_start
@@ -123,6 +140,14 @@ got=$($IN curl -s "$U/files/sccm/x64/BCD" | sha256sum | cut -d' ' -f1)
 [ $ok_all = 1 ] && ok content_served_intact || not_ok content_served_intact "hash differs"
 # a second machine with the same boot image: no new download
 s=$(script "mac=52-54-00-00-00-02&uuid=00000000-0000-0000-0000-000000000002&arch=x86_64&platform=efi")
+case $s in *"initrd -n TsmBootstrap.ini http://127.0.0.1/files/sccm/media/TsmBootstrap.ini TsmBootstrap.ini"*"initrd -n Variables.dat http://127.0.0.1/files/sccm/media/Variables.dat Variables.dat"*"initrd -n winpeshl.ini http://127.0.0.1/files/sccm/media/winpeshl.ini winpeshl.ini"*"initrd -n pxehub-media.js http://127.0.0.1/files/sccm/media/pxehub-media.js pxehub-media.js"*"initrd -n boot.wim"*)
+	ok media_injected ;; *) not_ok media_injected "got: $(printf '%s' "$s" | grep -E 'initrd' | head -8)" ;; esac
+# ... and served byte for byte
+for f in TsmBootstrap.ini:$T/media/TsmBootstrap.ini Variables.dat:$T/media/variables.dat \
+	winpeshl.ini:$PXH_TOP/etc/sccm_media/winpeshl.ini pxehub-media.js:$PXH_TOP/etc/sccm_media/pxehub-media.js; do
+	got=$($IN curl -s "$U/files/sccm/media/${f%%:*}" | sha256sum | cut -d' ' -f1)
+	[ "$got" = "$(sha256sum <"${f#*:}" | cut -d' ' -f1)" ] || { not_ok media_served "${f%%:*} differs"; break; }
+done && ok media_served
 case $s in *"initrd -n boot.wim http://127.0.0.1/files/sccm/PS100004/boot.wim"*) ok second_client_cached ;;
 *) not_ok second_client_cached "got: $(printf '%s' "$s" | grep -E 'initrd|echo' | head -3)" ;; esac
 n=$(grep -c 'GET /PS100004/boot.PS100004.wim 200' "$T/dp.log")

@@ -710,6 +710,102 @@ static void test_content_hash(void **state)
 	pxh_tk_free(tk);
 }
 
+
+/* The boot media hand-over (media_bootstrap_ini, media_variables,
+ * media_helper_dir): the WinPE answer injects exactly the media's
+ * TsmBootstrap.ini and Variables.dat and the helper files, each
+ * under its own name from /files/sccm/media/, before boot.wim; a missing or
+ * foreign file is a load error; without it nothing changes. */
+static void test_media_handover(void **state)
+{
+	char md[96], more[800], cmd[1000];
+	const char *s;
+	const char *names[] = {"TsmBootstrap.ini", "Variables.dat", "winpeshl.ini",
+	                       "pxehub-media.js"};
+	pxh_tk *tk;
+	pxh_tk_decision d;
+	long prev = 0;
+
+	(void)state;
+	snprintf(md, sizeof(md), "%s/media", dir);
+	/* the export as the console writes it, names in any case */
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s && printf '[MediaInfo]\\r\\nMediaType=BootMedia\\r\\n"
+	         "PasswordRequired=false\\r\\nUnattended=false\\r\\n' >%s/TSMBOOTSTRAP.INI && "
+	         "head -c 3000 /dev/urandom >%s/variables.dat",
+	         md, md, md);
+	assert_int_equal(system(cmd), 0);
+	snprintf(more, sizeof(more), "media_bootstrap_ini = %s/TSMBOOTSTRAP.INI\n"
+	         "media_variables = %s/variables.dat\nmedia_helper_dir = %s/etc/sccm_media\n", md, md,
+	         top);
+	tk = kit(NULL, more);
+	decide(tk, PXH_PHASE_IPXE, KNOWN_MAC, KNOWN_GUID, "efi-x64", &d);
+	assert_int_equal(d.verdict, PXH_BOOT);
+	s = d.script;
+	/* d0's section: the four files in order, after the BCD and boot.sdi,
+	 * before boot.wim, each named as injected */
+	s = strstr(s, ":sccm_boot_0");
+	assert_non_null(s);
+	assert_true(at(s, "initrd -n boot.sdi ") > 0);
+	prev = at(s, "initrd -n boot.sdi ");
+	for (size_t i = 0; i < 4; i++) {
+		char want[160];
+		long here;
+		snprintf(want, sizeof(want), "initrd -n %s ", names[i]);
+		here = at(s, want);
+		assert_true(here > prev);
+		snprintf(want, sizeof(want), "/files/sccm/media/%s %s || goto pxh_fail\n", names[i],
+		         names[i]);
+		assert_true(at(s + here, want) > 0);
+		assert_true(at(s + here, want) < at(s + here, "\n"));
+		prev = here;
+	}
+	assert_true(at(s, "initrd -n boot.wim ") > prev);
+	/* exactly those: seven initrds in d0's section */
+	{
+		const char *end = strstr(s, "\nboot || goto pxh_fail");
+		int n = 0;
+		assert_non_null(end);
+		for (const char *p = s; (p = strstr(p, "initrd ")) && p < end; p++)
+			n++;
+		assert_int_equal(n, 7);
+	}
+	pxh_tk_free(tk);
+
+	/* without the keys: nothing of it */
+	tk = kit(NULL, NULL);
+	decide(tk, PXH_PHASE_IPXE, KNOWN_MAC, KNOWN_GUID, "efi-x64", &d);
+	assert_int_equal(d.verdict, PXH_BOOT);
+	assert_int_equal(at(d.script, "/files/sccm/media/"), -1);
+	assert_int_equal(at(d.script, "Variables.dat"), -1);
+	pxh_tk_free(tk);
+
+	/* only one of the two, or a TsmBootstrap.ini that is no boot media's:
+	 * a load error (the log names the key's FILE:LINE; a path that does not
+	 * exist is pxehubd -t's error: test_sccm_sql media_missing_t) */
+	snprintf(more, sizeof(more), "media_bootstrap_ini = %s/TSMBOOTSTRAP.INI\n", md);
+	{
+		char ini[3000], srv[64];
+		snprintf(srv, sizeof(srv), "127.0.0.1:%d", main_srv.port);
+		for (int k = 0; k < 2; k++) {
+			snprintf(ini, sizeof(ini), "[sccm_sql]\nservers = %s\nuser = u\nsite_code = PS1\n"
+			         "lookup_sql = %s/etc/sql/sccm_lookup_device.sql\n"
+			         "unknown_sql = %s/etc/sql/sccm_unknown_computers.sql\n"
+			         "boot_action_sql = %s/etc/sql/sccm_boot_action.sql\n"
+			         "boot_images_sql = %s/etc/sql/sccm_boot_images.sql\n%s%s%s%s", srv, top,
+			         top, top, top, more, k ? "media_variables = " : "", k ? md : "",
+			         k ? "/variables.dat\n" : "");
+			if (k) {
+				snprintf(cmd, sizeof(cmd), "echo '[Other]' >%s/TSMBOOTSTRAP.INI", md);
+				assert_int_equal(system(cmd), 0);
+			}
+			tk = pxh_tk_new(ini);
+			assert_int_not_equal(pxh_tk_load(tk, so_path), 0);
+			assert_non_null(strstr(pxh_tk_error(tk), "init failed"));
+			pxh_tk_free(tk);
+		}
+	}
+}
+
 /* The validation kit's route, in-process (what pxehubctl sccm check calls) */
 static void test_check_route(void **state)
 {
@@ -978,6 +1074,7 @@ int main(void)
 		cmocka_unit_test(test_reimage_guard),
 		cmocka_unit_test(test_check_route),
 		cmocka_unit_test(test_content_hash),
+		cmocka_unit_test(test_media_handover),
 		cmocka_unit_test(test_server_down),
 		cmocka_unit_test(test_failover),
 		cmocka_unit_test(test_login_failure),

@@ -46,6 +46,7 @@ struct sccm_front {
 	const char *name;
 	char backend[48], errors_name[32];
 	struct sccm_content *ct;
+	struct sccm_media media; /* media_dir, read at load */
 	struct sccm_guard *guard;
 	sccm_start_fn start;
 	void *ud;
@@ -119,6 +120,8 @@ int sccm_front_setup(pxh_host *h, const char *backend, const char *errors_name,
 		snprintf(why, why_len, "out of memory");
 		return -ENOMEM;
 	}
+	if ((rc = sccm_media_load(h, &(*front)->media, why, why_len)))
+		return rc;
 	if ((rc = pxh_register_boot_decision(h, sccm_front_decide, *front, NULL)) ||
 	    (rc = pxh_register_boot_script(h, sccm_front_decide, *front, NULL)) ||
 	    (rc = pxh_register_file_resolver(h, sccm_front_resolve, *front, NULL)) ||
@@ -131,6 +134,7 @@ void sccm_front_free(struct sccm_front *f)
 {
 	if (!f)
 		return;
+	sccm_media_free(&f->media);
 	sccm_guard_free(f->guard);
 	while (f->entries) {
 		struct sccm_lookup *e = f->entries;
@@ -234,7 +238,7 @@ static enum pxh_verdict answer(struct sccm_front *f, const struct sccm_key *k,
 	pxh_answer_set_reason(a, why);
 	pxh_answer_set_ttl(a, (unsigned)f->ttl);
 	if (c->phase == PXH_PHASE_IPXE || c->phase == PXH_PHASE_HTTP) {
-		if (sccm_menu_script(f->h, f->ct, a, c, r, f->menu_timeout_ms,
+		if (sccm_menu_script(f->h, f->ct, &f->media, a, c, r, f->menu_timeout_ms,
 		                     f->prompt_timeout_ms)) {
 			snprintf(why, sizeof(why), "%s: script too long", f->name);
 			return fail_answer(f, c, a, "error", why);
@@ -456,6 +460,8 @@ int sccm_front_resolve(void *ud, const pxh_client *c, const char *path, pxh_file
 	(void)c;
 	if (strncmp(path, "sccm/", 5) != 0)
 		return -ENOENT;
+	if (!strncmp(path, "sccm/media/", 11))
+		return sccm_media_open(&f->media, path + 11, out);
 	return sccm_content_open(f->ct, path + 5, out);
 }
 

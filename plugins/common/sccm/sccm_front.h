@@ -9,6 +9,7 @@
 
 #include "sccm.h"
 #include "sccm_content.h"
+#include "sccm_media.h"
 
 /* What a lookup is for. */
 struct sccm_key {
@@ -50,7 +51,16 @@ typedef int (*sccm_start_fn)(void *ud, const struct sccm_key *k,
 	{.name = "wimboot", .type = PXH_CONF_STRING, .def = "/files/wimboot",      \
 	 .help = "URL of wimboot"},                                                \
 	{.name = "inject", .type = PXH_CONF_LIST, .def = "",                       \
-	 .help = "extra files for WinPE via wimboot (\"URL name\"), e.g. the media variables"}
+	 .help = "extra files for WinPE via wimboot (\"URL name\"), e.g. the media variables"}, \
+	{.name = "media_bootstrap_ini", .type = PXH_CONF_PATH, .def = "",          \
+	 .flags = PXH_CONF_MUST_EXIST,                                             \
+	 .help = "boot media hand-over: a boot media's TsmBootstrap.ini, injected into WinPE by wimboot (with media_variables; empty = off)"}, \
+	{.name = "media_variables", .type = PXH_CONF_PATH, .def = "",              \
+	 .flags = PXH_CONF_MUST_EXIST,                                             \
+	 .help = "boot media hand-over: the same media's Variables.dat"},          \
+	{.name = "media_helper_dir", .type = PXH_CONF_PATH, .def = "",             \
+	 .flags = PXH_CONF_MUST_EXIST,                                             \
+	 .help = "folder with winpeshl.ini and pxehub-media.js (shipped in sccm_media/), injected too: they copy the media files to X:\\sms\\data and start the boot shell"}
 
 /* Loop thread.  BACKEND names what is asked in messages ("site database",
  * "management point"); ERRORS_NAME is the metric counting its failures
@@ -93,8 +103,10 @@ int sccm_want_content(pxh_host *h, struct sccm_content *ct,
 /* The iPXE script for R's deployments (R->n >= 1): a menu with the
  * required one as default after MENU_TIMEOUT_MS, or a key prompt of
  * PROMPT_TIMEOUT_MS first when all are available; each entry boots
- * wimboot.  0 or -ENOSPC (script too long). */
-int sccm_menu_script(pxh_host *h, struct sccm_content *ct, pxh_answer *a,
+ * wimboot with the `inject` files and MEDIA's (media_dir).  0 or -ENOSPC
+ * (script too long). */
+int sccm_menu_script(pxh_host *h, struct sccm_content *ct, const struct sccm_media *media,
+                     pxh_answer *a,
                      const pxh_client *c, const struct sccm_result *r,
                      unsigned menu_timeout_ms, unsigned prompt_timeout_ms);
 

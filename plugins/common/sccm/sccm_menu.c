@@ -50,8 +50,8 @@ static void label(char *out, size_t len, const struct sccm_deploy *d)
 	         pkg[0] ? " - " : "", pkg, d->mandatory ? " (required)" : "");
 }
 
-static int boot_section(pxh_host *h, struct sccm_content *ct, pxh_answer *a,
-                        size_t i, const struct sccm_deploy *d, uint16_t arch)
+static int boot_section(pxh_host *h, struct sccm_content *ct, const struct sccm_media *media,
+                        pxh_answer *a, size_t i, const struct sccm_deploy *d, uint16_t arch)
 {
 	char wim[160], bcd[64], src[32], extra[8][300];
 	int rc = sccm_want_content(h, ct, d, arch);
@@ -80,14 +80,24 @@ static int boot_section(pxh_host *h, struct sccm_content *ct, pxh_answer *a,
 	w.bcd = *pxh_conf_str(h, NULL, src) ? bcd : NULL;
 	w.boot_sdi = *pxh_conf_str(h, NULL, "boot_sdi_path") ? "/files/sccm/boot.sdi" : NULL;
 	ninj = pxh_conf_list_len(h, NULL, "inject");
-	for (size_t k = 0; k < ninj && k < 8; k++) {
+	if (ninj > 8 - media->n)
+		ninj = 8 - media->n; /* wimboot's eight extra files: the media's first */
+	for (size_t k = 0; k < ninj; k++) {
 		snprintf(extra[k], sizeof(extra[k]), "%s", pxh_conf_list_item(h, NULL, "inject", k));
 		w.extra[k] = extra[k];
+	}
+	/* the boot media hand-over: each file under its own name, which wimboot
+	 * puts in X:\Windows\System32 */
+	for (size_t k = 0; k < media->n; k++) {
+		snprintf(extra[ninj + k], sizeof(extra[0]), "/files/sccm/media/%s %s",
+		         media->f[k].name, media->f[k].name);
+		w.extra[ninj + k] = extra[ninj + k];
 	}
 	return pxh_script_wimboot(a, &w);
 }
 
-int sccm_menu_script(pxh_host *h, struct sccm_content *ct, pxh_answer *a,
+int sccm_menu_script(pxh_host *h, struct sccm_content *ct, const struct sccm_media *media,
+                     pxh_answer *a,
                      const pxh_client *c, const struct sccm_result *r,
                      unsigned menu_timeout_ms, unsigned prompt_timeout_ms)
 {
@@ -112,7 +122,7 @@ int sccm_menu_script(pxh_host *h, struct sccm_content *ct, pxh_answer *a,
 	pxh_script_menu_item(a, "local", "Boot from the local disk", "exit\n");
 	pxh_script_menu_end(a);
 	for (size_t i = 0; i < r->n; i++)
-		if (boot_section(h, ct, a, i, &r->dep[i], c->arch))
+		if (boot_section(h, ct, media, a, i, &r->dep[i], c->arch))
 			return -ENOSPC;
 	return 0;
 }

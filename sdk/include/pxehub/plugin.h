@@ -331,7 +331,9 @@ typedef struct pxh_http_request {
 	const void *body;
 	size_t body_len;
 	const char *peer;  /* client address */
-	int authenticated; /* token or client certificate accepted */
+	int authenticated; /* token or client certificate accepted (with
+	                      [http] require_auth the core refuses others
+	                      before the route is called) */
 	const void *core; /* the core's request (headers); NULL when a
 	                     plugin or test builds its own */
 } pxh_http_request;

@@ -17,7 +17,10 @@ M_RELAYED=52:54:00:e2:00:07
 LAB_PLUGIN_CONF="ignore = $M_IGNORED
 tftp_chain = $M_FORCED
 script = #!ipxe\necho $LAB_SCRIPT_MARKER mac=\${net0/mac} uuid=\${uuid} platform=\${platform} chip=\${net0/chip}\nexit"
-lab_conf
+# dhcrelay forwards from r0 (10.77.0.3), not from its giaddr 10.78.0.1:
+# pxehub takes such requests only from the relays it is told about.
+lab_conf "[dhcp]
+relays = 10.77.0.3"
 lab_start || { not_ok e2e-pxehubd "did not start"; exit 1; }
 
 for t in tap1 tap2 tap6; do lab_tap $t; done

@@ -6,7 +6,7 @@
 #   sb_init                 tools and files (exit 77 if absent), TFTP layout
 #   sb_uefi NAME MAC TAP    Secure Boot OVMF (q35, SMM, MS keys enrolled)
 #   sb_uefi_off NAME MAC TAP  plain OVMF (Secure Boot off), 4M build
-#   sb_arm64 NAME MAC TAP   AAVMF on qemu-system-aarch64 -M virt
+#   sb_arm64 NAME MAC TAP   AAVMF (Secure Boot on) on qemu-system-aarch64 -M virt
 #
 # TFTP root layout (the names Debian's images expect):
 #   bootnetx64.efi grubx64.efi           shim and GRUB (GRUB's prefix is
@@ -23,7 +23,8 @@ SB_VARS=${SB_VARS:-/usr/share/OVMF/OVMF_VARS_4M.ms.fd}
 SB_CODE_OFF=${SB_CODE_OFF:-/usr/share/OVMF/OVMF_CODE_4M.fd}
 SB_VARS_OFF=${SB_VARS_OFF:-/usr/share/OVMF/OVMF_VARS_4M.fd}
 SB_AAVMF_CODE=${SB_AAVMF_CODE:-/usr/share/AAVMF/AAVMF_CODE.fd}
-SB_AAVMF_VARS=${SB_AAVMF_VARS:-/usr/share/AAVMF/AAVMF_VARS.fd}
+# AAVMF's Microsoft-keyed VARS: Secure Boot on (no SMM on ARM64)
+SB_AAVMF_VARS=${SB_AAVMF_VARS:-/usr/share/AAVMF/AAVMF_VARS.ms.fd}
 # What the signed x86 kernel prints when the firmware enforces Secure Boot
 # (arch/x86/kernel/setup.c via efi_get_secureboot, "secureboot: " prefix).
 SB_ON_LINE='secureboot: Secure boot enabled'
@@ -84,7 +85,8 @@ sb_uefi_off() { # NAME MAC TAP
 	     "-device virtio-net-pci,netdev=n0,mac=$2,romfile=,bootindex=1"
 }
 
-# ARM64 (arch 11): AAVMF, whose pflash images are 64 MiB each.
+# ARM64 (arch 11): AAVMF with Microsoft's keys (Secure Boot on), whose
+# pflash images are 64 MiB each.
 sb_arm64() { # NAME MAC TAP
 	cp "$SB_AAVMF_VARS" "$T/vars-$1.fd"
 	echo "-machine virt -cpu cortex-a57" \

@@ -125,12 +125,13 @@ lab_case sb-off 120 'secureboot: ' "$LAB_NS" $M_OFF $(sb_uefi_off off $M_OFF tap
 	client.uuid=$LAB_VM_UUID
 LAB_VM_UUID=$LAB_UUID
 
-# 8: ARM64 UEFI (arch 11): AAVMF -> shim bootnetaa64.efi -> grubaa64.efi
-# -> the arm64 installer kernel with pxehub's command line.
+# 8: ARM64 UEFI (arch 11), Secure Boot on (AAVMF_VARS.ms.fd): AAVMF ->
+# shim bootnetaa64.efi -> grubaa64.efi -> pxehub's stages -> the signed
+# arm64 installer kernel with pxehub's command line.
 if [ -n "$SB_HAVE_ARM64" ]; then
 	LAB_QEMU=qemu-system-aarch64
 	lab_case arm64 180 'Kernel command line:' "$LAB_NS" $M_ARM $(sb_arm64 arm $M_ARM tap8) -- \
-		"console:pxh_marker=PXH-SB-$M_ARM" \
+		"console:$SB_ON_LINE" "console:pxh_marker=PXH-SB-$M_ARM" \
 		dhcp_decision:boot@bootnetaa64.efi tftp_end:end@bootnetaa64.efi \
 		tftp_end:end@grubaa64.efi tftp_end:end@arm64/grub/grub.cfg \
 		script_served:boot@/boot.grub tftp_end:end@di/arm64/linux client.arch=efi-arm64

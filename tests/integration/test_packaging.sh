@@ -316,8 +316,17 @@ EOF
 	ro*,rw*,ro*,*) ok "unit_read_only_paths # / ro, /var/lib/pxehub rw, tftp root ro" ;;
 	*) not_ok unit_read_only_paths "/ $(opts /), state $(opts /var/lib/pxehub), tftp $(opts /var/lib/pxehub/tftp)" ;;
 	esac
-	# the packaged loaders reach a TFTP client through the confined root
+	# the packaged loaders reach a TFTP client through the confined root,
+	# once [access] lets the client in: the packaged config answers nobody,
+	# over TFTP too (docs/security.md)
 	if have tftp && [ -f /var/lib/pxehub/tftp/ipxe.efi ]; then
+		ip netns exec "$NS" timeout 20 tftp -m binary 127.0.0.1 -c get ipxe.efi "$T/closed.efi" >/dev/null 2>&1
+		if cmp -s "$T/closed.efi" /usr/lib/ipxe/ipxe.efi; then
+			not_ok tftp_closed_by_default "ipxe.efi served although [access] allow is empty"
+		else ok tftp_closed_by_default; fi
+		sed -i 's/^#allow = *$/allow = all/' /etc/pxehub/pxehub.conf
+		kill -HUP "$DPID"
+		wait_for grep -q 'server: reloaded' "$T/daemon.log"
 		ip netns exec "$NS" timeout 20 tftp -m binary 127.0.0.1 -c get ipxe.efi "$T/ipxe.efi" >/dev/null 2>&1
 		ip netns exec "$NS" timeout 20 tftp -m binary 127.0.0.1 -c get undionly.kpxe "$T/undionly.kpxe" >/dev/null 2>&1
 		cmp -s "$T/ipxe.efi" /usr/lib/ipxe/ipxe.efi && cmp -s "$T/undionly.kpxe" /usr/lib/ipxe/undionly.kpxe &&
@@ -326,8 +335,10 @@ EOF
 		skip tftp_serves_packaged_loaders "tftp-hpa client or ipxe package missing"
 	fi
 	# ExecReload=/bin/kill -HUP $MAINPID
+	before=$(grep -c 'server: reloaded' "$T/daemon.log")
 	kill -HUP "$DPID"
-	wait_for grep -q 'server: reloaded' "$T/daemon.log" && ok unit_reload_sighup || not_ok unit_reload_sighup "no 'server: reloaded'"
+	wait_for sh -c "[ \$(grep -c 'server: reloaded' '$T/daemon.log') -gt $before ]" &&
+		ok unit_reload_sighup || not_ok unit_reload_sighup "no 'server: reloaded'"
 	# systemd's reload protocol: RELOADING=1 with the time, then READY=1
 	if wait_for sh -c "grep -A1 '^RELOADING=1 MONOTONIC_USEC=[0-9]' '$T/notify.log' | grep -q '^READY=1'"; then
 		ok unit_notify_reloading

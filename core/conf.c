@@ -1004,6 +1004,18 @@ const char *pxh_cfg_where(const struct pxh_conf *c, const char *section,
 	return buf;
 }
 
+const char *pxh_cfg_section_where(const struct pxh_conf *c,
+                                  const char *section, const char *sub)
+{
+	static __thread char buf[600];
+	const struct conf_head *h = find_head(c, section, sub);
+
+	if (!h)
+		return c->main_path ? c->main_path : "(embedded)";
+	snprintf(buf, sizeof(buf), "%s:%d", h->file, h->line);
+	return buf;
+}
+
 size_t pxh_cfg_sub_count(const struct pxh_conf *c, const char *section)
 {
 	const char *subs[256];

@@ -164,6 +164,10 @@ const char *pxh_cfg_list_item(const struct pxh_conf *c, const char *section,
                               const char *sub, const char *key, size_t i);
 const char *pxh_cfg_where(const struct pxh_conf *c, const char *section,
                           const char *sub, const char *key);
+/* FILE:LINE of the [section] or [section.sub] header, for a problem with a
+ * key that is not written there (unset, or left at its default). */
+const char *pxh_cfg_section_where(const struct pxh_conf *c,
+                                  const char *section, const char *sub);
 size_t pxh_cfg_sub_count(const struct pxh_conf *c, const char *section);
 const char *pxh_cfg_sub_name(const struct pxh_conf *c, const char *section,
                              size_t i);

@@ -95,15 +95,21 @@ static void problem(struct reader *r, const char *key, const char *fmt_, ...)
 	__attribute__((format(printf, 3, 4)));
 static void problem(struct reader *r, const char *key, const char *fmt_, ...)
 {
+	const char *where;
 	char msg[400];
 	va_list ap;
 
+	/* the arguments may hold pxh_cfg_where's buffer: format them first */
 	va_start(ap, fmt_);
 	vsnprintf(msg, sizeof(msg), fmt_, ap);
 	va_end(ap);
+	where = pxh_cfg_where(r->c, "pool", r->name, key);
+
+	/* a key missing or at its default has no line: name the header's */
+	if (!strcmp(where, "(unset)") || !strcmp(where, "(default)"))
+		where = pxh_cfg_section_where(r->c, "pool", r->name);
 	r->bad++;
-	pxh_conf_errors_add(r->errs, "%s: [pool.%s] %s: %s",
-	                    pxh_cfg_where(r->c, "pool", r->name, key), r->name,
+	pxh_conf_errors_add(r->errs, "%s: [pool.%s] %s: %s", where, r->name,
 	                    key, msg);
 }
 

@@ -5,7 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pxehub.h"
+#include "pxehub/plugin.h"
+#include "access.h"
+#include "clients.h"
+#include "conf.h"
+#include "log.h"
+#include "server.h"
+#include "str.h"
 
 /* "a.b.c.d/n" or "a.b.c.d" against ADDR. */
 bool pxh_addr_in_subnet(const char *rule, const char *addr)

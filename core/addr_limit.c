@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pxehub.h"
+#include "addr_limit.h"
 
 struct pxh_addr_node {
 	struct pxh_addr_node *next;

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "pxehub.h"
+#include "pxehub/plugin.h"
+#include "answer.h"
+#include "server.h"
 
 void pxh_answer_init(struct pxh_answer *a, struct pxh_server *s,
                      const pxh_client *c)

@@ -11,7 +11,9 @@
 
 #include <jansson.h>
 
-#include "pxehub.h"
+#include "pxehub/plugin.h"
+#include "answer.h"
+#include "http/grub_script.h"
 
 #define ANS_URL_MAX 1000     /* the SDK helpers keep 1 KiB per URL */
 #define ANS_CMDLINE_MAX 2000 /* and 2 KiB of kernel command line */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pxehub.h"
+#include "pxehub/plugin.h"
 
 static const char *phase_word(enum pxh_phase p)
 {

@@ -9,6 +9,15 @@
 #include <unistd.h>
 
 #include "plugin_host.h"
+#include "clients.h"
+#include "conf.h"
+#include "counters.h"
+#include "events.h"
+#include "http/http_module.h"
+#include "listening.h"
+#include "server.h"
+#include "str.h"
+#include "tftp/tftp_module.h"
 
 #define STEPS_PER_CLIENT 64 /* a boot is 10-30 events */
 #define BOOT_GAP_US (120 * 1000000ull) /* quiet this long: a new boot */

@@ -12,7 +12,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "pxehub.h"
+#include "pxehub/plugin.h"
+#include "conf.h"
+#include "dhcp/dhcp_module.h"
+#include "http/grub_stage.h"
+#include "http/http_module.h"
+#include "tftp/tftp_module.h"
 
 struct conf_entry {
 	char *section;

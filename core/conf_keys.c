@@ -1,6 +1,7 @@
 /* Key tables of the core's own config sections ([server] [boot] [access]
  * [log] [plugins]); the protocol modules declare [dhcp] [tftp] [http]. */
-#include "pxehub.h"
+#include "pxehub/plugin.h"
+#include "conf.h"
 
 #ifndef PXH_STATEDIR
 #define PXH_STATEDIR "/var/lib/pxehub"

@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "plugin_host.h"
+#include "counters.h"
+#include "plugins.h"
+#include "server.h"
 
 struct counter {
 	char *name; /* full name with labels */

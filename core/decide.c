@@ -6,6 +6,15 @@
 #include <string.h>
 
 #include "plugin_host.h"
+#include "answer.h"
+#include "conf.h"
+#include "counters.h"
+#include "decide.h"
+#include "events.h"
+#include "log.h"
+#include "plugins.h"
+#include "server.h"
+#include "str.h"
 
 struct pxh_decision {
 	struct pxh_server *s;

@@ -7,6 +7,15 @@
 #include <sys/time.h>
 
 #include "plugin_host.h"
+#include "clients.h"
+#include "conf.h"
+#include "counters.h"
+#include "events.h"
+#include "http/http_module.h"
+#include "log.h"
+#include "plugins.h"
+#include "server.h"
+#include "str.h"
 
 struct pxh_events {
 	pxh_event *ring;

@@ -13,6 +13,11 @@
 #include <unistd.h>
 
 #include "plugin_host.h"
+#include "files.h"
+#include "http/grub_stage.h"
+#include "plugins.h"
+#include "server.h"
+#include "str.h"
 
 int pxh_path_normalise(const char *in, unsigned flags, char *out, size_t len)
 {

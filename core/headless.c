@@ -10,6 +10,13 @@
 #include "dhcp/dhcp.h"
 #include "plugin_host.h"
 #include "server.h"
+#include "answer.h"
+#include "conf.h"
+#include "decide.h"
+#include "events.h"
+#include "log.h"
+#include "plugins.h"
+#include "workpool.h"
 
 int pxh_headless_start(struct pxh_server *s, struct ev_loop *loop,
                        struct pxh_conf *conf, int log_level, bool drop,

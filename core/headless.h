@@ -4,7 +4,12 @@
 #ifndef PXEHUB_HEADLESS_H
 #define PXEHUB_HEADLESS_H
 
-#include "pxehub.h"
+#include <stdbool.h>
+
+#include "pxehub/plugin.h"
+#include "answer.h"
+#include "conf.h"
+#include "server.h"
 
 struct ev_loop;
 

@@ -7,6 +7,14 @@
 #include <unistd.h>
 
 #include "plugin_host.h"
+#include "conf.h"
+#include "dhcp/dhcp_module.h"
+#include "events.h"
+#include "log.h"
+#include "plugins.h"
+#include "server.h"
+#include "str.h"
+#include "workpool.h"
 
 /* ---- config ------------------------------------------------------------------ */
 const char *pxh_conf_str(pxh_host *h, const char *sub, const char *key)

@@ -5,11 +5,12 @@
 #include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "pxehub.h"
+#include "listening.h"
 
 #define MAX_SOCKS 1024
 

@@ -5,7 +5,8 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "pxehub.h"
+#include "pxehub/plugin.h"
+#include "log.h"
 
 static int max_level = PXH_LOG_INFO;
 static bool to_syslog;

@@ -10,6 +10,12 @@
 #include <unistd.h>
 
 #include "server.h"
+#include "conf.h"
+#include "dhcp/dhcp_module.h"
+#include "http/http_module.h"
+#include "log.h"
+#include "plugins.h"
+#include "tftp/tftp_module.h"
 
 #ifndef PXH_SYSCONFDIR
 #define PXH_SYSCONFDIR "/etc"

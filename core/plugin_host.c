@@ -9,6 +9,10 @@
 #include <unistd.h>
 
 #include "plugin_host.h"
+#include "conf.h"
+#include "log.h"
+#include "plugins.h"
+#include "server.h"
 
 /* Smallest descriptor the core understands: everything up to fini. */
 #define DESC_MIN_SIZE (offsetof(pxh_plugin_descriptor, fini) + sizeof(void (*)(void *)))

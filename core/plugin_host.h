@@ -4,7 +4,9 @@
 
 #include <ev.h>
 
-#include "pxehub.h"
+#include "pxehub/plugin.h"
+#include "plugins.h"
+#include "server.h"
 
 struct pxh_watch; /* timers and io watchers a plugin owns */
 

@@ -7,6 +7,10 @@
 #include <time.h>
 
 #include "plugin_host.h"
+#include "conf.h"
+#include "counters.h"
+#include "series.h"
+#include "server.h"
 
 #define SERIES_LEN 360 /* samples: an hour at the default 10 s */
 #define SERIES_MAX 64  /* counters followed; more are left out */

@@ -19,6 +19,17 @@
 
 #include "plugin_host.h"
 #include "server.h"
+#include "clients.h"
+#include "conf.h"
+#include "counters.h"
+#include "dhcp/dhcp_module.h"
+#include "events.h"
+#include "http/http_module.h"
+#include "log.h"
+#include "plugins.h"
+#include "series.h"
+#include "tftp/tftp_module.h"
+#include "workpool.h"
 
 struct pxh_server *pxh_the_server;
 

@@ -1,8 +1,66 @@
-/* Server lifecycle, used by main.c, pxehubctl and the test kit. */
+/* The server: the state one daemon (or test) holds, and its lifecycle
+ * (core/server.c), used by main.c, pxehubctl and the test kit. */
 #ifndef PXEHUB_SERVER_H
 #define PXEHUB_SERVER_H
 
-#include "pxehub.h"
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <ev.h>
+
+#ifndef PXH_VERSION
+#define PXH_VERSION "0.1.0"
+#endif
+
+struct pxh_conf;
+struct pxh_plugins;
+struct pxh_events;
+struct pxh_clients;
+struct pxh_counters;
+struct pxh_series;
+struct pxh_workpool;
+struct pxh_dhcp;
+struct pxh_tftp;
+struct pxh_http;
+
+struct pxh_server {
+	struct ev_loop *loop;
+	struct pxh_conf *conf; /* current config; replaced on reload */
+	char *conf_path;
+	bool foreground;
+	int verbose;
+	double start_time; /* ev_now at start */
+	time_t start_wall;
+	struct pxh_plugins *plugins;
+	struct pxh_events *events;
+	struct pxh_clients *clients;
+	struct pxh_counters *counters;
+	struct pxh_series *series; /* the last hour of counters (core/series.c) */
+	struct pxh_workpool *pool;
+	struct pxh_dhcp *dhcp;
+	struct pxh_tftp *tftp;
+	struct pxh_http *http;
+	bool stopping;
+	bool embedded_conf; /* make run: built-in default config */
+	double stop_deadline;
+	ev_timer stop_timer;
+	uint64_t *default_decisions[5][5]; /* [phase][verdict] counters */
+	/* reloads, for /api/v1/status and pxehubctl reload */
+	time_t conf_wall;        /* when the running config was loaded */
+	time_t last_reload_wall; /* 0: none yet */
+	bool last_reload_ok;
+	char last_reload_error[512];
+	uint64_t *reloads_ok, *reloads_refused;
+};
+
+/* The one server of this process (the daemon has one; tests make their
+ * own).  Modules take it as an argument; this is for signal handlers and
+ * the log. */
+extern struct pxh_server *pxh_the_server;
+
+/* ---- loop services (core/host_api.c) --------------------------------- */
+double pxh_server_now(struct pxh_server *s); /* ev_now */
 
 /* Set up logging, events and counters for CONF (the server takes it). */
 int pxh_server_init(struct pxh_server *s, struct ev_loop *loop,
@@ -15,4 +73,4 @@ void pxh_server_begin_stop(struct pxh_server *s, double grace);
 void pxh_server_free(struct pxh_server *s);
 void pxh_sd_notify(const char *state);
 
-#endif
+#endif /* PXEHUB_SERVER_H */

@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "plugin_host.h"
+#include "plugins.h"
+#include "server.h"
+#include "workpool.h"
 
 #define POOL_MAX_QUEUED 10000
 

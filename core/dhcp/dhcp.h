@@ -8,8 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pxehub.h"
+#include "pxehub/plugin.h"
 #include "dhcp_proto.h"
+#include "addr_limit.h"
+#include "answer.h"
+#include "conf.h"
+#include "dhcp_module.h"
+#include "server.h"
 
 /* ---- parser (dhcp_parse.c) --------------------------------------------- */
 struct pxh_dhcp_optval {

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "dhcp.h"
+#include "conf.h"
 
 static const char *loader_key(uint16_t arch)
 {

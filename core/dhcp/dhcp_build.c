@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "dhcp.h"
+#include "answer.h"
 
 struct wbuf {
 	uint8_t *p;

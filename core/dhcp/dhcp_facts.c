@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "dhcp.h"
+#include "answer.h"
+#include "str.h"
 
 const char *pxh_arch_name(uint16_t arch)
 {

@@ -9,6 +9,9 @@
 #include <time.h>
 
 #include "dhcp.h"
+#include "conf.h"
+#include "dhcp_module.h"
+#include "server.h"
 
 /* getifaddrs() is a netlink dump: keep the answer for a moment. */
 #define IFADDR_CACHE_SECONDS 2

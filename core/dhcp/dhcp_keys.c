@@ -1,5 +1,6 @@
 /* The [dhcp] section's keys. */
 #include "dhcp.h"
+#include "dhcp_module.h"
 
 const pxh_conf_key pxh_dhcp_keys[] = {
 	{"enabled", PXH_CONF_BOOL, "yes", 0, 0, 0, NULL,

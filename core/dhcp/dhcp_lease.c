@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "dhcp.h"
+#include "log.h"
 
 #define LEASE_FILE_MAX (4u << 20) /* a longer file is not ours */
 

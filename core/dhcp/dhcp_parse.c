@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "dhcp.h"
+#include "answer.h"
 
 typedef void (*opt_fn)(void *ud, uint8_t code, const uint8_t *v, uint8_t len);
 

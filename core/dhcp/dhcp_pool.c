@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "dhcp.h"
+#include "conf.h"
+#include "dhcp_module.h"
 
 /* [pool] itself takes no keys: everything is in [pool.NAME]. */
 const pxh_conf_key pxh_dhcp_pool_section_keys[] = {

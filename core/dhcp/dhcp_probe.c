@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dhcp.h"
+#include "log.h"
 
 #define PROBE_ID 0x7068 /* "ph": echo id on the raw socket */
 

@@ -8,6 +8,11 @@
 #include <time.h>
 
 #include "dhcp.h"
+#include "answer.h"
+#include "conf.h"
+#include "counters.h"
+#include "log.h"
+#include "server.h"
 
 #define SAVE_DELAY 1.0 /* seconds: a burst of ACKs is one write */
 

@@ -10,6 +10,17 @@
 #include <unistd.h>
 
 #include "dhcp.h"
+#include "access.h"
+#include "addr_limit.h"
+#include "answer.h"
+#include "conf.h"
+#include "counters.h"
+#include "decide.h"
+#include "dhcp_module.h"
+#include "events.h"
+#include "log.h"
+#include "server.h"
+#include "str.h"
 
 #define RECV_ROUNDS 2 /* recvmmsg calls per wake-up, so other sockets get a turn */
 #define REPLY_MAX 1500

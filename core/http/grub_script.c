@@ -7,6 +7,9 @@
 #include <ctype.h>
 
 #include "http.h"
+#include "answer.h"
+#include "conf.h"
+#include "grub_script.h"
 
 /*
  * The security boundary: every text that comes from an answer or a client

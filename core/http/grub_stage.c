@@ -7,6 +7,11 @@
 #include <string.h>
 
 #include "http.h"
+#include "conf.h"
+#include "files.h"
+#include "grub_stage.h"
+#include "log.h"
+#include "server.h"
 
 /* NORM ("debian-installer/amd64/grub/grub.cfg", no leading '/') is
  * PREFIX/grub.cfg for one of [boot] grub_prefixes. */

@@ -8,7 +8,10 @@
 #include <string.h>
 #include <http_parser.h>
 
-#include "pxehub.h"
+#include "pxehub/plugin.h"
+#include "addr_limit.h"
+#include "files.h"
+#include "server.h"
 
 /* Copy S into D of size N, cut to fit (names, addresses, paths). */
 static inline void pxh_http_copy(char *d, size_t n, const char *s)

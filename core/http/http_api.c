@@ -8,6 +8,11 @@
 #include <jansson.h>
 
 #include "http.h"
+#include "clients.h"
+#include "counters.h"
+#include "events.h"
+#include "series.h"
+#include "server.h"
 
 #define JSON_TYPE "application/json"
 #define PROM_TYPE "text/plain; version=0.0.4; charset=utf-8"

@@ -8,6 +8,18 @@
 #include <sys/stat.h>
 
 #include "http.h"
+#include "access.h"
+#include "answer.h"
+#include "clients.h"
+#include "conf.h"
+#include "decide.h"
+#include "events.h"
+#include "files.h"
+#include "grub_script.h"
+#include "grub_stage.h"
+#include "http_module.h"
+#include "log.h"
+#include "server.h"
 
 #define SCRIPT_TYPE "text/plain; charset=utf-8"
 

@@ -16,6 +16,15 @@
 #include <gnutls/gnutls.h>
 
 #include "http.h"
+#include "addr_limit.h"
+#include "clients.h"
+#include "decide.h"
+#include "events.h"
+#include "files.h"
+#include "http_module.h"
+#include "log.h"
+#include "server.h"
+#include "str.h"
 
 #define IN_BUF 16384
 #define TLS_FILE_CHUNK 65536

@@ -13,6 +13,9 @@
 #include <jansson.h>
 
 #include "http.h"
+#include "clients.h"
+#include "log.h"
+#include "server.h"
 
 /* console.js, console.css and the icon, as they are in the source tree:
  * the assembler copies the files into the binary (no generated sources,

@@ -9,6 +9,10 @@
 #include <ev.h>
 
 #include "http.h"
+#include "counters.h"
+#include "events.h"
+#include "http_module.h"
+#include "server.h"
 
 /* Queued bytes one subscriber may hold; past it events are dropped (and
  * counted, and the subscriber told).  A subscriber that takes nothing for

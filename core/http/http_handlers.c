@@ -6,6 +6,12 @@
 #include <string.h>
 
 #include "http.h"
+#include "access.h"
+#include "files.h"
+#include "http_module.h"
+#include "log.h"
+#include "plugins.h"
+#include "server.h"
 
 /* ---- response helpers ------------------------------------------------- */
 void pxh_http_resp_header(struct pxh_http_resp *rs, const char *fmt, ...)

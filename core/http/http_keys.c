@@ -1,5 +1,6 @@
 /* [http] key table: ports, roots, TLS, API access and connection limits. */
 #include "http.h"
+#include "http_module.h"
 
 const pxh_conf_key pxh_http_keys[] = {
 	{"enabled", PXH_CONF_BOOL, "yes", 0, 0, 0, NULL,

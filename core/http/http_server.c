@@ -15,6 +15,12 @@
 #include <ev.h>
 
 #include "http.h"
+#include "addr_limit.h"
+#include "conf.h"
+#include "counters.h"
+#include "http_module.h"
+#include "log.h"
+#include "server.h"
 
 static char *dup_or_null(const char *s)
 {

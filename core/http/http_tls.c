@@ -16,6 +16,8 @@
 #include <gnutls/x509.h>
 
 #include "http.h"
+#include "conf.h"
+#include "log.h"
 
 struct pxh_http_tls {
 	unsigned refs; /* the server's, plus one per session */

@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "http.h"
+#include "conf.h"
+#include "grub_script.h"
+#include "server.h"
 
 /* Every script starts with the iPXE signature line. */
 static int ensure_header(pxh_answer *a)

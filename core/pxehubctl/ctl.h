@@ -4,7 +4,7 @@
 
 #include <jansson.h>
 
-#include "pxehub.h"
+#include "conf.h"
 
 /* Exit codes: 0 done, 1 failed, 2 usage error. */
 #define CTL_OK 0

@@ -12,6 +12,11 @@
 #include "ctl.h"
 #include "dhcp/dhcp.h"
 #include "headless.h"
+#include "access.h"
+#include "answer.h"
+#include "conf.h"
+#include "http/http_module.h"
+#include "server.h"
 
 struct decide_opts {
 	const char *mac, *arch, *uuid, *user_class, *vendor_class, *ip;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "server.h"
 
 #define MAX_RESPONSE (16u << 20)
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "conf.h"
 
 struct names {
 	char **v;

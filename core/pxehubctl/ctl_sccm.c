@@ -14,6 +14,9 @@
 
 #include "ctl.h"
 #include "headless.h"
+#include "conf.h"
+#include "plugins.h"
+#include "server.h"
 
 struct sccm_opts {
 	const char *mac, *uuid, *arch, *save;

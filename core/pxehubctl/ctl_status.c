@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "conf.h"
 
 static void print_duration(double secs)
 {

@@ -7,6 +7,9 @@
 
 #include "ctl.h"
 #include "headless.h"
+#include "conf.h"
+#include "log.h"
+#include "server.h"
 
 #ifndef PXH_SYSCONFDIR
 #define PXH_SYSCONFDIR "/etc"

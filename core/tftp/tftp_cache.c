@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "tftp_server.h"
+#include "files.h"
 
 struct tftp_cache_entry {
 	struct tftp_cache_entry *next;

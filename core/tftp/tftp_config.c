@@ -5,6 +5,10 @@
 #include <string.h>
 
 #include "tftp_server.h"
+#include "conf.h"
+#include "files.h"
+#include "log.h"
+#include "tftp_module.h"
 
 #ifndef PXH_STATEDIR
 #define PXH_STATEDIR "/var/lib/pxehub"

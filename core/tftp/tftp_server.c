@@ -10,6 +10,14 @@
 #include <unistd.h>
 
 #include "tftp_server.h"
+#include "addr_limit.h"
+#include "clients.h"
+#include "conf.h"
+#include "counters.h"
+#include "log.h"
+#include "server.h"
+#include "str.h"
+#include "tftp_module.h"
 
 static void listener_cb(struct ev_loop *loop, ev_io *w, int revents);
 

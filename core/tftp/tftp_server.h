@@ -10,8 +10,11 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include "pxehub.h"
+#include "pxehub/plugin.h"
 #include "tftp.h"
+#include "addr_limit.h"
+#include "files.h"
+#include "server.h"
 
 #define TFTP_MAX_LISTEN 32
 #define TFTP_BATCH 64                  /* datagrams per sendmmsg or GSO send */

@@ -14,6 +14,14 @@
 #include <unistd.h>
 
 #include "tftp_server.h"
+#include "access.h"
+#include "addr_limit.h"
+#include "clients.h"
+#include "events.h"
+#include "files.h"
+#include "http/grub_stage.h"
+#include "log.h"
+#include "server.h"
 
 #define RTO_BACKOFF_MAX 8.0 /* the timeout grows to at most 8x its start */
 /* Timer retransmissions before the client's first ACK: one for an OACK

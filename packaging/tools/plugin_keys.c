@@ -10,7 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pxehub.h"
+#include "pxehub/plugin.h"
+#include "conf.h"
 
 static int dump_one(const char *path)
 {

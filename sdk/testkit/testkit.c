@@ -14,6 +14,13 @@
 #include "http/http.h"
 #include "plugin_host.h"
 #include "headless.h"
+#include "answer.h"
+#include "conf.h"
+#include "counters.h"
+#include "events.h"
+#include "http/http_module.h"
+#include "plugins.h"
+#include "server.h"
 
 #define TK_EVENTS 1024
 #define TK_MAX_PLUGINS 32

@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pxehub.h"
+#include "pxehub/plugin.h"
+#include "access.h"
+#include "conf.h"
+#include "str.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,7 +12,13 @@
 
 #include <jansson.h>
 
-#include "pxehub.h"
+#include "pxehub/plugin.h"
+#include "clients.h"
+#include "conf.h"
+#include "events.h"
+#include "log.h"
+#include "server.h"
+#include "str.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

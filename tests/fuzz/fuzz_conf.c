@@ -6,7 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pxehub.h"
+#include "pxehub/plugin.h"
+#include "conf.h"
+#include "dhcp/dhcp_module.h"
+#include "http/http_module.h"
+#include "tftp/tftp_module.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dhcp/dhcp.h"
+#include "answer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pxehub.h"
+#include "pxehub/plugin.h"
 #include "grub_lex.h"
+#include "answer.h"
+#include "conf.h"
+#include "server.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

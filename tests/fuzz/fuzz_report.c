@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "http/http.h"
+#include "log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,8 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pxehub.h"
+#include "pxehub/plugin.h"
 #include "../../plugins/script_exec/script_exec.h"
+#include "answer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

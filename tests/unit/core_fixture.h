@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "server.h"
+#include "conf.h"
 
 /* Build directory of the test plugins (tests/plugins). */
 static inline const char *fx_plugin_dir(void)

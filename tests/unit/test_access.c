@@ -1,5 +1,8 @@
 /* [access] allow/deny and pxh_client_match: every rule form. */
 #include "core_fixture.h"
+#include "access.h"
+#include "conf.h"
+#include "str.h"
 
 static pxh_client mk(const char *mac, const char *arch, const char *relay,
                      const char *server_ip, const char *iface)

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include "core_fixture.h"
+#include "addr_limit.h"
 
 static uint32_t ip(const char *s)
 {

@@ -1,5 +1,6 @@
 /* Config loading: typed keys, defaults, FILE:LINE errors, plugins.d. */
 #include "core_fixture.h"
+#include "conf.h"
 
 static const char good[] =
 	"[server]\n"

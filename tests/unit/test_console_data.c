@@ -2,6 +2,13 @@
  * split at a quiet spell, decision, phases, downloads), the machines
  * booting now (stuck, done, the window) and the series ring's bounds. */
 #include "core_fixture.h"
+#include "clients.h"
+#include "conf.h"
+#include "counters.h"
+#include "events.h"
+#include "series.h"
+#include "server.h"
+#include "str.h"
 
 #include <jansson.h>
 #include <sys/time.h>

@@ -15,6 +15,8 @@
 #include <cmocka.h>
 
 #include "dhcp/dhcp.h"
+#include "answer.h"
+#include "conf.h"
 
 #define ASYM_UUID "01234567-89AB-CDEF-0123-456789ABCDEF"
 

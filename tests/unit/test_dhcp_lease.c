@@ -6,6 +6,7 @@
 
 #include "core_fixture.h"
 #include "dhcp/dhcp.h"
+#include "conf.h"
 
 static const uint8_t MAC_A[6] = {0x52, 0x54, 0, 0x77, 0, 1};
 static const uint8_t MAC_B[6] = {0x52, 0x54, 0, 0x77, 0, 2};

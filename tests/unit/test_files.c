@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core_fixture.h"
+#include "files.h"
 
 static char *root;
 

@@ -11,6 +11,9 @@
 
 #include "http/http.h"
 #include "../fuzz/grub_lex.h"
+#include "answer.h"
+#include "conf.h"
+#include "server.h"
 
 static struct pxh_server srv;
 static pxh_client client;

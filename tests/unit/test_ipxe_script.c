@@ -9,6 +9,10 @@
 #include <cmocka.h>
 
 #include "http/http.h"
+#include "answer.h"
+#include "conf.h"
+#include "http/http_module.h"
+#include "server.h"
 
 static struct pxh_server srv;
 static pxh_client client;

@@ -4,6 +4,16 @@
 #include <unistd.h>
 
 #include "core_fixture.h"
+#include "answer.h"
+#include "clients.h"
+#include "conf.h"
+#include "counters.h"
+#include "decide.h"
+#include "events.h"
+#include "plugins.h"
+#include "server.h"
+#include "str.h"
+#include "workpool.h"
 
 struct fx {
 	char *dir;

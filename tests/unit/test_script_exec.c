@@ -18,10 +18,11 @@
 
 #include <cmocka.h>
 
-#include "pxehub.h"
+#include "pxehub/plugin.h"
 #include "pxehub/testkit.h"
 /* The parser is tested on its own, compiled in. */
 #include "../../plugins/script_exec/script_exec.h"
+#include "answer.h"
 
 static char dir[64];
 

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "tftp/tftp_server.h"
+#include "files.h"
 
 static char dir[] = "/tmp/pxh-cache.XXXXXX";
 

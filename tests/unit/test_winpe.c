@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "dhcp/dhcp.h"
+#include "answer.h"
 
 static void boot_file_windows_programs(void **st)
 {

@@ -1,0 +1,60 @@
+/* The plugin host as the rest of the core sees it (core/plugin_host.c):
+ * loading the enabled plugins and iterating their hooks. */
+#ifndef PXEHUB_PLUGINS_H
+#define PXEHUB_PLUGINS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pxehub/plugin.h"
+
+struct pxh_server;
+struct pxh_conf;
+struct pxh_conf_errors;
+struct pxh_plugins;
+struct pxh_host;
+
+int pxh_plugins_load(struct pxh_server *s, struct pxh_conf *conf,
+                     struct pxh_plugins **out, struct pxh_conf_errors *errs);
+void pxh_plugins_unload(struct pxh_plugins *p); /* waits for pending work */
+/* Check every enabled plugin's config without running it (pxehubd -t). */
+int pxh_plugins_check(struct pxh_conf *conf, struct pxh_conf_errors *errs);
+size_t pxh_plugins_count(const struct pxh_plugins *p);
+/* Deferred requests, child watches and work items plugins have pending. */
+size_t pxh_plugins_busy(const struct pxh_plugins *p);
+
+/* Hook iteration, in priority order. */
+struct pxh_hook {
+	struct pxh_hook *next;
+	struct pxh_host *host;
+	int priority;
+	union {
+		pxh_decide_fn decide;
+		pxh_event_fn event;
+		pxh_report_fn report;
+		pxh_resolve_fn resolve;
+		pxh_http_fn http;
+		void *any;
+	} fn;
+	uint32_t kinds; /* events */
+	void *ud;
+	void (*free_ud)(void *);
+};
+enum pxh_hook_kind {
+	PXH_HOOK_BOOT_DECISION,
+	PXH_HOOK_BOOT_SCRIPT,
+	PXH_HOOK_EVENT,
+	PXH_HOOK_REPORT,
+	PXH_HOOK_RESOLVE,
+	PXH_HOOK_HTTP,
+	PXH_HOOK__MAX
+};
+struct pxh_hook *pxh_hooks(struct pxh_server *s, enum pxh_hook_kind k);
+const char *pxh_host_name(const struct pxh_host *h);
+/* Route /plugins/NAME/... to the plugin NAME's route hook (or NULL). */
+struct pxh_hook *pxh_http_route_for(struct pxh_server *s, const char *name);
+/* Hold and release a plugin host while work is pending for it. */
+void pxh_host_ref(struct pxh_host *h);
+void pxh_host_unref(struct pxh_host *h);
+
+#endif /* PXEHUB_PLUGINS_H */

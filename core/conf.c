@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ini.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 
 #include "pxehub/plugin.h"
 #include "conf.h"
+#include "log.h"
 #include "dhcp/dhcp_module.h"
 #include "http/grub_stage.h"
 #include "http/http_module.h"
@@ -39,6 +41,7 @@ struct conf_schema {
 	char *name;
 	const pxh_conf_key *keys;
 	const pxh_conf_key *sub_keys;
+	bool plugin; /* [NAME] also takes enabled and priority */
 };
 
 struct conf_head {
@@ -61,16 +64,23 @@ struct pxh_conf {
 	size_t nbuckets;
 	struct conf_head *heads; /* where each [section] header is */
 	size_t nheads, capheads;
+	/* the core sections' bound structs (pxh_conf_core), filled once by
+	 * pxh_conf_load; sub-section structs in pxh_cfg_sub_name order */
+	void *core[PXH_SEC__MAX];
+	void **core_subs[PXH_SEC__MAX];
+	size_t ncore_subs[PXH_SEC__MAX];
 };
 
-static const struct pxh_section_schema core_sections[] = {
-	{"server", pxh_server_keys, NULL}, {"dhcp", pxh_dhcp_keys, NULL},
-	{"tftp", pxh_tftp_keys, NULL},     {"http", pxh_http_keys, NULL},
-	{"boot", pxh_boot_keys, NULL},     {"access", pxh_access_keys, NULL},
-	{"log", pxh_log_keys, NULL},       {"plugins", pxh_plugins_keys, NULL},
-	{"pool", pxh_dhcp_pool_section_keys, pxh_dhcp_pool_keys},
+static const struct pxh_section_schema *const core_sections[PXH_SEC__MAX] = {
+	[PXH_SEC_SERVER] = &pxh_server_section,   [PXH_SEC_DHCP] = &pxh_dhcp_section,
+	[PXH_SEC_TFTP] = &pxh_tftp_section,       [PXH_SEC_HTTP] = &pxh_http_section,
+	[PXH_SEC_BOOT] = &pxh_boot_section,       [PXH_SEC_ACCESS] = &pxh_access_section,
+	[PXH_SEC_LOG] = &pxh_log_section,         [PXH_SEC_PLUGINS] = &pxh_plugins_section,
+	[PXH_SEC_POOL] = &pxh_pool_section,
 };
-#define N_CORE_SECTIONS (sizeof(core_sections) / sizeof(core_sections[0]))
+#define N_CORE_SECTIONS PXH_SEC__MAX
+
+bool pxh_conf_strict;
 
 /* ---- errors ------------------------------------------------------------- */
 void pxh_conf_errors_add(struct pxh_conf_errors *e, const char *fmt, ...)
@@ -187,19 +197,20 @@ static int split_list(const char *s, char ***out, size_t *n)
 	return 0;
 }
 
-static bool enum_has(const char *choices, const char *v)
+/* Index of V among CHOICES ("a|b|c", any case), or -1. */
+static int enum_index(const char *choices, const char *v)
 {
 	size_t len = strlen(v);
 	const char *p = choices;
 
-	while (p && *p) {
+	for (int i = 0; p && *p; i++) {
 		const char *bar = strchr(p, '|');
 		size_t l = bar ? (size_t)(bar - p) : strlen(p);
 		if (l == len && !strncasecmp(p, v, l))
-			return true;
+			return i;
 		p = bar ? bar + 1 : NULL;
 	}
-	return false;
+	return -1;
 }
 
 /* ---- storage ------------------------------------------------------------ */
@@ -332,6 +343,12 @@ void pxh_conf_free(struct pxh_conf *c)
 		free(c->heads[i].file);
 	}
 	free(c->heads);
+	for (size_t i = 0; i < PXH_SEC__MAX; i++) {
+		free(c->core[i]);
+		for (size_t j = 0; j < c->ncore_subs[i]; j++)
+			free(c->core_subs[i][j]);
+		free(c->core_subs[i]);
+	}
 	for (size_t i = 0; i < c->nschemas; i++)
 		free(c->schemas[i].name);
 	free(c->schemas);
@@ -481,8 +498,8 @@ static int on_key(void *user, const char *section, const char *name,
 	if (!r->only) {
 		bool known = false;
 		for (size_t i = 0; i < N_CORE_SECTIONS; i++)
-			known |= !strcmp(core_sections[i].name, sec) &&
-			         (!sub || core_sections[i].sub_keys);
+			known |= !strcmp(core_sections[i]->name, sec) &&
+			         (!sub || core_sections[i]->sub_keys);
 		if (!known) {
 			pxh_conf_errors_add(r->errs,
 			                    "%s:%d: unknown section [%s] (plugin settings go in plugins.d/NAME.conf)",
@@ -639,7 +656,7 @@ static int check_value(struct conf_entry *e, const pxh_conf_key *k,
 		e->ival = v;
 		break;
 	case PXH_CONF_ENUM:
-		if (!enum_has(k->choices, e->value)) {
+		if (enum_index(k->choices, e->value) < 0) {
 			pxh_conf_errors_add(errs, "%s:%d: [%s] %s: '%s' is not one of %s%s",
 			                    e->file, e->line, sec, e->key, e->value, k->choices, hint);
 			return -EINVAL;
@@ -725,8 +742,8 @@ static int validate(struct pxh_conf *c, const char *section, const char *sub,
 	return rc;
 }
 
-static int add_schema(struct pxh_conf *c, const char *name,
-                      const pxh_conf_key *keys, const pxh_conf_key *sub_keys)
+static int add_schema(struct pxh_conf *c, const char *name, const pxh_conf_key *keys,
+                      const pxh_conf_key *sub_keys, bool plugin)
 {
 	struct conf_schema *ns;
 
@@ -740,6 +757,7 @@ static int add_schema(struct pxh_conf *c, const char *name,
 	ns[c->nschemas].name = strdup(name);
 	ns[c->nschemas].keys = keys;
 	ns[c->nschemas].sub_keys = sub_keys;
+	ns[c->nschemas].plugin = plugin;
 	c->nschemas++;
 	return 0;
 }
@@ -774,7 +792,7 @@ int pxh_conf_check_plugin(struct pxh_conf *c, const char *name,
 	struct conf_entry *any = find(c, name, NULL, "enabled");
 
 	snprintf(where, sizeof(where), "%s", any ? any->file : name);
-	if (add_schema(c, name, keys, sub_keys))
+	if (add_schema(c, name, keys, sub_keys, true))
 		return -ENOMEM;
 	if (validate(c, name, NULL, keys, pxh_plugin_common_keys, where, errs))
 		rc = -EINVAL;
@@ -798,6 +816,299 @@ int pxh_conf_check_plugin(struct pxh_conf *c, const char *name,
 			rc = -EINVAL;
 	}
 	return rc;
+}
+
+/* ---- typed binding (PXH_CONF_BIND) ---------------------------------------- */
+static bool int_fits(long long v, size_t size, bool is_signed)
+{
+	int bits = (int)size * 8;
+
+	if (size == 0 || size > 8)
+		return false;
+	if (is_signed)
+		return bits == 64 || (v >= -(1LL << (bits - 1)) && v < (1LL << (bits - 1)));
+	return v >= 0 && (bits == 64 || (unsigned long long)v < (1ULL << bits));
+}
+
+static void store_int(void *p, size_t size, long long v)
+{
+	/* two's complement: the low SIZE bytes are the value for signed and
+	 * unsigned members alike */
+	switch (size) {
+	case 1: *(uint8_t *)p = (uint8_t)v; break;
+	case 2: *(uint16_t *)p = (uint16_t)v; break;
+	case 4: *(uint32_t *)p = (uint32_t)v; break;
+	default: *(uint64_t *)p = (uint64_t)v; break;
+	}
+}
+
+/* Which key types a member of kind F takes, and the member sizes. */
+static const char *bind_mismatch(const pxh_conf_key *k)
+{
+	switch (k->field) {
+	case PXH_CONF_FIELD_STR:
+		if (k->type != PXH_CONF_STRING && k->type != PXH_CONF_PATH &&
+		    k->type != PXH_CONF_ENUM)
+			return "a const char * member takes only a text, path or choice key";
+		return k->size == sizeof(const char *) ? NULL : "member is not a pointer";
+	case PXH_CONF_FIELD_INT:
+	case PXH_CONF_FIELD_UINT:
+		if (k->type != PXH_CONF_INT && k->type != PXH_CONF_DURATION &&
+		    k->type != PXH_CONF_BOOL && k->type != PXH_CONF_ENUM)
+			return "an integer member takes only a number, duration, yes|no or choice key";
+		if (k->size != 1 && k->size != 2 && k->size != 4 && k->size != 8)
+			return "integer member of an odd size";
+		if ((k->min || k->max) &&
+		    (!int_fits(k->min, k->size, k->field == PXH_CONF_FIELD_INT) ||
+		     !int_fits(k->max, k->size, k->field == PXH_CONF_FIELD_INT)))
+			return "the key's bounds do not fit the member";
+		return NULL;
+	case PXH_CONF_FIELD_BOOL:
+		if (k->type != PXH_CONF_BOOL)
+			return "a bool member takes only a yes|no key";
+		return k->size == sizeof(bool) ? NULL : "member is not a bool";
+	case PXH_CONF_FIELD_DOUBLE:
+		if (k->type != PXH_CONF_INT && k->type != PXH_CONF_DURATION)
+			return "a double member takes only a number or duration key";
+		return k->size == sizeof(double) ? NULL : "member is not a double";
+	case PXH_CONF_FIELD_LIST:
+		if (k->type != PXH_CONF_LIST)
+			return "a pxh_conf_list member takes only a list key";
+		return k->size == sizeof(pxh_conf_list) ? NULL : "member is not a pxh_conf_list";
+	case PXH_CONF_FIELD_NONE:
+		return k->size || k->offset ? "offset or size without a member type" : NULL;
+	}
+	return "unknown member type";
+}
+
+int pxh_conf_keys_check(const char *owner, const pxh_conf_key *keys, size_t size,
+                        struct pxh_conf_errors *errs)
+{
+	int rc = 0;
+
+	for (const pxh_conf_key *k = keys; k && k->name; k++) {
+		const char *why = bind_mismatch(k);
+
+		if (!why && k->field != PXH_CONF_FIELD_NONE &&
+		    (k->offset > size || k->size > size - k->offset))
+			why = size ? "member lies outside the config struct (conf_size)"
+			           : "key is bound but there is no config struct (conf_size 0)";
+		if (!why)
+			continue;
+		pxh_conf_errors_add(errs, "%s: key table: '%s': %s", owner, k->name, why);
+		rc = -EINVAL;
+	}
+	return rc;
+}
+
+static int fill_one(const struct conf_entry *e, const pxh_conf_key *k, char *p,
+                    struct pxh_conf_errors *errs)
+{
+	long long v = e->ival;
+
+	switch (k->field) {
+	case PXH_CONF_FIELD_STR:
+		*(const char **)p = e->value;
+		return 0;
+	case PXH_CONF_FIELD_LIST:
+		((pxh_conf_list *)p)->n = e->nlist;
+		((pxh_conf_list *)p)->v = (const char *const *)e->list;
+		return 0;
+	case PXH_CONF_FIELD_BOOL:
+		*(bool *)p = e->ival != 0;
+		return 0;
+	case PXH_CONF_FIELD_DOUBLE:
+		*(double *)p = k->type == PXH_CONF_DURATION ? (double)v / 1000.0 : (double)v;
+		return 0;
+	case PXH_CONF_FIELD_INT:
+	case PXH_CONF_FIELD_UINT:
+		if (k->type == PXH_CONF_ENUM)
+			v = enum_index(k->choices, e->value);
+		if (!int_fits(v, k->size, k->field == PXH_CONF_FIELD_INT)) {
+			pxh_conf_errors_add(errs, "%s:%d: [%s%s%s] %s: %s is too large here "
+			                    "(give it a range: the setting is %u bytes)",
+			                    e->is_default ? "(default)" : e->file, e->line,
+			                    e->section, e->sub ? "." : "", e->sub ? e->sub : "",
+			                    e->key, e->value, (unsigned)k->size);
+			return -ERANGE;
+		}
+		store_int(p, k->size, v);
+		return 0;
+	}
+	return 0;
+}
+
+int pxh_conf_fill(const struct pxh_conf *c, const char *section, const char *sub,
+                  const pxh_conf_key *keys, void *out, size_t size,
+                  struct pxh_conf_errors *errs)
+{
+	int rc = 0;
+
+	memset(out, 0, size);
+	for (const pxh_conf_key *k = keys; k && k->name; k++) {
+		const struct conf_entry *e;
+
+		if (k->field == PXH_CONF_FIELD_NONE || k->offset + k->size > size)
+			continue;
+		e = find(c, section, sub, k->name);
+		/* unset without default, or a value validation refused: zero */
+		if (!e || !e->checked)
+			continue;
+		if (fill_one(e, k, (char *)out + k->offset, errs))
+			rc = -ERANGE;
+	}
+	return rc;
+}
+
+/* The core sections' structs, once per load. */
+static void bind_core(struct pxh_conf *c, struct pxh_conf_errors *errs)
+{
+	for (size_t i = 0; i < N_CORE_SECTIONS; i++) {
+		const struct pxh_section_schema *s = core_sections[i];
+		size_t nsubs;
+
+		if (s->size) {
+			c->core[i] = calloc(1, s->size);
+			if (!c->core[i]) {
+				pxh_conf_errors_add(errs, "%s: out of memory", c->main_path);
+				return;
+			}
+			pxh_conf_fill(c, s->name, NULL, s->keys, c->core[i], s->size, errs);
+		}
+		if (!s->sub_size || !(nsubs = pxh_cfg_sub_count(c, s->name)))
+			continue;
+		c->core_subs[i] = calloc(nsubs, sizeof(void *));
+		if (!c->core_subs[i]) {
+			pxh_conf_errors_add(errs, "%s: out of memory", c->main_path);
+			return;
+		}
+		for (size_t j = 0; j < nsubs; j++) {
+			void *st = calloc(1, s->sub_size);
+
+			if (!st) {
+				pxh_conf_errors_add(errs, "%s: out of memory", c->main_path);
+				return;
+			}
+			c->core_subs[i][c->ncore_subs[i]++] = st;
+			pxh_conf_fill(c, s->name, pxh_cfg_sub_name(c, s->name, j), s->sub_keys,
+			              st, s->sub_size, errs);
+		}
+	}
+}
+
+const void *pxh_conf_core(const struct pxh_conf *c, enum pxh_core_section s)
+{
+	return (unsigned)s < N_CORE_SECTIONS ? c->core[s] : NULL;
+}
+
+const void *pxh_conf_core_sub(const struct pxh_conf *c, enum pxh_core_section s,
+                              size_t i)
+{
+	if ((unsigned)s >= N_CORE_SECTIONS || i >= c->ncore_subs[s])
+		return NULL;
+	return c->core_subs[s][i];
+}
+
+int pxh_conf_bind_plugin(const struct pxh_conf *c, const char *name,
+                         const pxh_conf_key *keys, const pxh_conf_key *sub_keys,
+                         size_t size, size_t sub_size, struct pxh_conf_bound *out,
+                         struct pxh_conf_errors *errs)
+{
+	char owner[64];
+	size_t nsubs = pxh_cfg_sub_count(c, name);
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(owner, sizeof(owner), "plugin %s", name);
+	if (pxh_conf_keys_check(owner, keys, size, errs) ||
+	    pxh_conf_keys_check(owner, sub_keys, sub_size, errs))
+		return -EINVAL;
+	if (size) {
+		out->main = calloc(1, size);
+		if (!out->main)
+			return -ENOMEM;
+		if (pxh_conf_fill(c, name, NULL, keys, out->main, size, errs))
+			rc = -ERANGE;
+	}
+	if (!sub_size || !nsubs)
+		return rc;
+	out->subs = calloc(nsubs, sizeof(void *));
+	if (!out->subs)
+		return -ENOMEM;
+	for (size_t i = 0; i < nsubs; i++) {
+		void *st = calloc(1, sub_size);
+
+		if (!st)
+			return -ENOMEM;
+		out->subs[out->nsubs++] = st;
+		if (pxh_conf_fill(c, name, pxh_cfg_sub_name(c, name, i), sub_keys, st,
+		                  sub_size, errs))
+			rc = -ERANGE;
+	}
+	return rc;
+}
+
+void pxh_conf_bound_free(struct pxh_conf_bound *b)
+{
+	free(b->main);
+	for (size_t i = 0; i < b->nsubs; i++)
+		free(b->subs[i]);
+	free(b->subs);
+	memset(b, 0, sizeof(*b));
+}
+
+const void *pxh_conf_bound_get(const struct pxh_conf *c, const char *name,
+                               const struct pxh_conf_bound *b, const char *sub)
+{
+	if (!sub)
+		return b->main;
+	for (size_t i = 0; i < b->nsubs; i++) {
+		const char *n = pxh_cfg_sub_name(c, name, i);
+		if (n && !strcmp(n, sub))
+			return b->subs[i];
+	}
+	return NULL;
+}
+
+/* A getter found no value: is KEY declared for SECTION at all?  A key no
+ * table declares is a bug in the caller (a typo): say so loudly, once per
+ * key, and let the getter return a harmless value.  Sections without a
+ * schema (a plugin not enabled) are only unset. */
+static bool undeclared(const struct pxh_conf *c, const char *section,
+                       const char *sub, const char *key)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static uint32_t said[64];
+	static size_t nsaid;
+	const struct conf_schema *sc = NULL;
+	const pxh_conf_key *keys;
+	uint32_t h;
+	bool first = true;
+
+	for (size_t i = 0; c && i < c->nschemas && !sc; i++)
+		if (!strcmp(c->schemas[i].name, section))
+			sc = &c->schemas[i];
+	if (!sc)
+		return false;
+	keys = sub ? sc->sub_keys : sc->keys;
+	if (key_in(keys, key) || (sc->plugin && !sub && key_in(pxh_plugin_common_keys, key)))
+		return false;
+	h = key_hash(section, sub ? "." : NULL, key);
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < nsaid; i++)
+		first &= said[i] != h;
+	if (first && nsaid < 64)
+		said[nsaid++] = h;
+	pthread_mutex_unlock(&lock);
+	if (pxh_conf_strict) {
+		fprintf(stderr, "pxehub: lookup of undeclared config key '%s' in [%s%s]: "
+		        "not in its key table (a typo?)\n", key, section, sub ? ".SUB" : "");
+		abort();
+	}
+	if (first)
+		pxh_err("conf: lookup of undeclared key '%s' in [%s%s] (not in %s's key table: "
+		        "a typo?); it reads as empty", key, section, sub ? ".SUB" : "", section);
+	return true;
 }
 
 /* ---- plugins.d ----------------------------------------------------------- */
@@ -934,21 +1245,23 @@ struct pxh_conf *pxh_conf_load(const char *path, const char *text,
 	c->main_path = strdup(path ? path : "(embedded)");
 	parse_into(c, c->main_path, text, NULL, errs);
 	for (size_t i = 0; i < N_CORE_SECTIONS; i++) {
-		add_schema(c, core_sections[i].name, core_sections[i].keys, NULL);
-		validate(c, core_sections[i].name, NULL, core_sections[i].keys, NULL,
+		add_schema(c, core_sections[i]->name, core_sections[i]->keys,
+		           core_sections[i]->sub_keys, false);
+		validate(c, core_sections[i]->name, NULL, core_sections[i]->keys, NULL,
 		         c->main_path, errs);
-		if (!core_sections[i].sub_keys)
+		if (!core_sections[i]->sub_keys)
 			continue;
-		size_t nsubs = pxh_cfg_sub_count(c, core_sections[i].name);
+		size_t nsubs = pxh_cfg_sub_count(c, core_sections[i]->name);
 		for (size_t j = 0; j < nsubs; j++) {
 			/* validate() may grow c->e: copy the name first */
 			char sub[128];
 			snprintf(sub, sizeof(sub), "%s",
-			         pxh_cfg_sub_name(c, core_sections[i].name, j));
-			validate(c, core_sections[i].name, sub,
-			         core_sections[i].sub_keys, NULL, c->main_path, errs);
+			         pxh_cfg_sub_name(c, core_sections[i]->name, j));
+			validate(c, core_sections[i]->name, sub,
+			         core_sections[i]->sub_keys, NULL, c->main_path, errs);
 		}
 	}
+	bind_core(c, errs);
 	check_server_user(c, errs);
 	pxh_grub_conf_check(c, errs);
 	pxh_dhcp_conf_check(c, errs);
@@ -964,13 +1277,19 @@ const char *pxh_cfg_str(const struct pxh_conf *c, const char *section,
                         const char *sub, const char *key)
 {
 	struct conf_entry *e = find(c, section, sub, key);
-	return e ? e->value : NULL;
+
+	if (!e)
+		return undeclared(c, section, sub, key) ? "" : NULL;
+	return e->value;
 }
 
 long long pxh_cfg_int(const struct pxh_conf *c, const char *section,
                       const char *sub, const char *key)
 {
 	struct conf_entry *e = find(c, section, sub, key);
+
+	if (!e)
+		undeclared(c, section, sub, key);
 	return e && e->checked ? e->ival : 0;
 }
 
@@ -978,6 +1297,9 @@ bool pxh_cfg_bool(const struct pxh_conf *c, const char *section,
                   const char *sub, const char *key)
 {
 	struct conf_entry *e = find(c, section, sub, key);
+
+	if (!e)
+		undeclared(c, section, sub, key);
 	return e && e->checked ? e->ival != 0 : false;
 }
 
@@ -985,6 +1307,9 @@ size_t pxh_cfg_list_len(const struct pxh_conf *c, const char *section,
                         const char *sub, const char *key)
 {
 	struct conf_entry *e = find(c, section, sub, key);
+
+	if (!e)
+		undeclared(c, section, sub, key);
 	return e ? e->nlist : 0;
 }
 
@@ -992,6 +1317,9 @@ const char *pxh_cfg_list_item(const struct pxh_conf *c, const char *section,
                               const char *sub, const char *key, size_t i)
 {
 	struct conf_entry *e = find(c, section, sub, key);
+
+	if (!e)
+		undeclared(c, section, sub, key);
 	return e && i < e->nlist ? e->list[i] : NULL;
 }
 
@@ -1100,12 +1428,12 @@ void pxh_conf_dump(FILE *f)
 	for (size_t i = 0; i < N_CORE_SECTIONS; i++) {
 		char sub[160];
 
-		if (core_sections[i].keys && core_sections[i].keys->name)
-			pxh_conf_dump_keys(f, core_sections[i].name,
-			                   core_sections[i].keys);
-		if (!core_sections[i].sub_keys)
+		if (core_sections[i]->keys && core_sections[i]->keys->name)
+			pxh_conf_dump_keys(f, core_sections[i]->name,
+			                   core_sections[i]->keys);
+		if (!core_sections[i]->sub_keys)
 			continue;
-		snprintf(sub, sizeof(sub), "%s.NAME", core_sections[i].name);
-		pxh_conf_dump_keys(f, sub, core_sections[i].sub_keys);
+		snprintf(sub, sizeof(sub), "%s.NAME", core_sections[i]->name);
+		pxh_conf_dump_keys(f, sub, core_sections[i]->sub_keys);
 	}
 }

@@ -10,12 +10,35 @@
 
 struct pxh_conf;
 
-/* A section schema: the keys of [NAME] and of [NAME.SUB]. */
+/* A section schema: the keys of [NAME] and of [NAME.SUB], and the sizes
+ * of the structs their PXH_CONF_BIND entries fill (0 = none). */
 struct pxh_section_schema {
 	const char *name;
 	const pxh_conf_key *keys;
 	const pxh_conf_key *sub_keys; /* NULL: [NAME.SUB] not allowed */
+	size_t size;                  /* struct of [NAME] */
+	size_t sub_size;              /* struct of each [NAME.SUB] */
 };
+
+/* The core's sections, in the order pxehubd --dump-config shows them. */
+enum pxh_core_section {
+	PXH_SEC_SERVER,
+	PXH_SEC_DHCP,
+	PXH_SEC_TFTP,
+	PXH_SEC_HTTP,
+	PXH_SEC_BOOT,
+	PXH_SEC_ACCESS,
+	PXH_SEC_LOG,
+	PXH_SEC_PLUGINS,
+	PXH_SEC_POOL,
+	PXH_SEC__MAX
+};
+/* Each module defines its section (key tables and bound struct sizes):
+ * conf_keys.c the core's own, dhcp_keys.c, dhcp_pool.c, tftp_config.c,
+ * http_keys.c theirs. */
+extern const struct pxh_section_schema pxh_server_section, pxh_dhcp_section,
+	pxh_tftp_section, pxh_http_section, pxh_boot_section, pxh_access_section,
+	pxh_log_section, pxh_plugins_section, pxh_pool_section;
 
 /* Core sections (core/conf_keys.c); each protocol module declares its own
  * table in its module header (dhcp_module.h, tftp_module.h, http_module.h). */
@@ -43,12 +66,58 @@ void pxh_conf_errors_add(struct pxh_conf_errors *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void pxh_conf_errors_free(struct pxh_conf_errors *e);
 
+/* The bound struct of core section S, filled once when the config is
+ * loaded (after validation; a reload loads a new pxh_conf, so a module
+ * sees its settings change only when s->conf is swapped on the loop).
+ * Never NULL for a section with a struct (all defaults when absent).
+ * Module headers wrap it with their own type. */
+const void *pxh_conf_core(const struct pxh_conf *c, enum pxh_core_section s);
+/* The struct of the Ith [SECTION.SUB] (file order, as pxh_cfg_sub_name),
+ * or NULL. */
+const void *pxh_conf_core_sub(const struct pxh_conf *c, enum pxh_core_section s,
+                              size_t i);
+
+/* Check KEYS' PXH_CONF_BIND entries against a struct of SIZE bytes (type
+ * fits the key, inside the struct, bounds fit the member).  OWNER names the
+ * plugin or section in the messages.  0 or -EINVAL. */
+int pxh_conf_keys_check(const char *owner, const pxh_conf_key *keys, size_t size,
+                        struct pxh_conf_errors *errs);
+/* Fill OUT (SIZE bytes, zeroed first) from the checked values and defaults
+ * of [SECTION] or [SECTION.SUB] for every bound key of KEYS.  Strings and
+ * lists point into C (valid while C lives).  0 or -ERANGE (a value that does
+ * not fit its member; FILE:LINE in ERRS). */
+int pxh_conf_fill(const struct pxh_conf *c, const char *section, const char *sub,
+                  const pxh_conf_key *keys, void *out, size_t size,
+                  struct pxh_conf_errors *errs);
+
+/* A plugin's bound structs: [NAME] and each [NAME.SUB] (file order). */
+struct pxh_conf_bound {
+	void *main;
+	void **subs;
+	size_t nsubs;
+};
+/* Check a plugin's tables against its struct sizes and fill its structs
+ * (pxh_conf_struct).  0 or -EINVAL / -ERANGE / -ENOMEM with ERRS. */
+int pxh_conf_bind_plugin(const struct pxh_conf *c, const char *name,
+                         const pxh_conf_key *keys, const pxh_conf_key *sub_keys,
+                         size_t size, size_t sub_size, struct pxh_conf_bound *out,
+                         struct pxh_conf_errors *errs);
+void pxh_conf_bound_free(struct pxh_conf_bound *b);
+/* The struct of [NAME] (SUB NULL) or [NAME.SUB] in B, or NULL. */
+const void *pxh_conf_bound_get(const struct pxh_conf *c, const char *name,
+                               const struct pxh_conf_bound *b, const char *sub);
+/* Set by the test kit: a lookup of an undeclared key aborts (fails the
+ * test) instead of only logging. */
+extern bool pxh_conf_strict;
+
 /* Check [NAME] and [NAME.SUB] of a plugin against its key tables. */
 int pxh_conf_check_plugin(struct pxh_conf *c, const char *name,
                           const pxh_conf_key *keys, const pxh_conf_key *sub_keys,
                           struct pxh_conf_errors *errs);
 
-/* Getters.  SUB NULL for [SECTION].  Undeclared keys return NULL / 0. */
+/* Getters.  SUB NULL for [SECTION].  A key of a known section that its
+ * table does not declare logs an error once (aborts with pxh_conf_strict)
+ * and returns "" / 0; a declared key unset without default NULL / 0. */
 const char *pxh_cfg_str(const struct pxh_conf *c, const char *section,
                         const char *sub, const char *key);
 long long pxh_cfg_int(const struct pxh_conf *c, const char *section,

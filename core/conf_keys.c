@@ -15,86 +15,92 @@
 
 const pxh_conf_key pxh_server_keys[] = {
 	{"listen", PXH_CONF_LIST, "", 0, 0, 0, NULL,
-	 "interface names or IPv4 addresses to serve on; empty = every interface"},
+	 "interface names or IPv4 addresses to serve on; empty = every interface", PXH_CONF_UNBOUND},
 	{"server_ip", PXH_CONF_STRING, "", 0, 0, 0, NULL,
-	 "address advertised to clients; empty = the receiving interface's"},
+	 "address advertised to clients; empty = the receiving interface's", PXH_CONF_UNBOUND},
 	{"fqdn", PXH_CONF_STRING, "", 0, 0, 0, NULL,
-	 "name in HTTPS URLs and the generated certificate; empty = host name"},
+	 "name in HTTPS URLs and the generated certificate; empty = host name", PXH_CONF_UNBOUND},
 	{"user", PXH_CONF_STRING, "pxehub", 0, 0, 0, NULL,
-	 "user to run as after binding ports; empty = stay as started"},
+	 "user to run as after binding ports; empty = stay as started", PXH_CONF_UNBOUND},
 	{"state_dir", PXH_CONF_PATH, PXH_STATEDIR, 0, 0, 0, NULL,
-	 "writable directory for generated certificates and plugin state"},
-	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+	 "writable directory for generated certificates and plugin state", PXH_CONF_UNBOUND},
+	PXH_CONF_END,
 };
 
 const pxh_conf_key pxh_boot_keys[] = {
 	{"loader_bios", PXH_CONF_STRING, "undionly.kpxe", 0, 0, 0, NULL,
-	 "BIOS loader, relative to the TFTP root"},
+	 "BIOS loader, relative to the TFTP root", PXH_CONF_UNBOUND},
 	{"loader_efi_x64", PXH_CONF_STRING, "snponly.efi", 0, 0, 0, NULL,
-	 "x64 UEFI loader (arch 7 and 9), relative to the TFTP root"},
+	 "x64 UEFI loader (arch 7 and 9), relative to the TFTP root", PXH_CONF_UNBOUND},
 	{"loader_efi_ia32", PXH_CONF_STRING, "ipxe-ia32.efi", 0, 0, 0, NULL,
-	 "IA32 UEFI loader (arch 6), relative to the TFTP root"},
+	 "IA32 UEFI loader (arch 6), relative to the TFTP root", PXH_CONF_UNBOUND},
 	{"loader_efi_arm64", PXH_CONF_STRING, "ipxe-arm64.efi", 0, 0, 0, NULL,
-	 "ARM64 UEFI loader (arch 11), relative to the TFTP root"},
+	 "ARM64 UEFI loader (arch 11), relative to the TFTP root", PXH_CONF_UNBOUND},
 	{"default_action", PXH_CONF_ENUM, "menu", 0, 0, 0, "menu|local|ignore",
-	 "what happens when no plugin decides: the built-in menu, local disk, or no answer"},
+	 "what happens when no plugin decides: the built-in menu, local disk, or no answer", PXH_CONF_UNBOUND},
 	{"decision_timeout", PXH_CONF_DURATION, "2s", 0, 10, 60000, NULL,
-	 "deadline for the plugin chain; later answers are dropped and default_action applies"},
+	 "deadline for the plugin chain; later answers are dropped and default_action applies", PXH_CONF_UNBOUND},
 	{"unknown_arch", PXH_CONF_ENUM, "ignore", 0, 0, 0, "ignore|bios|efi-x64",
-	 "clients with an architecture pxehub has no loader for: ignore them or treat them as"},
+	 "clients with an architecture pxehub has no loader for: ignore them or treat them as", PXH_CONF_UNBOUND},
 	{"local_action", PXH_CONF_ENUM, "exit", 0, 0, 0, "exit|sanboot",
-	 "how iPXE boots the local disk: exit to the firmware's next boot device, or sanboot the first hard disk (BIOS firmware that does not fall through)"},
+	 "how iPXE boots the local disk: exit to the firmware's next boot device, or sanboot the first hard disk (BIOS firmware that does not fall through)", PXH_CONF_UNBOUND},
 	{"menu_title", PXH_CONF_STRING, "pxehub boot menu", 0, 0, 0, NULL,
-	 "title of the built-in iPXE menu"},
+	 "title of the built-in iPXE menu", PXH_CONF_UNBOUND},
 	{"menu_timeout", PXH_CONF_DURATION, "10s", 0, 0, 3600000, NULL,
-	 "built-in menu: time before the default item (boot local disk) runs; 0 = wait"},
+	 "built-in menu: time before the default item (boot local disk) runs; 0 = wait", PXH_CONF_UNBOUND},
 	{"menu_dir", PXH_CONF_STRING, PXH_SYSCONFDIR "/pxehub/menu.d", 0, 0, 0, NULL,
-	 "directory of NAME.ipxe files added to the built-in menu (label: the comment line after #!ipxe); empty = none"},
+	 "directory of NAME.ipxe files added to the built-in menu (label: the comment line after #!ipxe); empty = none", PXH_CONF_UNBOUND},
 	{"grub_prefixes", PXH_CONF_LIST, "/grub /debian-installer/amd64/grub /debian-installer/arm64/grub", 0, 0, 0, NULL,
-	 "GRUB prefixes whose PREFIX/grub.cfg (TFTP and HTTP) is pxehub's generated first stage, which brings GRUB to /boot.grub; a grub.cfg file there is not served; empty = none"},
-	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+	 "GRUB prefixes whose PREFIX/grub.cfg (TFTP and HTTP) is pxehub's generated first stage, which brings GRUB to /boot.grub; a grub.cfg file there is not served; empty = none", PXH_CONF_UNBOUND},
+	PXH_CONF_END,
 };
 
 const pxh_conf_key pxh_access_keys[] = {
 	{"allow", PXH_CONF_LIST, "", 0, 0, 0, NULL,
-	 "who is answered over DHCP, TFTP, /boot.ipxe and /files/: MAC prefixes, subnets (a.b.c.d/n: the relay a request came through or the sender's own address, never a field the client fills in), architecture names, if:NAME, or all; empty = nobody"},
+	 "who is answered over DHCP, TFTP, /boot.ipxe and /files/: MAC prefixes, subnets (a.b.c.d/n: the relay a request came through or the sender's own address, never a field the client fills in), architecture names, if:NAME, or all; empty = nobody", PXH_CONF_UNBOUND},
 	{"deny", PXH_CONF_LIST, "", 0, 0, 0, NULL,
-	 "who is never answered, same forms as allow; deny wins"},
+	 "who is never answered, same forms as allow; deny wins", PXH_CONF_UNBOUND},
 	{"tftp", PXH_CONF_ENUM, "rules", 0, 0, 0, "rules|any",
-	 "TFTP read requests: rules = allow/deny decide by the sender's address (MAC and architecture as the DHCP phase recorded them for it); any = every sender"},
+	 "TFTP read requests: rules = allow/deny decide by the sender's address (MAC and architecture as the DHCP phase recorded them for it); any = every sender", PXH_CONF_UNBOUND},
 	{"files", PXH_CONF_ENUM, "rules", 0, 0, 0, "rules|any",
-	 "HTTP /files/ and /tftp/: rules = allow/deny decide by the TCP peer's address (MAC and architecture as the DHCP phase recorded them, never the query's mac=); any = every sender (sites that serve files to all)"},
-	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+	 "HTTP /files/ and /tftp/: rules = allow/deny decide by the TCP peer's address (MAC and architecture as the DHCP phase recorded them, never the query's mac=); any = every sender (sites that serve files to all)", PXH_CONF_UNBOUND},
+	PXH_CONF_END,
 };
 
 const pxh_conf_key pxh_log_keys[] = {
 	{"level", PXH_CONF_ENUM, "info", 0, 0, 0, "err|warning|notice|info|debug",
-	 "lowest level logged"},
+	 "lowest level logged", PXH_CONF_UNBOUND},
 	{"target", PXH_CONF_ENUM, "stderr", 0, 0, 0, "stderr|syslog",
-	 "stderr (journald) or syslog(3)"},
+	 "stderr (journald) or syslog(3)", PXH_CONF_UNBOUND},
 	{"event_queue", PXH_CONF_INT, "4096", 0, 16, 1000000, NULL,
-	 "events queued for logging plugins before new ones are dropped and counted"},
+	 "events queued for logging plugins before new ones are dropped and counted", PXH_CONF_UNBOUND},
 	{"recent_clients", PXH_CONF_INT, "256", 0, 1, 100000, NULL,
-	 "machines kept in the recent-boots history (/api/v1/clients)"},
+	 "machines kept in the recent-boots history (/api/v1/clients)", PXH_CONF_UNBOUND},
 	{"series_interval", PXH_CONF_INT, "10", 0, 1, 3600, NULL,
-	 "seconds between samples of the counters kept for the console's charts (360 samples: an hour at 10)"},
-	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+	 "seconds between samples of the counters kept for the console's charts (360 samples: an hour at 10)", PXH_CONF_UNBOUND},
+	PXH_CONF_END,
 };
 
 const pxh_conf_key pxh_plugins_keys[] = {
 	{"dir", PXH_CONF_PATH, PXH_PLUGINDIR, 0, 0, 0, NULL,
-	 "directory the plugin .so files are loaded from"},
+	 "directory the plugin .so files are loaded from", PXH_CONF_UNBOUND},
 	{"conf_dir", PXH_CONF_PATH, PXH_SYSCONFDIR "/pxehub/plugins.d", 0, 0, 0, NULL,
-	 "directory of NAME.conf files; [NAME] enabled = yes loads plugin NAME"},
+	 "directory of NAME.conf files; [NAME] enabled = yes loads plugin NAME", PXH_CONF_UNBOUND},
 	{"workers", PXH_CONF_INT, "4", 0, 1, 64, NULL,
-	 "threads in the work pool for plugins' blocking back ends"},
-	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+	 "threads in the work pool for plugins' blocking back ends", PXH_CONF_UNBOUND},
+	PXH_CONF_END,
 };
 
 /* Keys every plugin section has, before its own. */
 const pxh_conf_key pxh_plugin_common_keys[] = {
-	{"enabled", PXH_CONF_BOOL, "no", 0, 0, 0, NULL, "load this plugin"},
+	{"enabled", PXH_CONF_BOOL, "no", 0, 0, 0, NULL, "load this plugin", PXH_CONF_UNBOUND},
 	{"priority", PXH_CONF_INT, "100", 0, -1000000, 1000000, NULL,
-	 "lower runs first in the decision chains"},
-	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+	 "lower runs first in the decision chains", PXH_CONF_UNBOUND},
+	PXH_CONF_END,
 };
+
+const struct pxh_section_schema pxh_server_section = {"server", pxh_server_keys, NULL, 0, 0};
+const struct pxh_section_schema pxh_boot_section = {"boot", pxh_boot_keys, NULL, 0, 0};
+const struct pxh_section_schema pxh_access_section = {"access", pxh_access_keys, NULL, 0, 0};
+const struct pxh_section_schema pxh_log_section = {"log", pxh_log_keys, NULL, 0, 0};
+const struct pxh_section_schema pxh_plugins_section = {"plugins", pxh_plugins_keys, NULL, 0, 0};

@@ -17,6 +17,11 @@
 #include "workpool.h"
 
 /* ---- config ------------------------------------------------------------------ */
+const void *pxh_conf_struct(pxh_host *h, const char *sub)
+{
+	return pxh_conf_bound_get(h->set->conf, h->name, &h->conf, sub);
+}
+
 const char *pxh_conf_str(pxh_host *h, const char *sub, const char *key)
 {
 	return pxh_cfg_str(h->set->conf, h->name, sub, key);

@@ -200,6 +200,25 @@ fail:
 	return rc;
 }
 
+size_t pxh_desc_conf_size(const pxh_plugin_descriptor *d, bool sub)
+{
+	size_t end = offsetof(pxh_plugin_descriptor, sub_conf_size) + sizeof(size_t);
+
+	if (d->struct_size < end)
+		return 0;
+	return sub ? d->sub_conf_size : d->conf_size;
+}
+
+/* Table check and struct filling, for -t and load alike. */
+static int bind_conf(struct pxh_conf *conf, const char *name,
+                     const pxh_plugin_descriptor *d, struct pxh_conf_bound *b,
+                     struct pxh_conf_errors *errs)
+{
+	return pxh_conf_bind_plugin(conf, name, d->keys, d->sub_keys,
+	                            pxh_desc_conf_size(d, false),
+	                            pxh_desc_conf_size(d, true), b, errs);
+}
+
 int pxh_plugins_check(struct pxh_conf *conf, struct pxh_conf_errors *errs)
 {
 	const char **names;
@@ -215,8 +234,15 @@ int pxh_plugins_check(struct pxh_conf *conf, struct pxh_conf_errors *errs)
 			rc = -EINVAL;
 			continue;
 		}
-		if (pxh_conf_check_plugin(conf, names[i], d->keys, d->sub_keys, errs))
+		if (pxh_conf_check_plugin(conf, names[i], d->keys, d->sub_keys, errs)) {
 			rc = -EINVAL;
+		} else {
+			struct pxh_conf_bound b;
+
+			if (bind_conf(conf, names[i], d, &b, errs))
+				rc = -EINVAL;
+			pxh_conf_bound_free(&b);
+		}
 		dlclose(dl);
 	}
 	return rc;
@@ -252,6 +278,7 @@ static void host_free(struct pxh_host *h)
 	host_finish(h);
 	if (h->dl)
 		dlclose(h->dl);
+	pxh_conf_bound_free(&h->conf);
 	free(h);
 }
 
@@ -293,6 +320,8 @@ int pxh_plugins_load(struct pxh_server *s, struct pxh_conf *conf,
 		p->hosts[p->n++] = h;
 		rc = pxh_conf_check_plugin(conf, names[i], h->desc->keys,
 		                           h->desc->sub_keys, errs);
+		if (!rc)
+			rc = bind_conf(conf, names[i], h->desc, &h->conf, errs) ? -EINVAL : 0;
 		if (rc)
 			break;
 		snprintf(h->state_dir, sizeof(h->state_dir), "%s/plugins/%s",

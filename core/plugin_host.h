@@ -5,6 +5,7 @@
 #include <ev.h>
 
 #include "pxehub/plugin.h"
+#include "conf.h"
 #include "plugins.h"
 #include "server.h"
 
@@ -26,7 +27,12 @@ struct pxh_host {
 	bool finished;
 	struct pxh_timer *timers; /* list of live timers */
 	struct pxh_io *ios;       /* list of live io watchers */
+	struct pxh_conf_bound conf; /* pxh_conf_struct(): filled before init */
 };
+
+/* The descriptor's bound struct sizes (0 for a descriptor older than
+ * them). */
+size_t pxh_desc_conf_size(const pxh_plugin_descriptor *d, bool sub);
 
 struct pxh_plugins {
 	struct pxh_server *srv;

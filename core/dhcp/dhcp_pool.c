@@ -12,30 +12,33 @@
 
 /* [pool] itself takes no keys: everything is in [pool.NAME]. */
 const pxh_conf_key pxh_dhcp_pool_section_keys[] = {
-	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+	PXH_CONF_END,
 };
 
 const pxh_conf_key pxh_dhcp_pool_keys[] = {
 	{"subnet", PXH_CONF_STRING, NULL, PXH_CONF_REQUIRED, 0, 0, NULL,
 	 "network of the pool as ADDRESS/PREFIX (10.77.0.0/24); a relayed "
 	 "request is served by the pool whose subnet holds the relay's "
-	 "address (giaddr), a direct one by the pool on its interface"},
+	 "address (giaddr), a direct one by the pool on its interface", PXH_CONF_UNBOUND},
 	{"range", PXH_CONF_STRING, NULL, PXH_CONF_REQUIRED, 0, 0, NULL,
 	 "addresses handed out, FIRST - LAST inside the subnet (at most "
-	 "65536)"},
+	 "65536)", PXH_CONF_UNBOUND},
 	{"interface", PXH_CONF_STRING, "", 0, 0, 0, NULL,
 	 "serve directly attached clients arriving on this interface; empty = "
-	 "the interface that has an address in the subnet"},
+	 "the interface that has an address in the subnet", PXH_CONF_UNBOUND},
 	{"router", PXH_CONF_STRING, "", 0, 0, 0, NULL,
-	 "default gateway (option 3); empty = none"},
+	 "default gateway (option 3); empty = none", PXH_CONF_UNBOUND},
 	{"dns", PXH_CONF_LIST, "", 0, 0, 0, NULL,
-	 "name servers (option 6), up to 4"},
+	 "name servers (option 6), up to 4", PXH_CONF_UNBOUND},
 	{"domain", PXH_CONF_STRING, "", 0, 0, 0, NULL,
-	 "domain name (option 15); empty = none"},
+	 "domain name (option 15); empty = none", PXH_CONF_UNBOUND},
 	{"lease_time", PXH_CONF_DURATION, "1h", 0, 10000, 2592000000LL, NULL,
-	 "lease length (option 51); clients renew at half of it (under a minute only for tests)"},
-	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+	 "lease length (option 51); clients renew at half of it (under a minute only for tests)", PXH_CONF_UNBOUND},
+	PXH_CONF_END,
 };
+
+const struct pxh_section_schema pxh_pool_section = {
+	"pool", pxh_dhcp_pool_section_keys, pxh_dhcp_pool_keys, 0, 0};
 
 static int parse_ip(const char *s, uint32_t *out)
 {

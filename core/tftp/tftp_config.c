@@ -16,50 +16,52 @@
 
 const pxh_conf_key pxh_tftp_keys[] = {
 	{"enabled", PXH_CONF_BOOL, "yes", 0, 0, 0, NULL,
-	 "serve files over TFTP"},
+	 "serve files over TFTP", PXH_CONF_UNBOUND},
 	{"port", PXH_CONF_INT, "69", 0, 0, 65535, NULL,
-	 "UDP port for read requests (0 = TFTP off); restart to change"},
+	 "UDP port for read requests (0 = TFTP off); restart to change", PXH_CONF_UNBOUND},
 	{"root", PXH_CONF_PATH, PXH_STATEDIR "/tftp", 0, 0, 0, NULL,
-	 "directory served; nothing outside it is reachable"},
+	 "directory served; nothing outside it is reachable", PXH_CONF_UNBOUND},
 	{"port_range", PXH_CONF_STRING, "", 0, 0, 0, NULL,
-	 "data ports for transfers, e.g. 64001-65000; empty = ephemeral"},
+	 "data ports for transfers, e.g. 64001-65000; empty = ephemeral", PXH_CONF_UNBOUND},
 	{"max_blksize", PXH_CONF_INT, "0", 0, 0, 65464, NULL,
-	 "largest blksize granted (RFC 2348); 0 = what the path MTU allows"},
+	 "largest blksize granted (RFC 2348); 0 = what the path MTU allows", PXH_CONF_UNBOUND},
 	{"max_windowsize", PXH_CONF_INT, "64", 0, 1, 65535, NULL,
-	 "largest windowsize granted (RFC 7440); 1 = lock-step only"},
+	 "largest windowsize granted (RFC 7440); 1 = lock-step only", PXH_CONF_UNBOUND},
 	{"msftwindow", PXH_CONF_INT, "255", 0, 0, 255, NULL,
 	 "largest window Microsoft's variable-window hints (Windows boot"
-	 " programs) may ask; 0 = extension off"},
+	 " programs) may ask; 0 = extension off", PXH_CONF_UNBOUND},
 	{"max_transfers", PXH_CONF_INT, "500", 0, 1, 100000, NULL,
-	 "concurrent transfers; more requests get 'server busy'"},
+	 "concurrent transfers; more requests get 'server busy'", PXH_CONF_UNBOUND},
 	{"max_per_client", PXH_CONF_INT, "16", 0, 0, 100000, NULL,
 	 "concurrent transfers one client address may hold; more get 'too many"
-	 " transfers from your address'; 0 = no limit"},
+	 " transfers from your address'; 0 = no limit", PXH_CONF_UNBOUND},
 	{"requests_per_client", PXH_CONF_INT, "20", 0, 0, 100000, NULL,
 	 "packets to the request port per second per client address (as many at"
-	 " once); more are dropped unanswered; 0 = no limit"},
+	 " once); more are dropped unanswered; 0 = no limit", PXH_CONF_UNBOUND},
 	{"stall_timeout", PXH_CONF_DURATION, "60s", 0, 1000, 3600000, NULL,
 	 "a transfer whose client acknowledged no new block for this long ends"
-	 " (whatever timeout the client asked), freeing its slot"},
+	 " (whatever timeout the client asked), freeing its slot", PXH_CONF_UNBOUND},
 	{"timeout", PXH_CONF_DURATION, "1s", 0, 50, 255000, NULL,
-	 "first retransmission timeout when the client sets none (doubles per try)"},
+	 "first retransmission timeout when the client sets none (doubles per try)", PXH_CONF_UNBOUND},
 	{"retries", PXH_CONF_INT, "5", 0, 1, 50, NULL,
-	 "retransmissions of one window before a transfer is given up"},
+	 "retransmissions of one window before a transfer is given up", PXH_CONF_UNBOUND},
 	{"gso", PXH_CONF_BOOL, "yes", 0, 0, 0, NULL,
 	 "send a window's blocks in one UDP GSO send (the kernel cuts the"
-	 " datagrams); no = one datagram per send (sendmmsg)"},
+	 " datagrams); no = one datagram per send (sendmmsg)", PXH_CONF_UNBOUND},
 	{"casefold", PXH_CONF_BOOL, "yes", 0, 0, 0, NULL,
-	 "match file names case-insensitively (Windows boot loaders)"},
+	 "match file names case-insensitively (Windows boot loaders)", PXH_CONF_UNBOUND},
 	{"backslash", PXH_CONF_BOOL, "yes", 0, 0, 0, NULL,
-	 "treat '\\' in file names as a path separator (Windows boot loaders)"},
+	 "treat '\\' in file names as a path separator (Windows boot loaders)", PXH_CONF_UNBOUND},
 	{"follow_symlinks", PXH_CONF_BOOL, "no", 0, 0, 0, NULL,
-	 "serve symlinks that lead out of root"},
+	 "serve symlinks that lead out of root", PXH_CONF_UNBOUND},
 	{"cache_size", PXH_CONF_INT, "64", 0, 0, 65536, NULL,
-	 "MiB of hot files (loaders) kept in memory; 0 = page cache only"},
+	 "MiB of hot files (loaders) kept in memory; 0 = page cache only", PXH_CONF_UNBOUND},
 	{"cache_file_max", PXH_CONF_INT, "16", 0, 0, 4096, NULL,
-	 "largest file (MiB) put in the memory cache"},
-	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+	 "largest file (MiB) put in the memory cache", PXH_CONF_UNBOUND},
+	PXH_CONF_END,
 };
+
+const struct pxh_section_schema pxh_tftp_section = {"tftp", pxh_tftp_keys, NULL, 0, 0};
 
 static int parse_range(const char *s, uint16_t *lo, uint16_t *hi)
 {

@@ -218,6 +218,8 @@ pxh_tk *pxh_tk_new(const char *ini)
 
 	if (!tk)
 		return NULL;
+	/* a plugin reading a key its table does not declare fails the test */
+	pxh_conf_strict = true;
 	tk->events = calloc(TK_EVENTS, sizeof(*tk->events));
 	snprintf(tk->dir, sizeof(tk->dir), "/tmp/pxh-testkit.XXXXXX");
 	if (!tk->events || !mkdtemp(tk->dir))

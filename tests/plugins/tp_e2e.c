@@ -215,16 +215,16 @@ static int e2e_init(pxh_host *h, void **state)
 
 static const pxh_conf_key e2e_keys[] = {
 	{.name = "ignore", .type = PXH_CONF_LIST, .def = "",
-	 .help = "MACs that get no answer at all"},
+	 .help = "MACs that get no answer at all", PXH_CONF_UNBOUND},
 	{.name = "tftp_chain", .type = PXH_CONF_LIST, .def = "",
-	 .help = "MACs whose iPXE ROM is sent to chain_loader over TFTP once"},
+	 .help = "MACs whose iPXE ROM is sent to chain_loader over TFTP once", PXH_CONF_UNBOUND},
 	{.name = "chain_loader", .type = PXH_CONF_STRING, .def = "undionly.kpxe",
-	 .help = "loader for tftp_chain clients"},
+	 .help = "loader for tftp_chain clients", PXH_CONF_UNBOUND},
 	{.name = "loader_efi", .type = PXH_CONF_LIST, .def = "",
-	 .help = "MAC=loader items: firmware loader per machine"},
+	 .help = "MAC=loader items: firmware loader per machine", PXH_CONF_UNBOUND},
 	{.name = "script", .type = PXH_CONF_STRING, .def = "",
-	 .help = "iPXE-phase script for every client not ignored; \\n = newline"},
-	{.name = NULL},
+	 .help = "iPXE-phase script for every client not ignored; \\n = newline", PXH_CONF_UNBOUND},
+	{.name = NULL, PXH_CONF_UNBOUND},
 };
 
 TP_DESCRIPTOR = {

@@ -94,20 +94,20 @@ static int fixed_init(pxh_host *h, void **state)
 
 static const pxh_conf_key fixed_keys[] = {
 	{.name = "verdict", .type = PXH_CONF_ENUM, .def = "boot",
-	 .choices = "boot|local|ignore|next", .help = "the verdict"},
+	 .choices = "boot|local|ignore|next", .help = "the verdict", PXH_CONF_UNBOUND},
 	{.name = "loader", .type = PXH_CONF_STRING, .def = "fixed.efi",
-	 .help = "loader for boot (DHCP phase)"},
+	 .help = "loader for boot (DHCP phase)", PXH_CONF_UNBOUND},
 	{.name = "next_server", .type = PXH_CONF_STRING, .def = "",
-	 .help = "next-server for boot (DHCP phase)"},
+	 .help = "next-server for boot (DHCP phase)", PXH_CONF_UNBOUND},
 	{.name = "option_252", .type = PXH_CONF_STRING, .def = "",
-	 .help = "text sent as DHCP option 252"},
+	 .help = "text sent as DHCP option 252", PXH_CONF_UNBOUND},
 	{.name = "script", .type = PXH_CONF_STRING,
-	 .def = "#!ipxe\necho fixed\nexit\n", .help = "script (iPXE phase)"},
+	 .def = "#!ipxe\necho fixed\nexit\n", .help = "script (iPXE phase)", PXH_CONF_UNBOUND},
 	{.name = "mac_prefix", .type = PXH_CONF_STRING, .def = "",
-	 .help = "only clients whose MAC starts so"},
+	 .help = "only clients whose MAC starts so", PXH_CONF_UNBOUND},
 	{.name = "reason", .type = PXH_CONF_STRING, .def = "fixed answer",
-	 .help = "reason in the log"},
-	{.name = NULL},
+	 .help = "reason in the log", PXH_CONF_UNBOUND},
+	{.name = NULL, PXH_CONF_UNBOUND},
 };
 
 TP_DESCRIPTOR = {

@@ -129,10 +129,10 @@ static void pw_fini(void *state)
 
 static const pxh_conf_key pw_keys[] = {
 	{.name = "work_time", .type = PXH_CONF_DURATION, .def = "500ms",
-	 .max = 60000, .help = "how long each work item blocks its thread"},
+	 .max = 60000, .help = "how long each work item blocks its thread", PXH_CONF_UNBOUND},
 	{.name = "work_at_init", .type = PXH_CONF_BOOL, .def = "no",
-	 .help = "submit one work item from init"},
-	{.name = NULL},
+	 .help = "submit one work item from init", PXH_CONF_UNBOUND},
+	{.name = NULL, PXH_CONF_UNBOUND},
 };
 
 TP_DESCRIPTOR = {

@@ -113,10 +113,10 @@ static void slow_fini(void *state)
 
 static const pxh_conf_key slow_keys[] = {
 	{.name = "delay", .type = PXH_CONF_DURATION, .def = "2s",
-	 .max = 600000, .help = "how long each answer takes"},
+	 .max = 600000, .help = "how long each answer takes", PXH_CONF_UNBOUND},
 	{.name = "verdict", .type = PXH_CONF_ENUM, .def = "boot",
-	 .choices = "boot|local|ignore|next", .help = "the late verdict"},
-	{.name = NULL},
+	 .choices = "boot|local|ignore|next", .help = "the late verdict", PXH_CONF_UNBOUND},
+	{.name = NULL, PXH_CONF_UNBOUND},
 };
 
 TP_DESCRIPTOR = {

@@ -70,8 +70,8 @@ static void se_fini(void *state)
 
 static const pxh_conf_key se_keys[] = {
 	{.name = "sleep_time", .type = PXH_CONF_DURATION, .def = "20ms",
-	 .max = 10000, .help = "time spent in the hook per event"},
-	{.name = NULL},
+	 .max = 10000, .help = "time spent in the hook per event", PXH_CONF_UNBOUND},
+	{.name = NULL, PXH_CONF_UNBOUND},
 };
 
 TP_DESCRIPTOR = {

@@ -26,8 +26,18 @@
 
 #include <pxehub/plugin.h>
 
+/* [hello] as the core hands it over, filled from hello_keys before init
+ * (PXH_CONF_BIND): no key is looked up by name, and every default is
+ * written once, in the table. */
+struct hello_conf {
+	pxh_conf_list macs;
+	const char *loader;
+	const char *greeting;
+};
+
 struct hello {
 	pxh_host *h;
+	const struct hello_conf *cf;
 	uint64_t decisions; /* decision hook calls */
 	uint64_t booted;    /* of which answered boot */
 	uint64_t events;    /* events seen by the event hook */
@@ -37,10 +47,8 @@ struct hello {
 
 static int hello_knows(struct hello *hl, const char *mac)
 {
-	size_t n = pxh_conf_list_len(hl->h, NULL, "macs");
-
-	for (size_t i = 0; i < n; i++)
-		if (!strcasecmp(pxh_conf_list_item(hl->h, NULL, "macs", i), mac))
+	for (size_t i = 0; i < hl->cf->macs.n; i++)
+		if (!strcasecmp(hl->cf->macs.v[i], mac))
 			return 1;
 	return 0;
 }
@@ -49,13 +57,13 @@ static enum pxh_verdict hello_decide(void *ud, const pxh_client *c,
                                      pxh_answer *a, pxh_request *req)
 {
 	struct hello *hl = ud;
-	const char *loader = pxh_conf_str(hl->h, NULL, "loader");
+	const char *loader = hl->cf->loader;
 
 	hl->decisions++;
 	if (!hello_knows(hl, c->mac))
 		return PXH_NEXT;
 	hl->booted++;
-	if (loader && *loader)
+	if (*loader)
 		pxh_answer_set_loader(a, loader);
 	pxh_answer_set_reason(a, "hello: MAC listed in [hello] macs");
 	return PXH_BOOT;
@@ -71,7 +79,7 @@ static enum pxh_verdict hello_script(void *ud, const pxh_client *c,
 		return PXH_NEXT;
 	hl->booted++;
 	pxh_answer_append_script(a, "#!ipxe\necho %s, %s (%s)\n",
-	                         pxh_conf_str(hl->h, NULL, "greeting"), c->mac,
+	                         hl->cf->greeting, c->mac,
 	                         c->arch_name);
 	pxh_script_exit(a);
 	pxh_answer_set_reason(a, "hello: MAC listed in [hello] macs");
@@ -102,7 +110,6 @@ static int hello_http(void *ud, const pxh_http_request *rq,
                       pxh_http_response *rs)
 {
 	struct hello *hl = ud;
-	size_t n = pxh_conf_list_len(hl->h, NULL, "macs");
 	char *body = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -116,13 +123,13 @@ static int hello_http(void *ud, const pxh_http_request *rq,
 		return -ENOMEM;
 	if (!strcmp(rq->path, "/")) {
 		fprintf(f, "%s: %llu decisions, %llu booted, %llu events\n",
-		        pxh_conf_str(hl->h, NULL, "greeting"),
+		        hl->cf->greeting,
 		        (unsigned long long)hl->decisions,
 		        (unsigned long long)hl->booted,
 		        (unsigned long long)hl->events);
 	} else if (!strcmp(rq->path, "/macs")) {
-		for (size_t i = 0; i < n; i++)
-			fprintf(f, "%s\n", pxh_conf_list_item(hl->h, NULL, "macs", i));
+		for (size_t i = 0; i < hl->cf->macs.n; i++)
+			fprintf(f, "%s\n", hl->cf->macs.v[i]);
 	} else {
 		rs->status = 404;
 		fprintf(f, "no such page\n");
@@ -141,6 +148,7 @@ static int hello_init(pxh_host *h, void **state)
 	if (!hl)
 		return -ENOMEM;
 	hl->h = h;
+	hl->cf = pxh_conf_struct(h, NULL); /* valid until fini */
 	*state = hl;
 	/* The core frees nothing of ours (free_ud NULL): fini does. */
 	rc = pxh_register_boot_decision(h, hello_decide, hl, NULL);
@@ -156,8 +164,7 @@ static int hello_init(pxh_host *h, void **state)
 		free(hl); /* fini does not run when init fails */
 		return rc;
 	}
-	pxh_log(h, PXH_LOG_INFO, NULL, "hello: %zu MACs configured",
-	        pxh_conf_list_len(h, NULL, "macs"));
+	pxh_log(h, PXH_LOG_INFO, NULL, "%zu MACs configured", hl->cf->macs.n);
 	return 0;
 }
 
@@ -167,16 +174,21 @@ static void hello_fini(void *state)
 }
 
 /* Checked by the core before init runs: unknown keys and bad values are
- * reported as FILE:LINE by pxehubd -t. */
+ * reported as FILE:LINE by pxehubd -t; then each value (or its default)
+ * lands in its struct hello_conf member. */
 static const pxh_conf_key hello_keys[] = {
 	{.name = "macs", .type = PXH_CONF_LIST, .def = "",
-	 .help = "MAC addresses this plugin boots (aa:bb:cc:dd:ee:ff, ...)"},
+	 .help = "MAC addresses this plugin boots (aa:bb:cc:dd:ee:ff, ...)",
+	 PXH_CONF_BIND(struct hello_conf, macs)},
 	{.name = "loader", .type = PXH_CONF_STRING, .def = "",
-	 .help = "loader for those clients; empty = the [boot] loader of their arch"},
+	 .help = "loader for those clients; empty = the [boot] loader of their arch",
+	 PXH_CONF_BIND(struct hello_conf, loader)},
 	{.name = "greeting", .type = PXH_CONF_STRING, .def = "Hello from pxehub",
-	 .help = "text the iPXE script and the web page print"},
-	{.name = NULL},
+	 .help = "text the iPXE script and the web page print",
+	 PXH_CONF_BIND(struct hello_conf, greeting)},
+	PXH_CONF_END,
 };
 
 PXH_PLUGIN(.name = "hello", .version = "1.0", .keys = hello_keys,
+           .conf_size = sizeof(struct hello_conf),
            .init = hello_init, .fini = hello_fini);

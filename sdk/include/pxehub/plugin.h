@@ -367,6 +367,24 @@ enum pxh_conf_type {
 #define PXH_CONF_REQUIRED 0x1
 #define PXH_CONF_MUST_EXIST 0x2
 
+/* A list value bound to a pxh_conf_list field: N words, V[0..N-1]. */
+typedef struct pxh_conf_list {
+	size_t n;
+	const char *const *v;
+} pxh_conf_list;
+
+/* The C type of a bound field (PXH_CONF_BIND fills it from the field). */
+enum pxh_conf_field {
+	PXH_CONF_FIELD_NONE = 0,   /* not bound: read with pxh_conf_str() etc. */
+	PXH_CONF_FIELD_STR = 1,    /* const char *: STRING, PATH, ENUM (the word) */
+	PXH_CONF_FIELD_INT = 2,    /* signed integer: INT, DURATION (ms), BOOL,
+	                              ENUM (index of the word in choices) */
+	PXH_CONF_FIELD_UINT = 3,   /* unsigned integer: as FIELD_INT */
+	PXH_CONF_FIELD_BOOL = 4,   /* bool: BOOL */
+	PXH_CONF_FIELD_DOUBLE = 5, /* double: INT, DURATION (in seconds) */
+	PXH_CONF_FIELD_LIST = 6,   /* pxh_conf_list: LIST */
+};
+
 typedef struct pxh_conf_key {
 	const char *name;
 	enum pxh_conf_type type;
@@ -375,11 +393,78 @@ typedef struct pxh_conf_key {
 	long long min, max; /* PXH_CONF_INT/DURATION(ms); both 0 = no bounds */
 	const char *choices; /* PXH_CONF_ENUM: "menu|local|ignore" */
 	const char *help;    /* one line, shown by pxehubd -t -v */
+	/* Where the checked value goes (PXH_CONF_BIND); all 0 = not bound.
+	 * OFFSET and SIZE of the field in the descriptor's conf_size struct
+	 * ([NAME]) or sub_conf_size struct ([NAME.SUB]); FIELD its type. */
+	size_t offset;
+	uint16_t size;
+	uint16_t field; /* enum pxh_conf_field */
 } pxh_conf_key;
+
+/* The pxh_conf_field of an expression's type; a field of any other type
+ * does not compile. */
+#define PXH_CONF_FIELD_OF(x)                                                   \
+	_Generic((x),                                                          \
+		const char *: PXH_CONF_FIELD_STR,                              \
+		char *: PXH_CONF_FIELD_STR,                                    \
+		_Bool: PXH_CONF_FIELD_BOOL,                                    \
+		signed char: PXH_CONF_FIELD_INT,                               \
+		short: PXH_CONF_FIELD_INT,                                     \
+		int: PXH_CONF_FIELD_INT,                                       \
+		long: PXH_CONF_FIELD_INT,                                      \
+		long long: PXH_CONF_FIELD_INT,                                 \
+		unsigned char: PXH_CONF_FIELD_UINT,                            \
+		unsigned short: PXH_CONF_FIELD_UINT,                           \
+		unsigned int: PXH_CONF_FIELD_UINT,                             \
+		unsigned long: PXH_CONF_FIELD_UINT,                            \
+		unsigned long long: PXH_CONF_FIELD_UINT,                       \
+		double: PXH_CONF_FIELD_DOUBLE,                                 \
+		pxh_conf_list: PXH_CONF_FIELD_LIST)
+
+/*
+ * Typed config binding: append PXH_CONF_BIND(struct my_conf, member) to a
+ * key's entry and the core writes the key's checked value (or its default)
+ * into that member, once per load, before init:
+ *
+ *   struct hello_conf { const char *greeting; long long max; pxh_conf_list macs; };
+ *   static const pxh_conf_key keys[] = {
+ *       {"greeting", PXH_CONF_STRING, "hi", 0, 0, 0, NULL, "what to say",
+ *        PXH_CONF_BIND(struct hello_conf, greeting)},
+ *       ...
+ *       PXH_CONF_END};
+ *   PXH_PLUGIN(..., .keys = keys, .conf_size = sizeof(struct hello_conf));
+ *   // in init: const struct hello_conf *cf = pxh_conf_struct(h, NULL);
+ *
+ * The default is written once, in the table.  A key without a default and
+ * not set leaves the member zero (NULL, 0, no words).  A table whose bound
+ * member does not fit its key's type (a list into an int, bounds beyond
+ * the member's range, past conf_size) refuses to load, saying which key.
+ */
+#define PXH_CONF_BIND(type, member)                                            \
+	.offset = offsetof(type, member),                                      \
+	.size = (uint16_t)sizeof(((type *)0)->member),                         \
+	.field = PXH_CONF_FIELD_OF(((type *)0)->member)
+/* A key read only with the getters (pxh_conf_str() ...): ends its entry
+ * instead of PXH_CONF_BIND, so -Wextra sees every field given. */
+#define PXH_CONF_UNBOUND .field = PXH_CONF_FIELD_NONE
+/* The table's last entry. */
+#define PXH_CONF_END {.name = NULL}
+
+/* The bound struct of [NAME] (SUB NULL, descriptor conf_size) or of
+ * [NAME.SUB] (sub_conf_size), filled from the key table's PXH_CONF_BIND
+ * entries before init runs.  Read-only; the same pointer until fini, also
+ * from pool threads.  A reload runs a fresh init with a fresh struct (the
+ * old plugin instance keeps its old struct until its fini), so a plugin
+ * never sees its config change under it.  NULL when the descriptor has no
+ * such struct or [NAME.SUB] does not exist. */
+const void *pxh_conf_struct(pxh_host *h, const char *sub);
 
 /* SUB is NULL for [NAME], else the SUB of [NAME.SUB].  Values are checked
  * against the key table before init runs, so a getter of a declared key
- * always succeeds; an undeclared key returns the fallback. */
+ * always succeeds (a declared key unset without default: NULL or 0).  A
+ * key the table does not declare is a bug: the first such lookup logs an
+ * error naming the plugin and the key, and the getters return "" (never
+ * NULL), 0 or no words; under the test kit it aborts the test. */
 const char *pxh_conf_str(pxh_host *h, const char *sub, const char *key);
 long long pxh_conf_int(pxh_host *h, const char *sub, const char *key);
 int pxh_conf_bool(pxh_host *h, const char *sub, const char *key);
@@ -455,6 +540,10 @@ typedef struct pxh_plugin_descriptor {
 	 * plugin is then not loaded, and the server says why). */
 	int (*init)(pxh_host *h, void **state);
 	void (*fini)(void *state);
+	/* Sizes of the bound config structs (pxh_conf_struct): [NAME] and
+	 * each [NAME.SUB]; 0 = none. */
+	size_t conf_size;
+	size_t sub_conf_size;
 } pxh_plugin_descriptor;
 
 #define PXH_DESCRIPTOR_SYMBOL "pxh_plugin_descriptor"

@@ -43,8 +43,33 @@ struct mp_send {
 
 struct mp_job;
 
+/* [sccm_mp_http] and each [sccm_mp_http.NAME], filled by the core from the
+ * key tables (sccm_mp_http.c) */
+enum { MP_COMPRESS_ZLIB, MP_COMPRESS_NONE }; /* compression */
+enum { MP_ARCH_X86, MP_ARCH_X64 };           /* unknown_bios_arch */
+struct mp_conf {
+	struct sccm_conf sccm; /* first: the shared keys (sccm_conf.h) */
+	const char *site_code;
+	double site_refresh_s;
+	const char *header_template, *lookup_template, *boot_action_template;
+	const char *lookup_endpoint, *boot_action_endpoint;
+	int compression;
+	const char *signing_key, *auth_client_id;
+	unsigned retries;
+	double retry_backoff_s, down_time_s;
+	bool unknown_computers;
+	int unknown_bios_arch;
+	const char *boot_wim_path;
+};
+struct mp_point_conf {
+	const char *url, *ca_file, *client_cert, *client_key;
+	bool verify_tls;
+	long timeout_ms, connect_timeout_ms;
+};
+
 struct mp_plugin {
 	pxh_host *h;
+	const struct mp_conf *cf;
 	struct mp_http *http;
 	struct sccm_content *ct;
 	struct sccm_front *front;

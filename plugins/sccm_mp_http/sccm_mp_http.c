@@ -194,9 +194,8 @@ static void send_message(struct mp_job *j)
 	job_vars(j, vs);
 	snprintf(vs->body_length, sizeof(vs->body_length), "%zu", j->payload_len - 2);
 	var(vs, "body_length", vs->body_length);
-	var(vs, "endpoint", pxh_conf_str(p->h, NULL, j->kind == KIND_LOOKUP
-	                                                 ? "lookup_endpoint"
-	                                                 : "boot_action_endpoint"));
+	var(vs, "endpoint", j->kind == KIND_LOOKUP ? p->cf->lookup_endpoint
+	                                           : p->cf->boot_action_endpoint);
 	var(vs, "compression", p->compress ? "zlib" : "none");
 	var(vs, "auth_client_id", p->auth_client_id);
 	var(vs, "public_key", p->signer ? mp_signer_public_blob(p->signer) : "");
@@ -225,8 +224,8 @@ static void send_message(struct mp_job *j)
 		goto out;
 	}
 	mp_trace_request(p, j->kind == KIND_LOOKUP ? "lookup" : "boot_action",
-	                 pxh_conf_str(p->h, NULL, j->kind == KIND_LOOKUP ? "lookup_endpoint"
-	                                                               : "boot_action_endpoint"),
+	                 j->kind == KIND_LOOKUP ? p->cf->lookup_endpoint
+	                                        : p->cf->boot_action_endpoint,
 	                 hdr, j->payload, j->payload_len);
 	body = mp_multipart(hdr16, hdr_len, wire, wire_len, &ctype, &body_len);
 	if (!body)
@@ -310,7 +309,7 @@ static void boot_action(struct mp_job *j, const struct mp_action *a)
 		} else {
 			struct mp_var v = {.name = "boot_image", .value = a->boot_image};
 			char why[200];
-			char *path = mp_template_expand(pxh_conf_str(p->h, NULL, "boot_wim_path"), &v,
+			char *path = mp_template_expand(p->cf->boot_wim_path, &v,
 			                                1, why, sizeof(why));
 			if (!path || sccm_clean_path(path, d->image_path, sizeof(d->image_path))) {
 				free(path);
@@ -588,7 +587,8 @@ static char *slurp(const char *path, char *why, size_t why_len)
 static int point_conf(pxh_host *h, const char *sub, struct mp_point *mp, char *why,
                       size_t why_len)
 {
-	const char *url = pxh_conf_str(h, sub, "url");
+	const struct mp_point_conf *pc = pxh_conf_struct(h, sub);
+	const char *url = pc->url;
 	size_t n;
 
 	snprintf(mp->name, sizeof(mp->name), "%s", sub);
@@ -601,21 +601,22 @@ static int point_conf(pxh_host *h, const char *sub, struct mp_point *mp, char *w
 	n = strlen(mp->url);
 	while (n && mp->url[n - 1] == '/')
 		mp->url[--n] = '\0';
-	snprintf(mp->ca_file, sizeof(mp->ca_file), "%s", pxh_conf_str(h, sub, "ca_file"));
-	snprintf(mp->client_cert, sizeof(mp->client_cert), "%s", pxh_conf_str(h, sub, "client_cert"));
-	snprintf(mp->client_key, sizeof(mp->client_key), "%s", pxh_conf_str(h, sub, "client_key"));
+	snprintf(mp->ca_file, sizeof(mp->ca_file), "%s", pc->ca_file);
+	snprintf(mp->client_cert, sizeof(mp->client_cert), "%s", pc->client_cert);
+	snprintf(mp->client_key, sizeof(mp->client_key), "%s", pc->client_key);
 	mp->tls.ca_file = mp->ca_file;
 	mp->tls.client_cert = mp->client_cert;
 	mp->tls.client_key = mp->client_key;
-	mp->tls.verify = pxh_conf_bool(h, sub, "verify_tls");
-	mp->timeout_ms = (long)pxh_conf_int(h, sub, "timeout");
-	mp->connect_timeout_ms = (long)pxh_conf_int(h, sub, "connect_timeout");
+	mp->tls.verify = pc->verify_tls;
+	mp->timeout_ms = pc->timeout_ms;
+	mp->connect_timeout_ms = pc->connect_timeout_ms;
 	return 0;
 }
 
 static int init(pxh_host *h, void **state)
 {
 	struct mp_plugin *p = calloc(1, sizeof(*p));
+	const struct mp_conf *cf = pxh_conf_struct(h, NULL);
 	char why[400] = "";
 	const char *action_path;
 	int rc = -EINVAL;
@@ -624,6 +625,7 @@ static int init(pxh_host *h, void **state)
 		return -ENOMEM;
 	*state = p;
 	p->h = h;
+	p->cf = cf;
 	xmlInitParser();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	p->npoints = pxh_conf_sub_count(h);
@@ -635,23 +637,23 @@ static int init(pxh_host *h, void **state)
 	for (size_t i = 0; i < p->npoints; i++)
 		if (point_conf(h, pxh_conf_sub_name(h, i), &p->points[i], why, sizeof(why)))
 			goto fail;
-	if (!(p->tmpl_header = slurp(pxh_conf_str(h, NULL, "header_template"), why, sizeof(why))) ||
-	    !(p->tmpl_lookup = slurp(pxh_conf_str(h, NULL, "lookup_template"), why, sizeof(why))))
+	if (!(p->tmpl_header = slurp(cf->header_template, why, sizeof(why))) ||
+	    !(p->tmpl_lookup = slurp(cf->lookup_template, why, sizeof(why))))
 		goto fail;
-	action_path = pxh_conf_str(h, NULL, "boot_action_template");
+	action_path = cf->boot_action_template;
 	if (*action_path && !(p->tmpl_action = slurp(action_path, why, sizeof(why))))
 		goto fail;
-	p->compress = !strcmp(pxh_conf_str(h, NULL, "compression"), "zlib");
+	p->compress = cf->compression == MP_COMPRESS_ZLIB;
 	/* a compressed body is marked in the header (sccmwtf: Hook3) */
 	if (p->compress && !strstr(p->tmpl_header, "<Hook3 Name=\"zlib-compress\"")) {
 		snprintf(why, sizeof(why), "%s: compression = zlib needs <Hook3 Name=\"zlib-compress\" /> "
 		         "in the header template (a management point reads the body as uncompressed "
-		         "otherwise)", pxh_conf_str(h, NULL, "header_template"));
+		         "otherwise)", cf->header_template);
 		goto fail;
 	}
 	{
-		const char *key = pxh_conf_str(h, NULL, "signing_key");
-		const char *id = pxh_conf_str(h, NULL, "auth_client_id");
+		const char *key = cf->signing_key;
+		const char *id = cf->auth_client_id;
 		char g[37];
 		if (*key) {
 			if (!(p->signer = mp_signer_load(key, why, sizeof(why))))
@@ -665,19 +667,18 @@ static int init(pxh_host *h, void **state)
 			snprintf(p->auth_client_id, sizeof(p->auth_client_id), "GUID:%s", g);
 		}
 	}
-	p->retries = (unsigned)pxh_conf_int(h, NULL, "retries");
-	p->backoff = (double)pxh_conf_int(h, NULL, "retry_backoff") / 1000.0;
-	p->down_time = (double)pxh_conf_int(h, NULL, "down_time") / 1000.0;
-	p->site_refresh = (double)pxh_conf_int(h, NULL, "site_refresh") / 1000.0;
-	snprintf(p->site_code_conf, sizeof(p->site_code_conf), "%s",
-	         pxh_conf_str(h, NULL, "site_code"));
+	p->retries = cf->retries;
+	p->backoff = cf->retry_backoff_s;
+	p->down_time = cf->down_time_s;
+	p->site_refresh = cf->site_refresh_s;
+	snprintf(p->site_code_conf, sizeof(p->site_code_conf), "%s", cf->site_code);
 	if (p->site_code_conf[0] && !sccm_valid_id(p->site_code_conf)) {
 		snprintf(why, sizeof(why), "%s: site_code must be letters and digits",
 		         pxh_conf_where(h, NULL, "site_code"));
 		goto fail;
 	}
-	p->unknown = pxh_conf_bool(h, NULL, "unknown_computers");
-	p->unknown_bios_x64 = !strcasecmp(pxh_conf_str(h, NULL, "unknown_bios_arch"), "x64");
+	p->unknown = cf->unknown_computers;
+	p->unknown_bios_x64 = cf->unknown_bios_arch == MP_ARCH_X64;
 	if (!(p->http = mp_http_new(h, MP_REPLY_MAX)))
 		goto nomem;
 	if ((rc = sccm_front_setup(h, "management point", "mp_errors", lookup_start, p, report, &p->ct,
@@ -709,64 +710,66 @@ fail:
 }
 
 #define MP_DIR PXH_SYSCONFDIR "/pxehub/sccm_mp/"
+#define MP_BIND(m) PXH_CONF_BIND(struct mp_conf, m)
+#define MP_SUB_BIND(m) PXH_CONF_BIND(struct mp_point_conf, m)
 
 static const pxh_conf_key keys[] = {
 	{.name = "site_code", .type = PXH_CONF_STRING, .def = "",
-	 .help = "site code; empty = from the MP's MPKEYINFORMATIONMEDIA", PXH_CONF_UNBOUND},
+	 .help = "site code; empty = from the MP's MPKEYINFORMATIONMEDIA", MP_BIND(site_code)},
 	{.name = "site_refresh", .type = PXH_CONF_DURATION, .def = "1h", .min = 10000,
-	 .max = 86400000, .help = "how often the site facts are read again", PXH_CONF_UNBOUND},
+	 .max = 86400000, .help = "how often the site facts are read again", MP_BIND(site_refresh_s)},
 	{.name = "header_template", .type = PXH_CONF_PATH, .def = MP_DIR "header.xml",
-	 .help = "message header of every CCM_POST ({{endpoint}}, {{body_length}}, {{public_key}}, {{payload_signature}} ...)", PXH_CONF_UNBOUND},
+	 .help = "message header of every CCM_POST ({{endpoint}}, {{body_length}}, {{public_key}}, {{payload_signature}} ...)", MP_BIND(header_template)},
 	{.name = "lookup_template", .type = PXH_CONF_PATH, .def = MP_DIR "lookup.xml",
-	 .help = "device lookup request ({{mac}}, {{guid}}, {{site_code}} ...)", PXH_CONF_UNBOUND},
+	 .help = "device lookup request ({{mac}}, {{guid}}, {{site_code}} ...)", MP_BIND(lookup_template)},
 	{.name = "boot_action_template", .type = PXH_CONF_PATH, .def = MP_DIR "boot_action.xml",
-	 .help = "boot action request ({{item_key}}, {{client_id}} ...); empty = the lookup reply carries it", PXH_CONF_UNBOUND},
+	 .help = "boot action request ({{item_key}}, {{client_id}} ...); empty = the lookup reply carries it", MP_BIND(boot_action_template)},
 	{.name = "lookup_endpoint", .type = PXH_CONF_STRING, .def = "MP_ClientIDManager",
-	 .help = "{{endpoint}} of the lookup message (uncertain)", PXH_CONF_UNBOUND},
+	 .help = "{{endpoint}} of the lookup message (uncertain)", MP_BIND(lookup_endpoint)},
 	{.name = "boot_action_endpoint", .type = PXH_CONF_STRING, .def = "MP_ClientIDManager",
-	 .help = "{{endpoint}} of the boot action message (uncertain)", PXH_CONF_UNBOUND},
+	 .help = "{{endpoint}} of the boot action message (uncertain)", MP_BIND(boot_action_endpoint)},
 	{.name = "compression", .type = PXH_CONF_ENUM, .def = "zlib", .choices = "zlib|none",
-	 .help = "request payload compression", PXH_CONF_UNBOUND},
+	 .help = "request payload compression", MP_BIND(compression)},
 	{.name = "signing_key", .type = PXH_CONF_PATH, .def = "",
-	 .help = "PEM RSA private key registered with the site: signs every request (Hook2 clientauth)", PXH_CONF_UNBOUND},
+	 .help = "PEM RSA private key registered with the site: signs every request (Hook2 clientauth)", MP_BIND(signing_key)},
 	{.name = "auth_client_id", .type = PXH_CONF_STRING, .def = "",
-	 .help = "the GUID the site registered for signing_key ({{auth_client_id}}, signed as ClientIDSignature)", PXH_CONF_UNBOUND},
+	 .help = "the GUID the site registered for signing_key ({{auth_client_id}}, signed as ClientIDSignature)", MP_BIND(auth_client_id)},
 	{.name = "retries", .type = PXH_CONF_INT, .def = "1", .min = 0, .max = 10,
-	 .help = "rounds over all MPs after the first", PXH_CONF_UNBOUND},
+	 .help = "rounds over all MPs after the first", MP_BIND(retries)},
 	{.name = "retry_backoff", .type = PXH_CONF_DURATION, .def = "250ms", .min = 0,
-	 .max = 60000, .help = "pause before the second round, doubled for each further one", PXH_CONF_UNBOUND},
+	 .max = 60000, .help = "pause before the second round, doubled for each further one", MP_BIND(retry_backoff_s)},
 	{.name = "down_time", .type = PXH_CONF_DURATION, .def = "30s", .min = 0,
-	 .max = 3600000, .help = "an MP that failed is tried last for this long", PXH_CONF_UNBOUND},
+	 .max = 3600000, .help = "an MP that failed is tried last for this long", MP_BIND(down_time_s)},
 	{.name = "unknown_computers", .type = PXH_CONF_BOOL, .def = "yes",
-	 .help = "machines the MP does not know use the unknown-machine objects", PXH_CONF_UNBOUND},
+	 .help = "machines the MP does not know use the unknown-machine objects", MP_BIND(unknown_computers)},
 	{.name = "unknown_bios_arch", .type = PXH_CONF_ENUM, .def = "x86", .choices = "x86|x64",
-	 .help = "unknown object for BIOS clients (UEFI x64 is x64)", PXH_CONF_UNBOUND},
+	 .help = "unknown object for BIOS clients (UEFI x64 is x64)", MP_BIND(unknown_bios_arch)},
 	{.name = "boot_wim_path", .type = PXH_CONF_STRING,
 	 .def = "SMSImages/{{boot_image}}/boot.{{boot_image}}.wim",
-	 .help = "the boot image below dp_url / content_dir", PXH_CONF_UNBOUND},
+	 .help = "the boot image below dp_url / content_dir", MP_BIND(boot_wim_path)},
 	SCCM_FRONT_KEYS,
 	SCCM_CONTENT_KEYS,
-	{.name = NULL, PXH_CONF_UNBOUND},
+	PXH_CONF_END,
 };
 
 static const pxh_conf_key sub_keys[] = {
 	{.name = "url", .type = PXH_CONF_STRING, .def = "", .flags = PXH_CONF_REQUIRED,
-	 .help = "the MP's base URL, e.g. https://mp01.corp.example", PXH_CONF_UNBOUND},
+	 .help = "the MP's base URL, e.g. https://mp01.corp.example", MP_SUB_BIND(url)},
 	{.name = "ca_file", .type = PXH_CONF_STRING, .def = "",
-	 .help = "CA bundle for https; empty = system store", PXH_CONF_UNBOUND},
+	 .help = "CA bundle for https; empty = system store", MP_SUB_BIND(ca_file)},
 	{.name = "client_cert", .type = PXH_CONF_STRING, .def = "",
-	 .help = "client certificate (PEM) for HTTPS-only sites", PXH_CONF_UNBOUND},
+	 .help = "client certificate (PEM) for HTTPS-only sites", MP_SUB_BIND(client_cert)},
 	{.name = "client_key", .type = PXH_CONF_STRING, .def = "",
-	 .help = "its private key (PEM); empty = in client_cert", PXH_CONF_UNBOUND},
+	 .help = "its private key (PEM); empty = in client_cert", MP_SUB_BIND(client_key)},
 	{.name = "verify_tls", .type = PXH_CONF_BOOL, .def = "yes",
-	 .help = "verify the MP's certificate and name", PXH_CONF_UNBOUND},
+	 .help = "verify the MP's certificate and name", MP_SUB_BIND(verify_tls)},
 	{.name = "timeout", .type = PXH_CONF_DURATION, .def = "3s", .min = 100, .max = 60000,
-	 .help = "one request's whole time at this MP", PXH_CONF_UNBOUND},
+	 .help = "one request's whole time at this MP", MP_SUB_BIND(timeout_ms)},
 	{.name = "connect_timeout", .type = PXH_CONF_DURATION, .def = "1s", .min = 100,
-	 .max = 30000, .help = "connecting (and TLS) at this MP", PXH_CONF_UNBOUND},
-	{.name = NULL, PXH_CONF_UNBOUND},
+	 .max = 30000, .help = "connecting (and TLS) at this MP", MP_SUB_BIND(connect_timeout_ms)},
+	PXH_CONF_END,
 };
 
 PXH_PLUGIN(.name = "sccm_mp_http", .version = "0.1", .flags = PXH_PLUGIN_THREAD_SAFE,
-           .keys = keys, .sub_keys = sub_keys,
-           .init = init, .fini = fini);
+           .keys = keys, .sub_keys = sub_keys, .conf_size = sizeof(struct mp_conf),
+           .sub_conf_size = sizeof(struct mp_point_conf), .init = init, .fini = fini);

@@ -159,10 +159,10 @@ static long long unknown_key(struct ss_plugin *p, const char *arch,
  * list (duplicate_ids, copied from Hierarchy Settings)? */
 static int on_dup_list(struct ss_plugin *p, const char *id)
 {
-	size_t n = pxh_conf_list_len(p->h, NULL, "duplicate_ids");
+	const pxh_conf_list *dup = &p->cf->duplicate_ids;
 
-	for (size_t i = 0; *id && i < n; i++) {
-		const char *v = pxh_conf_list_item(p->h, NULL, "duplicate_ids", i);
+	for (size_t i = 0; *id && i < dup->n; i++) {
+		const char *v = dup->v[i];
 		char m[18], g[37];
 		if ((!sccm_mac_upper(v, m) && !strcmp(m, id)) ||
 		    (!sccm_guid_upper(v, g) && g[0] && !strcmp(g, id)))
@@ -402,6 +402,7 @@ static int secs(long long ms)
 static int init(pxh_host *h, void **state)
 {
 	struct ss_plugin *p = calloc(1, sizeof(*p));
+	const struct ss_conf *cf = pxh_conf_struct(h, NULL);
 	struct ss_db_conf dc;
 	char why[400] = "";
 	const char *pwfile;
@@ -411,36 +412,35 @@ static int init(pxh_host *h, void **state)
 		return -ENOMEM;
 	pthread_mutex_init(&p->mu, NULL);
 	p->h = h;
+	p->cf = cf;
 	*state = p;
-	if (!(p->sql_lookup = read_file(pxh_conf_str(h, NULL, "lookup_sql"), why, sizeof(why))) ||
-	    !(p->sql_unknown = read_file(pxh_conf_str(h, NULL, "unknown_sql"), why, sizeof(why))) ||
-	    !(p->sql_action = read_file(pxh_conf_str(h, NULL, "boot_action_sql"), why, sizeof(why))) ||
-	    !(p->sql_images = read_file(pxh_conf_str(h, NULL, "boot_images_sql"), why, sizeof(why))))
+	if (!(p->sql_lookup = read_file(cf->lookup_sql, why, sizeof(why))) ||
+	    !(p->sql_unknown = read_file(cf->unknown_sql, why, sizeof(why))) ||
+	    !(p->sql_action = read_file(cf->boot_action_sql, why, sizeof(why))) ||
+	    !(p->sql_images = read_file(cf->boot_images_sql, why, sizeof(why))))
 		goto fail;
-	p->nservers = pxh_conf_list_len(h, NULL, "servers");
+	p->nservers = cf->servers.n;
 	if (!p->nservers) {
 		snprintf(why, sizeof(why), "servers: at least one SQL Server address");
 		goto fail;
 	}
 	p->servers = calloc(p->nservers, sizeof(*p->servers));
 	for (size_t i = 0; p->servers && i < p->nservers; i++)
-		p->servers[i] = strdup(pxh_conf_list_item(h, NULL, "servers", i));
-	pwfile = pxh_conf_str(h, NULL, "password_file");
-	if (pwfile && *pwfile) {
+		p->servers[i] = strdup(cf->servers.v[i]);
+	pwfile = cf->password_file;
+	if (*pwfile) {
 		p->password = read_file(pwfile, why, sizeof(why));
 		if (!p->password)
 			goto fail;
 		p->password[strcspn(p->password, "\r\n")] = '\0';
 	} else {
-		p->password = strdup(pxh_conf_str(h, NULL, "password"));
+		p->password = strdup(cf->password);
 	}
-	snprintf(p->dp, sizeof(p->dp), "%s",
-	         *pxh_conf_str(h, NULL, "dp_name") ? pxh_conf_str(h, NULL, "dp_name")
-	                                            : pxh_host_fqdn(h));
-	p->unknown = pxh_conf_bool(h, NULL, "unknown_computers");
-	p->unknown_bios_x64 = !strcasecmp(pxh_conf_str(h, NULL, "unknown_bios_arch"), "x64");
-	p->bios_x64 = !strcasecmp(pxh_conf_str(h, NULL, "bios_arch"), "x64");
-	snprintf(p->site, sizeof(p->site), "%s", pxh_conf_str(h, NULL, "site_code"));
+	snprintf(p->dp, sizeof(p->dp), "%s", *cf->dp_name ? cf->dp_name : pxh_host_fqdn(h));
+	p->unknown = cf->unknown_computers;
+	p->unknown_bios_x64 = cf->unknown_bios_arch == SS_ARCH_X64;
+	p->bios_x64 = cf->bios_arch == SS_ARCH_X64;
+	snprintf(p->site, sizeof(p->site), "%s", cf->site_code);
 	if (p->unknown && !p->site[0]) {
 		snprintf(why, sizeof(why), "site_code: the site's three-character code is needed "
 		         "to pick its unknown-computer objects (%s)", pxh_conf_where(h, NULL, "site_code"));
@@ -455,13 +455,13 @@ static int init(pxh_host *h, void **state)
 	memset(&dc, 0, sizeof(dc));
 	dc.servers = p->servers;
 	dc.nservers = p->nservers;
-	dc.user = pxh_conf_str(h, NULL, "user");
+	dc.user = cf->user;
 	dc.password = p->password;
-	dc.database = pxh_conf_str(h, NULL, "database");
-	dc.encrypt_require = !strcasecmp(pxh_conf_str(h, NULL, "encryption"), "require");
-	dc.login_timeout_s = secs(pxh_conf_int(h, NULL, "login_timeout"));
-	dc.query_timeout_s = secs(pxh_conf_int(h, NULL, "query_timeout"));
-	dc.pool_max = (unsigned)pxh_conf_int(h, NULL, "pool_size");
+	dc.database = cf->database;
+	dc.encrypt_require = cf->encryption == SS_ENCRYPT_REQUIRE;
+	dc.login_timeout_s = secs(cf->login_timeout_ms);
+	dc.query_timeout_s = secs(cf->query_timeout_ms);
+	dc.pool_max = cf->pool_size;
 	if ((rc = freetds_conf(h, dc.encrypt_require, why, sizeof(why))))
 		goto fail;
 	p->db = ss_db_new(&dc, h);
@@ -494,51 +494,53 @@ fail:
 }
 
 #define SQL_DIR PXH_SYSCONFDIR "/pxehub/sql/"
+#define SS_BIND(m) PXH_CONF_BIND(struct ss_conf, m)
 
 static const pxh_conf_key keys[] = {
 	{.name = "servers", .type = PXH_CONF_LIST, .def = "",
-	 .help = "SQL Server addresses tried in order: host, host:port or host\\instance", PXH_CONF_UNBOUND},
+	 .help = "SQL Server addresses tried in order: host, host:port or host\\instance", SS_BIND(servers)},
 	{.name = "database", .type = PXH_CONF_STRING, .def = "",
-	 .help = "site database (CM_XXX); empty = the login's default", PXH_CONF_UNBOUND},
+	 .help = "site database (CM_XXX); empty = the login's default", SS_BIND(database)},
 	{.name = "user", .type = PXH_CONF_STRING, .def = "", .flags = PXH_CONF_REQUIRED,
-	 .help = "SQL login, or DOMAIN\\user for a Windows login (NTLMv2)", PXH_CONF_UNBOUND},
-	{.name = "password", .type = PXH_CONF_STRING, .def = "", .help = "its password", PXH_CONF_UNBOUND},
+	 .help = "SQL login, or DOMAIN\\user for a Windows login (NTLMv2)", SS_BIND(user)},
+	{.name = "password", .type = PXH_CONF_STRING, .def = "", .help = "its password", SS_BIND(password)},
 	{.name = "password_file", .type = PXH_CONF_PATH, .def = "",
-	 .help = "read the password from this file instead (first line)", PXH_CONF_UNBOUND},
+	 .help = "read the password from this file instead (first line)", SS_BIND(password_file)},
 	{.name = "encryption", .type = PXH_CONF_ENUM, .def = "request",
-	 .choices = "request|require", .help = "TLS to SQL Server: request or require", PXH_CONF_UNBOUND},
+	 .choices = "request|require", .help = "TLS to SQL Server: request or require", SS_BIND(encryption)},
 	{.name = "login_timeout", .type = PXH_CONF_DURATION, .def = "3s", .min = 1000,
-	 .max = 60000, .help = "per server address, whole seconds", PXH_CONF_UNBOUND},
+	 .max = 60000, .help = "per server address, whole seconds", SS_BIND(login_timeout_ms)},
 	{.name = "query_timeout", .type = PXH_CONF_DURATION, .def = "5s", .min = 1000,
-	 .max = 120000, .help = "per statement, whole seconds", PXH_CONF_UNBOUND},
+	 .max = 120000, .help = "per statement, whole seconds", SS_BIND(query_timeout_ms)},
 	{.name = "pool_size", .type = PXH_CONF_INT, .def = "4", .min = 1, .max = 32,
-	 .help = "connections kept open (each used by one thread at a time)", PXH_CONF_UNBOUND},
+	 .help = "connections kept open (each used by one thread at a time)", SS_BIND(pool_size)},
 	{.name = "dp_name", .type = PXH_CONF_STRING, .def = "",
-	 .help = "this distribution point's FQDN as the site knows it; empty = [server] fqdn", PXH_CONF_UNBOUND},
+	 .help = "this distribution point's FQDN as the site knows it; empty = [server] fqdn", SS_BIND(dp_name)},
 	{.name = "lookup_sql", .type = PXH_CONF_PATH, .def = SQL_DIR "sccm_lookup_device.sql",
-	 .help = "device lookup (:mac, :guid, :dp)", PXH_CONF_UNBOUND},
+	 .help = "device lookup (:mac, :guid, :dp)", SS_BIND(lookup_sql)},
 	{.name = "unknown_sql", .type = PXH_CONF_PATH,
 	 .def = SQL_DIR "sccm_unknown_computers.sql",
-	 .help = "this site's unknown-computer objects (:site_code; ItemKey, Architecture)", PXH_CONF_UNBOUND},
+	 .help = "this site's unknown-computer objects (:site_code; ItemKey, Architecture)", SS_BIND(unknown_sql)},
 	{.name = "boot_action_sql", .type = PXH_CONF_PATH,
 	 .def = SQL_DIR "sccm_boot_action.sql",
-	 .help = "deployments (:machine_key, :unknown_key, :guid, :mac, :dp, :item_key, :arch)", PXH_CONF_UNBOUND},
+	 .help = "deployments (:machine_key, :unknown_key, :guid, :mac, :dp, :item_key, :arch)", SS_BIND(boot_action_sql)},
 	{.name = "boot_images_sql", .type = PXH_CONF_PATH, .def = SQL_DIR "sccm_boot_images.sql",
-	 .help = "boot image architectures (PackageID, Architecture)", PXH_CONF_UNBOUND},
+	 .help = "boot image architectures (PackageID, Architecture)", SS_BIND(boot_images_sql)},
 	{.name = "site_code", .type = PXH_CONF_STRING, .def = "",
-	 .help = "this site's code (PS1): selects its unknown-computer objects (:site_code)", PXH_CONF_UNBOUND},
+	 .help = "this site's code (PS1): selects its unknown-computer objects (:site_code)", SS_BIND(site_code)},
 	{.name = "duplicate_ids", .type = PXH_CONF_LIST, .def = "",
-	 .help = "the site's duplicate hardware identifiers (MACs, SMBIOS GUIDs): never matched on", PXH_CONF_UNBOUND},
+	 .help = "the site's duplicate hardware identifiers (MACs, SMBIOS GUIDs): never matched on", SS_BIND(duplicate_ids)},
 	{.name = "bios_arch", .type = PXH_CONF_ENUM, .def = "x86", .choices = "x86|x64",
-	 .help = "what BIOS clients are (DHCP cannot tell): x86 boots only x86 images", PXH_CONF_UNBOUND},
+	 .help = "what BIOS clients are (DHCP cannot tell): x86 boots only x86 images", SS_BIND(bios_arch)},
 	{.name = "unknown_computers", .type = PXH_CONF_BOOL, .def = "yes",
-	 .help = "machines not in the database use the unknown-computer objects", PXH_CONF_UNBOUND},
+	 .help = "machines not in the database use the unknown-computer objects", SS_BIND(unknown_computers)},
 	{.name = "unknown_bios_arch", .type = PXH_CONF_ENUM, .def = "x86",
-	 .choices = "x86|x64", .help = "unknown object for BIOS clients (UEFI x64 is x64)", PXH_CONF_UNBOUND},
+	 .choices = "x86|x64", .help = "unknown object for BIOS clients (UEFI x64 is x64)", SS_BIND(unknown_bios_arch)},
 	SCCM_FRONT_KEYS,
 	SCCM_CONTENT_KEYS,
-	{.name = NULL, PXH_CONF_UNBOUND},
+	PXH_CONF_END,
 };
+#undef SS_BIND
 
 PXH_PLUGIN(.name = "sccm_sql", .version = "1.0", .flags = PXH_PLUGIN_THREAD_SAFE,
-           .keys = keys, .init = init, .fini = fini);
+           .keys = keys, .conf_size = sizeof(struct ss_conf), .init = init, .fini = fini);

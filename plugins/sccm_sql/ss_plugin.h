@@ -8,8 +8,27 @@
 #include "sccm_sql.h"
 #include "../common/sccm/sccm_front.h"
 
+/* [sccm_sql], filled by the core from the key table (sccm_sql.c) */
+enum { SS_ARCH_X86, SS_ARCH_X64 };          /* bios_arch, unknown_bios_arch */
+enum { SS_ENCRYPT_REQUEST, SS_ENCRYPT_REQUIRE }; /* encryption */
+struct ss_conf {
+	struct sccm_conf sccm; /* first: the shared keys (sccm_conf.h) */
+	pxh_conf_list servers;
+	const char *database, *user, *password, *password_file;
+	int encryption;
+	long long login_timeout_ms, query_timeout_ms;
+	unsigned pool_size;
+	const char *dp_name;
+	const char *lookup_sql, *unknown_sql, *boot_action_sql, *boot_images_sql;
+	const char *site_code;
+	pxh_conf_list duplicate_ids;
+	int bios_arch, unknown_bios_arch;
+	bool unknown_computers;
+};
+
 struct ss_plugin {
 	pxh_host *h;
+	const struct ss_conf *cf;
 	struct ss_db *db;
 	struct sccm_content *ct;
 	struct sccm_front *front;

@@ -106,15 +106,17 @@ struct sccm_content *sccm_content_from_conf(pxh_host *h, char *why, size_t why_l
 	memset(&cc, 0, sizeof(cc));
 	snprintf(dir, sizeof(dir), "%s/content", pxh_host_state_dir(h));
 	cc.dir = dir;
-	cc.max_bytes = (unsigned long long)pxh_conf_int(h, NULL, "cache_size_mb") << 20;
-	cc.dp_url = pxh_conf_str(h, NULL, "dp_url");
-	cc.local_dir = pxh_conf_str(h, NULL, "content_dir");
-	cc.user = pxh_conf_str(h, NULL, "content_user");
-	cc.password = pxh_conf_str(h, NULL, "content_password");
-	cc.auth = pxh_conf_str(h, NULL, "content_auth");
-	cc.ca_file = pxh_conf_str(h, NULL, "content_ca_file");
-	cc.verify_tls = pxh_conf_bool(h, NULL, "content_verify_tls");
-	cc.timeout_s = (int)((pxh_conf_int(h, NULL, "content_timeout") + 999) / 1000);
+	const struct sccm_conf *cf = sccm_conf(h);
+
+	cc.max_bytes = cf->cache_size_mb << 20;
+	cc.dp_url = cf->dp_url;
+	cc.local_dir = cf->content_dir;
+	cc.user = cf->content_user;
+	cc.password = cf->content_password;
+	cc.auth = cf->content_auth;
+	cc.ca_file = cf->content_ca_file;
+	cc.verify_tls = cf->content_verify_tls;
+	cc.timeout_s = (int)((cf->content_timeout_ms + 999) / 1000);
 	cc.retry_s = 30;
 	return sccm_content_new(&cc, h, why, why_len);
 }

@@ -4,6 +4,7 @@
 #define PXH_SCCM_CONTENT_H
 
 #include "sccm.h"
+#include "sccm_conf.h"
 
 struct sccm_content_conf {
 	const char *dir;       /* cache directory, created */
@@ -43,29 +44,29 @@ void sccm_content_stats(struct sccm_content *ct, unsigned long long *bytes,
  * sccm_content_from_conf() builds the cache in <state_dir>/content. */
 #define SCCM_CONTENT_KEYS                                                        \
 	{.name = "dp_url", .type = PXH_CONF_STRING, .def = "",                     \
-	 .help = "DP package share over HTTP(S), e.g. http://dp01/SMS_DP_SMSPKG$"},  \
+	 .help = "DP package share over HTTP(S), e.g. http://dp01/SMS_DP_SMSPKG$", SCCM_BIND(dp_url)},  \
 	{.name = "content_dir", .type = PXH_CONF_STRING, .def = "",                \
-	 .help = "a local synced copy of the DP content instead of dp_url"},        \
+	 .help = "a local synced copy of the DP content instead of dp_url", SCCM_BIND(content_dir)},        \
 	{.name = "content_user", .type = PXH_CONF_STRING, .def = "",               \
-	 .help = "network access account (DOMAIN\\user) for dp_url"},              \
+	 .help = "network access account (DOMAIN\\user) for dp_url", SCCM_BIND(content_user)},              \
 	{.name = "content_password", .type = PXH_CONF_STRING, .def = "",           \
-	 .help = "its password"},                                                  \
+	 .help = "its password", SCCM_BIND(content_password)},                                                  \
 	{.name = "content_auth", .type = PXH_CONF_ENUM, .def = "ntlm",             \
-	 .choices = "ntlm|negotiate|basic|any", .help = "HTTP authentication for dp_url"}, \
+	 .choices = "ntlm|negotiate|basic|any", .help = "HTTP authentication for dp_url", SCCM_BIND(content_auth)}, \
 	{.name = "content_ca_file", .type = PXH_CONF_STRING, .def = "",            \
-	 .help = "CA bundle for an HTTPS dp_url; empty = system store"},           \
+	 .help = "CA bundle for an HTTPS dp_url; empty = system store", SCCM_BIND(content_ca_file)},           \
 	{.name = "content_verify_tls", .type = PXH_CONF_BOOL, .def = "yes",        \
-	 .help = "verify the DP's certificate"},                                   \
+	 .help = "verify the DP's certificate", SCCM_BIND(content_verify_tls)},                                   \
 	{.name = "content_timeout", .type = PXH_CONF_DURATION, .def = "10m", .min = 1000, \
-	 .max = 3600000, .help = "one file's whole transfer"},                     \
+	 .max = 3600000, .help = "one file's whole transfer", SCCM_BIND(content_timeout_ms)},                     \
 	{.name = "cache_size_mb", .type = PXH_CONF_INT, .def = "4096", .min = 1,   \
-	 .max = 1048576, .help = "bound of the boot image cache (least recently used go)"}, \
+	 .max = 1048576, .help = "bound of the boot image cache (least recently used go)", SCCM_BIND(cache_size_mb)}, \
 	{.name = "boot_sdi_path", .type = PXH_CONF_STRING, .def = "SMSBoot/boot.sdi", \
-	 .help = "boot.sdi below dp_url / content_dir"},                           \
+	 .help = "boot.sdi below dp_url / content_dir", SCCM_BIND(boot_sdi_path)},                           \
 	{.name = "bcd_path_x64", .type = PXH_CONF_STRING, .def = "SMSBoot/x64/BCD", \
-	 .help = "x64 BCD below dp_url / content_dir"},                            \
+	 .help = "x64 BCD below dp_url / content_dir", SCCM_BIND(bcd_path_x64)},                            \
 	{.name = "bcd_path_x86", .type = PXH_CONF_STRING, .def = "SMSBoot/x86/BCD", \
-	 .help = "x86 BCD below dp_url / content_dir"}
+	 .help = "x86 BCD below dp_url / content_dir", SCCM_BIND(bcd_path_x86)}
 
 struct sccm_content *sccm_content_from_conf(pxh_host *h, char *why, size_t why_len);
 

@@ -86,15 +86,16 @@ struct sccm_front *sccm_front_new(pxh_host *h, const char *backend,
 	f->ct = ct;
 	f->start = start;
 	f->ud = ud;
-	f->fail = (enum front_fail)enum_index(pxh_conf_str(h, NULL, "fail_policy"), fail_name, 3);
-	f->none = (enum front_none)enum_index(pxh_conf_str(h, NULL, "no_deployment"),
-	                                      none_names, 3);
-	f->deadline = (double)pxh_conf_int(h, NULL, "deadline") / 1000.0;
-	f->ttl = (double)pxh_conf_int(h, NULL, "cache_ttl") / 1000.0;
-	f->neg_ttl = (double)pxh_conf_int(h, NULL, "negative_ttl") / 1000.0;
-	f->menu_timeout_ms = (unsigned)pxh_conf_int(h, NULL, "menu_timeout");
-	f->prompt_timeout_ms = (unsigned)pxh_conf_int(h, NULL, "prompt_timeout");
-	f->guard = sccm_guard_new(h, (double)pxh_conf_int(h, NULL, "reimage_guard") / 1000.0);
+	const struct sccm_conf *cf = sccm_conf(h);
+
+	f->fail = (enum front_fail)enum_index(cf->fail_policy, fail_name, 3);
+	f->none = (enum front_none)enum_index(cf->no_deployment, none_names, 3);
+	f->deadline = cf->deadline_s;
+	f->ttl = cf->cache_ttl_s;
+	f->neg_ttl = cf->negative_ttl_s;
+	f->menu_timeout_ms = cf->menu_timeout_ms;
+	f->prompt_timeout_ms = cf->prompt_timeout_ms;
+	f->guard = sccm_guard_new(h, cf->reimage_guard_s);
 	if (!f->guard) {
 		free(f);
 		return NULL;

@@ -30,37 +30,37 @@ typedef int (*sccm_start_fn)(void *ud, const struct sccm_key *k,
 /* The [NAME] keys the front reads: put SCCM_FRONT_KEYS in the key table. */
 #define SCCM_FRONT_KEYS                                                          \
 	{.name = "deadline", .type = PXH_CONF_DURATION, .def = "1500ms", .min = 50, \
-	 .max = 30000, .help = "a request waits this long for the back end, then fail_policy"}, \
+	 .max = 30000, .help = "a request waits this long for the back end, then fail_policy", SCCM_BIND(deadline_s)}, \
 	{.name = "fail_policy", .type = PXH_CONF_ENUM, .def = "menu",              \
 	 .choices = "ignore|menu|local",                                           \
-	 .help = "back end down or slow: ignore, menu (next plugin / default menu), local"}, \
+	 .help = "back end down or slow: ignore, menu (next plugin / default menu), local", SCCM_BIND(fail_policy)}, \
 	{.name = "no_deployment", .type = PXH_CONF_ENUM, .def = "ignore",          \
-	 .choices = "next|local|ignore", .help = "unknown machine or nothing deployed to it"}, \
+	 .choices = "next|local|ignore", .help = "unknown machine or nothing deployed to it", SCCM_BIND(no_deployment)}, \
 	{.name = "cache_ttl", .type = PXH_CONF_DURATION, .def = "60s", .min = 0,   \
-	 .max = 3600000, .help = "how long a found machine's answer is reused"},   \
+	 .max = 3600000, .help = "how long a found machine's answer is reused", SCCM_BIND(cache_ttl_s)},   \
 	{.name = "negative_ttl", .type = PXH_CONF_DURATION, .def = "10s", .min = 0, \
-	 .max = 600000, .help = "how long 'not found' or 'nothing deployed' is reused"}, \
+	 .max = 600000, .help = "how long 'not found' or 'nothing deployed' is reused", SCCM_BIND(negative_ttl_s)}, \
 	{.name = "menu_timeout", .type = PXH_CONF_DURATION, .def = "10s", .min = 0, \
-	 .max = 600000, .help = "countdown before the required deployment boots"}, \
+	 .max = 600000, .help = "countdown before the required deployment boots", SCCM_BIND(menu_timeout_ms)}, \
 	{.name = "prompt_timeout", .type = PXH_CONF_DURATION, .def = "5s", .min = 0, \
 	 .max = 600000,                                                            \
-	 .help = "only available deployments: wait this long for a key, else local (0 = no prompt)"}, \
+	 .help = "only available deployments: wait this long for a key, else local (0 = no prompt)", SCCM_BIND(prompt_timeout_ms)}, \
 	{.name = "reimage_guard", .type = PXH_CONF_DURATION, .def = "12h", .min = 0, \
 	 .max = 2592000000LL,                                                      \
-	 .help = "a required deployment started automatically is not started automatically again for the machine within this (0 = off)"}, \
+	 .help = "a required deployment started automatically is not started automatically again for the machine within this (0 = off)", SCCM_BIND(reimage_guard_s)}, \
 	{.name = "wimboot", .type = PXH_CONF_STRING, .def = "/files/wimboot",      \
-	 .help = "URL of wimboot"},                                                \
+	 .help = "URL of wimboot", SCCM_BIND(wimboot)},                                                \
 	{.name = "inject", .type = PXH_CONF_LIST, .def = "",                       \
-	 .help = "extra files for WinPE via wimboot (\"URL name\"), e.g. the media variables"}, \
+	 .help = "extra files for WinPE via wimboot (\"URL name\"), e.g. the media variables", SCCM_BIND(inject)}, \
 	{.name = "media_bootstrap_ini", .type = PXH_CONF_PATH, .def = "",          \
 	 .flags = PXH_CONF_MUST_EXIST,                                             \
-	 .help = "boot media hand-over: a boot media's TsmBootstrap.ini, injected into WinPE by wimboot (with media_variables; empty = off)"}, \
+	 .help = "boot media hand-over: a boot media's TsmBootstrap.ini, injected into WinPE by wimboot (with media_variables; empty = off)", SCCM_BIND(media_bootstrap_ini)}, \
 	{.name = "media_variables", .type = PXH_CONF_PATH, .def = "",              \
 	 .flags = PXH_CONF_MUST_EXIST,                                             \
-	 .help = "boot media hand-over: the same media's Variables.dat"},          \
+	 .help = "boot media hand-over: the same media's Variables.dat", SCCM_BIND(media_variables)},          \
 	{.name = "media_helper_dir", .type = PXH_CONF_PATH, .def = "",             \
 	 .flags = PXH_CONF_MUST_EXIST,                                             \
-	 .help = "folder with winpeshl.ini and pxehub-media.js (shipped in sccm_media/), injected too: they copy the media files to X:\\sms\\data and start the boot shell"}
+	 .help = "folder with winpeshl.ini and pxehub-media.js (shipped in sccm_media/), injected too: they copy the media files to X:\\sms\\data and start the boot shell", SCCM_BIND(media_helper_dir)}
 
 /* Loop thread.  BACKEND names what is asked in messages ("site database",
  * "management point"); ERRORS_NAME is the metric counting its failures

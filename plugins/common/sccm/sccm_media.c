@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "sccm_conf.h"
 #include "sccm_media.h"
 
 static const char *const helpers[] = {"winpeshl.ini", "pxehub-media.js"};
@@ -97,12 +98,11 @@ static int check_ini(const struct sccm_media *m, size_t i, pxh_host *h, char *wh
 	return rc;
 }
 
-/* KEY's file (or NAME in KEY's folder when NAME is set) as the next file,
- * injected as AS. */
-static int add(pxh_host *h, struct sccm_media *m, const char *key, const char *name,
-               const char *as, char *why, size_t why_len)
+/* KEY's file V (or NAME in KEY's folder V when NAME is set) as the next
+ * file, injected as AS. */
+static int add(pxh_host *h, struct sccm_media *m, const char *key, const char *v,
+               const char *name, const char *as, char *why, size_t why_len)
 {
-	const char *v = pxh_conf_str(h, NULL, key);
 	char path[600], one[400];
 	int rc = 0;
 
@@ -125,8 +125,9 @@ static int add(pxh_host *h, struct sccm_media *m, const char *key, const char *n
 
 int sccm_media_load(pxh_host *h, struct sccm_media *m, char *why, size_t why_len)
 {
-	int ini = *pxh_conf_str(h, NULL, "media_bootstrap_ini") != '\0';
-	int vars = *pxh_conf_str(h, NULL, "media_variables") != '\0';
+	const struct sccm_conf *cf = sccm_conf(h);
+	int ini = *cf->media_bootstrap_ini != '\0';
+	int vars = *cf->media_variables != '\0';
 	int rc = 0;
 
 	memset(m, 0, sizeof(*m));
@@ -138,18 +139,21 @@ int sccm_media_load(pxh_host *h, struct sccm_media *m, char *why, size_t why_len
 		return -EINVAL;
 	}
 	if (!ini) {
-		if (*pxh_conf_str(h, NULL, "media_helper_dir")) {
+		if (*cf->media_helper_dir) {
 			snprintf(why, why_len, "media_helper_dir (%s): set media_bootstrap_ini and "
 			         "media_variables too", pxh_conf_where(h, NULL, "media_helper_dir"));
 			return -EINVAL;
 		}
 		return 0;
 	}
-	rc = add(h, m, "media_bootstrap_ini", NULL, "TsmBootstrap.ini", why, why_len);
+	rc = add(h, m, "media_bootstrap_ini", cf->media_bootstrap_ini, NULL, "TsmBootstrap.ini",
+	         why, why_len);
 	if (!rc)
-		rc = add(h, m, "media_variables", NULL, "Variables.dat", why, why_len);
-	for (size_t i = 0; !rc && *pxh_conf_str(h, NULL, "media_helper_dir") && i < 2; i++)
-		rc = add(h, m, "media_helper_dir", helpers[i], helpers[i], why, why_len);
+		rc = add(h, m, "media_variables", cf->media_variables, NULL, "Variables.dat", why,
+		         why_len);
+	for (size_t i = 0; !rc && *cf->media_helper_dir && i < 2; i++)
+		rc = add(h, m, "media_helper_dir", cf->media_helper_dir, helpers[i], helpers[i], why,
+		         why_len);
 	if (rc)
 		sccm_media_free(m);
 	return rc < 0 ? rc : rc ? -EINVAL : 0;

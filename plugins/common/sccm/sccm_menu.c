@@ -14,23 +14,30 @@ static const char *bcd_arch(const struct sccm_deploy *d, uint16_t arch)
 	return arch == PXH_ARCH_EFI_IA32 || arch == PXH_ARCH_EFI_IA32_HTTP ? "x86" : "x64";
 }
 
+/* bcd_path_x64 or bcd_path_x86 for BA "x64" / "x86"; "" (no BCD) for an
+ * architecture with no such key */
+static const char *bcd_path(const struct sccm_conf *cf, const char *ba)
+{
+	if (!strcmp(ba, "x64"))
+		return cf->bcd_path_x64;
+	return !strcmp(ba, "x86") ? cf->bcd_path_x86 : "";
+}
+
 int sccm_want_content(pxh_host *h, struct sccm_content *ct,
                       const struct sccm_deploy *d, uint16_t arch)
 {
-	char name[128], bcd[32], src[64];
+	const struct sccm_conf *cf = sccm_conf(h);
+	char name[128], bcd[32];
 	const char *ba = bcd_arch(d, arch);
+	const char *bcd_src = bcd_path(cf, ba);
 	int r1, r2, r3;
 
 	snprintf(name, sizeof(name), "%s/boot.wim", d->boot_image);
 	r1 = sccm_content_want(ct, name, d->image_path, d->hash);
 	/* an empty boot_sdi_path / bcd_path_*: not fetched, not given to wimboot */
-	r2 = *pxh_conf_str(h, NULL, "boot_sdi_path")
-	             ? sccm_content_want(ct, "boot.sdi", pxh_conf_str(h, NULL, "boot_sdi_path"), "")
-	             : 1;
+	r2 = *cf->boot_sdi_path ? sccm_content_want(ct, "boot.sdi", cf->boot_sdi_path, "") : 1;
 	snprintf(bcd, sizeof(bcd), "%s/BCD", ba);
-	snprintf(src, sizeof(src), "bcd_path_%s", ba);
-	r3 = *pxh_conf_str(h, NULL, src) ? sccm_content_want(ct, bcd, pxh_conf_str(h, NULL, src), "")
-	                                 : 1;
+	r3 = *bcd_src ? sccm_content_want(ct, bcd, bcd_src, "") : 1;
 	if (r1 == -ENOENT && (r2 == -ENOENT || r2 == 1) && (r3 == -ENOENT || r3 == 1))
 		return -ENOENT;
 	if (r1 < 0 && r1 != -EAGAIN)
@@ -53,7 +60,8 @@ static void label(char *out, size_t len, const struct sccm_deploy *d)
 static int boot_section(pxh_host *h, struct sccm_content *ct, const struct sccm_media *media,
                         pxh_answer *a, size_t i, const struct sccm_deploy *d, uint16_t arch)
 {
-	char wim[160], bcd[64], src[32], extra[8][300];
+	const struct sccm_conf *cf = sccm_conf(h);
+	char wim[160], bcd[64], extra[8][300];
 	int rc = sccm_want_content(h, ct, d, arch);
 	pxh_wimboot w;
 	size_t ninj;
@@ -72,18 +80,17 @@ static int boot_section(pxh_host *h, struct sccm_content *ct, const struct sccm_
 			   "sleep 10\nexit 1\n", d->boot_image, strerror(-rc));
 	memset(&w, 0, sizeof(w));
 	w.struct_size = sizeof(w);
-	w.wimboot = pxh_conf_str(h, NULL, "wimboot");
+	w.wimboot = cf->wimboot;
 	snprintf(wim, sizeof(wim), "/files/sccm/%s/boot.wim", d->boot_image);
 	snprintf(bcd, sizeof(bcd), "/files/sccm/%s/BCD", bcd_arch(d, arch));
-	snprintf(src, sizeof(src), "bcd_path_%s", bcd_arch(d, arch));
 	w.boot_wim = wim;
-	w.bcd = *pxh_conf_str(h, NULL, src) ? bcd : NULL;
-	w.boot_sdi = *pxh_conf_str(h, NULL, "boot_sdi_path") ? "/files/sccm/boot.sdi" : NULL;
-	ninj = pxh_conf_list_len(h, NULL, "inject");
+	w.bcd = *bcd_path(cf, bcd_arch(d, arch)) ? bcd : NULL;
+	w.boot_sdi = *cf->boot_sdi_path ? "/files/sccm/boot.sdi" : NULL;
+	ninj = cf->inject.n;
 	if (ninj > 8 - media->n)
 		ninj = 8 - media->n; /* wimboot's eight extra files: the media's first */
 	for (size_t k = 0; k < ninj; k++) {
-		snprintf(extra[k], sizeof(extra[k]), "%s", pxh_conf_list_item(h, NULL, "inject", k));
+		snprintf(extra[k], sizeof(extra[k]), "%s", cf->inject.v[k]);
 		w.extra[k] = extra[k];
 	}
 	/* the boot media hand-over: each file under its own name, which wimboot

@@ -14,8 +14,15 @@ struct pxh_conf;
 bool pxh_access_allowed(const struct pxh_conf *conf, const pxh_client *c,
                         char *why, size_t why_len);
 
-/* "a.b.c.d/n" or "a.b.c.d" RULE contains ADDR (dotted quad). */
+/* RULE ("a.b.c.d/n", "a.b.c.d", "2001:db8::/32", "fe80::1") contains
+ * ADDR, both of one family (a v4-mapped ADDR is IPv4; a "%zone" on ADDR is
+ * ignored). */
 bool pxh_addr_in_subnet(const char *rule, const char *addr);
+/* 0 when RULE is one of the [access] forms, else -EINVAL and WHY. */
+int pxh_access_rule_check(const char *rule, char *why, size_t why_len);
+struct pxh_conf_errors;
+/* pxehubd -t: the [access] allow/deny rules, with FILE:LINE. */
+void pxh_access_conf_check(const struct pxh_conf *conf, struct pxh_conf_errors *errs);
 /* The sender at ADDR as the server itself knows it, for protocols that
  * show only an address (TFTP, HTTP): ADDR, and the MAC, architecture and
  * interface the DHCP phase recorded for that address (empty when none);

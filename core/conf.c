@@ -20,6 +20,8 @@
 #include "http/grub_stage.h"
 #include "http/http_module.h"
 #include "tftp/tftp_module.h"
+#include "access.h"
+#include "listen_addr.h"
 
 struct conf_entry {
 	char *section;
@@ -1265,6 +1267,8 @@ struct pxh_conf *pxh_conf_load(const char *path, const char *text,
 	check_server_user(c, errs);
 	pxh_grub_conf_check(c, errs);
 	pxh_dhcp_conf_check(c, errs);
+	pxh_access_conf_check(c, errs);
+	pxh_listen_conf_check(c, errs);
 	pdir = pxh_cfg_str(c, "plugins", NULL, "conf_dir");
 	if (pdir && *pdir)
 		load_plugin_dir(c, pdir, errs);

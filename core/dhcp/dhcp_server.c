@@ -99,6 +99,9 @@ static void read_listen(struct pxh_dhcp *d, const struct pxh_conf *conf)
 
 		if (!item)
 			continue;
+		/* IPv6 addresses are for TFTP, HTTP and DHCPv6 */
+		if (strchr(item, ':'))
+			continue;
 		if (inet_pton(AF_INET, item, &a) == 1) {
 			if (pxh_dhcp_iface_of_addr(a, name, sizeof(name)) < 0) {
 				pxh_warn("dhcp: listen address %s is on no "
@@ -617,7 +620,7 @@ static bool handle(struct pxh_dhcp *d, struct pxh_dhcp_pending *p)
 			          src, pxe ? "client" : "relay");
 			return false;
 		}
-		if (!bc && !pxh_addr_rate_take(&d->dest_rate, dst.sin_addr.s_addr,
+		if (!bc && !pxh_addr_rate_take(&d->dest_rate, pxh_addr_key_v4(dst.sin_addr.s_addr),
 		                               pxh_server_now(s))) {
 			drop(d, PXH_DHCP_DROP_DEST_RATE);
 			return false;

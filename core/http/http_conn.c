@@ -59,7 +59,7 @@ struct pxh_http_conn {
 	double deadline, timer_at;
 	bool busy; /* counted in n_busy */
 	bool counted;      /* in h->per_addr under addr_key */
-	uint32_t addr_key; /* IPv4 address, or a hash of an IPv6 /64 */
+	pxh_addr_key addr_key; /* the peer's address (pxh_addr_key_of) */
 	double body_until; /* the request body's whole deadline */
 	bool authenticated_cert;
 	char peer[64], local[64];
@@ -1101,32 +1101,6 @@ static void addr_text(const struct sockaddr_storage *ss, char *out, size_t len,
 	}
 }
 
-/* The key a client address is counted under: its IPv4 address (also
- * v4-mapped), else its /64 folded to 32 bits (one IPv6 host has a whole
- * /64 to pick addresses from). */
-static uint32_t addr_key(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)(const void *)ss)->sin_addr.s_addr;
-	if (ss->ss_family == AF_INET6) {
-		const uint8_t *a = ((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr.s6_addr;
-		uint32_t h = 2166136261u;
-
-		if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)(const void *)a)) {
-			uint32_t v4;
-
-			memcpy(&v4, a + 12, 4);
-			return v4;
-		}
-		for (int i = 0; i < 8; i++) {
-			h ^= a[i];
-			h *= 16777619u;
-		}
-		return h;
-	}
-	return 0;
-}
-
 /* 503 and close: the connection cap, or this address's share of it. */
 static void refuse_full(int fd, bool tls)
 {
@@ -1152,7 +1126,7 @@ void pxh_http_conn_accept(struct pxh_http *h, struct pxh_http_listener *l)
 		socklen_t sl = sizeof(ss), lsl = sizeof(ls);
 		struct pxh_http_conn *c;
 		unsigned port;
-		uint32_t key;
+		pxh_addr_key key;
 		int fd, one = 1;
 
 		fd = accept4(l->fd, (struct sockaddr *)&ss, &sl,
@@ -1172,7 +1146,7 @@ void pxh_http_conn_accept(struct pxh_http *h, struct pxh_http_listener *l)
 			refuse_full(fd, l->tls);
 			continue;
 		}
-		key = addr_key(&ss);
+		key = pxh_addr_key_of((struct sockaddr *)&ss);
 		if (h->set.max_per_client &&
 		    pxh_addr_count_get(&h->per_addr, key) >= h->set.max_per_client) {
 			(*h->ctr.rejected_per_client)++;

@@ -21,6 +21,7 @@
 #include "http_module.h"
 #include "log.h"
 #include "server.h"
+#include "listen_addr.h"
 
 static char *dup_or_null(const char *s)
 {
@@ -96,20 +97,59 @@ bool pxh_http_bearer_ok(const char *authz, const char *token)
 }
 
 /* ---- listeners --------------------------------------------------------- */
-static int add_addr(char (*addrs)[64], size_t *n, size_t max, const char *a)
+/* What to listen on: a socket address, and whether a failure to bind it
+ * is only noted (the implicit IPv6 wildcard on a host without IPv6). */
+struct listen_to {
+	union pxh_sockaddr a;
+	bool optional;
+};
+
+static int add_addr(struct listen_to *v, size_t *n, size_t max,
+                    const union pxh_sockaddr *a, bool optional)
 {
 	for (size_t i = 0; i < *n; i++)
-		if (strcmp(addrs[i], a) == 0)
+		if (!memcmp(&v[i].a, a, sizeof(*a)))
 			return 0;
 	if (*n == max)
 		return -E2BIG;
-	snprintf(addrs[(*n)++], 64, "%s", a);
+	v[*n].a = *a;
+	v[(*n)++].optional = optional;
 	return 0;
 }
 
-/* [server] listen: addresses, or interface names standing for their IPv4
- * addresses; empty: the wildcard. */
-static int listen_addrs(const struct pxh_conf *conf, char (*addrs)[64],
+/* An interface's IPv4 and IPv6 addresses (a link-local one with its
+ * scope): the addresses bound when [server] listen names it. */
+static int iface_addrs(struct ifaddrs *ifa, const char *name,
+                       struct listen_to *v, size_t *n, size_t max, bool *found)
+{
+	int rc = 0;
+
+	for (struct ifaddrs *p = ifa; p && !rc; p = p->ifa_next) {
+		union pxh_sockaddr a;
+
+		if (!p->ifa_addr || strcmp(p->ifa_name, name) != 0)
+			continue;
+		memset(&a, 0, sizeof(a));
+		if (p->ifa_addr->sa_family == AF_INET) {
+			memcpy(&a.in, p->ifa_addr, sizeof(a.in));
+		} else if (p->ifa_addr->sa_family == AF_INET6) {
+			memcpy(&a.in6, p->ifa_addr, sizeof(a.in6));
+			if (!IN6_IS_ADDR_LINKLOCAL(&a.in6.sin6_addr))
+				a.in6.sin6_scope_id = 0;
+		} else {
+			continue;
+		}
+		rc = add_addr(v, n, max, &a, false);
+		*found = true;
+	}
+	return rc;
+}
+
+/* [server] listen: addresses (IPv4, IPv6, link-local with its zone), or
+ * interface names standing for their IPv4 and IPv6 addresses; empty: the
+ * wildcards of both families, one socket each (IPV6_V6ONLY: an IPv4
+ * client is never seen as ::ffff:a.b.c.d). */
+static int listen_addrs(const struct pxh_conf *conf, struct listen_to *v,
                         size_t max, size_t *n)
 {
 	size_t cnt = pxh_cfg_list_len(conf, "server", NULL, "listen");
@@ -117,34 +157,34 @@ static int listen_addrs(const struct pxh_conf *conf, char (*addrs)[64],
 	int rc = 0;
 
 	*n = 0;
-	if (cnt == 0)
-		return add_addr(addrs, n, max, "0.0.0.0");
+	if (cnt == 0) {
+		union pxh_sockaddr any4 = {.in = {.sin_family = AF_INET}};
+		union pxh_sockaddr any6 = {.in6 = {.sin6_family = AF_INET6}};
+
+		rc = add_addr(v, n, max, &any4, false);
+		return rc ? rc : add_addr(v, n, max, &any6, true);
+	}
 	for (size_t i = 0; i < cnt && !rc; i++) {
 		const char *item = pxh_cfg_list_item(conf, "server", NULL, "listen", i);
-		unsigned char buf[16];
+		struct pxh_listen_item li;
+		char why[256];
 		bool found = false;
 
-		if (inet_pton(AF_INET, item, buf) == 1 ||
-		    inet_pton(AF_INET6, item, buf) == 1) {
-			rc = add_addr(addrs, n, max, item);
+		rc = pxh_listen_parse(item, true, &li, why, sizeof(why));
+		if (rc) {
+			pxh_err("http: [server] listen: %s", why);
+			break;
+		}
+		if (li.kind == PXH_LISTEN_ADDR) {
+			rc = add_addr(v, n, max, &li.a, false);
 			continue;
 		}
 		if (!ifa && getifaddrs(&ifa) < 0)
 			return -errno;
-		for (struct ifaddrs *p = ifa; p && !rc; p = p->ifa_next) {
-			char text[64];
-
-			if (!p->ifa_addr || p->ifa_addr->sa_family != AF_INET ||
-			    strcmp(p->ifa_name, item) != 0)
-				continue;
-			inet_ntop(AF_INET, &((struct sockaddr_in *)p->ifa_addr)->sin_addr,
-			          text, sizeof(text));
-			rc = add_addr(addrs, n, max, text);
-			found = true;
-		}
+		rc = iface_addrs(ifa, li.iface, v, n, max, &found);
 		if (!found && !rc) {
-			pxh_err("http: [server] listen: %s is neither an address nor an "
-			        "interface with an IPv4 address", item);
+			pxh_err("http: [server] listen: interface %s has no address",
+			        item);
 			rc = -ENODEV;
 		}
 	}
@@ -153,51 +193,54 @@ static int listen_addrs(const struct pxh_conf *conf, char (*addrs)[64],
 	return rc;
 }
 
-static int bind_one(struct pxh_http *h, const char *addr, unsigned port,
-                    bool tls)
+static int bind_one(struct pxh_http *h, const struct listen_to *to,
+                    unsigned port, bool tls)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	int fd, one = 1;
+	union pxh_sockaddr sa = to->a;
+	char text[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+	int fd, one = 1, fam = sa.sa.sa_family;
 	struct pxh_http_listener *l;
 
 	if (h->n_lis == PXH_HTTP_MAX_LISTEN)
 		return -E2BIG;
-	memset(&ss, 0, sizeof(ss));
-	if (strchr(addr, ':')) {
-		struct sockaddr_in6 *a = (void *)&ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((uint16_t)port);
-		inet_pton(AF_INET6, addr, &a->sin6_addr);
-		sl = sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (void *)&ss;
-
-		a->sin_family = AF_INET;
-		a->sin_port = htons((uint16_t)port);
-		inet_pton(AF_INET, addr, &a->sin_addr);
-		sl = sizeof(*a);
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	pxh_sockaddr_text(&sa, text, sizeof(text));
+	if (fam == AF_INET6)
+		sa.in6.sin6_port = htons((uint16_t)port);
+	else
+		sa.in.sin_port = htons((uint16_t)port);
+	fd = socket(fam, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		if (to->optional) {
+			pxh_info("http: no IPv6 here (%s): IPv4 only", strerror(errno));
+			return 0;
+		}
 		return -errno;
+	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss.ss_family == AF_INET6)
+	if (fam == AF_INET6) {
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 1024) < 0) {
+		/* an address still in duplicate address detection (just
+		 * configured) binds now and works once DAD is done */
+		setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+	}
+	if (bind(fd, &sa.sa, pxh_sockaddr_len(&sa)) < 0 || listen(fd, 1024) < 0) {
 		int e = errno;
 
-		pxh_err("http: cannot listen on %s port %u (%s): %s", addr, port,
-		        tls ? "https" : "http", strerror(e));
 		close(fd);
+		if (to->optional) {
+			pxh_info("http: IPv6 not served on %s port %u: %s", text, port,
+			         strerror(e));
+			return 0;
+		}
+		pxh_err("http: cannot listen on %s port %u (%s): %s", text, port,
+		        tls ? "https" : "http", strerror(e));
 		return -e;
 	}
 	l = &h->lis[h->n_lis++];
 	l->fd = fd;
 	l->tls = tls;
 	l->h = h;
-	pxh_http_copy(l->addr, sizeof(l->addr), addr);
+	pxh_http_copy(l->addr, sizeof(l->addr), text);
 	return 0;
 }
 
@@ -215,7 +258,7 @@ static struct pxh_http *http_new(struct pxh_server *s)
 int pxh_http_open(struct pxh_server *s)
 {
 	struct pxh_http *h;
-	char addrs[PXH_HTTP_MAX_LISTEN][64];
+	struct listen_to addrs[PXH_HTTP_MAX_LISTEN];
 	size_t n = 0;
 	long long port, sport;
 	int rc = 0;
@@ -239,9 +282,9 @@ int pxh_http_open(struct pxh_server *s)
 	rc = listen_addrs(s->conf, addrs, PXH_HTTP_MAX_LISTEN, &n);
 	for (size_t i = 0; i < n && !rc; i++) {
 		if (port > 0)
-			rc = bind_one(h, addrs[i], (unsigned)port, false);
+			rc = bind_one(h, &addrs[i], (unsigned)port, false);
 		if (!rc && sport > 0)
-			rc = bind_one(h, addrs[i], (unsigned)sport, true);
+			rc = bind_one(h, &addrs[i], (unsigned)sport, true);
 	}
 	/* keys are read here, while still root */
 	if (!rc && sport > 0)

@@ -35,6 +35,7 @@
  * full datagram. */
 #define TFTP_MAX_REQUEST 65507
 #define TFTP_IP4_UDP_HDR 28 /* IPv4 (20) + UDP (8), for blksize vs MTU */
+#define TFTP_IP6_UDP_HDR 48 /* IPv6 (40) + UDP (8) */
 
 /* Microsoft's variable-window extension (Windows Deployment Services; no
  * RFC, see PROTOCOLS.md and docs/winpe-tftp.md): the client offers

@@ -81,24 +81,43 @@ static void counters_register(struct pxh_tftp *t)
 }
 
 /* ---- sockets ----------------------------------------------------------------- */
-static int bind_one(struct pxh_tftp *t, const char *what, struct in_addr addr,
-                    const char *iface)
+/* One socket per family (IPv6 ones IPV6_V6ONLY): a request's local
+ * address then always comes in its own family's packet info, and an
+ * IPv4 client is never shown as ::ffff:a.b.c.d.  OPTIONAL: the implicit
+ * IPv6 wildcard, skipped with a note on a host without IPv6. */
+static int bind_one(struct pxh_tftp *t, const char *what,
+                    const union pxh_sockaddr *addr, const char *iface,
+                    bool optional)
 {
 	struct tftp_listener *l;
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr = addr};
-	char ab[INET_ADDRSTRLEN];
-	int fd, one = 1, rc;
+	union pxh_sockaddr sa = *addr;
+	char ab[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+	int fd, one = 1, rc, fam = sa.sa.sa_family;
 
 	if (t->n_ls >= TFTP_MAX_LISTEN) {
 		pxh_err("tftp: too many listen addresses (at most %d)", TFTP_MAX_LISTEN);
 		return -E2BIG;
 	}
-	sa.sin_port = htons((uint16_t)t->cfg.port);
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
+	if (fam == AF_INET6)
+		sa.in6.sin6_port = htons((uint16_t)t->cfg.port);
+	else
+		sa.in.sin_port = htons((uint16_t)t->cfg.port);
+	fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		rc = -errno;
+		if (optional) {
+			pxh_info("tftp: no IPv6 here (%s): IPv4 only", strerror(errno));
+			return 0;
+		}
+		return rc;
+	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	(void)setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	if (fam == AF_INET6) {
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+	} else {
+		(void)setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	}
 	if (iface && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, iface,
 	                        (socklen_t)strlen(iface)) < 0) {
 		rc = -errno;
@@ -106,102 +125,142 @@ static int bind_one(struct pxh_tftp *t, const char *what, struct in_addr addr,
 		close(fd);
 		return rc;
 	}
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (bind(fd, &sa.sa, pxh_sockaddr_len(&sa)) < 0) {
 		rc = -errno;
-		inet_ntop(AF_INET, &addr, ab, sizeof(ab));
-		pxh_err("tftp: cannot bind UDP %s:%d (%s): %s", ab, t->cfg.port, what,
-		        strerror(errno));
+		pxh_sockaddr_text(&sa, ab, sizeof(ab));
 		close(fd);
+		if (optional) {
+			pxh_info("tftp: IPv6 not served: cannot bind UDP [%s]:%d (%s): %s",
+			         ab, t->cfg.port, what, strerror(-rc));
+			return 0;
+		}
+		pxh_err("tftp: cannot bind UDP %s%s%s:%d (%s): %s", fam == AF_INET6 ? "[" : "",
+		        ab, fam == AF_INET6 ? "]" : "", t->cfg.port, what, strerror(-rc));
 		return rc;
 	}
 	l = &t->ls[t->n_ls++];
 	memset(l, 0, sizeof(*l));
 	l->fd = fd;
 	l->t = t;
+	l->family = fam;
 	if (iface)
 		snprintf(l->iface, sizeof(l->iface), "%s", iface);
 	return 0;
+}
+
+/* Both wildcards; bound to IFACE when one is named.  IPv6 is optional
+ * only where nothing asked for it by name. */
+static int bind_wildcards(struct pxh_tftp *t, const char *what, const char *iface)
+{
+	union pxh_sockaddr any4 = {.in = {.sin_family = AF_INET}};
+	union pxh_sockaddr any6 = {.in6 = {.sin6_family = AF_INET6}};
+	int rc = bind_one(t, what, &any4, iface, false);
+
+	return rc ? rc : bind_one(t, what, &any6, iface, true);
 }
 
 static int bind_all(struct pxh_tftp *t)
 {
 	const struct pxh_conf *conf = t->srv->conf;
 	size_t n = pxh_cfg_list_len(conf, "server", NULL, "listen");
-	struct in_addr any = {.s_addr = htonl(INADDR_ANY)}, a;
-	int rc;
+	int rc = 0;
 
 	if (n == 0)
-		return bind_one(t, "all addresses", any, NULL);
-	for (size_t i = 0; i < n; i++) {
+		return bind_wildcards(t, "all addresses", NULL);
+	for (size_t i = 0; i < n && !rc; i++) {
 		const char *it = pxh_cfg_list_item(conf, "server", NULL, "listen", i);
+		struct pxh_listen_item li;
+		char why[256];
 
-		if (!it || !*it)
-			continue;
-		if (inet_pton(AF_INET, it, &a) == 1) {
-			rc = bind_one(t, it, a, NULL);
-		} else if (strchr(it, ':')) {
-			pxh_warn("tftp: listen %s: IPv6 is not served over TFTP", it);
-			continue;
-		} else if (strlen(it) < IFNAMSIZ && if_nametoindex(it)) {
-			rc = bind_one(t, it, any, it);
-		} else {
-			pxh_err("tftp: listen %s: neither an IPv4 address nor an interface",
-			        it);
-			rc = -EINVAL;
+		rc = pxh_listen_parse(it, true, &li, why, sizeof(why));
+		if (rc) {
+			pxh_err("tftp: [server] listen: %s", why);
+			break;
 		}
-		if (rc)
-			return rc;
+		if (li.kind == PXH_LISTEN_IFACE)
+			rc = bind_wildcards(t, it, li.iface);
+		else
+			rc = bind_one(t, it, &li.a, NULL, false);
 	}
-	return 0;
+	return rc;
+}
+
+/* The address the client asked, for a datagram that arrived on L. */
+static void packet_local(const struct tftp_listener *l, struct msghdr *mh,
+                         union pxh_sockaddr *local, int *ifindex)
+{
+	memset(local, 0, sizeof(*local));
+	local->sa.sa_family = (sa_family_t)l->family;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			/* the address the client asked, unless that was a
+			 * broadcast: then the one routing picks */
+			local->in.sin_addr = pi.ipi_addr;
+			if (IN_MULTICAST(ntohl(pi.ipi_addr.s_addr)) ||
+			    pi.ipi_addr.s_addr == htonl(INADDR_BROADCAST))
+				local->in.sin_addr = pi.ipi_spec_dst;
+			*ifindex = pi.ipi_ifindex;
+		} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			local->in6.sin6_addr = pi.ipi6_addr;
+			*ifindex = (int)pi.ipi6_ifindex;
+			/* a link-local address means something on one link */
+			if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr))
+				local->in6.sin6_scope_id = pi.ipi6_ifindex;
+		}
+	}
 }
 
 static void listener_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct tftp_listener *l = w->data;
 	uint8_t buf[TFTP_MAX_REQUEST + 1];
-	uint8_t cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-	struct sockaddr_in peer;
+	union {
+		uint8_t b[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+		          CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} cbuf;
+	union pxh_sockaddr peer;
 	struct iovec iov = {buf, sizeof(buf)};
 	struct msghdr mh;
-	struct cmsghdr *cm;
 	ssize_t n;
 
 	(void)loop;
 	(void)revents;
 	/* bounded: a burst of requests is taken in slices, fair to transfers */
 	for (int i = 0; i < 32 && !l->t->stopping; i++) {
-		struct in_addr local = {0};
+		union pxh_sockaddr local;
 		int ifindex = 0;
 
 		memset(&mh, 0, sizeof(mh));
+		memset(&peer, 0, sizeof(peer));
 		mh.msg_name = &peer;
 		mh.msg_namelen = sizeof(peer);
 		mh.msg_iov = &iov;
 		mh.msg_iovlen = 1;
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
+		mh.msg_control = cbuf.b;
+		mh.msg_controllen = sizeof(cbuf.b);
 		n = recvmsg(l->fd, &mh, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return;
 		}
-		if (mh.msg_namelen < sizeof(peer) || peer.sin_family != AF_INET ||
-		    peer.sin_port == 0 || (mh.msg_flags & MSG_TRUNC))
+		if (mh.msg_flags & MSG_TRUNC)
 			continue;
-		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
-				struct in_pktinfo pi;
-				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
-				/* the address the client asked, unless that was a
-				 * broadcast: then the one routing picks */
-				local = pi.ipi_addr;
-				if (IN_MULTICAST(ntohl(local.s_addr)) ||
-				    local.s_addr == htonl(INADDR_BROADCAST))
-					local = pi.ipi_spec_dst;
-				ifindex = pi.ipi_ifindex;
-			}
-		}
+		if (l->family == AF_INET6 ? mh.msg_namelen < sizeof(peer.in6) ||
+		                            peer.sa.sa_family != AF_INET6 ||
+		                            peer.in6.sin6_port == 0
+		                          : mh.msg_namelen < sizeof(peer.in) ||
+		                            peer.sa.sa_family != AF_INET ||
+		                            peer.in.sin_port == 0)
+			continue;
+		packet_local(l, &mh, &local, &ifindex);
 		tftp_handle_request(l->t, l, buf, (size_t)n, &peer, &local, ifindex);
 	}
 }
@@ -391,7 +450,7 @@ size_t pxh_tftp_transfers(struct pxh_server *s, struct pxh_transfer *out,
 		memset(o, 0, sizeof(*o));
 		o->proto = "tftp";
 		pxh_strcpy(o->mac, sizeof(o->mac), x->client.mac);
-		inet_ntop(AF_INET, &x->peer.sin_addr, o->ip, sizeof(o->ip));
+		pxh_sockaddr_ip(&x->peer, o->ip, sizeof(o->ip));
 		pxh_strcpy(o->file, sizeof(o->file), x->file);
 		o->size = x->size;
 		o->done = acked > x->size ? x->size : acked;

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "pxehub/plugin.h"
+#include "listen_addr.h"
 #include "tftp.h"
 #include "addr_limit.h"
 #include "files.h"
@@ -42,8 +43,10 @@ struct tftp_cfg {
 	uint64_t cache_bytes, cache_file_max;
 };
 
+
 struct tftp_listener {
 	int fd;
+	int family; /* AF_INET or AF_INET6 (one socket per family) */
 	ev_io io;
 	struct pxh_tftp *t;
 	char iface[16]; /* bound to this interface, or "" */
@@ -67,7 +70,7 @@ struct tftp_xfer {
 	int fd;
 	ev_io io;
 	ev_timer timer;
-	struct sockaddr_in peer, local;
+	union pxh_sockaddr peer, local;
 	uint16_t port; /* from port_range (to release), or 0 */
 	pxh_client client;
 	struct pxh_open_file f;
@@ -143,8 +146,9 @@ int tftp_file_open(struct pxh_tftp *t, const char *req, const pxh_client *c,
 /* tftp_session.c */
 void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
                          const uint8_t *p, size_t len,
-                         const struct sockaddr_in *peer,
-                         const struct in_addr *local, int ifindex);
+                         const union pxh_sockaddr *peer,
+                         const union pxh_sockaddr *local, int ifindex);
+
 void tftp_xfer_abort(struct tftp_xfer *x, int code, const char *msg,
                      const char *action);
 /* tftp_server.c: called when the last transfer ended after stop. */

@@ -39,22 +39,39 @@
 static void xfer_io_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void xfer_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
-static unsigned peer_hash(const struct sockaddr_in *a)
+static uint16_t addr_port(const union pxh_sockaddr *a)
 {
-	uint32_t h = a->sin_addr.s_addr ^ ((uint32_t)a->sin_port << 16);
+	return a->sa.sa_family == AF_INET6 ? a->in6.sin6_port : a->in.sin_port;
+}
 
-	h ^= h >> 15;
-	h *= 0x2c1b3c6du;
-	h ^= h >> 12;
-	return h & (TFTP_HASH - 1);
+static unsigned peer_hash(const union pxh_sockaddr *a)
+{
+	pxh_addr_key k = pxh_addr_key_of(&a->sa);
+	uint64_t h = k.lo ^ (k.hi * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)addr_port(a) << 16);
+
+	h ^= h >> 31;
+	h *= 0x2c1b3c6d2c1b3c6dull;
+	h ^= h >> 29;
+	return (unsigned)h & (TFTP_HASH - 1);
+}
+
+/* Same family, address, port (and interface for a link-local one). */
+static bool same_peer(const union pxh_sockaddr *a, const union pxh_sockaddr *b)
+{
+	pxh_addr_key ka, kb;
+
+	if (a->sa.sa_family != b->sa.sa_family || addr_port(a) != addr_port(b))
+		return false;
+	ka = pxh_addr_key_of(&a->sa);
+	kb = pxh_addr_key_of(&b->sa);
+	return ka.hi == kb.hi && ka.lo == kb.lo;
 }
 
 static struct tftp_xfer *xfer_find(struct pxh_tftp *t,
-                                   const struct sockaddr_in *peer)
+                                   const union pxh_sockaddr *peer)
 {
 	for (struct tftp_xfer *x = t->hash[peer_hash(peer)]; x; x = x->hnext)
-		if (x->peer.sin_addr.s_addr == peer->sin_addr.s_addr &&
-		    x->peer.sin_port == peer->sin_port)
+		if (same_peer(&x->peer, peer))
 			return x;
 	return NULL;
 }
@@ -138,7 +155,7 @@ static void xfer_free(struct tftp_xfer *x)
 	if (x->next)
 		x->next->prev = x->prev;
 	t->active--;
-	pxh_addr_count_del(&t->per_addr, x->peer.sin_addr.s_addr);
+	pxh_addr_count_del(&t->per_addr, pxh_addr_key_of(&x->peer.sa));
 	free(x);
 	tftp_maybe_finish(t);
 }
@@ -562,55 +579,84 @@ static void xfer_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /* ---- a new request ------------------------------------------------------------ */
-static void reply_error(struct tftp_listener *l, const struct sockaddr_in *peer,
-                        const struct in_addr *local, int code, const char *msg)
+static void reply_error(struct tftp_listener *l, const union pxh_sockaddr *peer,
+                        const union pxh_sockaddr *local, int ifindex, int code,
+                        const char *msg)
 {
-	uint8_t buf[256], cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	union {
+		uint8_t b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} cbuf;
+	uint8_t buf[256];
 	size_t n = tftp_build_error(buf, sizeof(buf), code, msg);
 	struct iovec iov = {buf, n};
 	struct msghdr mh = {
-		.msg_name = (void *)peer,
-		.msg_namelen = sizeof(*peer),
+		.msg_name = (void *)&peer->sa,
+		.msg_namelen = pxh_sockaddr_len(peer),
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
 	};
-	struct in_pktinfo *pi;
 	struct cmsghdr *cm;
 
-	if (local && local->s_addr) {
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
+	memset(&cbuf, 0, sizeof(cbuf));
+	if (local && local->sa.sa_family == AF_INET && local->in.sin_addr.s_addr) {
+		struct in_pktinfo pi = {.ipi_spec_dst = local->in.sin_addr};
+
+		mh.msg_control = cbuf.b;
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
 		cm = CMSG_FIRSTHDR(&mh);
 		cm->cmsg_level = IPPROTO_IP;
 		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(*pi));
-		pi = (struct in_pktinfo *)CMSG_DATA(cm);
-		pi->ipi_spec_dst = *local;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	} else if (local && local->sa.sa_family == AF_INET6) {
+		/* from the address asked, out of the interface it came in on
+		 * (a link-local peer is reachable on that one only) */
+		struct in6_pktinfo pi = {.ipi6_addr = local->in6.sin6_addr,
+		                         .ipi6_ifindex = (unsigned)(ifindex > 0 ? ifindex : 0)};
+
+		mh.msg_control = cbuf.b;
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
 	}
 	if (n && sendmsg(l->fd, &mh, MSG_DONTWAIT) < 0)
 		pxh_debug("tftp: error reply not sent: %s", strerror(errno));
 }
 
+static void set_port(union pxh_sockaddr *a, uint16_t port_net)
+{
+	if (a->sa.sa_family == AF_INET6)
+		a->in6.sin6_port = port_net;
+	else
+		a->in.sin_port = port_net;
+}
+
 /* A socket bound to LOCAL and a data port, connected to PEER. */
 static int open_data_socket(struct pxh_tftp *t, const struct tftp_listener *l,
-                            const struct in_addr *local,
-                            const struct sockaddr_in *peer, uint16_t *port_out)
+                            const union pxh_sockaddr *local,
+                            const union pxh_sockaddr *peer, uint16_t *port_out)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr = *local};
+	union pxh_sockaddr sa = *local;
+	socklen_t sl = pxh_sockaddr_len(&sa);
 	unsigned span;
 	int fd, rc = -EADDRINUSE, one = 1;
 
 	*port_out = 0;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(sa.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	if (sa.sa.sa_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (l->iface[0])
 		(void)setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, l->iface,
 		                 (socklen_t)strlen(l->iface));
 	if (!t->cfg.port_lo) {
-		sa.sin_port = 0;
-		rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+		set_port(&sa, 0);
+		rc = bind(fd, &sa.sa, sl) < 0 ? -errno : 0;
 	} else {
 		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		span = (unsigned)(t->cfg.port_hi - t->cfg.port_lo) + 1;
@@ -624,8 +670,8 @@ static int open_data_socket(struct pxh_tftp *t, const struct tftp_listener *l,
 			p = (uint16_t)(t->cfg.port_lo + t->port_cursor++);
 			if (t->port_used[p / 8] & (1u << (p % 8)))
 				continue;
-			sa.sin_port = htons(p);
-			if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			set_port(&sa, htons(p));
+			if (bind(fd, &sa.sa, sl) == 0) {
 				t->port_used[p / 8] |= (uint8_t)(1u << (p % 8));
 				*port_out = p;
 				rc = 0;
@@ -636,7 +682,7 @@ static int open_data_socket(struct pxh_tftp *t, const struct tftp_listener *l,
 				break;
 		}
 	}
-	if (rc == 0 && connect(fd, (const struct sockaddr *)peer, sizeof(*peer)) < 0)
+	if (rc == 0 && connect(fd, &peer->sa, pxh_sockaddr_len(peer)) < 0)
 		rc = -errno;
 	if (rc) {
 		if (*port_out)
@@ -648,16 +694,19 @@ static int open_data_socket(struct pxh_tftp *t, const struct tftp_listener *l,
 	return fd;
 }
 
-static uint32_t path_blksize(int fd)
+static uint32_t path_blksize(int fd, int family)
 {
 	int mtu = 0;
 	socklen_t sl = sizeof(mtu);
+	int hdr = family == AF_INET6 ? TFTP_IP6_UDP_HDR : TFTP_IP4_UDP_HDR;
 
-	if (getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &sl) < 0 || mtu <= 0)
-		return TFTP_DEF_BLKSIZE + 956; /* 1468: Ethernet */
-	if (mtu - TFTP_IP4_UDP_HDR - TFTP_HDR < TFTP_MIN_BLKSIZE)
+	if ((family == AF_INET6 ? getsockopt(fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &sl)
+	                        : getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &sl)) < 0 ||
+	    mtu <= 0)
+		mtu = 1500; /* Ethernet: 1468 over IPv4, 1448 over IPv6 */
+	if (mtu - hdr - TFTP_HDR < TFTP_MIN_BLKSIZE)
 		return TFTP_MIN_BLKSIZE;
-	return (uint32_t)(mtu - TFTP_IP4_UDP_HDR - TFTP_HDR);
+	return (uint32_t)(mtu - hdr - TFTP_HDR);
 }
 
 /* The content as a netascii stream in X->owned. */
@@ -708,14 +757,14 @@ out:
 }
 
 static void fill_client(struct pxh_tftp *t, pxh_client *c,
-                        const struct sockaddr_in *peer,
-                        const struct in_addr *local, int ifindex,
+                        const union pxh_sockaddr *peer,
+                        const union pxh_sockaddr *local, int ifindex,
                         const struct tftp_listener *l)
 {
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN];
 
 	memset(c, 0, sizeof(*c));
-	inet_ntop(AF_INET, &peer->sin_addr, ip, sizeof(ip));
+	pxh_sockaddr_ip(peer, ip, sizeof(ip));
 	if (!pxh_clients_facts_for_ip(t->srv, ip, c)) {
 		memset(c, 0, sizeof(*c));
 		c->arch = PXH_ARCH_UNKNOWN;
@@ -726,7 +775,7 @@ static void fill_client(struct pxh_tftp *t, pxh_client *c,
 	c->raw = NULL;
 	c->raw_len = 0;
 	snprintf(c->ip, sizeof(c->ip), "%s", ip);
-	inet_ntop(AF_INET, local, c->server_ip, sizeof(c->server_ip));
+	pxh_sockaddr_ip(local, c->server_ip, sizeof(c->server_ip));
 	if (l->iface[0]) {
 		snprintf(c->iface, sizeof(c->iface), "%s", l->iface);
 	} else if (ifindex > 0) {
@@ -781,8 +830,8 @@ static bool tftp_access_ok(struct pxh_tftp *t, const pxh_client *c)
 
 void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
                          const uint8_t *p, size_t len,
-                         const struct sockaddr_in *peer,
-                         const struct in_addr *local, int ifindex)
+                         const union pxh_sockaddr *peer,
+                         const union pxh_sockaddr *local, int ifindex)
 {
 	struct pxh_server *s = t->srv;
 	struct tftp_request rq;
@@ -795,19 +844,19 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 	count(t->c.requests, 1);
 	/* Per source address, before anything is answered: a flood from one
 	 * address (or one forged address) gets nothing back. */
-	if (!pxh_addr_rate_take(&t->rate, peer->sin_addr.s_addr, pxh_server_now(s))) {
+	if (!pxh_addr_rate_take(&t->rate, pxh_addr_key_of(&peer->sa), pxh_server_now(s))) {
 		count(t->c.rate, 1);
 		return;
 	}
 	rc = tftp_parse_request(p, len, &rq);
 	if (rc == -ENAMETOOLONG) {
 		count(t->c.denied, 1);
-		reply_error(l, peer, local, TFTP_EACCESS, "File name too long");
+		reply_error(l, peer, local, ifindex, TFTP_EACCESS, "File name too long");
 		return;
 	}
 	if (rc == -EPROTONOSUPPORT) {
 		count(t->c.malformed, 1);
-		reply_error(l, peer, local, TFTP_EBADOP, "Unknown transfer mode");
+		reply_error(l, peer, local, ifindex, TFTP_EBADOP, "Unknown transfer mode");
 		return;
 	}
 	if (rc) {
@@ -815,22 +864,22 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 		/* RFC 1350: anything but RRQ/WRQ on the request port is illegal */
 		if (len >= 2 && p[0] == 0 && p[1] == TFTP_ERROR)
 			return; /* never answer an error with an error */
-		reply_error(l, peer, local, TFTP_EBADOP, "Illegal TFTP operation");
+		reply_error(l, peer, local, ifindex, TFTP_EBADOP, "Illegal TFTP operation");
 		return;
 	}
 	if (rq.opcode == TFTP_WRQ) {
 		count(t->c.wrq, 1);
 		pxh_info("tftp: write request for %s refused", rq.file);
-		reply_error(l, peer, local, TFTP_EACCESS, "Write requests are refused");
+		reply_error(l, peer, local, ifindex, TFTP_EACCESS, "Write requests are refused");
 		return;
 	}
 	if (rq.mode == TFTP_MODE_MAIL) {
 		count(t->c.malformed, 1);
-		reply_error(l, peer, local, TFTP_EBADOP, "Mail mode is not supported");
+		reply_error(l, peer, local, ifindex, TFTP_EBADOP, "Mail mode is not supported");
 		return;
 	}
 	if (t->stopping) {
-		reply_error(l, peer, local, TFTP_EUNDEF, "Server shutting down");
+		reply_error(l, peer, local, ifindex, TFTP_EUNDEF, "Server shutting down");
 		return;
 	}
 	old = xfer_find(t, peer);
@@ -851,11 +900,14 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 		tftp_xfer_abort(old, -1, "client started a new request", "aborted");
 	}
 	if (t->cfg.max_per_client &&
-	    pxh_addr_count_get(&t->per_addr, peer->sin_addr.s_addr) >= t->cfg.max_per_client) {
+	    pxh_addr_count_get(&t->per_addr, pxh_addr_key_of(&peer->sa)) >= t->cfg.max_per_client) {
+		char ip[INET6_ADDRSTRLEN];
+
 		count(t->c.per_client, 1);
+		pxh_sockaddr_ip(peer, ip, sizeof(ip));
 		pxh_notice("tftp: %s: %u transfers from this address (max_per_client), %s refused",
-		           inet_ntoa(peer->sin_addr), t->cfg.max_per_client, rq.file);
-		reply_error(l, peer, local, TFTP_EUNDEF,
+		           ip, t->cfg.max_per_client, rq.file);
+		reply_error(l, peer, local, ifindex, TFTP_EUNDEF,
 		            "Too many transfers from your address, try again later");
 		return;
 	}
@@ -865,21 +917,20 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 		count(t->c.busy, 1);
 		pxh_notice("tftp: busy: %zu transfers running (max_transfers), %s refused",
 		           t->active, rq.file);
-		reply_error(l, peer, local, TFTP_EUNDEF,
+		reply_error(l, peer, local, ifindex, TFTP_EUNDEF,
 		            "Server busy: too many transfers, try again later");
 		return;
 	}
 	x = calloc(1, sizeof(*x));
 	if (!x) {
-		reply_error(l, peer, local, TFTP_EUNDEF, "Server out of memory");
+		reply_error(l, peer, local, ifindex, TFTP_EUNDEF, "Server out of memory");
 		return;
 	}
 	x->t = t;
 	x->fd = -1;
 	x->src_fd = -1;
 	x->peer = *peer;
-	x->local.sin_family = AF_INET;
-	x->local.sin_addr = *local;
+	x->local = *local;
 	x->t_start = pxh_server_now(s);
 	x->progress_at = ev_now(s->loop);
 	memcpy(x->req, rq.file, rq.file_len + 1);
@@ -887,7 +938,7 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 	fill_client(t, &x->client, peer, local, ifindex, l);
 	if (!tftp_access_ok(t, &x->client)) {
 		count(t->c.denied, 1);
-		reply_error(l, peer, local, TFTP_EACCESS, "Access denied");
+		reply_error(l, peer, local, ifindex, TFTP_EACCESS, "Access denied");
 		free(x);
 		return;
 	}
@@ -910,7 +961,7 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 		count(code == TFTP_ENOTFOUND ? t->c.notfound : t->c.denied, 1);
 		pxh_logf(PXH_LOG_INFO, &x->client, "tftp: %s refused: %s (%s)",
 		         x->file, emsg, strerror(-rc));
-		reply_error(l, peer, local, code, emsg);
+		reply_error(l, peer, local, ifindex, code, emsg);
 		free(x);
 		return;
 	}
@@ -929,7 +980,7 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 		}
 	}
 	if (rq.mode == TFTP_MODE_NETASCII && (rc = make_netascii(x)) < 0) {
-		reply_error(l, peer, local, TFTP_EUNDEF,
+		reply_error(l, peer, local, ifindex, TFTP_EUNDEF,
 		            rc == -EFBIG ? "File too large for netascii"
 		            : rc == -EBUSY ? "Server busy: too many netascii transfers, try again later"
 		                           : "Cannot read file");
@@ -945,7 +996,7 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 	if (x->fd < 0) {
 		pxh_warn("tftp: no data socket for %s: %s", x->file,
 		         strerror(-x->fd));
-		reply_error(l, peer, local, TFTP_EUNDEF,
+		reply_error(l, peer, local, ifindex, TFTP_EUNDEF,
 		            "Server busy: no data port free, try again later");
 		count(t->c.busy, 1);
 		goto fail;
@@ -955,7 +1006,7 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 	if (t->cfg.max_blksize)
 		lim.max_blksize = t->cfg.max_blksize;
 	else if ((rq.seen & TFTP_OPT_BLKSIZE) && rq.blksize > TFTP_DEF_BLKSIZE)
-		lim.max_blksize = path_blksize(x->fd);
+		lim.max_blksize = path_blksize(x->fd, x->peer.sa.sa_family);
 	else
 		lim.max_blksize = TFTP_DEF_BLKSIZE;
 	lim.max_windowsize = t->cfg.max_windowsize;
@@ -994,14 +1045,14 @@ void tftp_handle_request(struct pxh_tftp *t, struct tftp_listener *l,
 		t->hash[h] = x;
 	}
 	t->active++;
-	if (pxh_addr_count_add(&t->per_addr, peer->sin_addr.s_addr) < 0) {
+	if (pxh_addr_count_add(&t->per_addr, pxh_addr_key_of(&peer->sa)) < 0) {
 		/* out of memory: the count would go wrong at the end */
 		t->active--;
 		t->hash[peer_hash(peer)] = x->hnext;
 		t->xfers = x->next;
 		if (x->next)
 			x->next->prev = NULL;
-		reply_error(l, peer, local, TFTP_EUNDEF, "Server out of memory");
+		reply_error(l, peer, local, ifindex, TFTP_EUNDEF, "Server out of memory");
 		goto fail;
 	}
 	ev_io_init(&x->io, xfer_io_cb, x->fd, EV_READ);

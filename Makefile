@@ -134,7 +134,7 @@ $(B)/tests/unit/%: tests/unit/%.c $(CORELIB) $(TESTKIT)
 		-Wl,--whole-archive $(TESTKIT) -Wl,--no-whole-archive \
 		$(CMOCKA_LIBS) $(DEP_LIBS)
 
-$(B)/tests/plugins/%.so: tests/plugins/%.c sdk/include/pxehub/plugin.h
+$(B)/tests/plugins/%.so: tests/plugins/%.c tests/plugins/tp.h sdk/include/pxehub/plugin.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fvisibility=hidden -shared $(LDFLAGS) -o $@ $<
 

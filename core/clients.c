@@ -301,17 +301,17 @@ void pxh_clients_record(struct pxh_server *s, const pxh_event *ev,
 	lru_push(t, i);
 	r = &t->rec[i];
 	if (bind) {
-		bool dhcp = ev->client.phase == PXH_PHASE_DHCP;
+		bool dhcp = ev->client->phase == PXH_PHASE_DHCP;
 
-		merge(&r->c, &ev->client);
-		if (ev->client.ip[0] && (dhcp || strcmp(r->c.ip, ev->client.ip)))
+		merge(&r->c, ev->client);
+		if (ev->client->ip[0] && (dhcp || strcmp(r->c.ip, ev->client->ip)))
 			r->ip_dhcp = dhcp;
-		set_ip(t, i, ev->client.ip);
+		set_ip(t, i, ev->client->ip);
 		r->bound_us = ev->time_us;
-		if (ev->client.phase == PXH_PHASE_IPXE &&
-		    pxh_client_boot_program(&ev->client))
+		if (ev->client->phase == PXH_PHASE_IPXE &&
+		    pxh_client_boot_program(ev->client))
 			copy_str(r->boot_program, sizeof(r->boot_program),
-			         pxh_boot_program_name(pxh_client_boot_program(&ev->client)));
+			         pxh_boot_program_name(pxh_client_boot_program(ev->client)));
 	}
 	r->last_us = ev->time_us;
 	st = &r->steps[(r->step_head + r->nsteps) % STEPS_PER_CLIENT];

@@ -1,12 +1,14 @@
 /* Events: logged as one key=value line, recorded in the client history,
  * queued (bounded) for the plugins' event hooks. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
 #include "plugin_host.h"
+#include "abi.h"
 #include "clients.h"
 #include "conf.h"
 #include "counters.h"
@@ -17,8 +19,14 @@
 #include "server.h"
 #include "str.h"
 
+/* A queued event owns its client: the emitter's goes away with its call. */
+struct ev_slot {
+	pxh_event ev;
+	pxh_client client;
+};
+
 struct pxh_events {
-	pxh_event *ring;
+	struct ev_slot *ring;
 	size_t cap, head, count;
 	ev_prepare drain;
 	bool draining;
@@ -58,19 +66,34 @@ void pxh_event_init(pxh_event *ev, enum pxh_event_kind kind, int severity,
 	ev->severity = severity;
 	gettimeofday(&tv, NULL);
 	ev->time_us = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
-	if (c) {
-		ev->client = *c;
-		ev->client.raw = NULL; /* the packet does not outlive the call */
-		ev->client.raw_len = 0;
-	}
-	ev->client.struct_size = sizeof(ev->client);
+	ev->client = c ? c : &pxh_no_client;
+}
+
+const pxh_client pxh_no_client = {.struct_size = sizeof(pxh_client)};
+
+/* Copy a client a plugin (or the core) handed over into OUT, a whole
+ * struct: only the first struct_size bytes the sender knows are read, the
+ * rest is zero; every text ends inside its field; raw is dropped (the
+ * packet does not outlive the call). */
+void pxh_client_import(pxh_client *out, const pxh_client *c)
+{
+	memset(out, 0, sizeof(*out));
+	if (c)
+		memcpy(out, c, pxh_abi_size(c->struct_size, PXH_CLIENT_SIZE_1_0,
+		                            sizeof(*out)));
+	out->struct_size = sizeof(*out);
+	out->raw = NULL;
+	out->raw_len = 0;
+#define PXH_NUL_END(f) (out->f[sizeof(out->f) - 1] = 0);
+	PXH_CLIENT_TEXTS(PXH_NUL_END)
+#undef PXH_NUL_END
 }
 
 static void log_event(const pxh_event *ev, const char *mac)
 {
 	char line[900];
 	size_t o = 0;
-	const pxh_client *c = &ev->client;
+	const pxh_client *c = ev->client;
 
 	/* text fields appended as they are (no printf: several events come
 	 * per packet); numbers through snprintf */
@@ -128,7 +151,9 @@ static void deliver_some(struct pxh_server *s, size_t max)
 	struct pxh_events *q = s->events;
 
 	while (q->count && max--) {
-		pxh_event ev = q->ring[q->head];
+		struct ev_slot slot = q->ring[q->head];
+		pxh_event ev = slot.ev;
+		ev.client = &slot.client;
 		q->head = (q->head + 1) % q->cap;
 		q->count--;
 		for (struct pxh_hook *k = pxh_hooks(s, PXH_HOOK_EVENT); k; k = k->next)
@@ -158,31 +183,35 @@ static void escape_field(char *f, size_t cap)
 	pxh_strcpy(f, cap, tmp);
 }
 
-/* Every text field of an event. */
-#define EVENT_TEXTS(X)                                                         \
-	X(client.mac) X(client.uuid) X(client.arch_name)                      \
-	X(client.vendor_class) X(client.user_class) X(client.undi)            \
-	X(client.ip) X(client.relay) X(client.iface) X(client.server_ip)      \
-	X(client.manufacturer) X(client.product) X(client.serial)             \
-	X(client.asset) X(client.platform) X(client.buildarch) X(action)      \
-	X(file) X(plugin) X(message)
+/* Every text field of an event (its client's: PXH_CLIENT_TEXTS). */
+#define EVENT_TEXTS(X) X(action) X(file) X(plugin) X(message)
 
-/* EV's texts with their control characters escaped into OUT: the same
- * edge as the log line, for the history, the event hooks (syslog,
- * StifleR) and plugins.  False (OUT untouched) when nothing needs it: the
- * common case costs a scan, not a copy. */
-static bool event_escape(const pxh_event *ev, pxh_event *out)
+/* EV's texts with their control characters escaped into OUT (and its
+ * client's into OUT_CLIENT): the same edge as the log line, for the
+ * history, the event hooks (syslog, StifleR) and plugins.  False (OUT
+ * untouched) when nothing needs it: the common case costs a scan, not a
+ * copy. */
+static bool event_escape(const pxh_event *ev, pxh_event *out,
+                         pxh_client *out_client)
 {
 	bool any = false;
 
 #define CHECK(f) any = any || pxh_log_needs_escape(ev->f);
 	EVENT_TEXTS(CHECK)
 #undef CHECK
+#define CHECK(f) any = any || pxh_log_needs_escape(ev->client->f);
+	PXH_CLIENT_TEXTS(CHECK)
+#undef CHECK
 	if (!any)
 		return false;
 	*out = *ev;
+	*out_client = *ev->client;
+	out->client = out_client;
 #define ESC(f) escape_field(out->f, sizeof(out->f));
 	EVENT_TEXTS(ESC)
+#undef ESC
+#define ESC(f) escape_field(out_client->f, sizeof(out_client->f));
+	PXH_CLIENT_TEXTS(ESC)
 #undef ESC
 	return true;
 }
@@ -194,16 +223,22 @@ static void emit(struct pxh_server *s, const pxh_event *ev, bool bind)
 	struct pxh_events *q = s->events;
 	const char *mac;
 	char found[18];
-	pxh_event esc;
+	pxh_event esc, tmp;
+	pxh_client esc_client;
 
+	if (!ev->client) { /* the core's own events always have one */
+		tmp = *ev;
+		tmp.client = &pxh_no_client;
+		ev = &tmp;
+	}
 	/* rare (a hostile client): only then is the event copied */
-	if (event_escape(ev, &esc))
+	if (event_escape(ev, &esc, &esc_client))
 		ev = &esc;
-	mac = ev->client.mac;
+	mac = ev->client->mac;
 
 	/* an event that names only the client's address gets its MAC */
-	if (!mac[0] && ev->client.ip[0] &&
-	    pxh_clients_mac_for_ip(s, ev->client.ip, found))
+	if (!mac[0] && ev->client->ip[0] &&
+	    pxh_clients_mac_for_ip(s, ev->client->ip, found))
 		mac = found;
 	pxh_clients_record(s, ev, mac, bind);
 	if (q && ev->kind > 0 && ev->kind < PXH_EV__MAX)
@@ -217,10 +252,15 @@ static void emit(struct pxh_server *s, const pxh_event *ev, bool bind)
 		(*q->dropped)++;
 		return;
 	}
-	pxh_event *slot = &q->ring[(q->head + q->count) % q->cap];
-	*slot = *ev;
-	slot->struct_size = sizeof(*slot);
-	if (mac != ev->client.mac)
+	struct ev_slot *slot = &q->ring[(q->head + q->count) % q->cap];
+	slot->ev = *ev;
+	slot->ev.struct_size = sizeof(slot->ev);
+	slot->client = *ev->client;
+	slot->client.struct_size = sizeof(slot->client);
+	slot->client.raw = NULL; /* the packet does not outlive the call */
+	slot->client.raw_len = 0;
+	slot->ev.client = NULL; /* set to the slot's copy on delivery */
+	if (mac != ev->client->mac)
 		memcpy(slot->client.mac, mac, sizeof(slot->client.mac));
 	q->count++;
 	if (!ev_is_active(&q->drain))

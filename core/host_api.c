@@ -1,12 +1,14 @@
 /* The plugin API's services: config getters, server facts, logging, timers,
  * fd and child watches, work pool, events. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "plugin_host.h"
+#include "abi.h"
 #include "conf.h"
 #include "dhcp/dhcp_module.h"
 #include "events.h"
@@ -295,46 +297,39 @@ int pxh_work_submit(pxh_host *h, void (*work)(void *ud), void (*done)(void *ud),
 }
 
 /* ---- events ----------------------------------------------------------------------- */
+void pxh_event_import(pxh_event *copy, pxh_client *client, const pxh_event *ev)
+{
+	/* A plugin built against an older minor knows a shorter struct: only
+	 * its struct_size bytes are read, the rest is zero. */
+	memset(copy, 0, sizeof(*copy));
+	memcpy(copy, ev, pxh_abi_size(ev->struct_size, PXH_EVENT_SIZE_1_0,
+	                              sizeof(*copy)));
+	copy->struct_size = sizeof(*copy);
+	/* the client too is read only as far as the plugin knows it */
+	pxh_client_import(client, copy->client);
+	copy->client = client;
+	/* every text ends inside its field, whatever the plugin wrote */
+#define PXH_NUL_END(f) ((f)[sizeof(f) - 1] = 0)
+	PXH_NUL_END(copy->action);
+	PXH_NUL_END(copy->file);
+	PXH_NUL_END(copy->plugin);
+	PXH_NUL_END(copy->message);
+#undef PXH_NUL_END
+	/* levels start at PXH_LOG_ERR: 0 is a field left unset, not "emerg" */
+	if (copy->severity < PXH_LOG_ERR || copy->severity > PXH_LOG_DEBUG)
+		copy->severity = PXH_LOG_INFO;
+	if (!copy->kind)
+		copy->kind = PXH_EV_PLUGIN;
+}
+
 void pxh_event_emit(pxh_host *h, const pxh_event *ev)
 {
 	pxh_event copy;
-	size_t n = ev->struct_size && ev->struct_size < sizeof(copy)
-	                   ? ev->struct_size : sizeof(copy);
+	pxh_client client;
 
-	/* A plugin built against an older SDK knows a shorter struct. */
-	memset(&copy, 0, sizeof(copy));
-	memcpy(&copy, ev, n);
-	copy.struct_size = sizeof(copy);
-	/* every text ends inside its field, whatever the plugin wrote */
-#define PXH_NUL_END(f) ((f)[sizeof(f) - 1] = 0)
-	PXH_NUL_END(copy.action);
-	PXH_NUL_END(copy.file);
-	PXH_NUL_END(copy.plugin);
-	PXH_NUL_END(copy.message);
-	PXH_NUL_END(copy.client.mac);
-	PXH_NUL_END(copy.client.uuid);
-	PXH_NUL_END(copy.client.arch_name);
-	PXH_NUL_END(copy.client.vendor_class);
-	PXH_NUL_END(copy.client.user_class);
-	PXH_NUL_END(copy.client.undi);
-	PXH_NUL_END(copy.client.ip);
-	PXH_NUL_END(copy.client.relay);
-	PXH_NUL_END(copy.client.iface);
-	PXH_NUL_END(copy.client.server_ip);
-	PXH_NUL_END(copy.client.manufacturer);
-	PXH_NUL_END(copy.client.product);
-	PXH_NUL_END(copy.client.serial);
-	PXH_NUL_END(copy.client.asset);
-	PXH_NUL_END(copy.client.platform);
-	PXH_NUL_END(copy.client.buildarch);
-#undef PXH_NUL_END
-	/* levels start at PXH_LOG_ERR: 0 is a field left unset, not "emerg" */
-	if (copy.severity < PXH_LOG_ERR || copy.severity > PXH_LOG_DEBUG)
-		copy.severity = PXH_LOG_INFO;
+	pxh_event_import(&copy, &client, ev);
 	if (!copy.plugin[0])
 		snprintf(copy.plugin, sizeof(copy.plugin), "%s", h->name);
-	if (!copy.kind)
-		copy.kind = PXH_EV_PLUGIN;
 	pxh_emit(h->srv, &copy);
 }
 
@@ -342,9 +337,11 @@ void pxh_event_emitf(pxh_host *h, int severity, const pxh_client *c,
                      const char *action, const char *file, const char *fmt, ...)
 {
 	pxh_event ev;
+	pxh_client client;
 	va_list ap;
 
-	pxh_event_init(&ev, PXH_EV_PLUGIN, severity, c);
+	pxh_client_import(&client, c);
+	pxh_event_init(&ev, PXH_EV_PLUGIN, severity, &client);
 	pxh_strcpy(ev.action, sizeof(ev.action), action ? action : "");
 	pxh_strcpy(ev.file, sizeof(ev.file), file ? file : "");
 	pxh_strcpy(ev.plugin, sizeof(ev.plugin), h->name);

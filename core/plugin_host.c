@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "plugin_host.h"
+#include "abi.h"
 #include "conf.h"
 #include "log.h"
 #include "plugins.h"
@@ -126,6 +127,21 @@ static void drop_hooks_of(struct pxh_plugins *p, struct pxh_host *h)
 static int check_descriptor(const pxh_plugin_descriptor *d, const char *name,
                             const char *path, struct pxh_conf_errors *errs)
 {
+	if (d->magic != PXH_PLUGIN_MAGIC) {
+		/* The drafts before the freeze began with abi_major (16 bits)
+		 * and abi_minor: their pxh_event embedded pxh_client, so
+		 * their event hooks would read wrong bytes. */
+		const uint16_t *draft = (const uint16_t *)d;
+		if (draft[0] == 1 && draft[1] <= 1)
+			pxh_conf_errors_add(errs,
+			                    "%s: plugin %s was built against a pre-release SDK (draft ABI 1.%u, before ABI 1.0 was frozen; its structs differ): rebuild it against this pxehub SDK (ABI %u.%u)",
+			                    path, name, draft[1], PXH_ABI_MAJOR, PXH_ABI_MINOR);
+		else
+			pxh_conf_errors_add(errs,
+			                    "%s: plugin %s: its descriptor does not start with PXH_PLUGIN_MAGIC: not built with PXH_PLUGIN() from <pxehub/plugin.h>",
+			                    path, name);
+		return -EPROTO;
+	}
 	if (d->abi_major != PXH_ABI_MAJOR) {
 		pxh_conf_errors_add(errs,
 		                    "%s: plugin %s: ABI %u.%u, this pxehubd speaks %u.%u: rebuild the plugin against this pxehub SDK",
@@ -146,6 +162,14 @@ static int check_descriptor(const pxh_plugin_descriptor *d, const char *name,
 		                    path, name, d->struct_size, (size_t)DESC_MIN_SIZE);
 		return -EPROTO;
 	}
+	if (d->conf_key_size < PXH_CONF_KEY_SIZE_1_0 ||
+	    d->conf_key_size > sizeof(pxh_conf_key)) {
+		pxh_conf_errors_add(errs,
+		                    "%s: plugin %s: its key table entries are %u bytes, this pxehubd reads %zu to %zu: built with a broken SDK header?",
+		                    path, name, d->conf_key_size,
+		                    (size_t)PXH_CONF_KEY_SIZE_1_0, sizeof(pxh_conf_key));
+		return -EPROTO;
+	}
 	if (!d->name || strcmp(d->name, name)) {
 		pxh_conf_errors_add(errs,
 		                    "%s: plugin file is named %s but its descriptor says '%s': rename the file or fix .name",
@@ -157,6 +181,52 @@ static int check_descriptor(const pxh_plugin_descriptor *d, const char *name,
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* A plugin's key table as this core's pxh_conf_key array: the plugin's own
+ * when it was built with the same entry size, else a copy (malloc'd into
+ * *COPY, NULL-terminated) of each entry's first STRIDE bytes, the fields
+ * its SDK did not know zero.  NULL stays NULL.  0 or -ENOMEM. */
+static int import_keys(const pxh_conf_key *keys, uint32_t stride,
+                       const pxh_conf_key **out, pxh_conf_key **copy)
+{
+	const unsigned char *p = (const unsigned char *)keys;
+	size_t n = 0;
+
+	*out = keys;
+	*copy = NULL;
+	if (!keys || stride == sizeof(pxh_conf_key))
+		return 0;
+	while (((const pxh_conf_key *)(const void *)(p + n * stride))->name)
+		n++;
+	*copy = calloc(n + 1, sizeof(**copy));
+	if (!*copy)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		memcpy(&(*copy)[i], p + i * stride, stride);
+	*out = *copy;
+	return 0;
+}
+
+/* Check PLUGIN's config against its key tables and fill its bound structs
+ * into B (copies of the tables in KEYS and SUBS when the plugin's entries
+ * are not this core's size; free them with the plugin).  0 or -errno. */
+static int check_plugin_conf(struct pxh_conf *conf, const char *name,
+                             const pxh_plugin_descriptor *d,
+                             pxh_conf_key **keys, pxh_conf_key **subs,
+                             struct pxh_conf_bound *b,
+                             struct pxh_conf_errors *errs)
+{
+	const pxh_conf_key *k, *sk;
+
+	memset(b, 0, sizeof(*b));
+	if (import_keys(d->keys, d->conf_key_size, &k, keys) ||
+	    import_keys(d->sub_keys, d->conf_key_size, &sk, subs))
+		return -ENOMEM;
+	if (pxh_conf_check_plugin(conf, name, k, sk, errs))
+		return -EINVAL;
+	return pxh_conf_bind_plugin(conf, name, k, sk, pxh_desc_conf_size(d, false),
+	                            pxh_desc_conf_size(d, true), b, errs) ? -EINVAL : 0;
 }
 
 /* dlopen NAME.so and check it; on success *DL and *DESC are set. */
@@ -209,16 +279,6 @@ size_t pxh_desc_conf_size(const pxh_plugin_descriptor *d, bool sub)
 	return sub ? d->sub_conf_size : d->conf_size;
 }
 
-/* Table check and struct filling, for -t and load alike. */
-static int bind_conf(struct pxh_conf *conf, const char *name,
-                     const pxh_plugin_descriptor *d, struct pxh_conf_bound *b,
-                     struct pxh_conf_errors *errs)
-{
-	return pxh_conf_bind_plugin(conf, name, d->keys, d->sub_keys,
-	                            pxh_desc_conf_size(d, false),
-	                            pxh_desc_conf_size(d, true), b, errs);
-}
-
 int pxh_plugins_check(struct pxh_conf *conf, struct pxh_conf_errors *errs)
 {
 	const char **names;
@@ -230,20 +290,18 @@ int pxh_plugins_check(struct pxh_conf *conf, struct pxh_conf_errors *errs)
 		char path[4096];
 		void *dl;
 		const pxh_plugin_descriptor *d;
+		pxh_conf_key *keys = NULL, *subs = NULL;
 		if (open_plugin(dir, names[i], path, sizeof(path), &dl, &d, errs)) {
 			rc = -EINVAL;
 			continue;
 		}
-		if (pxh_conf_check_plugin(conf, names[i], d->keys, d->sub_keys, errs)) {
+		struct pxh_conf_bound b;
+		if (check_plugin_conf(conf, names[i], d, &keys, &subs, &b, errs))
 			rc = -EINVAL;
-		} else {
-			struct pxh_conf_bound b;
-
-			if (bind_conf(conf, names[i], d, &b, errs))
-				rc = -EINVAL;
-			pxh_conf_bound_free(&b);
-		}
+		pxh_conf_bound_free(&b);
 		dlclose(dl);
+		free(keys);
+		free(subs);
 	}
 	return rc;
 }
@@ -279,6 +337,8 @@ static void host_free(struct pxh_host *h)
 	if (h->dl)
 		dlclose(h->dl);
 	pxh_conf_bound_free(&h->conf);
+	free(h->keys_copy);
+	free(h->sub_keys_copy);
 	free(h);
 }
 
@@ -318,10 +378,8 @@ int pxh_plugins_load(struct pxh_server *s, struct pxh_conf *conf,
 			break;
 		}
 		p->hosts[p->n++] = h;
-		rc = pxh_conf_check_plugin(conf, names[i], h->desc->keys,
-		                           h->desc->sub_keys, errs);
-		if (!rc)
-			rc = bind_conf(conf, names[i], h->desc, &h->conf, errs) ? -EINVAL : 0;
+		rc = check_plugin_conf(conf, names[i], h->desc, &h->keys_copy,
+		                       &h->sub_keys_copy, &h->conf, errs);
 		if (rc)
 			break;
 		snprintf(h->state_dir, sizeof(h->state_dir), "%s/plugins/%s",

@@ -19,6 +19,7 @@ struct pxh_host {
 	char state_dir[4096];
 	void *dl;
 	const pxh_plugin_descriptor *desc;
+	pxh_conf_key *keys_copy, *sub_keys_copy; /* see import_keys */
 	void *state;
 	int priority;
 	int refs; /* deferred requests and work items in flight */

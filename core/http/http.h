@@ -336,12 +336,13 @@ void pxh_http_settings_free(struct pxh_http_settings *set);
 /* Constant-time token check of an "Authorization" header value. */
 bool pxh_http_bearer_ok(const char *authz, const char *token);
 
-/* A POST /api/v1/report body (JSON) into EV (kind report, MAC or UUID,
- * status as action, step as file, message, progress as bytes; the
- * caller sets the address).  Returns 0, or the HTTP status to answer
- * (400 not a JSON object, 422 a member missing or invalid) with WHY. */
+/* A POST /api/v1/report body (JSON) into EV and its client WHO (kind
+ * report, MAC or UUID, status as action, step as file, message, progress
+ * as bytes; the caller sets the address).  Returns 0, or the HTTP status
+ * to answer (400 not a JSON object, 422 a member missing or invalid) with
+ * WHY. */
 int pxh_http_report_parse(const char *body, size_t len, pxh_event *ev,
-                          char *why, size_t why_len);
+                          pxh_client *who, char *why, size_t why_len);
 
 /* Per-source rate limit for reports: true when allowed. */
 bool pxh_http_rate_ok(const char *peer, double now, double rate);

@@ -88,13 +88,15 @@ static const char *opt_string(json_t *o, const char *key, size_t max,
  * status are required; other members are kept out of the event.
  */
 int pxh_http_report_parse(const char *body, size_t len, pxh_event *ev,
-                          char *why, size_t why_len)
+                          pxh_client *who, char *why, size_t why_len)
 {
 	const char *bad = NULL, *mac, *uuid, *status, *step, *msg;
 	json_error_t jerr;
 	json_t *o, *prog;
 
-	pxh_event_init(ev, PXH_EV_REPORT, PXH_LOG_INFO, NULL);
+	memset(who, 0, sizeof(*who));
+	who->struct_size = sizeof(*who);
+	pxh_event_init(ev, PXH_EV_REPORT, PXH_LOG_INFO, who);
 	o = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!o) {
 		snprintf(why, why_len, "invalid JSON: %.150s", jerr.text);
@@ -114,14 +116,14 @@ int pxh_http_report_parse(const char *body, size_t len, pxh_event *ev,
 	if (prog && (!json_is_integer(prog) || json_integer_value(prog) < 0 ||
 	             json_integer_value(prog) > 100))
 		bad = "progress";
-	if (!bad && mac && pxh_http_mac_normalise(mac, ev->client.mac) < 0)
+	if (!bad && mac && pxh_http_mac_normalise(mac, who->mac) < 0)
 		bad = "mac";
 	if (!bad && uuid) {
 		char form[64];
 
 		snprintf(form, sizeof(form), "uuid=%s", uuid);
-		pxh_http_facts(form, strlen(form), &ev->client);
-		if (!ev->client.uuid[0])
+		pxh_http_facts(form, strlen(form), who);
+		if (!who->uuid[0])
 			bad = "uuid";
 	}
 	if (!bad && !mac && !uuid)
@@ -133,7 +135,7 @@ int pxh_http_report_parse(const char *body, size_t len, pxh_event *ev,
 		json_decref(o);
 		return 422;
 	}
-	ev->client.phase = PXH_PHASE_HTTP;
+	who->phase = PXH_PHASE_HTTP;
 	pxh_http_copy(ev->action, sizeof(ev->action), status);
 	pxh_http_copy(ev->file, sizeof(ev->file), step ? step : "");
 	pxh_http_copy(ev->message, sizeof(ev->message), msg ? msg : "");
@@ -148,6 +150,7 @@ static int handle_report(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 	const struct pxh_http_req *rq = x->rq;
 	const char *ct = pxh_http_req_header(rq, "Content-Type");
 	pxh_event ev;
+	pxh_client who;
 	char text[256];
 	int status;
 
@@ -162,13 +165,13 @@ static int handle_report(struct pxh_http_ctx *x, struct pxh_http_resp *rs)
 		pxh_http_resp_header(rs, "Retry-After: 1\r\n");
 		return 0;
 	}
-	status = pxh_http_report_parse(rq->body, rq->body_len, &ev, text,
+	status = pxh_http_report_parse(rq->body, rq->body_len, &ev, &who, text,
 	                               sizeof(text));
 	if (status) {
 		json_error(rs, status, text);
 		return 0;
 	}
-	pxh_http_copy(ev.client.ip, sizeof(ev.client.ip), x->peer);
+	pxh_http_copy(who.ip, sizeof(who.ip), x->peer);
 	/* without the token the report is a claim: it is a step of that
 	 * MAC's story, never the MAC's new address */
 	if (x->authenticated)

@@ -245,11 +245,11 @@ static void emit_download(struct pxh_http_conn *c, enum pxh_event_kind kind,
                           const char *action)
 {
 	pxh_event ev;
+	pxh_client who = {.struct_size = sizeof(who), .phase = PXH_PHASE_HTTP};
 
-	pxh_event_init(&ev, kind, PXH_LOG_INFO, NULL);
-	pxh_http_copy(ev.client.ip, sizeof(ev.client.ip), c->peer);
-	pxh_http_copy(ev.client.server_ip, sizeof(ev.client.server_ip), c->local);
-	ev.client.phase = PXH_PHASE_HTTP;
+	pxh_http_copy(who.ip, sizeof(who.ip), c->peer);
+	pxh_http_copy(who.server_ip, sizeof(who.server_ip), c->local);
+	pxh_event_init(&ev, kind, PXH_LOG_INFO, &who);
 	pxh_http_copy(ev.action, sizeof(ev.action), action);
 	pxh_http_copy(ev.file, sizeof(ev.file), c->rq.path);
 	ev.bytes = kind == PXH_EV_DOWNLOAD_START ? c->fleft : c->sent_body;

@@ -267,7 +267,7 @@ size_t pxh_http_event_text(const pxh_event *ev, const char *mac, uint64_t seq,
                          bool hide, char *buf, size_t cap)
 {
 	struct out o = {buf, 0, cap};
-	const pxh_client *c = &ev->client;
+	const pxh_client *c = ev->client;
 	char b[96];
 
 	buf[0] = '\0';

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "abi.h"
 #include "conf.h"
 #include "grub_script.h"
 #include "server.h"
@@ -167,12 +168,19 @@ static int fail_tail(pxh_answer *a)
 		   "back to the firmware in 10 s\nsleep 10\nexit 1\n:pxh_end\n");
 }
 
-int pxh_script_wimboot(pxh_answer *a, const pxh_wimboot *w)
+int pxh_script_wimboot(pxh_answer *a, const pxh_wimboot *plugin_w)
 {
+	pxh_wimboot wb = {0};
+	const pxh_wimboot *w = &wb;
 	char u[1024];
 	int rc;
 
-	if (!a || !w || !w->boot_wim || !*w->boot_wim)
+	if (!a || !plugin_w)
+		return -EINVAL;
+	/* only as much as the plugin's SDK knew (ABI rules) */
+	memcpy(&wb, plugin_w, pxh_abi_size(plugin_w->struct_size,
+	                                   PXH_WIMBOOT_SIZE_1_0, sizeof(wb)));
+	if (!w->boot_wim || !*w->boot_wim)
 		return -EINVAL;
 	if (pxh_answer_is_grub(a))
 		return pxh_answer_unrenderable(

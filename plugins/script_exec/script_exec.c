@@ -230,16 +230,5 @@ static void se_fini(void *state)
 	se_free(se);
 }
 
-/* PXH_PLUGIN() names the variable like its typedef, which C refuses: the
- * descriptor is declared by its struct tag under the symbol's name. */
-PXH_EXPORT const struct pxh_plugin_descriptor se_descriptor
-	__asm__(PXH_DESCRIPTOR_SYMBOL) = {
-	.abi_major = PXH_ABI_MAJOR,
-	.abi_minor = PXH_ABI_MINOR,
-	.struct_size = sizeof(struct pxh_plugin_descriptor),
-	.name = "script_exec",
-	.version = "1.0",
-	.keys = se_keys,
-	.init = se_init,
-	.fini = se_fini,
-};
+PXH_PLUGIN(.name = "script_exec", .version = "1.0", .keys = se_keys,
+           .init = se_init, .fini = se_fini);

@@ -203,7 +203,7 @@ static void put_hostname(struct out *o, const char *h)
 
 static void put_sd(struct out *o, const pxh_event *ev)
 {
-	const pxh_client *c = &ev->client;
+	const pxh_client *c = ev->client;
 	char num[32];
 	int k = ev->kind;
 
@@ -234,12 +234,12 @@ static void put_sd(struct out *o, const pxh_event *ev)
 /* Who the event is about, for the readable text. */
 static const char *who(const pxh_event *ev)
 {
-	if (ev->client.mac[0])
-		return ev->client.mac;
-	if (ev->client.uuid[0])
-		return ev->client.uuid;
-	if (ev->client.ip[0])
-		return ev->client.ip;
+	if (ev->client->mac[0])
+		return ev->client->mac;
+	if (ev->client->uuid[0])
+		return ev->client->uuid;
+	if (ev->client->ip[0])
+		return ev->client->ip;
 	return "unknown client";
 }
 
@@ -256,8 +256,8 @@ static void readable(char *t, size_t cap, const pxh_event *ev)
 	case PXH_EV_DHCP_REQUEST:
 		put(&o, "DHCP %s from %s", ev->action[0] ? ev->action : "request",
 		    who(ev));
-		if (ev->client.arch_name[0])
-			put(&o, " (%s)", ev->client.arch_name);
+		if (ev->client->arch_name[0])
+			put(&o, " (%s)", ev->client->arch_name);
 		break;
 	case PXH_EV_DHCP_DECISION:
 		put(&o, "DHCP answer to %s: %s", who(ev), ev->action);
@@ -308,7 +308,7 @@ static void readable(char *t, size_t cap, const pxh_event *ev)
 		put(&o, "%s", ev->plugin[0] ? ev->plugin : sl_msgid(ev->kind));
 		if (ev->action[0])
 			put(&o, " %s", ev->action);
-		if (ev->client.mac[0] || ev->client.ip[0])
+		if (ev->client->mac[0] || ev->client->ip[0])
 			put(&o, " %s", who(ev));
 		break;
 	}

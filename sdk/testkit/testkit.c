@@ -32,6 +32,12 @@ struct tk_sec {
 	size_t len;
 };
 
+/* A captured event owns a copy of its client. */
+struct tk_event {
+	pxh_event ev;
+	pxh_client client;
+};
+
 struct pxh_tk {
 	char dir[64]; /* temporary: pxehub.conf, plugins/, plugins.d/, state/ */
 	struct tk_sec *secs;
@@ -41,7 +47,7 @@ struct pxh_tk {
 	struct pxh_server srv;
 	bool started;
 	struct pxh_host *capture; /* the kit's own event hook */
-	pxh_event *events;        /* ring of TK_EVENTS */
+	struct tk_event *events;  /* ring of TK_EVENTS */
 	size_t ev_head, ev_count;
 	struct pxh_sync_decision last;
 	bool have_last;
@@ -254,7 +260,10 @@ static void capture_cb(void *ud, const pxh_event *ev)
 		tk->ev_head = (tk->ev_head + 1) % TK_EVENTS;
 		tk->ev_count--;
 	}
-	tk->events[(tk->ev_head + tk->ev_count) % TK_EVENTS] = *ev;
+	struct tk_event *slot = &tk->events[(tk->ev_head + tk->ev_count) % TK_EVENTS];
+	slot->ev = *ev;
+	slot->client = *ev->client;
+	slot->ev.client = &slot->client;
 	tk->ev_count++;
 }
 
@@ -509,9 +518,13 @@ void pxh_tk_run(pxh_tk *tk, double seconds)
 /* ---- events ----------------------------------------------------------------- */
 void pxh_tk_emit(pxh_tk *tk, const pxh_event *ev)
 {
+	pxh_event copy;
+	pxh_client client;
+
 	if (ensure_started(tk))
 		return;
-	pxh_emit(&tk->srv, ev);
+	pxh_event_import(&copy, &client, ev); /* as from a plugin */
+	pxh_emit(&tk->srv, &copy);
 	pxh_events_flush(&tk->srv);
 }
 
@@ -522,7 +535,7 @@ size_t pxh_tk_event_count(const pxh_tk *tk)
 
 const pxh_event *pxh_tk_event(const pxh_tk *tk, size_t i)
 {
-	return i < tk->ev_count ? &tk->events[(tk->ev_head + i) % TK_EVENTS] : NULL;
+	return i < tk->ev_count ? &tk->events[(tk->ev_head + i) % TK_EVENTS].ev : NULL;
 }
 
 const pxh_event *pxh_tk_last_event(const pxh_tk *tk, enum pxh_event_kind kind)

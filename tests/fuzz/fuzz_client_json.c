@@ -127,12 +127,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char before[18] = "", after[18] = "";
 		bool had, has, bind = !(op & 1);
 		pxh_event ev;
-		pxh_client k;
+		pxh_client k, cl = c;
 
-		pxh_event_init(&ev, (enum pxh_event_kind)(1 + op % 10), PXH_LOG_INFO, &c);
-		pxh_strcpy(ev.client.mac, sizeof(ev.client.mac), macs[who & 3]);
-		pxh_strcpy(ev.client.ip, sizeof(ev.client.ip), ip);
-		ev.client.phase = (op & 2) ? PXH_PHASE_DHCP : PXH_PHASE_IPXE;
+		pxh_event_init(&ev, (enum pxh_event_kind)(1 + op % 10), PXH_LOG_INFO, &cl);
+		pxh_strcpy(cl.mac, sizeof(cl.mac), macs[who & 3]);
+		pxh_strcpy(cl.ip, sizeof(cl.ip), ip);
+		cl.phase = (op & 2) ? PXH_PHASE_DHCP : PXH_PHASE_IPXE;
 		ev.time_us = (uint64_t)(size - in.n);
 		had = pxh_clients_mac_for_ip(&s, ip, before);
 		/* through the edge every event passes (escaping, history) */

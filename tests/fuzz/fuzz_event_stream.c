@@ -51,12 +51,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *p = data, *end = data + size;
 	char mac[18];
 	pxh_event ev;
+	pxh_client cl;
 	json_t *j;
 	const char *d;
 	size_t n;
 	bool hide = size && (data[0] & 1);
 
 	memset(&ev, 0, sizeof(ev));
+	memset(&cl, 0, sizeof(cl));
+	ev.client = &cl;
 	ev.kind = size ? (enum pxh_event_kind)(data[0] >> 1) % (PXH_EV__MAX + 2) : 0;
 	ev.severity = size > 1 ? data[1] % 9 : 0;
 	ev.bytes = size > 2 ? data[2] * 1000003ull : 0;
@@ -64,9 +67,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > 4)
 		p += 4;
 	take(&p, end, mac, sizeof(mac));
-	take(&p, end, ev.client.ip, sizeof(ev.client.ip));
-	take(&p, end, ev.client.uuid, sizeof(ev.client.uuid));
-	take(&p, end, ev.client.arch_name, sizeof(ev.client.arch_name));
+	take(&p, end, cl.ip, sizeof(cl.ip));
+	take(&p, end, cl.uuid, sizeof(cl.uuid));
+	take(&p, end, cl.arch_name, sizeof(cl.arch_name));
 	take(&p, end, ev.action, sizeof(ev.action));
 	take(&p, end, ev.plugin, sizeof(ev.plugin));
 	take(&p, end, ev.file, sizeof(ev.file));
@@ -86,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (ev.plugin[0] && !same(json_object_get(j, "plugin"), ev.plugin)))
 		abort();
 	if (hide ? json_object_get(j, "uuid") != NULL
-	         : ev.client.uuid[0] && !same(json_object_get(j, "uuid"), ev.client.uuid))
+	         : cl.uuid[0] && !same(json_object_get(j, "uuid"), cl.uuid))
 		abort();
 	if (strpbrk(buf, "<>&"))
 		abort(); /* the stream never carries markup characters raw */

@@ -81,6 +81,7 @@ static void check_escape(const char *src, size_t cap)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	pxh_event ev;
+	pxh_client who;
 	char why[256], *body;
 	int st;
 
@@ -92,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(body, data, size);
 	memset(why, 'x', sizeof(why));
-	st = pxh_http_report_parse(body, size, &ev, why, sizeof(why));
+	st = pxh_http_report_parse(body, size, &ev, &who, why, sizeof(why));
 	free(body);
 	if (st) {
 		if ((st != 400 && st != 422) || !memchr(why, 0, sizeof(why)))
@@ -100,14 +101,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	if (ev.kind != PXH_EV_REPORT || !ev.action[0] ||
-	    (!ev.client.mac[0] && !ev.client.uuid[0]) || ev.bytes > 100)
+	    (!ev.client->mac[0] && !ev.client->uuid[0]) || ev.bytes > 100)
 		__builtin_trap();
 	if (!memchr(ev.action, 0, sizeof(ev.action)) ||
 	    !memchr(ev.file, 0, sizeof(ev.file)) ||
 	    !memchr(ev.message, 0, sizeof(ev.message)))
 		__builtin_trap();
-	check_mac(ev.client.mac);
-	check_uuid(ev.client.uuid);
+	check_mac(ev.client->mac);
+	check_uuid(ev.client->uuid);
 	check_escape(ev.action, sizeof(ev.action));
 	check_escape(ev.file, sizeof(ev.file));
 	check_escape(ev.message, 300);

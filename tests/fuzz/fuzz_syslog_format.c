@@ -112,6 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	char host[300], buf[SL_FORMAT_MIN], got[1024];
 	struct sl_header hd = {.hostname = host};
 	pxh_event ev;
+	pxh_client cl;
 	const char *p;
 	size_t len;
 
@@ -122,6 +123,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	if (n < 12)
 		return 0;
 	memset(&ev, 0, sizeof(ev));
+	memset(&cl, 0, sizeof(cl));
+	ev.client = &cl;
 	ev.kind = d[0] % (PXH_EV__MAX + 1);
 	ev.severity = d[1] % 9;
 	hd.facility = d[2] % 25;
@@ -136,10 +139,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	take(ev.action, sizeof(ev.action), &d, &n);
 	take(ev.plugin, sizeof(ev.plugin), &d, &n);
 	take(ev.message, sizeof(ev.message), &d, &n);
-	take(ev.client.mac, sizeof(ev.client.mac), &d, &n);
-	take(ev.client.uuid, sizeof(ev.client.uuid), &d, &n);
-	take(ev.client.ip, sizeof(ev.client.ip), &d, &n);
-	take(ev.client.arch_name, sizeof(ev.client.arch_name), &d, &n);
+	take(cl.mac, sizeof(cl.mac), &d, &n);
+	take(cl.uuid, sizeof(cl.uuid), &d, &n);
+	take(cl.ip, sizeof(cl.ip), &d, &n);
+	take(cl.arch_name, sizeof(cl.arch_name), &d, &n);
 
 	len = sl_format(buf, sizeof(buf), &ev, &hd);
 	if (!len || len != strlen(buf) || !utf8_ok(buf, len))

@@ -15,7 +15,9 @@
 
 /* A valid v1 descriptor head. */
 #define TP_VALID_HEAD                                                          \
+	.magic = PXH_PLUGIN_MAGIC,                                             \
 	.abi_major = PXH_ABI_MAJOR, .abi_minor = PXH_ABI_MINOR,                \
-	.struct_size = sizeof(struct pxh_plugin_descriptor)
+	.struct_size = sizeof(struct pxh_plugin_descriptor),                   \
+	.conf_key_size = sizeof(pxh_conf_key)
 
 #endif

@@ -13,6 +13,8 @@ static int tp_init(pxh_host *h, void **state)
 }
 
 TP_DESCRIPTOR = {
+	.magic = PXH_PLUGIN_MAGIC,
+	.conf_key_size = sizeof(pxh_conf_key),
 	.abi_major = PXH_ABI_MAJOR + 1,
 	.abi_minor = 0,
 	.struct_size = sizeof(struct pxh_plugin_descriptor),

@@ -137,20 +137,20 @@ static void e2e_event(void *ud, const pxh_event *ev)
 	for (size_t i = 0; i < e->n_chain; i++) {
 		if (e->chain[i].done)
 			continue;
-		if ((ev->client.mac[0] && !strcasecmp(ev->client.mac, e->chain[i].mac)) ||
-		    (ev->client.ip[0] && !strcmp(ev->client.ip, e->chain[i].ip)))
+		if ((ev->client->mac[0] && !strcasecmp(ev->client->mac, e->chain[i].mac)) ||
+		    (ev->client->ip[0] && !strcmp(ev->client->ip, e->chain[i].ip)))
 			hit = (int)i;
 		else if (e->chain[i].offered > 0 && now - e->chain[i].offered < 30) {
 			recent = (int)i;
 			n_recent++;
 		}
 	}
-	if (hit < 0 && !ev->client.mac[0] && n_recent == 1)
+	if (hit < 0 && !ev->client->mac[0] && n_recent == 1)
 		hit = recent;
 	if (hit < 0)
 		return;
 	e->chain[hit].done = 1;
-	pxh_log(e->h, PXH_LOG_INFO, &ev->client, "tp_e2e: %s fetched %s, no longer forced",
+	pxh_log(e->h, PXH_LOG_INFO, ev->client, "tp_e2e: %s fetched %s, no longer forced",
 	        e->chain[hit].mac, loader);
 }
 

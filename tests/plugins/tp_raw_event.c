@@ -18,8 +18,12 @@ static void raw_emit(void *ud)
 {
 	pxh_host *h = ud;
 	pxh_event ev;
+	pxh_client cl;
 
 	memset(&ev, 0, sizeof(ev));
+	memset(&cl, 0, sizeof(cl));
+	cl.struct_size = sizeof(cl);
+	ev.client = &cl;
 	ev.struct_size = sizeof(ev);
 	ev.kind = PXH_EV_PLUGIN;
 	ev.severity = 0; /* left unset */
@@ -27,10 +31,10 @@ static void raw_emit(void *ud)
 	FILL(ev.file);
 	FILL(ev.plugin);
 	FILL(ev.message);
-	FILL(ev.client.mac);
-	FILL(ev.client.uuid);
-	FILL(ev.client.vendor_class);
-	FILL(ev.client.serial);
+	FILL(cl.mac);
+	FILL(cl.uuid);
+	FILL(cl.vendor_class);
+	FILL(cl.serial);
 	pxh_event_emit(h, &ev);
 }
 

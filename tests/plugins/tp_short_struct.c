@@ -14,6 +14,8 @@ static int tp_init(pxh_host *h, void **state)
 }
 
 TP_DESCRIPTOR = {
+	.magic = PXH_PLUGIN_MAGIC,
+	.conf_key_size = sizeof(pxh_conf_key),
 	.abi_major = PXH_ABI_MAJOR,
 	.abi_minor = PXH_ABI_MINOR,
 	.struct_size = offsetof(struct pxh_plugin_descriptor, init),

@@ -84,6 +84,8 @@ static void test_loader_refuses_broken_plugins(void **st)
 	                  "upgrade pxehub");
 	expect_load_error("tp_short_struct", "[tp_short_struct]\nenabled = yes\n",
 	                  "descriptor is");
+	expect_load_error("tp_prefreeze", "[tp_prefreeze]\nenabled = yes\n",
+	                  "was built against a pre-release SDK (draft ABI 1.1, before ABI 1.0 was frozen");
 	expect_load_error("tp_no_descriptor", "[tp_no_descriptor]\nenabled = yes\n",
 	                  "no symbol pxh_plugin_descriptor: not a pxehub plugin");
 	expect_load_error("tp_name_mismatch", "[tp_name_mismatch]\nenabled = yes\n",

@@ -463,7 +463,7 @@ static void test_service_all_down(void **st)
 	assert_int_equal(d.verdict, PXH_LOCAL);
 	ev = plugin_event(tk, "next");
 	assert_non_null(ev);
-	assert_string_equal(ev->client.mac, "52:54:00:00:40:01");
+	assert_string_equal(ev->client->mac, "52:54:00:00:40:01");
 	assert_non_null(strstr(ev->message, "rule ws: every web service is down"));
 	assert_non_null(strstr(ev->message, "default applies"));
 	assert_int_equal(pxh_tk_metric(tk, "pxehub_plugin_referral_all_down"), 1);

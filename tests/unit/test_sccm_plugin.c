@@ -871,7 +871,7 @@ static void test_server_down(void **state)
 	assert_non_null(ev);
 	assert_non_null(strstr(ev->message, "127.0.0.1:1"));
 	assert_non_null(strstr(ev->message, "fail policy local"));
-	assert_string_equal(ev->client.mac, "52:54:00:00:00:01");
+	assert_string_equal(ev->client->mac, "52:54:00:00:00:01");
 	/* the error is remembered briefly: the retransmit does not wait */
 	decide(tk, PXH_PHASE_DHCP, KNOWN_MAC, KNOWN_GUID, "efi-x64", &d);
 	assert_int_equal(d.verdict, PXH_LOCAL);

@@ -47,18 +47,24 @@ static void test_escape(void **state)
 }
 
 /* ---- whole messages ---------------------------------------------------------------- */
+/* the client of the event fill_event makes (one at a time) */
+static pxh_client ev_client;
+
 static void fill_event(pxh_event *ev, int kind)
 {
 	memset(ev, 0, sizeof(*ev));
+	memset(&ev_client, 0, sizeof(ev_client));
+	ev_client.struct_size = sizeof(ev_client);
+	ev->client = &ev_client;
 	ev->struct_size = sizeof(*ev);
 	ev->kind = kind;
 	ev->severity = PXH_LOG_INFO;
 	ev->time_us = 1795395728123456ull; /* 2026-11-23T01:02:08.123456Z */
-	snprintf(ev->client.mac, sizeof(ev->client.mac), "52:54:00:12:34:56");
-	snprintf(ev->client.uuid, sizeof(ev->client.uuid),
+	snprintf(ev_client.mac, sizeof(ev_client.mac), "52:54:00:12:34:56");
+	snprintf(ev_client.uuid, sizeof(ev_client.uuid),
 	         "01234567-89AB-CDEF-0123-456789ABCDEF");
-	snprintf(ev->client.ip, sizeof(ev->client.ip), "10.0.0.7");
-	snprintf(ev->client.arch_name, sizeof(ev->client.arch_name), "efi-x64");
+	snprintf(ev_client.ip, sizeof(ev_client.ip), "10.0.0.7");
+	snprintf(ev_client.arch_name, sizeof(ev_client.arch_name), "efi-x64");
 }
 
 static void test_format_tftp_end(void **state)
@@ -91,8 +97,10 @@ static void test_format_header_nil_and_pri(void **state)
 	struct sl_header hd = {.facility = 3, .hostname = " b\xc3\xa9 d ", .procid = 0};
 	char buf[SL_FORMAT_MIN];
 	pxh_event ev;
+	static const pxh_client none = {.struct_size = sizeof(pxh_client)};
 
 	memset(&ev, 0, sizeof(ev));
+	ev.client = &none; /* the core's events always name one */
 	ev.kind = PXH_EV_SERVER;
 	ev.severity = PXH_LOG_ERR;
 	snprintf(ev.message, sizeof(ev.message), "line1\nline2");
@@ -146,8 +154,8 @@ static void test_format_worst_case(void **state)
 	memset(host, 'h', sizeof(host) - 1);
 	host[sizeof(host) - 1] = '\0';
 	fill_event(&ev, PXH_EV_DOWNLOAD_END);
-	memset(ev.client.ip, ']', sizeof(ev.client.ip) - 1);
-	memset(ev.client.arch_name, '"', sizeof(ev.client.arch_name) - 1);
+	memset(ev_client.ip, ']', sizeof(ev_client.ip) - 1);
+	memset(ev_client.arch_name, '"', sizeof(ev_client.arch_name) - 1);
 	memset(ev.action, '\\', sizeof(ev.action) - 1);
 	memset(ev.file, ']', sizeof(ev.file) - 1);
 	memset(ev.plugin, '"', sizeof(ev.plugin) - 1);

@@ -53,8 +53,8 @@ static void test_plugin_event_sanitised(void **state)
 	assert_int_equal(strlen(ev->action), sizeof(ev->action) - 1);
 	assert_int_equal(strlen(ev->file), sizeof(ev->file) - 1);
 	assert_int_equal(strlen(ev->plugin), sizeof(ev->plugin) - 1);
-	assert_int_equal(strlen(ev->client.mac), sizeof(ev->client.mac) - 1);
-	assert_int_equal(strlen(ev->client.serial), sizeof(ev->client.serial) - 1);
+	assert_int_equal(strlen(ev->client->mac), sizeof(ev->client->mac) - 1);
+	assert_int_equal(strlen(ev->client->serial), sizeof(ev->client->serial) - 1);
 	pxh_tk_free(tk);
 }
 
@@ -187,8 +187,8 @@ static void test_decision_event(void **state)
 	assert_non_null(ev);
 	assert_string_equal(ev->action, "ignore");
 	assert_string_equal(ev->plugin, "tp_fixed");
-	assert_string_equal(ev->client.mac, "52:54:00:aa:bb:cc");
-	assert_string_equal(ev->client.arch_name, "efi-ia32");
+	assert_string_equal(ev->client->mac, "52:54:00:aa:bb:cc");
+	assert_string_equal(ev->client->arch_name, "efi-ia32");
 	pxh_tk_events_clear(tk);
 	assert_int_equal(pxh_tk_event_count(tk), 0);
 	assert_null(pxh_tk_last_event(tk, PXH_EV_DECISION));
@@ -293,6 +293,7 @@ static void test_load_errors(void **state)
 		{"tp_abi_major", NULL, "ABI"},
 		{"tp_abi_minor", NULL, "ABI"},
 		{"tp_short_struct", NULL, "descriptor"},
+		{"tp_prefreeze", NULL, "rebuild it against this pxehub SDK"},
 		{"tp_no_descriptor", NULL, "pxh_plugin_descriptor"},
 		{"tp_name_mismatch", NULL, "some_other_name"},
 		{"tp_init_fails", NULL, "init failed"},

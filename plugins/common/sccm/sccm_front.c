@@ -169,11 +169,7 @@ static void emit(struct sccm_front *f, const pxh_client *c, int sev,
 	ev.struct_size = sizeof(ev);
 	ev.kind = PXH_EV_PLUGIN;
 	ev.severity = sev;
-	if (c) {
-		ev.client = *c;
-		ev.client.raw = NULL;
-		ev.client.raw_len = 0;
-	}
+	ev.client = c; /* the core copies what it keeps */
 	snprintf(ev.action, sizeof(ev.action), "%s", action);
 	snprintf(ev.plugin, sizeof(ev.plugin), "%s", f->name);
 	va_start(ap, fmt);

@@ -92,7 +92,7 @@ static void hello_event(void *ud, const pxh_event *ev)
 
 	hl->events++;
 	if (ev->kind == PXH_EV_DECISION)
-		pxh_log(hl->h, PXH_LOG_INFO, &ev->client,
+		pxh_log(hl->h, PXH_LOG_INFO, ev->client,
 		        "hello: saw decision action=%s plugin=%s",
 		        ev->action, ev->plugin);
 }

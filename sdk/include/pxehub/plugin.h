@@ -12,11 +12,41 @@ extern "C" {
 #endif
 
 /*
+ * ABI changelog (append a line for every minor; never edit a released one)
+ *
+ * 1.0  The frozen set (descriptor with PXH_PLUGIN_MAGIC).  Everything this
+ *      header declares as of 1.0: the descriptor, key tables, the boot
+ *      decision (DHCP phase) and boot script (script phase: iPXE and GRUB)
+ *      hooks, pxh_client_boot_program()/pxh_boot_program_name(),
+ *      pxh_grub_quote(), the pxh_script_* helpers (iPXE and GRUB), typed
+ *      config binding (PXH_CONF_BIND, conf_size, pxh_conf_struct), event,
+ *      report, file resolver and HTTP route hooks, the answer format parser,
+ *      pxh_client_json(), config getters, server facts, logging, timers, fd
+ *      and child watches, the work pool.  Plugins built before the freeze
+ *      (the draft "1.0"/"1.1" headers, whose pxh_event embedded pxh_client)
+ *      have no magic and are refused with a message saying to rebuild.
+ *
  * ABI rules
- * - A plugin is accepted when its abi_major equals PXH_ABI_MAJOR and its
- *   abi_minor is <= the core's.  Fields are only ever appended to public
- *   structs; struct_size tells the core how much of a struct a plugin knows.
- * - A new hook kind is a new function and a minor bump.
+ * - A plugin is accepted when its descriptor starts with PXH_PLUGIN_MAGIC,
+ *   its abi_major equals PXH_ABI_MAJOR and its abi_minor is <= the core's.
+ *   A newer minor only appends: fields at the end of a public struct, new
+ *   functions, new enum values.  Nothing is removed, moved or changes type.
+ * - Every public struct starts with its size (struct_size; the descriptor
+ *   with magic, version and size) and no public struct embeds another by
+ *   value: pxh_event points at its pxh_client (ev->client), so pxh_client
+ *   can grow without moving a field of pxh_event.  Arrays a plugin hands
+ *   over (key tables) are walked with the element size the plugin was built
+ *   with (the descriptor's conf_key_size), so pxh_conf_key can grow too.
+ * - Structs the core hands to a plugin are at least as large as the
+ *   plugin's view of them; structs a plugin hands to the core (events,
+ *   files, wimboot, HTTP responses, clients it built itself) are read only
+ *   up to their struct_size, the rest counts as zero/empty.  Set
+ *   struct_size = sizeof(...) in every struct you fill.
+ * - A new hook kind is a new function and a minor bump; a signature never
+ *   changes.
+ * - pxehubd exports exactly the functions declared here (and in
+ *   testkit.h for the test kit): a plugin that calls anything else fails to
+ *   load with "undefined symbol NAME (not part of the plugin SDK)".
  *
  * Threading contract
  * - Every hook, timer, fd watch, child watch and work "done" callback runs on
@@ -31,7 +61,9 @@ extern "C" {
  */
 
 #define PXH_ABI_MAJOR 1
-#define PXH_ABI_MINOR 1
+#define PXH_ABI_MINOR 0
+/* First field of every 1.x descriptor since the freeze ("PXH1"). */
+#define PXH_PLUGIN_MAGIC 0x50584831u
 
 #define PXH_EXPORT __attribute__((visibility("default")))
 
@@ -77,7 +109,10 @@ enum pxh_arch {
 /*
  * One machine as the core knows it.  Strings are NUL terminated and empty
  * ("") when unknown, never NULL.  Valid for the duration of the call; copy
- * what you keep (pxh_client_copy).
+ * what you keep (a struct copy, `pxh_client mine = *c;`, copies the fields
+ * your SDK knows; raw points into the packet and is not valid afterwards).
+ * Later minors append fields after raw_len; struct_size says how many the
+ * sender knows.
  */
 typedef struct pxh_client {
 	uint32_t struct_size;
@@ -109,7 +144,7 @@ typedef struct pxh_client {
 	size_t raw_len;
 } pxh_client;
 
-/* Which boot program asks (ABI 1.1).  In the script phase
+/* Which boot program asks.  In the script phase
  * (PXH_PHASE_IPXE) that is iPXE fetching /boot.ipxe or GRUB fetching
  * /boot.grub; the core then sets user_class to "iPXE" or "GRUB" itself and
  * is_ipxe only for iPXE.  In the DHCP phase: iPXE's own DHCP is
@@ -207,7 +242,7 @@ char *pxh_client_json(const pxh_client *c);
 
 /* Built-in script helpers (script phase).  Each appends to the script of
  * A, written for A's client: iPXE script, or GRUB script when GRUB asks
- * (pxh_client_boot_program; ABI 1.1).  URLs relative to the server
+ * (pxh_client_boot_program).  URLs relative to the server
  * ("/files/...") are made absolute (GRUB: "(http,SERVER)/files/...").
  * A raw script (pxh_answer_set_script) is iPXE text ("#!ipxe" first, or no
  * signature) or GRUB text ("#!grub" first).  What the client's boot
@@ -239,7 +274,7 @@ int pxh_script_menu_item(pxh_answer *a, const char *id, const char *label,
                          const char *script);
 int pxh_script_menu_end(pxh_answer *a);
 
-/* IN as one single-quoted GRUB word into OUT (ABI 1.1): the quoting the
+/* IN as one single-quoted GRUB word into OUT: the quoting the
  * GRUB helpers use, for plugins that write GRUB text themselves.  ' becomes
  * '\'', control characters blanks.  Returns the length or -E2BIG (OUT is
  * then ""). */
@@ -270,7 +305,11 @@ typedef struct pxh_event {
 	enum pxh_event_kind kind;
 	int severity;       /* enum pxh_log_level; outside ERR..DEBUG (0, unset) = INFO */
 	uint64_t time_us;   /* wall clock, microseconds since the epoch */
-	pxh_client client;  /* copy; fields empty when not client related */
+	/* The client concerned.  In an event the core hands to a hook: never
+	 * NULL (fields empty when the event is not about a client), valid
+	 * during the call, raw NULL.  In an event a plugin emits: NULL = none.
+	 * A pointer, not a copy, so that pxh_client can grow (ABI rules). */
+	const pxh_client *client;
 	char action[16];    /* verdict name or "start", "end", "error" */
 	char file[256];     /* file or URL concerned */
 	char plugin[32];    /* plugin that decided, or "" */
@@ -528,9 +567,11 @@ int pxh_work_submit(pxh_host *h, void (*work)(void *ud),
 #define PXH_PLUGIN_THREAD_SAFE 0x1 /* work items may run in parallel */
 
 typedef struct pxh_plugin_descriptor {
+	uint32_t magic;       /* PXH_PLUGIN_MAGIC */
 	uint16_t abi_major;
 	uint16_t abi_minor;
-	uint32_t struct_size;
+	uint32_t struct_size; /* sizeof(pxh_plugin_descriptor) */
+	uint32_t conf_key_size; /* sizeof(pxh_conf_key): the key tables' stride */
 	const char *name; /* must equal the file name without ".so" */
 	const char *version;
 	uint32_t flags;
@@ -554,9 +595,11 @@ typedef struct pxh_plugin_descriptor {
 #define PXH_PLUGIN(...)                                                        \
 	PXH_EXPORT const struct pxh_plugin_descriptor pxh_plugin_descriptor_  \
 		__asm__(PXH_DESCRIPTOR_SYMBOL) = {                             \
+		.magic = PXH_PLUGIN_MAGIC,                                     \
 		.abi_major = PXH_ABI_MAJOR,                                    \
 		.abi_minor = PXH_ABI_MINOR,                                    \
 		.struct_size = sizeof(pxh_plugin_descriptor),                  \
+		.conf_key_size = sizeof(pxh_conf_key),                         \
 		__VA_ARGS__}
 
 #ifdef __cplusplus

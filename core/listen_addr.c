@@ -87,6 +87,11 @@ int pxh_listen_parse(const char *item, bool check_iface,
 		memcpy(buf, item, n + 1);
 	}
 	if (!strchr(buf, ':')) {
+		/* "10.0.0.256" is a mistyped address, not an interface */
+		if (strspn(buf, "0123456789.") == n && strchr(buf, '.')) {
+			snprintf(why, why_len, "'%s' is not an IPv4 address", item);
+			return -EINVAL;
+		}
 		if (!iface_name_ok(buf) || item[0] == '[') {
 			snprintf(why, why_len, "'%s' is neither an IPv4 or IPv6 address "
 			         "nor an interface name", item);

@@ -3,8 +3,8 @@
  * server_ip, arch_name, iface, phase digit.  Checked: "all" matches
  * everyone; allow/deny decide as documented (deny wins, empty allow
  * refuses); a canonical subnet rule agrees with an independent
- * computation; the server's own address never matches a client that shows
- * an address or is not in the DHCP phase. */
+ * computation (IPv4 and IPv6 prefixes); the server's own address never
+ * matches a client that shows an address or is not in the DHCP phase. */
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -51,6 +51,40 @@ static int quad(const char *s, size_t n, uint32_t *out)
 	return 0;
 }
 
+/* IPv6: bit by bit, from inet_pton's bytes; -1 when either side is not
+ * plain IPv6 (a zone, a v4-mapped address: the IPv4 oracle's or none). */
+static int oracle6(const char *rule, const char *addr)
+{
+	const char *slash = strchr(rule, '/');
+	size_t n = slash ? (size_t)(slash - rule) : strlen(rule);
+	unsigned char net[16], a[16];
+	char buf[64];
+	unsigned bits = 128;
+
+	if (n >= sizeof(buf) || strchr(addr, '%'))
+		return -1;
+	memcpy(buf, rule, n);
+	buf[n] = 0;
+	if (inet_pton(AF_INET6, buf, net) != 1 || inet_pton(AF_INET6, addr, a) != 1)
+		return -1;
+	if (!memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
+		return -1;
+	if (slash) {
+		const char *b = slash + 1;
+
+		if (!*b || strlen(b) > 3 || (b[0] == '0' && b[1]) ||
+		    strspn(b, "0123456789") != strlen(b))
+			return -1;
+		bits = (unsigned)atoi(b);
+		if (bits > 128)
+			return -1;
+	}
+	for (unsigned i = 0; i < bits; i++)
+		if (((net[i / 8] >> (7 - i % 8)) ^ (a[i / 8] >> (7 - i % 8))) & 1)
+			return 0;
+	return 1;
+}
+
 /* The oracle: 1 match, 0 no match, -1 not a canonical subnet rule. */
 static int oracle(const char *rule, const char *addr)
 {
@@ -59,6 +93,8 @@ static int oracle(const char *rule, const char *addr)
 	uint32_t net, a, mask;
 	unsigned bits = 32;
 
+	if (strchr(rule, ':'))
+		return oracle6(rule, addr);
 	if (quad(rule, n, &net) || quad(addr, strlen(addr), &a))
 		return -1;
 	if (slash) {

@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "loop_stats.h"
 #include "plugin_host.h"
 #include "server.h"
 #include "clients.h"
@@ -32,6 +33,7 @@
 #include "workpool.h"
 
 struct pxh_server *pxh_the_server;
+static struct pxh_loop_stats *main_loop_stats; /* the one server's loop */
 
 static void log_errors(const struct pxh_conf_errors *e, int level)
 {
@@ -122,6 +124,8 @@ int pxh_server_init(struct pxh_server *s, struct ev_loop *loop,
 	s->reloads_refused = pxh_counter(s, "pxehub_reloads_total{result=\"refused\"}",
 	                                 "configuration reloads (SIGHUP) by result");
 	apply_log(s);
+	if (!main_loop_stats)
+		main_loop_stats = pxh_loop_stats_start(s, loop, "main");
 	if (s->foreground && target && !strcmp(target, "syslog"))
 		pxh_notice("server: -f: logging to stderr ([log] target = syslog applies without -f)");
 	pxh_the_server = s;
@@ -418,6 +422,8 @@ void pxh_server_free(struct pxh_server *s)
 	}
 	pxh_clients_free(s);
 	pxh_counters_free(s);
+	pxh_loop_stats_stop(main_loop_stats); /* its gauges went above */
+	main_loop_stats = NULL;
 	pxh_conf_free(s->conf);
 	s->conf = NULL;
 	if (pxh_the_server == s)

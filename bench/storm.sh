@@ -7,8 +7,13 @@
 #   sh bench/storm.sh           (root; B=build dir)
 #   STORM_N=1000 clients, STORM_IPS=250 client addresses, STORM_MB=20 image
 #   size, STORM_RAMP=0 seconds over which clients power on (0 = all at once),
-#   STORM_SERVERS="pxehub dnsmasq" which runs to make
-# Prints "storm: ..." lines and a final table; JSON per run in $B/bench/.
+#   STORM_SERVERS="pxehub dnsmasq" which servers, STORM_RUNS=3 runs of each,
+#   interleaved (pxehub, dnsmasq, pxehub, ...) so a machine's load hits both
+#   alike; STORM_TLS=1 fetches the image over HTTPS (pxehub's https_port,
+#   nginx `ssl` with the same certificate; the client pins one cipher suite,
+#   TLS 1.3 AES-128-GCM, so both servers do the same work)
+# Prints "storm: ..." lines, a table per run and one of the medians over the
+# runs (pxehub's event loop turn length too); JSON per run in $B/bench/.
 set -u
 B=${B:-build}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,13 +23,15 @@ K=${STORM_IPS:-250}
 MB=${STORM_MB:-20}
 RAMP=${STORM_RAMP:-0}
 SERVERS=${STORM_SERVERS:-pxehub dnsmasq}
+RUNS=${STORM_RUNS:-3}
+TLS=${STORM_TLS:-0}
 LOADER=/usr/lib/ipxe/undionly.kpxe
 OUT=$TOP/$B/bench
 [ "$(id -u)" = 0 ] || { echo "storm: skipped (needs root)"; exit 0; }
 [ -x "$PXHD" ] || { echo "storm: skipped (build pxehubd first)"; exit 0; }
 [ -f "$LOADER" ] || { echo "storm: skipped ($LOADER missing: package ipxe)"; exit 0; }
 mkdir -p "$OUT"
-cc -O2 -g -std=gnu11 -Wall -Wextra -o "$OUT/storm" "$TOP/bench/storm.c" || exit 1
+cc -O2 -g -std=gnu11 -Wall -Wextra -o "$OUT/storm" "$TOP/bench/storm.c" -lgnutls || exit 1
 # every client holds a UDP and a TCP socket; so do the servers per client
 ulimit -n 20000 2>/dev/null || ulimit -n 10000
 
@@ -74,10 +81,24 @@ printf '#!ipxe\nchain http://10.88.0.1/files/image.bin\n' >"$T/www/boot.ipxe"
 chmod -R a+rX "$T/tftp" "$T/www"
 chown nobody "$T/state"
 
-run_storm() { # NAME
-	echo "storm: $1: $N clients (${K} addresses), ${MB} MiB image, ramp ${RAMP}s"
+# HTTPS: one certificate for both servers
+if [ "$TLS" = 1 ]; then
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=10.88.0.1 \
+		-addext subjectAltName=IP:10.88.0.1 -keyout "$T/key.pem" \
+		-out "$T/cert.pem" >/dev/null 2>&1 || { echo "storm: openssl failed"; exit 1; }
+	chmod 644 "$T/key.pem"
+	IMG="-S 443"
+	SUF=-tls
+else
+	IMG=""
+	SUF=""
+fi
+
+run_storm() { # NAME RUN
+	echo "storm: $1 run $2: $N clients (${K} addresses), ${MB} MiB image$([ "$TLS" = 1 ] && echo ' over HTTPS'), ramp ${RAMP}s, load $(cut -d' ' -f1-3 /proc/loadavg)"
+	# shellcheck disable=SC2086
 	ip netns exec $C "$OUT/storm" -n "$N" -s 10.88.0.1 -I bc0 -a 10.88.1.0 -k "$K" \
-		-r "$RAMP" -d 600 -i /files/image.bin -j "$OUT/storm-$1.json" \
+		-r "$RAMP" -d 600 -i /files/image.bin $IMG -j "$OUT/storm$SUF-$1-$2.json" \
 		>"$T/storm-$1.out" 2>&1
 	sed 's/^/storm: /' "$T/storm-$1.out"
 }
@@ -92,6 +113,9 @@ wait_port() { # NS PROTO PORT
 	return 1
 }
 
+run=0
+while [ $run -lt "$RUNS" ]; do
+run=$((run + 1))
 for srv in $SERVERS; do
 	case $srv in
 	pxehub)
@@ -110,7 +134,7 @@ root = $T/tftp
 max_transfers = $N
 [http]
 root = $T/www/files
-https_port = 0
+$([ "$TLS" = 1 ] && printf 'https_port = 443\ncert = %s\nkey = %s' "$T/cert.pem" "$T/key.pem" || echo 'https_port = 0')
 max_connections = 4096
 [boot]
 loader_bios = undionly.kpxe
@@ -120,10 +144,12 @@ EOF
 		ip netns exec $S "$PXHD" -f -c "$T/pxehub.conf" >"$T/pxehubd.log" 2>&1 &
 		SRV_PIDS=$!
 		wait_port $S t 80 || { echo "storm: pxehubd did not start"; tail "$T/pxehubd.log"; exit 1; }
-		run_storm pxehub
-		ip netns exec $S curl -s --max-time 5 http://10.88.0.1/metrics >"$OUT/storm-pxehub.metrics" 2>/dev/null
-		grep -E '^pxehub_(tftp|dhcp)_[a-z_]*(retrans|timeout|drop|error|fail)[a-z_]*' "$OUT/storm-pxehub.metrics" |
+		run_storm pxehub $run
+		M=$OUT/storm$SUF-pxehub-$run.metrics
+		ip netns exec $S curl -s --max-time 5 http://10.88.0.1/metrics >"$M" 2>/dev/null
+		grep -E '^pxehub_(tftp|dhcp)_[a-z_]*(retrans|timeout|drop|error|fail)[a-z_]*' "$M" |
 			grep -v ' 0$' | sed 's/^/storm: pxehub metric /'
+		grep -E '^pxehub_loop_turn' "$M" | sed 's/^/storm: pxehub metric /'
 		stop_servers
 		;;
 	dnsmasq)
@@ -158,42 +184,96 @@ http {
 	tcp_nopush on;
 	keepalive_requests 10000;
 	default_type application/octet-stream;
-	server { listen 10.88.0.1:80; root $T/www; }
+	server {
+		listen 10.88.0.1:80;
+		listen 10.88.0.1:443 ssl;
+		ssl_certificate $T/cert.pem;
+		ssl_certificate_key $T/key.pem;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		root $T/www;
+	}
 }
 EOF
+		[ "$TLS" = 1 ] || sed -i '/443\|ssl_/d' "$T/nginx.conf"
 		ip netns exec $S dnsmasq -k -C "$T/dnsmasq.conf" >"$T/dnsmasq.log" 2>&1 &
 		SRV_PIDS=$!
 		ip netns exec $S nginx -c "$T/nginx.conf" -g 'daemon off;' >"$T/nginx.log" 2>&1 &
 		SRV_PIDS="$SRV_PIDS $!"
 		wait_port $S t 80 && wait_port $S u 69 ||
 			{ echo "storm: dnsmasq/nginx did not start"; cat "$T/dnsmasq.log" "$T/nginx.log"; exit 1; }
-		run_storm dnsmasq
+		run_storm dnsmasq $run
 		stop_servers
 		;;
 	esac
 done
+done
 
-/usr/bin/python3 - "$OUT/storm-pxehub.json" "$OUT/storm-dnsmasq.json" <<'EOF'
-import json, sys
-runs = []
-for f in sys.argv[1:]:
+/usr/bin/python3 - "$OUT" "$SUF" "$RUNS" <<'EOF'
+import json, re, statistics, sys
+out, suf, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+names = ("pxehub", "dnsmasq+nginx")
+stages = ["dhcp_offer", "pxe_4011", "tftp_loader", "ipxe_dhcp", "boot_ipxe", "image", "total"]
+
+def load(srv, r):
     try:
-        runs.append(json.load(open(f)))
+        return json.load(open("%s/storm%s-%s-%d.json" % (out, suf, srv, r)))
     except (OSError, ValueError):
-        runs.append(None)
-a, b = runs
-print("storm: %-12s %21s   %21s   %s" % ("stage", "pxehub p50/p99 ms", "dnsmasq+nginx p50/p99", "p50 ratio"))
-for st in ["dhcp_offer", "pxe_4011", "tftp_loader", "ipxe_dhcp", "boot_ipxe", "image", "total"]:
-    def cell(r):
-        if not r:
-            return "%21s" % "-"
-        s = r["stages"][st]
-        return "%9.1f / %9.1f" % (s["p50_ms"], s["p99_ms"])
-    ratio = "-"
-    if a and b and b["stages"][st]["p50_ms"] > 0:
-        ratio = "%.2fx" % (a["stages"][st]["p50_ms"] / b["stages"][st]["p50_ms"])
-    print("storm: %-12s %s   %s   %s" % (st, cell(a), cell(b), ratio))
-for name, r in (("pxehub", a), ("dnsmasq+nginx", b)):
-    if r:
-        print("storm: %s: %d/%d done, %d failed, wall %.1f s" % (name, r["done"], r["clients"], r["failed"], r["wall_s"]))
+        return None
+
+def cell(r, st):
+    if not r:
+        return "%27s" % "-"
+    s = r["stages"][st]
+    return "%7.0f / %7.0f / %7.0f" % (s["p50_ms"], s["p99_ms"], s["max_ms"])
+
+def table(title, a, b):
+    print("storm: %s" % title)
+    print("storm: %-12s %27s   %27s   %s" % ("stage", "pxehub p50/p99/max ms", "dnsmasq+nginx p50/p99/max", "p50 ratio"))
+    for st in stages:
+        ratio = "-"
+        if a and b and b["stages"][st]["p50_ms"] > 0:
+            ratio = "%.2fx" % (a["stages"][st]["p50_ms"] / b["stages"][st]["p50_ms"])
+        print("storm: %-12s %s   %s   %s" % (st, cell(a, st), cell(b, st), ratio))
+    for name, r in zip(names, (a, b)):
+        if r:
+            print("storm: %s: %d/%d done, %d failed, wall %.1f s" % (name, r["done"], r["clients"], r["failed"], r["wall_s"]))
+
+def median(rs):
+    rs = [r for r in rs if r]
+    if not rs:
+        return None
+    m = {"done": min(r["done"] for r in rs), "clients": rs[0]["clients"],
+         "failed": sum(r["failed"] for r in rs),
+         "wall_s": statistics.median(r["wall_s"] for r in rs), "stages": {}}
+    for st in stages:
+        m["stages"][st] = {k: statistics.median(r["stages"][st][k] for r in rs)
+                           for k in ("p50_ms", "p99_ms", "max_ms")}
+    return m
+
+def loop_turn(r):
+    try:
+        t = open("%s/storm%s-pxehub-%d.metrics" % (out, suf, r)).read()
+    except OSError:
+        return None
+    q = dict(re.findall(r'^pxehub_loop_turn_seconds\{loop="main",quantile="([0-9.]+)"\} (\S+)', t, re.M))
+    mx = re.search(r'^pxehub_loop_turn_max_seconds\{loop="main"\} (\S+)', t, re.M)
+    if not q or not mx:
+        return None
+    return float(q["0.5"]) * 1e3, float(q["0.99"]) * 1e3, float(mx.group(1)) * 1e3
+
+all_a, all_b, turns = [], [], []
+for r in range(1, runs + 1):
+    a, b = load("pxehub", r), load("dnsmasq", r)
+    all_a.append(a)
+    all_b.append(b)
+    table("run %d" % r, a, b)
+    lt = loop_turn(r)
+    if lt:
+        turns.append(lt)
+        print("storm: pxehub loop turn, run %d: p50 %.2f ms, p99 %.1f ms, max %.1f ms" % ((r,) + lt))
+if runs > 1:
+    table("median of %d runs (failed: sum of the runs)" % runs, median(all_a), median(all_b))
+    if turns:
+        print("storm: pxehub loop turn, median of the runs: p50 %.2f ms, p99 %.1f ms, max %.1f ms" %
+              tuple(statistics.median(t[i] for t in turns) for i in range(3)))
 EOF

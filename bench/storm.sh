@@ -7,7 +7,9 @@
 #   sh bench/storm.sh           (root; B=build dir)
 #   STORM_N=1000 clients, STORM_IPS=250 client addresses, STORM_MB=20 image
 #   size, STORM_RAMP=0 seconds over which clients power on (0 = all at once),
-#   STORM_SERVERS="pxehub dnsmasq" which servers, STORM_RUNS=3 runs of each,
+#   STORM_DEADLINE=120 seconds a client may take (later = failed),
+#   STORM_SERVERS="pxehub dnsmasq" which servers (add "base" and
+#   STORM_BASE=/path/to/old/pxehubd for a before/after), STORM_RUNS=3 runs,
 #   interleaved (pxehub, dnsmasq, pxehub, ...) so a machine's load hits both
 #   alike; STORM_TLS=1 fetches the image over HTTPS (pxehub's https_port,
 #   nginx `ssl` with the same certificate; the client pins one cipher suite,
@@ -24,6 +26,8 @@ MB=${STORM_MB:-20}
 RAMP=${STORM_RAMP:-0}
 SERVERS=${STORM_SERVERS:-pxehub dnsmasq}
 RUNS=${STORM_RUNS:-3}
+DEADLINE=${STORM_DEADLINE:-120}
+BASE=${STORM_BASE:-}
 TLS=${STORM_TLS:-0}
 LOADER=/usr/lib/ipxe/undionly.kpxe
 OUT=$TOP/$B/bench
@@ -98,7 +102,7 @@ run_storm() { # NAME RUN
 	echo "storm: $1 run $2: $N clients (${K} addresses), ${MB} MiB image$([ "$TLS" = 1 ] && echo ' over HTTPS'), ramp ${RAMP}s, load $(cut -d' ' -f1-3 /proc/loadavg)"
 	# shellcheck disable=SC2086
 	ip netns exec $C "$OUT/storm" -n "$N" -s 10.88.0.1 -I bc0 -a 10.88.1.0 -k "$K" \
-		-r "$RAMP" -d 600 -i /files/image.bin $IMG -j "$OUT/storm$SUF-$1-$2.json" \
+		-r "$RAMP" -d "$DEADLINE" -i /files/image.bin $IMG -j "$OUT/storm$SUF-$1-$2.json" \
 		>"$T/storm-$1.out" 2>&1
 	sed 's/^/storm: /' "$T/storm-$1.out"
 }
@@ -118,7 +122,13 @@ while [ $run -lt "$RUNS" ]; do
 run=$((run + 1))
 for srv in $SERVERS; do
 	case $srv in
-	pxehub)
+	pxehub|base)
+		if [ $srv = base ]; then
+			[ -x "$BASE" ] || { echo "storm: STORM_BASE=$BASE is no pxehubd"; continue; }
+			BIN=$BASE
+		else
+			BIN=$PXHD
+		fi
 		cat >"$T/pxehub.conf" <<EOF
 [server]
 listen = bs0
@@ -141,15 +151,15 @@ loader_bios = undionly.kpxe
 [access]
 allow = all
 EOF
-		ip netns exec $S "$PXHD" -f -c "$T/pxehub.conf" >"$T/pxehubd.log" 2>&1 &
+		ip netns exec $S "$BIN" -f -c "$T/pxehub.conf" >"$T/pxehubd.log" 2>&1 &
 		SRV_PIDS=$!
 		wait_port $S t 80 || { echo "storm: pxehubd did not start"; tail "$T/pxehubd.log"; exit 1; }
-		run_storm pxehub $run
-		M=$OUT/storm$SUF-pxehub-$run.metrics
+		run_storm $srv $run
+		M=$OUT/storm$SUF-$srv-$run.metrics
 		ip netns exec $S curl -s --max-time 5 http://10.88.0.1/metrics >"$M" 2>/dev/null
 		grep -E '^pxehub_(tftp|dhcp)_[a-z_]*(retrans|timeout|drop|error|fail)[a-z_]*' "$M" |
-			grep -v ' 0$' | sed 's/^/storm: pxehub metric /'
-		grep -E '^pxehub_loop_turn' "$M" | sed 's/^/storm: pxehub metric /'
+			grep -v ' 0$' | sed "s/^/storm: $srv metric /"
+		grep -E '^pxehub_loop_turn' "$M" | sed "s/^/storm: $srv metric /"
 		stop_servers
 		;;
 	dnsmasq)
@@ -208,10 +218,10 @@ EOF
 done
 done
 
-/usr/bin/python3 - "$OUT" "$SUF" "$RUNS" <<'EOF'
+/usr/bin/python3 - "$OUT" "$SUF" "$RUNS" "$SERVERS" <<'EOF'
 import json, re, statistics, sys
-out, suf, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
-names = ("pxehub", "dnsmasq+nginx")
+out, suf, runs, servers = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4].split()
+label = {"pxehub": "pxehub", "base": "pxehub (base)", "dnsmasq": "dnsmasq+nginx"}
 stages = ["dhcp_offer", "pxe_4011", "tftp_loader", "ipxe_dhcp", "boot_ipxe", "image", "total"]
 
 def load(srv, r):
@@ -222,21 +232,24 @@ def load(srv, r):
 
 def cell(r, st):
     if not r:
-        return "%27s" % "-"
+        return "%25s" % "-"
     s = r["stages"][st]
-    return "%7.0f / %7.0f / %7.0f" % (s["p50_ms"], s["p99_ms"], s["max_ms"])
+    return "%7.0f /%7.0f /%7.0f" % (s["p50_ms"], s["p99_ms"], s["max_ms"])
 
-def table(title, a, b):
-    print("storm: %s" % title)
-    print("storm: %-12s %27s   %27s   %s" % ("stage", "pxehub p50/p99/max ms", "dnsmasq+nginx p50/p99/max", "p50 ratio"))
+def table(title, res):
+    print("storm: %s (ms: p50 / p99 / max)" % title)
+    print("storm: %-12s %s   %s" % ("stage", "   ".join("%25s" % label.get(v, v) for v in servers),
+                                 "p50 pxehub/peer"))
     for st in stages:
+        a, b = res.get("pxehub"), res.get("dnsmasq")
         ratio = "-"
         if a and b and b["stages"][st]["p50_ms"] > 0:
             ratio = "%.2fx" % (a["stages"][st]["p50_ms"] / b["stages"][st]["p50_ms"])
-        print("storm: %-12s %s   %s   %s" % (st, cell(a, st), cell(b, st), ratio))
-    for name, r in zip(names, (a, b)):
+        print("storm: %-12s %s   %s" % (st, "   ".join(cell(res.get(v), st) for v in servers), ratio))
+    for v in servers:
+        r = res.get(v)
         if r:
-            print("storm: %s: %d/%d done, %d failed, wall %.1f s" % (name, r["done"], r["clients"], r["failed"], r["wall_s"]))
+            print("storm: %s: %d/%d done, %d failed, wall %.1f s" % (label.get(v, v), r["done"], r["clients"], r["failed"], r["wall_s"]))
 
 def median(rs):
     rs = [r for r in rs if r]
@@ -250,9 +263,9 @@ def median(rs):
                            for k in ("p50_ms", "p99_ms", "max_ms")}
     return m
 
-def loop_turn(r):
+def loop_turn(srv, r):
     try:
-        t = open("%s/storm%s-pxehub-%d.metrics" % (out, suf, r)).read()
+        t = open("%s/storm%s-%s-%d.metrics" % (out, suf, srv, r)).read()
     except OSError:
         return None
     q = dict(re.findall(r'^pxehub_loop_turn_seconds\{loop="main",quantile="([0-9.]+)"\} (\S+)', t, re.M))
@@ -261,19 +274,22 @@ def loop_turn(r):
         return None
     return float(q["0.5"]) * 1e3, float(q["0.99"]) * 1e3, float(mx.group(1)) * 1e3
 
-all_a, all_b, turns = [], [], []
+every = {v: [] for v in servers}
+turns = {v: [] for v in servers}
 for r in range(1, runs + 1):
-    a, b = load("pxehub", r), load("dnsmasq", r)
-    all_a.append(a)
-    all_b.append(b)
-    table("run %d" % r, a, b)
-    lt = loop_turn(r)
-    if lt:
-        turns.append(lt)
-        print("storm: pxehub loop turn, run %d: p50 %.2f ms, p99 %.1f ms, max %.1f ms" % ((r,) + lt))
+    res = {v: load(v, r) for v in servers}
+    for v in servers:
+        every[v].append(res[v])
+    table("run %d" % r, res)
+    for v in servers:
+        lt = loop_turn(v, r)
+        if lt:
+            turns[v].append(lt)
+            print("storm: %s loop turn, run %d: p50 %.2f ms, p99 %.1f ms, max %.1f ms" % ((label[v], r) + lt))
 if runs > 1:
-    table("median of %d runs (failed: sum of the runs)" % runs, median(all_a), median(all_b))
-    if turns:
-        print("storm: pxehub loop turn, median of the runs: p50 %.2f ms, p99 %.1f ms, max %.1f ms" %
-              tuple(statistics.median(t[i] for t in turns) for i in range(3)))
+    table("median of %d runs (failed: sum of the runs)" % runs, {v: median(every[v]) for v in servers})
+    for v in servers:
+        if turns[v]:
+            print("storm: %s loop turn, median of the runs: p50 %.2f ms, p99 %.1f ms, max %.1f ms" %
+                  ((label[v],) + tuple(statistics.median(t[i] for t in turns[v]) for i in range(3))))
 EOF

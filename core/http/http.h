@@ -384,6 +384,7 @@ struct pxh_http {
 	char head[160]; /* "Server: ...\r\nDate: ...\r\n" of that second */
 	size_t head_len;
 	struct pxh_http_streams *streams; /* /api/v1/events (http_events.c) */
+	struct pxh_http_bulk *bulk; /* the loop's bulk send queue (http_conn.c) */
 };
 
 /* The console (http_console.c): the page at /, its script and style, the
@@ -403,6 +404,13 @@ void pxh_http_events_free(struct pxh_http *h);
 /* After a reload: subscribers the new auth settings refuse are cut off,
  * the others see facts as the new settings say. */
 void pxh_http_events_reload(struct pxh_http *h);
+
+/* The bulk send queue of one event loop (http_conn.c): file bodies larger
+ * than a slice go out from it, round-robin, at most a slice per connection
+ * per turn and a time budget per turn, after the turn's other callbacks
+ * (requests, scripts, API, TFTP, DHCP).  One per loop; freed at stop. */
+struct pxh_http_bulk *pxh_http_bulk_new(struct ev_loop *loop);
+void pxh_http_bulk_free(struct pxh_http_bulk *q);
 
 /* Accept a new connection on listener L (loop thread). */
 void pxh_http_conn_accept(struct pxh_http *h, struct pxh_http_listener *l);

@@ -28,12 +28,18 @@
 
 #define IN_BUF 16384
 #define TLS_FILE_CHUNK 65536
-/* sendfile(2) at most this much per call: the kernel reads the file into a
- * pipe before it knows how much the socket takes, so a call that finds the
- * socket full throws a read away; and one connection must not hold the
- * loop while others wait */
-#define SENDFILE_CHUNK (2u << 20)
-#define SEND_BUDGET (4u << 20) /* bytes per callback before others get a turn */
+/* File bodies longer than a slice are bulk: they go out from the loop's
+ * bulk queue (struct pxh_http_bulk), after the turn's other callbacks, so a
+ * script, an API answer, a TFTP window or a DHCP reply never waits behind
+ * them for more than BULK_TURN.  Each ready connection sends at most
+ * BULK_SLICE per turn, round-robin: one that is always writable (a reader
+ * as fast as the loop) gets the same share as every other that can take
+ * data, never the whole loop.  A slice is also the most one sendfile(2)
+ * asks for: the kernel reads the file into a pipe before it knows how much
+ * the socket takes, so a call that finds the socket full throws a read
+ * away. */
+#define BULK_SLICE (256u << 10)
+#define BULK_TURN 0.002 /* seconds of bulk sending per turn of the loop */
 #define PIPELINE_NEST 16       /* pipelined answers per callback, nested */
 /* memory bodies up to this size travel in the header's buffer (one send);
  * larger ones go out by writev from where the handler left them */
@@ -90,6 +96,18 @@ struct pxh_http_conn {
 	/* callbacks in progress on this connection: conn_close() during one
 	 * only marks it dead, the last one frees it */
 	unsigned ref;
+	/* the bulk queue: ready to send a slice of its file */
+	struct pxh_http_bulk *bulk; /* NULL: out of memory, send inline */
+	struct pxh_http_conn *qprev, *qnext;
+	bool queued;
+};
+
+struct pxh_http_bulk {
+	struct ev_loop *loop;
+	ev_check drain; /* lowest priority: after the turn's other callbacks */
+	ev_idle spin;   /* while some are ready: poll must not sleep */
+	struct pxh_http_conn *head, *tail;
+	size_t n;
 };
 
 static void conn_free(struct pxh_http_conn *c);
@@ -180,6 +198,90 @@ static void want(struct pxh_http_conn *c, int events)
 static void want_tls(struct pxh_http_conn *c)
 {
 	want(c, gnutls_record_get_direction(c->tls) ? EV_WRITE : EV_READ);
+}
+
+/* Wait until the socket takes more (TLS: whatever GnuTLS waits for). */
+static void want_send(struct pxh_http_conn *c)
+{
+	if (c->tls)
+		want_tls(c);
+	else
+		want(c, EV_WRITE);
+}
+
+/* ---- the bulk queue ---------------------------------------------------- */
+static void bulk_add(struct pxh_http_conn *c)
+{
+	struct pxh_http_bulk *q = c->bulk;
+
+	if (c->queued)
+		return;
+	want(c, 0); /* the queue calls it now, not the socket */
+	c->queued = true;
+	c->qnext = NULL;
+	c->qprev = q->tail;
+	if (q->tail)
+		q->tail->qnext = c;
+	else
+		q->head = c;
+	q->tail = c;
+	if (q->n++ == 0)
+		ev_idle_start(q->loop, &q->spin);
+}
+
+static void bulk_del(struct pxh_http_conn *c)
+{
+	struct pxh_http_bulk *q = c->bulk;
+
+	if (!c->queued)
+		return;
+	c->queued = false;
+	if (c->qprev)
+		c->qprev->qnext = c->qnext;
+	else
+		q->head = c->qnext;
+	if (c->qnext)
+		c->qnext->qprev = c->qprev;
+	else
+		q->tail = c->qprev;
+	c->qprev = c->qnext = NULL;
+	if (--q->n == 0)
+		ev_idle_stop(q->loop, &q->spin);
+}
+
+static void on_spin(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	/* nothing: being active keeps poll's timeout at zero */
+}
+
+static void bulk_drain(struct ev_loop *loop, ev_check *w, int revents);
+
+struct pxh_http_bulk *pxh_http_bulk_new(struct ev_loop *loop)
+{
+	struct pxh_http_bulk *q = calloc(1, sizeof(*q));
+
+	if (!q)
+		return NULL;
+	q->loop = loop;
+	ev_check_init(&q->drain, bulk_drain);
+	ev_set_priority(&q->drain, EV_MINPRI);
+	q->drain.data = q;
+	ev_idle_init(&q->spin, on_spin);
+	ev_set_priority(&q->spin, EV_MINPRI);
+	ev_check_start(loop, &q->drain);
+	ev_unref(loop); /* the drain alone must not keep the loop running */
+	return q;
+}
+
+void pxh_http_bulk_free(struct pxh_http_bulk *q)
+{
+	if (!q)
+		return;
+	while (q->head)
+		bulk_del(q->head);
+	ev_ref(q->loop);
+	ev_check_stop(q->loop, &q->drain);
+	free(q);
 }
 
 /* Returns bytes read, 0 at EOF, -EAGAIN, or another -errno. */
@@ -306,6 +408,7 @@ static void conn_close(struct pxh_http_conn *c)
 	if (c->download && c->phase == C_WRITE)
 		emit_download(c, PXH_EV_DOWNLOAD_END, "error");
 	c->phase = C_DEAD;
+	bulk_del(c);
 	if (c->pending_cancel)
 		c->pending_cancel(c->pending);
 	c->pending = NULL;
@@ -600,12 +703,12 @@ static void conn_done(struct pxh_http_conn *c)
 /* Plain HTTP: the kernel copies the file (sendfile); TLS: read a chunk and
  * encrypt it.  A short write means the socket is full: wait for EPOLLOUT
  * rather than ask again only to hear EAGAIN (for sendfile that would also
- * read a chunk of the file for nothing).  Returns 1 when all is sent, 0 to
- * wait, -1 on error. */
-static int send_file(struct pxh_http_conn *c)
+ * read a chunk of the file for nothing).  Sends at most about BUDGET bytes.
+ * Returns 1 when all is sent, 0 to wait for the socket, 2 when the budget
+ * is spent (the socket may take more), -1 on error. */
+static int send_file(struct pxh_http_conn *c, uint64_t budget)
 {
 	struct pxh_open_file *f = &c->rs.file;
-	uint64_t budget = SEND_BUDGET; /* then the others get a turn */
 
 	while (c->fleft > 0 || c->toff < c->tlen) {
 		ssize_t n;
@@ -613,7 +716,7 @@ static int send_file(struct pxh_http_conn *c)
 
 		if (f->fd < 0) {
 			/* resolver content in memory */
-			size_t chunk = c->fleft > (1u << 20) ? (1u << 20) : (size_t)c->fleft;
+			size_t chunk = c->fleft > budget ? (size_t)budget : (size_t)c->fleft;
 
 			n = conn_send(c, (const char *)f->mem + c->foff, chunk, false);
 			if (n == -EAGAIN)
@@ -625,8 +728,8 @@ static int send_file(struct pxh_http_conn *c)
 			full = !c->tls && (size_t)n < chunk;
 		} else if (!c->tls) {
 			off_t off = (off_t)c->foff;
-			size_t chunk = c->fleft > SENDFILE_CHUNK ? SENDFILE_CHUNK
-			                                         : (size_t)c->fleft;
+			size_t chunk = c->fleft > budget ? (size_t)budget
+			                                 : (size_t)c->fleft;
 
 			n = sendfile(c->fd, f->fd, &off, chunk);
 			if (n < 0 && errno == EINTR)
@@ -667,10 +770,10 @@ static int send_file(struct pxh_http_conn *c)
 		if (full && (c->fleft > 0 || c->toff < c->tlen))
 			return 0;
 		/* a reader as fast as this loop (loopback, a VM on this
-		 * host) would keep it here for the whole file: the socket
-		 * stays writable, so the watcher calls back next turn */
+		 * host) would keep it here for the whole file: the others
+		 * get their slices first */
 		if ((uint64_t)n >= budget && (c->fleft > 0 || c->toff < c->tlen))
-			return 0;
+			return 2;
 		budget -= (uint64_t)n < budget ? (uint64_t)n : budget;
 	}
 	return 1;
@@ -740,9 +843,19 @@ static void conn_write(struct pxh_http_conn *c)
 		stream_io(c, EV_WRITE);
 		return;
 	}
-	switch (send_file(c)) {
+	if (c->bulk && c->fleft + (c->tlen - c->toff) > BULK_SLICE) {
+		/* bulk: the queue sends it, a slice per turn */
+		bulk_add(c);
+		return;
+	}
+	switch (send_file(c, BULK_SLICE)) {
 	case 0:
 		goto wait;
+	case 2: /* no queue (out of memory): the socket calls back */
+		want_send(c);
+		if (c->bulk)
+			bulk_add(c);
+		return;
 	case -1:
 		conn_close(c);
 		return;
@@ -752,10 +865,45 @@ static void conn_write(struct pxh_http_conn *c)
 	conn_done(c);
 	return;
 wait:
-	if (c->tls)
-		want_tls(c);
-	else
-		want(c, EV_WRITE);
+	want_send(c);
+}
+
+/* Each turn, after every other callback: a slice for each connection in
+ * the queue, oldest first, until all had theirs or BULK_TURN is spent
+ * (the rest go first next turn).  One that finds its socket full waits
+ * for it outside the queue; one whose slice is out goes to the back. */
+static void bulk_drain(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct pxh_http_bulk *q = w->data;
+	double until;
+	size_t left = q->n;
+
+	if (!left)
+		return;
+	until = ev_time() + BULK_TURN;
+	while (left-- > 0 && q->head) {
+		struct pxh_http_conn *c = q->head;
+
+		bulk_del(c);
+		conn_hold(c);
+		switch (send_file(c, BULK_SLICE)) {
+		case 2:
+			bulk_add(c);
+			break;
+		case 0:
+			want_send(c);
+			break;
+		case -1:
+			conn_close(c);
+			break;
+		default:
+			conn_done(c);
+			break;
+		}
+		conn_release(c);
+		if (ev_time() >= until)
+			break;
+	}
 }
 
 /* ---- requests ---------------------------------------------------------- */
@@ -1163,6 +1311,9 @@ void pxh_http_conn_accept(struct pxh_http *h, struct pxh_http_listener *l)
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (!h->bulk)
+			h->bulk = pxh_http_bulk_new(h->srv->loop);
+		c->bulk = h->bulk;
 		c->h = h;
 		c->fd = fd;
 		c->counted = true;

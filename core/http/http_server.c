@@ -456,6 +456,8 @@ static void close_listeners(struct pxh_http *h)
 static void http_free(struct pxh_server *s, struct pxh_http *h)
 {
 	pxh_http_conns_close(h, false);
+	pxh_http_bulk_free(h->bulk);
+	h->bulk = NULL;
 	close_listeners(h);
 	if (h->grace_timer) {
 		ev_timer_stop(s->loop, h->grace_timer);

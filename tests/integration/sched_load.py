@@ -1,0 +1,103 @@
+#!/usr/bin/python3
+"""Bulk load for test_http_sched: N keep-alive connections that download
+PATH again and again as fast as they can read, until STOP exists (or 60 s).
+Optionally one reader that stops reading after its request (-stall) and one
+that takes 1 KiB every 100 ms (-trickle).  Writes "ready" to READY once
+every connection has received bytes, then at the end one line per fast
+connection: "conn I BYTES" (bytes since "ready": the shares while every
+connection was running) and "trickle_bytes B"."""
+import os
+import selectors
+import socket
+import sys
+import time
+
+host, port, path, n, ready, stop = (sys.argv[1], int(sys.argv[2]), sys.argv[3],
+                                    int(sys.argv[4]), sys.argv[5], sys.argv[6])
+extra = sys.argv[7:]
+REQ = ("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (path, host)).encode()
+sel = selectors.DefaultSelector()
+buf = bytearray(1 << 18)
+view = memoryview(buf)
+
+
+class Conn:
+    def __init__(self, i):
+        self.i = i
+        self.s = socket.create_connection((host, port), timeout=10)
+        self.s.setblocking(False)
+        self.total = 0  # body and head bytes, all responses
+        self.at_ready = 0  # total when every connection had bytes
+        self.left = None  # body bytes of the current response; None = in head
+        self.head = b""
+        self.s.sendall(REQ)
+
+    def on_read(self):
+        # one read per wakeup: the client takes from every ready
+        # connection alike, so the shares measure the server's fairness
+        for _ in range(1):
+            try:
+                k = self.s.recv_into(buf)
+            except BlockingIOError:
+                return
+            if k == 0:
+                raise SystemExit("conn %d: closed by the server" % self.i)
+            self.total += k
+            data = view[:k]
+            while len(data):
+                if self.left is None:
+                    self.head += bytes(data)
+                    end = self.head.find(b"\r\n\r\n")
+                    if end < 0:
+                        return
+                    for line in self.head[:end].split(b"\r\n"):
+                        if line.lower().startswith(b"content-length:"):
+                            self.left = int(line.split(b":")[1])
+                    data = memoryview(self.head[end + 4:])
+                    self.head = b""
+                    if self.left is None:
+                        raise SystemExit("conn %d: no Content-Length" % self.i)
+                take = min(self.left, len(data))
+                self.left -= take
+                data = data[take:]
+                if self.left == 0:
+                    self.left = None
+                    self.s.sendall(REQ)  # the next download, same connection
+
+
+conns = [Conn(i) for i in range(n)]
+for c in conns:
+    sel.register(c.s, selectors.EVENT_READ, c)
+stall = trickle = None
+if "-stall" in extra:
+    stall = socket.create_connection((host, port), timeout=10)
+    stall.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stall.sendall(REQ)
+if "-trickle" in extra:
+    trickle = socket.create_connection((host, port), timeout=10)
+    trickle.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    trickle.sendall(REQ)
+    trickle.setblocking(False)
+trickle_bytes = 0
+next_trickle = time.monotonic()
+said_ready = False
+t_end = time.monotonic() + 60
+while time.monotonic() < t_end and not os.path.exists(stop):
+    for key, _ in sel.select(timeout=0.05):
+        key.data.on_read()
+    if trickle and time.monotonic() >= next_trickle:
+        try:
+            trickle_bytes += len(trickle.recv(1024))
+        except BlockingIOError:
+            pass
+        next_trickle += 0.1
+    if not said_ready and all(c.total > 0 for c in conns):
+        for c in conns:
+            c.at_ready = c.total
+        with open(ready, "w") as f:
+            f.write("ready\n")
+        said_ready = True
+for c in conns:
+    print("conn %d %d" % (c.i, c.total - c.at_ready))
+if trickle:
+    print("trickle_bytes %d" % trickle_bytes)

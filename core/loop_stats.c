@@ -8,7 +8,8 @@
 #include <ev.h>
 
 #include "loop_stats.h"
-#include "pxehub.h"
+#include "counters.h"
+#include "log.h"
 
 /* bucket I holds turns up to 2^(I/4) microseconds: 4 per octave, from 1 us
  * to 2^24 us (16.8 s); longer ones land in the last */

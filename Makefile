@@ -64,7 +64,7 @@ override LDFLAGS += $(SANFLAGS)
 
 # ---- sources ------------------------------------------------------------
 CORE_SRC := $(filter-out core/main.c,$(wildcard core/*.c)) \
-            $(wildcard core/dhcp/*.c core/tftp/*.c core/http/*.c)
+            $(wildcard core/dhcp/*.c core/dhcp6/*.c core/tftp/*.c core/http/*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/obj/%.o)
 CTL_SRC  := $(wildcard core/pxehubctl/*.c)
 CTL_OBJ  := $(CTL_SRC:%.c=$(B)/obj/%.o)

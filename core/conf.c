@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "log.h"
 #include "dhcp/dhcp_module.h"
+#include "dhcp6/dhcp6_module.h"
 #include "http/grub_stage.h"
 #include "http/http_module.h"
 #include "tftp/tftp_module.h"
@@ -78,7 +79,7 @@ static const struct pxh_section_schema *const core_sections[PXH_SEC__MAX] = {
 	[PXH_SEC_TFTP] = &pxh_tftp_section,       [PXH_SEC_HTTP] = &pxh_http_section,
 	[PXH_SEC_BOOT] = &pxh_boot_section,       [PXH_SEC_ACCESS] = &pxh_access_section,
 	[PXH_SEC_LOG] = &pxh_log_section,         [PXH_SEC_PLUGINS] = &pxh_plugins_section,
-	[PXH_SEC_POOL] = &pxh_pool_section,
+	[PXH_SEC_POOL] = &pxh_pool_section,     [PXH_SEC_DHCP6] = &pxh_dhcp6_section,
 };
 #define N_CORE_SECTIONS PXH_SEC__MAX
 
@@ -1269,6 +1270,7 @@ struct pxh_conf *pxh_conf_load(const char *path, const char *text,
 	pxh_dhcp_conf_check(c, errs);
 	pxh_access_conf_check(c, errs);
 	pxh_listen_conf_check(c, errs);
+	pxh_dhcp6_conf_check(c, errs);
 	pdir = pxh_cfg_str(c, "plugins", NULL, "conf_dir");
 	if (pdir && *pdir)
 		load_plugin_dir(c, pdir, errs);

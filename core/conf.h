@@ -31,6 +31,7 @@ enum pxh_core_section {
 	PXH_SEC_LOG,
 	PXH_SEC_PLUGINS,
 	PXH_SEC_POOL,
+	PXH_SEC_DHCP6,
 	PXH_SEC__MAX
 };
 /* Each module defines its section (key tables and bound struct sizes):
@@ -38,7 +39,8 @@ enum pxh_core_section {
  * http_keys.c theirs. */
 extern const struct pxh_section_schema pxh_server_section, pxh_dhcp_section,
 	pxh_tftp_section, pxh_http_section, pxh_boot_section, pxh_access_section,
-	pxh_log_section, pxh_plugins_section, pxh_pool_section;
+	pxh_log_section, pxh_plugins_section, pxh_pool_section,
+	pxh_dhcp6_section;
 
 /* Core sections (core/conf_keys.c); each protocol module declares its own
  * table in its module header (dhcp_module.h, tftp_module.h, http_module.h). */

@@ -12,6 +12,7 @@
 #include "server.h"
 #include "conf.h"
 #include "dhcp/dhcp_module.h"
+#include "dhcp6/dhcp6_module.h"
 #include "http/http_module.h"
 #include "log.h"
 #include "plugins.h"
@@ -194,6 +195,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out_srv:
 	pxh_dhcp_stop(&srv);
+	pxh_dhcp6_stop(&srv);
 	pxh_tftp_stop(&srv, 0);
 	pxh_http_stop(&srv, 0);
 	pxh_server_free(&srv);

@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "counters.h"
 #include "dhcp/dhcp_module.h"
+#include "dhcp6/dhcp6_module.h"
 #include "events.h"
 #include "http/http_module.h"
 #include "log.h"
@@ -143,6 +144,8 @@ int pxh_server_open(struct pxh_server *s)
 	raise_nofile(s);
 	rc = pxh_dhcp_open(s);
 	if (!rc)
+		rc = pxh_dhcp6_open(s);
+	if (!rc)
 		rc = pxh_tftp_open(s);
 	if (!rc)
 		rc = pxh_http_open(s);
@@ -259,6 +262,8 @@ int pxh_server_start(struct pxh_server *s)
 	log_access_state(s);
 	rc = pxh_dhcp_start(s);
 	if (!rc)
+		rc = pxh_dhcp6_start(s);
+	if (!rc)
 		rc = pxh_tftp_start(s);
 	if (!rc)
 		rc = pxh_http_start(s);
@@ -289,6 +294,8 @@ static int reload(struct pxh_server *s, char *why, size_t why_len)
 		                     "TFTP and HTTP sockets move on the restart)"},
 		{"server", "user", ""},      {"dhcp", "port", ""},
 		{"dhcp", "pxe_port", ""},    {"dhcp", "enabled", ""},
+		{"dhcp6", "port", ""},       {"dhcp6", "pxe_port", ""},
+		{"dhcp6", "enabled", ""},
 		{"tftp", "port", ""},        {"tftp", "enabled", ""},
 		{"tftp", "port_range", ""},  {"http", "port", ""},
 		{"http", "https_port", ""},  {"http", "enabled", ""},
@@ -346,6 +353,7 @@ static int reload(struct pxh_server *s, char *why, size_t why_len)
 	s->plugins = np;
 	apply_log(s);
 	pxh_dhcp_reload(s, old);
+	pxh_dhcp6_reload(s, old);
 	pxh_tftp_reload(s, old);
 	pxh_http_reload(s, old);
 	/* The old set goes once its deferred work is done; it owns the old
@@ -394,6 +402,7 @@ void pxh_server_begin_stop(struct pxh_server *s, double grace)
 	           pxh_tftp_active(s), pxh_http_active(s), grace);
 	pxh_sd_notify("STOPPING=1");
 	pxh_dhcp_stop(s);
+	pxh_dhcp6_stop(s);
 	pxh_tftp_stop(s, grace);
 	pxh_http_stop(s, grace);
 	s->stop_deadline = ev_now(s->loop) + grace;

@@ -21,6 +21,7 @@ struct pxh_counters;
 struct pxh_series;
 struct pxh_workpool;
 struct pxh_dhcp;
+struct pxh_dhcp6;
 struct pxh_tftp;
 struct pxh_http;
 
@@ -39,6 +40,7 @@ struct pxh_server {
 	struct pxh_series *series; /* the last hour of counters (core/series.c) */
 	struct pxh_workpool *pool;
 	struct pxh_dhcp *dhcp;
+	struct pxh_dhcp6 *dhcp6; /* core/dhcp6/, NULL when [dhcp6] is off */
 	struct pxh_tftp *tftp;
 	struct pxh_http *http;
 	bool stopping;

@@ -67,6 +67,14 @@ void pxh_dhcp_fill_client(pxh_client *c, const struct pxh_dhcp_msg *m,
 size_t pxh_dhcp_fmt_ip(uint32_t a, char *out);
 /* "00:11:22:aa:bb:cc" of MAC into OUT[18]. */
 void pxh_dhcp_fmt_mac(const uint8_t *mac, char out[18]);
+/* Printable bytes of V, '?' for the rest, into OUT (NUL terminated);
+ * returns the length. */
+size_t pxh_dhcp_copy_text(char *out, size_t cap, const uint8_t *v, size_t len);
+/* "PXEClient:Arch:00007:UNDI:003000": the digits after NAME into OUT. */
+bool pxh_dhcp_vendor_field(const char *vc, const char *name, char *out,
+                           size_t cap);
+/* Does the user class list ("a,b,c") name iPXE? */
+bool pxh_dhcp_user_class_has_ipxe(const char *list);
 /* Is this a PXE or HTTP boot client (option 60 prefix)? */
 bool pxh_dhcp_is_pxe(const struct pxh_dhcp_msg *m);
 
@@ -127,6 +135,10 @@ enum pxh_dhcp_limit_verdict pxh_dhcp_limit_check(struct pxh_dhcp_limit *l,
                                                  const uint8_t mac[6],
                                                  uint32_t xid, uint8_t type,
                                                  uint16_t port, double now);
+/* [dhcp] rate_per_mac, rate_burst, duplicate_window into L and
+ * replies_per_destination into DEST (DHCPv4 and DHCPv6 share them). */
+void pxh_dhcp_limit_read(struct pxh_dhcp_limit *l, struct pxh_addr_rate *dest,
+                         const struct pxh_conf *conf);
 /* FNV-1a of a MAC, folded: spreads sequential MACs well. */
 uint32_t pxh_dhcp_mac_hash(const uint8_t mac[6]);
 /* The request MAC passed with was dropped (busy, decision failed): its
@@ -221,11 +233,23 @@ int pxh_dhcp_dest(const struct pxh_dhcp_msg *m, const struct sockaddr_in *src,
 /* ---- interface addresses (dhcp_ifaddr.c) ------------------------------ */
 /* Name of the interface holding address A. */
 int pxh_dhcp_iface_of_addr(struct in_addr a, char *name, size_t cap);
+/* The interfaces [server] listen names for DHCP (V6 false: interface
+ * names and IPv4 addresses) or DHCPv6 (V6: names and IPv6 addresses, with
+ * %SCOPE or not) as indexes into *IDX (malloc'd), *N of them; (size_t)-1
+ * when none of its items counts (answer nobody). */
+void pxh_dhcp_listen_read(const struct pxh_conf *conf, bool v6,
+                          unsigned **idx, size_t *n);
+/* Is IFINDEX among them (N 0: listen is empty, every interface)? */
+bool pxh_dhcp_listen_has(const unsigned *idx, size_t n, unsigned ifindex);
 
 /* ---- what to answer (dhcp_answer.c) ------------------------------------ */
 /* Default loader for an arch from [boot] (unknown arches per [boot]
  * unknown_arch); NULL when there is none. */
 const char *pxh_dhcp_default_loader(const struct pxh_conf *conf, uint16_t arch);
+/* The dhcp_decision event: ACTION by PLUGIN, FILE or MSG saying why not. */
+void pxh_dhcp_emit_decision(struct pxh_server *s, const pxh_client *c,
+                            const char *action, const char *plugin,
+                            const char *file, const char *msg);
 /* The boot file for C: iPXE gets the script URL (never a loader again),
  * HTTP boot clients an http URL of LOADER under /tftp/, the rest LOADER.
  * Returns 0, -ENOENT (no loader) or -ENAMETOOLONG. */

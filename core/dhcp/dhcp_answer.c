@@ -6,6 +6,8 @@
 
 #include "dhcp.h"
 #include "conf.h"
+#include "events.h"
+#include "str.h"
 
 static const char *loader_key(uint16_t arch)
 {
@@ -103,4 +105,18 @@ int pxh_dhcp_boot_file(const pxh_client *c, const char *loader,
 copy:
 	n = snprintf(out, cap, "%s", loader);
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+void pxh_dhcp_emit_decision(struct pxh_server *s, const pxh_client *c,
+                            const char *action, const char *plugin,
+                            const char *file, const char *msg)
+{
+	pxh_event ev;
+
+	pxh_event_init(&ev, PXH_EV_DHCP_DECISION, PXH_LOG_INFO, c);
+	pxh_strcpy(ev.action, sizeof(ev.action), action);
+	pxh_strcpy(ev.plugin, sizeof(ev.plugin), plugin);
+	pxh_strcpy(ev.file, sizeof(ev.file), file);
+	pxh_strcpy(ev.message, sizeof(ev.message), msg);
+	pxh_emit(s, &ev);
 }

@@ -72,7 +72,7 @@ int pxh_dhcp_uuid_text(const uint8_t *v, size_t len, char out[37])
 }
 
 /* Copy printable bytes, '?' for the rest; always NUL terminated. */
-static size_t copy_text(char *out, size_t cap, const uint8_t *v, size_t len)
+size_t pxh_dhcp_copy_text(char *out, size_t cap, const uint8_t *v, size_t len)
 {
 	size_t n = 0;
 	if (cap == 0)
@@ -99,15 +99,28 @@ void pxh_dhcp_user_class(const uint8_t *v, size_t len, char *out, size_t cap)
 			i += 1 + (size_t)v[i];
 	}
 	if (!rfc) {
-		copy_text(out, cap, v, len);
+		pxh_dhcp_copy_text(out, cap, v, len);
 		return;
 	}
 	size_t n = 0;
 	for (i = 0; i < len && n + 1 < cap; i += 1 + (size_t)v[i]) {
 		if (n > 0)
 			out[n++] = ',';
-		n += copy_text(out + n, cap - n, v + i + 1, v[i]);
+		n += pxh_dhcp_copy_text(out + n, cap - n, v + i + 1, v[i]);
 	}
+}
+
+/* Any of the listed classes ("a,b,c") may be iPXE. */
+bool pxh_dhcp_user_class_has_ipxe(const char *u)
+{
+	while (u && *u) {
+		if (strncmp(u, "iPXE", 4) == 0 && (u[4] == '\0' || u[4] == ','))
+			return true;
+		u = strchr(u, ',');
+		if (u)
+			u++;
+	}
+	return false;
 }
 
 static bool has_prefix(const uint8_t *v, size_t len, const char *pfx)
@@ -125,7 +138,7 @@ bool pxh_dhcp_is_pxe(const struct pxh_dhcp_msg *m)
 }
 
 /* "PXEClient:Arch:00007:UNDI:003000": the field after NAME, digits only. */
-static bool vendor_field(const char *vc, const char *name, char *out,
+bool pxh_dhcp_vendor_field(const char *vc, const char *name, char *out,
                          size_t cap)
 {
 	const char *p = strstr(vc, name);
@@ -190,7 +203,7 @@ void pxh_dhcp_fill_client(pxh_client *c, const struct pxh_dhcp_msg *m,
 
 	v = pxh_dhcp_opt(m, DHCP_OPT_VENDOR_CLASS, &len);
 	if (v)
-		copy_text(c->vendor_class, sizeof(c->vendor_class), v, len);
+		pxh_dhcp_copy_text(c->vendor_class, sizeof(c->vendor_class), v, len);
 	c->is_http_boot = has_prefix(v, len, PXE_VENDOR_HTTPCLIENT);
 
 	/* Option 93 may list several types (RFC 4578 2.1): the first counts;
@@ -203,14 +216,14 @@ void pxh_dhcp_fill_client(pxh_client *c, const struct pxh_dhcp_msg *m,
 	} else {
 		char digits[8];
 		c->arch = PXH_ARCH_UNKNOWN;
-		if (vendor_field(c->vendor_class, ":Arch:", digits,
+		if (pxh_dhcp_vendor_field(c->vendor_class, ":Arch:", digits,
 		                 sizeof(digits)))
 			c->arch = pxh_dhcp_arch_normalise(
 				(uint16_t)strtoul(digits, NULL, 10));
 	}
 	pxh_strcpy(c->arch_name, sizeof(c->arch_name), pxh_arch_name(c->arch));
 
-	if (!vendor_field(c->vendor_class, ":UNDI:", c->undi, sizeof(c->undi))) {
+	if (!pxh_dhcp_vendor_field(c->vendor_class, ":UNDI:", c->undi, sizeof(c->undi))) {
 		/* RFC 4578 2.2: type 1, major, minor */
 		v = pxh_dhcp_opt(m, DHCP_OPT_CLIENT_NDI, &len);
 		if (v && len == 3 && v[0] == 1)
@@ -222,20 +235,8 @@ void pxh_dhcp_fill_client(pxh_client *c, const struct pxh_dhcp_msg *m,
 	if (v)
 		pxh_dhcp_user_class(v, len, c->user_class,
 		                    sizeof(c->user_class));
-	c->is_ipxe = pxh_dhcp_opt(m, DHCP_OPT_IPXE_ENCAP, NULL) != NULL;
-	if (!c->is_ipxe) {
-		/* any of the listed classes may be iPXE */
-		const char *u = c->user_class;
-		while (*u) {
-			if (strncmp(u, "iPXE", 4) == 0 &&
-			    (u[4] == '\0' || u[4] == ','))
-				c->is_ipxe = 1;
-			u = strchr(u, ',');
-			if (!u)
-				break;
-			u++;
-		}
-	}
+	c->is_ipxe = pxh_dhcp_opt(m, DHCP_OPT_IPXE_ENCAP, NULL) != NULL ||
+	             pxh_dhcp_user_class_has_ipxe(c->user_class);
 
 	if (m->ciaddr)
 		pxh_dhcp_fmt_ip(m->ciaddr, c->ip);

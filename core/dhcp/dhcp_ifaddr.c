@@ -5,10 +5,12 @@
 #include <net/if.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "dhcp.h"
+#include "log.h"
 #include "conf.h"
 #include "dhcp_module.h"
 #include "server.h"
@@ -109,4 +111,95 @@ int pxh_server_ip_for(struct pxh_server *s, const char *iface, char *out,
 	if (!inet_ntop(AF_INET, &a, out, (socklen_t)len))
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+/* The interface holding IPv6 address A: 0 when none. */
+static unsigned iface_of_addr6(const struct in6_addr *a)
+{
+	struct ifaddrs *ifa = NULL;
+	unsigned idx = 0;
+
+	if (getifaddrs(&ifa) < 0)
+		return 0;
+	for (struct ifaddrs *i = ifa; i && !idx; i = i->ifa_next)
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET6 &&
+		    !memcmp(&((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr,
+		            a, sizeof(*a)))
+			idx = if_nametoindex(i->ifa_name);
+	freeifaddrs(ifa);
+	return idx;
+}
+
+void pxh_dhcp_listen_read(const struct pxh_conf *conf, bool v6,
+                          unsigned **idx_out, size_t *n_out)
+{
+	const char *who = v6 ? "dhcp6" : "dhcp";
+	size_t n = pxh_cfg_list_len(conf, "server", NULL, "listen");
+	unsigned *idx = n ? calloc(n, sizeof(*idx)) : NULL;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && idx; i++) {
+		const char *item = pxh_cfg_list_item(conf, "server", NULL,
+		                                     "listen", i);
+		char name[IF_NAMESIZE] = "", text[64];
+		struct in_addr a;
+		struct in6_addr a6;
+		unsigned x;
+
+		if (!item)
+			continue;
+		/* IPv6 addresses ("fe80::1%eth0" too) are for TFTP, HTTP and
+		 * DHCPv6; IPv4 addresses for TFTP, HTTP and DHCP */
+		if (strchr(item, ':')) {
+			if (!v6)
+				continue;
+			snprintf(text, sizeof(text), "%s", item);
+			char *pct = strchr(text, '%');
+			if (pct)
+				*pct = 0;
+			if (inet_pton(AF_INET6, text, &a6) != 1 ||
+			    !(x = pct ? if_nametoindex(pct + 1) : iface_of_addr6(&a6))) {
+				pxh_warn("%s: listen address %s is on no "
+				         "interface: ignored", who, item);
+				continue;
+			}
+			idx[k++] = x;
+			continue;
+		}
+		if (inet_pton(AF_INET, item, &a) == 1) {
+			if (v6)
+				continue;
+			if (pxh_dhcp_iface_of_addr(a, name, sizeof(name)) < 0) {
+				pxh_warn("%s: listen address %s is on no "
+				         "interface: ignored", who, item);
+				continue;
+			}
+			item = name;
+		}
+		x = if_nametoindex(item);
+		if (!x) {
+			pxh_warn("%s: listen interface %s does not exist: "
+			         "ignored", who, item);
+			continue;
+		}
+		idx[k++] = x;
+	}
+	*idx_out = idx;
+	*n_out = k;
+	/* listen named only things that are not there (or only addresses of
+	 * the other family): answer nobody rather than everybody */
+	if (n > 0 && k == 0)
+		*n_out = (size_t)-1;
+}
+
+bool pxh_dhcp_listen_has(const unsigned *idx, size_t n, unsigned ifindex)
+{
+	if (n == 0)
+		return true;
+	if (n == (size_t)-1)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (idx[i] == ifindex)
+			return true;
+	return false;
 }

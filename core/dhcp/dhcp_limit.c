@@ -64,3 +64,17 @@ void pxh_dhcp_limit_forget(struct pxh_dhcp_limit *l, const uint8_t mac[6])
 	if (s->used && memcmp(s->mac, mac, 6) == 0)
 		s->last_time = -1e9;
 }
+
+void pxh_dhcp_limit_read(struct pxh_dhcp_limit *l, struct pxh_addr_rate *dest,
+                         const struct pxh_conf *conf)
+{
+	double rpd = (double)pxh_cfg_int(conf, "dhcp", NULL, "replies_per_destination");
+
+	pxh_addr_rate_set(dest, rpd, 2.0 * rpd);
+	l->rate = (double)pxh_cfg_int(conf, "dhcp", NULL, "rate_per_mac");
+	l->burst = (double)pxh_cfg_int(conf, "dhcp", NULL, "rate_burst");
+	if (l->burst < 1)
+		l->burst = 1;
+	l->dup_window =
+		(double)pxh_cfg_int(conf, "dhcp", NULL, "duplicate_window") / 1000.0;
+}

@@ -86,45 +86,8 @@ static void drop(struct pxh_dhcp *d, int reason)
 /* ---- settings ------------------------------------------------------------ */
 static void read_listen(struct pxh_dhcp *d, const struct pxh_conf *conf)
 {
-	size_t n = pxh_cfg_list_len(conf, "server", NULL, "listen");
-	unsigned *idx = n ? calloc(n, sizeof(*idx)) : NULL;
-	size_t k = 0;
-
-	for (size_t i = 0; i < n && idx; i++) {
-		const char *item = pxh_cfg_list_item(conf, "server", NULL,
-		                                     "listen", i);
-		char name[IF_NAMESIZE] = "";
-		struct in_addr a;
-		unsigned x;
-
-		if (!item)
-			continue;
-		/* IPv6 addresses are for TFTP, HTTP and DHCPv6 */
-		if (strchr(item, ':'))
-			continue;
-		if (inet_pton(AF_INET, item, &a) == 1) {
-			if (pxh_dhcp_iface_of_addr(a, name, sizeof(name)) < 0) {
-				pxh_warn("dhcp: listen address %s is on no "
-				         "interface: ignored", item);
-				continue;
-			}
-			item = name;
-		}
-		x = if_nametoindex(item);
-		if (!x) {
-			pxh_warn("dhcp: listen interface %s does not exist: "
-			         "ignored", item);
-			continue;
-		}
-		idx[k++] = x;
-	}
 	free(d->ifindex);
-	d->ifindex = idx;
-	d->n_ifindex = k;
-	/* listen named only things that are not there: answer nobody rather
-	 * than everybody */
-	if (n > 0 && k == 0)
-		d->n_ifindex = (size_t)-1;
+	pxh_dhcp_listen_read(conf, false, &d->ifindex, &d->n_ifindex);
 }
 
 static void read_settings(struct pxh_dhcp *d, const struct pxh_conf *conf)
@@ -134,16 +97,7 @@ static void read_settings(struct pxh_dhcp *d, const struct pxh_conf *conf)
 	d->max_pending = pxh_cfg_int(conf, "dhcp", NULL, "max_pending");
 	if (d->max_pending <= 0)
 		d->max_pending = 1024;
-	pxh_addr_rate_set(&d->dest_rate,
-	                  (double)pxh_cfg_int(conf, "dhcp", NULL, "replies_per_destination"),
-	                  2.0 * (double)pxh_cfg_int(conf, "dhcp", NULL, "replies_per_destination"));
-	d->limit.rate = (double)pxh_cfg_int(conf, "dhcp", NULL, "rate_per_mac");
-	d->limit.burst = (double)pxh_cfg_int(conf, "dhcp", NULL, "rate_burst");
-	if (d->limit.burst < 1)
-		d->limit.burst = 1;
-	d->limit.dup_window =
-		(double)pxh_cfg_int(conf, "dhcp", NULL, "duplicate_window") /
-		1000.0;
+	pxh_dhcp_limit_read(&d->limit, &d->dest_rate, conf);
 	read_listen(d, conf);
 	d->http_port = pxh_cfg_int(conf, "http", NULL, "port");
 	const char *fixed = pxh_cfg_str(conf, "server", NULL, "server_ip");
@@ -165,14 +119,7 @@ static const char *default_loader(const struct pxh_dhcp *d, uint16_t arch)
 
 static bool iface_allowed(const struct pxh_dhcp *d, unsigned ifindex)
 {
-	if (d->n_ifindex == 0)
-		return true;
-	if (d->n_ifindex == (size_t)-1)
-		return false;
-	for (size_t i = 0; i < d->n_ifindex; i++)
-		if (d->ifindex[i] == ifindex)
-			return true;
-	return false;
+	return pxh_dhcp_listen_has(d->ifindex, d->n_ifindex, ifindex);
 }
 
 /* if_indextoname() is an ioctl: remember the few interfaces we see. */
@@ -332,14 +279,7 @@ static void emit_decision(struct pxh_dhcp *d, const pxh_client *c,
                           const char *action, const char *plugin,
                           const char *file, const char *msg)
 {
-	pxh_event ev;
-
-	pxh_event_init(&ev, PXH_EV_DHCP_DECISION, PXH_LOG_INFO, c);
-	pxh_strcpy(ev.action, sizeof(ev.action), action);
-	pxh_strcpy(ev.plugin, sizeof(ev.plugin), plugin);
-	pxh_strcpy(ev.file, sizeof(ev.file), file);
-	pxh_strcpy(ev.message, sizeof(ev.message), msg);
-	pxh_emit(d->s, &ev);
+	pxh_dhcp_emit_decision(d->s, c, action, plugin, file, msg);
 }
 
 /* Server mode: the address part alone (a client that is not PXE, a NAK,

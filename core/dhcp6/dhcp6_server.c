@@ -76,8 +76,20 @@ struct dhcp6_pending {
 	uint8_t pkt[PXH_DHCP6_MAX_PKT + 1];
 };
 
+/* The MAC a DUID showed at its Solicit (EUI-64 link-local, option 79):
+ * EDK2 sends its DUID-UUID from a global address to 4011 later, where
+ * nothing else names the MAC.  Direct mapped, so a flood of made-up DUIDs
+ * costs no memory. */
+#define DUID_MACS 1024
+struct duid_mac {
+	uint8_t len;
+	uint8_t duid[DHCP6_DUID_MAX];
+	uint8_t mac[6];
+};
+
 struct pxh_dhcp6 {
 	struct pxh_server *s;
+	struct duid_mac *duid_macs; /* DUID_MACS entries */
 	struct dhcp6_sock sock[2];
 	size_t n_sock;
 	long long port, pxe_port; /* as opened: a change needs a restart */
@@ -470,6 +482,40 @@ static bool type_wanted(const struct pxh_dhcp6 *d, const struct pxh_dhcp6_msg *m
 	}
 }
 
+static struct duid_mac *duid_slot(struct pxh_dhcp6 *d, const uint8_t *duid,
+                                  size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	if (!d->duid_macs || !duid || len > DHCP6_DUID_MAX)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ duid[i]) * 16777619u;
+	return &d->duid_macs[(h ^ (h >> 16)) % DUID_MACS];
+}
+
+/* Remember (SET) or recall the MAC of the client's DUID. */
+static bool duid_mac(struct pxh_dhcp6 *d, const struct pxh_dhcp6_msg *m,
+                     uint8_t mac[6], bool set)
+{
+	size_t len = 0;
+	const uint8_t *duid = pxh_dhcp6_opt(m, DHCP6_OPT_CLIENTID, &len);
+	struct duid_mac *e = duid_slot(d, duid, len);
+
+	if (!e)
+		return false;
+	if (set) {
+		e->len = (uint8_t)len;
+		memcpy(e->duid, duid, len);
+		memcpy(e->mac, mac, 6);
+		return true;
+	}
+	if (e->len != len || memcmp(e->duid, duid, len))
+		return false;
+	memcpy(mac, e->mac, 6);
+	return true;
+}
+
 /* Checks in order of cost; true when P waits in the decision chain. */
 static bool handle(struct pxh_dhcp6 *d, struct dhcp6_pending *p)
 {
@@ -531,16 +577,23 @@ static bool handle(struct pxh_dhcp6 *d, struct dhcp6_pending *p)
 	}
 	inet_ntop(AF_INET6, &adv, p->server_ip, sizeof(p->server_ip));
 	iface_name(p->ifindex, ifname);
-	if (pxh_dhcp6_fill_client(&p->client, m, &p->src.sin6_addr, ifname,
-	                          p->server_ip) == PXH_DHCP6_MAC_NONE) {
+	int from = pxh_dhcp6_fill_client(&p->client, m, &p->src.sin6_addr,
+	                                 ifname, p->server_ip);
+	if (from != PXH_DHCP6_MAC_NONE) {
+		/* the MAC parsed back from its text: the limiter keys on bytes */
+		for (int i = 0; i < 6; i++)
+			mac[i] = (uint8_t)strtoul(p->client.mac + 3 * i, NULL, 16);
+		if (from != PXH_DHCP6_MAC_DUID)
+			duid_mac(d, m, mac, true);
+	} else if (duid_mac(d, m, mac, false)) {
+		pxh_dhcp_fmt_mac(mac, p->client.mac);
+	} else {
 		drop(d, DROP_NO_MAC);
 		pxh_debug("dhcp6: dropped a request from [%s]: no MAC in its DUID, "
-		          "relay option 79 or link-local address", src);
+		          "relay option 79 or link-local address, nor from an "
+		          "earlier Solicit of its DUID", src);
 		return false;
 	}
-	/* the MAC parsed back from its text: the limiter keys on bytes */
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)strtoul(p->client.mac + 3 * i, NULL, 16);
 	switch (pxh_dhcp_limit_check(&d->limit, mac, m->xid, m->type,
 	                             d->sock[p->sock].port, pxh_server_now(s))) {
 	case PXH_LIMIT_RATE:
@@ -703,6 +756,9 @@ int pxh_dhcp6_open(struct pxh_server *s)
 		return -ENOMEM;
 	d->s = s;
 	s->dhcp6 = d;
+	d->duid_macs = calloc(DUID_MACS, sizeof(*d->duid_macs));
+	if (!d->duid_macs)
+		return -ENOMEM;
 	ports[0] = d->port = pxh_cfg_int(s->conf, "dhcp6", NULL, "port");
 	ports[1] = d->pxe_port = pxh_cfg_int(s->conf, "dhcp6", NULL, "pxe_port");
 	for (int i = 0; i < 2; i++) {
@@ -811,6 +867,7 @@ void pxh_dhcp6_stop(struct pxh_server *s)
 		close(d->sock[i].fd);
 	}
 	free(d->ifindex);
+	free(d->duid_macs);
 	free(d);
 	s->dhcp6 = NULL;
 }

@@ -23,35 +23,36 @@
 
 #define POLICIES "next|ignore|local|boot"
 
+#define SE_BIND(m) PXH_CONF_BIND(struct se_settings, m)
 static const pxh_conf_key se_keys[] = {
 	{.name = "allow_boot", .type = PXH_CONF_PATH, .flags = PXH_CONF_MUST_EXIST,
-	 .help = "executable for the DHCP phase (absolute path); unset = no DHCP-phase opinion", PXH_CONF_UNBOUND},
+	 .help = "executable for the DHCP phase (absolute path); unset = no DHCP-phase opinion", SE_BIND(allow_boot)},
 	{.name = "boot_images", .type = PXH_CONF_PATH, .flags = PXH_CONF_MUST_EXIST,
-	 .help = "executable for the iPXE phase (absolute path); unset = no iPXE-phase opinion", PXH_CONF_UNBOUND},
+	 .help = "executable for the iPXE phase (absolute path); unset = no iPXE-phase opinion", SE_BIND(boot_images)},
 	{.name = "timeout", .type = PXH_CONF_DURATION, .def = "1500ms",
 	 .min = 10, .max = 600000,
-	 .help = "a run taking longer is killed (whole process group) and on_timeout applies; keep it below [boot] decision_timeout", PXH_CONF_UNBOUND},
+	 .help = "a run taking longer is killed (whole process group) and on_timeout applies; keep it below [boot] decision_timeout", SE_BIND(timeout_s)},
 	{.name = "max_running", .type = PXH_CONF_INT, .def = "8", .min = 1, .max = 1024,
-	 .help = "scripts running at once; more wait in the queue", PXH_CONF_UNBOUND},
+	 .help = "scripts running at once; more wait in the queue", SE_BIND(max_running)},
 	{.name = "max_queued", .type = PXH_CONF_INT, .def = "256", .min = 0, .max = 100000,
-	 .help = "runs waiting for a slot; beyond it on_error applies at once", PXH_CONF_UNBOUND},
+	 .help = "runs waiting for a slot; beyond it on_error applies at once", SE_BIND(max_queued)},
 	{.name = "max_output", .type = PXH_CONF_INT, .def = "65536", .min = 64, .max = 16777216,
-	 .help = "bytes of stdout accepted; more kills the run and on_error applies", PXH_CONF_UNBOUND},
+	 .help = "bytes of stdout accepted; more kills the run and on_error applies", SE_BIND(max_output)},
 	{.name = "ttl", .type = PXH_CONF_DURATION, .def = "30s", .min = 0, .max = 86400000,
-	 .help = "how long an answer is reused for the same MAC when the script gives no \"ttl\" (0 = not kept)", PXH_CONF_UNBOUND},
+	 .help = "how long an answer is reused for the same MAC when the script gives no \"ttl\" (0 = not kept)", SE_BIND(ttl_s)},
 	{.name = "error_ttl", .type = PXH_CONF_DURATION, .def = "5s", .min = 0, .max = 86400000,
-	 .help = "how long a failed or timed-out run's policy answer is reused (0 = retry at once)", PXH_CONF_UNBOUND},
+	 .help = "how long a failed or timed-out run's policy answer is reused (0 = retry at once)", SE_BIND(error_ttl_s)},
 	{.name = "on_error", .type = PXH_CONF_ENUM, .def = "next", .choices = POLICIES,
-	 .help = "verdict when a run fails (exit status, signal, garbage, too much output, cannot start, queue full)", PXH_CONF_UNBOUND},
+	 .help = "verdict when a run fails (exit status, signal, garbage, too much output, cannot start, queue full)", SE_BIND(on_error)},
 	{.name = "on_timeout", .type = PXH_CONF_ENUM, .def = "next", .choices = POLICIES,
-	 .help = "verdict when a run is killed at the timeout", PXH_CONF_UNBOUND},
+	 .help = "verdict when a run is killed at the timeout", SE_BIND(on_timeout)},
 	{.name = "stderr_lines", .type = PXH_CONF_INT, .def = "50", .min = 0, .max = 100000,
-	 .help = "stderr lines logged per run (with the client's MAC); the rest are counted", PXH_CONF_UNBOUND},
+	 .help = "stderr lines logged per run (with the client's MAC); the rest are counted", SE_BIND(stderr_lines)},
 	{.name = "max_cached", .type = PXH_CONF_INT, .def = "65536", .min = 0, .max = 10000000,
-	 .help = "answers kept at most (one per hook and facts object); beyond it new answers are not kept", PXH_CONF_UNBOUND},
+	 .help = "answers kept at most (one per hook and facts object); beyond it new answers are not kept", SE_BIND(max_cached)},
 	{.name = "env", .type = PXH_CONF_LIST,
-	 .help = "extra NAME=VALUE variables for the scripts (no spaces in values)", PXH_CONF_UNBOUND},
-	{.name = NULL, PXH_CONF_UNBOUND},
+	 .help = "extra NAME=VALUE variables for the scripts (no spaces in values)", SE_BIND(env)},
+	PXH_CONF_END,
 };
 
 static int verdict_of(const char *w)
@@ -101,9 +102,8 @@ static void sweep_cb(void *ud)
 
 /* An executable the admin named: absolute, a regular file we may run, not
  * writable by everyone. */
-static int check_path(pxh_host *h, const char *key, char **out)
+static int check_path(pxh_host *h, const char *key, const char *p, char **out)
 {
-	const char *p = pxh_conf_str(h, NULL, key);
 	struct stat st;
 
 	*out = NULL;
@@ -129,12 +129,10 @@ static int check_path(pxh_host *h, const char *key, char **out)
 	return *out ? 0 : -ENOMEM;
 }
 
-static int check_env(pxh_host *h)
+static int check_env(pxh_host *h, const pxh_conf_list *env)
 {
-	size_t n = pxh_conf_list_len(h, NULL, "env");
-
-	for (size_t i = 0; i < n; i++) {
-		const char *kv = pxh_conf_list_item(h, NULL, "env", i);
+	for (size_t i = 0; i < env->n; i++) {
+		const char *kv = env->v[i];
 		const char *eq = strchr(kv, '=');
 		size_t len = eq ? (size_t)(eq - kv) : 0;
 
@@ -163,27 +161,29 @@ static void se_free(struct se *se)
 static int se_init(pxh_host *h, void **state)
 {
 	struct se *se = calloc(1, sizeof(*se));
+	const struct se_settings *set = pxh_conf_struct(h, NULL);
 	struct se_conf *c;
 	int rc;
 
 	if (!se)
 		return -ENOMEM;
 	se->h = h;
+	se->set = set;
 	c = &se->conf;
-	if ((rc = check_path(h, "allow_boot", &c->path[SE_ALLOW_BOOT])) ||
-	    (rc = check_path(h, "boot_images", &c->path[SE_BOOT_IMAGES])) ||
-	    (rc = check_env(h)))
+	if ((rc = check_path(h, "allow_boot", set->allow_boot, &c->path[SE_ALLOW_BOOT])) ||
+	    (rc = check_path(h, "boot_images", set->boot_images, &c->path[SE_BOOT_IMAGES])) ||
+	    (rc = check_env(h, &set->env)))
 		goto fail;
-	c->timeout = (double)pxh_conf_int(h, NULL, "timeout") / 1000.0;
-	c->max_running = (unsigned)pxh_conf_int(h, NULL, "max_running");
-	c->max_queued = (unsigned)pxh_conf_int(h, NULL, "max_queued");
-	c->max_output = (size_t)pxh_conf_int(h, NULL, "max_output");
-	c->ttl = (double)pxh_conf_int(h, NULL, "ttl") / 1000.0;
-	c->error_ttl = (double)pxh_conf_int(h, NULL, "error_ttl") / 1000.0;
-	c->on_error = verdict_of(pxh_conf_str(h, NULL, "on_error"));
-	c->on_timeout = verdict_of(pxh_conf_str(h, NULL, "on_timeout"));
-	c->stderr_lines = (unsigned)pxh_conf_int(h, NULL, "stderr_lines");
-	c->max_cached = (size_t)pxh_conf_int(h, NULL, "max_cached");
+	c->timeout = set->timeout_s;
+	c->max_running = set->max_running;
+	c->max_queued = set->max_queued;
+	c->max_output = set->max_output;
+	c->ttl = set->ttl_s;
+	c->error_ttl = set->error_ttl_s;
+	c->on_error = verdict_of(set->on_error);
+	c->on_timeout = verdict_of(set->on_timeout);
+	c->stderr_lines = set->stderr_lines;
+	c->max_cached = set->max_cached;
 	if (!c->path[SE_ALLOW_BOOT] && !c->path[SE_BOOT_IMAGES])
 		pxh_log(h, PXH_LOG_WARNING, NULL,
 		        "neither allow_boot nor boot_images is set: nothing to run");
@@ -231,4 +231,4 @@ static void se_fini(void *state)
 }
 
 PXH_PLUGIN(.name = "script_exec", .version = "1.0", .keys = se_keys,
-           .init = se_init, .fini = se_fini);
+           .conf_size = sizeof(struct se_settings), .init = se_init, .fini = se_fini);

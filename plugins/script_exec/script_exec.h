@@ -46,6 +46,20 @@ void se_facts_free(struct se_facts *f);
 struct se_entry;
 struct se_run;
 
+/* [script_exec] as the core fills it from se_keys (script_exec.c) */
+struct se_settings {
+	const char *allow_boot, *boot_images; /* NULL when unset */
+	double timeout_s;
+	unsigned max_running, max_queued;
+	size_t max_output;
+	double ttl_s, error_ttl_s;
+	const char *on_error, *on_timeout;
+	unsigned stderr_lines;
+	size_t max_cached;
+	pxh_conf_list env; /* NAME=VALUE, checked at init */
+};
+
+/* what init made of it */
 struct se_conf {
 	char *path[SE_HOOKS]; /* executables; NULL = hook not registered */
 	double timeout;       /* seconds */
@@ -64,6 +78,7 @@ struct se_conf {
 
 struct se {
 	pxh_host *h;
+	const struct se_settings *set;
 	struct se_conf conf;
 	struct se_entry *bucket[SE_BUCKETS]; /* cache and runs by (hook, facts) */
 	struct se_entry *q_head, *q_tail;    /* waiting for a free slot */

@@ -131,7 +131,8 @@ int se_facts_build(pxh_host *h, enum se_hook hook, const pxh_client *c,
 	struct fb b = {0};
 	char url[256] = "";
 	const char *sd = pxh_host_state_dir(h), *cd = pxh_host_conf_dir(h);
-	size_t n_extra = pxh_conf_list_len(h, NULL, "env");
+	const struct se_settings *set = pxh_conf_struct(h, NULL);
+	size_t n_extra = set->env.n;
 
 	memset(f, 0, sizeof(*f));
 	b.o = json_object();
@@ -179,7 +180,7 @@ int se_facts_build(pxh_host *h, enum se_hook hook, const pxh_client *c,
 	dhcp_options(&b, c);
 	/* [script_exec] env = NAME=VALUE ... (checked at init) */
 	for (size_t i = 0; i < n_extra && !b.rc; i++) {
-		const char *kv = pxh_conf_list_item(h, NULL, "env", i);
+		const char *kv = set->env.v[i];
 		const char *eq = strchr(kv, '=');
 		char name[64];
 

@@ -19,12 +19,10 @@ struct rule *ref_match(struct ref *r, const pxh_client *c, enum ref_phase ph)
 {
 	for (size_t i = 0; i < r->n_rules; i++) {
 		struct rule *ru = &r->rules[i];
-		size_t n = pxh_conf_list_len(r->h, ru->name, "match");
-
 		if (!(ru->phase & ph))
 			continue;
-		for (size_t j = 0; j < n; j++)
-			if (rule_item_matches(c, pxh_conf_list_item(r->h, ru->name, "match", j)))
+		for (size_t j = 0; j < ru->match->n; j++)
+			if (rule_item_matches(c, ru->match->v[j]))
 				return ru;
 	}
 	return NULL;

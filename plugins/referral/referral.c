@@ -65,14 +65,14 @@ static int conf_error(struct ref *r, const char *sub, const char *key,
 }
 
 static int load_urls(struct ref *r, const char *sub, const char *key,
-                     struct upstream **v, size_t *n)
+                     const pxh_conf_list *urls, struct upstream **v, size_t *n)
 {
-	size_t cnt = pxh_conf_list_len(r->h, sub, key);
+	size_t cnt = urls->n;
 
 	if (cnt > REF_MAX_PER_RULE)
 		return conf_error(r, sub, key, "at most %d URLs", REF_MAX_PER_RULE);
 	for (size_t i = 0; i < cnt; i++) {
-		const char *u = pxh_conf_list_item(r->h, sub, key, i);
+		const char *u = urls->v[i];
 
 		if (strncmp(u, "http://", 7) && strncmp(u, "https://", 8))
 			return conf_error(r, sub, key, "'%s' is not an http:// or https:// URL", u);
@@ -88,20 +88,23 @@ static int load_urls(struct ref *r, const char *sub, const char *key,
 
 static int load_rule(struct ref *r, struct rule *ru, const char *name)
 {
-	const char *ph;
+	const struct ref_rule_conf *rcf = pxh_conf_struct(r->h, name);
 	struct in_addr ia;
 	int rc;
 
 	ru->name = name;
-	ph = pxh_conf_str(r->h, name, "phase");
-	ru->phase = !strcmp(ph, "dhcp") ? REF_DHCP : !strcmp(ph, "ipxe") ? REF_IPXE : REF_BOTH;
-	ru->next_server = pxh_conf_str(r->h, name, "next_server");
-	ru->loader = pxh_conf_str(r->h, name, "loader");
+	ru->match = &rcf->match;
+	/* phase "dhcp|ipxe|both" is 0..2: the bits REF_DHCP, REF_IPXE, both */
+	ru->phase = (enum ref_phase)(rcf->phase + 1);
+	ru->next_server = rcf->next_server;
+	ru->loader = rcf->loader;
 	if (*ru->next_server && inet_pton(AF_INET, ru->next_server, &ia) != 1)
 		return conf_error(r, name, "next_server", "'%s' is not an IPv4 address",
 		                  ru->next_server);
-	if ((rc = load_urls(r, name, "script_url", ru->scripts, &ru->n_scripts)) ||
-	    (rc = load_urls(r, name, "webservice", ru->services, &ru->n_services)))
+	if ((rc = load_urls(r, name, "script_url", &rcf->script_url, ru->scripts,
+	                    &ru->n_scripts)) ||
+	    (rc = load_urls(r, name, "webservice", &rcf->webservice, ru->services,
+	                    &ru->n_services)))
 		return rc;
 	if (!ru->n_scripts && *ru->next_server) {
 		/* the other server is a pxehub: iPXE goes to its boot.ipxe */
@@ -133,9 +136,9 @@ static void ref_fini(void *state)
 
 static int ref_init(pxh_host *h, void **state)
 {
+	const struct ref_conf *cf = pxh_conf_struct(h, NULL);
 	struct ref *r;
 	size_t n = pxh_conf_sub_count(h);
-	const char *down;
 	struct rh_opts o;
 	int rc = 0;
 
@@ -147,10 +150,10 @@ static int ref_init(pxh_host *h, void **state)
 		return -ENOMEM;
 	}
 	r->h = h;
-	r->retry_after = (double)pxh_conf_int(h, NULL, "retry_after") / 1000.0;
-	down = pxh_conf_str(h, NULL, "on_all_down");
-	r->on_all_down = !strcmp(down, "local") ? PXH_LOCAL
-	                 : !strcmp(down, "ignore") ? PXH_IGNORE : PXH_NEXT;
+	r->retry_after = cf->retry_after_s;
+	r->on_all_down = !strcmp(cf->on_all_down, "local")    ? PXH_LOCAL
+	                 : !strcmp(cf->on_all_down, "ignore") ? PXH_IGNORE
+	                                                      : PXH_NEXT;
 	if (n > REF_MAX_RULES) {
 		pxh_log(h, PXH_LOG_ERR, NULL, "at most %d [referral.NAME] rules", REF_MAX_RULES);
 		rc = -EINVAL;
@@ -162,11 +165,11 @@ static int ref_init(pxh_host *h, void **state)
 		rc = load_rule(r, &r->rules[r->n_rules++], pxh_conf_sub_name(h, i));
 	if (rc)
 		goto out;
-	o.ca_file = pxh_conf_str(h, NULL, "ca_file");
-	o.timeout_ms = (long)pxh_conf_int(h, NULL, "timeout");
-	o.connect_timeout_ms = (long)pxh_conf_int(h, NULL, "connect_timeout");
-	o.max_body = (size_t)pxh_conf_int(h, NULL, "max_answer");
-	o.max_active = (size_t)pxh_conf_int(h, NULL, "max_connections");
+	o.ca_file = cf->ca_file;
+	o.timeout_ms = cf->timeout_ms;
+	o.connect_timeout_ms = cf->connect_timeout_ms;
+	o.max_body = cf->max_answer;
+	o.max_active = cf->max_connections;
 	if (o.connect_timeout_ms > o.timeout_ms)
 		o.connect_timeout_ms = o.timeout_ms;
 	r->http = rh_new(h, &o);
@@ -178,7 +181,7 @@ static int ref_init(pxh_host *h, void **state)
 	    (rc = pxh_register_boot_script(h, ref_decide_ipxe, r, NULL)) ||
 	    (rc = pxh_register_report(h, report, r, NULL)))
 		goto out;
-	ups_health_start(r, (double)pxh_conf_int(h, NULL, "health_interval") / 1000.0);
+	ups_health_start(r, cf->health_interval_s);
 	pxh_log(h, PXH_LOG_INFO, NULL, "%zu rule(s), %zu upstream(s)", r->n_rules, r->n_ups);
 	*state = r;
 	return 0;
@@ -187,41 +190,44 @@ out:
 	return rc;
 }
 
+#define REF_BIND(m) PXH_CONF_BIND(struct ref_conf, m)
+#define RULE_BIND(m) PXH_CONF_BIND(struct ref_rule_conf, m)
 static const pxh_conf_key ref_keys[] = {
 	{"timeout", PXH_CONF_DURATION, "1500ms", 0, 50, 60000, NULL,
-	 "time a web service or health check has to answer; keep it under [boot] decision_timeout", PXH_CONF_UNBOUND},
+	 "time a web service or health check has to answer; keep it under [boot] decision_timeout", REF_BIND(timeout_ms)},
 	{"connect_timeout", PXH_CONF_DURATION, "500ms", 0, 10, 60000, NULL,
-	 "time to connect (TCP and TLS) to an upstream; a dead one fails over this fast", PXH_CONF_UNBOUND},
+	 "time to connect (TCP and TLS) to an upstream; a dead one fails over this fast", REF_BIND(connect_timeout_ms)},
 	{"retry_after", PXH_CONF_DURATION, "30s", 0, 100, 86400000, NULL,
-	 "a failed upstream is skipped this long unless a health check finds it back sooner", PXH_CONF_UNBOUND},
+	 "a failed upstream is skipped this long unless a health check finds it back sooner", REF_BIND(retry_after_s)},
 	{"health_interval", PXH_CONF_DURATION, "5s", 0, 0, 3600000, NULL,
-	 "how often every upstream URL is checked with a GET; 0 = no checks (retry_after only)", PXH_CONF_UNBOUND},
+	 "how often every upstream URL is checked with a GET; 0 = no checks (retry_after only)", REF_BIND(health_interval_s)},
 	{"on_all_down", PXH_CONF_ENUM, "next", 0, 0, 0, "next|local|ignore",
-	 "verdict when every upstream of the matching rule is down (next: other plugins, then [boot] default_action)", PXH_CONF_UNBOUND},
+	 "verdict when every upstream of the matching rule is down (next: other plugins, then [boot] default_action)", REF_BIND(on_all_down)},
 	{"ca_file", PXH_CONF_PATH, "", PXH_CONF_MUST_EXIST, 0, 0, NULL,
-	 "PEM CA certificates to verify https upstreams with; empty = the system's", PXH_CONF_UNBOUND},
+	 "PEM CA certificates to verify https upstreams with; empty = the system's", REF_BIND(ca_file)},
 	{"max_connections", PXH_CONF_INT, "16", 0, 1, 1024, NULL,
-	 "requests (and so connections) to upstreams at once; further ones wait in a queue, connections are reused", PXH_CONF_UNBOUND},
+	 "requests (and so connections) to upstreams at once; further ones wait in a queue, connections are reused", REF_BIND(max_connections)},
 	{"max_answer", PXH_CONF_INT, "1048576", 0, 1024, 16777216, NULL,
-	 "largest web-service answer accepted (bytes)", PXH_CONF_UNBOUND},
+	 "largest web-service answer accepted (bytes)", REF_BIND(max_answer)},
 	PXH_CONF_END,
 };
 
 static const pxh_conf_key ref_rule_keys[] = {
 	{"match", PXH_CONF_LIST, NULL, PXH_CONF_REQUIRED, 0, 0, NULL,
-	 "clients the rule takes, in [access] forms: all, MAC prefix, subnet (relay, client or interface address), arch name, if:IFACE", PXH_CONF_UNBOUND},
+	 "clients the rule takes, in [access] forms: all, MAC prefix, subnet (relay, client or interface address), arch name, if:IFACE", RULE_BIND(match)},
 	{"phase", PXH_CONF_ENUM, "both", 0, 0, 0, "dhcp|ipxe|both",
-	 "which decision the rule answers", PXH_CONF_UNBOUND},
+	 "which decision the rule answers", RULE_BIND(phase)},
 	{"next_server", PXH_CONF_STRING, "", 0, 0, 0, NULL,
-	 "DHCP phase: IPv4 address of the TFTP/PXE server firmware is sent to (iPXE: http://NEXT_SERVER/boot.ipxe unless script_url is set)", PXH_CONF_UNBOUND},
+	 "DHCP phase: IPv4 address of the TFTP/PXE server firmware is sent to (iPXE: http://NEXT_SERVER/boot.ipxe unless script_url is set)", RULE_BIND(next_server)},
 	{"loader", PXH_CONF_STRING, "", 0, 0, 0, NULL,
-	 "DHCP phase: boot file on next_server; empty = the [boot] loader for the client's architecture", PXH_CONF_UNBOUND},
+	 "DHCP phase: boot file on next_server; empty = the [boot] loader for the client's architecture", RULE_BIND(loader)},
 	{"script_url", PXH_CONF_LIST, "", 0, 0, 0, NULL,
-	 "upstream boot.ipxe URLs in failover order: iPXE's DHCP gets the first healthy one, /boot.ipxe chains to them with the client's facts", PXH_CONF_UNBOUND},
+	 "upstream boot.ipxe URLs in failover order: iPXE's DHCP gets the first healthy one, /boot.ipxe chains to them with the client's facts", RULE_BIND(script_url)},
 	{"webservice", PXH_CONF_LIST, "", 0, 0, 0, NULL,
-	 "web service URLs in failover order: the client's facts are POSTed as JSON, the answer (answer format) is served", PXH_CONF_UNBOUND},
+	 "web service URLs in failover order: the client's facts are POSTed as JSON, the answer (answer format) is served", RULE_BIND(webservice)},
 	PXH_CONF_END,
 };
 
 PXH_PLUGIN(.name = "referral", .version = "1.0", .keys = ref_keys,
-           .sub_keys = ref_rule_keys, .init = ref_init, .fini = ref_fini);
+           .sub_keys = ref_rule_keys, .conf_size = sizeof(struct ref_conf),
+           .sub_conf_size = sizeof(struct ref_rule_conf), .init = ref_init, .fini = ref_fini);

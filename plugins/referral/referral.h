@@ -73,8 +73,25 @@ void ups_health_stop(struct ref *r);
 /* ---- rules ----------------------------------------------------------------- */
 enum ref_phase { REF_DHCP = 1, REF_IPXE = 2, REF_BOTH = 3 };
 
+/* [referral] and each [referral.NAME], filled by the core from the key
+ * tables (referral.c) */
+struct ref_conf {
+	long timeout_ms, connect_timeout_ms;
+	double retry_after_s, health_interval_s;
+	const char *on_all_down;
+	const char *ca_file;
+	size_t max_connections, max_answer;
+};
+struct ref_rule_conf {
+	pxh_conf_list match;
+	int phase; /* index in "dhcp|ipxe|both" */
+	const char *next_server, *loader;
+	pxh_conf_list script_url, webservice;
+};
+
 struct rule {
 	const char *name;
+	const pxh_conf_list *match; /* in the core's struct of [referral.NAME] */
 	enum ref_phase phase;
 	const char *next_server; /* "" when unset */
 	const char *loader;      /* "" when unset */

@@ -97,6 +97,23 @@ static void stifler_report(void *ud, pxh_report *r)
 
 /* ---- configuration ----------------------------------------------------- */
 __attribute__((format(printf, 4, 5)))
+/* [syslog_stifler] and each [syslog_stifler.NAME], filled by the core */
+struct sl_conf {
+	const char *hostname, *facility;
+};
+struct sl_sub_conf {
+	const char *host;
+	unsigned short port;
+	int transport; /* index in "udp|tcp|tls" */
+	pxh_conf_list events;
+	const char *min_severity, *facility;
+	const char *ca, *cert, *key, *tls_name;
+	size_t queue_size;
+	const char *overflow;
+	size_t max_message;
+	int send_buffer;
+	double reconnect_min_s, reconnect_max_s, connect_timeout_s;
+};
 static int conf_error(pxh_host *h, const char *sub, const char *key,
                       const char *fmt, ...)
 {
@@ -111,11 +128,9 @@ static int conf_error(pxh_host *h, const char *sub, const char *key,
 	return -EINVAL;
 }
 
-static int copy_str(pxh_host *h, const char *sub, const char *key, char *out,
-                    size_t cap)
+static int copy_str(pxh_host *h, const char *sub, const char *key, const char *v,
+                    char *out, size_t cap)
 {
-	const char *v = pxh_conf_str(h, sub, key);
-
 	if (!v)
 		v = "";
 	if (strlen(v) >= cap)
@@ -124,13 +139,14 @@ static int copy_str(pxh_host *h, const char *sub, const char *key, char *out,
 	return 0;
 }
 
-static int read_kinds(pxh_host *h, const char *sub, uint32_t *kinds)
+static int read_kinds(pxh_host *h, const char *sub, const pxh_conf_list *ev,
+                      uint32_t *kinds)
 {
-	size_t n = pxh_conf_list_len(h, sub, "events");
+	size_t n = ev->n;
 
 	*kinds = 0;
 	for (size_t i = 0; i < n; i++) {
-		const char *w = pxh_conf_list_item(h, sub, "events", i);
+		const char *w = ev->v[i];
 		int k;
 
 		if (!strcmp(w, "all")) {
@@ -165,20 +181,20 @@ static void metric_name(char *out, size_t cap, const char *name)
 static int read_target(pxh_host *h, const char *sub, int def_facility,
                        struct sl_target_conf *cf)
 {
+	static const enum sl_transport transports[] = {SL_UDP, SL_TCP, SL_TLS};
+	const struct sl_sub_conf *sc = pxh_conf_struct(h, sub);
 	const char *v;
 	long long port;
 	int rc;
 
 	snprintf(cf->name, sizeof(cf->name), "%s", sub);
 	metric_name(cf->metric, sizeof(cf->metric), sub);
-	v = pxh_conf_str(h, sub, "transport");
-	cf->transport = !strcmp(v, "tls") ? SL_TLS
-	                : !strcmp(v, "tcp") ? SL_TCP : SL_UDP;
-	if ((rc = copy_str(h, sub, "host", cf->host, sizeof(cf->host))) ||
-	    (rc = copy_str(h, sub, "tls_name", cf->tls_name, sizeof(cf->tls_name))) ||
-	    (rc = copy_str(h, sub, "ca", cf->ca, sizeof(cf->ca))) ||
-	    (rc = copy_str(h, sub, "cert", cf->cert, sizeof(cf->cert))) ||
-	    (rc = copy_str(h, sub, "key", cf->key, sizeof(cf->key))))
+	cf->transport = transports[sc->transport];
+	if ((rc = copy_str(h, sub, "host", sc->host, cf->host, sizeof(cf->host))) ||
+	    (rc = copy_str(h, sub, "tls_name", sc->tls_name, cf->tls_name, sizeof(cf->tls_name))) ||
+	    (rc = copy_str(h, sub, "ca", sc->ca, cf->ca, sizeof(cf->ca))) ||
+	    (rc = copy_str(h, sub, "cert", sc->cert, cf->cert, sizeof(cf->cert))) ||
+	    (rc = copy_str(h, sub, "key", sc->key, cf->key, sizeof(cf->key))))
 		return rc;
 	if (!cf->host[0])
 		return conf_error(h, sub, "host", "a collector address or name is required");
@@ -189,29 +205,29 @@ static int read_target(pxh_host *h, const char *sub, int def_facility,
 	if (cf->transport != SL_TLS && (cf->ca[0] || cf->cert[0]))
 		return conf_error(h, sub, cf->ca[0] ? "ca" : "cert",
 		                  "only used with transport = tls");
-	port = pxh_conf_int(h, sub, "port");
+	port = sc->port;
 	if (port <= 0)
 		port = cf->transport == SL_TLS ? SYSLOG_PORT_TLS
 		       : cf->transport == SL_TCP ? SYSLOG_PORT_TCP : SYSLOG_PORT_UDP;
 	snprintf(cf->port, sizeof(cf->port), "%u", (unsigned)(port & 0xffff));
-	if ((rc = read_kinds(h, sub, &cf->kinds)))
+	if ((rc = read_kinds(h, sub, &sc->events, &cf->kinds)))
 		return rc;
-	cf->min_severity = sl_severity_from_name(pxh_conf_str(h, sub, "min_severity"));
-	v = pxh_conf_str(h, sub, "facility");
+	cf->min_severity = sl_severity_from_name(sc->min_severity);
+	v = sc->facility;
 	cf->facility = v && *v ? sl_facility_from_name(v) : def_facility;
 	if (cf->facility < 0)
 		return conf_error(h, sub, "facility", "unknown facility '%s'", v);
-	cf->queue_size = (size_t)pxh_conf_int(h, sub, "queue_size");
-	cf->drop_oldest = !strcmp(pxh_conf_str(h, sub, "overflow"), "drop-oldest");
-	cf->max_message = (size_t)pxh_conf_int(h, sub, "max_message");
+	cf->queue_size = sc->queue_size;
+	cf->drop_oldest = !strcmp(sc->overflow, "drop-oldest");
+	cf->max_message = sc->max_message;
 	if (cf->transport == SL_UDP && cf->max_message > SYSLOG_UDP_MAX)
 		cf->max_message = SYSLOG_UDP_MAX;
-	cf->sndbuf = (int)pxh_conf_int(h, sub, "send_buffer");
-	cf->backoff_min = (double)pxh_conf_int(h, sub, "reconnect_min") / 1000.0;
-	cf->backoff_max = (double)pxh_conf_int(h, sub, "reconnect_max") / 1000.0;
+	cf->sndbuf = sc->send_buffer;
+	cf->backoff_min = sc->reconnect_min_s;
+	cf->backoff_max = sc->reconnect_max_s;
 	if (cf->backoff_max < cf->backoff_min)
 		cf->backoff_max = cf->backoff_min;
-	cf->connect_timeout = (double)pxh_conf_int(h, sub, "connect_timeout") / 1000.0;
+	cf->connect_timeout = sc->connect_timeout_s;
 	return 0;
 }
 
@@ -226,8 +242,9 @@ static void stifler_free(struct stifler *s, size_t started)
 static int stifler_init(pxh_host *h, void **state)
 {
 	struct stifler *s = calloc(1, sizeof(*s));
-	const char *hn = pxh_conf_str(h, NULL, "hostname");
-	int facility = sl_facility_from_name(pxh_conf_str(h, NULL, "facility"));
+	const struct sl_conf *gc = pxh_conf_struct(h, NULL);
+	const char *hn = gc->hostname;
+	int facility = sl_facility_from_name(gc->facility);
 	size_t started = 0;
 	int rc = 0;
 
@@ -291,60 +308,64 @@ static void stifler_fini(void *state)
 	"ntp|audit|alert|clock|local0|local1|local2|local3|local4|local5|"     \
 	"local6|local7"
 
+#define SL_BIND(m) PXH_CONF_BIND(struct sl_conf, m)
+#define SL_SUB_BIND(m) PXH_CONF_BIND(struct sl_sub_conf, m)
+
 static const pxh_conf_key stifler_keys[] = {
 	{.name = "hostname", .type = PXH_CONF_STRING, .def = "",
-	 .help = "HOSTNAME field of every message; empty = [server] fqdn or the host name", PXH_CONF_UNBOUND},
+	 .help = "HOSTNAME field of every message; empty = [server] fqdn or the host name", SL_BIND(hostname)},
 	{.name = "facility", .type = PXH_CONF_ENUM, .def = "local0",
-	 .choices = FACILITIES, .help = "syslog facility of every target unless it sets its own", PXH_CONF_UNBOUND},
-	{.name = NULL, PXH_CONF_UNBOUND},
+	 .choices = FACILITIES, .help = "syslog facility of every target unless it sets its own", SL_BIND(facility)},
+	PXH_CONF_END,
 };
 
 static const pxh_conf_key stifler_sub_keys[] = {
 	{.name = "host", .type = PXH_CONF_STRING, .flags = PXH_CONF_REQUIRED,
-	 .help = "collector address or DNS name", PXH_CONF_UNBOUND},
+	 .help = "collector address or DNS name", SL_SUB_BIND(host)},
 	{.name = "port", .type = PXH_CONF_INT, .def = "0", .min = 0, .max = 65535,
-	 .help = "collector port; 0 = 514 (udp, tcp) or 6514 (tls)", PXH_CONF_UNBOUND},
+	 .help = "collector port; 0 = 514 (udp, tcp) or 6514 (tls)", SL_SUB_BIND(port)},
 	{.name = "transport", .type = PXH_CONF_ENUM, .def = "udp",
 	 .choices = "udp|tcp|tls",
-	 .help = "udp (RFC 5426), tcp with octet counting (RFC 6587) or tls (RFC 5425)", PXH_CONF_UNBOUND},
+	 .help = "udp (RFC 5426), tcp with octet counting (RFC 6587) or tls (RFC 5425)", SL_SUB_BIND(transport)},
 	{.name = "events", .type = PXH_CONF_LIST, .def = "all",
 	 .help = "event kinds sent (dhcp_request, dhcp_decision, tftp_start, tftp_end, "
 	         "script_served, download_start, download_end, report, decision, "
-	         "server, plugin) or all", PXH_CONF_UNBOUND},
+	         "server, plugin) or all", SL_SUB_BIND(events)},
 	{.name = "min_severity", .type = PXH_CONF_ENUM, .def = "debug",
 	 .choices = "emerg|alert|crit|err|warning|notice|info|debug",
-	 .help = "send events at least this severe", PXH_CONF_UNBOUND},
+	 .help = "send events at least this severe", SL_SUB_BIND(min_severity)},
 	{.name = "facility", .type = PXH_CONF_STRING, .def = "",
-	 .help = "facility for this target; empty = [syslog_stifler] facility", PXH_CONF_UNBOUND},
+	 .help = "facility for this target; empty = [syslog_stifler] facility", SL_SUB_BIND(facility)},
 	{.name = "ca", .type = PXH_CONF_PATH, .def = "",
 	 .help = "tls: PEM CA certificates the collector's certificate must chain to; "
-	         "empty = the system trust store", PXH_CONF_UNBOUND},
+	         "empty = the system trust store", SL_SUB_BIND(ca)},
 	{.name = "cert", .type = PXH_CONF_PATH, .def = "",
-	 .help = "tls: PEM client certificate, when the collector asks for one", PXH_CONF_UNBOUND},
+	 .help = "tls: PEM client certificate, when the collector asks for one", SL_SUB_BIND(cert)},
 	{.name = "key", .type = PXH_CONF_PATH, .def = "",
-	 .help = "tls: PEM private key of cert (readable by the pxehub user); empty = in cert", PXH_CONF_UNBOUND},
+	 .help = "tls: PEM private key of cert (readable by the pxehub user); empty = in cert", SL_SUB_BIND(key)},
 	{.name = "tls_name", .type = PXH_CONF_STRING, .def = "",
-	 .help = "tls: name (DNS or IP) the collector's certificate must carry; empty = host", PXH_CONF_UNBOUND},
+	 .help = "tls: name (DNS or IP) the collector's certificate must carry; empty = host", SL_SUB_BIND(tls_name)},
 	{.name = "queue_size", .type = PXH_CONF_INT, .def = "10000", .min = 1,
-	 .max = 1000000, .help = "messages kept while the collector is slow or away", PXH_CONF_UNBOUND},
+	 .max = 1000000, .help = "messages kept while the collector is slow or away", SL_SUB_BIND(queue_size)},
 	{.name = "overflow", .type = PXH_CONF_ENUM, .def = "drop-oldest",
 	 .choices = "drop-oldest|drop-newest",
-	 .help = "which message goes when the queue is full", PXH_CONF_UNBOUND},
+	 .help = "which message goes when the queue is full", SL_SUB_BIND(overflow)},
 	{.name = "max_message", .type = PXH_CONF_INT, .def = "4096", .min = 2048,
-	 .max = 65507, .help = "bytes of one message; longer MSG text is cut", PXH_CONF_UNBOUND},
+	 .max = 65507, .help = "bytes of one message; longer MSG text is cut", SL_SUB_BIND(max_message)},
 	{.name = "send_buffer", .type = PXH_CONF_INT, .def = "65536", .min = 0,
 	 .max = 16777216,
 	 .help = "socket send buffer in bytes (0 = the kernel's); what it holds when "
-	         "a connection dies is lost, the queue is kept", PXH_CONF_UNBOUND},
+	         "a connection dies is lost, the queue is kept", SL_SUB_BIND(send_buffer)},
 	{.name = "reconnect_min", .type = PXH_CONF_DURATION, .def = "500ms",
-	 .min = 10, .max = 3600000, .help = "first wait before reconnecting", PXH_CONF_UNBOUND},
+	 .min = 10, .max = 3600000, .help = "first wait before reconnecting", SL_SUB_BIND(reconnect_min_s)},
 	{.name = "reconnect_max", .type = PXH_CONF_DURATION, .def = "30s",
-	 .min = 10, .max = 3600000, .help = "the wait doubles up to this", PXH_CONF_UNBOUND},
+	 .min = 10, .max = 3600000, .help = "the wait doubles up to this", SL_SUB_BIND(reconnect_max_s)},
 	{.name = "connect_timeout", .type = PXH_CONF_DURATION, .def = "5s",
-	 .min = 100, .max = 300000, .help = "connect and TLS handshake time limit", PXH_CONF_UNBOUND},
-	{.name = NULL, PXH_CONF_UNBOUND},
+	 .min = 100, .max = 300000, .help = "connect and TLS handshake time limit", SL_SUB_BIND(connect_timeout_s)},
+	PXH_CONF_END,
 };
 
 PXH_PLUGIN(.name = "syslog_stifler", .version = "1.0", .keys = stifler_keys,
-           .sub_keys = stifler_sub_keys, .init = stifler_init,
+           .sub_keys = stifler_sub_keys, .conf_size = sizeof(struct sl_conf),
+           .sub_conf_size = sizeof(struct sl_sub_conf), .init = stifler_init,
            .fini = stifler_fini);

@@ -94,8 +94,8 @@ static enum pxh_verdict decide(void *ud, const pxh_client *c, pxh_answer *a,
 /* ---- configuration --------------------------------------------------------------- */
 static int load_key(struct peer *p, char *why, size_t why_len)
 {
-	const char *k = pxh_conf_str(p->h, NULL, "key");
-	const char *kf = pxh_conf_str(p->h, NULL, "key_file");
+	const char *k = p->cf->key;
+	const char *kf = p->cf->key_file;
 	char buf[PEER_KEY_MAX + 2];
 	size_t n = 0;
 
@@ -178,26 +178,26 @@ static void load_id(struct peer *p)
 
 static int configure(struct peer *p, char *why, size_t why_len)
 {
+	const struct peer_conf *cf = p->cf;
 	const char *s;
 	int rc;
 
 	if ((rc = load_key(p, why, why_len)))
 		return rc;
-	snprintf(p->ifname, sizeof(p->ifname), "%s",
-	         pxh_conf_str(p->h, NULL, "interface"));
-	p->port = (uint16_t)pxh_conf_int(p->h, NULL, "port");
-	p->http_port = (uint16_t)pxh_conf_int(p->h, NULL, "http_port");
-	p->hb = (double)pxh_conf_int(p->h, NULL, "heartbeat") / 1000.0;
-	p->dead_after = (double)pxh_conf_int(p->h, NULL, "dead_after") / 1000.0;
-	p->join_wait = (double)pxh_conf_int(p->h, NULL, "join_wait") / 1000.0;
-	p->skew = (double)pxh_conf_int(p->h, NULL, "max_skew") / 1000.0;
+	snprintf(p->ifname, sizeof(p->ifname), "%s", cf->interface);
+	p->port = cf->port;
+	p->http_port = cf->http_port;
+	p->hb = cf->heartbeat_s;
+	p->dead_after = cf->dead_after_s;
+	p->join_wait = cf->join_wait_s;
+	p->skew = cf->max_skew_s;
 	if (p->dead_after < 2 * p->hb) {
 		snprintf(why, why_len, "dead_after must be at least twice "
 		         "heartbeat (a single lost heartbeat must not end a peer)");
 		return -EINVAL;
 	}
-	p->preference = (uint32_t)pxh_conf_int(p->h, NULL, "preference");
-	s = pxh_conf_str(p->h, NULL, "name");
+	p->preference = cf->preference;
+	s = cf->name;
 	if (!s || !*s) {
 		char hn[256] = "";
 		gethostname(hn, sizeof(hn) - 1);
@@ -211,19 +211,15 @@ static int configure(struct peer *p, char *why, size_t why_len)
 			*c = '_';
 	if (!p->name[0])
 		snprintf(p->name, sizeof(p->name), "peer");
-	snprintf(p->manifest_src, sizeof(p->manifest_src), "%s",
-	         pxh_conf_str(p->h, NULL, "manifest"));
-	snprintf(p->upstream, sizeof(p->upstream), "%s",
-	         pxh_conf_str(p->h, NULL, "upstream"));
+	snprintf(p->manifest_src, sizeof(p->manifest_src), "%s", cf->manifest);
+	snprintf(p->upstream, sizeof(p->upstream), "%s", cf->upstream);
 	while (p->upstream[0] && p->upstream[strlen(p->upstream) - 1] == '/')
 		p->upstream[strlen(p->upstream) - 1] = '\0';
-	snprintf(p->seed_dir, sizeof(p->seed_dir), "%s",
-	         pxh_conf_str(p->h, NULL, "seed_dir"));
-	p->cache_max = (uint64_t)pxh_conf_int(p->h, NULL, "cache_max_mb") << 20;
-	p->max_fetches = (unsigned)pxh_conf_int(p->h, NULL, "max_fetches");
-	p->fetch_timeout_ms = (long)pxh_conf_int(p->h, NULL, "fetch_timeout");
-	p->manifest_interval =
-		(double)pxh_conf_int(p->h, NULL, "manifest_interval") / 1000.0;
+	snprintf(p->seed_dir, sizeof(p->seed_dir), "%s", cf->seed_dir);
+	p->cache_max = cf->cache_max_mb << 20;
+	p->max_fetches = cf->max_fetches;
+	p->fetch_timeout_ms = cf->fetch_timeout_ms;
+	p->manifest_interval = cf->manifest_interval_s;
 	snprintf(p->state_dir, sizeof(p->state_dir), "%s",
 	         pxh_host_state_dir(p->h));
 	snprintf(p->cache_dir, sizeof(p->cache_dir), "%s/cache", p->state_dir);
@@ -250,6 +246,7 @@ static int init(pxh_host *h, void **state)
 	if (!p)
 		return -ENOMEM;
 	p->h = h;
+	p->cf = pxh_conf_struct(h, NULL);
 	p->fd = -1;
 	if ((rc = configure(p, why, sizeof(why))))
 		goto bad;
@@ -273,61 +270,62 @@ bad:
 	return rc < 0 ? rc : -EINVAL;
 }
 
+#define PEER_BIND(m) PXH_CONF_BIND(struct peer_conf, m)
 static const pxh_conf_key keys[] = {
 	{"key", PXH_CONF_STRING, "", 0, 0, 0, NULL,
-	 "shared secret of the peers (16 to 256 bytes); prefer key_file", PXH_CONF_UNBOUND},
+	 "shared secret of the peers (16 to 256 bytes); prefer key_file", PEER_BIND(key)},
 	{"key_file", PXH_CONF_PATH, "", 0, 0, 0, NULL,
-	 "file holding the shared secret (readable by [server] user)", PXH_CONF_UNBOUND},
+	 "file holding the shared secret (readable by [server] user)", PEER_BIND(key_file)},
 	{"interface", PXH_CONF_STRING, "", 0, 0, 0, NULL,
-	 "interface the peers share; empty = the first one up with IPv4", PXH_CONF_UNBOUND},
+	 "interface the peers share; empty = the first one up with IPv4", PEER_BIND(interface)},
 	{"address", PXH_CONF_STRING, "", 0, 0, 0, NULL,
-	 "IPv4 address announced to the peers; empty = the interface's", PXH_CONF_UNBOUND},
+	 "IPv4 address announced to the peers; empty = the interface's", PEER_BIND(address)},
 	{"port", PXH_CONF_INT, "4017", 0, 1, 65535, NULL,
-	 "UDP port of the peer heartbeats", PXH_CONF_UNBOUND},
+	 "UDP port of the peer heartbeats", PEER_BIND(port)},
 	{"group", PXH_CONF_STRING, "239.255.80.88", 0, 0, 0, NULL,
 	 "multicast group of the heartbeats, or \"broadcast\" (255.255.255.255 "
-	 "out of the interface)", PXH_CONF_UNBOUND},
+	 "out of the interface)", PEER_BIND(group)},
 	{"peers", PXH_CONF_LIST, "", 0, 0, 0, NULL,
 	 "extra unicast destinations (IPV4[:PORT]) where multicast and "
-	 "broadcast do not pass", PXH_CONF_UNBOUND},
+	 "broadcast do not pass", PEER_BIND(peers)},
 	{"heartbeat", PXH_CONF_DURATION, "500ms", 0, 50, 10000, NULL,
-	 "interval between heartbeats", PXH_CONF_UNBOUND},
+	 "interval between heartbeats", PEER_BIND(heartbeat_s)},
 	{"dead_after", PXH_CONF_DURATION, "2s", 0, 100, 120000, NULL,
-	 "a peer silent this long is gone; its clients go to the next peer", PXH_CONF_UNBOUND},
+	 "a peer silent this long is gone; its clients go to the next peer", PEER_BIND(dead_after_s)},
 	{"join_wait", PXH_CONF_DURATION, "2500ms", 0, 0, 120000, NULL,
-	 "after start, listen this long before answering clients", PXH_CONF_UNBOUND},
+	 "after start, listen this long before answering clients", PEER_BIND(join_wait_s)},
 	{"max_skew", PXH_CONF_DURATION, "30s", 0, 1000, 3600000, NULL,
 	 "heartbeats whose time differs more from ours are dropped (replay "
-	 "window; keep the clocks in sync)", PXH_CONF_UNBOUND},
+	 "window; keep the clocks in sync)", PEER_BIND(max_skew_s)},
 	{"preference", PXH_CONF_INT, "100", 0, 0, 1000, NULL,
 	 "weight factor chosen by the admin; 0 = never answer clients, only "
-	 "share files", PXH_CONF_UNBOUND},
+	 "share files", PEER_BIND(preference)},
 	{"name", PXH_CONF_STRING, "", 0, 0, 0, NULL,
-	 "name shown to the other peers; empty = the host name", PXH_CONF_UNBOUND},
+	 "name shown to the other peers; empty = the host name", PEER_BIND(name)},
 	{"http_port", PXH_CONF_INT, "80", 0, 1, 65535, NULL,
-	 "this host's [http] port, where the peers fetch files", PXH_CONF_UNBOUND},
+	 "this host's [http] port, where the peers fetch files", PEER_BIND(http_port)},
 	{"public_key", PXH_CONF_PATH, "", PXH_CONF_MUST_EXIST, 0, 0, NULL,
 	 "PEM public key (Ed25519 or RSA) of the upstream that signs the "
-	 "manifest; empty = no file sharing", PXH_CONF_UNBOUND},
+	 "manifest; empty = no file sharing", PEER_BIND(public_key)},
 	{"manifest", PXH_CONF_STRING, "", 0, 0, 0, NULL,
 	 "where the signed manifest is: http:// URL or file path (signature: "
-	 "the same with .sig); empty = from the peers only", PXH_CONF_UNBOUND},
+	 "the same with .sig); empty = from the peers only", PEER_BIND(manifest)},
 	{"manifest_interval", PXH_CONF_DURATION, "60s", 0, 1000, 86400000,
-	 NULL, "how often the manifest source is asked for a newer one", PXH_CONF_UNBOUND},
+	 NULL, "how often the manifest source is asked for a newer one", PEER_BIND(manifest_interval_s)},
 	{"upstream", PXH_CONF_STRING, "", 0, 0, 0, NULL,
 	 "base URL of an upstream pxehub, asked for files (UPSTREAM/tftp/PATH) "
-	 "no peer has", PXH_CONF_UNBOUND},
+	 "no peer has", PEER_BIND(upstream)},
 	{"seed_dir", PXH_CONF_PATH, "", 0, 0, 0, NULL,
 	 "directory with files this peer already has (usually [tftp] root); "
-	 "copies matching the manifest are taken into the cache", PXH_CONF_UNBOUND},
+	 "copies matching the manifest are taken into the cache", PEER_BIND(seed_dir)},
 	{"cache_max_mb", PXH_CONF_INT, "4096", 0, 1, 16777216, NULL,
-	 "size bound of the verified file cache (MiB)", PXH_CONF_UNBOUND},
+	 "size bound of the verified file cache (MiB)", PEER_BIND(cache_max_mb)},
 	{"max_fetches", PXH_CONF_INT, "2", 0, 1, 16, NULL,
-	 "file downloads at once", PXH_CONF_UNBOUND},
+	 "file downloads at once", PEER_BIND(max_fetches)},
 	{"fetch_timeout", PXH_CONF_DURATION, "300s", 0, 1000, 3600000, NULL,
-	 "one file download at most this long (and 5 s to connect)", PXH_CONF_UNBOUND},
+	 "one file download at most this long (and 5 s to connect)", PEER_BIND(fetch_timeout_ms)},
 	PXH_CONF_END,
 };
 
 PXH_PLUGIN(.name = "peer", .version = "1.0", .flags = PXH_PLUGIN_THREAD_SAFE,
-           .keys = keys, .init = init, .fini = fini);
+           .keys = keys, .conf_size = sizeof(struct peer_conf), .init = init, .fini = fini);

@@ -67,8 +67,27 @@ struct peer_counters {
 		manifest_rejected, served, refused, evicted, too_big;
 };
 
+/* [peer], filled by the core from the key table (peer.c) */
+struct peer_conf {
+	const char *key, *key_file, *interface, *address;
+	uint16_t port;
+	const char *group;
+	pxh_conf_list peers;
+	double heartbeat_s, dead_after_s, join_wait_s, max_skew_s;
+	uint32_t preference;
+	const char *name;
+	uint16_t http_port;
+	const char *public_key, *manifest;
+	double manifest_interval_s;
+	const char *upstream, *seed_dir;
+	uint64_t cache_max_mb;
+	unsigned max_fetches;
+	long fetch_timeout_ms;
+};
+
 struct peer {
 	pxh_host *h;
+	const struct peer_conf *cf;
 	/* [peer] keys */
 	uint8_t key[PEER_KEY_MAX];
 	size_t keylen;

@@ -872,7 +872,7 @@ int peer_resolve(void *ud, const pxh_client *c, const char *path,
 
 int peer_content_start(struct peer *p, char *why, size_t why_len)
 {
-	const char *pk = pxh_conf_str(p->h, NULL, "public_key");
+	const char *pk = p->cf->public_key;
 	static bool curl_ready;
 	uint8_t *d = NULL, *s = NULL;
 	size_t dl = 0, sl = 0;

@@ -473,10 +473,10 @@ const struct peer_member *peer_elect(struct peer *p, const uint8_t mac[6],
 /* ---- start and stop --------------------------------------------------------------- */
 static int parse_unicast(struct peer *p, char *why, size_t why_len)
 {
-	size_t n = pxh_conf_list_len(p->h, NULL, "peers");
+	size_t n = p->cf->peers.n;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *w = pxh_conf_list_item(p->h, NULL, "peers", i);
+		const char *w = p->cf->peers.v[i];
 		char host[64];
 		const char *colon = strchr(w, ':');
 		unsigned port = p->port;
@@ -509,8 +509,8 @@ static int parse_unicast(struct peer *p, char *why, size_t why_len)
 
 int peer_net_start(struct peer *p, char *why, size_t why_len)
 {
-	const char *g = pxh_conf_str(p->h, NULL, "group");
-	const char *a = pxh_conf_str(p->h, NULL, "address");
+	const char *g = p->cf->group;
+	const char *a = p->cf->address;
 	struct sockaddr_in sa = {.sin_family = AF_INET,
 	                         .sin_port = htons(p->port)};
 	int one = 1, zero = 0, rc;

@@ -81,11 +81,24 @@ PLUGIN_SO := $(PLUGINS:%=$(B)/lib/pxehub/plugins/%.so)
 # NAME_LIBS (e.g. FreeTDS, libcurl).
 -include $(wildcard plugins/*/plugin.mk)
 
-# The daemon exports the SDK's functions to dlopen'd plugins.
+# The daemon exports exactly the SDK's functions to dlopen'd plugins: the
+# list is generated from plugin.h (packaging/tools/sdk_symbols.sh), so a
+# plugin calling an internal function fails to load, naming it.  The test
+# kit is linked into test programs, not the daemon: plugin.h is the list.
 WHOLE = -Wl,--whole-archive $(CORELIB) -Wl,--no-whole-archive
-EXPORT = -Wl,--export-dynamic
+SDK_HEADER := sdk/include/pxehub/plugin.h
+SDK_SYMS := $(B)/sdk/plugin-sdk.syms
+SDK_DYNLIST := $(B)/sdk/plugin-sdk.dynlist
+EXPORT = -Wl,--dynamic-list=$(SDK_DYNLIST)
 
-all: $(B)/sbin/pxehubd $(B)/bin/pxehubctl $(PLUGIN_SO) $(TESTKIT)
+$(SDK_SYMS): $(SDK_HEADER) packaging/tools/sdk_symbols.sh
+	@mkdir -p $(dir $@)
+	CC="$(CC)" sh packaging/tools/sdk_symbols.sh $(SDK_HEADER) > $@.tmp && mv $@.tmp $@
+
+$(SDK_DYNLIST): $(SDK_SYMS)
+	{ echo '{'; sed 's/.*/	&;/' $<; echo '};'; } > $@
+
+all: $(B)/sbin/pxehubd $(B)/bin/pxehubctl $(PLUGIN_SO) $(TESTKIT) $(SDK_DYNLIST)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -103,11 +116,11 @@ $(TESTKIT): $(CORE_OBJ) $(TESTKIT_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(B)/sbin/pxehubd: $(B)/obj/core/main.o $(CORELIB)
+$(B)/sbin/pxehubd: $(B)/obj/core/main.o $(CORELIB) $(SDK_DYNLIST)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(EXPORT) -o $@ $< $(WHOLE) $(DEP_LIBS)
 
-$(B)/bin/pxehubctl: $(CTL_OBJ) $(CORELIB)
+$(B)/bin/pxehubctl: $(CTL_OBJ) $(CORELIB) $(SDK_DYNLIST)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(EXPORT) -o $@ $(CTL_OBJ) $(WHOLE) $(DEP_LIBS)
 
@@ -128,7 +141,7 @@ TPLUG_SRC := $(wildcard tests/plugins/*.c)
 TPLUG_SO  := $(TPLUG_SRC:tests/plugins/%.c=$(B)/tests/plugins/%.so)
 CMOCKA_LIBS := $(call pc_libs,cmocka,-lcmocka)
 
-$(B)/tests/unit/%: tests/unit/%.c $(CORELIB) $(TESTKIT)
+$(B)/tests/unit/%: tests/unit/%.c $(CORELIB) $(TESTKIT) $(SDK_DYNLIST)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -MMD -MP $(LDFLAGS) $(EXPORT) -o $@ $< \
 		-Wl,--whole-archive $(TESTKIT) -Wl,--no-whole-archive \
@@ -137,6 +150,21 @@ $(B)/tests/unit/%: tests/unit/%.c $(CORELIB) $(TESTKIT)
 $(B)/tests/plugins/%.so: tests/plugins/%.c tests/plugins/tp.h sdk/include/pxehub/plugin.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fvisibility=hidden -shared $(LDFLAGS) -o $@ $<
+
+# ABI 1.0 fixtures (tests/abi): a plugin built against the frozen header
+# only (no -I of the SDK or the core), and the layout of the frozen header
+# printed by a program built against it and against the live one.
+ABI_BIN := $(B)/tests/abi/abi10.so $(B)/tests/abi/layout-1.0 $(B)/tests/abi/layout-live
+$(B)/tests/abi/abi10.so: tests/abi/abi10_plugin.c tests/abi/plugin-1.0.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(CFLAGS) -fvisibility=hidden -shared $(LDFLAGS) -o $@ $<
+$(B)/tests/abi/layout.c: tests/abi/plugin-1.0.h tests/abi/layout_gen.sh
+	@mkdir -p $(dir $@)
+	CC="$(CC)" sh tests/abi/layout_gen.sh tests/abi/plugin-1.0.h > $@.tmp && mv $@.tmp $@
+$(B)/tests/abi/layout-1.0: $(B)/tests/abi/layout.c
+	$(CC) -std=gnu11 $(CFLAGS) -Itests/abi $(LDFLAGS) -o $@ $<
+$(B)/tests/abi/layout-live: $(B)/tests/abi/layout.c $(SDK_HEADER)
+	$(CC) -std=gnu11 $(CFLAGS) -DLIVE -Isdk/include $(LDFLAGS) -o $@ $<
 
 # Fuzz targets (libFuzzer, clang): tests/fuzz/fuzz_NAME.c
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -158,7 +186,7 @@ fuzz: $(FUZZ_BIN)
 fuzz-long: fuzz
 	B=$(B) sh tests/fuzz/long.sh
 
-test-build: all $(UNIT_BIN) $(TPLUG_SO)
+test-build: all $(UNIT_BIN) $(TPLUG_SO) $(ABI_BIN)
 
 deps:
 	@sh tests/deps.sh
@@ -194,6 +222,8 @@ install: all
 	for so in $(PLUGIN_SO); do $(INSTALL) -m 644 $$so $(DESTDIR)$(PLUGINDIR)/; done
 	$(INSTALL) -m 644 sdk/include/pxehub/*.h $(DESTDIR)$(INCLUDEDIR)/pxehub/
 	$(INSTALL) -m 644 $(TESTKIT) $(DESTDIR)$(LIBDIR)/
+	$(INSTALL) -d $(DESTDIR)$(LIBDIR)/pxehub
+	$(INSTALL) -m 644 $(SDK_DYNLIST) $(DESTDIR)$(LIBDIR)/pxehub/plugin-sdk.dynlist
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
 	    -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@PLUGINDIR@|$(PLUGINDIR)|g' \
 	    -e 's|@VERSION@|$(VERSION)|g' -e 's|@TESTKIT_LIBS@|$(strip $(DEP_LIBS))|g' sdk/pxehub-plugin.pc.in \
@@ -231,7 +261,7 @@ install: all
 # key; tests/integration/test_packaging.sh fails when a page is stale.
 PLUGIN_KEYS := $(B)/tools/plugin_keys
 MAN_OUT ?= docs/man
-$(PLUGIN_KEYS): packaging/tools/plugin_keys.c $(CORELIB)
+$(PLUGIN_KEYS): packaging/tools/plugin_keys.c $(CORELIB) $(SDK_DYNLIST)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(EXPORT) -o $@ $< $(WHOLE) $(DEP_LIBS)
 

@@ -229,6 +229,35 @@ static int check_plugin_conf(struct pxh_conf *conf, const char *name,
 	                            pxh_desc_conf_size(d, true), b, errs) ? -EINVAL : 0;
 }
 
+/* Why dlopen refused PATH (ERR, dlerror()'s text), said so that the author
+ * knows what to do: pxehubd exports only the SDK's functions (Makefile
+ * SDK_DYNLIST), so an undefined pxh_* symbol is a call to an internal one. */
+static void dl_error(const char *path, const char *name, const char *err,
+                     struct pxh_conf_errors *errs)
+{
+	const char *u = err ? strstr(err, "undefined symbol: ") : NULL;
+	char sym[128];
+	size_t n;
+
+	if (!u) {
+		pxh_conf_errors_add(errs,
+		                    "%s: cannot load plugin %s: %s (a library it needs missing, or built for another pxehub?)",
+		                    path, name, err ? err : "?");
+		return;
+	}
+	u += strlen("undefined symbol: ");
+	n = strcspn(u, " ,(");
+	snprintf(sym, sizeof(sym), "%.*s", (int)(n < sizeof(sym) ? n : sizeof(sym) - 1), u);
+	if (!strncmp(sym, "pxh_", 4))
+		pxh_conf_errors_add(errs,
+		                    "%s: plugin %s: undefined symbol %s (not part of the plugin SDK: a plugin may call only the functions <pxehub/plugin.h> declares)",
+		                    path, name, sym);
+	else
+		pxh_conf_errors_add(errs,
+		                    "%s: plugin %s: undefined symbol %s (from a library the plugin was not linked with: add it to the plugin's link line)",
+		                    path, name, sym);
+}
+
 /* dlopen NAME.so and check it; on success *DL and *DESC are set. */
 static int open_plugin(const char *dir, const char *name, char *path,
                        size_t plen, void **dl,
@@ -247,9 +276,7 @@ static int open_plugin(const char *dir, const char *name, char *path,
 	}
 	*dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!*dl) {
-		pxh_conf_errors_add(errs,
-		                    "%s: cannot load plugin %s: %s (a library it needs missing, or built for another pxehub?)",
-		                    path, name, dlerror());
+		dl_error(path, name, dlerror(), errs);
 		return -ELIBBAD;
 	}
 	*desc = dlsym(*dl, PXH_DESCRIPTOR_SYMBOL);

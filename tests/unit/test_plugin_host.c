@@ -84,6 +84,8 @@ static void test_loader_refuses_broken_plugins(void **st)
 	                  "upgrade pxehub");
 	expect_load_error("tp_short_struct", "[tp_short_struct]\nenabled = yes\n",
 	                  "descriptor is");
+	expect_load_error("tp_internal_sym", "[tp_internal_sym]\nenabled = yes\n",
+	                  "plugin tp_internal_sym: undefined symbol pxh_dhcp_arch_normalise (not part of the plugin SDK");
 	expect_load_error("tp_prefreeze", "[tp_prefreeze]\nenabled = yes\n",
 	                  "was built against a pre-release SDK (draft ABI 1.1, before ABI 1.0 was frozen");
 	expect_load_error("tp_no_descriptor", "[tp_no_descriptor]\nenabled = yes\n",

@@ -294,6 +294,7 @@ static void test_load_errors(void **state)
 		{"tp_abi_minor", NULL, "ABI"},
 		{"tp_short_struct", NULL, "descriptor"},
 		{"tp_prefreeze", NULL, "rebuild it against this pxehub SDK"},
+		{"tp_internal_sym", NULL, "undefined symbol pxh_dhcp_arch_normalise (not part of the plugin SDK"},
 		{"tp_no_descriptor", NULL, "pxh_plugin_descriptor"},
 		{"tp_name_mismatch", NULL, "some_other_name"},
 		{"tp_init_fails", NULL, "init failed"},

@@ -1,10 +1,19 @@
 /* Typed config binding (PXH_CONF_BIND): every member type, bounds, enum,
  * list, duration, defaults, required keys, table checks, undeclared
  * lookups, the core sections' structs. */
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core_fixture.h"
+#include "decide.h"
+#include "plugins.h"
+#include "server.h"
+#include "workpool.h"
+#include "pxehub/testkit.h"
 
 struct bt_conf {
 	const char *url;
@@ -305,6 +314,173 @@ static void test_core_tables_fit(void **st)
 	pxh_conf_errors_free(&e);
 }
 
+
+static const char *tp_so(const char *name)
+{
+	static char buf[600];
+
+	snprintf(buf, sizeof(buf), "%s/%s.so", fx_plugin_dir(), name);
+	return buf;
+}
+
+/* A plugin reads its settings from its structs only: [NAME], one struct per
+ * [NAME.SUB], defaults from the table. */
+static void test_plugin_gets_its_structs(void **st)
+{
+	pxh_tk *tk = pxh_tk_new("[tp_bound]\ntag = t1\nwait = 2s\n"
+	                        "[tp_bound.lab]\nmacs = 52:54:00:00:00:01\nloader = lab.efi\nweight = 3\n"
+	                        "[tp_bound.other]\nmacs = 52:54:00:00:00:02, 52:54:00:00:00:03\n");
+	pxh_client c;
+	pxh_tk_decision d;
+
+	assert_non_null(tk);
+	if (pxh_tk_load(tk, tp_so("tp_bound")))
+		fail_msg("%s", pxh_tk_error(tk));
+	pxh_tk_client(&c, PXH_PHASE_DHCP, "52:54:00:00:00:01", "efi-x64");
+	assert_int_equal(pxh_tk_decide(tk, &c, &d), 0);
+	assert_int_equal(d.verdict, PXH_BOOT);
+	assert_string_equal(d.loader, "lab.efi");
+	assert_string_equal(d.reason, "section lab weight 3 tag t1 wait 2.0");
+	pxh_tk_client(&c, PXH_PHASE_DHCP, "52:54:00:00:00:03", "efi-x64");
+	assert_int_equal(pxh_tk_decide(tk, &c, &d), 0);
+	assert_string_equal(d.loader, "main.efi"); /* the [tp_bound] default */
+	assert_string_equal(d.reason, "section other weight 7 tag t1 wait 2.0");
+	pxh_tk_client(&c, PXH_PHASE_DHCP, "52:54:00:00:00:09", "efi-x64");
+	assert_int_equal(pxh_tk_decide(tk, &c, &d), 0);
+	assert_string_equal(d.plugin, "default");
+	pxh_tk_free(tk);
+}
+
+/* A table that does not fit its struct: not loaded, the key named. */
+static void test_plugin_bad_table_refused(void **st)
+{
+	pxh_tk *tk = pxh_tk_new(NULL);
+
+	assert_non_null(tk);
+	assert_int_not_equal(pxh_tk_load(tk, tp_so("tp_bad_bind")), 0);
+	if (!strstr(pxh_tk_error(tk), "plugin tp_bad_bind: key table: 'count': an integer "
+	                               "member takes only a number"))
+		fail_msg("%s", pxh_tk_error(tk));
+	pxh_tk_free(tk);
+}
+
+/* Under the test kit, a plugin reading an undeclared key fails the test
+ * (the process aborts, saying which key). */
+static void test_testkit_fails_on_undeclared_key(void **st)
+{
+	int fds[2], status;
+	char out[2048] = "";
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		pxh_tk *tk;
+
+		dup2(fds[1], 2);
+		close(fds[0]);
+		tk = pxh_tk_new("[tp_bound]\ntypo = yes\n");
+		if (tk)
+			pxh_tk_load(tk, tp_so("tp_bound"));
+		_exit(0); /* not reached when the kit aborts */
+	}
+	close(fds[1]);
+	while (got < (ssize_t)sizeof(out) - 1 &&
+	       (n = read(fds[0], out + got, sizeof(out) - 1 - (size_t)got)) > 0)
+		got += n;
+	out[got] = 0;
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	assert_non_null(strstr(out, "undeclared config key 'loadr' in [tp_bound]"));
+}
+
+struct res {
+	bool done;
+	enum pxh_verdict v;
+	char loader[64];
+};
+
+static void on_done(void *ctx, enum pxh_verdict v, const struct pxh_answer *a,
+                    const char *plugin, const char *why)
+{
+	struct res *r = ctx;
+
+	r->done = true;
+	r->v = v;
+	snprintf(r->loader, sizeof(r->loader), "%s", a && a->loader ? a->loader : "");
+}
+
+static void decide_loader(struct pxh_server *s, const char *want)
+{
+	pxh_client c;
+	struct res r = {0};
+
+	memset(&c, 0, sizeof(c));
+	c.struct_size = sizeof(c);
+	c.phase = PXH_PHASE_DHCP;
+	snprintf(c.mac, sizeof(c.mac), "52:54:00:00:00:01");
+	snprintf(c.arch_name, sizeof(c.arch_name), "efi-x64");
+	c.arch = PXH_ARCH_EFI_X64;
+	assert_int_equal(pxh_decide(s, PXH_PHASE_DHCP, &c, on_done, &r, NULL), 0);
+	fx_run_until(s->loop, &r.done, 3);
+	assert_true(r.done);
+	assert_int_equal(r.v, PXH_BOOT);
+	assert_string_equal(r.loader, want);
+}
+
+/* Reload: a new config with an error keeps the running plugins and their
+ * structs; a good one gives the new plugin instance a new struct. */
+static void test_reload_keeps_old_struct_on_error(void **st)
+{
+	char *d = fx_mkdtemp();
+	char text[2048], path[1024], pd[512];
+	struct pxh_conf_errors e = {0};
+	struct pxh_server s;
+	struct pxh_plugins *before;
+	struct pxh_conf *c;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(pd, sizeof(pd), "%s/plugins.d", d);
+	assert_int_equal(mkdir(pd, 0700), 0);
+	snprintf(text, sizeof(text),
+	         "[server]\nstate_dir = %s\nuser =\n[plugins]\ndir = %s\nconf_dir = %s\n"
+	         "[access]\nallow = all\n[log]\nlevel = err\n", d, fx_plugin_dir(), pd);
+	fx_write(d, "main.conf", text);
+	fx_write(pd, "tp_bound.conf", "[tp_bound]\nenabled = yes\n[tp_bound.a]\n"
+	                             "macs = 52:54:00:00:00:01\nloader = first.efi\n");
+	snprintf(path, sizeof(path), "%s/main.conf", d);
+	c = pxh_conf_load(path, NULL, &e);
+	fx_print_errors(&e);
+	assert_int_equal(e.n, 0);
+	s.conf_path = strdup(path);
+	ev_now_update(ev_default_loop(0));
+	assert_int_equal(pxh_server_init(&s, ev_default_loop(0), c), 0);
+	assert_int_equal(pxh_pool_start(&s, 1), 0);
+	assert_int_equal(pxh_plugins_load(&s, c, &s.plugins, &e), 0);
+	decide_loader(&s, "first.efi");
+
+	/* weight out of range: refused, the old instance answers as before */
+	fx_write(pd, "tp_bound.conf", "[tp_bound]\nenabled = yes\n[tp_bound.a]\n"
+	                             "macs = 52:54:00:00:00:01\nloader = second.efi\nweight = 500\n");
+	before = s.plugins;
+	assert_int_not_equal(pxh_server_reload(&s), 0);
+	assert_ptr_equal(s.plugins, before);
+	decide_loader(&s, "first.efi");
+
+	fx_write(pd, "tp_bound.conf", "[tp_bound]\nenabled = yes\n[tp_bound.a]\n"
+	                             "macs = 52:54:00:00:00:01\nloader = second.efi\n");
+	assert_int_equal(pxh_server_reload(&s), 0);
+	assert_ptr_not_equal(s.plugins, before);
+	decide_loader(&s, "second.efi");
+	pxh_server_free(&s);
+	pxh_conf_errors_free(&e);
+	fx_rmrf(d);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +491,10 @@ int main(void)
 		cmocka_unit_test(test_value_too_large_for_member),
 		cmocka_unit_test(test_undeclared_lookup_is_loud),
 		cmocka_unit_test(test_core_tables_fit),
+		cmocka_unit_test(test_reload_keeps_old_struct_on_error),
+		cmocka_unit_test(test_plugin_gets_its_structs),
+		cmocka_unit_test(test_plugin_bad_table_refused),
+		cmocka_unit_test(test_testkit_fails_on_undeclared_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,7 +69,7 @@ void pxh_sd_notify(const char *state)
 static void raise_nofile(struct pxh_server *s)
 {
 	struct rlimit rl;
-	long long want = 512 + pxh_cfg_int(s->conf, "tftp", NULL, "max_transfers") +
+	long long want = 512 + pxh_tftp_conf(s->conf)->max_transfers +
 	                 pxh_cfg_int(s->conf, "http", NULL, "max_connections");
 
 	if (want > 20000)

@@ -359,7 +359,7 @@ int pxh_tftp_start(struct pxh_server *s)
 	pxh_notice("tftp: serving %s on UDP port %d (%zu socket%s), data ports %s%s%s",
 	           t->cfg.root, t->cfg.port, t->n_ls, t->n_ls == 1 ? "" : "s",
 	           t->cfg.port_lo ? "" : "ephemeral",
-	           t->cfg.port_lo ? pxh_cfg_str(s->conf, "tftp", NULL, "port_range") : "",
+	           t->cfg.port_lo ? pxh_tftp_conf(s->conf)->port_range : "",
 	           t->cfg.max_blksize ? "" : ", blksize up to the path MTU");
 	return 0;
 }

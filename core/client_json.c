@@ -1,6 +1,7 @@
 /* The client's facts as one JSON object, for plugins that hand them to an
  * outside program or web service (same keys script_exec uses). */
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ static const char *phase_word(enum pxh_phase p)
 /* Facts come from the wire: printable ASCII only, so the JSON is valid. */
 static json_t *clean_str(const char *s)
 {
-	char v[256];
+	char v[400]; /* a DUID: up to 389 */
 	size_t o = 0;
 
 	for (; s && *s && o + 1 < sizeof(v); s++) {
@@ -56,6 +57,10 @@ char *pxh_client_json(const pxh_client *c)
 	S("relay", c->relay);
 	S("iface", c->iface);
 	S("server_ip", c->server_ip);
+	if (c->struct_size >= offsetof(pxh_client, link_addr) + sizeof(c->link_addr)) {
+		S("duid", c->duid);
+		S("link_addr", c->link_addr);
+	}
 	S("manufacturer", c->manufacturer);
 	S("product", c->product);
 	S("serial", c->serial);

@@ -245,7 +245,7 @@ static void merge(pxh_client *d, const pxh_client *c)
 #define M(f) merge_str(d->f, c->f, sizeof(d->f))
 	M(uuid); M(arch_name); M(vendor_class); M(user_class); M(undi);
 	M(relay); M(iface); M(server_ip); M(manufacturer); M(product); M(serial);
-	M(asset); M(platform); M(buildarch);
+	M(asset); M(platform); M(buildarch); M(duid); M(link_addr);
 #undef M
 	if (c->arch_name[0]) {
 		d->arch = c->arch;
@@ -393,6 +393,10 @@ static json_t *client_json(const struct client_rec *r, bool hide, bool steps)
 	}
 	if (!hide) {
 		json_object_set_new(o, "uuid", json_string(c->uuid));
+		if (c->duid[0])
+			json_object_set_new(o, "duid", json_string(c->duid));
+		if (c->link_addr[0])
+			json_object_set_new(o, "link_addr", json_string(c->link_addr));
 		json_object_set_new(o, "vendor_class", json_string(c->vendor_class));
 		json_object_set_new(o, "user_class", json_string(c->user_class));
 		json_object_set_new(o, "manufacturer", json_string(c->manufacturer));

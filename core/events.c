@@ -175,7 +175,7 @@ static void drain_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 /* Escape one text field in place (pxh_log_escape). */
 static void escape_field(char *f, size_t cap)
 {
-	char tmp[256];
+	char tmp[400]; /* the largest field: duid */
 
 	if (!pxh_log_needs_escape(f))
 		return;

@@ -17,7 +17,7 @@ extern const pxh_client pxh_no_client;
 #define PXH_CLIENT_TEXTS(X)                                                    \
 	X(mac) X(uuid) X(arch_name) X(vendor_class) X(user_class) X(undi)      \
 	X(ip) X(relay) X(iface) X(server_ip) X(manufacturer) X(product)       \
-	X(serial) X(asset) X(platform) X(buildarch)
+	X(serial) X(asset) X(platform) X(buildarch) X(duid) X(link_addr)
 /* C (from a plugin: only its struct_size bytes are read) into the whole
  * struct OUT, texts NUL-ended, raw dropped; C NULL gives an empty client. */
 void pxh_client_import(pxh_client *out, const pxh_client *c);

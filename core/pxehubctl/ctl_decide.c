@@ -1,6 +1,7 @@
 /* pxehubctl decide: the decision chain for a made-up client, as pxehubd
  * would run it (same config, same plugins, same [access] rules), printed
  * instead of sent. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <ev.h>
 #include <getopt.h>
@@ -21,6 +22,7 @@
 struct decide_opts {
 	const char *mac, *arch, *uuid, *user_class, *vendor_class, *ip;
 	const char *server_ip, *serial, *manufacturer, *product, *asset;
+	const char *duid, *relay, *link_addr;
 	const char *boot_program; /* "grub" or "grub-http" */
 	enum pxh_phase phase;
 	int verbose;
@@ -32,7 +34,9 @@ static void usage(void)
 	        "usage: pxehubctl [-c FILE] decide --mac MAC [--arch ARCH] [--uuid UUID]\n"
 	        "       [--user-class iPXE] [--phase dhcp|ipxe] [--vendor-class TEXT]\n"
 	        "       [--ip ADDR] [--server-ip ADDR] [--serial S] [--manufacturer M]\n"
-	        "       [--product P] [--asset A] [--boot-program ipxe|grub|grub-http] [-v]\n"
+	        "       [--product P] [--asset A] [--boot-program ipxe|grub|grub-http]\n"
+	        "       [--duid HEX] [--relay ADDR] [--link-addr ADDR] [-v]\n"
+	        "ADDR: IPv4 or IPv6 (2001:db8::5); HEX: a DHCPv6 DUID, 00:01:00:01:...\n"
 	        "ARCH: bios, efi-x64, efi-ia32, efi-arm64, efi-x64-http, ... or the\n"
 	        "option 93 number.  --boot-program: the script phase as iPXE, GRUB\n"
 	        "over TFTP (Debian's signed GRUB: no HTTP) or GRUB with HTTP; the\n"
@@ -44,6 +48,38 @@ static void copy_field(char *dst, size_t cap, const char *src)
 {
 	if (src)
 		snprintf(dst, cap, "%s", src);
+}
+
+static bool addr_ok(const char *a)
+{
+	unsigned char b[16];
+
+	return inet_pton(AF_INET, a, b) == 1 || inet_pton(AF_INET6, a, b) == 1;
+}
+
+/* "00:01:00:01:2a:..." or "0001..." as the core writes a DUID: lower-case
+ * hex pairs joined by ':'. */
+static int duid_text(const char *in, char *out, size_t cap)
+{
+	size_t n = 0, o = 0;
+
+	for (const char *p = in; *p;) {
+		if (*p == ':' || *p == '-') {
+			p++;
+			continue;
+		}
+		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]))
+			return -1;
+		if (o + 3 >= cap || ++n > 130)
+			return -1;
+		if (o)
+			out[o++] = ':';
+		out[o++] = (char)tolower((unsigned char)p[0]);
+		out[o++] = (char)tolower((unsigned char)p[1]);
+		p += 2;
+	}
+	out[o] = 0;
+	return n >= 2 ? 0 : -1;
 }
 
 static int build_client(const struct decide_opts *o, const struct pxh_conf *conf,
@@ -81,6 +117,24 @@ static int build_client(const struct decide_opts *o, const struct pxh_conf *conf
 	copy_field(c->vendor_class, sizeof(c->vendor_class), o->vendor_class);
 	if (o->vendor_class)
 		c->is_http_boot = !strncmp(o->vendor_class, "HTTPClient", 10);
+	{
+		const char *const addr[][2] = {{"--ip", o->ip}, {"--server-ip", o->server_ip},
+		                               {"--relay", o->relay}, {"--link-addr", o->link_addr}};
+
+		for (size_t i = 0; i < 4; i++)
+			if (addr[i][1] && !addr_ok(addr[i][1])) {
+				fprintf(stderr, "pxehubctl: %s '%s' is not an IPv4 or IPv6 address\n",
+				        addr[i][0], addr[i][1]);
+				return -1;
+			}
+	}
+	if (o->duid && duid_text(o->duid, c->duid, sizeof(c->duid)) < 0) {
+		fprintf(stderr, "pxehubctl: --duid wants hex bytes (00:01:00:01:... or 000100...), "
+		        "2 to 130 of them\n");
+		return -1;
+	}
+	copy_field(c->relay, sizeof(c->relay), o->relay);
+	copy_field(c->link_addr, sizeof(c->link_addr), o->link_addr);
 	copy_field(c->ip, sizeof(c->ip), o->ip);
 	copy_field(c->serial, sizeof(c->serial), o->serial);
 	copy_field(c->manufacturer, sizeof(c->manufacturer), o->manufacturer);
@@ -203,6 +257,9 @@ static int parse_opts(int argc, char **argv, struct decide_opts *o)
 		{"product", required_argument, NULL, 'P'},
 		{"asset", required_argument, NULL, 'A'},
 		{"boot-program", required_argument, NULL, 'B'},
+		{"duid", required_argument, NULL, 'D'},
+		{"relay", required_argument, NULL, 'R'},
+		{"link-addr", required_argument, NULL, 'L'},
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
 	};
@@ -224,6 +281,9 @@ static int parse_opts(int argc, char **argv, struct decide_opts *o)
 		case 'M': o->manufacturer = optarg; break;
 		case 'P': o->product = optarg; break;
 		case 'A': o->asset = optarg; break;
+		case 'D': o->duid = optarg; break;
+		case 'R': o->relay = optarg; break;
+		case 'L': o->link_addr = optarg; break;
 		case 'v': o->verbose++; break;
 		case 'B':
 			if (strcmp(optarg, "ipxe") && strcmp(optarg, "grub") &&

@@ -65,7 +65,7 @@ static void add_env(struct fb *b, const char *name, const char *value)
 static void fact(struct fb *b, const char *key, const char *env,
                  const char *value)
 {
-	char v[256];
+	char v[400]; /* a DUID: up to 389 */
 
 	clean(v, sizeof(v), value);
 	if (!b->rc && json_object_set_new(b->o, key, json_string(v)))
@@ -169,6 +169,8 @@ int se_facts_build(pxh_host *h, enum se_hook hook, const pxh_client *c,
 	fact(&b, "relay", "PXEHUB_RELAY", c->relay);
 	fact(&b, "iface", "PXEHUB_IFACE", c->iface);
 	fact(&b, "server_ip", "PXEHUB_SERVER_IP", c->server_ip);
+	fact(&b, "duid", "PXEHUB_DUID", c->duid);
+	fact(&b, "link_addr", "PXEHUB_LINK_ADDR", c->link_addr);
 	fact(&b, "manufacturer", "PXEHUB_MANUFACTURER", c->manufacturer);
 	fact(&b, "product", "PXEHUB_PRODUCT", c->product);
 	fact(&b, "serial", "PXEHUB_SERIAL", c->serial);

@@ -103,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #define T(f) text(&in, c.f, sizeof(c.f))
 	T(mac); T(uuid); T(arch_name); T(vendor_class); T(user_class); T(undi);
 	T(ip); T(relay); T(iface); T(server_ip); T(manufacturer); T(product);
-	T(serial); T(asset); T(platform); T(buildarch);
+	T(serial); T(asset); T(platform); T(buildarch); T(duid); T(link_addr);
 #undef T
 	t = pxh_client_json(&c);
 	j = parse(t);

@@ -55,7 +55,8 @@ mkdir -p "$T/scripts"
 # a boot answer with URLs the server makes absolute with its own address
 cat >"$T/scripts/kernel.sh" <<'EOF'
 #!/bin/sh
-echo '{"kernel": {"kernel": "/files/vmlinuz", "initrd": "/files/initrd.gz", "cmdline": "ip=dhcp"}}'
+printf '{"kernel": {"kernel": "/files/vmlinuz", "initrd": "/files/initrd.gz", "cmdline": "ip=dhcp%s"}}\n' \
+	"${PXEHUB_DUID:+ duid=$PXEHUB_DUID link=$PXEHUB_LINK_ADDR relay=$PXEHUB_RELAY}"
 EOF
 chmod 755 "$T/scripts" "$T/scripts/kernel.sh"
 cat >"$T/plugins.d/script_exec.conf" <<EOF
@@ -153,8 +154,16 @@ d=$("$PXHCTL" -c "$T/pxehub.conf" decide --phase ipxe --mac 52:54:00:71:00:02 --
 	--ip 2001:db8:71::2 --server-ip 2001:db8:71::1 2>&1)
 echo "$d" | grep -q "^kernel http://\[2001:db8:71::1\]:8080/files/vmlinuz" && ok decide_v6_client \
 	|| not_ok decide_v6_client "$(echo "$d" | tr '\n' '|')"
+# the ABI 1.1 facts reach a plugin (script_exec's environment)
+d=$("$PXHCTL" -c "$T/pxehub.conf" decide --phase ipxe --mac 52:54:00:71:00:02 --arch efi-x64 \
+	--ip 2001:db8:71::2 --server-ip 2001:db8:71::1 --duid 00030001525400710002 \
+	--relay 2001:db8:71::fe --link-addr 2001:db8:71:: 2>&1)
+echo "$d" | grep -q "ip=dhcp duid=00:03:00:01:52:54:00:71:00:02 link=2001:db8:71:: relay=2001:db8:71::fe" \
+	&& ok decide_v6_duid_relay_facts || not_ok decide_v6_duid_relay_facts "$(echo "$d" | tr '\n' '|')"
+"$PXHCTL" -c "$T/pxehub.conf" decide --mac 52:54:00:71:00:02 --ip 2001:db8::zz >/dev/null 2>&1 \
+	&& not_ok decide_bad_v6_refused || ok decide_bad_v6_refused
 d=$("$PXHCTL" -c "$T/pxehub.conf" decide --mac 52:54:00:71:00:02 --arch efi-x64 --ip 2001:db8:72::5 2>&1)
-echo "$d" | grep -q "verdict: ignore\|refused\|access" && ok decide_v6_outside_allow \
+echo "$d" | grep -q "reason: no \[access\] allow rule matches" && ok decide_v6_outside_allow \
 	|| not_ok decide_v6_outside_allow "$(echo "$d" | tr '\n' '|')"
 
 # ---- listen = an IPv6 address alone --------------------------------------------------

@@ -25,6 +25,10 @@ extern "C" {
  *      and child watches, the work pool.  Plugins built before the freeze
  *      (the draft "1.0"/"1.1" headers, whose pxh_event embedded pxh_client)
  *      have no magic and are refused with a message saying to rebuild.
+ * 1.1  IPv6 (docs/ipv6.md): pxh_client gains duid and link_addr at its
+ *      end; ip, relay and server_ip may hold IPv6 text ("2001:db8::5",
+ *      link-local without a zone: the interface is iface);
+ *      pxh_client_match takes IPv6 prefixes ("2001:db8::/32", "fe80::/10").
  *
  * ABI rules
  * - A plugin is accepted when its descriptor starts with PXH_PLUGIN_MAGIC,
@@ -61,7 +65,7 @@ extern "C" {
  */
 
 #define PXH_ABI_MAJOR 1
-#define PXH_ABI_MINOR 0
+#define PXH_ABI_MINOR 1
 /* First field of every 1.x descriptor since the freeze ("PXH1"). */
 #define PXH_PLUGIN_MAGIC 0x50584831u
 
@@ -127,10 +131,10 @@ typedef struct pxh_client {
 	char undi[8];          /* "002001" from option 60, or "" */
 	int is_ipxe;           /* user class iPXE or option 175 present */
 	int is_http_boot;      /* HTTPClient vendor class */
-	char ip[46];           /* client address when known */
-	char relay[46];        /* giaddr when relayed, else "" */
+	char ip[46];           /* client address when known (IPv4 or IPv6) */
+	char relay[46];        /* giaddr, or the DHCPv6 relay's address, else "" */
 	char iface[16];        /* receiving interface name */
-	char server_ip[46];    /* our address on that interface */
+	char server_ip[46];    /* our address on that interface (the one asked) */
 	/* SMBIOS facts (iPXE phase; empty in the DHCP phase) */
 	char manufacturer[64];
 	char product[64];
@@ -142,6 +146,11 @@ typedef struct pxh_client {
 	 * pxh_client_option(). */
 	const uint8_t *raw;
 	size_t raw_len;
+	/* ABI 1.1: IPv6 clients */
+	char duid[392];     /* DHCPv6 client DUID (option 1, up to 130 bytes) as
+	                     * lower-case hex pairs "00:01:00:01:...", or "" */
+	char link_addr[46]; /* relayed DHCPv6: the link-address of the relay
+	                     * nearest the client (its link), or "" */
 } pxh_client;
 
 /* Which boot program asks.  In the script phase
@@ -167,10 +176,11 @@ const uint8_t *pxh_client_option(const pxh_client *c, uint8_t code, size_t *len)
 const char *pxh_arch_name(uint16_t arch);
 
 /* Does C match RULE, in the forms [access] allow/deny take: "all", a MAC
- * prefix ("52:54:00"), a subnet or address ("10.1.0.0/16": matched against
- * the relay, the client's address, or, for a DHCP broadcast that shows
- * neither, the receiving interface's address), an architecture name ("efi-x64") or
- * "if:NAME" (receiving interface)?  Returns 1 or 0. */
+ * prefix ("52:54:00"), a subnet or address, IPv4 or IPv6 ("10.1.0.0/16",
+ * "2001:db8::/32", "fe80::/10" (1.1): matched against the relay, the
+ * client's address, or, for a DHCP broadcast that shows neither, the
+ * receiving interface's address; families never mix), an architecture
+ * name ("efi-x64") or "if:NAME" (receiving interface)?  Returns 1 or 0. */
 int pxh_client_match(const pxh_client *c, const char *rule);
 
 /* ---- decisions --------------------------------------------------------- */

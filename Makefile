@@ -90,6 +90,10 @@ SDK_HEADER := sdk/include/pxehub/plugin.h
 SDK_SYMS := $(B)/sdk/plugin-sdk.syms
 SDK_DYNLIST := $(B)/sdk/plugin-sdk.dynlist
 EXPORT = -Wl,--dynamic-list=$(SDK_DYNLIST)
+# Plugins see only the SDK as installed (staged copy of sdk/include).
+SDK_STAGE := $(B)/sdk/include
+SDK_STAGED := $(patsubst sdk/include/%,$(SDK_STAGE)/%,$(wildcard sdk/include/pxehub/*.h))
+PLUGIN_CPPFLAGS := -I$(SDK_STAGE) -D_GNU_SOURCE -DPXH_SYSCONFDIR='"$(SYSCONFDIR)"'
 
 $(SDK_SYMS): $(SDK_HEADER) packaging/tools/sdk_symbols.sh
 	@mkdir -p $(dir $@)
@@ -98,7 +102,7 @@ $(SDK_SYMS): $(SDK_HEADER) packaging/tools/sdk_symbols.sh
 $(SDK_DYNLIST): $(SDK_SYMS)
 	{ echo '{'; sed 's/.*/	&;/' $<; echo '};'; } > $@
 
-all: $(B)/sbin/pxehubd $(B)/bin/pxehubctl $(PLUGIN_SO) $(TESTKIT) $(SDK_DYNLIST)
+all: $(B)/sbin/pxehubd $(B)/bin/pxehubctl $(PLUGIN_SO) $(TESTKIT) $(SDK_DYNLIST) $(SDK_STAGED)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -124,14 +128,19 @@ $(B)/bin/pxehubctl: $(CTL_OBJ) $(CORELIB) $(SDK_DYNLIST)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(EXPORT) -o $@ $(CTL_OBJ) $(WHOLE) $(DEP_LIBS)
 
-# Plugins: hidden visibility; only the descriptor is exported.
+# Plugins: hidden visibility; only the descriptor is exported.  They see
+# only the SDK as it is installed (a staged copy of sdk/include, no -Icore):
+# a plugin that includes a core header does not build, as out of tree.
+$(SDK_STAGE)/pxehub/%.h: sdk/include/pxehub/%.h
+	@mkdir -p $(dir $@)
+	cp $< $@
 .SECONDEXPANSION:
 # Code shared by several plugins lives in plugins/common/NAME/ (not a plugin
 # itself); a plugin.mk lists what it uses in NAME_EXTRA_SRC.
 $(B)/lib/pxehub/plugins/%.so: $$(wildcard plugins/%/*.c) $$(wildcard plugins/%/*.h) \
-		$$($$*_EXTRA_SRC) sdk/include/pxehub/plugin.h
+		$$($$*_EXTRA_SRC) $(SDK_STAGED)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fvisibility=hidden $($*_CFLAGS) -shared \
+	$(CC) $(PLUGIN_CPPFLAGS) $(CFLAGS) -fvisibility=hidden $($*_CFLAGS) -shared \
 		$(LDFLAGS) -o $@ $(filter %.c,$^) $($*_LIBS)
 
 # ---- tests ----------------------------------------------------------------
@@ -147,9 +156,9 @@ $(B)/tests/unit/%: tests/unit/%.c $(CORELIB) $(TESTKIT) $(SDK_DYNLIST)
 		-Wl,--whole-archive $(TESTKIT) -Wl,--no-whole-archive \
 		$(CMOCKA_LIBS) $(DEP_LIBS)
 
-$(B)/tests/plugins/%.so: tests/plugins/%.c tests/plugins/tp.h sdk/include/pxehub/plugin.h
+$(B)/tests/plugins/%.so: tests/plugins/%.c tests/plugins/tp.h $(SDK_STAGED)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fvisibility=hidden -shared $(LDFLAGS) -o $@ $<
+	$(CC) $(PLUGIN_CPPFLAGS) $(CFLAGS) -fvisibility=hidden -shared $(LDFLAGS) -o $@ $<
 
 # ABI 1.0 fixtures (tests/abi): a plugin built against the frozen header
 # only (no -I of the SDK or the core), and the layout of the frozen header

@@ -59,7 +59,8 @@ dhcp-range=2001:db8:50::100,2001:db8:50::1ff,64,10m
 dhcp-leasefile=$T/leases
 EOC
 ip netns exec "$DNS" dnsmasq -k -C "$T/dnsmasq.conf" -u root >"$T/dnsmasq.log" 2>&1 &
-pxh_track $!
+DNSMASQ=$!
+pxh_track $DNSMASQ
 # the relay: clients on r1, pxehub upstream via r0
 ip netns exec "$RLY" dhcrelay -6 -d -q -l r1 -u 2001:db8:50::1%r0 >"$T/relay.log" 2>&1 &
 pxh_track $!
@@ -160,4 +161,19 @@ kill -0 "$PXH_PID" 2>/dev/null && ok daemon_alive || not_ok daemon_alive
 # decision event names the URL
 grep -q 'dhcp6: advertise mac=52:54:00:50:00:77 arch=efi-x64 url=tftp://\[2001:db8:50::1\]/snponly.efi' "$T/pxehubd.log" &&
 	ok decision_logged || not_ok decision_logged "$(grep dhcp6 "$T/pxehubd.log" | tail -3 | tr '\n' ' ')"
+
+# DHCPv6 options mode: the site's server itself names pxehub, with the
+# dnsmasq block of docs/ipv6.md (pxehub's Advertise has no IA: the one
+# checked here is dnsmasq's, with an address)
+kill $DNSMASQ; wait $DNSMASQ 2>/dev/null
+cp "$T/dnsmasq.conf" "$T/dnsmasq-opts.conf"
+sed -n '/<!-- dnsmasq-dhcp6-options -->/,/^```$/p' "$PXH_TOP/docs/ipv6.md" |
+	sed '1,2d;$d' | sed "s/PXEHUB/$S/g" >>"$T/dnsmasq-opts.conf"
+ip netns exec "$DNS" dnsmasq -k -C "$T/dnsmasq-opts.conf" -u root >"$T/dnsmasq-opts.log" 2>&1 &
+pxh_track $!
+sleep 0.5
+run opts_pxe "$C1" c1 pxe --arch 7 --wait 2
+expect options_mode_pxe_url opts_pxe "r['iaid'] and r['url']==['tftp://[$S]/snponly.efi']"
+run opts_ipxe "$C1" c1 ipxe --arch 7 --wait 2
+expect options_mode_ipxe_script opts_ipxe "r['iaid'] and r['url']==['http://[$S]/boot.ipxe']"
 exit $_pxh_failed

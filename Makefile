@@ -9,6 +9,8 @@
 # PLUGINDIR PKG_CONFIG CC CFLAGS LDFLAGS CPPFLAGS, and for the test build
 # WERROR=1 (warnings are errors), SANITIZE=1 (ASan+UBSan), SKIP_E2E=1.
 
+.DEFAULT_GOAL := all
+
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
 ifeq ($(PREFIX),/usr)

@@ -15,7 +15,7 @@
 
 const pxh_conf_key pxh_server_keys[] = {
 	{"listen", PXH_CONF_LIST, "", 0, 0, 0, NULL,
-	 "interface names or IPv4 addresses to serve on; empty = every interface", PXH_CONF_UNBOUND},
+	 "interface names, IPv4 or IPv6 addresses to serve on (a link-local one with its interface: fe80::1%eth0); an interface stands for all its addresses; empty = every interface, both families (docs/ipv6.md)", PXH_CONF_UNBOUND},
 	{"server_ip", PXH_CONF_STRING, "", 0, 0, 0, NULL,
 	 "address advertised to clients; empty = the receiving interface's", PXH_CONF_UNBOUND},
 	{"fqdn", PXH_CONF_STRING, "", 0, 0, 0, NULL,
@@ -57,7 +57,7 @@ const pxh_conf_key pxh_boot_keys[] = {
 
 const pxh_conf_key pxh_access_keys[] = {
 	{"allow", PXH_CONF_LIST, "", 0, 0, 0, NULL,
-	 "who is answered over DHCP, TFTP, /boot.ipxe and /files/: MAC prefixes, subnets (a.b.c.d/n: the relay a request came through or the sender's own address, never a field the client fills in), architecture names, if:NAME, or all; empty = nobody", PXH_CONF_UNBOUND},
+	 "who is answered over DHCP, TFTP, /boot.ipxe and /files/: MAC prefixes, subnets or addresses, IPv4 or IPv6 (10.1.0.0/16, 2001:db8::/32, fe80::/10: the relay a request came through or the sender's own address, never a field the client fills in), architecture names, if:NAME, or all; empty = nobody", PXH_CONF_UNBOUND},
 	{"deny", PXH_CONF_LIST, "", 0, 0, 0, NULL,
 	 "who is never answered, same forms as allow; deny wins", PXH_CONF_UNBOUND},
 	{"tftp", PXH_CONF_ENUM, "rules", 0, 0, 0, "rules|any",

@@ -142,6 +142,19 @@ int pxh_dhcp6_fill_client(pxh_client *c, const struct pxh_dhcp6_msg *m,
 	if (from)
 		pxh_dhcp_fmt_mac(mac, c->mac);
 
+	/* the DUID as hex pairs ("00:04:67:45:..."), at most 130 bytes */
+	if (duid) {
+		static const char hex[] = "0123456789abcdef";
+		size_t o = 0;
+		for (size_t i = 0; i < duid_len && o + 3 < sizeof(c->duid); i++) {
+			if (i)
+				c->duid[o++] = ':';
+			c->duid[o++] = hex[duid[i] >> 4];
+			c->duid[o++] = hex[duid[i] & 15];
+		}
+		c->duid[o] = 0;
+	}
+
 	/* DUID-UUID (RFC 6355): the 16 bytes as the firmware stores its
 	 * SMBIOS UUID, the same form as DHCPv4 option 97 */
 	if (duid && duid_len == 18 && rd16(duid) == DHCP6_DUID_UUID) {
@@ -190,6 +203,9 @@ int pxh_dhcp6_fill_client(pxh_client *c, const struct pxh_dhcp6_msg *m,
 	 * Relay-Forward (a link-address is only what that relay claims) */
 	if (m->n_relay && src)
 		fmt6(src, c->relay, sizeof(c->relay));
+	/* the link the client is on, as the relay next to it says */
+	if (inner && !IN6_IS_ADDR_UNSPECIFIED(&inner->link))
+		fmt6(&inner->link, c->link_addr, sizeof(c->link_addr));
 	if (iface)
 		pxh_strcpy(c->iface, sizeof(c->iface), iface);
 	if (server_ip)

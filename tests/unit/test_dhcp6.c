@@ -120,6 +120,8 @@ static void test_parse_solicit_facts(void **st)
 	assert_false(c.is_ipxe);
 	assert_string_equal(c.ip, "fe80::5054:ff:fe12:3456");
 	assert_string_equal(c.relay, "");
+	assert_string_equal(c.link_addr, "");
+	assert_string_equal(c.duid, "00:04:67:45:23:01:ab:89:ef:cd:01:23:45:67:89:ab:cd:ef");
 	assert_string_equal(c.server_ip, "2001:db8::5");
 	assert_string_equal(c.iface, "eth0");
 	assert_null(c.raw);
@@ -185,6 +187,8 @@ static void test_relay_nested_facts(void **st)
 	assert_string_equal(c.mac, "52:54:00:79:79:79");
 	assert_string_equal(c.ip, "fe80::5054:ff:fe12:3456");
 	assert_string_equal(c.relay, "2001:db8:9::9");
+	/* the link-address of the relay next to the client */
+	assert_string_equal(c.link_addr, "2001:db8:1::1");
 	assert_true(c.is_http_boot);
 	assert_string_equal(c.arch_name, "efi-x64");
 }

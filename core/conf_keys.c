@@ -24,6 +24,8 @@ const pxh_conf_key pxh_server_keys[] = {
 	 "user to run as after binding ports; empty = stay as started", PXH_CONF_UNBOUND},
 	{"state_dir", PXH_CONF_PATH, PXH_STATEDIR, 0, 0, 0, NULL,
 	 "writable directory for generated certificates and plugin state", PXH_CONF_UNBOUND},
+	{"workers", PXH_CONF_INT, "0", 0, 0, 16, NULL,
+	 "event loops (threads) that serve HTTP and HTTPS, each on its own SO_REUSEPORT listener; DHCP, TFTP, decisions, plugins and the API stay on the main loop; 0 = one per CPU (at most 16), 1 = the main loop serves HTTP too; needs a restart", PXH_CONF_UNBOUND},
 	PXH_CONF_END,
 };
 

@@ -28,6 +28,13 @@ struct pxh_report {
 	json_t *obj; /* figures of one plugin */
 };
 
+/* HTTP worker loops bump some counters from their threads (atomically):
+ * read them the same way. */
+static uint64_t counter_value(const struct counter *k)
+{
+	return __atomic_load_n(&k->value, __ATOMIC_RELAXED);
+}
+
 static uint64_t hash_str(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL;
@@ -129,7 +136,7 @@ void pxh_counters_each(struct pxh_server *s,
 
 	for (size_t i = 0; c && i < c->cap; i++)
 		if (c->slot[i] && !c->slot[i]->gauge)
-			fn(ud, c->slot[i]->name, c->slot[i]->value);
+			fn(ud, c->slot[i]->name, counter_value(c->slot[i]));
 }
 
 /* ---- plugin reports ------------------------------------------------------ */
@@ -192,7 +199,7 @@ json_t *pxh_counters_json(struct pxh_server *s)
 		if (k->gauge)
 			json_object_set_new(o, k->name, json_real(k->gauge(s, k->gauge_ud)));
 		else
-			json_object_set_new(o, k->name, json_integer((json_int_t)k->value));
+			json_object_set_new(o, k->name, json_integer((json_int_t)counter_value(k)));
 	}
 	return o;
 }
@@ -274,7 +281,7 @@ char *pxh_metrics_text(struct pxh_server *s, size_t *len)
 		if (k->gauge)
 			put(&b, "%s %g\n", k->name, k->gauge(s, k->gauge_ud));
 		else
-			put(&b, "%s %llu\n", k->name, (unsigned long long)k->value);
+			put(&b, "%s %llu\n", k->name, (unsigned long long)counter_value(k));
 	}
 	free(all);
 	reports = pxh_plugin_reports(s);

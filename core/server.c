@@ -292,7 +292,8 @@ static int reload(struct pxh_server *s, char *why, size_t why_len)
 	static const char *const restart_keys[][3] = {
 		{"server", "listen", " (DHCP answers on the new interfaces at once; "
 		                     "TFTP and HTTP sockets move on the restart)"},
-		{"server", "user", ""},      {"dhcp", "port", ""},
+		{"server", "user", ""},      {"server", "workers", ""},
+		{"dhcp", "port", ""},
 		{"dhcp", "pxe_port", ""},    {"dhcp", "enabled", ""},
 		{"dhcp6", "port", ""},       {"dhcp6", "pxe_port", ""},
 		{"dhcp6", "enabled", ""},

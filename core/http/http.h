@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <http_parser.h>
+#include <pthread.h>
 
 #include "pxehub/plugin.h"
 #include "addr_limit.h"
@@ -215,6 +216,8 @@ int pxh_http_tls_open(const struct pxh_conf *conf, struct pxh_http_tls **out);
 /* Drops the caller's reference: the credentials go with the last session
  * that uses them, so a reload can swap them under open connections. */
 void pxh_http_tls_free(struct pxh_http_tls *t);
+/* Another reference to T (a worker loop's); T may be NULL. */
+struct pxh_http_tls *pxh_http_tls_ref(struct pxh_http_tls *t);
 /* New server session on FD, holding a reference to T; returns NULL on
  * failure.  End it with pxh_http_tls_session_end. */
 void *pxh_http_tls_session(struct pxh_http_tls *t, int fd);
@@ -347,8 +350,17 @@ int pxh_http_report_parse(const char *body, size_t len, pxh_event *ev,
 /* Per-source rate limit for reports: true when allowed. */
 bool pxh_http_rate_ok(const char *peer, double now, double rate);
 
-/* ---- module state (http_server.c, http_conn.c) ------------------------ */
-#define PXH_HTTP_MAX_LISTEN 32
+/* ---- module state (http_server.c, http_conn.c, http_workers.c) -------- */
+/* [server] workers > 1 binds every address and port once per worker
+ * (SO_REUSEPORT): up to 16 workers x 2 ports x 16 addresses */
+#define PXH_HTTP_MAX_LISTEN 512
+#define PXH_HTTP_MAX_WORKERS 16
+
+/* Counters the worker loops and the main loop both bump (relaxed atomics:
+ * exact sums, no order needed; counters.c reads them the same way). */
+#define PXH_HTTP_ADD(p, n) __atomic_fetch_add((p), (n), __ATOMIC_RELAXED)
+
+struct pxh_http_loop;
 
 struct pxh_http_listener {
 	int fd;
@@ -356,6 +368,38 @@ struct pxh_http_listener {
 	char addr[64];
 	void *watcher; /* ev_io, allocated in start */
 	struct pxh_http *h;
+	struct pxh_http_loop *lp; /* the loop that accepts on it */
+};
+
+/* A loop that serves connections: the main loop (index 0: DHCP, TFTP,
+ * decisions, plugins, and every HTTP handler), and with [server] workers
+ * > 1 one worker loop per thread (index 1..N: accept, TLS, reads, parsing,
+ * sending).  A connection belongs to one loop at a time; it crosses to
+ * the main loop when a request is complete and back to its worker when
+ * the answer is ready (http_workers.c, docs/http.md). */
+struct pxh_http_msg;
+struct pxh_http_loop {
+	struct pxh_http *h;
+	struct ev_loop *loop;
+	unsigned index;
+	struct pxh_http_conn *conns; /* owned here; the list under LOCK */
+	const struct pxh_http_settings *set; /* main: &h->set; workers: own */
+	struct pxh_http_settings *own_set;
+	struct pxh_http_tls *tls; /* workers: their reference */
+	bool stopping;
+	char date[40]; /* cached Date header value */
+	double date_at;
+	char head[160]; /* "Server: ...\r\nDate: ...\r\n" of that second */
+	size_t head_len;
+	uint64_t *requests; /* pxehub_http_worker_requests_total{worker=N} */
+	struct pxh_http_bulk *bulk; /* the loop's bulk send queue (http_conn.c) */
+	/* the inbox: connections handed over, and messages */
+	pthread_mutex_t lock;
+	ev_async wake;
+	pthread_t thread; /* workers */
+	bool running;     /* the thread was started */
+	struct pxh_http_conn *in_conns, *in_tail;
+	struct pxh_http_msg *in_msgs, *in_msgs_tail;
 };
 
 struct pxh_http_menu_entry {
@@ -369,9 +413,11 @@ struct pxh_http {
 	size_t n_lis;
 	struct pxh_http_tls *tls;
 	struct pxh_http_tls *next_tls; /* a reload's, until it commits */
-	struct pxh_http_conn *conns; /* doubly linked */
-	size_t n_conns, n_busy;
+	size_t n_conns, n_busy; /* every loop's (atomics) */
 	struct pxh_addr_count per_addr; /* open connections by client address */
+	struct pxh_http_loop main_lp; /* the main loop's connections */
+	struct pxh_http_loop *workers; /* [server] workers > 1: N of them */
+	unsigned n_workers;
 	struct pxh_http_counters ctr;
 	bool started, stopping;
 	void *grace_timer; /* ev_timer */
@@ -379,12 +425,7 @@ struct pxh_http {
 	size_t n_menu;
 	char *menu_text; /* the built-in menu's script, made on first use */
 	size_t menu_text_len;
-	char date[40]; /* cached Date header value */
-	double date_at;
-	char head[160]; /* "Server: ...\r\nDate: ...\r\n" of that second */
-	size_t head_len;
 	struct pxh_http_streams *streams; /* /api/v1/events (http_events.c) */
-	struct pxh_http_bulk *bulk; /* the loop's bulk send queue (http_conn.c) */
 };
 
 /* The console (http_console.c): the page at /, its script and style, the
@@ -412,10 +453,49 @@ void pxh_http_events_reload(struct pxh_http *h);
 struct pxh_http_bulk *pxh_http_bulk_new(struct ev_loop *loop);
 void pxh_http_bulk_free(struct pxh_http_bulk *q);
 
-/* Accept a new connection on listener L (loop thread). */
-void pxh_http_conn_accept(struct pxh_http *h, struct pxh_http_listener *l);
-/* Close every connection now (stop) or only idle ones (grace). */
+static inline void pxh_http_loop_lock(struct pxh_http_loop *lp)
+{
+	pthread_mutex_lock(&lp->lock);
+}
+
+static inline void pxh_http_loop_unlock(struct pxh_http_loop *lp)
+{
+	pthread_mutex_unlock(&lp->lock);
+}
+
+/* Accept a new connection on listener L (its loop's thread). */
+void pxh_http_conn_accept(struct pxh_http_loop *lp, struct pxh_http_listener *l);
+/* Close every connection of LP now (stop) or only idle ones (grace). */
+void pxh_http_loop_conns_close(struct pxh_http_loop *lp, bool idle_only);
+/* The same on every loop (the workers' through their inboxes). */
 void pxh_http_conns_close(struct pxh_http *h, bool idle_only);
+/* A connection handed to LP (its thread): link it in and go on with it. */
+void pxh_http_conn_arrive(struct pxh_http_loop *lp, struct pxh_http_conn *c);
+/* A worker's event (download_end): emitted on the main loop. */
+void pxh_http_emit(struct pxh_http_loop *lp, const pxh_event *ev);
+
+/* ---- worker loops (http_workers.c) --------------------------------------- */
+/* [server] workers as configured (0 = CPUs, at most PXH_HTTP_MAX_WORKERS). */
+unsigned pxh_http_workers_wanted(const struct pxh_conf *conf);
+/* Set up the main loop's record (always) and N worker records (N > 1). */
+int pxh_http_loops_init(struct pxh_http *h, unsigned n);
+/* Start the worker threads (after the listeners' watchers are set). */
+int pxh_http_workers_start(struct pxh_http *h);
+/* Hand C to loop TO (called by C's current loop, its last touch of C). */
+void pxh_http_loop_send_conn(struct pxh_http_loop *to, struct pxh_http_conn *c);
+/* LP's thread: go on with the connections handed to it (http_conn.c);
+ * or close them (a stop). */
+void pxh_http_loop_deliver(struct pxh_http_loop *lp);
+void pxh_http_loop_inbox_close(struct pxh_http_loop *lp);
+/* Reload: each worker gets the new settings and TLS credentials. */
+void pxh_http_workers_reload(struct pxh_http *h);
+/* Stop: workers close their listeners and idle connections (IDLE_ONLY)
+ * or every connection. */
+void pxh_http_workers_close(struct pxh_http *h, bool listeners, bool idle_only);
+/* End the threads (after closing everything) and free the records. */
+void pxh_http_loops_free(struct pxh_http *h);
+/* Close LP's listeners (its thread). */
+void pxh_http_loop_close_listeners(struct pxh_http_loop *lp);
 /* Read the built-in menu's extra items from [boot] menu_dir. */
 void pxh_http_menu_load(struct pxh_http *h, const struct pxh_conf *conf);
 void pxh_http_menu_free(struct pxh_http *h);

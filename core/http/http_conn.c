@@ -1,5 +1,6 @@
 /* One HTTP(S) connection: TLS handshake, reads, timeouts, responses. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,8 +56,12 @@ enum conn_phase {
 };
 
 struct pxh_http_conn {
-	struct pxh_http_conn *prev, *next;
+	struct pxh_http_conn *prev, *next; /* LP's list */
 	struct pxh_http *h;
+	struct pxh_http_loop *lp;      /* the loop it is on now */
+	struct pxh_http_loop *home;    /* the loop that accepted it */
+	struct pxh_http_loop *move_to; /* hand over when the callback ends */
+	struct pxh_http_conn *inext;   /* in a loop's inbox */
 	int fd;
 	gnutls_session_t tls;
 	enum conn_phase phase;
@@ -110,6 +115,9 @@ struct pxh_http_bulk {
 	size_t n;
 };
 
+/* The per-address counts: worker loops accept and close in parallel. */
+static pthread_mutex_t per_addr_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void conn_free(struct pxh_http_conn *c);
 
 static void conn_hold(struct pxh_http_conn *c)
@@ -117,10 +125,19 @@ static void conn_hold(struct pxh_http_conn *c)
 	c->ref++;
 }
 
+static void conn_move(struct pxh_http_conn *c);
+
+/* The last callback on C ends: free it when it closed meanwhile, or hand
+ * it to the loop it must move to (nothing on this thread touches it
+ * after that). */
 static void conn_release(struct pxh_http_conn *c)
 {
-	if (--c->ref == 0 && c->phase == C_DEAD)
+	if (--c->ref > 0)
+		return;
+	if (c->phase == C_DEAD)
 		conn_free(c);
+	else if (c->move_to)
+		conn_move(c);
 }
 
 static void conn_close(struct pxh_http_conn *c);
@@ -129,13 +146,13 @@ static void conn_write(struct pxh_http_conn *c);
 
 static double now_of(struct pxh_http_conn *c)
 {
-	return ev_now(c->h->srv->loop);
+	return ev_now(c->lp->loop);
 }
 
 /* ---- timers: one per connection, pushed forward lazily ---------------- */
 static void conn_deadline(struct pxh_http_conn *c, double seconds)
 {
-	struct ev_loop *loop = c->h->srv->loop;
+	struct ev_loop *loop = c->lp->loop;
 	double at = now_of(c) + seconds;
 
 	c->deadline = at;
@@ -164,7 +181,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 		return; /* the decision has its own deadline */
 	if (c->phase == C_STREAM && c->ooff == c->olen)
 		return; /* a quiet stream is not idle: it waits for events */
-	(*c->h->ctr.timeouts)++;
+	PXH_HTTP_ADD(c->h->ctr.timeouts, 1);
 	pxh_debug("http: %s: timeout (%s), closing", c->peer,
 	          c->phase == C_HANDSHAKE ? "handshake" :
 	          c->phase == C_WRITE || c->phase == C_STREAM ? "send" :
@@ -184,7 +201,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 /* ---- I/O primitives ---------------------------------------------------- */
 static void want(struct pxh_http_conn *c, int events)
 {
-	struct ev_loop *loop = c->h->srv->loop;
+	struct ev_loop *loop = c->lp->loop;
 
 	if (c->io.events == events && ev_is_active(&c->io))
 		return;
@@ -338,9 +355,9 @@ static void set_busy(struct pxh_http_conn *c, bool busy)
 		return;
 	c->busy = busy;
 	if (busy)
-		c->h->n_busy++;
+		PXH_HTTP_ADD(&c->h->n_busy, 1);
 	else
-		c->h->n_busy--;
+		__atomic_fetch_sub(&c->h->n_busy, 1, __ATOMIC_RELAXED);
 }
 
 static void emit_download(struct pxh_http_conn *c, enum pxh_event_kind kind,
@@ -360,7 +377,7 @@ static void emit_download(struct pxh_http_conn *c, enum pxh_event_kind kind,
 	snprintf(ev.message, sizeof(ev.message), "%s %s status %d%s",
 	         c->tls ? "https" : "http", c->peer, c->rs.status,
 	         c->rs.status == 206 ? " (range)" : "");
-	pxh_emit(c->h->srv, &ev);
+	pxh_http_emit(c->lp, &ev);
 }
 
 static void resp_reset(struct pxh_http_resp *rs)
@@ -398,10 +415,119 @@ static void resp_move(struct pxh_http_resp *dst, struct pxh_http_resp *src)
 	pxh_http_resp_init(src);
 }
 
+/* Link C into LP's list (LP's thread). */
+static void conn_link(struct pxh_http_loop *lp, struct pxh_http_conn *c)
+{
+	c->lp = lp;
+	pxh_http_loop_lock(lp);
+	c->prev = NULL;
+	c->next = lp->conns;
+	if (lp->conns)
+		lp->conns->prev = c;
+	lp->conns = c;
+	pxh_http_loop_unlock(lp);
+}
+
+static void conn_unlink(struct pxh_http_conn *c)
+{
+	struct pxh_http_loop *lp = c->lp;
+
+	pxh_http_loop_lock(lp);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		lp->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+	pxh_http_loop_unlock(lp);
+}
+
+/* Hand C over to C->MOVE_TO: off this loop's watchers and list, into the
+ * other loop's inbox. */
+static void conn_move(struct pxh_http_conn *c)
+{
+	struct pxh_http_loop *to = c->move_to;
+
+	c->move_to = NULL;
+	bulk_del(c);
+	ev_io_stop(c->lp->loop, &c->io);
+	ev_timer_stop(c->lp->loop, &c->timer);
+	conn_unlink(c);
+	pxh_http_loop_send_conn(to, c);
+}
+
+static void conn_write(struct pxh_http_conn *c);
+static void conn_dispatch(struct pxh_http_conn *c);
+
+void pxh_http_conn_arrive(struct pxh_http_loop *lp, struct pxh_http_conn *c)
+{
+	double left;
+
+	conn_link(lp, c);
+	left = c->deadline - ev_now(lp->loop);
+	ev_timer_set(&c->timer, left > 0.001 ? left : 0.001, 0.);
+	ev_timer_start(lp->loop, &c->timer);
+	c->timer_at = c->deadline;
+	conn_hold(c);
+	if (c->phase == C_HANDLE)
+		conn_dispatch(c);
+	else if (c->phase == C_WRITE)
+		conn_write(c);
+	conn_release(c);
+}
+
+void pxh_http_loop_send_conn(struct pxh_http_loop *to, struct pxh_http_conn *c)
+{
+	c->inext = NULL;
+	pxh_http_loop_lock(to);
+	if (to->in_tail)
+		to->in_tail->inext = c;
+	else
+		to->in_conns = c;
+	to->in_tail = c;
+	pxh_http_loop_unlock(to);
+	ev_async_send(to->loop, &to->wake);
+}
+
+static struct pxh_http_conn *inbox_take(struct pxh_http_loop *lp)
+{
+	struct pxh_http_conn *c;
+
+	pxh_http_loop_lock(lp);
+	c = lp->in_conns;
+	lp->in_conns = lp->in_tail = NULL;
+	pxh_http_loop_unlock(lp);
+	return c;
+}
+
+void pxh_http_loop_deliver(struct pxh_http_loop *lp)
+{
+	struct pxh_http_conn *c = inbox_take(lp), *next;
+
+	for (; c; c = next) {
+		next = c->inext;
+		pxh_http_conn_arrive(lp, c);
+	}
+}
+
+static void conn_close(struct pxh_http_conn *c);
+
+void pxh_http_loop_inbox_close(struct pxh_http_loop *lp)
+{
+	struct pxh_http_conn *c = inbox_take(lp), *next;
+
+	for (; c; c = next) {
+		next = c->inext;
+		conn_link(lp, c);
+		conn_close(c);
+	}
+}
+
 static void conn_close(struct pxh_http_conn *c)
 {
 	struct pxh_http *h = c->h;
-	struct ev_loop *loop = h->srv->loop;
+	struct ev_loop *loop = c->lp->loop;
 
 	if (c->phase == C_DEAD)
 		return;
@@ -420,15 +546,14 @@ static void conn_close(struct pxh_http_conn *c)
 	c->tls = NULL; /* callers up the stack may still look */
 	close(c->fd);
 	set_busy(c, false);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		h->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	h->n_conns--;
-	if (c->counted)
+	conn_unlink(c);
+	c->move_to = NULL;
+	__atomic_fetch_sub(&h->n_conns, 1, __ATOMIC_RELAXED);
+	if (c->counted) {
+		pthread_mutex_lock(&per_addr_lock);
 		pxh_addr_count_del(&h->per_addr, c->addr_key);
+		pthread_mutex_unlock(&per_addr_lock);
+	}
 	c->counted = false;
 	if (c->ref == 0)
 		conn_free(c);
@@ -443,9 +568,9 @@ static void conn_free(struct pxh_http_conn *c)
 	free(c);
 }
 
-void pxh_http_conns_close(struct pxh_http *h, bool idle_only)
+void pxh_http_loop_conns_close(struct pxh_http_loop *lp, bool idle_only)
 {
-	struct pxh_http_conn *c = h->conns, *n;
+	struct pxh_http_conn *c = lp->conns, *n;
 
 	for (; c; c = n) {
 		n = c->next;
@@ -500,9 +625,9 @@ static size_t u64_text(uint64_t v, char *out)
 }
 
 /* "Server: ...\r\nDate: ...\r\n", made again when the second changes. */
-static const char *common_head(struct pxh_http *h, size_t *len)
+static const char *common_head(struct pxh_http_loop *h, size_t *len)
 {
-	time_t t = (time_t)ev_now(h->srv->loop);
+	time_t t = (time_t)ev_now(h->loop);
 
 	if ((double)t != h->date_at || !h->head_len) {
 		size_t o = 0;
@@ -510,7 +635,7 @@ static const char *common_head(struct pxh_http *h, size_t *len)
 		pxh_http_date(t, h->date, sizeof(h->date));
 		h->date_at = (double)t;
 		o = pxh_strcat_at(h->head, sizeof(h->head), o, "Server: ");
-		o = pxh_strcat_at(h->head, sizeof(h->head), o, h->set.server_name);
+		o = pxh_strcat_at(h->head, sizeof(h->head), o, h->set->server_name);
 		o = pxh_strcat_at(h->head, sizeof(h->head), o, "\r\nDate: ");
 		o = pxh_strcat_at(h->head, sizeof(h->head), o, h->date);
 		o = pxh_strcat_at(h->head, sizeof(h->head), o, "\r\n");
@@ -525,7 +650,7 @@ static void count_status(struct pxh_http *h, int status)
 	int k = status / 100;
 
 	if (k >= 1 && k <= 5 && h->ctr.status[k])
-		(*h->ctr.status[k])++;
+		PXH_HTTP_ADD(h->ctr.status[k], 1);
 }
 
 /* The status line and headers of RS into OBUF: plain appends, no printf
@@ -535,7 +660,7 @@ static int build_head(struct pxh_http_conn *c, const struct pxh_http_resp *rs,
 {
 	char num[24];
 	size_t n;
-	const char *common = common_head(c->h, &n);
+	const char *common = common_head(c->lp, &n);
 	int rc;
 
 	if (rs->status < 100 || rs->status > 999)
@@ -596,7 +721,7 @@ static void conn_start_response(struct pxh_http_conn *c,
 	rs = &c->rs;
 	if (!rs->status)
 		rs->status = 200;
-	c->keep_alive = c->rq.keep_alive && !rs->close && !h->stopping &&
+	c->keep_alive = c->rq.keep_alive && !rs->close && !c->lp->stopping &&
 	                !rs->stream && rs->status != 400 && rs->status < 500;
 	/* 1xx, 204, 304 carry no body (RFC 9110 6.4.1) */
 	no_body = rs->status == 204 || rs->status == 304;
@@ -621,12 +746,12 @@ static void conn_start_response(struct pxh_http_conn *c,
 	c->tlen = c->toff = 0;
 	c->sent_body = 0;
 	count_status(h, rs->status);
-	*h->ctr.bytes += c->olen + c->blen;
+	PXH_HTTP_ADD(h->ctr.bytes, (uint64_t)(c->olen + c->blen));
 	c->download = rs->has_file && c->fleft > 0 &&
 	              (rs->status == 200 || rs->status == 206);
 	if (c->download) {
 		c->t_start = c->moved_at = now_of(c);
-		(*h->ctr.downloads)++;
+		PXH_HTTP_ADD(h->ctr.downloads, 1);
 		emit_download(c, PXH_EV_DOWNLOAD_START, "start");
 	}
 	pxh_debug("http: %s %s %s -> %d", c->peer,
@@ -634,7 +759,15 @@ static void conn_start_response(struct pxh_http_conn *c,
 	          rs->status);
 	c->phase = C_WRITE;
 	set_busy(c, true);
-	conn_deadline(c, h->set.send_timeout);
+	conn_deadline(c, c->lp->set->send_timeout);
+	if (rs->stream)
+		c->home = c->lp; /* an event stream stays where the events are */
+	if (c->home != c->lp) {
+		/* the worker that accepted it sends the answer: the main
+		 * loop only decided it */
+		c->move_to = c->home;
+		return;
+	}
 	conn_write(c);
 }
 
@@ -677,7 +810,7 @@ static void conn_done(struct pxh_http_conn *c)
 	}
 	pxh_http_req_next(&c->rq);
 	c->phase = C_READ;
-	conn_deadline(c, c->h->set.idle_timeout);
+	conn_deadline(c, c->lp->set->idle_timeout);
 	if (c->ocap > 65536) {
 		free(c->obuf);
 		c->obuf = NULL;
@@ -692,7 +825,7 @@ static void conn_done(struct pxh_http_conn *c)
 			want_tls(c);
 		else
 			want(c, EV_READ);
-		ev_feed_event(c->h->srv->loop, &c->io, EV_READ);
+		ev_feed_event(c->lp->loop, &c->io, EV_READ);
 		return;
 	}
 	c->nest++;
@@ -764,9 +897,9 @@ static int send_file(struct pxh_http_conn *c, uint64_t budget)
 			c->toff += (size_t)n;
 		}
 		c->sent_body += (uint64_t)n;
-		*c->h->ctr.bytes += (uint64_t)n;
+		PXH_HTTP_ADD(c->h->ctr.bytes, (uint64_t)n);
 		c->moved_at = now_of(c);
-		c->deadline = c->moved_at + c->h->set.send_timeout;
+		c->deadline = c->moved_at + c->lp->set->send_timeout;
 		if (full && (c->fleft > 0 || c->toff < c->tlen))
 			return 0;
 		/* a reader as fast as this loop (loopback, a VM on this
@@ -830,7 +963,7 @@ static void conn_write(struct pxh_http_conn *c)
 			c->boff += (size_t)n - (c->olen - c->ooff);
 			c->ooff = c->olen;
 		}
-		c->deadline = now_of(c) + c->h->set.send_timeout;
+		c->deadline = now_of(c) + c->lp->set->send_timeout;
 		/* plain socket took less: it is full (TLS sends a record) */
 		if (!c->tls && (size_t)n < want_n)
 			goto wait;
@@ -916,7 +1049,7 @@ static void conn_error(struct pxh_http_conn *c, int status, const char *why)
 	rs.close = true;
 	c->head = false; /* a HEAD before this one must not strip its body */
 	c->rq.keep_alive = false;
-	(*c->h->ctr.bad_requests)++;
+	PXH_HTTP_ADD(c->h->ctr.bad_requests, 1);
 	conn_start_response(c, &rs);
 }
 
@@ -928,11 +1061,22 @@ static void conn_dispatch(struct pxh_http_conn *c)
 	struct pxh_http_resp rs;
 	int rc;
 
+	if (c->lp != &h->main_lp) {
+		/* a worker: handlers (decisions, plugin routes, resolvers,
+		 * the API) run on the main loop, so the request crosses there
+		 * when this callback ends, and comes back with its answer */
+		PXH_HTTP_ADD(c->lp->requests, 1);
+		c->phase = C_HANDLE;
+		set_busy(c, true);
+		want(c, 0);
+		c->move_to = &h->main_lp;
+		return;
+	}
 	pxh_http_route_match(c->rq.path, c->rq.method, &m);
 	c->route = m.route;
 	c->head = c->rq.method == HTTP_HEAD;
 	if (h->ctr.requests[m.route])
-		(*h->ctr.requests[m.route])++;
+		PXH_HTTP_ADD(h->ctr.requests[m.route], 1);
 	memset(&x, 0, sizeof(x));
 	x.srv = h->srv;
 	x.conn = c;
@@ -977,17 +1121,17 @@ static void conn_process(struct pxh_http_conn *c)
 		if (was_idle && c->rq.state != PXH_RQ_IDLE)
 			/* the head must be complete in header_timeout,
 			 * however slowly it trickles in */
-			conn_deadline(c, c->h->set.header_timeout);
+			conn_deadline(c, c->lp->set->header_timeout);
 		if (c->rq.state == PXH_RQ_BODY && !was_body)
-			c->body_until = now_of(c) + c->h->set.body_timeout;
+			c->body_until = now_of(c) + c->lp->set->body_timeout;
 		if (c->rq.state == PXH_RQ_BODY && n > 0) {
 			/* a body (an upload, a report) has idle_timeout
 			 * between its pieces and body_timeout in all: one
 			 * byte every few seconds does not hold a connection */
 			double left = c->body_until - now_of(c);
 
-			conn_deadline(c, left < c->h->set.idle_timeout ? left
-			                                              : c->h->set.idle_timeout);
+			conn_deadline(c, left < c->lp->set->idle_timeout ? left
+			                                              : c->lp->set->idle_timeout);
 		}
 		if (c->rq.state == PXH_RQ_ERROR) {
 			pxh_debug("http: %s: %d %s", c->peer, c->rq.err_status,
@@ -1073,7 +1217,7 @@ static void conn_read(struct pxh_http_conn *c)
 	}
 	/* still readable: let other connections have a turn */
 	if (c->phase == C_READ)
-		ev_feed_event(c->h->srv->loop, &c->io, EV_READ);
+		ev_feed_event(c->lp->loop, &c->io, EV_READ);
 }
 
 static void conn_handshake(struct pxh_http_conn *c)
@@ -1088,7 +1232,7 @@ static void conn_handshake(struct pxh_http_conn *c)
 		return;
 	}
 	if (rc < 0) {
-		(*c->h->ctr.tls_failures)++;
+		PXH_HTTP_ADD(c->h->ctr.tls_failures, 1);
 		pxh_info("http: %s: TLS handshake failed: %s", c->peer,
 		         gnutls_strerror(rc));
 		conn_close(c);
@@ -1096,7 +1240,7 @@ static void conn_handshake(struct pxh_http_conn *c)
 	}
 	c->authenticated_cert = pxh_http_tls_peer_ok(c->tls);
 	c->phase = C_READ;
-	conn_deadline(c, c->h->set.header_timeout);
+	conn_deadline(c, c->lp->set->header_timeout);
 	conn_read(c);
 }
 
@@ -1156,8 +1300,8 @@ static void stream_io(struct pxh_http_conn *c, int revents)
 			return;
 		}
 		c->ooff += (size_t)n;
-		*c->h->ctr.bytes += (uint64_t)n;
-		conn_deadline(c, c->h->set.send_timeout);
+		PXH_HTTP_ADD(c->h->ctr.bytes, (uint64_t)n);
+		conn_deadline(c, c->lp->set->send_timeout);
 	}
 	c->olen = c->ooff = 0;
 	/* all sent: only the client's close (or a TLS alert) is of interest;
@@ -1176,7 +1320,7 @@ int pxh_http_conn_stream_add(struct pxh_http_conn *c, const char *p, size_t n)
 		return -EPIPE;
 	if (c->phase == C_STREAM && c->ooff == c->olen)
 		/* the client has send_timeout to take these */
-		conn_deadline(c, c->h->set.send_timeout);
+		conn_deadline(c, c->lp->set->send_timeout);
 	if (c->phase == C_STREAM && c->ooff > 0) {
 		memmove(c->obuf, c->obuf + c->ooff, c->olen - c->ooff);
 		c->olen -= c->ooff;
@@ -1202,13 +1346,15 @@ void pxh_http_conn_stream_end(struct pxh_http_conn *c)
 }
 
 /* ---- downloads in flight, for the console ------------------------------ */
-size_t pxh_http_transfers(struct pxh_server *s, struct pxh_transfer *out,
-                          size_t max)
+/* One loop's downloads; its list is locked (a worker loop changes it in
+ * parallel), the progress figures are read as they are. */
+static size_t loop_transfers(struct pxh_http_loop *lp, struct pxh_transfer *out,
+                             size_t max)
 {
 	size_t n = 0;
 
-	for (struct pxh_http_conn *c = s && s->http ? s->http->conns : NULL;
-	     c && n < max; c = c->next) {
+	pxh_http_loop_lock(lp);
+	for (struct pxh_http_conn *c = lp->conns; c && n < max; c = c->next) {
 		struct pxh_transfer *o;
 
 		if (!c->download || c->phase != C_WRITE)
@@ -1223,6 +1369,21 @@ size_t pxh_http_transfers(struct pxh_server *s, struct pxh_transfer *out,
 		o->started = c->t_start;
 		o->moved = c->moved_at;
 	}
+	pxh_http_loop_unlock(lp);
+	return n;
+}
+
+size_t pxh_http_transfers(struct pxh_server *s, struct pxh_transfer *out,
+                          size_t max)
+{
+	struct pxh_http *h = s ? s->http : NULL;
+	size_t n;
+
+	if (!h)
+		return 0;
+	n = loop_transfers(&h->main_lp, out, max);
+	for (unsigned i = 0; i < h->n_workers && n < max; i++)
+		n += loop_transfers(&h->workers[i], out + n, max - n);
 	return n;
 }
 
@@ -1267,15 +1428,17 @@ static void refuse_full(int fd, bool tls)
 	close(fd);
 }
 
-void pxh_http_conn_accept(struct pxh_http *h, struct pxh_http_listener *l)
+void pxh_http_conn_accept(struct pxh_http_loop *lp, struct pxh_http_listener *l)
 {
+	struct pxh_http *h = lp->h;
+
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage ss, ls;
 		socklen_t sl = sizeof(ss), lsl = sizeof(ls);
 		struct pxh_http_conn *c;
 		unsigned port;
 		pxh_addr_key key;
-		int fd, one = 1;
+		int fd, one = 1, rc;
 
 		fd = accept4(l->fd, (struct sockaddr *)&ss, &sl,
 		             SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -1284,37 +1447,52 @@ void pxh_http_conn_accept(struct pxh_http *h, struct pxh_http_listener *l)
 				pxh_warn("http: accept: %s", strerror(errno));
 			return;
 		}
-		if (h->stopping) {
+		if (lp->stopping) {
 			close(fd);
 			continue;
 		}
-		(*h->ctr.conns)++;
-		if (h->n_conns >= h->set.max_connections) {
-			(*h->ctr.rejected_cap)++;
+		PXH_HTTP_ADD(h->ctr.conns, 1);
+		/* counted first, so loops accepting in parallel never pass
+		 * the cap together */
+		if (PXH_HTTP_ADD(&h->n_conns, 1) >= lp->set->max_connections) {
+			__atomic_fetch_sub(&h->n_conns, 1, __ATOMIC_RELAXED);
+			PXH_HTTP_ADD(h->ctr.rejected_cap, 1);
 			refuse_full(fd, l->tls);
 			continue;
 		}
 		key = pxh_addr_key_of((struct sockaddr *)&ss);
-		if (h->set.max_per_client &&
-		    pxh_addr_count_get(&h->per_addr, key) >= h->set.max_per_client) {
-			(*h->ctr.rejected_per_client)++;
-			refuse_full(fd, l->tls);
-			continue;
-		}
-		if (pxh_addr_count_add(&h->per_addr, key) < 0) {
-			close(fd);
+		pthread_mutex_lock(&per_addr_lock);
+		if (lp->set->max_per_client &&
+		    pxh_addr_count_get(&h->per_addr, key) >= lp->set->max_per_client)
+			rc = -EBUSY;
+		else
+			rc = pxh_addr_count_add(&h->per_addr, key);
+		pthread_mutex_unlock(&per_addr_lock);
+		if (rc < 0) {
+			__atomic_fetch_sub(&h->n_conns, 1, __ATOMIC_RELAXED);
+			if (rc == -EBUSY) {
+				PXH_HTTP_ADD(h->ctr.rejected_per_client, 1);
+				refuse_full(fd, l->tls);
+			} else {
+				close(fd);
+			}
 			continue;
 		}
 		c = calloc(1, sizeof(*c));
 		if (!c) {
+			__atomic_fetch_sub(&h->n_conns, 1, __ATOMIC_RELAXED);
+			pthread_mutex_lock(&per_addr_lock);
+			pxh_addr_count_del(&h->per_addr, key);
+			pthread_mutex_unlock(&per_addr_lock);
 			close(fd);
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (!h->bulk)
-			h->bulk = pxh_http_bulk_new(h->srv->loop);
-		c->bulk = h->bulk;
+		if (!lp->bulk)
+			lp->bulk = pxh_http_bulk_new(lp->loop);
+		c->bulk = lp->bulk; /* its home loop sends its bodies */
 		c->h = h;
+		c->home = lp;
 		c->fd = fd;
 		c->counted = true;
 		c->addr_key = key;
@@ -1322,31 +1500,27 @@ void pxh_http_conn_accept(struct pxh_http *h, struct pxh_http_listener *l)
 		addr_text(&ss, c->peer, sizeof(c->peer), &port);
 		if (getsockname(fd, (struct sockaddr *)&ls, &lsl) == 0)
 			addr_text(&ls, c->local, sizeof(c->local), &c->local_port);
-		pxh_http_req_init(&c->rq, h->set.max_header);
-		c->rq.report_max = h->set.report_max;
+		pxh_http_req_init(&c->rq, lp->set->max_header);
+		c->rq.report_max = lp->set->report_max;
 		ev_io_init(&c->io, on_io, fd, EV_READ);
 		c->io.data = c;
 		ev_init(&c->timer, on_timer);
 		c->timer.data = c;
-		c->next = h->conns;
-		if (h->conns)
-			h->conns->prev = c;
-		h->conns = c;
-		h->n_conns++;
+		conn_link(lp, c);
 		conn_hold(c);
 		if (l->tls) {
-			c->tls = pxh_http_tls_session(h->tls, fd);
+			c->tls = pxh_http_tls_session(lp->tls, fd);
 			if (!c->tls) {
 				conn_close(c);
 				conn_release(c);
 				continue;
 			}
 			c->phase = C_HANDSHAKE;
-			conn_deadline(c, h->set.header_timeout);
+			conn_deadline(c, lp->set->header_timeout);
 			conn_handshake(c);
 		} else {
 			c->phase = C_READ;
-			conn_deadline(c, h->set.header_timeout);
+			conn_deadline(c, lp->set->header_timeout);
 			want(c, EV_READ);
 		}
 		conn_release(c);

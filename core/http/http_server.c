@@ -194,7 +194,7 @@ static int listen_addrs(const struct pxh_conf *conf, struct listen_to *v,
 }
 
 static int bind_one(struct pxh_http *h, const struct listen_to *to,
-                    unsigned port, bool tls)
+                    unsigned port, bool tls, struct pxh_http_loop *lp)
 {
 	union pxh_sockaddr sa = to->a;
 	char text[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
@@ -217,6 +217,15 @@ static int bind_one(struct pxh_http *h, const struct listen_to *to,
 		return -errno;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* worker loops: one listener each on the same port, the kernel
+	 * spreads new connections over them */
+	if (h->n_workers && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
+		int e = errno;
+
+		pxh_err("http: SO_REUSEPORT on %s port %u: %s", text, port, strerror(e));
+		close(fd);
+		return -e;
+	}
 	if (fam == AF_INET6) {
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 		/* an address still in duplicate address detection (just
@@ -240,6 +249,7 @@ static int bind_one(struct pxh_http *h, const struct listen_to *to,
 	l->fd = fd;
 	l->tls = tls;
 	l->h = h;
+	l->lp = lp;
 	pxh_http_copy(l->addr, sizeof(l->addr), text);
 	return 0;
 }
@@ -252,6 +262,8 @@ static struct pxh_http *http_new(struct pxh_server *s)
 		return NULL;
 	h->srv = s;
 	pxh_http_settings_load(s->conf, &h->set);
+	for (size_t i = 0; i < PXH_HTTP_MAX_LISTEN; i++)
+		h->lis[i].fd = -1;
 	return h;
 }
 
@@ -269,22 +281,28 @@ int pxh_http_open(struct pxh_server *s)
 	if (!h)
 		return -ENOMEM;
 	s->http = h;
-	if (!pxh_cfg_bool(s->conf, "http", NULL, "enabled"))
-		return 0;
 	port = pxh_cfg_int(s->conf, "http", NULL, "port");
 	sport = pxh_cfg_int(s->conf, "http", NULL, "https_port");
+	if (!pxh_cfg_bool(s->conf, "http", NULL, "enabled") || (port <= 0 && sport <= 0))
+		return pxh_http_loops_init(h, 1);
+	rc = pxh_http_loops_init(h, pxh_http_workers_wanted(s->conf));
+	if (rc)
+		return rc;
 	if (h->set.require_auth && !h->set.auth_configured) {
 		pxh_err("http: require_auth = yes needs api_token or client_ca");
 		return -EINVAL;
 	}
-	if (port <= 0 && sport <= 0)
-		return 0;
 	rc = listen_addrs(s->conf, addrs, PXH_HTTP_MAX_LISTEN, &n);
-	for (size_t i = 0; i < n && !rc; i++) {
-		if (port > 0)
-			rc = bind_one(h, &addrs[i], (unsigned)port, false);
-		if (!rc && sport > 0)
-			rc = bind_one(h, &addrs[i], (unsigned)sport, true);
+	/* workers = 1: the main loop listens; else each worker on its own */
+	for (unsigned w = 0; w < (h->n_workers ? h->n_workers : 1) && !rc; w++) {
+		struct pxh_http_loop *lp = h->n_workers ? &h->workers[w] : &h->main_lp;
+
+		for (size_t i = 0; i < n && !rc; i++) {
+			if (port > 0)
+				rc = bind_one(h, &addrs[i], (unsigned)port, false, lp);
+			if (!rc && sport > 0)
+				rc = bind_one(h, &addrs[i], (unsigned)sport, true, lp);
+		}
 	}
 	/* keys are read here, while still root */
 	if (!rc && sport > 0)
@@ -297,12 +315,12 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct pxh_http_listener *l = w->data;
 
-	pxh_http_conn_accept(l->h, l);
+	pxh_http_conn_accept(l->lp, l);
 }
 
 static double gauge_conns(struct pxh_server *s, void *ud)
 {
-	return s->http ? (double)s->http->n_conns : 0;
+	return s->http ? (double)__atomic_load_n(&s->http->n_conns, __ATOMIC_RELAXED) : 0;
 }
 
 static void counters_register(struct pxh_server *s, struct pxh_http *h)
@@ -367,14 +385,16 @@ int pxh_http_start(struct pxh_server *s)
 		ev_io_init(w, on_accept, h->lis[i].fd, EV_READ);
 		w->data = &h->lis[i];
 		h->lis[i].watcher = w;
-		ev_io_start(s->loop, w);
-		pxh_info("http: serving %s on %s port %lld", h->lis[i].tls ? "https" : "http",
-		         h->lis[i].addr,
-		         pxh_cfg_int(s->conf, "http", NULL,
-		                     h->lis[i].tls ? "https_port" : "port"));
+		/* a worker's loop is not running yet: its thread starts below */
+		ev_io_start(h->lis[i].lp->loop, w);
+		if (h->lis[i].lp->index <= 1)
+			pxh_info("http: serving %s on %s port %lld", h->lis[i].tls ? "https" : "http",
+			         h->lis[i].addr,
+			         pxh_cfg_int(s->conf, "http", NULL,
+			                     h->lis[i].tls ? "https_port" : "port"));
 	}
 	h->started = true;
-	return 0;
+	return pxh_http_workers_start(h);
 }
 
 /* Certificate, key, client_ca, require_client_cert and tls_priority are
@@ -435,30 +455,55 @@ void pxh_http_reload(struct pxh_server *s, const struct pxh_conf *old)
 	pxh_http_menu_load(h, s->conf);
 	if (old)
 		reload_tls(h);
+	pxh_http_workers_reload(h);
 	pxh_http_events_reload(h);
 }
 
-static void close_listeners(struct pxh_http *h)
+/* LP's listeners stop (LP's thread); their watchers are freed with the
+ * module, once no thread runs. */
+void pxh_http_loop_close_listeners(struct pxh_http_loop *lp)
+{
+	struct pxh_http *h = lp->h;
+
+	for (size_t i = 0; i < h->n_lis; i++) {
+		struct pxh_http_listener *l = &h->lis[i];
+
+		if (l->lp != lp)
+			continue;
+		if (l->watcher)
+			ev_io_stop(lp->loop, l->watcher);
+		if (l->fd >= 0)
+			close(l->fd);
+		l->fd = -1;
+	}
+}
+
+static void free_listeners(struct pxh_http *h)
 {
 	for (size_t i = 0; i < h->n_lis; i++) {
-		if (h->lis[i].watcher) {
-			ev_io_stop(h->srv->loop, h->lis[i].watcher);
-			free(h->lis[i].watcher);
-			h->lis[i].watcher = NULL;
-		}
 		if (h->lis[i].fd >= 0)
 			close(h->lis[i].fd);
 		h->lis[i].fd = -1;
+		free(h->lis[i].watcher);
+		h->lis[i].watcher = NULL;
 	}
 	h->n_lis = 0;
 }
 
+void pxh_http_conns_close(struct pxh_http *h, bool idle_only)
+{
+	pxh_http_loop_conns_close(&h->main_lp, idle_only);
+	pxh_http_workers_close(h, false, idle_only);
+}
+
 static void http_free(struct pxh_server *s, struct pxh_http *h)
 {
-	pxh_http_conns_close(h, false);
-	pxh_http_bulk_free(h->bulk);
-	h->bulk = NULL;
-	close_listeners(h);
+	pxh_http_loop_close_listeners(&h->main_lp);
+	pxh_http_loop_conns_close(&h->main_lp, false);
+	pxh_http_loops_free(h); /* the workers close theirs and end */
+	pxh_http_bulk_free(h->main_lp.bulk);
+	h->main_lp.bulk = NULL;
+	free_listeners(h);
 	if (h->grace_timer) {
 		ev_timer_stop(s->loop, h->grace_timer);
 		free(h->grace_timer);
@@ -469,6 +514,7 @@ static void http_free(struct pxh_server *s, struct pxh_http *h)
 	pxh_http_events_free(h);
 	pxh_addr_count_free(&h->per_addr);
 	pxh_http_settings_free(&h->set);
+	pthread_mutex_destroy(&h->main_lp.lock);
 	free(h);
 	s->http = NULL;
 }
@@ -478,9 +524,9 @@ static void on_grace(struct ev_loop *loop, ev_timer *w, int revents)
 	struct pxh_http *h = w->data;
 
 	/* grace is over: transfers still running are cut */
-	if (h->n_conns)
+	if (__atomic_load_n(&h->n_conns, __ATOMIC_RELAXED))
 		pxh_notice("http: grace period over, closing %zu connections",
-		           h->n_conns);
+		           __atomic_load_n(&h->n_conns, __ATOMIC_RELAXED));
 	pxh_http_conns_close(h, false);
 	ev_timer_stop(loop, w);
 }
@@ -492,10 +538,12 @@ void pxh_http_stop(struct pxh_server *s, double grace)
 	if (!h)
 		return;
 	h->stopping = true;
-	close_listeners(h);
+	h->main_lp.stopping = true;
+	pxh_http_loop_close_listeners(&h->main_lp);
 	/* idle keep-alive connections go now; transfers get GRACE seconds */
-	pxh_http_conns_close(h, true);
-	if (grace > 0 && h->n_conns > 0 && s->loop) {
+	pxh_http_loop_conns_close(&h->main_lp, true);
+	pxh_http_workers_close(h, true, true);
+	if (grace > 0 && __atomic_load_n(&h->n_conns, __ATOMIC_RELAXED) > 0 && s->loop) {
 		ev_timer *t = h->grace_timer;
 
 		if (!t) {
@@ -516,5 +564,5 @@ void pxh_http_stop(struct pxh_server *s, double grace)
 
 size_t pxh_http_active(struct pxh_server *s)
 {
-	return s && s->http ? s->http->n_busy : 0;
+	return s && s->http ? __atomic_load_n(&s->http->n_busy, __ATOMIC_RELAXED) : 0;
 }

@@ -20,7 +20,7 @@
 #include "log.h"
 
 struct pxh_http_tls {
-	unsigned refs; /* the server's, plus one per session */
+	unsigned refs; /* the server's, each worker's, one per session */
 	gnutls_certificate_credentials_t cred;
 	gnutls_priority_t prio;
 	gnutls_datum_t ticket_key;
@@ -76,7 +76,7 @@ void *pxh_http_tls_session(struct pxh_http_tls *t, int fd)
 			s, t->require_cert ? GNUTLS_CERT_REQUIRE : GNUTLS_CERT_REQUEST);
 	gnutls_session_set_ptr(s, t);
 	gnutls_transport_set_int(s, fd);
-	t->refs++;
+	__atomic_fetch_add(&t->refs, 1, __ATOMIC_RELAXED);
 	return s;
 }
 
@@ -93,9 +93,17 @@ void pxh_http_tls_session_end(void *session)
 	pxh_http_tls_free(t);
 }
 
+struct pxh_http_tls *pxh_http_tls_ref(struct pxh_http_tls *t)
+{
+	if (t)
+		__atomic_fetch_add(&t->refs, 1, __ATOMIC_RELAXED);
+	return t;
+}
+
 void pxh_http_tls_free(struct pxh_http_tls *t)
 {
-	if (!t || --t->refs > 0)
+	/* worker loops end sessions in parallel */
+	if (!t || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	if (t->cred)
 		gnutls_certificate_free_credentials(t->cred);

@@ -8,6 +8,7 @@
 
 #include "pxehub/plugin.h"
 #include "answer.h"
+#include "log.h"
 #include "server.h"
 
 void pxh_answer_init(struct pxh_answer *a, struct pxh_server *s,
@@ -92,10 +93,23 @@ int pxh_answer_add_option(pxh_answer *a, uint8_t code, const void *data,
                           size_t len)
 {
 	struct pxh_dhcp_opt *n;
+	int rc = 0;
+	const char *why = NULL;
 
-	/* Pad, end, and the options the responder itself owns are refused. */
-	if (code == 0 || code == 255 || code == 53 || code == 54 || len > 1024)
-		return -EINVAL;
+	/* Refused with a distinct -errno and a logged reason (plugin.h). */
+	if (code == 0 || code == 255)
+		rc = -EINVAL, why = "pad and end are not options";
+	else if (len && !data)
+		rc = -EINVAL, why = "no data";
+	else if (code == 53 || code == 54 || code == 82)
+		rc = -EPERM, why = "the server sets it itself (message type, server identifier, relay agent information)";
+	else if (len > PXH_ANSWER_OPTION_MAX)
+		rc = -EMSGSIZE, why = "longer than 1024 bytes";
+	if (rc) {
+		pxh_logf(PXH_LOG_WARNING, a ? a->client : NULL,
+		         "answer: DHCP option %u (%zu bytes) refused: %s", code, len, why);
+		return rc;
+	}
 	n = realloc(a->opts, (a->n_opts + 1) * sizeof(*n));
 	if (!n)
 		return -ENOMEM;

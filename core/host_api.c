@@ -129,6 +129,19 @@ void pxh_vlog(pxh_host *h, int level, const pxh_client *c, const char *fmt,
 	pxh_logf(level, c, "%s: %s", h ? h->name : "plugin", msg);
 }
 
+void pxh_init_error(pxh_host *h, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pxh_log(h, PXH_LOG_ERR, NULL, "init: %s", msg);
+	if (h && h->in_init)
+		pxh_strcpy(h->init_error, sizeof(h->init_error), msg);
+}
+
 void pxh_log(pxh_host *h, int level, const pxh_client *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -149,10 +162,15 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 pxh_timer *pxh_timer_start(pxh_host *h, double after, double repeat,
                            pxh_timer_fn fn, void *ud)
 {
-	struct pxh_timer *t = calloc(1, sizeof(*t));
+	struct pxh_timer *t;
 
-	if (!t)
+	if (!h || !fn) {
+		errno = EINVAL;
 		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL; /* errno ENOMEM */
 	t->h = h;
 	t->fn = fn;
 	t->ud = ud;
@@ -200,11 +218,17 @@ pxh_io *pxh_io_watch(pxh_host *h, int fd, int events, pxh_io_fn fn, void *ud)
 {
 	struct pxh_io *io;
 
-	if (fd < 0 || !fn)
+	if (fd < 0) {
+		errno = EBADF;
 		return NULL;
+	}
+	if (!h || !fn || (events & ~(PXH_IO_READ | PXH_IO_WRITE))) {
+		errno = EINVAL;
+		return NULL;
+	}
 	io = calloc(1, sizeof(*io));
 	if (!io)
-		return NULL;
+		return NULL; /* errno ENOMEM */
 	io->h = h;
 	io->fn = fn;
 	io->ud = ud;

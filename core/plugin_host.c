@@ -412,10 +412,17 @@ int pxh_plugins_load(struct pxh_server *s, struct pxh_conf *conf,
 		snprintf(h->state_dir, sizeof(h->state_dir), "%s/plugins/%s",
 		         state ? state : "/tmp", h->name);
 		mkdir_p(h->state_dir);
+		h->in_init = true;
 		rc = h->desc->init(h, &h->state);
+		h->in_init = false;
 		if (rc) {
-			pxh_conf_errors_add(errs, "%s: plugin %s: init failed: %s",
-			                    h->so_path, h->name, strerror(rc < 0 ? -rc : rc));
+			if (h->init_error[0])
+				pxh_conf_errors_add(errs, "%s: plugin %s: init failed: %s (%s)",
+				                    h->so_path, h->name, h->init_error,
+				                    strerror(rc < 0 ? -rc : rc));
+			else
+				pxh_conf_errors_add(errs, "%s: plugin %s: init failed: %s",
+				                    h->so_path, h->name, strerror(rc < 0 ? -rc : rc));
 			drop_hooks_of(p, h);
 			pxh_host_stop_watchers(h);
 			rc = -EINVAL;

@@ -28,6 +28,8 @@ struct pxh_host {
 	bool finished;
 	struct pxh_timer *timers; /* list of live timers */
 	struct pxh_io *ios;       /* list of live io watchers */
+	bool in_init;             /* pxh_init_error() keeps its text */
+	char init_error[256];     /* why init failed, from pxh_init_error() */
 	struct pxh_conf_bound conf; /* pxh_conf_struct(): filled before init */
 };
 

@@ -139,3 +139,15 @@ expect action end; expect mac "$MAC" # attributed by the address /boot.ipxe came
 	|| not_ok "download_end: file, bytes, action, duration, addresses" "${ev:-no event}:$bad"
 grep -q "NULL-CLIENT" "$LOG" && not_ok "every event hands the hook a client" "$(grep -c NULL-CLIENT "$LOG") without" \
 	|| ok "every event hands the hook a client"
+
+# ---- an init failure's reason (pxh_init_error) reaches pxehubctl reload ----------
+cp "$TP/tp_init_fails.so" "$T/abi-plugins/"
+printf '[tp_init_fails]\nenabled = yes\n' >"$T/plugins.d/tp_init_fails.conf"
+want="init failed: back end db.example:1433 unreachable (Host is down)"
+# (pxehubd -t checks keys only: init runs at start and reload)
+out=$(ip netns exec "$NS" "$PXHCTL" -c "$CONF" reload 2>&1); rc=$?
+[ $rc = 1 ] && printf '%s\n' "$out" | grep -qF "$want" && kill -0 "$PXH_PID" \
+	&& ok "pxehubctl reload shows it, the old plugins keep running" \
+	|| not_ok "pxehubctl reload shows it, the old plugins keep running" "rc=$rc: $out"
+grep -qF "$want" "$T/pxehubd.log" && ok "the daemon's log shows it" \
+	|| not_ok "the daemon's log shows it" "$(grep tp_init_fails "$T/pxehubd.log" | tail -2)"

@@ -1,7 +1,8 @@
 /*
  * Test plugin: init registers a boot decision hook and then fails with
- * -EHOSTDOWN (as a plugin whose back end is unreachable would).  The core
- * must report the error (strerror of it), not load the plugin, drop the hook
+ * -EHOSTDOWN (as a plugin whose back end is unreachable would), saying why
+ * with pxh_init_error().  The core must report the reason and the error
+ * (strerror of it), not load the plugin, drop the hook
  * it registered (running its free_ud, which frees a malloc'd block: ASan's
  * leak check tells when it does not) and never call the hook.  fini must not
  * run either, since init failed.
@@ -31,7 +32,7 @@ static int tp_init(pxh_host *h, void **state)
 		free(ud);
 		return rc;
 	}
-	pxh_log(h, PXH_LOG_ERR, NULL, "tp_init_fails: back end unreachable");
+	pxh_init_error(h, "back end db.example:1433 unreachable");
 	return -EHOSTDOWN;
 }
 

@@ -93,7 +93,7 @@ static void test_loader_refuses_broken_plugins(void **st)
 	expect_load_error("tp_name_mismatch", "[tp_name_mismatch]\nenabled = yes\n",
 	                  "its descriptor says 'some_other_name'");
 	expect_load_error("tp_init_fails", "[tp_init_fails]\nenabled = yes\n",
-	                  "init failed: Host is down");
+	                  "plugin tp_init_fails: init failed: back end db.example:1433 unreachable (Host is down)");
 	expect_load_error("nosuchplugin", "[nosuchplugin]\nenabled = yes\n",
 	                  "nosuchplugin.so does not exist");
 	/* Key tables are checked before init. */

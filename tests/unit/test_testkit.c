@@ -297,7 +297,7 @@ static void test_load_errors(void **state)
 		{"tp_internal_sym", NULL, "undefined symbol pxh_dhcp_arch_normalise (not part of the plugin SDK"},
 		{"tp_no_descriptor", NULL, "pxh_plugin_descriptor"},
 		{"tp_name_mismatch", NULL, "some_other_name"},
-		{"tp_init_fails", NULL, "init failed"},
+		{"tp_init_fails", NULL, "init failed: back end db.example:1433 unreachable (Host is down)"},
 		{"tp_fixed", "[tp_fixed]\nbogus = 1\n", "bogus"},
 		{"tp_fixed", "[tp_fixed]\nverdict = maybe\n", "maybe"},
 	};

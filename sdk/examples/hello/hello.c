@@ -65,7 +65,7 @@ static enum pxh_verdict hello_decide(void *ud, const pxh_client *c,
 	hl->booted++;
 	if (*loader)
 		pxh_answer_set_loader(a, loader);
-	pxh_answer_set_reason(a, "hello: MAC listed in [hello] macs");
+	pxh_answer_set_reason(a, "MAC listed in [hello] macs");
 	return PXH_BOOT;
 }
 
@@ -82,7 +82,7 @@ static enum pxh_verdict hello_script(void *ud, const pxh_client *c,
 	                         hl->cf->greeting, c->mac,
 	                         c->arch_name);
 	pxh_script_exit(a);
-	pxh_answer_set_reason(a, "hello: MAC listed in [hello] macs");
+	pxh_answer_set_reason(a, "MAC listed in [hello] macs");
 	return PXH_BOOT;
 }
 
@@ -92,8 +92,9 @@ static void hello_event(void *ud, const pxh_event *ev)
 
 	hl->events++;
 	if (ev->kind == PXH_EV_DECISION)
+		/* no "hello:" prefix: the core puts the plugin name first */
 		pxh_log(hl->h, PXH_LOG_INFO, ev->client,
-		        "hello: saw decision action=%s plugin=%s",
+		        "saw decision action=%s plugin=%s",
 		        ev->action, ev->plugin);
 }
 

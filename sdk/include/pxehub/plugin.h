@@ -29,6 +29,11 @@ extern "C" {
  *      end; ip, relay and server_ip may hold IPv6 text ("2001:db8::5",
  *      link-local without a zone: the interface is iface);
  *      pxh_client_match takes IPv6 prefixes ("2001:db8::/32", "fe80::/10").
+ *      Contracts written down: pxh_answer_add_option's refusals (distinct
+ *      -errno, PXH_ANSWER_OPTION_MAX), pxh_client_option's 4-slot ring,
+ *      completing a request inside the decision hook, errno from
+ *      pxh_timer_start/pxh_io_watch, pxh_child_watch not cancellable;
+ *      pxh_init_error() (a reason for a failing init).
  *
  * ABI rules
  * - A plugin is accepted when its descriptor starts with PXH_PLUGIN_MAGIC,
@@ -169,7 +174,12 @@ const char *pxh_boot_program_name(int boot_program);
 
 /* Find DHCP option CODE in the client's request (handles option overload
  * and RFC 3396 concatenation).  Returns the option's bytes and sets *len, or
- * NULL when absent.  Option 82 (relay agent information) is readable too. */
+ * NULL when absent (and always outside the DHCP phase: raw is NULL there).
+ * Option 82 (relay agent information) is readable too.
+ * Lifetime: an option sent in one piece points into the request (valid
+ * during the hook call); a concatenated one is assembled into a per-thread
+ * ring of 4 buffers, so it stays valid until 4 more concatenated options
+ * were read on that thread.  Copy what you keep longer, or across calls. */
 const uint8_t *pxh_client_option(const pxh_client *c, uint8_t code, size_t *len);
 
 /* Text name of an arch ("bios", "efi-x64", ...); "unknown" otherwise. */
@@ -200,6 +210,12 @@ const char *pxh_verdict_name(enum pxh_verdict v); /* "next", "boot", ... */
  * pxh_request_complete(REQ, verdict) from the loop thread; you must complete
  * every deferred request exactly once, even after its deadline (the answer
  * is then dropped and the default applies; the event says so).
+ * Completing REQ from inside the hook itself (a cache hit found late, an
+ * error path) is allowed: call pxh_request_complete(REQ, v) and return
+ * PXH_DEFERRED.  Whenever you complete, the rest of the chain (the next
+ * plugin's hook) and the reply to the client continue from the loop, never
+ * on your call stack: nothing re-enters your plugin from inside
+ * pxh_request_complete().
  */
 typedef enum pxh_verdict (*pxh_decide_fn)(void *ud, const pxh_client *c,
                                           pxh_answer *a, pxh_request *req);
@@ -219,6 +235,17 @@ int pxh_request_expired(const pxh_request *req); /* deadline passed */
 /* Answer setters; each returns 0 or -errno.  Strings are copied. */
 int pxh_answer_set_loader(pxh_answer *a, const char *path_or_url);
 int pxh_answer_set_next_server(pxh_answer *a, const char *ipv4);
+/* An extra DHCP option in a DHCP-phase boot answer (e.g. 252), LEN bytes
+ * of DATA (copied; split into RFC 3396 pieces above 255 bytes).  Refused,
+ * with a warning in the log naming the code and why:
+ *   -EINVAL    code 0 (pad) or 255 (end), or DATA NULL with LEN > 0;
+ *   -EPERM     53 (message type), 54 (server identifier), 82 (relay agent
+ *              information): the server sets those itself;
+ *   -EMSGSIZE  LEN > PXH_ANSWER_OPTION_MAX.
+ * Options that replace the server's own (66, 67, 43, 60...) win over them.
+ * When the whole reply does not fit the client's packet size the server
+ * sends none and logs it. */
+#define PXH_ANSWER_OPTION_MAX 1024
 int pxh_answer_add_option(pxh_answer *a, uint8_t code, const void *data,
                           size_t len);
 int pxh_answer_set_script(pxh_answer *a, const char *ipxe_script);
@@ -546,10 +573,17 @@ void pxh_log(pxh_host *h, int level, const pxh_client *c, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void pxh_vlog(pxh_host *h, int level, const pxh_client *c, const char *fmt,
               va_list ap);
+/* Why init is about to fail (1.1): call it, then return -errno from init.
+ * The text goes where the failure is shown: pxehubd -t, its start and
+ * reload ("plugin NAME: init failed: TEXT (strerror)"), pxehubctl reload
+ * and pxh_tk_error(); it is logged too.  Outside init it is only logged. */
+void pxh_init_error(pxh_host *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* ---- loop services (no libev types) ------------------------------------ */
 typedef void (*pxh_timer_fn)(void *ud);
-/* Fires after AFTER seconds, then every REPEAT seconds when REPEAT > 0. */
+/* Fires after AFTER seconds, then every REPEAT seconds when REPEAT > 0.
+ * NULL with errno set on failure: EINVAL (no FN, no host), ENOMEM. */
 pxh_timer *pxh_timer_start(pxh_host *h, double after, double repeat,
                            pxh_timer_fn fn, void *ud);
 /* Stops and frees T; NULL is fine.  A one-shot timer that fired stays
@@ -559,12 +593,19 @@ void pxh_timer_stop(pxh_timer *t);
 #define PXH_IO_READ 0x1
 #define PXH_IO_WRITE 0x2
 typedef void (*pxh_io_fn)(void *ud, int fd, int revents);
+/* Watch FD for EVENTS (PXH_IO_READ|PXH_IO_WRITE; 0 = created stopped).
+ * NULL with errno set on failure: EBADF (FD < 0), EINVAL (no FN, no host,
+ * unknown EVENTS bits), ENOMEM. */
 pxh_io *pxh_io_watch(pxh_host *h, int fd, int events, pxh_io_fn fn, void *ud);
 int pxh_io_modify(pxh_io *io, int events);
 void pxh_io_stop(pxh_io *io); /* also frees it; does not close FD */
 
-/* Child processes: FN runs on the loop when PID exits (status as waitpid).
- * Returns 0 or -errno. */
+/* Child processes: FN runs on the loop when PID exits (status as waitpid;
+ * the core reaps it).  Returns 0 or -errno (-EINVAL, -ENOMEM, -ENOTSUP
+ * outside the daemon's main loop).  A watch cannot be cancelled: it ends
+ * when the child exits, and the plugin stays loaded (reload, stop wait)
+ * until then, so a plugin that gives up on a child kills it (FN still
+ * runs).  FN runs once, and never after the child was reaped elsewhere. */
 typedef void (*pxh_child_fn)(void *ud, pid_t pid, int status);
 int pxh_child_watch(pxh_host *h, pid_t pid, pxh_child_fn fn, void *ud);
 
@@ -588,7 +629,8 @@ typedef struct pxh_plugin_descriptor {
 	const pxh_conf_key *keys;     /* [NAME]; terminated by {NULL} */
 	const pxh_conf_key *sub_keys; /* [NAME.SUB]; NULL = none allowed */
 	/* Register hooks; *STATE is handed to fini.  Return 0 or -errno (the
-	 * plugin is then not loaded, and the server says why). */
+	 * plugin is then not loaded, and the server says why: the text given
+	 * to pxh_init_error(), else strerror). */
 	int (*init)(pxh_host *h, void **state);
 	void (*fini)(void *state);
 	/* Sizes of the bound config structs (pxh_conf_struct): [NAME] and

@@ -225,6 +225,15 @@ void pxh_http_tls_session_end(void *session);
 /* After the handshake: true when a client certificate was presented and
  * verified against client_ca. */
 bool pxh_http_tls_peer_ok(void *session);
+/* After the handshake: the kernel encrypts what is sent (kTLS: GnuTLS
+ * built with it, enabled in its config, the kernel's tls module). */
+bool pxh_http_tls_ktls_send(void *session);
+/* COUNT bytes of FD from *OFF through a kTLS session (sendfile); returns
+ * bytes sent (*OFF advanced), -EAGAIN, or -EPIPE. */
+ssize_t pxh_http_tls_send_file(void *session, int fd, off_t *off, size_t count);
+/* Whether this kernel can do TLS (the "tls" TCP ULP), logged once with
+ * the reason when not; called as root, so a module can be loaded. */
+bool pxh_http_ktls_probe(void);
 
 /* Create a self-signed RSA certificate for FQDN with SANS (DNS names or
  * textual IPv4/IPv6 addresses) into CERT_PATH and KEY_PATH; writes the
@@ -393,6 +402,7 @@ struct pxh_http_loop {
 	size_t head_len;
 	uint64_t *requests; /* pxehub_http_worker_requests_total{worker=N} */
 	struct pxh_http_bulk *bulk; /* the loop's bulk send queue (http_conn.c) */
+	struct pxh_loop_stats *stats; /* a worker's turn lengths */
 	/* the inbox: connections handed over, and messages */
 	pthread_mutex_t lock;
 	ev_async wake;

@@ -73,6 +73,7 @@ struct pxh_http_conn {
 	pxh_addr_key addr_key; /* the peer's address (pxh_addr_key_of) */
 	double body_until; /* the request body's whole deadline */
 	bool authenticated_cert;
+	bool ktls; /* GnuTLS handed the send side to the kernel (kTLS) */
 	char peer[64], local[64];
 	unsigned local_port;
 	/* input */
@@ -874,6 +875,21 @@ static int send_file(struct pxh_http_conn *c, uint64_t budget)
 			c->foff = (uint64_t)off;
 			c->fleft -= (uint64_t)n;
 			full = (size_t)n < chunk;
+		} else if (c->ktls) {
+			/* kernel TLS: the kernel encrypts what sendfile(2)
+			 * moves, no copy through this process */
+			off_t off = (off_t)c->foff;
+			size_t chunk = c->fleft > budget ? (size_t)budget
+			                                 : (size_t)c->fleft;
+
+			n = pxh_http_tls_send_file(c->tls, f->fd, &off, chunk);
+			if (n == -EAGAIN)
+				return 0;
+			if (n <= 0)
+				return -1;
+			c->foff = (uint64_t)off;
+			c->fleft -= (uint64_t)n;
+			full = (size_t)n < chunk;
 		} else {
 			if (c->toff == c->tlen) {
 				size_t chunk = c->fleft > TLS_FILE_CHUNK ? TLS_FILE_CHUNK
@@ -1239,6 +1255,7 @@ static void conn_handshake(struct pxh_http_conn *c)
 		return;
 	}
 	c->authenticated_cert = pxh_http_tls_peer_ok(c->tls);
+	c->ktls = pxh_http_tls_ktls_send(c->tls);
 	c->phase = C_READ;
 	conn_deadline(c, c->lp->set->header_timeout);
 	conn_read(c);

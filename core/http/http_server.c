@@ -304,9 +304,11 @@ int pxh_http_open(struct pxh_server *s)
 				rc = bind_one(h, &addrs[i], (unsigned)sport, true, lp);
 		}
 	}
-	/* keys are read here, while still root */
+	/* keys are read here, while still root (and a tls module loaded) */
 	if (!rc && sport > 0)
 		rc = pxh_http_tls_open(s->conf, &h->tls);
+	if (!rc && sport > 0)
+		pxh_http_ktls_probe();
 	return rc;
 }
 

@@ -10,9 +10,12 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/socket.h>
 #include <gnutls/x509.h>
 
 #include "http.h"
@@ -54,6 +57,64 @@ bool pxh_http_tls_peer_ok(void *session)
 	if (!gnutls_certificate_get_peers(s, &n) || n == 0)
 		return false;
 	return gnutls_certificate_verify_peers2(s, &status) == 0 && status == 0;
+}
+
+/* ---- kernel TLS ----------------------------------------------------------
+ * GnuTLS 3.7.3+ hands the record layer to the kernel after the handshake
+ * when its system config (/etc/gnutls/config, [global] ktls = true) asks
+ * and the kernel has the tls module (setsockopt TCP_ULP "tls"); then
+ * gnutls_record_send_file() is sendfile(2) and file bytes never pass
+ * through pxehubd.  docs/http.md, "HTTPS and kernel TLS". */
+bool pxh_http_tls_ktls_send(void *session)
+{
+#if GNUTLS_VERSION_NUMBER >= 0x030704
+	return (gnutls_transport_is_ktls_enabled(session) & GNUTLS_KTLS_SEND) != 0;
+#else
+	(void)session;
+	return false;
+#endif
+}
+
+ssize_t pxh_http_tls_send_file(void *session, int fd, off_t *off, size_t count)
+{
+#if GNUTLS_VERSION_NUMBER >= 0x030704
+	ssize_t n;
+
+	do
+		n = gnutls_record_send_file(session, fd, off, count);
+	while (n == GNUTLS_E_INTERRUPTED);
+	if (n >= 0)
+		return n;
+	return n == GNUTLS_E_AGAIN ? -EAGAIN : -EPIPE;
+#else
+	(void)session;
+	(void)fd;
+	(void)off;
+	(void)count;
+	return -EPIPE;
+#endif
+}
+
+bool pxh_http_ktls_probe(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
+
+	if (fd < 0)
+		return false;
+	/* an unconnected socket: a kernel with the ULP says ENOTCONN (its
+	 * init wants an established connection), one without says ENOENT */
+	e = setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls")) < 0 ? errno : 0;
+	close(fd);
+	if (e == ENOTCONN || e == 0) {
+		pxh_info("http: kernel TLS is available: HTTPS files go out by "
+		         "sendfile where GnuTLS enables it ([global] ktls = true in "
+		         "/etc/gnutls/config)");
+		return true;
+	}
+	pxh_info("http: no kernel TLS (setsockopt TCP_ULP \"tls\": %s%s): HTTPS is "
+	         "encrypted in pxehubd", strerror(e),
+	         e == ENOENT ? ", the kernel has no tls module" : "");
+	return false;
 }
 
 void *pxh_http_tls_session(struct pxh_http_tls *t, int fd)

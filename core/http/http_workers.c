@@ -17,6 +17,7 @@
 #include "events.h"
 #include "http.h"
 #include "log.h"
+#include "loop_stats.h"
 
 enum msg_type {
 	M_EVENT,     /* to the main loop: emit EV */
@@ -204,6 +205,9 @@ int pxh_http_loops_init(struct pxh_http *h, unsigned n)
 		w->requests = pxh_counter(s, name,
 		                          "HTTP requests read by each worker loop");
 		ev_async_start(loop, &w->wake);
+		/* turn lengths per worker: pxehub_loop_turn_seconds{loop="http-N"} */
+		snprintf(name, sizeof(name), "http-%u", i + 1);
+		w->stats = pxh_loop_stats_start(s, loop, name);
 	}
 	ev_async_start(s->loop, &h->main_lp.wake);
 	return 0;
@@ -323,6 +327,9 @@ void pxh_http_loops_free(struct pxh_http *h)
 			free(w->own_set);
 		}
 		ev_async_stop(w->loop, &w->wake);
+		/* its gauges are not read after this: HTTP is stopped */
+		pxh_loop_stats_stop(w->stats);
+		w->stats = NULL;
 		ev_loop_destroy(w->loop);
 		pthread_mutex_destroy(&w->lock);
 	}

@@ -47,6 +47,14 @@ n80=$($IN ss -Hltn 'sport = :8080' | wc -l)
 n443=$($IN ss -Hltn 'sport = :8443' | wc -l)
 [ "$n80" = 2 ] && [ "$n443" = 2 ] && ok reuseport_listeners || not_ok reuseport_listeners "8080: $n80, 8443: $n443"
 grep -q 'http: 2 worker loops' "$T/pxehubd.log" && ok worker_log || not_ok worker_log "$(grep 'http:' "$T/pxehubd.log" | head -3)"
+# kernel TLS: probed once (as root); the log says whether the kernel has
+# the tls module, and available means the kernel now shows its TLS stats
+if grep -q 'http: kernel TLS is available' "$T/pxehubd.log"; then
+	[ -e /proc/net/tls_stat ] && ok ktls_probe || not_ok ktls_probe "available, but no /proc/net/tls_stat"
+else
+	grep -q 'http: no kernel TLS (setsockopt TCP_ULP "tls": ' "$T/pxehubd.log" && ok ktls_probe ||
+		not_ok ktls_probe "no kTLS line in the log"
+fi
 
 # ---- many parallel downloads and decisions --------------------------------------
 # 24 plain 4 MiB, 24 HTTPS 1 MiB, 32 /boot.ipxe (each its own MAC; the plugin

@@ -20,6 +20,11 @@
 #   CASES="h1 h16 s1 s16 boot"  which cases
 #   BASE=/path/to/pxehubd       also run another build (e.g. the previous
 #                               commit's) on ports 8082/8444: "before/after"
+#   WORKERS=N                   pxehubd's [server] workers (default: the
+#                               old single loop, 1) and nginx's
+#                               worker_processes; WRK_THREADS=N wrk threads
+#                               (default 1): per-core scaling is the CPU
+#                               time per GB staying flat while MB/s grows
 #   PERF=CASE                   perf record -g pxehubd during CASE's first
 #                               run; the data is kept in PERF_OUT
 #                               (default /tmp/pxh-http-CASE.perf)
@@ -33,6 +38,8 @@ RUNS=${RUNS:-3}
 CASES=${CASES:-h1 h16 s1 s16 boot}
 BASE=${BASE:-}
 PERF=${PERF:-}
+WORKERS=${WORKERS:-1}
+WRK_THREADS=${WRK_THREADS:-1}
 for t in wrk nginx curl; do
 	command -v $t >/dev/null 2>&1 || { echo "http: skipped ($t missing)"; exit 0; }
 done
@@ -68,6 +75,7 @@ pxh_conf() {
 [server]
 user = nobody
 listen = 127.0.0.1
+$([ "$1" = pxh ] && echo "workers = $WORKERS")
 fqdn = bench.test
 state_dir = $4
 [log]
@@ -108,7 +116,7 @@ fi
 $IN curl -s -o "$T/www/files/boot.ipxe" "http://127.0.0.1:8081/boot.ipxe?$FACTS"
 SCRIPT_BYTES=$(stat -c %s "$T/www/files/boot.ipxe")
 cat >"$T/ng/nginx.conf" <<EOF
-worker_processes 1;
+worker_processes $WORKERS;
 pid $T/ng/nginx.pid;
 error_log $T/ng/error.log;
 events { worker_connections 4096; }
@@ -195,7 +203,7 @@ one() {
 		pp=$!
 	fi
 	c0=$(cpu_ns "$pid")
-	r=$($IN wrk -t1 -c"$4" -d"${SECS}s" --timeout 30s -s "$T/report.lua" "$5" 2>&1 |
+	r=$($IN wrk -t"$WRK_THREADS" -c"$4" -d"${SECS}s" --timeout 30s -s "$T/report.lua" "$5" 2>&1 |
 		sed -n 's/^RESULT //p')
 	c1=$(cpu_ns "$pid")
 	[ -n "$pp" ] && wait "$pp"

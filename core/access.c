@@ -213,12 +213,12 @@ static bool rule_matches(const char *r, const pxh_client *c)
 void pxh_access_conf_check(const struct pxh_conf *conf, struct pxh_conf_errors *errs)
 {
 	static const char *const keys[] = {"allow", "deny"};
+	const struct pxh_access_conf *ac = pxh_access_conf(conf);
+	const pxh_conf_list *lists[] = {&ac->allow, &ac->deny};
 
 	for (size_t k = 0; k < 2; k++) {
-		size_t n = pxh_cfg_list_len(conf, "access", NULL, keys[k]);
-
-		for (size_t i = 0; i < n; i++) {
-			const char *r = pxh_cfg_list_item(conf, "access", NULL, keys[k], i);
+		for (size_t i = 0; i < lists[k]->n; i++) {
+			const char *r = lists[k]->v[i];
 			char why[300];
 
 			if (pxh_access_rule_check(r, why, sizeof(why)) < 0)
@@ -237,22 +237,21 @@ int pxh_client_match(const pxh_client *c, const char *rule)
 bool pxh_access_allowed(const struct pxh_conf *conf, const pxh_client *c,
                         char *why, size_t why_len)
 {
-	size_t n = pxh_cfg_list_len(conf, "access", NULL, "deny");
+	const struct pxh_access_conf *ac = pxh_access_conf(conf);
 
-	for (size_t i = 0; i < n; i++) {
-		const char *r = pxh_cfg_list_item(conf, "access", NULL, "deny", i);
+	for (size_t i = 0; i < ac->deny.n; i++) {
+		const char *r = ac->deny.v[i];
 		if (rule_matches(r, c)) {
 			snprintf(why, why_len, "denied by [access] deny rule '%s'", r);
 			return false;
 		}
 	}
-	n = pxh_cfg_list_len(conf, "access", NULL, "allow");
-	if (!n) {
+	if (!ac->allow.n) {
 		snprintf(why, why_len, "[access] allow is empty: pxehub answers nobody until it is set");
 		return false;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const char *r = pxh_cfg_list_item(conf, "access", NULL, "allow", i);
+	for (size_t i = 0; i < ac->allow.n; i++) {
+		const char *r = ac->allow.v[i];
 		if (rule_matches(r, c)) {
 			snprintf(why, why_len, "allowed by [access] allow rule '%s'", r);
 			return true;
@@ -265,9 +264,10 @@ bool pxh_access_allowed(const struct pxh_conf *conf, const pxh_client *c,
 /* [access] tftp / files = any: that protocol serves every sender. */
 static bool proto_open(const struct pxh_conf *conf, const char *proto)
 {
-	const char *v = pxh_cfg_str(conf, "access", NULL, proto);
+	const struct pxh_access_conf *ac = pxh_access_conf(conf);
+	const char *v = !strcmp(proto, "tftp") ? ac->tftp : !strcmp(proto, "files") ? ac->files : NULL;
 
-	return v && !strcmp(v, "any");
+	return v && !strcasecmp(v, "any");
 }
 
 void pxh_access_peer_client(struct pxh_server *s, enum pxh_phase phase,

@@ -76,7 +76,7 @@ static struct pxh_clients *table(struct pxh_server *s)
 
 	if (s->clients)
 		return s->clients;
-	cap = pxh_cfg_int(s->conf, "log", NULL, "recent_clients");
+	cap = pxh_log_conf(s->conf)->recent_clients;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;

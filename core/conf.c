@@ -963,8 +963,9 @@ int pxh_conf_fill(const struct pxh_conf *c, const char *section, const char *sub
 	return rc;
 }
 
-/* The core sections' structs, once per load. */
-static void bind_core(struct pxh_conf *c, struct pxh_conf_errors *errs)
+/* The core sections' structs, once per load.  -ENOMEM leaves some NULL:
+ * the caller must not use the config then. */
+static int bind_core(struct pxh_conf *c, struct pxh_conf_errors *errs)
 {
 	for (size_t i = 0; i < N_CORE_SECTIONS; i++) {
 		const struct pxh_section_schema *s = core_sections[i];
@@ -972,31 +973,26 @@ static void bind_core(struct pxh_conf *c, struct pxh_conf_errors *errs)
 
 		if (s->size) {
 			c->core[i] = calloc(1, s->size);
-			if (!c->core[i]) {
-				pxh_conf_errors_add(errs, "%s: out of memory", c->main_path);
-				return;
-			}
+			if (!c->core[i])
+				return -ENOMEM;
 			pxh_conf_fill(c, s->name, NULL, s->keys, c->core[i], s->size, errs);
 		}
 		if (!s->sub_size || !(nsubs = pxh_cfg_sub_count(c, s->name)))
 			continue;
 		c->core_subs[i] = calloc(nsubs, sizeof(void *));
-		if (!c->core_subs[i]) {
-			pxh_conf_errors_add(errs, "%s: out of memory", c->main_path);
-			return;
-		}
+		if (!c->core_subs[i])
+			return -ENOMEM;
 		for (size_t j = 0; j < nsubs; j++) {
 			void *st = calloc(1, s->sub_size);
 
-			if (!st) {
-				pxh_conf_errors_add(errs, "%s: out of memory", c->main_path);
-				return;
-			}
+			if (!st)
+				return -ENOMEM;
 			c->core_subs[i][c->ncore_subs[i]++] = st;
 			pxh_conf_fill(c, s->name, pxh_cfg_sub_name(c, s->name, j), s->sub_keys,
 			              st, s->sub_size, errs);
 		}
 	}
+	return 0;
 }
 
 const void *pxh_conf_core(const struct pxh_conf *c, enum pxh_core_section s)
@@ -1264,7 +1260,10 @@ struct pxh_conf *pxh_conf_load(const char *path, const char *text,
 			         core_sections[i]->sub_keys, NULL, c->main_path, errs);
 		}
 	}
-	bind_core(c, errs);
+	if (bind_core(c, errs)) {
+		pxh_conf_free(c);
+		return NULL;
+	}
 	check_server_user(c, errs);
 	pxh_grub_conf_check(c, errs);
 	pxh_dhcp_conf_check(c, errs);

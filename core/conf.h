@@ -51,6 +51,38 @@ extern const pxh_conf_key pxh_log_keys[];
 extern const pxh_conf_key pxh_plugins_keys[];
 extern const pxh_conf_key pxh_plugin_common_keys[]; /* enabled, priority */
 
+/* The core's own sections as bound structs (core/conf_keys.c fills the
+ * tables; pxh_conf_load the structs).  Read them per request from the
+ * current config, e.g. pxh_boot_conf(s->conf)->decision_timeout_ms. */
+struct pxh_server_conf {
+	pxh_conf_list listen;
+	const char *server_ip, *fqdn, *user, *state_dir;
+	unsigned workers; /* HTTP loops; 0 = one per CPU */
+};
+struct pxh_boot_conf {
+	const char *loader_bios, *loader_efi_x64, *loader_efi_ia32, *loader_efi_arm64;
+	const char *default_action; /* menu, local or ignore */
+	long long decision_timeout_ms;
+	const char *unknown_arch;
+	const char *local_action;
+	const char *menu_title;
+	long long menu_timeout_ms;
+	const char *menu_dir;
+	pxh_conf_list grub_prefixes;
+};
+struct pxh_access_conf {
+	pxh_conf_list allow, deny;
+	const char *tftp, *files; /* "rules" or "any" */
+};
+struct pxh_log_conf {
+	const char *level, *target;
+	unsigned event_queue, recent_clients, series_interval;
+};
+struct pxh_plugins_conf {
+	const char *dir, *conf_dir;
+	unsigned workers;
+};
+
 /* Problems found while loading are collected, each "FILE:LINE: message". */
 struct pxh_conf_errors {
 	char **msg;
@@ -151,5 +183,27 @@ void pxh_conf_dump_keys(FILE *f, const char *section, const pxh_conf_key *keys);
 /* Parse helpers, shared with plugin code. */
 int pxh_parse_bool(const char *s, bool *out);
 int pxh_parse_duration_ms(const char *s, long long *out);
+
+/* Typed views of the core sections' structs (see pxh_conf_core). */
+static inline const struct pxh_server_conf *pxh_server_conf(const struct pxh_conf *c)
+{
+	return pxh_conf_core(c, PXH_SEC_SERVER);
+}
+static inline const struct pxh_boot_conf *pxh_boot_conf(const struct pxh_conf *c)
+{
+	return pxh_conf_core(c, PXH_SEC_BOOT);
+}
+static inline const struct pxh_access_conf *pxh_access_conf(const struct pxh_conf *c)
+{
+	return pxh_conf_core(c, PXH_SEC_ACCESS);
+}
+static inline const struct pxh_log_conf *pxh_log_conf(const struct pxh_conf *c)
+{
+	return pxh_conf_core(c, PXH_SEC_LOG);
+}
+static inline const struct pxh_plugins_conf *pxh_plugins_conf(const struct pxh_conf *c)
+{
+	return pxh_conf_core(c, PXH_SEC_PLUGINS);
+}
 
 #endif /* PXEHUB_CONF_H */

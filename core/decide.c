@@ -47,8 +47,8 @@ struct pxh_request {
 
 long long pxh_decide_deadline_ms(struct pxh_server *s)
 {
-	long long ms = pxh_cfg_int(s->conf, "boot", NULL, "decision_timeout");
-	return ms > 0 ? ms : 2000;
+	/* the key table bounds it (10 ms .. 60 s) and gives the default */
+	return pxh_boot_conf(s->conf)->decision_timeout_ms;
 }
 
 static const char *phase_name(enum pxh_phase p)
@@ -119,7 +119,7 @@ static void conclude(struct pxh_server *s, enum pxh_phase phase,
 	reason[0] = 0;
 	pxh_strcat_at(reason, sizeof(reason), 0, why);
 	if (v == PXH_NEXT || v == PXH_DEFERRED) {
-		const char *def = pxh_cfg_str(s->conf, "boot", NULL, "default_action");
+		const char *def = pxh_boot_conf(s->conf)->default_action;
 		pxh_answer_clear(a);
 		a->srv = s;
 		a->client = c;

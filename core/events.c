@@ -280,7 +280,7 @@ void pxh_emit_unbound(struct pxh_server *s, const pxh_event *ev)
 int pxh_events_start(struct pxh_server *s)
 {
 	struct pxh_events *q = calloc(1, sizeof(*q));
-	long long cap = pxh_cfg_int(s->conf, "log", NULL, "event_queue");
+	long long cap = pxh_log_conf(s->conf)->event_queue;
 
 	if (!q)
 		return -ENOMEM;

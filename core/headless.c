@@ -34,11 +34,11 @@ int pxh_headless_start(struct pxh_server *s, struct ev_loop *loop,
 		rc = pxh_server_drop_privileges(s);
 		if (rc) {
 			pxh_conf_errors_add(errs, "cannot switch to [server] user %s",
-			                    pxh_cfg_str(conf, "server", NULL, "user"));
+			                    pxh_server_conf(conf)->user);
 			return rc;
 		}
 	}
-	rc = pxh_pool_start(s, (unsigned)pxh_cfg_int(conf, "plugins", NULL, "workers"));
+	rc = pxh_pool_start(s, pxh_plugins_conf(conf)->workers);
 	if (rc)
 		return rc;
 	return pxh_plugins_load(s, conf, &s->plugins, errs);

@@ -78,13 +78,13 @@ const char *pxh_host_state_dir(pxh_host *h)
 
 const char *pxh_host_conf_dir(pxh_host *h)
 {
-	return pxh_cfg_str(h->set->conf, "plugins", NULL, "conf_dir");
+	return pxh_plugins_conf(h->set->conf)->conf_dir;
 }
 
 const char *pxh_host_fqdn(pxh_host *h)
 {
 	static char host[256];
-	const char *f = pxh_cfg_str(h->set->conf, "server", NULL, "fqdn");
+	const char *f = pxh_server_conf(h->set->conf)->fqdn;
 
 	if (f && *f)
 		return f;

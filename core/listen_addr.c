@@ -147,13 +147,13 @@ int pxh_listen_parse(const char *item, bool check_iface,
 void pxh_listen_conf_check(const struct pxh_conf *conf,
                            struct pxh_conf_errors *errs)
 {
-	size_t n = pxh_cfg_list_len(conf, "server", NULL, "listen");
+	size_t n = pxh_server_conf(conf)->listen.n;
 
 	for (size_t i = 0; i < n; i++) {
 		struct pxh_listen_item it;
 		char why[256];
 
-		if (pxh_listen_parse(pxh_cfg_list_item(conf, "server", NULL, "listen", i),
+		if (pxh_listen_parse(pxh_server_conf(conf)->listen.v[i],
 		                     false, &it, why, sizeof(why)) < 0)
 			pxh_conf_errors_add(errs, "%s: [server] listen: %s",
 			                    pxh_cfg_where(conf, "server", NULL, "listen"), why);

@@ -310,7 +310,7 @@ int pxh_plugins_check(struct pxh_conf *conf, struct pxh_conf_errors *errs)
 {
 	const char **names;
 	size_t n = pxh_cfg_enabled_plugins(conf, &names);
-	const char *dir = pxh_cfg_str(conf, "plugins", NULL, "dir");
+	const char *dir = pxh_plugins_conf(conf)->dir;
 	int rc = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -375,8 +375,8 @@ int pxh_plugins_load(struct pxh_server *s, struct pxh_conf *conf,
 	struct pxh_plugins *p = calloc(1, sizeof(*p));
 	const char **names;
 	size_t n = pxh_cfg_enabled_plugins(conf, &names);
-	const char *dir = pxh_cfg_str(conf, "plugins", NULL, "dir");
-	const char *state = pxh_cfg_str(conf, "server", NULL, "state_dir");
+	const char *dir = pxh_plugins_conf(conf)->dir;
+	const char *state = pxh_server_conf(conf)->state_dir;
 	int rc = 0;
 
 	if (!p)

@@ -91,7 +91,7 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 int pxh_series_start(struct pxh_server *s)
 {
 	struct pxh_series *r = calloc(1, sizeof(*r));
-	long long secs = pxh_cfg_int(s->conf, "log", NULL, "series_interval");
+	long long secs = pxh_log_conf(s->conf)->series_interval;
 
 	if (!r)
 		return -ENOMEM;
@@ -148,7 +148,7 @@ char *pxh_series_json(struct pxh_server *s)
 void pxh_series_reload(struct pxh_server *s)
 {
 	struct pxh_series *r = s->series;
-	long long secs = pxh_cfg_int(s->conf, "log", NULL, "series_interval");
+	long long secs = pxh_log_conf(s->conf)->series_interval;
 
 	if (!r || secs <= 0 || (double)secs == r->interval)
 		return;

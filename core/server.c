@@ -96,8 +96,8 @@ static void raise_nofile(struct pxh_server *s)
 static void apply_log(struct pxh_server *s)
 {
 	static const char *const names[] = {"err", "warning", "notice", "info", "debug"};
-	const char *level = pxh_cfg_str(s->conf, "log", NULL, "level");
-	const char *target = pxh_cfg_str(s->conf, "log", NULL, "target");
+	const char *level = pxh_log_conf(s->conf)->level;
+	const char *target = pxh_log_conf(s->conf)->target;
 	int lv = PXH_LOG_INFO;
 
 	for (int i = 0; level && i < 5; i++)
@@ -111,7 +111,7 @@ static void apply_log(struct pxh_server *s)
 int pxh_server_init(struct pxh_server *s, struct ev_loop *loop,
                     struct pxh_conf *conf)
 {
-	const char *target = pxh_cfg_str(conf, "log", NULL, "target");
+	const char *target = pxh_log_conf(conf)->target;
 	int rc;
 
 	/* The caller zeroed *S and may have set conf_path, verbose, ... */
@@ -170,8 +170,8 @@ static void drop_all_caps(void)
  * sockets are bound and reload never rebinds. */
 int pxh_server_drop_privileges(struct pxh_server *s)
 {
-	const char *user = pxh_cfg_str(s->conf, "server", NULL, "user");
-	const char *state = pxh_cfg_str(s->conf, "server", NULL, "state_dir");
+	const char *user = pxh_server_conf(s->conf)->user;
+	const char *state = pxh_server_conf(s->conf)->state_dir;
 	struct passwd *pw;
 
 	if (geteuid() != 0 || !user || !*user) {
@@ -237,7 +237,7 @@ int pxh_server_drop_privileges(struct pxh_server *s)
 
 static void log_access_state(struct pxh_server *s)
 {
-	if (!pxh_cfg_list_len(s->conf, "access", NULL, "allow"))
+	if (!pxh_access_conf(s->conf)->allow.n)
 		pxh_notice("access: [access] allow is empty: pxehub answers no client until it is set (%s)",
 		           pxh_cfg_main_path(s->conf));
 }
@@ -247,7 +247,7 @@ int pxh_server_start(struct pxh_server *s)
 	struct pxh_conf_errors errs = {0};
 	int rc;
 
-	rc = pxh_pool_start(s, (unsigned)pxh_cfg_int(s->conf, "plugins", NULL, "workers"));
+	rc = pxh_pool_start(s, pxh_plugins_conf(s->conf)->workers);
 	if (rc) {
 		pxh_err("server: cannot start the work pool: %s", strerror(-rc));
 		return rc;

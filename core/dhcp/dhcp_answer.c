@@ -9,38 +9,37 @@
 #include "events.h"
 #include "str.h"
 
-static const char *loader_key(uint16_t arch)
+/* The [boot] loader_* of ARCH, or NULL for an architecture without one. */
+static const char *loader_of(const struct pxh_boot_conf *bc, uint16_t arch)
 {
 	switch (arch) {
-	case PXH_ARCH_BIOS: return "loader_bios";
+	case PXH_ARCH_BIOS: return bc->loader_bios;
 	case PXH_ARCH_EFI_X64:
-	case PXH_ARCH_EFI_X64_HTTP: return "loader_efi_x64";
+	case PXH_ARCH_EFI_X64_HTTP: return bc->loader_efi_x64;
 	case PXH_ARCH_EFI_IA32:
-	case PXH_ARCH_EFI_IA32_HTTP: return "loader_efi_ia32";
+	case PXH_ARCH_EFI_IA32_HTTP: return bc->loader_efi_ia32;
 	case PXH_ARCH_EFI_ARM64:
-	case PXH_ARCH_EFI_ARM64_HTTP: return "loader_efi_arm64";
+	case PXH_ARCH_EFI_ARM64_HTTP: return bc->loader_efi_arm64;
 	default: return NULL;
 	}
 }
 
 const char *pxh_dhcp_default_loader(const struct pxh_conf *conf, uint16_t arch)
 {
-	const char *key = loader_key(arch);
+	const struct pxh_boot_conf *bc = pxh_boot_conf(conf);
+	const char *v = loader_of(bc, arch);
 
-	if (!key && arch == PXH_ARCH_UNKNOWN) {
-		const char *u = pxh_cfg_str(conf, "boot", NULL, "unknown_arch");
+	if (!v && arch == PXH_ARCH_UNKNOWN) {
+		const char *u = bc->unknown_arch;
 		if (u && strcmp(u, "bios") == 0)
-			key = loader_key(PXH_ARCH_BIOS);
+			v = loader_of(bc, PXH_ARCH_BIOS);
 		else if (u && strcmp(u, "efi-x64") == 0)
-			key = loader_key(PXH_ARCH_EFI_X64);
+			v = loader_of(bc, PXH_ARCH_EFI_X64);
 		else if (u && strcmp(u, "efi-ia32") == 0)
-			key = loader_key(PXH_ARCH_EFI_IA32);
+			v = loader_of(bc, PXH_ARCH_EFI_IA32);
 		else if (u && strcmp(u, "efi-arm64") == 0)
-			key = loader_key(PXH_ARCH_EFI_ARM64);
+			v = loader_of(bc, PXH_ARCH_EFI_ARM64);
 	}
-	if (!key)
-		return NULL;
-	const char *v = pxh_cfg_str(conf, "boot", NULL, key);
 	return v && v[0] ? v : NULL;
 }
 

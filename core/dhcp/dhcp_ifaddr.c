@@ -97,7 +97,7 @@ int pxh_server_ip_for(struct pxh_server *s, const char *iface, char *out,
                       size_t len)
 {
 	const char *fixed = s && s->conf
-	                    ? pxh_cfg_str(s->conf, "server", NULL, "server_ip")
+	                    ? pxh_server_conf(s->conf)->server_ip
 	                    : NULL;
 	struct in_addr a;
 
@@ -134,13 +134,12 @@ void pxh_dhcp_listen_read(const struct pxh_conf *conf, bool v6,
                           unsigned **idx_out, size_t *n_out)
 {
 	const char *who = v6 ? "dhcp6" : "dhcp";
-	size_t n = pxh_cfg_list_len(conf, "server", NULL, "listen");
+	size_t n = pxh_server_conf(conf)->listen.n;
 	unsigned *idx = n ? calloc(n, sizeof(*idx)) : NULL;
 	size_t k = 0;
 
 	for (size_t i = 0; i < n && idx; i++) {
-		const char *item = pxh_cfg_list_item(conf, "server", NULL,
-		                                     "listen", i);
+		const char *item = pxh_server_conf(conf)->listen.v[i];
 		char name[IF_NAMESIZE] = "", text[64];
 		struct in_addr a;
 		struct in6_addr a6;

@@ -80,7 +80,7 @@ int pxh_dhcp_srv_open(struct pxh_dhcp *d, const struct pxh_conf *conf)
 	struct pxh_server *s = d->s;
 	struct pxh_dhcp_srv *v;
 	const char *mode = pxh_cfg_str(conf, "dhcp", NULL, "mode");
-	const char *state = pxh_cfg_str(conf, "server", NULL, "state_dir");
+	const char *state = pxh_server_conf(conf)->state_dir;
 	int r;
 
 	if (!mode || strcmp(mode, "server"))

@@ -100,7 +100,7 @@ static void read_settings(struct pxh_dhcp *d, const struct pxh_conf *conf)
 	pxh_dhcp_limit_read(&d->limit, &d->dest_rate, conf);
 	read_listen(d, conf);
 	d->http_port = pxh_cfg_int(conf, "http", NULL, "port");
-	const char *fixed = pxh_cfg_str(conf, "server", NULL, "server_ip");
+	const char *fixed = pxh_server_conf(conf)->server_ip;
 	d->has_server_ip = fixed && fixed[0] &&
 	                   inet_pton(AF_INET, fixed, &d->server_ip) == 1;
 	for (unsigned a = 0; a <= 20; a++) {

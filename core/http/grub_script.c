@@ -107,7 +107,7 @@ static const char *own_ip(const struct pxh_answer *a)
 	                                                       : NULL;
 
 	if (!ip && a->srv)
-		ip = pxh_cfg_str(a->srv->conf, "server", NULL, "server_ip");
+		ip = pxh_server_conf(a->srv->conf)->server_ip;
 	return ip && *ip ? ip : NULL;
 }
 

@@ -17,12 +17,12 @@
  * PREFIX/grub.cfg for one of [boot] grub_prefixes. */
 bool pxh_grub_cfg_path(const struct pxh_conf *conf, const char *norm)
 {
-	size_t n = conf ? pxh_cfg_list_len(conf, "boot", NULL, "grub_prefixes") : 0;
+	size_t n = conf ? pxh_boot_conf(conf)->grub_prefixes.n : 0;
 
 	while (*norm == '/')
 		norm++;
 	for (size_t i = 0; i < n; i++) {
-		const char *p = pxh_cfg_list_item(conf, "boot", NULL, "grub_prefixes", i);
+		const char *p = pxh_boot_conf(conf)->grub_prefixes.v[i];
 		size_t l;
 
 		while (p && *p == '/')
@@ -42,11 +42,11 @@ bool pxh_grub_cfg_path(const struct pxh_conf *conf, const char *norm)
 /* -t: each prefix an absolute path of safe characters. */
 int pxh_grub_conf_check(const struct pxh_conf *conf, struct pxh_conf_errors *errs)
 {
-	size_t n = pxh_cfg_list_len(conf, "boot", NULL, "grub_prefixes");
+	size_t n = pxh_boot_conf(conf)->grub_prefixes.n;
 	int bad = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *p = pxh_cfg_list_item(conf, "boot", NULL, "grub_prefixes", i);
+		const char *p = pxh_boot_conf(conf)->grub_prefixes.v[i];
 		bool ok = p && p[0] == '/' && !strstr(p, "..") && strlen(p) < 200;
 
 		for (const char *q = p; ok && *q; q++)
@@ -132,7 +132,7 @@ int pxh_grub_stage1(struct pxh_server *s, const pxh_client *c, bool tftp,
 		const char *ip = c && c->server_ip[0] ? c->server_ip : NULL;
 
 		if (!ip)
-			ip = s ? pxh_cfg_str(s->conf, "server", NULL, "server_ip") : NULL;
+			ip = s ? pxh_server_conf(s->conf)->server_ip : NULL;
 		if (!ip || !*ip || strchr(ip, ':') || strlen(ip) > 40) {
 			rc = append(&b, &len, &cap, "echo 'pxehub: no server address "
 			            "known'\nsleep 10\nexit\n");

@@ -155,7 +155,7 @@ static const char *menu_text(struct pxh_server *s, size_t *len)
 /* [boot] default_action as a verdict (menu: boot with an empty answer). */
 static enum pxh_verdict default_verdict(struct pxh_server *s, const char **name)
 {
-	const char *def = pxh_cfg_str(s->conf, "boot", NULL, "default_action");
+	const char *def = pxh_boot_conf(s->conf)->default_action;
 
 	*name = def && *def ? def : "menu";
 	if (def && !strcmp(def, "local"))
@@ -641,7 +641,7 @@ static int name_cmp(const void *a, const void *b)
  * comment line ("#!ipxe" then "# Label text"), the rest is its script. */
 void pxh_http_menu_load(struct pxh_http *h, const struct pxh_conf *conf)
 {
-	const char *dir = pxh_cfg_str(conf, "boot", NULL, "menu_dir");
+	const char *dir = pxh_boot_conf(conf)->menu_dir;
 	char *names[64];
 	size_t n = 0;
 	struct dirent *de;
@@ -708,8 +708,8 @@ next:
 int pxh_default_menu(struct pxh_server *s, const pxh_client *c,
                      struct pxh_answer *a)
 {
-	const char *title = s ? pxh_cfg_str(s->conf, "boot", NULL, "menu_title") : NULL;
-	long long timeout = s ? pxh_cfg_int(s->conf, "boot", NULL, "menu_timeout") : 0;
+	const char *title = s ? pxh_boot_conf(s->conf)->menu_title : NULL;
+	long long timeout = s ? pxh_boot_conf(s->conf)->menu_timeout_ms : 0;
 	struct pxh_http *h = s ? s->http : NULL;
 	int rc;
 

@@ -152,7 +152,7 @@ static int iface_addrs(struct ifaddrs *ifa, const char *name,
 static int listen_addrs(const struct pxh_conf *conf, struct listen_to *v,
                         size_t max, size_t *n)
 {
-	size_t cnt = pxh_cfg_list_len(conf, "server", NULL, "listen");
+	size_t cnt = pxh_server_conf(conf)->listen.n;
 	struct ifaddrs *ifa = NULL;
 	int rc = 0;
 
@@ -165,7 +165,7 @@ static int listen_addrs(const struct pxh_conf *conf, struct listen_to *v,
 		return rc ? rc : add_addr(v, n, max, &any6, true);
 	}
 	for (size_t i = 0; i < cnt && !rc; i++) {
-		const char *item = pxh_cfg_list_item(conf, "server", NULL, "listen", i);
+		const char *item = pxh_server_conf(conf)->listen.v[i];
 		struct pxh_listen_item li;
 		char why[256];
 		bool found = false;

@@ -298,13 +298,13 @@ static size_t server_addresses(const struct pxh_conf *conf, char (*out)[64],
                                size_t max)
 {
 	struct ifaddrs *ifa = NULL;
-	size_t n = 0, nl = pxh_cfg_list_len(conf, "server", NULL, "listen");
-	const char *sip = pxh_cfg_str(conf, "server", NULL, "server_ip");
+	size_t n = 0, nl = pxh_server_conf(conf)->listen.n;
+	const char *sip = pxh_server_conf(conf)->server_ip;
 
 	if (sip && *sip)
 		snprintf(out[n++], 64, "%s", sip);
 	for (size_t i = 0; i < nl && n < max; i++) {
-		const char *a = pxh_cfg_list_item(conf, "server", NULL, "listen", i);
+		const char *a = pxh_server_conf(conf)->listen.v[i];
 		unsigned char b[16];
 
 		if (inet_pton(AF_INET, a, b) == 1 || inet_pton(AF_INET6, a, b) == 1)
@@ -332,7 +332,7 @@ static size_t server_addresses(const struct pxh_conf *conf, char (*out)[64],
 			bool listed = false;
 
 			for (size_t i = 0; i < nl; i++)
-				if (strcmp(pxh_cfg_list_item(conf, "server", NULL, "listen", i),
+				if (strcmp(pxh_server_conf(conf)->listen.v[i],
 				           p->ifa_name) == 0)
 					listed = true;
 			if (!listed)
@@ -381,7 +381,7 @@ out:
 static const char *server_fqdn(const struct pxh_conf *conf, char *buf,
                                size_t len)
 {
-	const char *f = pxh_cfg_str(conf, "server", NULL, "fqdn");
+	const char *f = pxh_server_conf(conf)->fqdn;
 
 	if (f && *f)
 		return f;
@@ -394,7 +394,7 @@ static const char *server_fqdn(const struct pxh_conf *conf, char *buf,
 static int generated_cert(const struct pxh_conf *conf, char *cert, char *key,
                           size_t len)
 {
-	const char *dir = pxh_cfg_str(conf, "server", NULL, "state_dir");
+	const char *dir = pxh_server_conf(conf)->state_dir;
 	char host[256], fpr[128], addrs[32][64];
 	const char *sans[32];
 	const char *fqdn = server_fqdn(conf, host, sizeof(host));

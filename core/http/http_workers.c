@@ -38,7 +38,7 @@ struct pxh_http_msg {
 
 unsigned pxh_http_workers_wanted(const struct pxh_conf *conf)
 {
-	long long n = pxh_cfg_int(conf, "server", NULL, "workers");
+	long long n = pxh_server_conf(conf)->workers;
 
 	if (n <= 0) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);

@@ -92,7 +92,7 @@ int pxh_http_base_url(struct pxh_server *s, const pxh_client *c, char *buf,
 	if (!conf)
 		return -ENOENT;
 	if (!ip) {
-		ip = pxh_cfg_str(conf, "server", NULL, "server_ip");
+		ip = pxh_server_conf(conf)->server_ip;
 		if (!ip || !*ip)
 			return -ENOENT;
 	}
@@ -298,7 +298,7 @@ int pxh_script_exit(pxh_answer *a)
 	 * [boot] local_action = sanboot boots the first disk directly there.
 	 * UEFI always gets exit: its boot manager owns the disks. */
 	if (a->srv && a->client && strcmp(a->client->platform, "efi") != 0) {
-		const char *la = pxh_cfg_str(a->srv->conf, "boot", NULL, "local_action");
+		const char *la = pxh_boot_conf(a->srv->conf)->local_action;
 		if (la && !strcmp(la, "sanboot"))
 			return pxh_answer_append_script(
 				a, "sanboot --no-describe --drive 0x80 || exit\n");

@@ -140,7 +140,7 @@ static int build_client(const struct decide_opts *o, const struct pxh_conf *conf
 	copy_field(c->manufacturer, sizeof(c->manufacturer), o->manufacturer);
 	copy_field(c->product, sizeof(c->product), o->product);
 	copy_field(c->asset, sizeof(c->asset), o->asset);
-	sip = o->server_ip ? o->server_ip : pxh_cfg_str(conf, "server", NULL, "server_ip");
+	sip = o->server_ip ? o->server_ip : pxh_server_conf(conf)->server_ip;
 	copy_field(c->server_ip, sizeof(c->server_ip), sip && *sip ? sip : "127.0.0.1");
 	copy_field(c->iface, sizeof(c->iface), "(dry-run)");
 	return 0;

@@ -69,8 +69,8 @@ static bool file_exists(const char *dir, const char *name, const char *suffix)
 
 static int plugin_list(struct pxh_conf *c)
 {
-	const char *cdir = pxh_cfg_str(c, "plugins", NULL, "conf_dir");
-	const char *sodir = pxh_cfg_str(c, "plugins", NULL, "dir");
+	const char *cdir = pxh_plugins_conf(c)->conf_dir;
+	const char *sodir = pxh_plugins_conf(c)->dir;
 	struct names ns = {0};
 
 	scan_dir(&ns, cdir, ".conf");
@@ -101,8 +101,8 @@ static int plugin_list(struct pxh_conf *c)
 
 static int plugin_enable(struct pxh_conf *c, const char *name, bool on)
 {
-	const char *cdir = pxh_cfg_str(c, "plugins", NULL, "conf_dir");
-	const char *sodir = pxh_cfg_str(c, "plugins", NULL, "dir");
+	const char *cdir = pxh_plugins_conf(c)->conf_dir;
+	const char *sodir = pxh_plugins_conf(c)->dir;
 	char path[4096];
 	int rc;
 

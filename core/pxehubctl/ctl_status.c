@@ -194,11 +194,11 @@ static void default_url(const char *conf_path, char *url, size_t len)
 	const char *addr = "127.0.0.1";
 
 	if (c) {
-		size_t n = pxh_cfg_list_len(c, "server", NULL, "listen");
+		size_t n = pxh_server_conf(c)->listen.n;
 		port = pxh_cfg_int(c, "http", NULL, "port");
 		/* Listening on named addresses only: ask the first one. */
 		for (size_t i = 0; i < n; i++) {
-			const char *a = pxh_cfg_list_item(c, "server", NULL, "listen", i);
+			const char *a = pxh_server_conf(c)->listen.v[i];
 			if (a && strspn(a, "0123456789.") == strlen(a)) {
 				addr = a;
 				break;

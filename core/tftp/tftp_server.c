@@ -162,13 +162,13 @@ static int bind_wildcards(struct pxh_tftp *t, const char *what, const char *ifac
 static int bind_all(struct pxh_tftp *t)
 {
 	const struct pxh_conf *conf = t->srv->conf;
-	size_t n = pxh_cfg_list_len(conf, "server", NULL, "listen");
+	size_t n = pxh_server_conf(conf)->listen.n;
 	int rc = 0;
 
 	if (n == 0)
 		return bind_wildcards(t, "all addresses", NULL);
 	for (size_t i = 0; i < n && !rc; i++) {
-		const char *it = pxh_cfg_list_item(conf, "server", NULL, "listen", i);
+		const char *it = pxh_server_conf(conf)->listen.v[i];
 		struct pxh_listen_item li;
 		char why[256];
 

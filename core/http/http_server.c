@@ -21,6 +21,7 @@
 #include "http_module.h"
 #include "log.h"
 #include "server.h"
+#include "tftp/tftp_module.h"
 #include "listen_addr.h"
 
 static char *dup_or_null(const char *s)
@@ -36,7 +37,7 @@ void pxh_http_settings_load(const struct pxh_conf *conf,
 
 	memset(set, 0, sizeof(*set));
 	set->root = dup_or_null(pxh_cfg_str(conf, "http", NULL, "root"));
-	set->tftp_root = dup_or_null(pxh_cfg_str(conf, "tftp", NULL, "root"));
+	set->tftp_root = dup_or_null(pxh_tftp_conf(conf)->root);
 	set->api_token = dup_or_null(pxh_cfg_str(conf, "http", NULL, "api_token"));
 	set->require_auth = pxh_cfg_bool(conf, "http", NULL, "require_auth");
 	set->auth_configured = set->api_token || (client_ca && *client_ca);

@@ -397,7 +397,6 @@ int pxh_plugins_load(struct pxh_server *s, struct pxh_conf *conf,
 		h->srv = s;
 		h->set = p;
 		snprintf(h->name, sizeof(h->name), "%s", names[i]);
-		h->priority = (int)pxh_cfg_int(conf, names[i], NULL, "priority");
 		rc = open_plugin(dir, names[i], h->so_path, sizeof(h->so_path), &h->dl,
 		                 &h->desc, errs);
 		if (rc) {
@@ -409,6 +408,8 @@ int pxh_plugins_load(struct pxh_server *s, struct pxh_conf *conf,
 		                       &h->sub_keys_copy, &h->conf, errs);
 		if (rc)
 			break;
+		/* after the check: only then does the key's default (100) apply */
+		h->priority = (int)pxh_cfg_int(conf, names[i], NULL, "priority");
 		snprintf(h->state_dir, sizeof(h->state_dir), "%s/plugins/%s",
 		         state ? state : "/tmp", h->name);
 		mkdir_p(h->state_dir);

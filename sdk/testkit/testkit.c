@@ -429,6 +429,12 @@ int pxh_tk_decide(pxh_tk *tk, const pxh_client *c, pxh_tk_decision *out)
 	out->loader = str_or_empty(tk->last.answer.loader);
 	out->next_server = str_or_empty(tk->last.answer.next_server);
 	out->script = str_or_empty(tk->last.answer.script);
+	/* local in the script phase: what pxehubd serves for it ("#!ipxe"
+	 * and exit, or GRUB's), not an empty script */
+	if (out->verdict == PXH_LOCAL && c->phase == PXH_PHASE_IPXE && !out->script[0]) {
+		const char *s = pxh_tk_served_script(tk, NULL);
+		out->script = str_or_empty(s);
+	}
 	out->n_options = tk->last.answer.n_opts;
 	out->seconds = tk->last.seconds;
 	return 0;

@@ -99,6 +99,12 @@ printf '%s\n' "$out" | grep -qx 'plugin: abi10' && printf '%s\n' "$out" | grep -
 NS=$(pxh_netns abi)
 if ! pxh_daemon "$CONF" "$NS"; then not_ok "pxehubd loads the 1.0 plugin" "did not start"; exit 1; fi
 ok "pxehubd loads the 1.0 plugin"
+# the default priority is the key table's (100), in the log and the status API
+grep -q "plugin: loaded name=abi10 version=1.0 priority=100 " "$T/pxehubd.log" &&
+	ip netns exec "$NS" curl -s -m 5 http://127.0.0.1/api/v1/status |
+	python3 -c 'import json,sys; d=json.load(sys.stdin); p=[x for x in d["plugins"] if x["name"]=="abi10"]; sys.exit(0 if p and p[0]["priority"]==100 else 1)' \
+	&& ok "default priority 100 in the log and /api/v1/status (as pxehubctl plugin list says)" \
+	|| not_ok "default priority 100 in the log and /api/v1/status (as pxehubctl plugin list says)" "$(grep 'plugin: loaded' "$T/pxehubd.log")"
 get() { ip netns exec "$NS" curl -s -m 5 "$@"; }
 UUID=01234567-89AB-CDEF-0123-456789ABCDEF
 script=$(get "http://127.0.0.1/boot.ipxe?mac=$MAC&arch=x86_64&platform=efi&manufacturer=ACME%20Corp&product=Box&serial=SN-42&uuid=$UUID")

@@ -84,6 +84,26 @@ static void test_boot_answer(void **state)
 	pxh_tk_free(tk);
 }
 
+/* local in the script phase: the script is what pxehubd serves for it */
+static void test_local_script(void **state)
+{
+	pxh_tk *tk = loaded("[tp_fixed]\nverdict = local\n", "tp_fixed");
+	pxh_tk_decision d;
+	pxh_client c;
+
+	pxh_tk_client(&c, PXH_PHASE_IPXE, "52:54:00:12:34:56", "efi-x64");
+	assert_int_equal(pxh_tk_decide(tk, &c, &d), 0);
+	assert_int_equal(d.verdict, PXH_LOCAL);
+	assert_memory_equal(d.script, "#!ipxe\n", 7);
+	assert_non_null(strstr(d.script, "\nexit"));
+	{
+		char *mine = strdup(d.script); /* the next call replaces it */
+		assert_string_equal(mine, pxh_tk_served_script(tk, NULL));
+		free(mine);
+	}
+	pxh_tk_free(tk);
+}
+
 static void test_next_gives_default(void **state)
 {
 	pxh_tk *tk = loaded("[boot]\ndefault_action = local\n"
@@ -348,6 +368,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boot_answer),
 		cmocka_unit_test(test_next_gives_default),
+		cmocka_unit_test(test_local_script),
 		cmocka_unit_test(test_ipxe_script),
 		cmocka_unit_test(test_grub_client),
 		cmocka_unit_test(test_decision_event),

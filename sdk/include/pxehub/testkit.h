@@ -73,7 +73,9 @@ typedef struct pxh_tk_decision {
 	const char *reason;
 	const char *loader;
 	const char *next_server;
-	const char *script; /* iPXE phase */
+	const char *script; /* script phase; for local, the script pxehubd
+	                       serves ("#!ipxe" + exit; valid until the next
+	                       pxh_tk_served_script() call) */
 	size_t n_options;   /* extra DHCP options, see pxh_tk_option() */
 	double seconds;     /* how long the decision took */
 } pxh_tk_decision;

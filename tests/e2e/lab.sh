@@ -100,7 +100,7 @@ dhcp-leasefile=$T/dnsmasq.leases
 log-facility=$T/dnsmasq.log
 pid-file=$T/dnsmasq.pid
 enable-ra
-dhcp-range=::,constructor:s0,ra-only,64,10m
+${LAB_SITE_RA:-dhcp-range=::,constructor:s0,ra-only,64,10m}
 ${LAB_SITE_EXTRA:-}
 EOF
 	ip netns exec "$LAB_SITE" dnsmasq -k -C "$T/dnsmasq.conf" >"$T/dnsmasq.out" 2>&1 &

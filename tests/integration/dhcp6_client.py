@@ -7,7 +7,8 @@ line each, the hex of every reply it gets.  Decoding is the test's job
 
 usage: dhcp6_client.py IFACE KIND [--arch N] [--dst ADDR] [--port N]
        [--sport N] [--server-duid HEX] [--type solicit|request|info]
-       [--wait SECONDS] [--duid ll|uuid] [--flood N]
+       [--wait SECONDS] [--duid ll|uuid] [--flood N] [--rapid]
+       [--vendor TEXT]
 KIND: pxe (PXEClient), http (HTTPClient), ipxe (user class iPXE), plain."""
 import argparse
 import os
@@ -44,9 +45,13 @@ def build(a, mac):
         msg += opt(3, struct.pack("!III", 0xA1B2C3D4, 0, 0))  # IA_NA
     msg += opt(6, struct.pack("!HHHHH", 59, 60, 23, 24, 16))  # ORO
     msg += opt(8, b"\0\0")
+    if a.rapid:
+        msg += opt(14, b"")
     if a.kind in ("pxe", "http"):
         vc = ("%s:Arch:%05d:UNDI:003016" % (
             "PXEClient" if a.kind == "pxe" else "HTTPClient", a.arch)).encode()
+        if a.vendor:
+            vc = a.vendor.encode("latin-1")
         msg += opt(16, struct.pack("!IH", 343, len(vc)) + vc)
         msg += opt(61, struct.pack("!H", a.arch))
         msg += opt(62, bytes([1, 3, 16]))
@@ -68,6 +73,10 @@ def main():
     p.add_argument("--type", default="solicit", choices=list(TYPES))
     p.add_argument("--duid", default="uuid", choices=["ll", "uuid"])
     p.add_argument("--wait", type=float, default=2.0)
+    p.add_argument("--rapid", action="store_true",
+                   help="ask for Rapid Commit (option 14)")
+    p.add_argument("--vendor", default="",
+                   help="vendor class text instead of PXEClient:Arch:...")
     p.add_argument("--flood", type=int, default=0,
                    help="send N broken variants (cut, bytes changed) first")
     a = p.parse_args()

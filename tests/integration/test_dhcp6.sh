@@ -124,6 +124,18 @@ expect pxe_port_4011_reply pxe4011 "r['msgtype']==[7] and r['url']==['tftp://[$S
 run req "$C1" c1 pxe --type request --server-duid "$SDUID" --wait 1.5
 expect request_noaddrs_reply req "r['msgtype']==[7] and r['iaid']==['a1b2c3d4'] and 2 in r['status'] and r['url']"
 
+# Rapid Commit asked: still an Advertise (a Reply would commit the client
+# to a server that gives it no address)
+run rapid "$C1" c1 pxe --arch 7 --rapid --wait 1.5
+expect rapid_commit_gets_advertise rapid "r['msgtype']==[2] and r['url']"
+
+# a hostile vendor class (a line break, an escape) reaches the log escaped
+run hostile "$C1" c1 pxe --arch 7 --vendor "$(printf 'PXEClient:Arch:00007\nevent=forged \033[31m')" --wait 1.5
+if grep -q '^event=forged' "$T/pxehubd.log" || grep -q "$(printf '\033')" "$T/pxehubd.log"; then
+	not_ok hostile_vendor_class_escaped "raw text in the log"
+elif has hostile "r['url']"; then ok hostile_vendor_class_escaped
+else not_ok hostile_vendor_class_escaped "no answer"; fi
+
 # a request naming another server: not ours, no reply from pxehub
 run other "$C1" c1 pxe --type request --server-duid 0003000102000000dead --wait 1
 if has other "r['url']"; then not_ok other_server_request_ignored "$(cat "$T/other.json")"
@@ -161,6 +173,17 @@ kill -0 "$PXH_PID" 2>/dev/null && ok daemon_alive || not_ok daemon_alive
 # decision event names the URL
 grep -q 'dhcp6: advertise mac=52:54:00:50:00:77 arch=efi-x64 url=tftp://\[2001:db8:50::1\]/snponly.efi' "$T/pxehubd.log" &&
 	ok decision_logged || not_ok decision_logged "$(grep dhcp6 "$T/pxehubd.log" | tail -3 | tr '\n' ' ')"
+
+# [access]: a denied MAC gets nothing after a reload, and is counted
+sed -i 's/^allow = all$/allow = all\ndeny = 52:54:00:50:00:77/' "$T/pxehub.conf"
+kill -HUP "$PXH_PID"
+wait_for grep -q 'server: reloaded' "$T/pxehubd.log"
+sleep 0.3
+run denied "$C1" c1 pxe --arch 7 --wait 1.5
+m=$(metric 'pxehub_dhcp6_dropped_total{reason="access"}')
+if has denied "r['url']"; then not_ok access_deny_mac "answered"
+elif [ -n "$m" ] && [ "$m" -ge 1 ]; then ok access_deny_mac
+else not_ok access_deny_mac "access=$m"; fi
 
 # DHCPv6 options mode: the site's server itself names pxehub, with the
 # dnsmasq block of docs/ipv6.md (pxehub's Advertise has no IA: the one

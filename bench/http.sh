@@ -24,7 +24,9 @@
 #                               old single loop, 1) and nginx's
 #                               worker_processes; WRK_THREADS=N wrk threads
 #                               (default 1): per-core scaling is the CPU
-#                               time per GB staying flat while MB/s grows
+#                               time per GB staying flat while MB/s grows;
+#                               BASE_WORKERS=N the same for BASE (BASE may be
+#                               this very build: workers 1 vs 2 interleaved)
 #   PERF=CASE                   perf record -g pxehubd during CASE's first
 #                               run; the data is kept in PERF_OUT
 #                               (default /tmp/pxh-http-CASE.perf)
@@ -40,6 +42,7 @@ BASE=${BASE:-}
 PERF=${PERF:-}
 WORKERS=${WORKERS:-1}
 WRK_THREADS=${WRK_THREADS:-1}
+BASE_WORKERS=${BASE_WORKERS:-}
 for t in wrk nginx curl; do
 	command -v $t >/dev/null 2>&1 || { echo "http: skipped ($t missing)"; exit 0; }
 done
@@ -76,6 +79,7 @@ pxh_conf() {
 user = nobody
 listen = 127.0.0.1
 $([ "$1" = pxh ] && echo "workers = $WORKERS")
+$([ "$1" = base ] && [ -n "$BASE_WORKERS" ] && echo "workers = $BASE_WORKERS")
 fqdn = bench.test
 state_dir = $4
 [log]

@@ -13,7 +13,10 @@
 #   interleaved (pxehub, dnsmasq, pxehub, ...) so a machine's load hits both
 #   alike; STORM_TLS=1 fetches the image over HTTPS (pxehub's https_port,
 #   nginx `ssl` with the same certificate; the client pins one cipher suite,
-#   TLS 1.3 AES-128-GCM, so both servers do the same work)
+#   TLS 1.3 AES-128-GCM, so both servers do the same work);
+#   STORM_WORKERS=N pxehub's [server] workers (and nginx's worker_processes;
+#   default 1: one loop each), STORM_BASE_WORKERS=N the same for "base" (with
+#   STORM_BASE this very build: workers 1 vs 2 in one interleaved run)
 # Prints "storm: ..." lines, a table per run and one of the medians over the
 # runs (pxehub's event loop turn length too); JSON per run in $B/bench/.
 set -u
@@ -29,6 +32,8 @@ RUNS=${STORM_RUNS:-3}
 DEADLINE=${STORM_DEADLINE:-120}
 BASE=${STORM_BASE:-}
 TLS=${STORM_TLS:-0}
+WORKERS=${STORM_WORKERS:-1}
+BASE_WORKERS=${STORM_BASE_WORKERS:-}
 LOADER=/usr/lib/ipxe/undionly.kpxe
 OUT=$TOP/$B/bench
 [ "$(id -u)" = 0 ] || { echo "storm: skipped (needs root)"; exit 0; }
@@ -134,6 +139,8 @@ for srv in $SERVERS; do
 listen = bs0
 user = nobody
 state_dir = $T/state
+$([ $srv = pxehub ] && echo "workers = $WORKERS")
+$([ $srv = base ] && [ -n "$BASE_WORKERS" ] && echo "workers = $BASE_WORKERS")
 [log]
 level = warning
 [plugins]
@@ -181,9 +188,9 @@ pxe-service=tag:!ipxe,x86PC,"storm",undionly.kpxe
 dhcp-boot=tag:ipxe,http://10.88.0.1/boot.ipxe
 pxe-service=tag:ipxe,x86PC,"storm ipxe",http://10.88.0.1/boot.ipxe
 EOF
-		# one worker, like pxehubd's one loop; same connection limit
+		# STORM_WORKERS workers, like pxehubd's loops; same connection limit
 		cat >"$T/nginx.conf" <<EOF
-worker_processes 1;
+worker_processes $WORKERS;
 pid $T/nginx.pid;
 error_log $T/nginx.err warn;
 worker_rlimit_nofile 20000;

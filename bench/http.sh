@@ -207,7 +207,10 @@ one() {
 		pp=$!
 	fi
 	c0=$(cpu_ns "$pid")
-	r=$($IN wrk -t"$WRK_THREADS" -c"$4" -d"${SECS}s" --timeout 30s -s "$T/report.lua" "$5" 2>&1 |
+	# wrk wants at least one connection per thread
+	th=$WRK_THREADS
+	[ "$th" -gt "$4" ] && th=$4
+	r=$($IN wrk -t"$th" -c"$4" -d"${SECS}s" --timeout 30s -s "$T/report.lua" "$5" 2>&1 |
 		sed -n 's/^RESULT //p')
 	c1=$(cpu_ns "$pid")
 	[ -n "$pp" ] && wait "$pp"

@@ -1526,7 +1526,9 @@ void pxh_http_conn_accept(struct pxh_http_loop *lp, struct pxh_http_listener *l)
 		conn_link(lp, c);
 		conn_hold(c);
 		if (l->tls) {
-			c->tls = pxh_http_tls_session(lp->tls, fd);
+			/* the main loop's credentials are the module's (a
+			 * reload swaps them there); a worker holds its own */
+			c->tls = pxh_http_tls_session(lp == &h->main_lp ? h->tls : lp->tls, fd);
 			if (!c->tls) {
 				conn_close(c);
 				conn_release(c);

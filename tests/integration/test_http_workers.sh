@@ -37,6 +37,15 @@ head -c 4194304 /dev/urandom >"$T/http/4m.bin"
 head -c 1048576 /dev/urandom >"$T/http/1m.bin"
 
 "$PXHD" -t -c "$T/c.conf" >"$T/t.out" 2>&1 && ok conf_check || not_ok conf_check "$(cat "$T/t.out")"
+# out of range: -t names the file and line
+sed 's/^workers = 2$/workers = 17/' "$T/c.conf" >"$T/bad.conf"
+line=$(grep -n '^workers = 17$' "$T/bad.conf" | cut -d: -f1)
+if "$PXHD" -t -c "$T/bad.conf" >"$T/t.out" 2>&1; then
+	not_ok conf_check_range "workers = 17 accepted"
+else
+	grep -q "bad.conf:$line: .*workers" "$T/t.out" && ok conf_check_range ||
+		not_ok conf_check_range "$(head -3 "$T/t.out")"
+fi
 pxh_daemon "$T/c.conf" "$NS" || { not_ok daemon_start "see log"; exit 1; }
 ok daemon_start
 
@@ -201,9 +210,11 @@ PXH_LOG=$T/one.log pxh_daemon "$T/c0.conf" "$NS" || { not_ok one_start "see log"
 names=$(cat /proc/$PXH_PID/task/*/comm | sort | tr '\n' ' ')
 n80=$($IN ss -Hltn 'sport = :8080' | wc -l)
 code=$($IN curl -m 60 -s -o "$T/out/one" -w '%{http_code}' "$U/files/4m.bin")
+scode=$($IN curl -m 60 -sk -o "$T/out/ones" -w '%{http_code}' "$S/files/1m.bin")
 case "$names" in *pxh-http*) w=yes ;; *) w=no ;; esac
 [ "$w" = no ] && [ "$n80" = 1 ] && [ "$code" = 200 ] && cmp -s "$T/out/one" "$T/http/4m.bin" &&
-	ok workers_one_single_loop || not_ok workers_one_single_loop "threads: $names listeners: $n80 code $code"
+	[ "$scode" = 200 ] && cmp -s "$T/out/ones" "$T/http/1m.bin" &&
+	ok workers_one_single_loop || not_ok workers_one_single_loop "threads: $names listeners: $n80 code $code https $scode"
 kill -TERM $PXH_PID
 wait $PXH_PID 2>/dev/null
 exit $_pxh_failed

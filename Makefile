@@ -106,7 +106,20 @@ $(SDK_DYNLIST): $(SDK_SYMS)
 
 all: $(B)/sbin/pxehubd $(B)/bin/pxehubctl $(PLUGIN_SO) $(TESTKIT) $(SDK_DYNLIST) $(SDK_STAGED)
 
-$(B)/obj/%.o: %.c
+# The paths compiled into the binaries (PXH_SYSCONFDIR, ...).  A build
+# records them in $(PATHS_STAMP); when they change, what uses them is
+# rebuilt.  `make install` with other paths than the build's refuses:
+# it would install binaries that look for their config elsewhere.
+PATHS_STAMP := $(B)/paths.stamp
+COMPILED_PATHS := SYSCONFDIR=$(SYSCONFDIR) PLUGINDIR=$(PLUGINDIR) STATEDIR=$(STATEDIR)
+ifeq ($(filter install,$(MAKECMDGOALS)),)
+$(shell mkdir -p $(B) && { [ "$$(cat $(PATHS_STAMP) 2>/dev/null)" = "$(COMPILED_PATHS)" ] || echo "$(COMPILED_PATHS)" >$(PATHS_STAMP); })
+endif
+$(PATHS_STAMP):
+	@mkdir -p $(dir $@)
+	echo "$(COMPILED_PATHS)" >$@
+
+$(B)/obj/%.o: %.c $(PATHS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -140,7 +153,7 @@ $(SDK_STAGE)/pxehub/%.h: sdk/include/pxehub/%.h
 # Code shared by several plugins lives in plugins/common/NAME/ (not a plugin
 # itself); a plugin.mk lists what it uses in NAME_EXTRA_SRC.
 $(B)/lib/pxehub/plugins/%.so: $$(wildcard plugins/%/*.c) $$(wildcard plugins/%/*.h) \
-		$$($$*_EXTRA_SRC) $(SDK_STAGED)
+		$$($$*_EXTRA_SRC) $(SDK_STAGED) $(PATHS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CPPFLAGS) $(CFLAGS) -fvisibility=hidden $($*_CFLAGS) -shared \
 		$(LDFLAGS) -o $@ $(filter %.c,$^) $($*_LIBS)
@@ -223,6 +236,11 @@ demo: all
 
 # ---- install --------------------------------------------------------------
 install: all
+	@have=$$(cat $(PATHS_STAMP)); [ "$$have" = "$(COMPILED_PATHS)" ] || { \
+		echo "make install: $(B) was built for $$have, this install is for $(COMPILED_PATHS):" >&2; \
+		echo "  the installed pxehubd would look for its config and plugins elsewhere." >&2; \
+		echo "  Build with the same PREFIX/SYSCONFDIR/... first ('make PREFIX=... && make install PREFIX=...'; it rebuilds)," >&2; \
+		echo "  or stage this build with 'make install DESTDIR=...' and no path changes." >&2; exit 1; }
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PLUGINDIR) \
 		$(DESTDIR)$(INCLUDEDIR)/pxehub $(DESTDIR)$(PKGCONFIGDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/pxehub/plugins.d $(DESTDIR)$(SYSCONFDIR)/pxehub/scripts \
@@ -235,8 +253,12 @@ install: all
 	$(INSTALL) -m 644 $(TESTKIT) $(DESTDIR)$(LIBDIR)/
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR)/pxehub
 	$(INSTALL) -m 644 $(SDK_DYNLIST) $(DESTDIR)$(LIBDIR)/pxehub/plugin-sdk.dynlist
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
-	    -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@PLUGINDIR@|$(PLUGINDIR)|g' \
+	rel() { r=$$(realpath -m --relative-to="$$1" "$$2"); \
+		case "$$r" in ..*) echo "$$2" ;; *) echo "$$3$$r" ;; esac; }; \
+	pre="\$${pcfiledir}/$$(realpath -m --relative-to=$(PKGCONFIGDIR) $(PREFIX))"; \
+	inc=$$(rel $(PREFIX) $(INCLUDEDIR) '$${prefix}/'); lib=$$(rel $(PREFIX) $(LIBDIR) '$${prefix}/'); \
+	sed -e "s|@PREFIX@|$$pre|g" -e "s|@INCLUDEDIR@|$$inc|g" \
+	    -e "s|@LIBDIR@|$$lib|g" -e 's|@PLUGINDIR@|$(PLUGINDIR)|g' \
 	    -e 's|@VERSION@|$(VERSION)|g' -e 's|@TESTKIT_LIBS@|$(strip $(DEP_LIBS))|g' sdk/pxehub-plugin.pc.in \
 	    > $(DESTDIR)$(PKGCONFIGDIR)/pxehub-plugin.pc
 	sed -e 's|@PLUGINDIR@|$(PLUGINDIR)|g' -e 's|@STATEDIR@|$(STATEDIR)|g' \

@@ -1,32 +1,44 @@
 #!/bin/sh
-# The SDK as a third party uses it: `make install` into a prefix, then
+# The SDK as a third party uses it: `make install DESTDIR=...` stages it
+# (as a package build does; the .pc is relocatable, ${pcfiledir}), then
 # sdk/examples/hello copied out of the tree and built with nothing but
-# pkg-config (PKG_CONFIG_PATH), its test-kit unit test run, the plugin
-# installed into pkg-config's plugindir and loaded by a running pxehubd,
+# PKG_CONFIG_PATH, its test-kit unit test run, the plugin installed into
+# pkg-config's plugindir under the same DESTDIR and loaded by a pxehubd,
 # whose hooks are then seen working: the decision (pxehubctl decide and
 # /boot.ipxe), the HTTP route, the report hook (/metrics) and the event
 # hook (its log line).
 . "$(dirname "$0")/../lib.sh"
 pxh_init
-PREFIX=$T/prefix
+STAGE=$T/stage
 MAC=52:54:00:12:34:56
 
-# ---- install ---------------------------------------------------------------------
-if make -s -C "$PXH_TOP" B="$B" install PREFIX="$PREFIX" >"$T/install.log" 2>&1; then
-	ok "make install PREFIX=... (SDK included)"
+# ---- install -----------------------------------------------------------------------
+# Other paths than the build's are refused (they are compiled in), clearly.
+if make -s -C "$PXH_TOP" B="$B" install PREFIX=/opt/elsewhere DESTDIR="$T/wrong" >"$T/wrong.log" 2>&1; then
+	not_ok "make install with other paths than the build's refuses" "it installed"
+elif grep -q "was built for .*this install is for SYSCONFDIR=/opt/elsewhere/etc" "$T/wrong.log" && [ ! -e "$T/wrong" ]; then
+	ok "make install with other paths than the build's refuses"
+else not_ok "make install with other paths than the build's refuses" "$(cat "$T/wrong.log")"; fi
+if make -s -C "$PXH_TOP" B="$B" install DESTDIR="$STAGE" >"$T/install.log" 2>&1; then
+	ok "make install DESTDIR=... (SDK included)"
 else
-	not_ok "make install PREFIX=... (SDK included)" "$(tail -3 "$T/install.log")"; exit 1
+	not_ok "make install DESTDIR=... (SDK included)" "$(tail -3 "$T/install.log")"; exit 1
 fi
+pc=$(find "$STAGE" -name pxehub-plugin.pc | head -1)
+PREFIX=$(cd "$(dirname "$pc")/../.." && pwd) # the staged PREFIX (LIBDIR = PREFIX/lib)
 for f in include/pxehub/plugin.h include/pxehub/testkit.h lib/libpxehub-testkit.a \
-         lib/pkgconfig/pxehub-plugin.pc; do
+         lib/pxehub/plugin-sdk.dynlist lib/pkgconfig/pxehub-plugin.pc; do
 	[ -f "$PREFIX/$f" ] || not_ok "installed $f" "missing"
 done
-export PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig"
+grep -q "^prefix=\${pcfiledir}/" "$pc" && ok "pxehub-plugin.pc is relocatable (\${pcfiledir})" \
+	|| not_ok "pxehub-plugin.pc is relocatable (\${pcfiledir})" "$(grep = "$pc")"
+export PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig" # nothing else: no PKG_CONFIG_SYSROOT_DIR
 cf=$(pkg-config --cflags pxehub-plugin | sed "s/ *$//"); pd=$(pkg-config --variable=plugindir pxehub-plugin)
-if [ "$cf" = "-I$PREFIX/include" ] && [ "$pd" = "$PREFIX/lib/pxehub/plugins" ] &&
+case "$cf" in -I*) inc=$(readlink -f "${cf#-I}") ;; *) inc="" ;; esac
+if [ "$inc" = "$PREFIX/include" ] && [ "${pd#/}" != "$pd" ] && [ -d "$STAGE$pd" ] &&
    pkg-config --modversion pxehub-plugin | grep -q '^[0-9]'; then
-	ok "pxehub-plugin.pc: Cflags, plugindir, version"
-else not_ok "pxehub-plugin.pc: Cflags, plugindir, version" "cflags='$cf' plugindir='$pd'"; fi
+	ok "pxehub-plugin.pc: Cflags into the stage, plugindir as installed, version"
+else not_ok "pxehub-plugin.pc: Cflags into the stage, plugindir as installed, version" "cflags='$cf' plugindir='$pd'"; fi
 
 # ---- build out of tree ------------------------------------------------------------
 cp -r "$PXH_TOP/sdk/examples/hello" "$T/hello"
@@ -50,13 +62,13 @@ if make -C "$T/hello" check ${san:+CFLAGS="$san"} >"$T/check.log" 2>&1; then ok 
 else not_ok "hello's test-kit unit test passes" "$(grep -E 'not ok|error|cannot' "$T/check.log" | head -5)"; fi
 sed 's/^/# /' "$T/check.log" | tail -3
 
-make -C "$T/hello" install >"$T/inst.log" 2>&1 && [ -f "$pd/hello.so" ] \
+make -C "$T/hello" install DESTDIR="$STAGE" >"$T/inst.log" 2>&1 && [ -f "$STAGE$pd/hello.so" ] \
 	&& ok "make install puts hello.so into plugindir" || not_ok "make install puts hello.so into plugindir" "$(cat "$T/inst.log")"
 
 # ---- load it in pxehubd ---------------------------------------------------------------
 CONF=$T/pxehub.conf
 pxh_conf "$CONF"
-sed -i "s|^dir = .*|dir = $pd|" "$CONF"
+sed -i "s|^dir = .*|dir = $STAGE$pd|" "$CONF"
 "$PXHCTL" -c "$CONF" plugin enable hello >/dev/null
 printf 'macs = %s\ngreeting = Hello from the SDK test\n' "$MAC" >>"$T/plugins.d/hello.conf"
 out=$("$PXHD" -t -c "$CONF" 2>&1) && ok "pxehubd -t accepts hello and its keys" || not_ok "pxehubd -t accepts hello and its keys" "$out"

@@ -113,7 +113,10 @@ all: $(B)/sbin/pxehubd $(B)/bin/pxehubctl $(PLUGIN_SO) $(TESTKIT) $(SDK_DYNLIST)
 PATHS_STAMP := $(B)/paths.stamp
 COMPILED_PATHS := SYSCONFDIR=$(SYSCONFDIR) PLUGINDIR=$(PLUGINDIR) STATEDIR=$(STATEDIR)
 ifeq ($(filter install,$(MAKECMDGOALS)),)
-$(shell mkdir -p $(B) && { [ "$$(cat $(PATHS_STAMP) 2>/dev/null)" = "$(COMPILED_PATHS)" ] || echo "$(COMPILED_PATHS)" >$(PATHS_STAMP); })
+# (a first stamp is dated 1970: a tree built before stamps existed is
+# taken as built with the paths of this run, not rebuilt whole)
+$(shell mkdir -p $(B) && if [ ! -e $(PATHS_STAMP) ]; then echo "$(COMPILED_PATHS)" >$(PATHS_STAMP) && touch -d @0 $(PATHS_STAMP); \
+	elif [ "$$(cat $(PATHS_STAMP))" != "$(COMPILED_PATHS)" ]; then echo "$(COMPILED_PATHS)" >$(PATHS_STAMP); fi)
 endif
 $(PATHS_STAMP):
 	@mkdir -p $(dir $@)

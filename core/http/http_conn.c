@@ -40,7 +40,7 @@
  * the socket takes, so a call that finds the socket full throws a read
  * away. */
 #define BULK_SLICE (256u << 10)
-#define BULK_TURN 0.002 /* seconds of bulk sending per turn of the loop */
+#define BULK_TURN 0.0005 /* seconds of bulk sending per turn of the loop */
 #define PIPELINE_NEST 16       /* pipelined answers per callback, nested */
 /* memory bodies up to this size travel in the header's buffer (one send);
  * larger ones go out by writev from where the handler left them */

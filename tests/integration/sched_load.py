@@ -15,6 +15,7 @@ import time
 host, port, path, n, ready, stop = (sys.argv[1], int(sys.argv[2]), sys.argv[3],
                                     int(sys.argv[4]), sys.argv[5], sys.argv[6])
 extra = sys.argv[7:]
+RCVBUF = int(os.environ.get("SCHED_RCVBUF", str(16 << 20)))
 REQ = ("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (path, host)).encode()
 sel = selectors.DefaultSelector()
 buf = bytearray(1 << 18)
@@ -24,7 +25,12 @@ view = memoryview(buf)
 class Conn:
     def __init__(self, i):
         self.i = i
-        self.s = socket.create_connection((host, port), timeout=10)
+        self.s = socket.socket()
+        # a large window: the server may hand each connection megabytes at
+        # once, as it could to a fast client on a real link
+        self.s.setsockopt(socket.SOL_SOCKET, 33, RCVBUF)  # SO_RCVBUFFORCE
+        self.s.settimeout(10)
+        self.s.connect((host, port))
         self.s.setblocking(False)
         self.total = 0  # body and head bytes, all responses
         self.at_ready = 0  # total when every connection had bytes

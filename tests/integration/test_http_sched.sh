@@ -7,9 +7,13 @@
 # sched_load.py; every loop is bounded (the load stops after its probes or
 # 60 s).
 #
-# Bounds (generous for a loaded 2-core CI box, far below what the old
-# "4 MiB per callback" loop gave: there /boot.ipxe waited 100s of ms):
-#   /boot.ipxe: median of 15 probes < 50 ms, each < 500 ms
+# The downloads have 16 MiB receive buffers, so the server could hand each
+# one megabytes per callback, as to a fast client on a real link.
+# Bounds (generous for a loaded 2-core CI box; measured at load 9: the
+# queue gave /boot.ipxe a median of 8-17 ms and a max of 19-37 ms, TFTP
+# 0.14 s; the old loop, 4 MiB per connection per callback, a max of
+# 293-375 ms and loop turns of 155-185 ms at p99, failing the max bound):
+#   /boot.ipxe: median of 15 probes < 50 ms, each < 200 ms
 #   TFTP 64 KiB (128 lock-step blocks of 512 B): < 2 s
 #   each download's bytes >= 1/4 of the mean (no share far below 1/N)
 . "$(dirname "$0")/../lib.sh"
@@ -92,10 +96,10 @@ max=$(tail -1 "$T/probes.sorted")
 echo "# /boot.ipxe under load: median ${med} s, max ${max} s ($(tr '\n' ' ' <"$T/probes.sorted"))"
 echo "# TFTP 64 KiB under load: ${tftp_s} s"
 if [ "$still" = yes ] && [ "$(wc -l <"$T/probes")" -eq 15 ] &&
-	awk -v m="$med" -v x="$max" 'BEGIN { exit !(m > 0 && m < 0.05 && x < 0.5) }'; then
+	awk -v m="$med" -v x="$max" 'BEGIN { exit !(m > 0 && m < 0.05 && x < 0.2) }'; then
 	ok script_answered_during_bulk
 else
-	not_ok script_answered_during_bulk "median ${med} s (bound 0.05), max ${max} s (bound 0.5), load running: $still"
+	not_ok script_answered_during_bulk "median ${med} s (bound 0.05), max ${max} s (bound 0.2), load running: $still"
 fi
 if [ "$still" = yes ] && cmp -s "$T/tftp/small.bin" "$T/small.got" &&
 	awk -v t="$tftp_s" 'BEGIN { exit !(t > 0 && t < 2) }'; then

@@ -41,6 +41,11 @@
  * away. */
 #define BULK_SLICE (256u << 10)
 #define BULK_TURN 0.0005 /* seconds of bulk sending per turn of the loop */
+/* TLS handshakes (an RSA signature each, a millisecond or more) get this
+ * much of a turn; past it they wait for the next turn, in arrival order,
+ * so a thousand clients connecting at once cannot hold the loop for
+ * seconds while TFTP and DHCP wait.  One always runs per turn. */
+#define HANDSHAKE_TURN 0.002
 #define PIPELINE_NEST 16       /* pipelined answers per callback, nested */
 /* memory bodies up to this size travel in the header's buffer (one send);
  * larger ones go out by writev from where the handler left them */
@@ -106,6 +111,7 @@ struct pxh_http_conn {
 	struct pxh_http_bulk *bulk; /* NULL: out of memory, send inline */
 	struct pxh_http_conn *qprev, *qnext;
 	bool queued;
+	bool hs_queued; /* in the handshake queue (qprev/qnext) instead */
 };
 
 struct pxh_http_bulk {
@@ -114,6 +120,9 @@ struct pxh_http_bulk {
 	ev_idle spin;   /* while some are ready: poll must not sleep */
 	struct pxh_http_conn *head, *tail;
 	size_t n;
+	/* TLS handshakes waiting for the next turn, and this turn's share */
+	struct pxh_http_conn *hs_head, *hs_tail;
+	double hs_spent;
 };
 
 /* The per-address counts: worker loops accept and close in parallel. */
@@ -228,6 +237,9 @@ static void want_send(struct pxh_http_conn *c)
 }
 
 /* ---- the bulk queue ---------------------------------------------------- */
+static void bulk_spin(struct pxh_http_bulk *q);
+static void conn_handshake(struct pxh_http_conn *c);
+
 static void bulk_add(struct pxh_http_conn *c)
 {
 	struct pxh_http_bulk *q = c->bulk;
@@ -243,28 +255,58 @@ static void bulk_add(struct pxh_http_conn *c)
 	else
 		q->head = c;
 	q->tail = c;
-	if (q->n++ == 0)
+	q->n++;
+	bulk_spin(q);
+}
+
+/* Poll must not sleep while either queue holds a connection. */
+static void bulk_spin(struct pxh_http_bulk *q)
+{
+	if (q->n || q->hs_head)
 		ev_idle_start(q->loop, &q->spin);
+	else
+		ev_idle_stop(q->loop, &q->spin);
 }
 
 static void bulk_del(struct pxh_http_conn *c)
 {
 	struct pxh_http_bulk *q = c->bulk;
+	struct pxh_http_conn **head, **tail;
 
-	if (!c->queued)
+	if (!c->queued && !c->hs_queued)
 		return;
-	c->queued = false;
+	head = c->queued ? &q->head : &q->hs_head;
+	tail = c->queued ? &q->tail : &q->hs_tail;
+	if (c->queued)
+		q->n--;
+	c->queued = c->hs_queued = false;
 	if (c->qprev)
 		c->qprev->qnext = c->qnext;
 	else
-		q->head = c->qnext;
+		*head = c->qnext;
 	if (c->qnext)
 		c->qnext->qprev = c->qprev;
 	else
-		q->tail = c->qprev;
+		*tail = c->qprev;
 	c->qprev = c->qnext = NULL;
-	if (--q->n == 0)
-		ev_idle_stop(q->loop, &q->spin);
+	bulk_spin(q);
+}
+
+/* A handshake over this turn's share waits at the end of the line. */
+static void hs_defer(struct pxh_http_conn *c)
+{
+	struct pxh_http_bulk *q = c->bulk;
+
+	want(c, 0);
+	c->hs_queued = true;
+	c->qnext = NULL;
+	c->qprev = q->hs_tail;
+	if (q->hs_tail)
+		q->hs_tail->qnext = c;
+	else
+		q->hs_head = c;
+	q->hs_tail = c;
+	bulk_spin(q);
 }
 
 static void on_spin(struct ev_loop *loop, ev_idle *w, int revents)
@@ -297,6 +339,8 @@ void pxh_http_bulk_free(struct pxh_http_bulk *q)
 		return;
 	while (q->head)
 		bulk_del(q->head);
+	while (q->hs_head)
+		bulk_del(q->hs_head);
 	ev_ref(q->loop);
 	ev_check_stop(q->loop, &q->drain);
 	free(q);
@@ -1025,8 +1069,24 @@ static void bulk_drain(struct ev_loop *loop, ev_check *w, int revents)
 {
 	struct pxh_http_bulk *q = w->data;
 	double until;
-	size_t left = q->n;
+	size_t left;
 
+	/* the handshakes that waited, in order, with what is left of the
+	 * turn's share (one at least); then a new share for the next turn */
+	while (q->hs_head) {
+		struct pxh_http_conn *c = q->hs_head;
+		double t0 = ev_time();
+
+		if (q->hs_spent >= HANDSHAKE_TURN)
+			break;
+		bulk_del(c);
+		conn_hold(c);
+		conn_handshake(c);
+		conn_release(c);
+		q->hs_spent += ev_time() - t0;
+	}
+	q->hs_spent = 0;
+	left = q->n;
 	if (!left)
 		return;
 	until = ev_time() + BULK_TURN;
@@ -1236,6 +1296,28 @@ static void conn_read(struct pxh_http_conn *c)
 		ev_feed_event(c->lp->loop, &c->io, EV_READ);
 }
 
+/* A handshake step now, within the turn's share; else in the queue.
+ * Others waiting keep their place. */
+static void conn_handshake_shared(struct pxh_http_conn *c)
+{
+	struct pxh_http_bulk *q = c->bulk;
+	double t0;
+
+	if (!q) {
+		conn_handshake(c);
+		return;
+	}
+	if (c->hs_queued)
+		return;
+	if (q->hs_head || q->hs_spent >= HANDSHAKE_TURN) {
+		hs_defer(c);
+		return;
+	}
+	t0 = ev_time();
+	conn_handshake(c);
+	q->hs_spent += ev_time() - t0;
+}
+
 static void conn_handshake(struct pxh_http_conn *c)
 {
 	int rc;
@@ -1268,7 +1350,7 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 	conn_hold(c);
 	switch (c->phase) {
 	case C_HANDSHAKE:
-		conn_handshake(c);
+		conn_handshake_shared(c);
 		break;
 	case C_READ:
 		conn_read(c);
@@ -1536,7 +1618,7 @@ void pxh_http_conn_accept(struct pxh_http_loop *lp, struct pxh_http_listener *l)
 			}
 			c->phase = C_HANDSHAKE;
 			conn_deadline(c, lp->set->header_timeout);
-			conn_handshake(c);
+			conn_handshake_shared(c);
 		} else {
 			c->phase = C_READ;
 			conn_deadline(c, lp->set->header_timeout);

@@ -29,7 +29,8 @@ static void usage(FILE *f)
 	        "  -c FILE    main config (default %s/pxehub/pxehub.conf)\n"
 	        "  -f         log to stderr, even with [log] target = syslog\n"
 	        "  -t         check the config and every enabled plugin's config, then exit\n"
-	        "  -v         more log output (repeat for debug)\n"
+	        "  -v         more log output (repeat for debug); with -t, every enabled\n"
+	        "             plugin's keys with their defaults and help\n"
 	        "  --embedded run on the built-in lab config (make run); --iface NAME\n"
 	        "             answers PXE on NAME, else only loopback HTTP/TFTP\n"
 	        "  --dump-config  print every key with its default and meaning\n"
@@ -83,15 +84,27 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	pxh_server_begin_stop(s, 5.0);
 }
 
+/* -t; with -v, the enabled plugins' keys and their help follow "OK". */
 static int check_only(struct pxh_conf *conf, struct pxh_conf_errors *errs,
-                      const char *path)
+                      const char *path, int verbose)
 {
-	pxh_plugins_check(conf, errs);
+	char *keys = NULL;
+	size_t len = 0;
+	FILE *f = verbose ? open_memstream(&keys, &len) : NULL;
+
+	pxh_plugins_check(conf, errs, f);
+	if (f)
+		fclose(f);
 	for (size_t i = 0; i < errs->n; i++)
 		printf("%s\n", errs->msg[i]);
-	if (errs->n)
+	if (errs->n) {
+		free(keys);
 		return 1;
+	}
 	printf("%s: configuration OK\n", path);
+	if (keys && len)
+		fputs(keys, stdout);
+	free(keys);
 	return 0;
 }
 
@@ -147,7 +160,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (test) {
-		rc = check_only(conf, &errs, path);
+		rc = check_only(conf, &errs, path, verbose);
 		goto out_conf;
 	}
 	if (errs.n) {

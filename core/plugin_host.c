@@ -306,7 +306,8 @@ size_t pxh_desc_conf_size(const pxh_plugin_descriptor *d, bool sub)
 	return sub ? d->sub_conf_size : d->conf_size;
 }
 
-int pxh_plugins_check(struct pxh_conf *conf, struct pxh_conf_errors *errs)
+int pxh_plugins_check(struct pxh_conf *conf, struct pxh_conf_errors *errs,
+                      FILE *keys_out)
 {
 	const char **names;
 	size_t n = pxh_cfg_enabled_plugins(conf, &names);
@@ -326,6 +327,15 @@ int pxh_plugins_check(struct pxh_conf *conf, struct pxh_conf_errors *errs)
 		if (check_plugin_conf(conf, names[i], d, &keys, &subs, &b, errs))
 			rc = -EINVAL;
 		pxh_conf_bound_free(&b);
+		if (keys_out) {
+			char sec[160];
+			fprintf(keys_out, "\n# plugin %s %s (%s)\n", names[i],
+			        d->version ? d->version : "?", path);
+			pxh_conf_dump_keys(keys_out, names[i], keys ? keys : d->keys);
+			snprintf(sec, sizeof(sec), "%s.NAME", names[i]);
+			if (d->sub_keys)
+				pxh_conf_dump_keys(keys_out, sec, subs ? subs : d->sub_keys);
+		}
 		dlclose(dl);
 		free(keys);
 		free(subs);

@@ -3,6 +3,8 @@
 #ifndef PXEHUB_PLUGINS_H
 #define PXEHUB_PLUGINS_H
 
+#include <stdio.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,7 +20,10 @@ int pxh_plugins_load(struct pxh_server *s, struct pxh_conf *conf,
                      struct pxh_plugins **out, struct pxh_conf_errors *errs);
 void pxh_plugins_unload(struct pxh_plugins *p); /* waits for pending work */
 /* Check every enabled plugin's config without running it (pxehubd -t). */
-int pxh_plugins_check(struct pxh_conf *conf, struct pxh_conf_errors *errs);
+/* KEYS_OUT, when not NULL, gets each enabled plugin's keys with their
+ * types, defaults and help (pxehubd -t -v). */
+int pxh_plugins_check(struct pxh_conf *conf, struct pxh_conf_errors *errs,
+                      FILE *keys_out);
 size_t pxh_plugins_count(const struct pxh_plugins *p);
 /* Deferred requests, child watches and work items plugins have pending. */
 size_t pxh_plugins_busy(const struct pxh_plugins *p);

@@ -92,6 +92,11 @@ printf '[abi10]\nenabled = yes\nmacs = %s\nloader = abi10.efi\n' "$MAC" >"$T/plu
 head -c 70000 /dev/urandom >"$T/http/blob.bin"
 out=$("$PXHD" -t -c "$CONF" 2>&1) && ok "pxehubd -t accepts the 1.0 plugin" \
 	|| not_ok "pxehubd -t accepts the 1.0 plugin" "$out"
+out=$("$PXHD" -t -v -c "$CONF" 2>&1)
+printf '%s\n' "$out" | grep -qx '\[abi10\]' && printf '%s\n' "$out" | grep -qx '#   MACs to boot' &&
+	printf '%s\n' "$out" | grep -qx '#loader = abi10.efi' \
+	&& ok "pxehubd -t -v shows the plugin's keys, help and defaults" \
+	|| not_ok "pxehubd -t -v shows the plugin's keys, help and defaults" "$out"
 out=$("$PXHCTL" -c "$CONF" decide --mac "$MAC" --arch efi-x64 2>&1)
 printf '%s\n' "$out" | grep -qx 'plugin: abi10' && printf '%s\n' "$out" | grep -q 'abi10.efi' \
 	&& ok "its DHCP decision hook answers (pxehubctl decide)" \

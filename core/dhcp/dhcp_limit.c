@@ -68,13 +68,13 @@ void pxh_dhcp_limit_forget(struct pxh_dhcp_limit *l, const uint8_t mac[6])
 void pxh_dhcp_limit_read(struct pxh_dhcp_limit *l, struct pxh_addr_rate *dest,
                          const struct pxh_conf *conf)
 {
-	double rpd = (double)pxh_cfg_int(conf, "dhcp", NULL, "replies_per_destination");
+	double rpd = (double)pxh_dhcp_conf(conf)->replies_per_destination;
 
 	pxh_addr_rate_set(dest, rpd, 2.0 * rpd);
-	l->rate = (double)pxh_cfg_int(conf, "dhcp", NULL, "rate_per_mac");
-	l->burst = (double)pxh_cfg_int(conf, "dhcp", NULL, "rate_burst");
+	l->rate = (double)pxh_dhcp_conf(conf)->rate_per_mac;
+	l->burst = (double)pxh_dhcp_conf(conf)->rate_burst;
 	if (l->burst < 1)
 		l->burst = 1;
 	l->dup_window =
-		(double)pxh_cfg_int(conf, "dhcp", NULL, "duplicate_window") / 1000.0;
+		(double)pxh_dhcp_conf(conf)->duplicate_window_ms / 1000.0;
 }

@@ -2,9 +2,11 @@
 #ifndef PXEHUB_DHCP_MODULE_H
 #define PXEHUB_DHCP_MODULE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "pxehub/plugin.h"
+#include "conf.h"
 
 struct pxh_server;
 struct pxh_conf;
@@ -19,6 +21,26 @@ void pxh_dhcp_reload(struct pxh_server *s, const struct pxh_conf *old);
 void pxh_dhcp_stop(struct pxh_server *s);
 
 extern const pxh_conf_key pxh_dhcp_keys[];
+
+/* [dhcp], filled once per load from pxh_dhcp_keys (dhcp_keys.c). */
+struct pxh_dhcp_conf {
+	bool enabled;
+	unsigned port, pxe_port;
+	int discovery_control; /* -1 = leave out */
+	unsigned rate_per_mac, rate_burst, replies_per_destination;
+	long long duplicate_window_ms;
+	pxh_conf_list relays;
+	unsigned max_pending;
+	const char *mode; /* proxy or server */
+	long long offer_hold_ms;
+	unsigned max_offers, max_leases;
+	long long decline_time_ms;
+	bool conflict_probe;
+};
+static inline const struct pxh_dhcp_conf *pxh_dhcp_conf(const struct pxh_conf *c)
+{
+	return pxh_conf_core(c, PXH_SEC_DHCP);
+}
 /* [pool.NAME]: address pools of [dhcp] mode = server (core/dhcp/dhcp_pool.c) */
 extern const pxh_conf_key pxh_dhcp_pool_section_keys[];
 extern const pxh_conf_key pxh_dhcp_pool_keys[];

@@ -272,7 +272,7 @@ void pxh_dhcp_conf_check(const struct pxh_conf *c, struct pxh_conf_errors *errs)
 {
 	struct pxh_dhcp_pool *v = NULL;
 	size_t n = 0;
-	const char *mode = pxh_cfg_str(c, "dhcp", NULL, "mode");
+	const char *mode = pxh_dhcp_conf(c)->mode;
 	bool server = mode && !strcmp(mode, "server");
 	const char *where = pxh_cfg_where(c, "dhcp", NULL, "mode");
 	char at[600];
@@ -286,11 +286,11 @@ void pxh_dhcp_conf_check(const struct pxh_conf *c, struct pxh_conf_errors *errs)
 	if (n == 0)
 		pxh_conf_errors_add(errs, "%s: [dhcp] mode = server needs at least "
 		                    "one [pool.NAME] section (subnet, range)", at);
-	if (!pxh_cfg_bool(c, "dhcp", NULL, "enabled"))
+	if (!pxh_dhcp_conf(c)->enabled)
 		pxh_conf_errors_add(errs, "%s: [dhcp] mode = server with enabled = "
 		                    "no (%s): nothing would answer", at,
 		                    pxh_cfg_where(c, "dhcp", NULL, "enabled"));
-	else if (pxh_cfg_int(c, "dhcp", NULL, "port") != DHCP_SERVER_PORT)
+	else if (pxh_dhcp_conf(c)->port != DHCP_SERVER_PORT)
 		pxh_conf_errors_add(errs, "%s: [dhcp] mode = server needs port = "
 		                    "67 (%s): clients and relays send there", at,
 		                    pxh_cfg_where(c, "dhcp", NULL, "port"));

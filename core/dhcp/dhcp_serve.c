@@ -62,24 +62,24 @@ static double gauge_leases(struct pxh_server *s, void *ud)
 
 static void read_keys(struct pxh_dhcp_srv *v, const struct pxh_conf *conf)
 {
-	v->offer_hold = pxh_cfg_int(conf, "dhcp", NULL, "offer_hold") / 1000;
+	v->offer_hold = pxh_dhcp_conf(conf)->offer_hold_ms / 1000;
 	if (v->offer_hold < 1)
 		v->offer_hold = 1;
-	v->decline_secs = pxh_cfg_int(conf, "dhcp", NULL, "decline_time") / 1000;
+	v->decline_secs = pxh_dhcp_conf(conf)->decline_time_ms / 1000;
 	if (v->decline_secs < 1)
 		v->decline_secs = 1;
-	v->leases.max = (size_t)pxh_cfg_int(conf, "dhcp", NULL, "max_leases");
+	v->leases.max = (size_t)pxh_dhcp_conf(conf)->max_leases;
 	if (v->leases.max < 1)
 		v->leases.max = 1;
-	v->leases.max_offers = (size_t)pxh_cfg_int(conf, "dhcp", NULL, "max_offers");
-	v->probe_on = pxh_cfg_bool(conf, "dhcp", NULL, "conflict_probe");
+	v->leases.max_offers = (size_t)pxh_dhcp_conf(conf)->max_offers;
+	v->probe_on = pxh_dhcp_conf(conf)->conflict_probe;
 }
 
 int pxh_dhcp_srv_open(struct pxh_dhcp *d, const struct pxh_conf *conf)
 {
 	struct pxh_server *s = d->s;
 	struct pxh_dhcp_srv *v;
-	const char *mode = pxh_cfg_str(conf, "dhcp", NULL, "mode");
+	const char *mode = pxh_dhcp_conf(conf)->mode;
 	const char *state = pxh_server_conf(conf)->state_dir;
 	int r;
 
@@ -135,7 +135,7 @@ int pxh_dhcp_srv_open(struct pxh_dhcp *d, const struct pxh_conf *conf)
 	pxh_dhcp_probe_start(v, d->probe_fd, d->probe_raw);
 	d->probe_fd = -1; /* v has it now */
 	d->srv = v;
-	if (pxh_cfg_bool(conf, "dhcp", NULL, "conflict_probe") && v->probe_fd < 0)
+	if (pxh_dhcp_conf(conf)->conflict_probe && v->probe_fd < 0)
 		pxh_notice("dhcp: conflict_probe: no ICMP socket (neither "
 		           "CAP_NET_RAW at start nor net.ipv4.ping_group_range): "
 		           "offers go out unprobed, DECLINE still works");
@@ -157,7 +157,7 @@ void pxh_dhcp_srv_reload(struct pxh_dhcp *d, const struct pxh_conf *conf)
 	struct pxh_dhcp_srv *v = d->srv;
 	struct pxh_dhcp_pool *pools = NULL;
 	size_t n = 0;
-	const char *mode = pxh_cfg_str(conf, "dhcp", NULL, "mode");
+	const char *mode = pxh_dhcp_conf(conf)->mode;
 
 	if (!v) {
 		if (mode && !strcmp(mode, "server"))

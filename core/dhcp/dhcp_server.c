@@ -93,8 +93,8 @@ static void read_listen(struct pxh_dhcp *d, const struct pxh_conf *conf)
 static void read_settings(struct pxh_dhcp *d, const struct pxh_conf *conf)
 {
 	d->discovery_control =
-		(int)pxh_cfg_int(conf, "dhcp", NULL, "discovery_control");
-	d->max_pending = pxh_cfg_int(conf, "dhcp", NULL, "max_pending");
+		pxh_dhcp_conf(conf)->discovery_control;
+	d->max_pending = pxh_dhcp_conf(conf)->max_pending;
 	if (d->max_pending <= 0)
 		d->max_pending = 1024;
 	pxh_dhcp_limit_read(&d->limit, &d->dest_rate, conf);
@@ -460,12 +460,12 @@ static bool relay_trusted(const struct pxh_server *s, const struct pxh_dhcp_msg 
 
 	if (src->sin_addr.s_addr == m->giaddr)
 		return true;
-	n = pxh_cfg_list_len(s->conf, "dhcp", NULL, "relays");
+	n = pxh_dhcp_conf(s->conf)->relays.n;
 	if (!n)
 		return false;
 	pxh_dhcp_fmt_ip(src->sin_addr.s_addr, from);
 	for (size_t i = 0; i < n; i++)
-		if (pxh_addr_in_subnet(pxh_cfg_list_item(s->conf, "dhcp", NULL, "relays", i),
+		if (pxh_addr_in_subnet(pxh_dhcp_conf(s->conf)->relays.v[i],
 		                       from))
 			return true;
 	return false;
@@ -798,18 +798,18 @@ int pxh_dhcp_open(struct pxh_server *s)
 	d->probe_fd = -1;
 	/* server mode's conflict probe: the ICMP socket needs the privileges
 	 * held now (pxh_dhcp_srv_open takes it) */
-	const char *mode = pxh_cfg_str(s->conf, "dhcp", NULL, "mode");
+	const char *mode = pxh_dhcp_conf(s->conf)->mode;
 	if (mode && !strcmp(mode, "server") &&
-	    pxh_cfg_bool(s->conf, "dhcp", NULL, "conflict_probe")) {
+	    pxh_dhcp_conf(s->conf)->conflict_probe) {
 		r = pxh_dhcp_probe_socket(&d->probe_raw);
 		d->probe_fd = r < 0 ? -1 : r;
 	}
 	/* without it, replies go out one sendmsg each */
 	d->tx = calloc(PXH_DHCP_BATCH, sizeof(*d->tx));
-	if (!pxh_cfg_bool(s->conf, "dhcp", NULL, "enabled"))
+	if (!pxh_dhcp_conf(s->conf)->enabled)
 		return 0;
-	ports[0] = d->port = pxh_cfg_int(s->conf, "dhcp", NULL, "port");
-	ports[1] = d->pxe_port = pxh_cfg_int(s->conf, "dhcp", NULL, "pxe_port");
+	ports[0] = d->port = pxh_dhcp_conf(s->conf)->port;
+	ports[1] = d->pxe_port = pxh_dhcp_conf(s->conf)->pxe_port;
 	for (int i = 0; i < 2; i++) {
 		struct pxh_dhcp_sock *sk = &d->sock[d->n_sock];
 		if (ports[i] <= 0)

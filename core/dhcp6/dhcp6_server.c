@@ -237,7 +237,7 @@ static void read_settings(struct pxh_dhcp6 *d, const struct pxh_conf *conf)
 	d->has_server_ip = fixed && fixed[0] &&
 	                   inet_pton(AF_INET6, fixed, &d->server_ip) == 1;
 	d->http_port = pxh_cfg_int(conf, "http", NULL, "port");
-	d->max_pending = pxh_cfg_int(conf, "dhcp", NULL, "max_pending");
+	d->max_pending = pxh_dhcp_conf(conf)->max_pending;
 	if (d->max_pending <= 0)
 		d->max_pending = 1024;
 	pxh_dhcp_limit_read(&d->limit, &d->dest_rate, conf);

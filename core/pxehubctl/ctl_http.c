@@ -57,6 +57,14 @@ static int parse_url(const char *url, struct url *u, char *err, size_t elen)
 		goto bad;
 	memcpy(u->host, p, hl);
 	u->host[hl] = 0;
+	{
+		/* a zone as RFC 6874 writes it, [fe80::1%25eth0], is
+		 * fe80::1%eth0 for getaddrinfo */
+		char *z = strstr(u->host, "%25");
+
+		if (z)
+			memmove(z + 1, z + 3, strlen(z + 3) + 1);
+	}
 	if (colon) {
 		size_t pl = (size_t)(slash - colon - 1);
 		if (!pl || pl >= sizeof(u->port))

@@ -8,6 +8,7 @@
 
 #include "ctl.h"
 #include "conf.h"
+#include "listen_addr.h"
 
 static void print_duration(double secs)
 {
@@ -192,18 +193,31 @@ static void default_url(const char *conf_path, char *url, size_t len)
 	struct pxh_conf *c = ctl_conf_load(conf_path, false, &errs);
 	long long port = 80;
 	const char *addr = "127.0.0.1";
+	char v6[INET6_ADDRSTRLEN + IF_NAMESIZE + 4] = "";
 
 	if (c) {
 		size_t n = pxh_server_conf(c)->listen.n;
 		port = pxh_cfg_int(c, "http", NULL, "port");
-		/* Listening on named addresses only: ask the first one. */
+		/* Listening on named addresses only: ask the first IPv4 one,
+		 * else the first IPv6 one ("[2001:db8::1]", "[fe80::1%eth0]") */
 		for (size_t i = 0; i < n; i++) {
 			const char *a = pxh_server_conf(c)->listen.v[i];
+			struct pxh_listen_item it;
+			char why[160], text[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+
 			if (a && strspn(a, "0123456789.") == strlen(a)) {
 				addr = a;
+				v6[0] = 0;
 				break;
 			}
+			if (!v6[0] && a && pxh_listen_parse(a, true, &it, why, sizeof(why)) == 0 &&
+			    it.kind == PXH_LISTEN_ADDR && it.a.sa.sa_family == AF_INET6) {
+				pxh_sockaddr_text(&it.a, text, sizeof(text));
+				snprintf(v6, sizeof(v6), "[%s]", text);
+			}
 		}
+		if (v6[0])
+			addr = v6;
 	}
 	if (port <= 0) {
 		if (c)

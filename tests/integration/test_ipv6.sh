@@ -176,6 +176,9 @@ PXH_LOG=$T/pxehubd2.log pxh_daemon "$T/pxehub.conf" "$SRV" || { not_ok daemon_v6
 	&& ok listen_link_local_zone_http || not_ok listen_link_local_zone_http
 [ -z "$($IN curl -s --max-time 3 "http://10.71.0.1:8080/files/h.bin")" ] \
 	&& ok listen_v6_only_no_v4 || not_ok listen_v6_only_no_v4 "served on IPv4"
+# pxehubctl finds the daemon at its first IPv6 listen address
+out=$(ip netns exec "$SRV" "$PXHCTL" -c "$T/pxehub.conf" status 2>&1) && ok ctl_status_v6_listen \
+	|| not_ok ctl_status_v6_listen "$(echo "$out" | head -3 | tr '\n' '|')"
 rm -f "$T/o6"
 $IN timeout 30 tftp -6 $S6 -m binary -c get big.bin "$T/o6" >/dev/null 2>&1
 cmp -s "$T/o6" "$T/tftp/big.bin" && ok listen_v6_address_tftp || not_ok listen_v6_address_tftp

@@ -13,7 +13,8 @@
 #   show the v6 client; events carry the v6 address;
 # - pxehubctl decide --ip/--server-ip with v6 addresses;
 # - pxehubd -t rejects link-local listen addresses without a zone and bad
-#   v6 rules with FILE:LINE; listen = 2001:db8::1 (an address) works alone.
+#   v6 rules with FILE:LINE; listen = 2001:db8::1 (an address) works alone;
+# - [http] max_per_client counts per IPv6 address, not per /64.
 . "$(dirname "$0")/../lib.sh"
 pxh_init
 for c in curl tftp atftp gnutls-cli; do
@@ -34,6 +35,7 @@ ip -n "$CLI" addr add 2001:db8:71::2/64 dev c0 nodad
 # deprecated (preferred_lft 0): never picked as a source unless bound
 ip -n "$CLI" addr add 2001:db8:71::99/64 dev c0 nodad preferred_lft 0
 ip -n "$CLI" addr add 2001:db8:72::5/64 dev c0 nodad preferred_lft 0
+ip -n "$CLI" addr add 2001:db8:71::3/64 dev c0 nodad preferred_lft 0
 ip -n "$CLI" addr add fe80::2/64 dev c0 nodad
 IN="ip netns exec $CLI"
 S6=2001:db8:71::1
@@ -168,7 +170,7 @@ echo "$d" | grep -q "reason: no \[access\] allow rule matches" && ok decide_v6_o
 
 # ---- listen = an IPv6 address alone --------------------------------------------------
 kill $PXH_PID; wait $PXH_PID 2>/dev/null
-sed -i "s|^listen = s0|listen = $S6, fe80::1%s0|" "$T/pxehub.conf"
+sed -i "s|^listen = s0|listen = $S6, fe80::1%s0|; s|^public_facts = yes|public_facts = yes\nmax_per_client = 1|" "$T/pxehub.conf"
 PXH_LOG=$T/pxehubd2.log pxh_daemon "$T/pxehub.conf" "$SRV" || { not_ok daemon_v6_only_start; exit 1; }
 [ "$($IN curl -s -g --max-time 5 "http://[$S6]:8080/files/h.bin")" = http-ok ] \
 	&& ok listen_v6_address_http || not_ok listen_v6_address_http
@@ -182,4 +184,18 @@ out=$(ip netns exec "$SRV" "$PXHCTL" -c "$T/pxehub.conf" status 2>&1) && ok ctl_
 rm -f "$T/o6"
 $IN timeout 30 tftp -6 $S6 -m binary -c get big.bin "$T/o6" >/dev/null 2>&1
 cmp -s "$T/o6" "$T/tftp/big.bin" && ok listen_v6_address_tftp || not_ok listen_v6_address_tftp
+# max_per_client counts per IPv6 address, not per /64: ::2 holding its one
+# connection is refused a second, ::3 on the same /64 is served
+sleep 0.5
+$IN /usr/bin/python3 -c 'import socket, time
+s = socket.create_connection(("'$S6'", 8080), source_address=("2001:db8:71::2", 0))
+time.sleep(8)' &
+HOLD=$!
+pxh_track $HOLD
+sleep 1
+c=$(code 2001:db8:71::2 "http://[$S6]:8080/files/h.bin")
+[ "$c" = 503 ] && ok http_max_per_client_v6_address || not_ok http_max_per_client_v6_address "HTTP $c"
+c=$(code 2001:db8:71::3 "http://[$S6]:8080/files/h.bin")
+[ "$c" = 200 ] && ok http_max_per_client_not_per_64 || not_ok http_max_per_client_not_per_64 "HTTP $c"
+kill $HOLD 2>/dev/null
 exit $_pxh_failed

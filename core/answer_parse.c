@@ -13,7 +13,7 @@
 
 #include "pxehub/plugin.h"
 #include "answer.h"
-#include "http/grub_script.h"
+#include "grub_script.h"
 
 #define ANS_URL_MAX 1000     /* the SDK helpers keep 1 KiB per URL */
 #define ANS_CMDLINE_MAX 2000 /* and 2 KiB of kernel command line */

@@ -8,16 +8,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "plugin_host.h"
 #include "clients.h"
 #include "conf.h"
 #include "counters.h"
 #include "events.h"
-#include "http/http_module.h"
 #include "listening.h"
+#include "plugins.h"
 #include "server.h"
 #include "str.h"
-#include "tftp/tftp_module.h"
 
 #define STEPS_PER_CLIENT 64 /* a boot is 10-30 events */
 #define BOOT_GAP_US (120 * 1000000ull) /* quiet this long: a new boot */
@@ -441,6 +439,12 @@ char *pxh_clients_json(struct pxh_server *s, bool hide_facts, bool steps)
 	return dump(o);
 }
 
+/* What a protocol module says is active now (0 when it is not there). */
+static size_t active(struct pxh_server *s, size_t (*fn)(struct pxh_server *))
+{
+	return fn ? fn(s) : 0;
+}
+
 char *pxh_status_json(struct pxh_server *s, bool hide_facts)
 {
 	json_t *o = json_object();
@@ -458,7 +462,8 @@ char *pxh_status_json(struct pxh_server *s, bool hide_facts)
 		uint64_t refused = s->reloads_refused ? *s->reloads_refused : 0;
 		/* paths and error text only for authenticated callers, once
 		 * there is a way to be one (pxehubctl reload shows them) */
-		bool hide_conf = hide_facts && pxh_http_auth_configured(s);
+		bool hide_conf = hide_facts && s->proto.auth_configured &&
+		                 s->proto.auth_configured(s);
 
 		if (!hide_conf)
 			json_object_set_new(c, "path",
@@ -477,14 +482,14 @@ char *pxh_status_json(struct pxh_server *s, bool hide_facts)
 		}
 		json_object_set_new(o, "config", c);
 	}
-	json_object_set_new(o, "tftp_active", json_integer((json_int_t)pxh_tftp_active(s)));
-	json_object_set_new(o, "http_active", json_integer((json_int_t)pxh_http_active(s)));
-	for (size_t i = 0; p && i < p->n; i++) {
+	json_object_set_new(o, "tftp_active", json_integer((json_int_t)active(s, s->proto.tftp_active)));
+	json_object_set_new(o, "http_active", json_integer((json_int_t)active(s, s->proto.http_active)));
+	for (size_t i = 0; i < pxh_plugins_count(p); i++) {
+		const struct pxh_host *h = pxh_plugins_host(p, i);
 		json_t *po = json_object();
-		json_object_set_new(po, "name", json_string(p->hosts[i]->name));
-		json_object_set_new(po, "version",
-		                    json_string(p->hosts[i]->desc->version ? p->hosts[i]->desc->version : ""));
-		json_object_set_new(po, "priority", json_integer(p->hosts[i]->priority));
+		json_object_set_new(po, "name", json_string(pxh_host_name(h)));
+		json_object_set_new(po, "version", json_string(pxh_host_version(h)));
+		json_object_set_new(po, "priority", json_integer(pxh_host_priority(h)));
 		json_array_append_new(plugins, po);
 	}
 	json_object_set_new(o, "plugins", plugins);
@@ -683,8 +688,10 @@ char *pxh_now_json(struct pxh_server *s, bool hide_facts, double stuck_after)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	wall = (double)ts.tv_sec + ts.tv_nsec / 1e9;
-	nx = pxh_tftp_transfers(s, xs, NOW_MAX);
-	nx += pxh_http_transfers(s, xs + nx, NOW_MAX - nx);
+	nx = 0;
+	for (size_t i = 0; i < 2; i++) /* tftp, http */
+		if (s->proto.transfers[i])
+			nx += s->proto.transfers[i](s, xs + nx, NOW_MAX - nx);
 	used = calloc(nx ? nx : 1, sizeof(*used));
 	for (size_t k = 0; k < nx; k++)
 		if (!xs[k].mac[0])

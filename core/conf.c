@@ -16,11 +16,6 @@
 #include "pxehub/plugin.h"
 #include "conf.h"
 #include "log.h"
-#include "dhcp/dhcp_module.h"
-#include "dhcp6/dhcp6_module.h"
-#include "http/grub_stage.h"
-#include "http/http_module.h"
-#include "tftp/tftp_module.h"
 #include "access.h"
 #include "listen_addr.h"
 
@@ -74,13 +69,9 @@ struct pxh_conf {
 	size_t ncore_subs[PXH_SEC__MAX];
 };
 
-static const struct pxh_section_schema *const core_sections[PXH_SEC__MAX] = {
-	[PXH_SEC_SERVER] = &pxh_server_section,   [PXH_SEC_DHCP] = &pxh_dhcp_section,
-	[PXH_SEC_TFTP] = &pxh_tftp_section,       [PXH_SEC_HTTP] = &pxh_http_section,
-	[PXH_SEC_BOOT] = &pxh_boot_section,       [PXH_SEC_ACCESS] = &pxh_access_section,
-	[PXH_SEC_LOG] = &pxh_log_section,         [PXH_SEC_PLUGINS] = &pxh_plugins_section,
-	[PXH_SEC_POOL] = &pxh_pool_section,     [PXH_SEC_DHCP6] = &pxh_dhcp6_section,
-};
+/* The sections are the daemon's (core/conf_sections.c, which names the
+ * modules); this file knows none of them. */
+#define core_sections pxh_conf_sections
 #define N_CORE_SECTIONS PXH_SEC__MAX
 
 bool pxh_conf_strict;
@@ -1265,11 +1256,9 @@ struct pxh_conf *pxh_conf_load(const char *path, const char *text,
 		return NULL;
 	}
 	check_server_user(c, errs);
-	pxh_grub_conf_check(c, errs);
-	pxh_dhcp_conf_check(c, errs);
 	pxh_access_conf_check(c, errs);
 	pxh_listen_conf_check(c, errs);
-	pxh_dhcp6_conf_check(c, errs);
+	pxh_conf_check_sections(c, errs);
 	pdir = pxh_cfg_str(c, "plugins", NULL, "conf_dir");
 	if (pdir && *pdir)
 		load_plugin_dir(c, pdir, errs);

@@ -89,6 +89,13 @@ struct pxh_conf_errors {
 	size_t n;
 };
 
+/* Every core section (by enum pxh_core_section), and the checks across
+ * keys of the protocol modules that load runs after validation:
+ * core/conf_sections.c, the one place that names each module's section. */
+extern const struct pxh_section_schema *const pxh_conf_sections[PXH_SEC__MAX];
+void pxh_conf_check_sections(const struct pxh_conf *c,
+                             struct pxh_conf_errors *errs);
+
 /* Load the main file (or the embedded text when TEXT is non-NULL, named
  * NAME in messages) and every plugins.d/NAME.conf.  Plugin sections are
  * checked later against each plugin's table (pxh_conf_check_plugin).

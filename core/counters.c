@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugin_host.h"
 #include "counters.h"
 #include "plugins.h"
 #include "server.h"
@@ -175,12 +174,12 @@ json_t *pxh_plugin_reports(struct pxh_server *s)
 
 	for (struct pxh_hook *k = pxh_hooks(s, PXH_HOOK_REPORT); k; k = k->next) {
 		struct pxh_report r = {.obj = json_object()};
-		json_t *prev = json_object_get(all, k->host->name);
+		json_t *prev = json_object_get(all, pxh_host_name(k->host));
 		k->fn.report(k->ud, &r);
 		if (prev)
 			json_object_update(prev, r.obj);
 		else
-			json_object_set(all, k->host->name, r.obj);
+			json_object_set(all, pxh_host_name(k->host), r.obj);
 		json_decref(r.obj);
 	}
 	return all;

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugin_host.h"
 #include "answer.h"
 #include "conf.h"
 #include "counters.h"
@@ -215,7 +214,7 @@ static void request_free(struct pxh_request *r)
 static bool take(struct pxh_decision *d, struct pxh_request *r,
                  enum pxh_verdict v)
 {
-	const char *name = r->host->name;
+	const char *name = pxh_host_name(r->host);
 
 	count_latency(d->s, name, ev_now(d->s->loop) - r->started);
 	if (v == PXH_BOOT || v == PXH_LOCAL || v == PXH_IGNORE) {
@@ -278,7 +277,7 @@ void pxh_request_complete(pxh_request *r, enum pxh_verdict v)
 		/* Deadline passed: the default was applied already. */
 		pxh_logf(PXH_LOG_NOTICE, &r->client,
 		         "decide: plugin %s answered %s after the deadline: dropped",
-		         h->name, pxh_verdict_name(v));
+		         pxh_host_name(h), pxh_verdict_name(v));
 		request_free(r);
 		pxh_host_unref(h);
 		return;
@@ -304,7 +303,7 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct pxh_request *r = d->waiting;
 
 	snprintf(why, sizeof(why), "plugin %s did not answer within %lld ms",
-	         r ? r->host->name : "?", pxh_decide_deadline_ms(d->s));
+	         r ? pxh_host_name(r->host) : "?", pxh_decide_deadline_ms(d->s));
 	if (r) {
 		r->d = NULL;
 		r->expired = true;

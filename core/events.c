@@ -7,13 +7,11 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include "plugin_host.h"
 #include "abi.h"
 #include "clients.h"
 #include "conf.h"
 #include "counters.h"
 #include "events.h"
-#include "http/http_module.h"
 #include "log.h"
 #include "plugins.h"
 #include "server.h"
@@ -245,7 +243,8 @@ static void emit(struct pxh_server *s, const pxh_event *ev, bool bind)
 		(*q->by_kind[ev->kind])++;
 	if ((ev->severity ? ev->severity : PXH_LOG_INFO) <= pxh_log_level())
 		log_event(ev, mac);
-	pxh_http_events_publish(s, ev, mac);
+	if (s->proto.publish)
+		s->proto.publish(s, ev, mac);
 	if (!q || !pxh_hooks(s, PXH_HOOK_EVENT))
 		return;
 	if (q->count == q->cap) {

@@ -12,9 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "plugin_host.h"
 #include "files.h"
-#include "http/grub_stage.h"
 #include "plugins.h"
 #include "server.h"
 #include "str.h"
@@ -269,7 +267,8 @@ int pxh_file_open(struct pxh_server *s, const char *root, const char *path,
 		 * decides, not a grub.cfg in the root), then the resolvers.
 		 * A resolver that refuses (anything but -ENOENT) decides: the
 		 * file system copy is not served behind its back. */
-		rc = pxh_grub_stage1_file(s, norm, c, out);
+		rc = s->proto.generated_file
+		     ? s->proto.generated_file(s, norm, c, out) : -ENOENT;
 		if (rc == -ENOENT)
 			rc = try_resolvers(s, norm, c, out);
 		if (rc != -ENOENT)

@@ -7,8 +7,7 @@
 #include <string.h>
 
 #include "headless.h"
-#include "dhcp/dhcp.h"
-#include "plugin_host.h"
+#include "arch.h"
 #include "server.h"
 #include "answer.h"
 #include "conf.h"
@@ -48,10 +47,7 @@ size_t pxh_headless_pending(struct pxh_server *s)
 {
 	size_t n = pxh_pool_pending(s);
 
-	for (size_t i = 0; s->plugins && i < s->plugins->n; i++)
-		if (s->plugins->hosts[i]->refs > 0)
-			n += (size_t)s->plugins->hosts[i]->refs;
-	return n;
+	return n + pxh_plugins_busy(s->plugins);
 }
 
 void pxh_headless_stop(struct pxh_server *s, double max_wait)

@@ -10,7 +10,7 @@
 #include "plugin_host.h"
 #include "abi.h"
 #include "conf.h"
-#include "dhcp/dhcp_module.h"
+#include "server_addr.h"
 #include "events.h"
 #include "log.h"
 #include "plugins.h"

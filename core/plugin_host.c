@@ -489,6 +489,62 @@ size_t pxh_plugins_busy(const struct pxh_plugins *p)
 	return n;
 }
 
+struct pxh_host *pxh_plugins_host(const struct pxh_plugins *p, size_t i)
+{
+	return p && i < p->n ? p->hosts[i] : NULL;
+}
+
+int pxh_host_priority(const struct pxh_host *h)
+{
+	return h ? h->priority : 0;
+}
+
+const char *pxh_host_version(const struct pxh_host *h)
+{
+	return h && h->desc && h->desc->version ? h->desc->version : "";
+}
+
+void pxh_plugins_own_conf(struct pxh_plugins *p, bool owns)
+{
+	if (p)
+		p->owns_conf = owns;
+}
+
+bool pxh_host_thread_safe(const struct pxh_host *h)
+{
+	return h && h->desc && (h->desc->flags & PXH_PLUGIN_THREAD_SAFE);
+}
+
+int pxh_host_running(const struct pxh_host *h)
+{
+	return h ? h->running : 0;
+}
+
+void pxh_host_running_add(struct pxh_host *h, int delta)
+{
+	if (h)
+		h->running += delta;
+}
+
+struct pxh_host *pxh_host_core_new(struct pxh_server *s, const char *name,
+                                   int priority)
+{
+	struct pxh_host *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->srv = s;
+	h->set = s->plugins;
+	h->priority = priority;
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	return h;
+}
+
+void pxh_host_core_free(struct pxh_host *h)
+{
+	free(h);
+}
+
 void pxh_host_ref(struct pxh_host *h)
 {
 	if (h)

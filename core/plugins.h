@@ -3,10 +3,10 @@
 #ifndef PXEHUB_PLUGINS_H
 #define PXEHUB_PLUGINS_H
 
-#include <stdio.h>
-
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pxehub/plugin.h"
 
@@ -61,5 +61,24 @@ struct pxh_hook *pxh_http_route_for(struct pxh_server *s, const char *name);
 /* Hold and release a plugin host while work is pending for it. */
 void pxh_host_ref(struct pxh_host *h);
 void pxh_host_unref(struct pxh_host *h);
+
+/* The loaded plugins, in priority order (I < pxh_plugins_count). */
+struct pxh_host *pxh_plugins_host(const struct pxh_plugins *p, size_t i);
+int pxh_host_priority(const struct pxh_host *h);
+const char *pxh_host_version(const struct pxh_host *h); /* "" if unset */
+/* The set frees its config when it goes (a set a reload replaced owns the
+ * old config its plugins still read). */
+void pxh_plugins_own_conf(struct pxh_plugins *p, bool owns);
+/* For the work pool, under its lock: may H's items run on two threads at
+ * once (PXH_PLUGIN_THREAD_SAFE), and how many run now. */
+bool pxh_host_thread_safe(const struct pxh_host *h);
+int pxh_host_running(const struct pxh_host *h);
+void pxh_host_running_add(struct pxh_host *h, int delta);
+/* A host for hooks of the core's own (the SDK test kit's event capture),
+ * with no plugin behind it, registering into S's current set.  Free it
+ * with pxh_host_core_free once the set is gone. */
+struct pxh_host *pxh_host_core_new(struct pxh_server *s, const char *name,
+                                   int priority);
+void pxh_host_core_free(struct pxh_host *h);
 
 #endif /* PXEHUB_PLUGINS_H */

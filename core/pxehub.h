@@ -21,10 +21,14 @@
 #include "plugins.h"
 #include "workpool.h"
 #include "addr_limit.h"
+#include "arch.h"
+#include "dhcp_options.h"
+#include "server_addr.h"
+#include "ipxe_script.h"
 #include "dhcp/dhcp_module.h"
 #include "tftp/tftp_module.h"
 #include "http/http_module.h"
-#include "http/grub_script.h"
+#include "grub_script.h"
 #include "http/grub_stage.h"
 
 #endif /* PXEHUB_CORE_H */

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "plugin_host.h"
 #include "conf.h"
 #include "counters.h"
 #include "series.h"

@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "loop_stats.h"
-#include "plugin_host.h"
 #include "server.h"
 #include "clients.h"
 #include "conf.h"
@@ -26,6 +25,7 @@
 #include "dhcp/dhcp_module.h"
 #include "dhcp6/dhcp6_module.h"
 #include "events.h"
+#include "http/grub_stage.h"
 #include "http/http_module.h"
 #include "log.h"
 #include "plugins.h"
@@ -120,6 +120,14 @@ int pxh_server_init(struct pxh_server *s, struct ev_loop *loop,
 	s->start_time = ev_now(loop);
 	s->start_wall = time(NULL);
 	s->conf_wall = s->start_wall;
+	s->proto = (struct pxh_server_protocols){
+		.tftp_active = pxh_tftp_active,
+		.http_active = pxh_http_active,
+		.transfers = {pxh_tftp_transfers, pxh_http_transfers},
+		.auth_configured = pxh_http_auth_configured,
+		.publish = pxh_http_events_publish,
+		.generated_file = pxh_grub_stage1_file,
+	};
 	s->reloads_ok = pxh_counter(s, "pxehub_reloads_total{result=\"ok\"}",
 	                            "configuration reloads (SIGHUP) by result");
 	s->reloads_refused = pxh_counter(s, "pxehub_reloads_total{result=\"refused\"}",
@@ -359,7 +367,7 @@ static int reload(struct pxh_server *s, char *why, size_t why_len)
 	pxh_http_reload(s, old);
 	/* The old set goes once its deferred work is done; it owns the old
 	 * config its plugins still read. */
-	op->owns_conf = true;
+	pxh_plugins_own_conf(op, true);
 	pxh_plugins_unload(op);
 	log_access_state(s);
 	pxh_notice("server: reloaded: %zu plugin(s)", pxh_plugins_count(np));
@@ -425,7 +433,7 @@ void pxh_server_free(struct pxh_server *s)
 			pxh_warn("server: %zu plugin request(s) still pending at exit: plugins not unloaded",
 			         busy);
 		} else {
-			s->plugins->owns_conf = false;
+			pxh_plugins_own_conf(s->plugins, false);
 			pxh_plugins_unload(s->plugins);
 		}
 		s->plugins = NULL;

@@ -9,6 +9,8 @@
 
 #include <ev.h>
 
+#include "pxehub/plugin.h"
+
 #ifndef PXH_VERSION
 #define PXH_VERSION "0.1.0"
 #endif
@@ -24,6 +26,31 @@ struct pxh_dhcp;
 struct pxh_dhcp6;
 struct pxh_tftp;
 struct pxh_http;
+struct pxh_server;
+struct pxh_transfer;
+struct pxh_open_file;
+
+/* What the protocol modules lend the base (status, the Now view, the live
+ * event stream, generated files), filled by pxh_server_init
+ * (core/server.c): base code calls these and names no module.  A NULL
+ * entry (a server a unit test built by hand) means the service is not
+ * there: nothing active, no transfers, no stream, no generated files. */
+struct pxh_server_protocols {
+	size_t (*tftp_active)(struct pxh_server *s);
+	size_t (*http_active)(struct pxh_server *s);
+	/* each fills up to MAX transfers and returns how many */
+	size_t (*transfers[2])(struct pxh_server *s, struct pxh_transfer *out,
+	                       size_t max);
+	/* an [http] api_token or client_ca is set */
+	bool (*auth_configured)(struct pxh_server *s);
+	/* hand EV (machine MAC) to the /api/v1/events subscribers */
+	void (*publish)(struct pxh_server *s, const pxh_event *ev,
+	                const char *mac);
+	/* a file that exists only as generated (GRUB's stage 1) at the
+	 * normalised path NORM, else -ENOENT */
+	int (*generated_file)(struct pxh_server *s, const char *norm,
+	                      const pxh_client *c, struct pxh_open_file *out);
+};
 
 struct pxh_server {
 	struct ev_loop *loop;
@@ -54,6 +81,7 @@ struct pxh_server {
 	bool last_reload_ok;
 	char last_reload_error[512];
 	uint64_t *reloads_ok, *reloads_refused;
+	struct pxh_server_protocols proto;
 };
 
 /* The one server of this process (the daemon has one; tests make their

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugin_host.h"
 #include "plugins.h"
 #include "server.h"
 #include "workpool.h"
@@ -35,8 +34,8 @@ struct pxh_workpool {
 
 static bool may_run(const struct job *j)
 {
-	return !j->host || (j->host->desc->flags & PXH_PLUGIN_THREAD_SAFE) ||
-	       j->host->running == 0;
+	return !j->host || pxh_host_thread_safe(j->host) ||
+	       pxh_host_running(j->host) == 0;
 }
 
 static void *worker(void *arg)
@@ -63,12 +62,12 @@ static void *worker(void *arg)
 			p->todo_tail = pp;
 		p->queued--;
 		if (j->host)
-			j->host->running++;
+			pxh_host_running_add(j->host, 1);
 		pthread_mutex_unlock(&p->lock);
 		j->work(j->ud);
 		pthread_mutex_lock(&p->lock);
 		if (j->host)
-			j->host->running--;
+			pxh_host_running_add(j->host, -1);
 		j->next = p->finished;
 		p->finished = j;
 		ev_async_send(p->srv->loop, &p->wake);

@@ -11,10 +11,13 @@
 #include "pxehub/plugin.h"
 #include "dhcp_proto.h"
 #include "addr_limit.h"
+#include "arch.h"
 #include "answer.h"
 #include "conf.h"
+#include "dhcp_options.h"
 #include "dhcp_module.h"
 #include "server.h"
+#include "server_addr.h"
 
 /* ---- parser (dhcp_parse.c) --------------------------------------------- */
 struct pxh_dhcp_optval {
@@ -47,19 +50,12 @@ int pxh_dhcp_parse(const uint8_t *p, size_t len, struct pxh_dhcp_msg *m,
 /* The option's bytes (and *LEN), or NULL when absent. */
 const uint8_t *pxh_dhcp_opt(const struct pxh_dhcp_msg *m, uint8_t code,
                             size_t *len);
-/* Find one option in a raw packet without a parse: single fragments point
- * into P; split ones are concatenated into BUF (CAP bytes).  NULL when
- * absent or malformed. */
-const uint8_t *pxh_dhcp_find(const uint8_t *p, size_t len, uint8_t code,
-                             uint8_t *buf, size_t cap, size_t *out_len);
 
 /* ---- client facts (dhcp_facts.c) --------------------------------------- */
 /* SMBIOS text form of option 97 (type 0 + 16 bytes) into OUT[37]. */
 int pxh_dhcp_uuid_text(const uint8_t *v, size_t len, char out[37]);
 /* User class (option 77): RFC 3004 form or iPXE's raw form, into OUT. */
 void pxh_dhcp_user_class(const uint8_t *v, size_t len, char *out, size_t cap);
-/* Normalise option 93 to enum pxh_arch. */
-uint16_t pxh_dhcp_arch_normalise(uint16_t raw);
 /* Fill C (phase DHCP) from M; IFACE/SERVER_IP may be NULL. */
 void pxh_dhcp_fill_client(pxh_client *c, const struct pxh_dhcp_msg *m,
                           const char *iface, const char *server_ip);
@@ -230,17 +226,6 @@ struct pxh_dhcp {
 int pxh_dhcp_dest(const struct pxh_dhcp_msg *m, const struct sockaddr_in *src,
                   bool pxe_port, struct sockaddr_in *dst, bool *broadcast);
 
-/* ---- interface addresses (dhcp_ifaddr.c) ------------------------------ */
-/* Name of the interface holding address A. */
-int pxh_dhcp_iface_of_addr(struct in_addr a, char *name, size_t cap);
-/* The interfaces [server] listen names for DHCP (V6 false: interface
- * names and IPv4 addresses) or DHCPv6 (V6: names and IPv6 addresses, with
- * %SCOPE or not) as indexes into *IDX (malloc'd), *N of them; (size_t)-1
- * when none of its items counts (answer nobody). */
-void pxh_dhcp_listen_read(const struct pxh_conf *conf, bool v6,
-                          unsigned **idx, size_t *n);
-/* Is IFINDEX among them (N 0: listen is empty, every interface)? */
-bool pxh_dhcp_listen_has(const unsigned *idx, size_t n, unsigned ifindex);
 
 /* ---- what to answer (dhcp_answer.c) ------------------------------------ */
 /* Default loader for an arch from [boot] (unknown arches per [boot]

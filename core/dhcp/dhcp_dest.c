@@ -40,7 +40,7 @@ int pxh_dhcp_dest(const struct pxh_dhcp_msg *m, const struct sockaddr_in *src,
 		 * relay is a host elsewhere: not loopback, not one of ours
 		 * (a forged giaddr would make us talk to ourselves) */
 		if (not_a_host(m->giaddr) || (ntohl(m->giaddr) >> 24) == 127 ||
-		    pxh_dhcp_iface_of_addr(ga, name, sizeof(name)) == 0)
+		    pxh_iface_of_addr(ga, name, sizeof(name)) == 0)
 			return -EADDRNOTAVAIL;
 		dst->sin_addr.s_addr = m->giaddr;
 		dst->sin_port = htons(DHCP_SERVER_PORT);

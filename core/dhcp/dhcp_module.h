@@ -48,9 +48,5 @@ extern const pxh_conf_key pxh_dhcp_pool_keys[];
  * run by pxh_conf_load so -t, start and reload all see them. */
 void pxh_dhcp_conf_check(const struct pxh_conf *c, struct pxh_conf_errors *errs);
 
-/* Address the server advertises to a client that came in on IFACE (or the
- * [server] server_ip override); writes dotted quad into OUT. */
-int pxh_server_ip_for(struct pxh_server *s, const char *iface,
-                      char *out, size_t len);
 
 #endif /* PXEHUB_DHCP_MODULE_H */

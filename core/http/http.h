@@ -13,6 +13,7 @@
 #include "addr_limit.h"
 #include "files.h"
 #include "server.h"
+#include "ipxe_script.h"
 
 /* Copy S into D of size N, cut to fit (names, addresses, paths). */
 static inline void pxh_http_copy(char *d, size_t n, const char *s)
@@ -141,11 +142,6 @@ int pxh_http_facts(const char *form, size_t len, pxh_client *c);
  * into "00:11:22:aa:bb:cc".  Returns 0 or -EINVAL. */
 int pxh_http_mac_normalise(const char *in, char out[18]);
 
-/* Base URL clients reach us at ("http://10.0.0.1", "http://[::1]:8080"),
- * from C's server_ip or [server] server_ip; plain HTTP when [http] port is
- * on, else HTTPS.  Returns 0 or -ENOENT when no address is known. */
-int pxh_http_base_url(struct pxh_server *s, const pxh_client *c, char *buf,
-                      size_t len);
 
 /* ---- ranges and validators (pure) -------------------------------------- */
 struct pxh_http_range {

@@ -12,7 +12,6 @@
 
 #include "pxehub/testkit.h"
 #include "http/http.h"
-#include "plugin_host.h"
 #include "headless.h"
 #include "answer.h"
 #include "conf.h"
@@ -275,7 +274,7 @@ static void stop_server(pxh_tk *tk)
 		pxh_sync_decision_clear(&tk->last);
 	tk->have_last = false;
 	pxh_headless_stop(&tk->srv, 10);
-	free(tk->capture); /* its hook went with the plugin set */
+	pxh_host_core_free(tk->capture); /* its hook went with the plugin set */
 	tk->capture = NULL;
 	tk->started = false;
 }
@@ -311,15 +310,11 @@ static int start_server(pxh_tk *tk)
 	if (rc)
 		goto out;
 	/* Capture every event: a hook of the kit's own, first in line. */
-	tk->capture = calloc(1, sizeof(*tk->capture));
+	tk->capture = pxh_host_core_new(&tk->srv, "testkit", INT_MIN);
 	if (!tk->capture) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	tk->capture->srv = &tk->srv;
-	tk->capture->set = tk->srv.plugins;
-	tk->capture->priority = INT_MIN;
-	snprintf(tk->capture->name, sizeof(tk->capture->name), "testkit");
 	rc = pxh_register_event(tk->capture, PXH_EV_ALL, capture_cb, tk, NULL);
 out:
 	if (errs.n) {

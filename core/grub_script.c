@@ -6,10 +6,12 @@
 #include <strings.h>
 #include <ctype.h>
 
-#include "http.h"
+#include "pxehub/plugin.h"
 #include "answer.h"
 #include "conf.h"
+#include "ipxe_script.h"
 #include "grub_script.h"
+#include "server.h"
 
 /*
  * The security boundary: every text that comes from an answer or a client

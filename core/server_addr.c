@@ -1,4 +1,7 @@
-/* Interface addresses: what the server advertises per receiving interface. */
+/* Interface addresses: the address the server advertises to a client (per
+ * receiving interface, or [server] server_ip), and the interfaces [server]
+ * listen names for DHCP and DHCPv6, from a short-lived cache of the
+ * interface list. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
@@ -9,11 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "dhcp.h"
-#include "log.h"
 #include "conf.h"
-#include "dhcp_module.h"
+#include "log.h"
 #include "server.h"
+#include "server_addr.h"
 
 /* getifaddrs() is a netlink dump: keep the answer for a moment. */
 #define IFADDR_CACHE_SECONDS 2
@@ -76,7 +78,7 @@ static int iface_addr(const char *iface, struct in_addr *out)
 	return r;
 }
 
-int pxh_dhcp_iface_of_addr(struct in_addr a, char *name, size_t cap)
+int pxh_iface_of_addr(struct in_addr a, char *name, size_t cap)
 {
 	int r = -ENOENT;
 
@@ -168,7 +170,7 @@ void pxh_dhcp_listen_read(const struct pxh_conf *conf, bool v6,
 		if (inet_pton(AF_INET, item, &a) == 1) {
 			if (v6)
 				continue;
-			if (pxh_dhcp_iface_of_addr(a, name, sizeof(name)) < 0) {
+			if (pxh_iface_of_addr(a, name, sizeof(name)) < 0) {
 				pxh_warn("%s: listen address %s is on no "
 				         "interface: ignored", who, item);
 				continue;

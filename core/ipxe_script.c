@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "http.h"
+#include "pxehub/plugin.h"
 #include "abi.h"
+#include "answer.h"
 #include "conf.h"
+#include "ipxe_script.h"
 #include "grub_script.h"
 #include "server.h"
 

@@ -15,10 +15,11 @@ cd "$ROOT" || exit 2
 rc=0
 ASSEMBLY="core/server.c core/main.c core/conf_sections.c core/pxehub.h"
 # the known edges between protocols (docs/HACKING.md): DHCPv6 builds on the
-# DHCPv4 module (decision, limits, facts helpers); GRUB's stage 2 over TFTP
-# is rendered by the HTTP module's boot code.  A new edge is a design
+# DHCPv4 module (decision, limits, facts helpers); HTTP serves the TFTP root
+# under /tftp (reads [tftp] root); GRUB's stage 2 over TFTP is rendered by
+# the HTTP module's boot code.  A new edge is a design
 # decision: add it here and to HACKING.md, or move the shared code down.
-CROSS_OK_DIRS="dhcp6:dhcp"
+CROSS_OK_DIRS="dhcp6:dhcp http:tftp"
 CROSS_OK="core/tftp/tftp_session.c:http/grub_stage.h"
 # SDK functions the HTTP module itself provides (it owns the request)
 SDK_IN_PROTO_OK="pxh_http_header"

@@ -8,7 +8,6 @@
 #   STORM_N=1000 clients, STORM_IPS=250 client addresses, STORM_MB=20 image
 #   size, STORM_RAMP=0 seconds over which clients power on (0 = all at once),
 #   STORM_DEADLINE=120 seconds a client may take (later = failed),
-#   STORM_WORKERS=N pxehub's [server] workers (unset: its default),
 #   STORM_SERVERS="pxehub dnsmasq" which servers (add "base" and
 #   STORM_BASE=/path/to/old/pxehubd for a before/after), STORM_RUNS=3 runs,
 #   interleaved (pxehub, dnsmasq, pxehub, ...) so a machine's load hits both
@@ -32,7 +31,6 @@ SERVERS=${STORM_SERVERS:-pxehub dnsmasq}
 RUNS=${STORM_RUNS:-3}
 DEADLINE=${STORM_DEADLINE:-120}
 BASE=${STORM_BASE:-}
-WORKERS=${STORM_WORKERS:-}
 TLS=${STORM_TLS:-0}
 WORKERS=${STORM_WORKERS:-1}
 BASE_WORKERS=${STORM_BASE_WORKERS:-}
@@ -140,7 +138,6 @@ for srv in $SERVERS; do
 [server]
 listen = bs0
 user = nobody
-$([ -n "$WORKERS" ] && echo "workers = $WORKERS")
 state_dir = $T/state
 $([ $srv = pxehub ] && echo "workers = $WORKERS")
 $([ $srv = base ] && [ -n "$BASE_WORKERS" ] && echo "workers = $BASE_WORKERS")

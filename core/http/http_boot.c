@@ -710,9 +710,15 @@ int pxh_default_menu(struct pxh_server *s, const pxh_client *c,
 {
 	const char *title = s ? pxh_boot_conf(s->conf)->menu_title : NULL;
 	long long timeout = s ? pxh_boot_conf(s->conf)->menu_timeout_ms : 0;
-	struct pxh_http *h = s ? s->http : NULL;
+	struct pxh_http *h = s ? s->http : NULL, *own = NULL;
 	int rc;
 
+	/* Without an HTTP server (pxehubctl decide, the test kit) the
+	 * menu_dir items are read here, so the menu is the daemon's. */
+	if (!h && s && s->conf && (own = calloc(1, sizeof(*own)))) {
+		pxh_http_menu_load(own, s->conf);
+		h = own;
+	}
 	if (timeout < 0)
 		timeout = 0;
 	rc = pxh_script_menu_begin(a, title && *title ? title : "pxehub boot menu",
@@ -735,5 +741,9 @@ int pxh_default_menu(struct pxh_server *s, const pxh_client *c,
 		                          grub ? "#!grub\nreboot\n" : "reboot\n");
 	if (!rc)
 		rc = pxh_script_menu_end(a);
+	if (own) {
+		pxh_http_menu_free(own);
+		free(own);
+	}
 	return rc;
 }

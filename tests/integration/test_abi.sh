@@ -101,6 +101,14 @@ out=$("$PXHCTL" -c "$CONF" decide --mac "$MAC" --arch efi-x64 2>&1)
 printf '%s\n' "$out" | grep -qx 'plugin: abi10' && printf '%s\n' "$out" | grep -q 'abi10.efi' \
 	&& ok "its DHCP decision hook answers (pxehubctl decide)" \
 	|| not_ok "its DHCP decision hook answers (pxehubctl decide)" "$out"
+# pxehubctl decide builds the daemon's default menu, menu_dir items too
+mkdir -p "$T/menu.d"
+printf '#!ipxe\n# WinPE from the ABI test\nchain http://10.0.0.1/winpe.ipxe\n' >"$T/menu.d/winpe.ipxe"
+printf '[boot]\nmenu_dir = %s/menu.d\n' "$T" >>"$CONF"
+out=$("$PXHCTL" -c "$CONF" decide --mac 52:54:00:00:00:99 --arch efi-x64 --phase ipxe 2>&1)
+printf '%s\n' "$out" | grep -q "WinPE from the ABI test" && printf '%s\n' "$out" | grep -q "plugin: default" \
+	&& ok "pxehubctl decide --phase ipxe: the default menu has the menu_dir items" \
+	|| not_ok "pxehubctl decide --phase ipxe: the default menu has the menu_dir items" "$out"
 NS=$(pxh_netns abi)
 if ! pxh_daemon "$CONF" "$NS"; then not_ok "pxehubd loads the 1.0 plugin" "did not start"; exit 1; fi
 ok "pxehubd loads the 1.0 plugin"

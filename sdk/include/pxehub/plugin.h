@@ -220,10 +220,23 @@ const char *pxh_verdict_name(enum pxh_verdict v); /* "next", "boot", ... */
 typedef enum pxh_verdict (*pxh_decide_fn)(void *ud, const pxh_client *c,
                                           pxh_answer *a, pxh_request *req);
 
-/* DHCP phase: boot / local / ignore, optional loader override. */
+/* Two hooks share pxh_decide_fn; which one you want depends on WHO asks:
+ *
+ *   pxh_register_boot_decision   the DHCP phase (c->phase PXH_PHASE_DHCP):
+ *       the firmware's (or iPXE's own) DHCP request.  Decides whether the
+ *       machine network-boots and WHICH FILE it loads: verdict, loader,
+ *       next-server, extra DHCP options.  No script.
+ *   pxh_register_boot_script     the script phase (c->phase PXH_PHASE_IPXE):
+ *       the loaded boot program (iPXE: /boot.ipxe, GRUB: boot.grub) asks
+ *       WHAT TO RUN: verdict and the script (pxh_script_* helpers or
+ *       pxh_answer_set_script).  SMBIOS facts (serial, product...) are
+ *       known only here.
+ *
+ * A plugin that boots a machine through iPXE usually registers both: boot
+ * (the default loader, iPXE) in the DHCP phase, the script in the script
+ * phase.  The names are ABI 1.0 and stay. */
 int pxh_register_boot_decision(pxh_host *h, pxh_decide_fn fn, void *ud,
                                void (*free_ud)(void *));
-/* iPXE phase: the script served from /boot.ipxe. */
 int pxh_register_boot_script(pxh_host *h, pxh_decide_fn fn, void *ud,
                              void (*free_ud)(void *));
 

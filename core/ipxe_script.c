@@ -98,6 +98,7 @@ int pxh_http_base_url(struct pxh_server *s, const pxh_client *c, char *buf,
 		if (!ip || !*ip)
 			return -ENOENT;
 	}
+	/* [http] by name: this core-level file includes no protocol header */
 	port = pxh_cfg_int(conf, "http", NULL, "port");
 	sport = pxh_cfg_int(conf, "http", NULL, "https_port");
 	v6 = strchr(ip, ':') != NULL;

@@ -70,7 +70,7 @@ static void raise_nofile(struct pxh_server *s)
 {
 	struct rlimit rl;
 	long long want = 512 + pxh_tftp_conf(s->conf)->max_transfers +
-	                 pxh_cfg_int(s->conf, "http", NULL, "max_connections");
+	                 pxh_http_conf(s->conf)->max_connections;
 
 	if (want > 20000)
 		want = 20000; /* the cap on these machines and a sane ceiling */

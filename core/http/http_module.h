@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "pxehub/plugin.h"
+#include "conf.h"
 
 struct pxh_server;
 struct pxh_conf;
@@ -27,6 +28,28 @@ bool pxh_http_auth_configured(struct pxh_server *s);
 size_t pxh_http_active(struct pxh_server *s);
 
 extern const pxh_conf_key pxh_http_keys[];
+
+/* [http], filled once per load from pxh_http_keys (http_keys.c). */
+struct pxh_http_conf {
+	bool enabled;
+	unsigned port, https_port;
+	const char *root, *cert, *key, *client_ca;
+	bool require_client_cert;
+	const char *tls_priority;
+	unsigned generated_key_bits;
+	const char *api_token;
+	bool require_auth, public_facts, status_page;
+	size_t max_connections, max_per_client, max_event_streams;
+	double stuck_after_s;
+	size_t max_header_size;
+	double header_timeout_s, idle_timeout_s, body_timeout_s, send_timeout_s;
+	size_t report_max_size;
+	double report_rate;
+};
+static inline const struct pxh_http_conf *pxh_http_conf(const struct pxh_conf *c)
+{
+	return pxh_conf_core(c, PXH_SEC_HTTP);
+}
 /* Fill up to MAX transfers; returns how many. */
 size_t pxh_http_transfers(struct pxh_server *s, struct pxh_transfer *out,
                           size_t max);

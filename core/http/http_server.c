@@ -32,39 +32,29 @@ static char *dup_or_null(const char *s)
 void pxh_http_settings_load(const struct pxh_conf *conf,
                             struct pxh_http_settings *set)
 {
-	const char *client_ca = pxh_cfg_str(conf, "http", NULL, "client_ca");
-	long long v;
+	const struct pxh_http_conf *hc = pxh_http_conf(conf);
 
 	memset(set, 0, sizeof(*set));
-	set->root = dup_or_null(pxh_cfg_str(conf, "http", NULL, "root"));
+	set->root = dup_or_null(hc->root);
 	set->tftp_root = dup_or_null(pxh_tftp_conf(conf)->root);
-	set->api_token = dup_or_null(pxh_cfg_str(conf, "http", NULL, "api_token"));
-	set->require_auth = pxh_cfg_bool(conf, "http", NULL, "require_auth");
-	set->auth_configured = set->api_token || (client_ca && *client_ca);
-	set->public_facts = pxh_cfg_bool(conf, "http", NULL, "public_facts");
-	set->status_page = pxh_cfg_bool(conf, "http", NULL, "status_page");
-	v = pxh_cfg_int(conf, "http", NULL, "max_event_streams");
-	set->max_streams = v >= 0 ? (size_t)v : 32;
-	v = pxh_cfg_int(conf, "http", NULL, "max_connections");
-	set->max_connections = v > 0 ? (size_t)v : 4096;
-	v = pxh_cfg_int(conf, "http", NULL, "max_per_client");
-	set->max_per_client = v > 0 ? (size_t)v : 0;
-	v = pxh_cfg_int(conf, "http", NULL, "body_timeout");
-	set->body_timeout = v > 0 ? v / 1000.0 : 60;
-	v = pxh_cfg_int(conf, "http", NULL, "max_header_size");
-	set->max_header = v >= 1024 && v <= PXH_HTTP_HDR_CEILING ? (size_t)v : 8192;
-	v = pxh_cfg_int(conf, "http", NULL, "report_max_size");
-	set->report_max = v > 0 ? (size_t)v : 65536;
-	v = pxh_cfg_int(conf, "http", NULL, "report_rate");
-	set->report_rate = v > 0 ? (double)v : 10;
-	v = pxh_cfg_int(conf, "http", NULL, "stuck_after");
-	set->stuck_after = v > 0 ? v / 1000.0 : 30;
-	v = pxh_cfg_int(conf, "http", NULL, "header_timeout");
-	set->header_timeout = v > 0 ? v / 1000.0 : 10;
-	v = pxh_cfg_int(conf, "http", NULL, "idle_timeout");
-	set->idle_timeout = v > 0 ? v / 1000.0 : 60;
-	v = pxh_cfg_int(conf, "http", NULL, "send_timeout");
-	set->send_timeout = v > 0 ? v / 1000.0 : 60;
+	set->api_token = dup_or_null(hc->api_token);
+	set->require_auth = hc->require_auth;
+	set->auth_configured = set->api_token || (hc->client_ca && *hc->client_ca);
+	set->public_facts = hc->public_facts;
+	set->status_page = hc->status_page;
+	/* the key table's bounds and defaults are the only ones */
+	set->max_streams = hc->max_event_streams;
+	set->max_connections = hc->max_connections;
+	set->max_per_client = hc->max_per_client;
+	set->body_timeout = hc->body_timeout_s;
+	set->max_header = hc->max_header_size < PXH_HTTP_HDR_CEILING ? hc->max_header_size
+	                                                             : PXH_HTTP_HDR_CEILING;
+	set->report_max = hc->report_max_size;
+	set->report_rate = hc->report_rate;
+	set->stuck_after = hc->stuck_after_s;
+	set->header_timeout = hc->header_timeout_s;
+	set->idle_timeout = hc->idle_timeout_s;
+	set->send_timeout = hc->send_timeout_s;
 	set->server_name = strdup("pxehub/" PXH_VERSION);
 }
 
@@ -282,9 +272,9 @@ int pxh_http_open(struct pxh_server *s)
 	if (!h)
 		return -ENOMEM;
 	s->http = h;
-	port = pxh_cfg_int(s->conf, "http", NULL, "port");
-	sport = pxh_cfg_int(s->conf, "http", NULL, "https_port");
-	if (!pxh_cfg_bool(s->conf, "http", NULL, "enabled") || (port <= 0 && sport <= 0))
+	port = pxh_http_conf(s->conf)->port;
+	sport = pxh_http_conf(s->conf)->https_port;
+	if (!pxh_http_conf(s->conf)->enabled || (port <= 0 && sport <= 0))
 		return pxh_http_loops_init(h, 1);
 	rc = pxh_http_loops_init(h, pxh_http_workers_wanted(s->conf));
 	if (rc)
@@ -393,8 +383,8 @@ int pxh_http_start(struct pxh_server *s)
 		if (h->lis[i].lp->index <= 1)
 			pxh_info("http: serving %s on %s port %lld", h->lis[i].tls ? "https" : "http",
 			         h->lis[i].addr,
-			         pxh_cfg_int(s->conf, "http", NULL,
-			                     h->lis[i].tls ? "https_port" : "port"));
+			         (long long)(h->lis[i].tls ? pxh_http_conf(s->conf)->https_port
+			                                   : pxh_http_conf(s->conf)->port));
 	}
 	h->started = true;
 	return pxh_http_workers_start(h);

@@ -19,6 +19,7 @@
 #include <gnutls/x509.h>
 
 #include "http.h"
+#include "http_module.h"
 #include "conf.h"
 #include "log.h"
 
@@ -398,7 +399,7 @@ static int generated_cert(const struct pxh_conf *conf, char *cert, char *key,
 	char host[256], fpr[128], addrs[32][64];
 	const char *sans[32];
 	const char *fqdn = server_fqdn(conf, host, sizeof(host));
-	long long bits = pxh_cfg_int(conf, "http", NULL, "generated_key_bits");
+	long long bits = pxh_http_conf(conf)->generated_key_bits;
 	size_t n;
 	int rc;
 
@@ -445,10 +446,10 @@ static int generated_cert(const struct pxh_conf *conf, char *cert, char *key,
 
 int pxh_http_tls_open(const struct pxh_conf *conf, struct pxh_http_tls **out)
 {
-	const char *cert = pxh_cfg_str(conf, "http", NULL, "cert");
-	const char *key = pxh_cfg_str(conf, "http", NULL, "key");
-	const char *ca = pxh_cfg_str(conf, "http", NULL, "client_ca");
-	const char *prio = pxh_cfg_str(conf, "http", NULL, "tls_priority");
+	const char *cert = pxh_http_conf(conf)->cert;
+	const char *key = pxh_http_conf(conf)->key;
+	const char *ca = pxh_http_conf(conf)->client_ca;
+	const char *prio = pxh_http_conf(conf)->tls_priority;
 	char gcert[600], gkey[600], fullprio[1024];
 	const char *err = NULL;
 	struct pxh_http_tls *t;
@@ -489,7 +490,7 @@ int pxh_http_tls_open(const struct pxh_conf *conf, struct pxh_http_tls **out)
 			goto fail;
 		}
 		t->client_ca = true;
-		t->require_cert = pxh_cfg_bool(conf, "http", NULL, "require_client_cert");
+		t->require_cert = pxh_http_conf(conf)->require_client_cert;
 		gnutls_certificate_set_verify_function(t->cred, verify_client);
 	}
 	gnutls_certificate_set_known_dh_params(t->cred, GNUTLS_SEC_PARAM_HIGH);

@@ -183,7 +183,7 @@ static void print_dhcp_boot(struct pxh_server *s, const pxh_client *c,
 		printf("loader: %s\n", loader);
 	}
 	if (pxh_dhcp_boot_file(c, loader, c->server_ip,
-	                       pxh_cfg_int(s->conf, "http", NULL, "port"), file,
+	                       pxh_http_conf(s->conf)->port, file,
 	                       sizeof(file)) == 0)
 		printf("boot-file: %s\n", file);
 	else

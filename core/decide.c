@@ -1,5 +1,14 @@
 /* The decision chain: plugins in priority order, deferred answers, one
- * deadline per decision, [boot] default_action when nobody decides. */
+ * deadline per decision, [boot] default_action when nobody decides.
+ *
+ * The async rule (docs/HACKING.md): nothing runs on a plugin's stack.  A
+ * hook's return value is taken after the hook returned; a completion
+ * (pxh_request_complete, from inside the hook or any time later) only
+ * records the verdict and queues the request, and the server's drain, one
+ * turn of the loop later, continues the chain: the next plugin's hook, or
+ * the caller's DONE.  A chain every hook of which answered by its return
+ * value is decided before pxh_decide_start() returns and handed back to the
+ * caller directly, so immediate answers cost no turn of the loop. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +29,7 @@ struct pxh_decision {
 	enum pxh_phase phase;
 	pxh_client client;
 	uint8_t *raw; /* copy of the request, so deferred hooks may read it */
-	struct pxh_answer answer;
+	struct pxh_decided result; /* answer so far; the verdict once decided */
 	struct pxh_hook *cur;
 	struct pxh_request *waiting; /* deferred request in flight */
 	pxh_decide_done_fn done;
@@ -28,20 +37,28 @@ struct pxh_decision {
 	ev_timer deadline;
 	double started;
 	struct pxh_decision **handle;
-	bool running; /* inside run(): completion must not free */
-	bool finished;
+	bool late; /* the deadline passed while an answer in time was queued */
 };
 
 struct pxh_request {
-	struct pxh_decision *d; /* NULL once the deadline passed */
-	struct pxh_host *host;
-	pxh_client client; /* stays valid after the deadline */
+	struct pxh_server *s;
+	struct pxh_decision *d; /* NULL once the deadline passed or the caller left */
+	struct pxh_host *host;  /* referenced while the request lives */
+	pxh_client client;      /* stays valid after the deadline */
 	uint8_t *raw;
 	struct pxh_answer answer;
 	double started;
-	enum pxh_verdict sync_verdict; /* completed inside the hook call */
+	struct pxh_request *next_ready; /* the server's ready queue */
+	enum pxh_verdict verdict; /* what pxh_request_complete said */
+	bool in_hook;   /* its hook has not returned yet */
 	bool expired;
 	bool completed;
+};
+
+/* The server's queue of completed requests, continued from the loop. */
+struct pxh_decide_queue {
+	ev_timer drain; /* zero delay: the next turn of the loop */
+	struct pxh_request *head, **tail;
 };
 
 long long pxh_decide_deadline_ms(struct pxh_server *s)
@@ -99,24 +116,31 @@ static void count_latency(struct pxh_server *s, const char *plugin, double secs)
 static void decision_free(struct pxh_decision *d)
 {
 	ev_timer_stop(d->s->loop, &d->deadline);
-	pxh_answer_clear(&d->answer);
+	pxh_answer_clear(&d->result.answer);
 	free(d->raw);
 	free(d);
 }
 
-/* The verdict's event and the caller's callback; shared by the chain and
- * the no-plugin fast path (which has no struct pxh_decision). */
-static void conclude(struct pxh_server *s, enum pxh_phase phase,
-                     const pxh_client *c, struct pxh_answer *a,
-                     double started, enum pxh_verdict v, const char *plugin,
-                     const char *why, pxh_decide_done_fn done, void *ctx)
+void pxh_decided_clear(struct pxh_decided *r)
 {
+	pxh_answer_clear(&r->answer);
+}
+
+/* The verdict (or the default) into OUT, whose answer holds what the
+ * deciding plugin wrote; counts it and emits the decision event.  Shared
+ * by the chain and the no-plugin fast path (no struct pxh_decision). */
+static void conclude(struct pxh_server *s, enum pxh_phase phase,
+                     const pxh_client *c, double started, enum pxh_verdict v,
+                     const char *plugin, const char *why,
+                     struct pxh_decided *out)
+{
+	struct pxh_answer *a = &out->answer;
+	char *reason = out->why;
 	pxh_event ev;
-	char reason[256];
 	size_t o;
 
 	reason[0] = 0;
-	pxh_strcat_at(reason, sizeof(reason), 0, why);
+	pxh_strcat_at(reason, sizeof(out->why), 0, why);
 	if (v == PXH_NEXT || v == PXH_DEFERRED) {
 		const char *def = pxh_boot_conf(s->conf)->default_action;
 		pxh_answer_clear(a);
@@ -130,27 +154,28 @@ static void conclude(struct pxh_server *s, enum pxh_phase phase,
 			v = PXH_BOOT;
 		plugin = "default";
 		if (!reason[0]) {
-			o = pxh_strcat_at(reason, sizeof(reason), 0,
+			o = pxh_strcat_at(reason, sizeof(out->why), 0,
 			                  "no plugin decided: default_action=");
-			pxh_strcat_at(reason, sizeof(reason), o, def ? def : "menu");
+			pxh_strcat_at(reason, sizeof(out->why), o, def ? def : "menu");
 		}
 	} else if (!reason[0] && a->reason) {
-		pxh_strcat_at(reason, sizeof(reason), 0, a->reason);
+		pxh_strcat_at(reason, sizeof(out->why), 0, a->reason);
 	}
+	out->v = v;
+	pxh_strcpy(out->plugin, sizeof(out->plugin), plugin);
 	count_decision(s, phase, v, plugin);
 	pxh_event_init(&ev, PXH_EV_DECISION, PXH_LOG_INFO, c);
 	pxh_strcpy(ev.action, sizeof(ev.action), pxh_verdict_name(v));
 	pxh_strcpy(ev.plugin, sizeof(ev.plugin), plugin);
 	/* "<phase> phase: <verdict> by <plugin, 31 max>[: <reason, 200 max>]" */
 	{
-		char by[32], r200[201];
-		pxh_strcpy(by, sizeof(by), plugin);
+		char r200[201];
 		pxh_strcpy(r200, sizeof(r200), reason);
 		o = pxh_strcat_at(ev.message, sizeof(ev.message), 0, phase_name(phase));
 		o = pxh_strcat_at(ev.message, sizeof(ev.message), o, " phase: ");
 		o = pxh_strcat_at(ev.message, sizeof(ev.message), o, pxh_verdict_name(v));
 		o = pxh_strcat_at(ev.message, sizeof(ev.message), o, " by ");
-		o = pxh_strcat_at(ev.message, sizeof(ev.message), o, by);
+		o = pxh_strcat_at(ev.message, sizeof(ev.message), o, out->plugin);
 		if (reason[0]) {
 			o = pxh_strcat_at(ev.message, sizeof(ev.message), o, ": ");
 			pxh_strcat_at(ev.message, sizeof(ev.message), o, r200);
@@ -160,23 +185,26 @@ static void conclude(struct pxh_server *s, enum pxh_phase phase,
 		pxh_strcpy(ev.file, sizeof(ev.file), a->loader);
 	ev.duration_us = (uint64_t)((ev_now(s->loop) - started) * 1e6);
 	pxh_emit(s, &ev);
-	done(ctx, v, a, plugin, reason);
 }
 
-/* Apply the verdict (or the default), tell the caller, emit the event. */
 static void finish(struct pxh_decision *d, enum pxh_verdict v,
                    const char *plugin, const char *why)
 {
-	struct pxh_server *s = d->s;
+	conclude(d->s, d->phase, &d->client, d->started, v, plugin, why,
+	         &d->result);
+}
 
-	if (d->finished)
-		return;
-	d->finished = true;
-	ev_timer_stop(s->loop, &d->deadline);
+/* A decision that went on the loop is decided: tell its caller (from the
+ * loop: the drain or the deadline, never a plugin's call) and free it. */
+static void deliver(struct pxh_decision *d)
+{
+	struct pxh_decided *r = &d->result;
+
+	ev_timer_stop(d->s->loop, &d->deadline);
 	if (d->handle)
 		*d->handle = NULL;
-	conclude(s, d->phase, &d->client, &d->answer, d->started, v, plugin,
-	         why, d->done, d->ctx);
+	d->done(d->ctx, r->v, &r->answer, r->plugin, r->why);
+	decision_free(d);
 }
 
 static struct pxh_request *request_new(struct pxh_decision *d,
@@ -186,6 +214,7 @@ static struct pxh_request *request_new(struct pxh_decision *d,
 
 	if (!r)
 		return NULL;
+	r->s = d->s;
 	r->d = d;
 	r->host = h;
 	r->client = d->client;
@@ -200,17 +229,23 @@ static struct pxh_request *request_new(struct pxh_decision *d,
 	}
 	pxh_answer_init(&r->answer, d->s, &r->client);
 	r->started = ev_now(d->s->loop);
+	/* the plugin stays loaded while the request lives (a reload
+	 * retires its set; fini waits for the last reference) */
+	pxh_host_ref(h);
 	return r;
 }
 
 static void request_free(struct pxh_request *r)
 {
+	struct pxh_host *h = r->host;
+
 	pxh_answer_clear(&r->answer);
 	free(r->raw);
 	free(r);
+	pxh_host_unref(h); /* a retired set is freed from the loop */
 }
 
-/* Take a plugin's verdict; true when the chain is done. */
+/* Take a plugin's verdict; true when the chain is decided. */
 static bool take(struct pxh_decision *d, struct pxh_request *r,
                  enum pxh_verdict v)
 {
@@ -218,9 +253,9 @@ static bool take(struct pxh_decision *d, struct pxh_request *r,
 
 	count_latency(d->s, name, ev_now(d->s->loop) - r->started);
 	if (v == PXH_BOOT || v == PXH_LOCAL || v == PXH_IGNORE) {
-		pxh_answer_clear(&d->answer);
-		d->answer = r->answer;
-		d->answer.client = &d->client;
+		pxh_answer_clear(&d->result.answer);
+		d->result.answer = r->answer;
+		d->result.answer.client = &d->client;
 		memset(&r->answer, 0, sizeof(r->answer));
 		finish(d, v, name, NULL);
 		return true;
@@ -231,11 +266,54 @@ static bool take(struct pxh_decision *d, struct pxh_request *r,
 	return false;
 }
 
-/* Walk the hooks from d->cur until one decides or defers. */
-static void run(struct pxh_decision *d)
+/* ---- the ready queue ------------------------------------------------------ */
+static void drain_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+static struct pxh_decide_queue *queue_of(struct pxh_server *s)
 {
-	d->running = true;
-	while (!d->finished && d->cur) {
+	struct pxh_decide_queue *q = s->decide_queue;
+
+	if (q)
+		return q;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return NULL;
+	q->tail = &q->head;
+	ev_timer_init(&q->drain, drain_cb, 0., 0.);
+	q->drain.data = s;
+	s->decide_queue = q;
+	return q;
+}
+
+/* R was completed outside its hook's call: the loop goes on with it. */
+static void enqueue(struct pxh_server *s, struct pxh_request *r)
+{
+	struct pxh_decide_queue *q = queue_of(s);
+
+	if (!q) {
+		/* cannot happen after the first decision made the queue:
+		 * run_hooks() makes it before calling any hook */
+		pxh_logf(PXH_LOG_ERR, &r->client, "decide: no memory to queue %s's answer",
+		         pxh_host_name(r->host));
+		return;
+	}
+	r->next_ready = NULL;
+	*q->tail = r;
+	q->tail = &r->next_ready;
+	if (!ev_is_active(&q->drain))
+		ev_timer_start(s->loop, &q->drain);
+}
+
+/* Walk the hooks from d->cur until one decides (true, d->result holds the
+ * verdict) or defers (false, d->waiting is the request).  Called from
+ * pxh_decide_start() and from the drain; never from inside a hook. */
+static bool run_hooks(struct pxh_decision *d)
+{
+	if (!queue_of(d->s)) {
+		finish(d, PXH_NEXT, "default", "out of memory");
+		return true;
+	}
+	while (d->cur) {
 		struct pxh_hook *k = d->cur;
 		struct pxh_request *r = request_new(d, k->host);
 		enum pxh_verdict v;
@@ -243,57 +321,129 @@ static void run(struct pxh_decision *d)
 		d->cur = k->next;
 		if (!r) {
 			finish(d, PXH_NEXT, "default", "out of memory");
-			break;
+			return true;
 		}
+		r->in_hook = true;
 		v = k->fn.decide(k->ud, &r->client, &r->answer, r);
-		if (v == PXH_DEFERRED && !r->completed) {
-			pxh_host_ref(k->host);
+		r->in_hook = false;
+		if (v == PXH_DEFERRED) {
 			d->waiting = r;
-			d->running = false;
-			return;
+			if (r->completed) /* inside the hook: on from the loop */
+				enqueue(d->s, r);
+			return false;
 		}
-		if (v == PXH_DEFERRED) /* completed inside the hook */
-			v = r->sync_verdict;
-		take(d, r, v);
+		if (r->completed)
+			pxh_logf(PXH_LOG_WARNING, &d->client,
+			         "decide: plugin %s completed its request and returned "
+			         "%s: the returned verdict counts", pxh_host_name(r->host),
+			         pxh_verdict_name(v));
+		if (take(d, r, v)) {
+			request_free(r);
+			return true;
+		}
 		request_free(r);
 	}
-	if (!d->finished)
-		finish(d, PXH_NEXT, "default", NULL);
-	d->running = false;
-	decision_free(d);
+	finish(d, PXH_NEXT, "default", NULL);
+	return true;
 }
 
-void pxh_request_complete(pxh_request *r, enum pxh_verdict v)
+/* The chain goes on after R's completion, from the loop. */
+static void proceed(struct pxh_request *r)
 {
-	struct pxh_decision *d;
-	struct pxh_host *h;
+	struct pxh_decision *d = r->d;
+	char why[160];
 
-	if (!r || r->completed)
-		return;
-	r->completed = true;
-	d = r->d;
-	h = r->host;
 	if (!d) {
-		/* Deadline passed: the default was applied already. */
-		pxh_logf(PXH_LOG_NOTICE, &r->client,
-		         "decide: plugin %s answered %s after the deadline: dropped",
-		         pxh_host_name(h), pxh_verdict_name(v));
+		/* the deadline passed (the default was applied) or the
+		 * caller went away (pxh_decide_cancel) */
+		if (r->expired)
+			pxh_logf(PXH_LOG_NOTICE, &r->client,
+			         "decide: plugin %s answered %s after the deadline: dropped",
+			         pxh_host_name(r->host), pxh_verdict_name(r->verdict));
 		request_free(r);
-		pxh_host_unref(h);
-		return;
-	}
-	if (d->waiting != r) {
-		/* Completed inside the hook call: run() picks it up. */
-		r->sync_verdict = v;
 		return;
 	}
 	d->waiting = NULL;
-	if (!take(d, r, v))
-		run(d); /* frees d */
-	else
-		decision_free(d);
+	r->d = NULL;
+	if (take(d, r, r->verdict)) {
+		request_free(r);
+		deliver(d);
+		return;
+	}
+	if (d->late) {
+		snprintf(why, sizeof(why), "no time left after plugin %s "
+		         "(decision_timeout %lld ms)", pxh_host_name(r->host),
+		         pxh_decide_deadline_ms(d->s));
+		request_free(r);
+		finish(d, PXH_NEXT, "default", why);
+		deliver(d);
+		return;
+	}
 	request_free(r);
-	pxh_host_unref(h);
+	if (run_hooks(d))
+		deliver(d);
+}
+
+static void drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct pxh_server *s = w->data;
+	struct pxh_decide_queue *q = s->decide_queue;
+	struct pxh_request *r = q->head;
+
+	/* what was queued until now; completions made meanwhile (by hooks
+	 * run from here) wait for the next turn, after the sockets */
+	q->head = NULL;
+	q->tail = &q->head;
+	while (r) {
+		struct pxh_request *next = r->next_ready;
+
+		r->next_ready = NULL;
+		proceed(r);
+		r = next;
+	}
+}
+
+void pxh_decide_stop(struct pxh_server *s)
+{
+	struct pxh_decide_queue *q = s->decide_queue;
+	struct pxh_request *r;
+
+	if (!q)
+		return;
+	ev_timer_stop(s->loop, &q->drain);
+	while ((r = q->head)) {
+		q->head = r->next_ready;
+		if (r->d)
+			r->d->waiting = NULL; /* its caller cancels the decision */
+		request_free(r);
+	}
+	free(q);
+	s->decide_queue = NULL;
+}
+
+/* ---- requests, as plugins see them ------------------------------------------ */
+void pxh_request_complete(pxh_request *r, enum pxh_verdict v)
+{
+	if (!r)
+		return;
+	if (r->completed) {
+		char name[128];
+
+		snprintf(name, sizeof(name),
+		         "pxehub_plugin_completed_twice_total{plugin=\"%s\"}", pxh_host_name(r->host));
+		(*pxh_counter(r->s, name,
+		              "requests a plugin completed more than once (ignored)"))++;
+		pxh_logf(PXH_LOG_WARNING, &r->client,
+		         "decide: plugin %s completed a request twice (%s, then %s): "
+		         "the second is ignored", pxh_host_name(r->host),
+		         pxh_verdict_name(r->verdict), pxh_verdict_name(v));
+		return;
+	}
+	r->completed = true;
+	r->verdict = v;
+	if (r->in_hook)
+		return; /* run_hooks() takes it when the hook returns */
+	enqueue(r->s, r);
 }
 
 static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -302,6 +452,12 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	char why[160];
 	struct pxh_request *r = d->waiting;
 
+	if (r && r->completed) {
+		/* its answer came in time and waits in the queue: the drain
+		 * takes it, and applies the default if it was "next" */
+		d->late = true;
+		return;
+	}
 	snprintf(why, sizeof(why), "plugin %s did not answer within %lld ms",
 	         r ? pxh_host_name(r->host) : "?", pxh_decide_deadline_ms(d->s));
 	if (r) {
@@ -313,32 +469,30 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	d->waiting = NULL;
 	pxh_logf(PXH_LOG_WARNING, &d->client, "decide: %s: default applies", why);
 	finish(d, PXH_NEXT, "default", why);
-	decision_free(d);
+	deliver(d);
 }
 
-int pxh_decide(struct pxh_server *s, enum pxh_phase phase,
-               const pxh_client *c, pxh_decide_done_fn done, void *ctx,
-               struct pxh_decision **handle)
+/* ---- the callers' side ----------------------------------------------------- */
+int pxh_decide_start(struct pxh_server *s, enum pxh_phase phase,
+                     const pxh_client *c, pxh_decide_done_fn done, void *ctx,
+                     struct pxh_decision **handle, struct pxh_decided *now)
 {
 	struct pxh_decision *d;
 	enum pxh_hook_kind kind = phase == PXH_PHASE_IPXE ? PXH_HOOK_BOOT_SCRIPT
 	                                                  : PXH_HOOK_BOOT_DECISION;
 
-	if (!done || !c)
+	if (handle)
+		*handle = NULL;
+	if (!done || !c || !now)
 		return -EINVAL;
 	if (!pxh_hooks(s, kind)) {
 		/* No plugin registered: the default, at once, without
 		 * allocating or copying the client (the common case, per
 		 * packet). */
-		struct pxh_answer a;
-
-		pxh_answer_init(&a, s, c);
-		if (handle)
-			*handle = NULL;
-		conclude(s, phase, c, &a, ev_now(s->loop), PXH_NEXT, "default",
-		         NULL, done, ctx);
-		pxh_answer_clear(&a);
-		return 0;
+		pxh_answer_init(&now->answer, s, c);
+		conclude(s, phase, c, ev_now(s->loop), PXH_NEXT, "default", NULL,
+		         now);
+		return 1;
 	}
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -359,18 +513,41 @@ int pxh_decide(struct pxh_server *s, enum pxh_phase phase,
 		d->client.raw = NULL;
 		d->client.raw_len = 0;
 	}
-	pxh_answer_init(&d->answer, s, &d->client);
+	pxh_answer_init(&d->result.answer, s, &d->client);
 	d->done = done;
 	d->ctx = ctx;
 	d->started = ev_now(s->loop);
 	d->cur = pxh_hooks(s, kind);
+	if (run_hooks(d)) {
+		/* every hook answered by its return value: no turn of the
+		 * loop, DONE is not called */
+		*now = d->result;
+		now->answer.client = c;
+		memset(&d->result.answer, 0, sizeof(d->result.answer));
+		decision_free(d);
+		return 1;
+	}
 	d->handle = handle;
 	if (handle)
 		*handle = d;
 	ev_timer_init(&d->deadline, deadline_cb,
 	              (double)pxh_decide_deadline_ms(s) / 1000.0, 0);
 	ev_timer_start(s->loop, &d->deadline);
-	run(d);
+	return 0;
+}
+
+int pxh_decide(struct pxh_server *s, enum pxh_phase phase,
+               const pxh_client *c, pxh_decide_done_fn done, void *ctx,
+               struct pxh_decision **handle)
+{
+	struct pxh_decided now;
+	int rc = pxh_decide_start(s, phase, c, done, ctx, handle, &now);
+
+	if (rc != 1)
+		return rc;
+	/* on the caller's stack, after every hook returned */
+	done(ctx, now.v, &now.answer, now.plugin, now.why);
+	pxh_decided_clear(&now);
 	return 0;
 }
 
@@ -378,14 +555,13 @@ void pxh_decide_cancel(struct pxh_decision *d)
 {
 	struct pxh_request *r;
 
-	if (!d || d->finished)
+	if (!d)
 		return;
 	r = d->waiting;
 	if (r) { /* the plugin completes it later; its answer is dropped */
 		r->d = NULL;
 		d->waiting = NULL;
 	}
-	d->finished = true;
 	if (d->handle)
 		*d->handle = NULL;
 	decision_free(d);

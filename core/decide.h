@@ -9,23 +9,45 @@
 struct pxh_server;
 
 struct pxh_decision;
-/* Called exactly once, on the loop thread, maybe before pxh_decide()
- * returns.  V is never PXH_NEXT or PXH_DEFERRED: when every plugin said
- * next (or time ran out) the [boot] default_action is applied: "menu" gives
- * PXH_BOOT with an empty answer (the caller fills the defaults), "local"
- * PXH_LOCAL, "ignore" PXH_IGNORE.  PLUGIN is the deciding plugin's name or
- * "default"; WHY a readable reason. */
+/* What a decision came to.  V is never PXH_NEXT or PXH_DEFERRED: when every
+ * plugin said next (or time ran out) the [boot] default_action is applied:
+ * "menu" gives PXH_BOOT with an empty answer (the caller fills the
+ * defaults), "local" PXH_LOCAL, "ignore" PXH_IGNORE.  PLUGIN is the deciding
+ * plugin's name or "default"; WHY a readable reason. */
+struct pxh_decided {
+	enum pxh_verdict v;
+	struct pxh_answer answer;
+	char plugin[32];
+	char why[256];
+};
+void pxh_decided_clear(struct pxh_decided *r);
+/* A decision that went on the loop ends here: called exactly once, from the
+ * loop (the ready queue's drain or the deadline), never from inside a
+ * plugin's call nor before pxh_decide_start() returned. */
 typedef void (*pxh_decide_done_fn)(void *ctx, enum pxh_verdict v,
                                    const struct pxh_answer *a,
                                    const char *plugin, const char *why);
 /* PHASE is PXH_PHASE_DHCP (boot decision hooks) or PXH_PHASE_IPXE (boot
- * script hooks).  The client is copied.  Returns 0, or -errno (then DONE is
- * not called).  *HANDLE (may be NULL) lets the caller cancel: DONE is then
- * never called. */
+ * script hooks).  The client is copied.  Returns
+ *   1  decided at once (no plugin deferred): *NOW holds the verdict (its
+ *      answer's client is C; pxh_decided_clear it), DONE is never called;
+ *   0  a plugin deferred: DONE comes later from the loop; *HANDLE (may be
+ *      NULL) lets the caller cancel, DONE is then never called;
+ *   -errno: neither.
+ * On the main loop only.  The one async rule, docs/HACKING.md: a
+ * completion never runs the next hook or DONE on the plugin's stack. */
+int pxh_decide_start(struct pxh_server *s, enum pxh_phase phase,
+                     const pxh_client *c, pxh_decide_done_fn done, void *ctx,
+                     struct pxh_decision **handle, struct pxh_decided *now);
+/* pxh_decide_start() that hands an answer made at once to DONE before it
+ * returns (then 0 and *HANDLE NULL), on the caller's stack: for callers
+ * whose DONE only records the verdict (pxh_decide_sync, tests). */
 int pxh_decide(struct pxh_server *s, enum pxh_phase phase,
                const pxh_client *c, pxh_decide_done_fn done, void *ctx,
                struct pxh_decision **handle);
 void pxh_decide_cancel(struct pxh_decision *d);
+/* Server stop: completions still queued are dropped. */
+void pxh_decide_stop(struct pxh_server *s);
 /* [boot] decision_timeout (ms). */
 long long pxh_decide_deadline_ms(struct pxh_server *s);
 

@@ -22,6 +22,7 @@
 #include "clients.h"
 #include "conf.h"
 #include "counters.h"
+#include "decide.h"
 #include "dhcp/dhcp_module.h"
 #include "dhcp6/dhcp6_module.h"
 #include "events.h"
@@ -423,6 +424,7 @@ void pxh_server_begin_stop(struct pxh_server *s, double grace)
 void pxh_server_free(struct pxh_server *s)
 {
 	pxh_pool_stop(s); /* delivers finished work before plugins go */
+	pxh_decide_stop(s); /* drops completions the loop did not take */
 	pxh_events_stop(s);
 	pxh_series_stop(s);
 	if (s->plugins) {

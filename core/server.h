@@ -75,6 +75,7 @@ struct pxh_server {
 	double stop_deadline;
 	ev_timer stop_timer;
 	uint64_t *default_decisions[5][5]; /* [phase][verdict] counters */
+	struct pxh_decide_queue *decide_queue; /* completions for the loop (decide.c) */
 	/* reloads, for /api/v1/status and pxehubctl reload */
 	time_t conf_wall;        /* when the running config was loaded */
 	time_t last_reload_wall; /* 0: none yet */

@@ -73,10 +73,6 @@ static const char *const drop_names[PXH_DHCP_DROP__MAX] = {
 	[PXH_DHCP_DROP_RELAY] = "relay",
 };
 
-/* The one request whose decision may complete inside pxh_decide(). */
-static struct pxh_dhcp_pending *sync_ctx;
-static bool sync_done;
-
 static void drop(struct pxh_dhcp *d, int reason)
 {
 	if (d->c_drop[reason])
@@ -384,14 +380,14 @@ static void answer(struct pxh_dhcp_pending *p, const struct pxh_answer *a,
 	emit_decision(d, c, "boot", plugin, file, msg);
 }
 
-static void decided(void *ctx, enum pxh_verdict v, const struct pxh_answer *a,
-                    const char *plugin, const char *why)
+/* The verdict for P's client: the reply (or none), its event. */
+static void reply(struct pxh_dhcp_pending *p, enum pxh_verdict v,
+                  const struct pxh_answer *a, const char *plugin,
+                  const char *why)
 {
-	struct pxh_dhcp_pending *p = ctx;
 	struct pxh_dhcp *d = p->d;
 	char msg[256];
 
-	p->handle = NULL;
 	if (v >= PXH_BOOT && v <= PXH_IGNORE && d->c_verdict[v])
 		(*d->c_verdict[v])++;
 	if (v == PXH_BOOT) {
@@ -413,10 +409,15 @@ static void decided(void *ctx, enum pxh_verdict v, const struct pxh_answer *a,
 		emit_decision(d, &p->client, pxh_verdict_name(v), plugin, "",
 		              msg);
 	}
-	if (p == sync_ctx) {
-		sync_done = true;
-		return;
-	}
+}
+
+/* A deferred decision's end (from the loop): P was held for it. */
+static void decided(void *ctx, enum pxh_verdict v, const struct pxh_answer *a,
+                    const char *plugin, const char *why)
+{
+	struct pxh_dhcp_pending *p = ctx;
+
+	reply(p, v, a, plugin, why);
 	pending_unlink(p);
 	free(p);
 }
@@ -637,33 +638,31 @@ static bool handle(struct pxh_dhcp *d, struct pxh_dhcp_pending *p)
 		return false;
 	}
 
-	/* In the pending list before the call: the decision may complete
-	 * inside pxh_decide() or any time later. */
-	p->d = d;
-	p->prev = NULL;
-	p->next = d->pending;
-	if (d->pending)
-		d->pending->prev = p;
-	d->pending = p;
-	d->n_pending++;
-	sync_ctx = p;
-	sync_done = false;
-	int r = pxh_decide(s, PXH_PHASE_DHCP, &p->client, decided, p,
-	                   &p->handle);
-	sync_ctx = NULL;
+	/* Answered at once, the reply joins this batch's and the buffer
+	 * serves the next packet; a plugin that deferred holds P until
+	 * decided() runs from the loop (never before pxh_decide_start
+	 * returns). */
+	struct pxh_decided now;
+	int r = pxh_decide_start(s, PXH_PHASE_DHCP, &p->client, decided, p,
+	                         &p->handle, &now);
 	if (r < 0) {
-		pending_unlink(p);
 		drop(d, PXH_DHCP_DROP_BUSY);
 		pxh_dhcp_limit_forget(&d->limit, p->msg.chaddr);
 		pxh_logf(PXH_LOG_WARNING, &p->client,
 		         "dhcp: decision failed: %s", strerror(-r));
 		return false;
 	}
-	if (sync_done) {
-		/* answered already: the buffer serves the next packet */
-		pending_unlink(p);
+	if (r == 1) {
+		reply(p, now.v, &now.answer, now.plugin, now.why);
+		pxh_decided_clear(&now);
 		return false;
 	}
+	p->prev = NULL;
+	p->next = d->pending;
+	if (d->pending)
+		d->pending->prev = p;
+	d->pending = p;
+	d->n_pending++;
 	return true;
 }
 

@@ -107,10 +107,7 @@ struct boot_job {
 	struct pxh_decision *dec;
 	struct tftp_pending *tp; /* stage 2 over TFTP */
 	pxh_client client;
-	bool grub;        /* /boot.grub: the answer is rendered for GRUB */
-	bool inline_call; /* still inside pxh_http_handle_boot */
-	bool done;
-	struct pxh_http_resp *inline_rs;
+	bool grub; /* /boot.grub: the answer is rendered for GRUB */
 };
 
 static void served_event(struct boot_job *j, enum pxh_verdict v,
@@ -334,6 +331,21 @@ static void pending_free(struct tftp_pending *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* GRUB's stage 2 over TFTP: the script for the repeats of the request. */
+static void tftp_answered(struct boot_job *j, enum pxh_verdict v,
+                          const struct pxh_answer *a, const char *plugin,
+                          const char *why)
+{
+	struct tftp_pending *p = j->tp;
+
+	if (answer_text(j, v, a, plugin, why, &p->text, &p->len) < 0)
+		p->text = NULL;
+	p->done = true;
+	p->job = NULL;
+	free(j);
+}
+
+/* A deferred decision's end, from the loop: answer the waiting client. */
 static void boot_done(void *ctx, enum pxh_verdict v, const struct pxh_answer *a,
                       const char *plugin, const char *why)
 {
@@ -341,20 +353,7 @@ static void boot_done(void *ctx, enum pxh_verdict v, const struct pxh_answer *a,
 	struct pxh_http_resp rs;
 
 	if (j->tp) {
-		struct tftp_pending *p = j->tp;
-
-		if (answer_text(j, v, a, plugin, why, &p->text, &p->len) < 0)
-			p->text = NULL;
-		p->done = true;
-		p->job = NULL;
-		j->done = true;
-		if (!j->inline_call)
-			free(j);
-		return;
-	}
-	if (j->inline_call) {
-		script_response(j, v, a, plugin, why, j->inline_rs);
-		j->done = true;
+		tftp_answered(j, v, a, plugin, why);
 		return;
 	}
 	pxh_http_resp_init(&rs);
@@ -379,6 +378,7 @@ static int handle_boot(struct pxh_http_ctx *x, struct pxh_http_resp *rs,
 	const char *form = rq->query;
 	size_t flen = strlen(form);
 	struct boot_job *j;
+	struct pxh_decided now;
 	char known_mac[18];
 	int rc, n;
 
@@ -432,16 +432,16 @@ static int handle_boot(struct pxh_http_ctx *x, struct pxh_http_resp *rs,
 	}
 	if (!j->client.mac[0])
 		pxh_http_copy(j->client.mac, sizeof(j->client.mac), known_mac);
-	j->inline_call = true;
-	j->inline_rs = rs;
-	rc = pxh_decide(x->srv, PXH_PHASE_IPXE, &j->client, boot_done, j, &j->dec);
-	j->inline_call = false;
+	rc = pxh_decide_start(x->srv, PXH_PHASE_IPXE, &j->client, boot_done, j,
+	                      &j->dec, &now);
 	if (rc < 0) {
 		free(j);
 		pxh_http_resp_error(rs, 503, "decision failed");
 		return 0;
 	}
-	if (j->done) {
+	if (rc == 1) { /* answered at once */
+		script_response(j, now.v, &now.answer, now.plugin, now.why, rs);
+		pxh_decided_clear(&now);
 		free(j);
 		return 0;
 	}
@@ -511,6 +511,7 @@ int pxh_grub_tftp_stage2(struct pxh_server *s, const pxh_client *c,
 	const char *q;
 	struct tftp_pending *p;
 	struct boot_job *j;
+	struct pxh_decided got;
 	char why[128] = "", http[4] = "";
 	int rc;
 
@@ -582,20 +583,19 @@ int pxh_grub_tftp_stage2(struct pxh_server *s, const pxh_client *c,
 	pxh_http_copy(p->req, sizeof(p->req), req);
 	p->job = j;
 	j->tp = p;
-	j->inline_call = true;
-	rc = pxh_decide(s, PXH_PHASE_IPXE, &j->client, boot_done, j, &j->dec);
-	j->inline_call = false;
+	rc = pxh_decide_start(s, PXH_PHASE_IPXE, &j->client, boot_done, j,
+	                      &j->dec, &got);
 	if (rc < 0) {
 		p->job = NULL;
 		free(j);
 		pending_free(p);
 		return -EAGAIN;
 	}
-	if (j->done) {
-		free(j);
-		return pending_serve(p, s, out);
-	}
-	return -EINPROGRESS;
+	if (rc == 0)
+		return -EINPROGRESS;
+	tftp_answered(j, got.v, &got.answer, got.plugin, got.why);
+	pxh_decided_clear(&got);
+	return pending_serve(p, s, out);
 }
 
 int pxh_http_handle_boot(struct pxh_http_ctx *x, struct pxh_http_resp *rs)

@@ -51,12 +51,16 @@
 # queues accordingly, which is part of what is measured.
 #
 #   sh bench/dhcp.sh    (root; B=build dir; BENCH_RUNS=3; SECONDS_PER_STEP=4)
+#   BASE=/path/to/pxehubd   also run another build (e.g. the previous
+#                           commit's) as server base-LOGGING, interleaved
+#                           with the others: "before/after" in one run
 # Prints "dhcp: ..." lines, medians with their range, and "dhcp ratio"
 # lines; raw figures in $B/bench/dhcp-DATE/.
 set -u
 B=${B:-build}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 PXHD=$TOP/$B/sbin/pxehubd
+BASE=${BASE:-}
 STEP=${SECONDS_PER_STEP:-4}
 RUNS=${BENCH_RUNS:-3}
 RATES=${RATES:-10000 20000 30000 40000 50000 60000 80000 100000}
@@ -69,6 +73,7 @@ for t in perfdhcp dnsmasq tcpdump tshark cc; do
 	command -v $t >/dev/null 2>&1 || { echo "dhcp: skipped ($t missing; perfdhcp is in kea-admin)"; exit 0; }
 done
 [ -x "$PXHD" ] || { echo "dhcp: skipped (build pxehubd first)"; exit 0; }
+[ -z "$BASE" ] || [ -x "$BASE" ] || { echo "dhcp: BASE $BASE is not a program"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "dhcp: skipped (needs root)"; exit 0; }
 
 T=$(mktemp -d /tmp/pxh-bench-dhcp.XXXXXX)
@@ -111,7 +116,10 @@ UUID=0067452301ab89efcd0123456789abcdef
 # per server K (1, 2, ...): namespace pxhb$$sK, link bsK (10.70.K.1) to
 # bcK (10.70.K.2) in perfdhcp's namespace
 SERVERS=reflect
-for m in $LOGGING; do SERVERS="$SERVERS pxehub-$m dnsmasq-$m"; done
+for m in $LOGGING; do
+	SERVERS="$SERVERS pxehub-$m dnsmasq-$m"
+	[ -n "$BASE" ] && SERVERS="$SERVERS base-$m"
+done
 [ "$NSTREAMS" -gt 0 ] && SERVERS="$SERVERS pxehub-streams"
 index_of() {
 	k=1
@@ -151,9 +159,11 @@ start_server() {
 	ip -n $C link set bc$k up
 	mkdir -p "$d"
 	case $1 in
-	pxehub-*)
+	pxehub-*|base-*)
+		bin=$PXHD
+		[ "${1%%-*}" = base ] && bin=$BASE
 		level=warning
-		[ "$1" = pxehub-shipped ] && level=info
+		[ "${1#*-}" = shipped ] && level=info
 		hport=0
 		[ "$1" = pxehub-streams ] && hport=8080
 		mkdir -p "$d/tftp" "$d/http" "$d/state" "$d/plugins.d"
@@ -182,7 +192,7 @@ loader_efi_x64 = snponly.efi
 # perfdhcp is one relay: the per-destination reply cap would measure itself
 replies_per_destination = 0
 EOF
-		ip netns exec $ns "$PXHD" -f -c "$d/pxehub.conf" >"$d/pxehubd.log" 2>&1 &
+		ip netns exec $ns "$bin" -f -c "$d/pxehub.conf" >"$d/pxehubd.log" 2>&1 &
 		pid=$! ;;
 	dnsmasq-*)
 		cat >"$d/dnsmasq.conf" <<EOF
@@ -358,7 +368,7 @@ set -- $(col "$LAT" reflect 5)
 echo "dhcp: reflect latency p99 median $1us (range $2-$3): the machine's own share of the latency"
 [ "$RCVBUF" -gt 0 ] && echo "dhcp: perfdhcp's receive buffer set to $RCVBUF bytes (BENCH_PERFDHCP_RCVBUF=0: its default)"
 for m in $LOGGING; do
-	for n in pxehub-$m dnsmasq-$m; do
+	for n in pxehub-$m dnsmasq-$m $([ -n "$BASE" ] && echo base-$m); do
 		set -- $(cat "$T"/best.*.$n | med)
 		rate="$1/s (range $2-$3)"
 		s=$(cat "$T"/sat.*.$n 2>/dev/null | sort -u | wc -l)
@@ -394,6 +404,19 @@ for m in $LOGGING; do
 	set -- $(col "$CPU" dnsmasq-$m 6)
 	dc=$1
 	echo "dhcp ratio ($m logging): pxehub ${p}/s vs dnsmasq ${d}/s = $ratio; pxehub p50 ${p50}us p99 ${p99}us at $LAT_RATE/s; pxehub at $ceil of perfdhcp's ceiling ${CEIL}/s; CPU per reply at $CPU_RATE/s pxehub ${pc}us dnsmasq ${dc}us (medians of $RUNS runs; perfdhcp -i -g single -R 100000, <1% loss)"
+	if [ -n "$BASE" ]; then
+		# this build over BASE, per run: rate, and CPU per reply
+		RUN=1 rr="" cr=""
+		while [ $RUN -le "$RUNS" ]; do
+			rr="$rr $(awk -v p="$(cat "$T/best.$RUN.pxehub-$m")" -v b="$(cat "$T/best.$RUN.base-$m")" \
+				'BEGIN { if (b > 0) printf "%.2f", p / b; else print "n/a" }')"
+			cr="$cr $(awk -F, -v r=$RUN -v m=$m '$1 == r && $2 == "pxehub-" m { p = $6 } $1 == r && $2 == "base-" m { b = $6 }
+				END { if (b > 0) printf "%.2f", p / b; else print "n/a" }' "$CPU")"
+			RUN=$((RUN + 1))
+		done
+		set -- $(cat "$T"/best.*.base-$m | med)
+		echo "dhcp before/after ($m logging): pxehub ${p}/s vs base ${1}/s; rate ratio per run$rr; CPU per reply ratio per run$cr (BASE=$BASE)"
+	fi
 done
 if [ "$NSTREAMS" -gt 0 ]; then
 	k=$(index_of pxehub-streams)

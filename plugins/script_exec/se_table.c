@@ -160,8 +160,9 @@ void se_entry_finish(struct se *se, struct se_entry *e, enum se_outcome o,
 	keep = ttl > 0 && !se->closing && se->n_entries <= se->conf.max_cached;
 	if (!keep)
 		unlink_entry(se, e);
-	/* Completing a request may run other hooks, even ours for other
-	 * clients: take the list first. */
+	/* Completing a request returns at once (the chain goes on from the
+	 * loop, docs/HACKING.md "The async rule"); the list is taken
+	 * first all the same. */
 	w = e->waiters;
 	e->waiters = NULL;
 	while (w) {

@@ -67,6 +67,14 @@ extern "C" {
  *   at a time (never two of its work items in parallel).
  * - A plugin is never unloaded (reload, stop) while a deferred request or a
  *   work item of it is pending; fini() runs after the last one completed.
+ * - Completing a request never calls back into you: pxh_request_complete()
+ *   records the verdict and returns; the next plugin's hook and the
+ *   server's answer run from the loop afterwards, never on your stack.  So
+ *   you may complete from inside the decision hook (then return
+ *   PXH_DEFERRED), a timer, an fd watch, a work item's done, or while
+ *   walking your own lists.  Once completed the request is the core's: do
+ *   not touch it again (a second completion is refused, logged and counted
+ *   in pxehub_plugin_completed_twice_total).
  */
 
 #define PXH_ABI_MAJOR 1

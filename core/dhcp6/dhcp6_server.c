@@ -408,14 +408,14 @@ static void answer(struct dhcp6_pending *p, const struct pxh_answer *a,
 	emit_decision(d, c, "boot", plugin, url, msg);
 }
 
-static void decided(void *ctx, enum pxh_verdict v, const struct pxh_answer *a,
-                    const char *plugin, const char *why)
+/* The verdict for P's client: the reply (or none), its event. */
+static void reply(struct dhcp6_pending *p, enum pxh_verdict v,
+                  const struct pxh_answer *a, const char *plugin,
+                  const char *why)
 {
-	struct dhcp6_pending *p = ctx;
 	struct pxh_dhcp6 *d = p->d;
 	char msg[256];
 
-	p->handle = NULL;
 	if (v >= PXH_BOOT && v <= PXH_IGNORE && d->c_verdict[v])
 		(*d->c_verdict[v])++;
 	if (v == PXH_BOOT) {
@@ -428,7 +428,15 @@ static void decided(void *ctx, enum pxh_verdict v, const struct pxh_answer *a,
 		         p->client.mac, msg);
 		emit_decision(d, &p->client, pxh_verdict_name(v), plugin, "", msg);
 	}
-	/* the decision owns P from the moment pxh_decide() took it */
+}
+
+/* A deferred decision's end (from the loop): P was held for it. */
+static void decided(void *ctx, enum pxh_verdict v, const struct pxh_answer *a,
+                    const char *plugin, const char *why)
+{
+	struct dhcp6_pending *p = ctx;
+
+	reply(p, v, a, plugin, why);
 	pending_unlink(p);
 	free(p);
 }
@@ -644,24 +652,30 @@ static bool handle(struct pxh_dhcp6 *d, struct dhcp6_pending *p)
 		pxh_dhcp_limit_forget(&d->limit, mac);
 		return false;
 	}
-	p->d = d;
-	p->prev = NULL;
-	p->next = d->pending;
-	if (d->pending)
-		d->pending->prev = p;
-	d->pending = p;
-	d->n_pending++;
-	/* From here the decision owns P: decided() frees it, maybe before
-	 * pxh_decide() returns, so P is not touched after a success. */
-	int r = pxh_decide(s, PXH_PHASE_DHCP, &p->client, decided, p, &p->handle);
+	/* Answered at once, P is the caller's again; a plugin that deferred
+	 * holds it until decided() runs from the loop (never before
+	 * pxh_decide_start returns). */
+	struct pxh_decided now;
+	int r = pxh_decide_start(s, PXH_PHASE_DHCP, &p->client, decided, p,
+	                         &p->handle, &now);
 	if (r < 0) {
-		pending_unlink(p);
 		drop(d, DROP_BUSY);
 		pxh_dhcp_limit_forget(&d->limit, mac);
 		pxh_logf(PXH_LOG_WARNING, NULL, "dhcp6: decision failed: %s",
 		         strerror(-r));
 		return false;
 	}
+	if (r == 1) {
+		reply(p, now.v, &now.answer, now.plugin, now.why);
+		pxh_decided_clear(&now);
+		return false;
+	}
+	p->prev = NULL;
+	p->next = d->pending;
+	if (d->pending)
+		d->pending->prev = p;
+	d->pending = p;
+	d->n_pending++;
 	return true;
 }
 

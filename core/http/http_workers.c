@@ -34,6 +34,7 @@ struct pxh_http_msg {
 	struct pxh_http_settings *set;
 	struct pxh_http_tls *tls;
 	pxh_event ev;
+	pxh_client client; /* what ev.client points to: the sender's is gone */
 };
 
 unsigned pxh_http_workers_wanted(const struct pxh_conf *conf)
@@ -95,6 +96,9 @@ void pxh_http_emit(struct pxh_http_loop *lp, const pxh_event *ev)
 	m->set = NULL;
 	m->tls = NULL;
 	m->ev = *ev;
+	/* the event names its client by pointer (ABI 1.0): copy that too */
+	pxh_client_import(&m->client, ev->client);
+	m->ev.client = &m->client;
 	push_msg(&h->main_lp, m);
 }
 

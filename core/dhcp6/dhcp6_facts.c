@@ -197,8 +197,12 @@ int pxh_dhcp6_fill_client(pxh_client *c, const struct pxh_dhcp6_msg *m,
 		pxh_dhcp_copy_text(c->user_class, sizeof(c->user_class), v, len);
 	c->is_ipxe = pxh_dhcp_user_class_has_ipxe(c->user_class);
 
-	if (peer)
-		fmt6(peer, c->ip, sizeof(c->ip));
+	/* The client's address is where the packet came from: a direct
+	 * request's source.  A relayed one's peer-address is only what the
+	 * sender of the Relay-Forward wrote, so (as giaddr for DHCPv4) it
+	 * stays out of the facts [access] matches: the relay is the source. */
+	if (!m->n_relay && src)
+		fmt6(src, c->ip, sizeof(c->ip));
 	/* the relay is the one we heard from: the source of the outermost
 	 * Relay-Forward (a link-address is only what that relay claims) */
 	if (m->n_relay && src)

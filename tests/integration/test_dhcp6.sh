@@ -148,6 +148,13 @@ if grep -q "mac=52:54:00:60:00:77.*via relay 2001:db8:50::3 link 2001:db8:60::1\
    grep -q "dhcp6: advertise mac=52:54:00:60:00:77" "$T/pxehubd.log"; then ok relayed_facts_mac_and_relay
 else not_ok relayed_facts_mac_and_relay "$(grep dhcp6 "$T/pxehubd.log" | tail -3 | tr '\n' ' ')"; fi
 
+# the peer-address a Relay-Forward carries is not the client's address
+# fact ([access] would match it): the relayed client's event has no ip=
+ev=$(grep 'event=dhcp_request mac=52:54:00:60:00:77 ' "$T/pxehubd.log" | head -1)
+if [ -z "$ev" ] || echo "$ev" | grep -q ' ip='; then
+	not_ok relayed_peer_address_not_a_fact "event: $ev"
+else ok relayed_peer_address_not_a_fact; fi
+
 # a real DHCPv6 client gets its address from the site's server; pxehub
 # leaves it alone (no PXE vendor class, arch or iPXE user class)
 ip netns exec "$C2" timeout 20 dhclient -6 -1 -v -lf "$T/dhclient6.leases" -pf "$T/dhclient6.pid" c2 \

@@ -37,6 +37,14 @@ struct pxh_dhcp_conf {
 	long long decline_time_ms;
 	bool conflict_probe;
 };
+/* Each [pool.NAME] (pxh_conf_core_sub(c, PXH_SEC_POOL, i), dhcp_pool.c). */
+struct pxh_pool_conf {
+	const char *subnet, *range, *interface, *router;
+	pxh_conf_list dns;
+	const char *domain;
+	long long lease_time_ms;
+};
+
 static inline const struct pxh_dhcp_conf *pxh_dhcp_conf(const struct pxh_conf *c)
 {
 	return pxh_conf_core(c, PXH_SEC_DHCP);

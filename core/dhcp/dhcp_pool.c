@@ -15,30 +15,31 @@ const pxh_conf_key pxh_dhcp_pool_section_keys[] = {
 	PXH_CONF_END,
 };
 
+#define PB(m) PXH_CONF_BIND(struct pxh_pool_conf, m)
 const pxh_conf_key pxh_dhcp_pool_keys[] = {
 	{"subnet", PXH_CONF_STRING, NULL, PXH_CONF_REQUIRED, 0, 0, NULL,
 	 "network of the pool as ADDRESS/PREFIX (10.77.0.0/24); a relayed "
 	 "request is served by the pool whose subnet holds the relay's "
-	 "address (giaddr), a direct one by the pool on its interface", PXH_CONF_UNBOUND},
+	 "address (giaddr), a direct one by the pool on its interface", PB(subnet)},
 	{"range", PXH_CONF_STRING, NULL, PXH_CONF_REQUIRED, 0, 0, NULL,
 	 "addresses handed out, FIRST - LAST inside the subnet (at most "
-	 "65536)", PXH_CONF_UNBOUND},
+	 "65536)", PB(range)},
 	{"interface", PXH_CONF_STRING, "", 0, 0, 0, NULL,
 	 "serve directly attached clients arriving on this interface; empty = "
-	 "the interface that has an address in the subnet", PXH_CONF_UNBOUND},
+	 "the interface that has an address in the subnet", PB(interface)},
 	{"router", PXH_CONF_STRING, "", 0, 0, 0, NULL,
-	 "default gateway (option 3); empty = none", PXH_CONF_UNBOUND},
+	 "default gateway (option 3); empty = none", PB(router)},
 	{"dns", PXH_CONF_LIST, "", 0, 0, 0, NULL,
-	 "name servers (option 6), up to 4", PXH_CONF_UNBOUND},
+	 "name servers (option 6), up to 4", PB(dns)},
 	{"domain", PXH_CONF_STRING, "", 0, 0, 0, NULL,
-	 "domain name (option 15); empty = none", PXH_CONF_UNBOUND},
+	 "domain name (option 15); empty = none", PB(domain)},
 	{"lease_time", PXH_CONF_DURATION, "1h", 0, 10000, 2592000000LL, NULL,
-	 "lease length (option 51); clients renew at half of it (under a minute only for tests)", PXH_CONF_UNBOUND},
+	 "lease length (option 51); clients renew at half of it (under a minute only for tests)", PB(lease_time_ms)},
 	PXH_CONF_END,
 };
 
 const struct pxh_section_schema pxh_pool_section = {
-	"pool", pxh_dhcp_pool_section_keys, pxh_dhcp_pool_keys, 0, 0};
+	"pool", pxh_dhcp_pool_section_keys, pxh_dhcp_pool_keys, 0, sizeof(struct pxh_pool_conf)};
 
 static int parse_ip(const char *s, uint32_t *out)
 {
@@ -118,9 +119,9 @@ static void problem(struct reader *r, const char *key, const char *fmt_, ...)
 	                    key, msg);
 }
 
-static int read_one(struct reader *r, struct pxh_dhcp_pool *p)
+static int read_one(struct reader *r, const struct pxh_pool_conf *pc,
+                    struct pxh_dhcp_pool *p)
 {
-	const struct pxh_conf *c = r->c;
 	const char *name = r->name;
 	const char *v;
 	char a[16];
@@ -131,7 +132,7 @@ static int read_one(struct reader *r, struct pxh_dhcp_pool *p)
 	if (strlen(name) >= sizeof(p->name))
 		problem(r, "subnet", "pool name longer than %zu characters",
 		        sizeof(p->name) - 1);
-	v = pxh_cfg_str(c, "pool", name, "subnet");
+	v = pc->subnet;
 	if (!v)
 		return -EINVAL; /* the key table reported it */
 	int e = parse_subnet(v, &p->net, &p->mask);
@@ -144,7 +145,7 @@ static int read_one(struct reader *r, struct pxh_dhcp_pool *p)
 		        v, (fmt(p->net & p->mask, a), a));
 	p->net &= p->mask;
 
-	v = pxh_cfg_str(c, "pool", name, "range");
+	v = pc->range;
 	if (!v)
 		return -EINVAL;
 	const char *dash = strchr(v, '-');
@@ -162,7 +163,7 @@ static int read_one(struct reader *r, struct pxh_dhcp_pool *p)
 		else if (!e && ((p->first & p->mask) != p->net ||
 		                (p->last & p->mask) != p->net))
 			problem(r, "range", "'%s' is not inside subnet %s", v,
-			        pxh_cfg_str(c, "pool", name, "subnet"));
+			        pc->subnet);
 		else if (!e && (p->first == p->net ||
 		                p->last == (p->net | ~p->mask)))
 			problem(r, "range", "'%s' holds the network or broadcast "
@@ -172,29 +173,29 @@ static int read_one(struct reader *r, struct pxh_dhcp_pool *p)
 			        PXH_DHCP_POOL_ADDRS);
 	}
 
-	v = pxh_cfg_str(c, "pool", name, "router");
+	v = pc->router;
 	if (v && v[0]) {
 		if (parse_ip(v, &p->router))
 			problem(r, "router", "'%s' is not an IPv4 address", v);
 		else if (!e && (p->router & p->mask) != p->net)
 			problem(r, "router", "%s is not in subnet %s", v,
-			        pxh_cfg_str(c, "pool", name, "subnet"));
+			        pc->subnet);
 		else if (pxh_dhcp_pool_in_range(p, p->router))
 			problem(r, "router", "%s is inside the range (it would be "
 			        "handed to a client)", v);
 	}
-	size_t nd = pxh_cfg_list_len(c, "pool", name, "dns");
+	size_t nd = pc->dns.n;
 	if (nd > PXH_DHCP_DNS_MAX)
 		problem(r, "dns", "%zu servers: at most %d", nd, PXH_DHCP_DNS_MAX);
 	for (size_t i = 0; i < nd && i < PXH_DHCP_DNS_MAX; i++) {
-		const char *item = pxh_cfg_list_item(c, "pool", name, "dns", i);
+		const char *item = pc->dns.v[i];
 		if (!item || parse_ip(item, &p->dns[p->n_dns]))
 			problem(r, "dns", "'%s' is not an IPv4 address",
 			        item ? item : "");
 		else
 			p->n_dns++;
 	}
-	v = pxh_cfg_str(c, "pool", name, "domain");
+	v = pc->domain;
 	if (v && strlen(v) >= sizeof(p->domain))
 		problem(r, "domain", "longer than %zu characters",
 		        sizeof(p->domain) - 1);
@@ -205,13 +206,11 @@ static int read_one(struct reader *r, struct pxh_dhcp_pool *p)
 			        "character", v);
 			break;
 		}
-	v = pxh_cfg_str(c, "pool", name, "interface");
+	v = pc->interface;
 	if (v && strlen(v) >= sizeof(p->iface))
 		problem(r, "interface", "'%s' is longer than an interface name", v);
 	snprintf(p->iface, sizeof(p->iface), "%s", v ? v : "");
-	p->lease_secs = (uint32_t)(pxh_cfg_int(c, "pool", name, "lease_time") / 1000);
-	if (p->lease_secs < 10)
-		p->lease_secs = 10;
+	p->lease_secs = (uint32_t)(pc->lease_time_ms / 1000); /* >= 10 s: the key's bound */
 	return r->bad > before ? -EINVAL : 0;
 }
 
@@ -237,7 +236,9 @@ int pxh_dhcp_pools_read(const struct pxh_conf *c, struct pxh_dhcp_pool **out,
 		return -ENOMEM;
 	for (size_t i = 0; i < count; i++) {
 		r.name = pxh_cfg_sub_name(c, "pool", i);
-		if (!r.name || read_one(&r, &v[k]) < 0)
+		const struct pxh_pool_conf *pc = pxh_conf_core_sub(c, PXH_SEC_POOL, i);
+
+		if (!r.name || !pc || read_one(&r, pc, &v[k]) < 0)
 			continue;
 		/* two pools for the same clients: which one answers would
 		 * depend on the order in the file */

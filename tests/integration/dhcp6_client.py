@@ -7,7 +7,7 @@ line each, the hex of every reply it gets.  Decoding is the test's job
 
 usage: dhcp6_client.py IFACE KIND [--arch N] [--dst ADDR] [--port N]
        [--sport N] [--server-duid HEX] [--type solicit|request|info]
-       [--wait SECONDS] [--duid ll|uuid] [--flood N] [--rapid]
+       [--wait SECONDS] [--duid ll|uuid] [--flood N] [--rapid] [--expect N]
        [--vendor TEXT]
 KIND: pxe (PXEClient), http (HTTPClient), ipxe (user class iPXE), plain."""
 import argparse
@@ -73,6 +73,8 @@ def main():
     p.add_argument("--type", default="solicit", choices=list(TYPES))
     p.add_argument("--duid", default="uuid", choices=["ll", "uuid"])
     p.add_argument("--wait", type=float, default=2.0)
+    p.add_argument("--expect", type=int, default=0,
+                   help="stop after this many replies (0: wait it out)")
     p.add_argument("--rapid", action="store_true",
                    help="ask for Rapid Commit (option 14)")
     p.add_argument("--vendor", default="",
@@ -102,6 +104,7 @@ def main():
         s.sendto(bytes(bad), dst)
     s.sendto(msg, dst)
     end = time.time() + a.wait
+    got = 0
     while True:
         left = end - time.time()
         if left <= 0:
@@ -112,6 +115,9 @@ def main():
         data, src = s.recvfrom(4096)
         print("%s %s" % (src[0].split("%")[0], data.hex()))
         sys.stdout.flush()
+        got += 1
+        if a.expect and got >= a.expect:
+            break
 
 
 if __name__ == "__main__":

@@ -99,7 +99,7 @@ expect() { if has "$2" "$3"; then ok "$1"; else not_ok "$1" "decoded: $(cat "$T/
 S=2001:db8:50::1
 # EDK2 PXEv6 (arch 7): the site's Advertise has the address, ours the boot
 # file URL and PXEClient, no IA and no status code (EDK2 drops those)
-run pxe "$C1" c1 pxe --arch 7 --wait 2
+run pxe "$C1" c1 pxe --arch 7 --wait 3 --expect 2
 expect pxe_advertise_url pxe "r['msgtype']==[2] and r['url']==['tftp://[$S]/snponly.efi'] and r['vendorclass']==['PXEClient'] and not r['iaid'] and not r['status'] and not r['malformed']"
 expect pxe_client_id_echoed pxe "r['url'] and r['duid'][0]=='000467452301ab89efcd0123456789abcdef'"
 expect site_advertise_has_address pxe "r['msgtype']==[2] and r['iaid'] and not r['url']"
@@ -109,28 +109,28 @@ for l in open(sys.argv[1]):
     if r["url"]: print(r["duid"][1]); break' "$T/pxe.json")
 
 # EDK2 HTTPv6 (arch 16): HTTPClient and an http URL under /tftp/
-run http "$C1" c1 http --arch 16 --wait 1.5
+run http "$C1" c1 http --arch 16 --wait 3 --expect 2
 expect http_advertise_url http "r['url']==['http://[$S]/tftp/snponly.efi'] and r['vendorclass']==['HTTPClient']"
 
 # iPXE, stateless: Information-request with user class iPXE -> Reply with the script
-run ipxe "$C1" c1 ipxe --type info --wait 1.5
+run ipxe "$C1" c1 ipxe --type info --wait 3 --expect 2
 expect ipxe_reply_script ipxe "r['msgtype']==[7] and r['url']==['http://[$S]/boot.ipxe']"
 
 # EDK2's second step: a Request with our server id to [pxehub]:4011 from port 4011
-run pxe4011 "$C1" c1 pxe --type request --server-duid "$SDUID" --dst $S --port 4011 --sport 4011 --wait 1.5
+run pxe4011 "$C1" c1 pxe --type request --server-duid "$SDUID" --dst $S --port 4011 --sport 4011 --wait 3 --expect 1
 expect pxe_port_4011_reply pxe4011 "r['msgtype']==[7] and r['url']==['tftp://[$S]/snponly.efi'] and not r['iaid']"
 
 # a Request naming us on 547: Reply with the URL, each IA with NoAddrsAvail
-run req "$C1" c1 pxe --type request --server-duid "$SDUID" --wait 1.5
+run req "$C1" c1 pxe --type request --server-duid "$SDUID" --wait 3 --expect 1
 expect request_noaddrs_reply req "r['msgtype']==[7] and r['iaid']==['a1b2c3d4'] and 2 in r['status'] and r['url']"
 
 # Rapid Commit asked: still an Advertise (a Reply would commit the client
 # to a server that gives it no address)
-run rapid "$C1" c1 pxe --arch 7 --rapid --wait 1.5
+run rapid "$C1" c1 pxe --arch 7 --rapid --wait 3 --expect 2
 expect rapid_commit_gets_advertise rapid "r['msgtype']==[2] and r['url']"
 
 # a hostile vendor class (a line break, an escape) reaches the log escaped
-run hostile "$C1" c1 pxe --arch 7 --vendor "$(printf 'PXEClient:Arch:00007\nevent=forged \033[31m')" --wait 1.5
+run hostile "$C1" c1 pxe --arch 7 --vendor "$(printf 'PXEClient:Arch:00007\nevent=forged \033[31m')" --wait 3 --expect 2
 if grep -q '^event=forged' "$T/pxehubd.log" || grep -q "$(printf '\033')" "$T/pxehubd.log"; then
 	not_ok hostile_vendor_class_escaped "raw text in the log"
 elif has hostile "r['url']"; then ok hostile_vendor_class_escaped
@@ -142,7 +142,7 @@ if has other "r['url']"; then not_ok other_server_request_ignored "$(cat "$T/oth
 else ok other_server_request_ignored; fi
 
 # relayed: dhcrelay -6 wraps the Solicit; the Relay-Reply comes back through it
-run relayed "$RC" rc pxe --arch 7 --wait 2
+run relayed "$RC" rc pxe --arch 7 --wait 3 --expect 1
 expect relayed_advertise_url relayed "r['msgtype']==[2] and r['url']==['tftp://[$S]/snponly.efi']"
 if grep -q "mac=52:54:00:60:00:77.*via relay 2001:db8:50::3 link 2001:db8:60::1\|via relay 2001:db8:50::3 link 2001:db8:60::1" "$T/pxehubd.log" &&
    grep -q "dhcp6: advertise mac=52:54:00:60:00:77" "$T/pxehubd.log"; then ok relayed_facts_mac_and_relay
@@ -170,7 +170,7 @@ m=$(metric 'pxehub_dhcp6_dropped_total{reason="not_pxe"}')
 if [ -n "$m" ] && [ "$m" -ge 1 ]; then ok plain_client_not_answered; else not_ok plain_client_not_answered "not_pxe=$m"; fi
 
 # broken messages are dropped and counted; a good one after them is answered
-run flood "$C1" c1 pxe --arch 7 --flood 300 --wait 2
+run flood "$C1" c1 pxe --arch 7 --flood 300 --wait 3 --expect 2
 expect answered_after_malformed_flood flood "r['url']==['tftp://[$S]/snponly.efi']"
 m=$(metric 'pxehub_dhcp6_dropped_total{reason="malformed"}')
 if [ -n "$m" ] && [ "$m" -ge 100 ]; then ok malformed_counted; else not_ok malformed_counted "malformed=$m"; fi
@@ -202,8 +202,8 @@ sed -n '/<!-- dnsmasq-dhcp6-options -->/,/^```$/p' "$PXH_TOP/docs/ipv6.md" |
 ip netns exec "$DNS" dnsmasq -k -C "$T/dnsmasq-opts.conf" -u root >"$T/dnsmasq-opts.log" 2>&1 &
 pxh_track $!
 sleep 0.5
-run opts_pxe "$C1" c1 pxe --arch 7 --wait 2
+run opts_pxe "$C1" c1 pxe --arch 7 --wait 3 --expect 2
 expect options_mode_pxe_url opts_pxe "r['iaid'] and r['url']==['tftp://[$S]/snponly.efi']"
-run opts_ipxe "$C1" c1 ipxe --arch 7 --wait 2
+run opts_ipxe "$C1" c1 ipxe --arch 7 --wait 3 --expect 2
 expect options_mode_ipxe_script opts_ipxe "r['iaid'] and r['url']==['http://[$S]/boot.ipxe']"
 exit $_pxh_failed

@@ -197,6 +197,19 @@ const char *pxh_verdict_name(enum pxh_verdict v)
 	return "unknown";
 }
 
+/* The one name of each phase (logs, events, the facts JSON); "unknown"
+ * for a value that is none of them. */
+const char *pxh_phase_name(enum pxh_phase p)
+{
+	switch (p) {
+	case PXH_PHASE_DHCP: return "dhcp";
+	case PXH_PHASE_IPXE: return "ipxe";
+	case PXH_PHASE_TFTP: return "tftp";
+	case PXH_PHASE_HTTP: return "http";
+	}
+	return "unknown";
+}
+
 int pxh_client_boot_program(const pxh_client *c)
 {
 	if (!c)

@@ -41,4 +41,8 @@ void pxh_answer_init(struct pxh_answer *a, struct pxh_server *s,
 void pxh_answer_clear(struct pxh_answer *a);
 int pxh_answer_copy(struct pxh_answer *dst, const struct pxh_answer *src);
 
+/* "dhcp", "ipxe", "tftp", "http"; "unknown" for anything else
+ * (core/answer.c, next to the SDK's pxh_verdict_name). */
+const char *pxh_phase_name(enum pxh_phase p);
+
 #endif /* PXEHUB_ANSWER_H */

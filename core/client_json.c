@@ -1,5 +1,6 @@
-/* The client's facts as one JSON object, for plugins that hand them to an
- * outside program or web service (same keys script_exec uses). */
+/* The client's facts as one JSON object (the SDK's pxh_client_json): the
+ * one list of facts, for plugins that hand them to an outside program or
+ * web service; script_exec derives its PXEHUB_* environment from it. */
 #include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -7,17 +8,7 @@
 #include <string.h>
 
 #include "pxehub/plugin.h"
-
-static const char *phase_word(enum pxh_phase p)
-{
-	switch (p) {
-	case PXH_PHASE_DHCP: return "dhcp";
-	case PXH_PHASE_IPXE: return "ipxe";
-	case PXH_PHASE_TFTP: return "tftp";
-	case PXH_PHASE_HTTP: return "http";
-	}
-	return "unknown";
-}
+#include "answer.h"
 
 /* Facts come from the wire: printable ASCII only, so the JSON is valid. */
 static json_t *clean_str(const char *s)
@@ -41,7 +32,7 @@ char *pxh_client_json(const pxh_client *c)
 	if (!o || !c)
 		return NULL;
 #define S(k, v) json_object_set_new(o, k, clean_str(v))
-	S("phase", phase_word(c->phase));
+	S("phase", pxh_phase_name(c->phase));
 	S("mac", c->mac);
 	S("uuid", c->uuid);
 	S("arch", c->arch_name[0] ? c->arch_name : pxh_arch_name(c->arch));

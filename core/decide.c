@@ -67,17 +67,6 @@ long long pxh_decide_deadline_ms(struct pxh_server *s)
 	return pxh_boot_conf(s->conf)->decision_timeout_ms;
 }
 
-static const char *phase_name(enum pxh_phase p)
-{
-	switch (p) {
-	case PXH_PHASE_DHCP: return "dhcp";
-	case PXH_PHASE_IPXE: return "ipxe";
-	case PXH_PHASE_TFTP: return "tftp";
-	case PXH_PHASE_HTTP: return "http";
-	}
-	return "?";
-}
-
 static void count_decision(struct pxh_server *s, enum pxh_phase phase,
                            enum pxh_verdict v, const char *plugin)
 {
@@ -94,7 +83,7 @@ static void count_decision(struct pxh_server *s, enum pxh_phase phase,
 	}
 	snprintf(name, sizeof(name),
 	         "pxehub_decisions_total{phase=\"%s\",result=\"%s\",by=\"%s\"}",
-	         phase_name(phase), pxh_verdict_name(v), plugin);
+	         pxh_phase_name(phase), pxh_verdict_name(v), plugin);
 	if (slot) {
 		*slot = pxh_counter(s, name, "decisions by phase, result and who decided");
 		(**slot)++;
@@ -171,7 +160,7 @@ static void conclude(struct pxh_server *s, enum pxh_phase phase,
 	{
 		char r200[201];
 		pxh_strcpy(r200, sizeof(r200), reason);
-		o = pxh_strcat_at(ev.message, sizeof(ev.message), 0, phase_name(phase));
+		o = pxh_strcat_at(ev.message, sizeof(ev.message), 0, pxh_phase_name(phase));
 		o = pxh_strcat_at(ev.message, sizeof(ev.message), o, " phase: ");
 		o = pxh_strcat_at(ev.message, sizeof(ev.message), o, pxh_verdict_name(v));
 		o = pxh_strcat_at(ev.message, sizeof(ev.message), o, " by ");

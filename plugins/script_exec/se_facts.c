@@ -1,5 +1,6 @@
 /* script_exec: the client's facts as one JSON object (the script's stdin)
  * and as PXEHUB_* environment variables. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,17 +11,6 @@
 #include "script_exec.h"
 
 #define SE_ENV_MAX 64
-
-static const char *phase_name(enum pxh_phase p)
-{
-	switch (p) {
-	case PXH_PHASE_DHCP: return "dhcp";
-	case PXH_PHASE_IPXE: return "ipxe";
-	case PXH_PHASE_TFTP: return "tftp";
-	case PXH_PHASE_HTTP: return "http";
-	}
-	return "unknown";
-}
 
 /* Facts come from the wire: keep printable ASCII, so the JSON is valid
  * UTF-8 and no variable carries control characters. */
@@ -125,6 +115,40 @@ static void dhcp_options(struct fb *b, const pxh_client *c)
 	}
 }
 
+/* The client's facts: the SDK's one list (pxh_client_json, the same keys
+ * and values every plugin hands out), each KEY also as PXEHUB_KEY in the
+ * environment (upper case; true/false as 1/0). */
+static void client_facts(struct fb *b, const pxh_client *c)
+{
+	char *txt = pxh_client_json(c);
+	json_t *o = txt ? json_loads(txt, 0, NULL) : NULL;
+	const char *key;
+	json_t *v;
+
+	free(txt);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		if (!b->rc)
+			b->rc = -ENOMEM;
+		return;
+	}
+	json_object_foreach(o, key, v) {
+		char env[64] = "PXEHUB_";
+		size_t n = strlen(env);
+
+		for (const char *k = key; *k && n + 1 < sizeof(env); k++)
+			env[n++] = (char)toupper((unsigned char)*k);
+		env[n] = 0;
+		if (json_is_string(v))
+			fact(b, key, env, json_string_value(v));
+		else if (json_is_integer(v))
+			fact_int(b, key, env, json_integer_value(v));
+		else if (json_is_boolean(v))
+			fact_bool(b, key, env, json_is_true(v));
+	}
+	json_decref(o);
+}
+
 int se_facts_build(pxh_host *h, enum se_hook hook, const pxh_client *c,
                    struct se_facts *f)
 {
@@ -150,33 +174,7 @@ int se_facts_build(pxh_host *h, enum se_hook hook, const pxh_client *c,
 	add_env(&b, "PXEHUB_STATE_DIR", sd ? sd : "");
 	add_env(&b, "PXEHUB_CONF_DIR", cd ? cd : "");
 	fact(&b, "hook", "PXEHUB_HOOK", se_hook_name(hook));
-	fact(&b, "phase", "PXEHUB_PHASE", phase_name(c->phase));
-	fact(&b, "mac", "PXEHUB_MAC", c->mac);
-	fact(&b, "uuid", "PXEHUB_UUID", c->uuid);
-	fact(&b, "arch", "PXEHUB_ARCH", c->arch_name[0] ? c->arch_name
-	                                                 : pxh_arch_name(c->arch));
-	fact_int(&b, "arch_num", "PXEHUB_ARCH_NUM", c->arch);
-	fact_int(&b, "arch_raw", "PXEHUB_ARCH_RAW", c->arch_raw);
-	fact(&b, "vendor_class", "PXEHUB_VENDOR_CLASS", c->vendor_class);
-	fact(&b, "user_class", "PXEHUB_USER_CLASS", c->user_class);
-	fact(&b, "undi", "PXEHUB_UNDI", c->undi);
-	fact_bool(&b, "is_ipxe", "PXEHUB_IS_IPXE", c->is_ipxe);
-	fact_bool(&b, "is_http_boot", "PXEHUB_IS_HTTP_BOOT", c->is_http_boot);
-	/* "ipxe", "grub" or "" (the firmware): which renders the answer */
-	fact(&b, "boot_program", "PXEHUB_BOOT_PROGRAM",
-	     pxh_boot_program_name(pxh_client_boot_program(c)));
-	fact(&b, "ip", "PXEHUB_IP", c->ip);
-	fact(&b, "relay", "PXEHUB_RELAY", c->relay);
-	fact(&b, "iface", "PXEHUB_IFACE", c->iface);
-	fact(&b, "server_ip", "PXEHUB_SERVER_IP", c->server_ip);
-	fact(&b, "duid", "PXEHUB_DUID", c->duid);
-	fact(&b, "link_addr", "PXEHUB_LINK_ADDR", c->link_addr);
-	fact(&b, "manufacturer", "PXEHUB_MANUFACTURER", c->manufacturer);
-	fact(&b, "product", "PXEHUB_PRODUCT", c->product);
-	fact(&b, "serial", "PXEHUB_SERIAL", c->serial);
-	fact(&b, "asset", "PXEHUB_ASSET", c->asset);
-	fact(&b, "platform", "PXEHUB_PLATFORM", c->platform);
-	fact(&b, "buildarch", "PXEHUB_BUILDARCH", c->buildarch);
+	client_facts(&b, c);
 	fact(&b, "base_url", "PXEHUB_BASE_URL", url);
 	fact(&b, "fqdn", "PXEHUB_FQDN", pxh_host_fqdn(h));
 	dhcp_options(&b, c);

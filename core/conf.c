@@ -827,12 +827,18 @@ static bool int_fits(long long v, size_t size, bool is_signed)
 static void store_int(void *p, size_t size, long long v)
 {
 	/* two's complement: the low SIZE bytes are the value for signed and
-	 * unsigned members alike */
+	 * unsigned members alike; memcpy, as the member's exact type (long or
+	 * long long, ...) is not known here */
+	uint8_t u8 = (uint8_t)v;
+	uint16_t u16 = (uint16_t)v;
+	uint32_t u32 = (uint32_t)v;
+	uint64_t u64 = (uint64_t)v;
+
 	switch (size) {
-	case 1: *(uint8_t *)p = (uint8_t)v; break;
-	case 2: *(uint16_t *)p = (uint16_t)v; break;
-	case 4: *(uint32_t *)p = (uint32_t)v; break;
-	default: *(uint64_t *)p = (uint64_t)v; break;
+	case 1: memcpy(p, &u8, 1); break;
+	case 2: memcpy(p, &u16, 2); break;
+	case 4: memcpy(p, &u32, 4); break;
+	default: memcpy(p, &u64, 8); break;
 	}
 }
 

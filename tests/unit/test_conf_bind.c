@@ -476,6 +476,7 @@ static void test_reload_keeps_old_struct_on_error(void **st)
 	assert_ptr_not_equal(s.plugins, before);
 	decide_loader(&s, "second.efi");
 	pxh_server_free(&s);
+	free(s.conf_path);
 	pxh_conf_errors_free(&e);
 	fx_rmrf(d);
 	free(d);

@@ -1,6 +1,6 @@
-/* referral: a small HTTP(S) client on pxehub's loop: libcurl's multi
- * interface driven through the SDK's fd watches and one timer, so no call
- * ever blocks the loop. */
+/* referral: a small HTTP(S) client on pxehub's loop (libcurl's multi
+ * interface through plugins/common/curl/curl_loop.c, so no call ever
+ * blocks the loop), with a bounded queue of calls waiting for a slot. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
@@ -8,11 +8,12 @@
 #include <string.h>
 
 #include "referral.h"
+#include "../common/curl/curl_loop.h"
 
 struct rh {
 	pxh_host *h;
-	CURLM *multi;
-	pxh_timer *timer; /* libcurl's one timeout; stale once it fired */
+	struct curl_loop *loop;
+	CURLM *multi; /* the loop's */
 	char *ca_file;
 	long timeout_ms, connect_timeout_ms;
 	size_t max_body;
@@ -35,9 +36,7 @@ struct rh_call {
 	struct rh *c;
 	CURL *easy;
 	struct curl_slist *headers;
-	char *body;
-	size_t len, cap;
-	bool too_big;
+	struct curl_body body;
 	char *post;
 	rh_done_fn done;
 	void *ud;
@@ -48,14 +47,6 @@ struct rh_call {
 	char errbuf[CURL_ERROR_SIZE];
 	struct rh_call *next, **pprev;
 };
-
-/* One socket libcurl asked us to watch. */
-struct sock {
-	pxh_io *io;
-	struct rh *c;
-};
-
-static void check_done(struct rh *c);
 
 static void queue_remove(struct rh *c, struct rh_call *k)
 {
@@ -87,106 +78,9 @@ static void call_unlink_free(struct rh_call *k)
 	if (k->next)
 		k->next->pprev = k->pprev;
 	c->n_calls--;
-	free(k->body);
+	free(k->body.p);
 	free(k->post);
 	free(k);
-}
-
-static void on_io(void *ud, int fd, int revents)
-{
-	struct sock *s = ud;
-	struct rh *c = s->c; /* S may be freed inside socket_action */
-	int running, flags = 0;
-
-	if (revents & PXH_IO_READ)
-		flags |= CURL_CSELECT_IN;
-	if (revents & PXH_IO_WRITE)
-		flags |= CURL_CSELECT_OUT;
-	curl_multi_socket_action(c->multi, fd, flags, &running);
-	check_done(c);
-}
-
-static int sock_cb(CURL *e, curl_socket_t fd, int what, void *cbp, void *sockp)
-{
-	struct rh *c = cbp;
-	struct sock *s = sockp;
-	int ev = (what & CURL_POLL_IN ? PXH_IO_READ : 0) |
-	         (what & CURL_POLL_OUT ? PXH_IO_WRITE : 0);
-
-	(void)e;
-	if (what == CURL_POLL_REMOVE) {
-		if (s) {
-			pxh_io_stop(s->io);
-			free(s);
-			curl_multi_assign(c->multi, fd, NULL);
-		}
-		return 0;
-	}
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s)
-			return -1;
-		s->c = c;
-		s->io = pxh_io_watch(c->h, fd, ev, on_io, s);
-		if (!s->io) {
-			free(s);
-			return -1;
-		}
-		curl_multi_assign(c->multi, fd, s);
-	} else {
-		pxh_io_modify(s->io, ev);
-	}
-	return 0;
-}
-
-static void on_timer(void *ud)
-{
-	struct rh *c = ud;
-	int running;
-
-	/* The SDK keeps a fired one-shot timer until it is stopped: timer_cb
-	 * (or rh_free) stops it. */
-	curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_done(c);
-}
-
-static int timer_cb(CURLM *m, long ms, void *ud)
-{
-	struct rh *c = ud;
-
-	(void)m;
-	pxh_timer_stop(c->timer);
-	c->timer = NULL;
-	if (ms >= 0) {
-		c->timer = pxh_timer_start(c->h, (double)ms / 1000.0, 0, on_timer, c);
-		if (!c->timer)
-			return -1;
-	}
-	return 0;
-}
-
-static size_t write_cb(char *p, size_t size, size_t n, void *ud)
-{
-	struct rh_call *k = ud;
-	size_t len = size * n;
-
-	if (k->len + len > k->c->max_body) {
-		k->too_big = true;
-		return 0; /* aborts the transfer */
-	}
-	if (k->len + len + 1 > k->cap) {
-		size_t ncap = (k->len + len + 1) * 2;
-		char *nb = realloc(k->body, ncap);
-
-		if (!nb)
-			return 0;
-		k->body = nb;
-		k->cap = ncap;
-	}
-	memcpy(k->body + k->len, p, len);
-	k->len += len;
-	k->body[k->len] = 0;
-	return len;
 }
 
 static void finish_call(struct rh *c, struct rh_call *k, CURLcode res)
@@ -194,13 +88,13 @@ static void finish_call(struct rh *c, struct rh_call *k, CURLcode res)
 	struct rh_result r = {0};
 
 	curl_easy_getinfo(k->easy, CURLINFO_RESPONSE_CODE, &r.status);
-	r.body = k->body ? k->body : "";
-	r.body_len = k->len;
+	r.body = k->body.p ? k->body.p : "";
+	r.body_len = k->body.len;
 	r.seconds = pxh_now(c->h) - k->started;
 	r.not_sent = k->not_sent;
 	if (res != CURLE_OK) {
 		r.timed_out = res == CURLE_OPERATION_TIMEDOUT;
-		r.error = k->too_big ? "answer larger than max_answer"
+		r.error = k->body.too_big ? "answer larger than max_answer"
 		          : k->errbuf[0] ? k->errbuf
 		          : curl_easy_strerror(res);
 		r.status = 0;
@@ -243,21 +137,20 @@ static void start_queued(struct rh *c)
 	}
 }
 
-static void check_done(struct rh *c)
+/* A transfer ended (curl_loop). */
+static void call_done(void *ud, CURL *easy, CURLcode res)
 {
-	CURLMsg *m;
-	int left;
+	struct rh_call *k = NULL;
 
-	while ((m = curl_multi_info_read(c->multi, &left))) {
-		struct rh_call *k = NULL;
+	(void)ud;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&k);
+	if (k)
+		finish_call(k->c, k, res);
+}
 
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&k);
-		if (k)
-			finish_call(c, k, m->data.result);
-	}
-	start_queued(c);
+static void after_round(void *ud)
+{
+	start_queued(ud);
 }
 
 struct rh *rh_new(pxh_host *h, const struct rh_opts *o)
@@ -267,11 +160,12 @@ struct rh *rh_new(pxh_host *h, const struct rh_opts *o)
 	if (!c)
 		return NULL;
 	c->h = h;
-	c->multi = curl_multi_init();
-	if (!c->multi) {
+	c->loop = curl_loop_new(h, call_done, after_round, c);
+	if (!c->loop) {
 		free(c);
 		return NULL;
 	}
+	c->multi = curl_loop_multi(c->loop);
 	if (o->ca_file && *o->ca_file && !(c->ca_file = strdup(o->ca_file))) {
 		rh_free(c);
 		return NULL;
@@ -279,10 +173,6 @@ struct rh *rh_new(pxh_host *h, const struct rh_opts *o)
 	c->timeout_ms = o->timeout_ms;
 	c->connect_timeout_ms = o->connect_timeout_ms;
 	c->max_body = o->max_body;
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
 	/* a boot storm queues here instead of opening a connection (and a TLS
 	 * handshake) per client at the web service */
 	c->max_active = o->max_active > 0 ? o->max_active : 1;
@@ -296,8 +186,7 @@ void rh_free(struct rh *c)
 		return;
 	while (c->calls)
 		call_unlink_free(c->calls);
-	curl_multi_cleanup(c->multi); /* may still call sock_cb: before the timer */
-	pxh_timer_stop(c->timer);
+	curl_loop_free(c->loop);
 	free(c->ca_file);
 	free(c);
 }
@@ -311,8 +200,8 @@ static int setup(struct rh *c, struct rh_call *k, const char *url,
 #define SET(opt, val) (bad |= curl_easy_setopt(e, opt, val) != CURLE_OK)
 	SET(CURLOPT_URL, url);
 	SET(CURLOPT_PRIVATE, k);
-	SET(CURLOPT_WRITEFUNCTION, write_cb);
-	SET(CURLOPT_WRITEDATA, k);
+	SET(CURLOPT_WRITEFUNCTION, curl_body_write);
+	SET(CURLOPT_WRITEDATA, &k->body);
 	SET(CURLOPT_ERRORBUFFER, k->errbuf);
 	SET(CURLOPT_TIMEOUT_MS, c->timeout_ms);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
@@ -348,6 +237,7 @@ struct rh_call *rh_request(struct rh *c, const char *url, const char *body,
 	k->c = c;
 	k->done = done;
 	k->ud = ud;
+	k->body.max = c->max_body;
 	k->started = pxh_now(c->h);
 	k->easy = curl_easy_init();
 	if (!k->easy) {

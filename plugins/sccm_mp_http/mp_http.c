@@ -1,5 +1,5 @@
 /* sccm_mp_http: HTTP(S) calls to management points on pxehub's loop
- * (libcurl's multi interface fed by the SDK's fd watches and one timer),
+ * (libcurl's multi interface through plugins/common/curl/curl_loop.c),
  * with per-call TLS settings (CA file, client certificate). */
 #include <curl/curl.h>
 #include <errno.h>
@@ -8,11 +8,12 @@
 #include <string.h>
 
 #include "sccm_mp_http.h"
+#include "../common/curl/curl_loop.h"
 
 struct mp_http {
 	pxh_host *h;
-	CURLM *multi;
-	pxh_timer *timer;
+	struct curl_loop *loop;
+	CURLM *multi; /* the loop's */
 	size_t max_body;
 	struct mp_call *calls;
 };
@@ -21,21 +22,13 @@ struct mp_call {
 	struct mp_http *c;
 	CURL *easy;
 	struct curl_slist *hdrs;
-	uint8_t *body, *req_body;
-	size_t len, cap;
-	int overflow;
+	struct curl_body body;
+	uint8_t *req_body;
 	mp_http_done done;
 	void *ud;
 	char err[CURL_ERROR_SIZE];
 	struct mp_call *next;
 };
-
-struct mp_sock {
-	struct mp_http *c;
-	pxh_io *io;
-};
-
-static void drain(struct mp_http *c);
 
 static void call_free(struct mp_call *k)
 {
@@ -49,100 +42,9 @@ static void call_free(struct mp_call *k)
 	curl_multi_remove_handle(c->multi, k->easy);
 	curl_easy_cleanup(k->easy);
 	curl_slist_free_all(k->hdrs);
-	free(k->body);
+	free(k->body.p);
 	free(k->req_body);
 	free(k);
-}
-
-static void sock_ready(void *ud, int fd, int revents)
-{
-	struct mp_sock *s = ud;
-	struct mp_http *c = s->c;
-	int running;
-
-	curl_multi_socket_action(c->multi, fd,
-	                         (revents & PXH_IO_READ ? CURL_CSELECT_IN : 0) |
-	                                 (revents & PXH_IO_WRITE ? CURL_CSELECT_OUT : 0),
-	                         &running);
-	drain(c);
-}
-
-static int on_socket(CURL *e, curl_socket_t fd, int what, void *cbp, void *sockp)
-{
-	struct mp_http *c = cbp;
-	struct mp_sock *s = sockp;
-	int want = 0;
-
-	(void)e;
-	if (what == CURL_POLL_REMOVE) {
-		if (s) {
-			curl_multi_assign(c->multi, fd, NULL);
-			pxh_io_stop(s->io);
-			free(s);
-		}
-		return 0;
-	}
-	if (what & CURL_POLL_IN)
-		want |= PXH_IO_READ;
-	if (what & CURL_POLL_OUT)
-		want |= PXH_IO_WRITE;
-	if (s)
-		return pxh_io_modify(s->io, want) ? -1 : 0;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -1;
-	s->c = c;
-	if (!(s->io = pxh_io_watch(c->h, fd, want, sock_ready, s))) {
-		free(s);
-		return -1;
-	}
-	curl_multi_assign(c->multi, fd, s);
-	return 0;
-}
-
-static void timer_fired(void *ud)
-{
-	struct mp_http *c = ud;
-	int running;
-
-	curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	drain(c);
-}
-
-static int on_timer(CURLM *m, long ms, void *ud)
-{
-	struct mp_http *c = ud;
-
-	(void)m;
-	pxh_timer_stop(c->timer); /* a fired one-shot stays until stopped */
-	c->timer = NULL;
-	if (ms < 0)
-		return 0;
-	c->timer = pxh_timer_start(c->h, (double)ms / 1000.0, 0, timer_fired, c);
-	return c->timer ? 0 : -1;
-}
-
-static size_t on_data(char *p, size_t size, size_t n, void *ud)
-{
-	struct mp_call *k = ud;
-	size_t add = size * n;
-
-	if (add > k->c->max_body - k->len) {
-		k->overflow = 1;
-		return 0;
-	}
-	if (k->len + add + 1 > k->cap) {
-		size_t cap = 2 * (k->len + add) + 1;
-		uint8_t *nb = realloc(k->body, cap);
-		if (!nb)
-			return 0;
-		k->body = nb;
-		k->cap = cap;
-	}
-	memcpy(k->body + k->len, p, add);
-	k->len += add;
-	k->body[k->len] = 0;
-	return add;
 }
 
 static void finish(struct mp_call *k, CURLcode cc)
@@ -154,32 +56,27 @@ static void finish(struct mp_call *k, CURLcode cc)
 	curl_easy_getinfo(k->easy, CURLINFO_RESPONSE_CODE, &r.status);
 	curl_easy_getinfo(k->easy, CURLINFO_CONTENT_TYPE, &ct);
 	r.content_type = ct ? ct : "";
-	r.body = k->body ? k->body : (const uint8_t *)"";
-	r.body_len = k->len;
+	r.body = k->body.p ? (const uint8_t *)k->body.p : (const uint8_t *)"";
+	r.body_len = k->body.len;
 	if (cc != CURLE_OK) {
 		r.status = 0;
 		r.timed_out = cc == CURLE_OPERATION_TIMEDOUT;
-		r.error = k->overflow ? "answer too large" : k->err[0] ? k->err
+		r.error = k->body.too_big ? "answer too large" : k->err[0] ? k->err
 		                                                       : curl_easy_strerror(cc);
 	}
 	k->done(k->ud, &r);
 	call_free(k);
 }
 
-static void drain(struct mp_http *c)
+/* A transfer ended (curl_loop). */
+static void call_done(void *ud, CURL *easy, CURLcode res)
 {
-	CURLMsg *m;
-	int left;
+	struct mp_call *k = NULL;
 
-	while ((m = curl_multi_info_read(c->multi, &left))) {
-		struct mp_call *k = NULL;
-
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&k);
-		if (k)
-			finish(k, m->data.result);
-	}
+	(void)ud;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&k);
+	if (k)
+		finish(k, res);
 }
 
 struct mp_http *mp_http_new(pxh_host *h, size_t max_body)
@@ -190,14 +87,11 @@ struct mp_http *mp_http_new(pxh_host *h, size_t max_body)
 		return NULL;
 	c->h = h;
 	c->max_body = max_body;
-	if (!(c->multi = curl_multi_init())) {
+	if (!(c->loop = curl_loop_new(h, call_done, NULL, c))) {
 		free(c);
 		return NULL;
 	}
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+	c->multi = curl_loop_multi(c->loop);
 	return c;
 }
 
@@ -207,8 +101,7 @@ void mp_http_free(struct mp_http *c)
 		return;
 	while (c->calls)
 		call_free(c->calls);
-	curl_multi_cleanup(c->multi); /* may still call on_socket */
-	pxh_timer_stop(c->timer);
+	curl_loop_free(c->loop);
 	free(c);
 }
 
@@ -221,8 +114,8 @@ static int configure(struct mp_call *k, const struct mp_http_req *rq)
 #define OPT(o, v) (bad |= curl_easy_setopt(e, o, v) != CURLE_OK)
 	OPT(CURLOPT_URL, rq->url);
 	OPT(CURLOPT_PRIVATE, k);
-	OPT(CURLOPT_WRITEFUNCTION, on_data);
-	OPT(CURLOPT_WRITEDATA, k);
+	OPT(CURLOPT_WRITEFUNCTION, curl_body_write);
+	OPT(CURLOPT_WRITEDATA, &k->body);
 	OPT(CURLOPT_ERRORBUFFER, k->err);
 	OPT(CURLOPT_NOSIGNAL, 1L);
 	OPT(CURLOPT_TIMEOUT_MS, rq->timeout_ms);
@@ -276,6 +169,7 @@ int mp_http_call(struct mp_http *c, const struct mp_http_req *rq, mp_http_done d
 	k->c = c;
 	k->done = done;
 	k->ud = ud;
+	k->body.max = c->max_body;
 	k->next = c->calls;
 	c->calls = k;
 	if (!(k->easy = curl_easy_init())) {

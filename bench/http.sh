@@ -95,6 +95,8 @@ port = $2
 https_port = $3
 root = $T/www/files
 max_connections = 4096
+# wrk's 1000 clients share one address: they stand for 1000 machines
+max_per_client = 0
 [access]
 allow = all
 EOF

@@ -235,6 +235,13 @@ const char *pxh_dhcp_default_loader(const struct pxh_conf *conf, uint16_t arch);
 void pxh_dhcp_emit_decision(struct pxh_server *s, const pxh_client *c,
                             const char *action, const char *plugin,
                             const char *file, const char *msg);
+/* PREFIX_dropped_total{reason=...} for each of DROP_NAMES into C_DROP and
+ * PREFIX_decisions_total{verdict=boot|local|ignore} into C_VERDICT, with
+ * these help texts (the DHCP and DHCPv6 modules). */
+void pxh_dhcp_register_outcomes(struct pxh_server *s, const char *prefix,
+                                const char *drop_help, const char *verdict_help,
+                                const char *const *drop_names, size_t n_drop,
+                                uint64_t **c_drop, uint64_t *c_verdict[5]);
 /* The boot file for C: iPXE gets the script URL (never a loader again),
  * HTTP boot clients an http URL of LOADER under /tftp/, the rest LOADER.
  * Returns 0, -ENOENT (no loader) or -ENAMETOOLONG. */

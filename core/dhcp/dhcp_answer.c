@@ -6,6 +6,7 @@
 
 #include "dhcp.h"
 #include "conf.h"
+#include "counters.h"
 #include "events.h"
 #include "str.h"
 
@@ -118,4 +119,26 @@ void pxh_dhcp_emit_decision(struct pxh_server *s, const pxh_client *c,
 	pxh_strcpy(ev.file, sizeof(ev.file), file);
 	pxh_strcpy(ev.message, sizeof(ev.message), msg);
 	pxh_emit(s, &ev);
+}
+
+void pxh_dhcp_register_outcomes(struct pxh_server *s, const char *prefix,
+                                const char *drop_help, const char *verdict_help,
+                                const char *const *drop_names, size_t n_drop,
+                                uint64_t **c_drop, uint64_t *c_verdict[5])
+{
+	static const char *const verdicts[5] = {[PXH_BOOT] = "boot",
+	                                        [PXH_LOCAL] = "local",
+	                                        [PXH_IGNORE] = "ignore"};
+	char name[128];
+
+	for (size_t i = 0; i < n_drop; i++) {
+		snprintf(name, sizeof(name), "%s_dropped_total{reason=\"%s\"}",
+		         prefix, drop_names[i]);
+		c_drop[i] = pxh_counter(s, name, drop_help);
+	}
+	for (int v = PXH_BOOT; v <= PXH_IGNORE; v++) {
+		snprintf(name, sizeof(name), "%s_decisions_total{verdict=\"%s\"}",
+		         prefix, verdicts[v]);
+		c_verdict[v] = pxh_counter(s, name, verdict_help);
+	}
 }

@@ -836,10 +836,6 @@ int pxh_dhcp_open(struct pxh_server *s)
 static void register_counters(struct pxh_dhcp *d)
 {
 	struct pxh_server *s = d->s;
-	char name[128];
-	static const char *const verdicts[5] = {[PXH_BOOT] = "boot",
-	                                        [PXH_LOCAL] = "local",
-	                                        [PXH_IGNORE] = "ignore"};
 
 	d->c_requests[0] = pxh_counter(s, "pxehub_dhcp_requests_total{port=\"dhcp\"}",
 	                               "PXE requests accepted, by listener");
@@ -849,19 +845,9 @@ static void register_counters(struct pxh_dhcp *d)
 	                          "proxy DHCPOFFERs sent");
 	d->c_acks = pxh_counter(s, "pxehub_dhcp_acks_total",
 	                        "PXE boot server DHCPACKs sent");
-	for (int i = 0; i < PXH_DHCP_DROP__MAX; i++) {
-		snprintf(name, sizeof(name),
-		         "pxehub_dhcp_dropped_total{reason=\"%s\"}", drop_names[i]);
-		d->c_drop[i] = pxh_counter(s, name,
-		                           "DHCP packets not answered, by reason");
-	}
-	for (int v = PXH_BOOT; v <= PXH_IGNORE; v++) {
-		snprintf(name, sizeof(name),
-		         "pxehub_dhcp_decisions_total{verdict=\"%s\"}",
-		         verdicts[v]);
-		d->c_verdict[v] = pxh_counter(s, name,
-		                              "DHCP phase decisions by verdict");
-	}
+	pxh_dhcp_register_outcomes(s, "pxehub_dhcp", "DHCP packets not answered, by reason",
+	                           "DHCP phase decisions by verdict", drop_names,
+	                           PXH_DHCP_DROP__MAX, d->c_drop, d->c_verdict);
 }
 
 int pxh_dhcp_start(struct pxh_server *s)

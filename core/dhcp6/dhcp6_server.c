@@ -800,10 +800,6 @@ int pxh_dhcp6_open(struct pxh_server *s)
 static void register_counters(struct pxh_dhcp6 *d)
 {
 	struct pxh_server *s = d->s;
-	char name[128];
-	static const char *const verdicts[5] = {[PXH_BOOT] = "boot",
-	                                        [PXH_LOCAL] = "local",
-	                                        [PXH_IGNORE] = "ignore"};
 
 	d->c_requests[0] = pxh_counter(s, "pxehub_dhcp6_requests_total{port=\"dhcp6\"}",
 	                               "DHCPv6 boot requests accepted, by listener");
@@ -813,18 +809,9 @@ static void register_counters(struct pxh_dhcp6 *d)
 	                             "DHCPv6 proxy Advertise messages sent");
 	d->c_reply = pxh_counter(s, "pxehub_dhcp6_replies_total",
 	                         "DHCPv6 Reply messages sent");
-	for (int i = 0; i < DROP__MAX; i++) {
-		snprintf(name, sizeof(name),
-		         "pxehub_dhcp6_dropped_total{reason=\"%s\"}", drop_names[i]);
-		d->c_drop[i] = pxh_counter(s, name,
-		                           "DHCPv6 messages not answered, by reason");
-	}
-	for (int v = PXH_BOOT; v <= PXH_IGNORE; v++) {
-		snprintf(name, sizeof(name),
-		         "pxehub_dhcp6_decisions_total{verdict=\"%s\"}", verdicts[v]);
-		d->c_verdict[v] = pxh_counter(s, name,
-		                              "DHCPv6 phase decisions by verdict");
-	}
+	pxh_dhcp_register_outcomes(s, "pxehub_dhcp6", "DHCPv6 messages not answered, by reason",
+	                           "DHCPv6 phase decisions by verdict", drop_names,
+	                           DROP__MAX, d->c_drop, d->c_verdict);
 }
 
 int pxh_dhcp6_start(struct pxh_server *s)

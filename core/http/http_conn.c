@@ -504,6 +504,7 @@ static void conn_move(struct pxh_http_conn *c)
 
 static void conn_write(struct pxh_http_conn *c);
 static void conn_dispatch(struct pxh_http_conn *c);
+static void conn_read(struct pxh_http_conn *c);
 
 void pxh_http_conn_arrive(struct pxh_http_loop *lp, struct pxh_http_conn *c)
 {
@@ -519,6 +520,11 @@ void pxh_http_conn_arrive(struct pxh_http_loop *lp, struct pxh_http_conn *c)
 		conn_dispatch(c);
 	else if (c->phase == C_WRITE)
 		conn_write(c);
+	else if (c->phase == C_READ) {
+		/* its watcher stayed behind on the other loop */
+		want(c, EV_READ);
+		conn_read(c);
+	}
 	conn_release(c);
 }
 
@@ -807,9 +813,11 @@ static void conn_start_response(struct pxh_http_conn *c,
 	conn_deadline(c, c->lp->set->send_timeout);
 	if (rs->stream)
 		c->home = c->lp; /* an event stream stays where the events are */
-	if (c->home != c->lp) {
-		/* the worker that accepted it sends the answer: the main
-		 * loop only decided it */
+	if (c->home != c->lp && rs->has_file) {
+		/* the worker that accepted it sends the file: the main loop
+		 * only decided it.  A script or an API answer goes out from
+		 * here at once (one send; no wait for the worker's turn), and
+		 * the connection goes home to read the next request */
 		c->move_to = c->home;
 		return;
 	}
@@ -862,6 +870,12 @@ static void conn_done(struct pxh_http_conn *c)
 		c->ocap = 0;
 	}
 	c->olen = c->ooff = 0;
+	if (c->home != c->lp) {
+		/* answered on the main loop: the next request is read at
+		 * home (buffered ones included) */
+		c->move_to = c->home;
+		return;
+	}
 	/* a pipelined request may wait in the buffer already.  Each one
 	 * answered at once nests a call deeper (a 16 KiB buffer holds ~900
 	 * tiny requests): past a few, the loop calls back for the rest. */

@@ -107,6 +107,7 @@ struct pxh_dhcp6 {
 	size_t duid_len;
 	struct dhcp6_pending *pending;
 	size_t n_pending;
+	double no_address_logged; /* when the warning last went out */
 	uint64_t *c_requests[2], *c_advertise, *c_reply;
 	uint64_t *c_drop[DROP__MAX];
 	uint64_t *c_verdict[5];
@@ -578,9 +579,16 @@ static bool handle(struct pxh_dhcp6 *d, struct dhcp6_pending *p)
 		adv = p->local;
 	else if (global_addr_of(p->ifindex, &adv) < 0) {
 		drop(d, DROP_NO_ADDRESS);
-		pxh_logf(PXH_LOG_WARNING, NULL, "dhcp6: no answer on %s: it has no "
-		         "global IPv6 address for the boot URL (set [dhcp6] "
-		         "server_ip)", iface_name(p->ifindex, ifname));
+		/* once a minute at most: every boot client on that link
+		 * would say it again */
+		if (pxh_server_now(s) - d->no_address_logged >= 60.0 ||
+		    !d->no_address_logged) {
+			d->no_address_logged = pxh_server_now(s);
+			pxh_logf(PXH_LOG_WARNING, NULL, "dhcp6: no answer on %s: it "
+			         "has no global IPv6 address for the boot URL (set "
+			         "[dhcp6] server_ip; counted as reason=no_address)",
+			         iface_name(p->ifindex, ifname));
+		}
 		return false;
 	}
 	inet_ntop(AF_INET6, &adv, p->server_ip, sizeof(p->server_ip));

@@ -25,6 +25,7 @@ ns() { _n=$(pxh_netns "$1") || exit 1
 	ip netns exec "$_n" sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
 	echo "$_n"; }
 SRV=$(ns srv) LAN=$(ns lan) DNS=$(ns dns) C1=$(ns c1) C2=$(ns c2) RLY=$(ns rly) RC=$(ns rc)
+C3=$(ns c3)
 ip -n "$LAN" link add br0 type bridge stp_state 0 forward_delay 0
 ip -n "$LAN" link set br0 up
 pxh_veth "$SRV" s0 "" "$LAN" l0 ""
@@ -34,6 +35,8 @@ pxh_veth "$C2" c2 "" "$LAN" l3 ""
 pxh_veth "$RLY" r0 "" "$LAN" l4 ""
 for p in l0 l1 l2 l3 l4; do ip -n "$LAN" link set $p master br0; done
 pxh_veth "$RLY" r1 "" "$RC" rc ""
+# a second link where pxehub has only its link-local address
+pxh_veth "$SRV" s1 "" "$C3" c3 ""
 # the MAC before the link-local address is made from it (EUI-64)
 for x in "$C1 c1 52:54:00:50:00:77" "$RC rc 52:54:00:60:00:77"; do
 	set -- $x
@@ -168,6 +171,14 @@ metric() { ip netns exec "$SRV" curl -s --max-time 3 http://127.0.0.1/metrics 2>
 	awk -v k="$1" '$1 == k { print $2 }'; }
 m=$(metric 'pxehub_dhcp6_dropped_total{reason="not_pxe"}')
 if [ -n "$m" ] && [ "$m" -ge 1 ]; then ok plain_client_not_answered; else not_ok plain_client_not_answered "not_pxe=$m"; fi
+
+# a link where pxehub has no global address: no URL can name it, so no
+# answer; counted, and the warning is not repeated per request
+for i in 1 2 3; do ip netns exec "$C3" $CL c3 pxe --arch 7 --wait 0.3 >/dev/null 2>&1; done
+m=$(metric 'pxehub_dhcp6_dropped_total{reason="no_address"}')
+w=$(grep -c 'dhcp6: no answer on s1: it has no global IPv6 address' "$T/pxehubd.log")
+if [ -n "$m" ] && [ "$m" -ge 2 ] && [ "$w" = 1 ]; then ok no_global_address_no_answer
+else not_ok no_global_address_no_answer "no_address=$m warnings=$w"; fi
 
 # broken messages are dropped and counted; a good one after them is answered
 run flood "$C1" c1 pxe --arch 7 --flood 300 --wait 3 --expect 2

@@ -6,14 +6,13 @@
 # Prints "ok NAME" / "not ok NAME # what" per rule; exit 1 when one fails.
 #
 # The assembly (core/server.c, core/main.c, core/conf_sections.c) puts the
-# modules together and may include any of them; core/pxehub.h is the
-# deprecated umbrella.  core/dhcp/dhcp_proto.h is wire constants only
+# modules together and may include any of them.  core/dhcp/dhcp_proto.h is wire constants only
 # (checked below), which the base's DHCP options reader uses.
 set -u
 ROOT=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT" || exit 2
 rc=0
-ASSEMBLY="core/server.c core/main.c core/conf_sections.c core/pxehub.h"
+ASSEMBLY="core/server.c core/main.c core/conf_sections.c"
 # the known edges between protocols (docs/HACKING.md): DHCPv6 builds on the
 # DHCPv4 module (decision, limits, facts helpers); HTTP serves the TFTP root
 # under /tftp (reads [tftp] root); GRUB's stage 2 over TFTP is rendered by

@@ -2,7 +2,10 @@
 #ifndef PXEHUB_DHCP6_MODULE_H
 #define PXEHUB_DHCP6_MODULE_H
 
+#include <stdbool.h>
+
 #include "pxehub/plugin.h"
+#include "conf.h"
 
 struct pxh_server;
 struct pxh_conf;
@@ -18,6 +21,17 @@ void pxh_dhcp6_reload(struct pxh_server *s, const struct pxh_conf *old);
 void pxh_dhcp6_stop(struct pxh_server *s);
 
 extern const pxh_conf_key pxh_dhcp6_keys[];
+
+/* [dhcp6], filled once per load from pxh_dhcp6_keys (dhcp6_keys.c). */
+struct pxh_dhcp6_conf {
+	bool enabled;
+	unsigned port, pxe_port;
+	const char *server_ip; /* "" = from the request or the interface */
+};
+static inline const struct pxh_dhcp6_conf *pxh_dhcp6_conf(const struct pxh_conf *c)
+{
+	return pxh_conf_core(c, PXH_SEC_DHCP6);
+}
 /* -t: [dhcp6] server_ip is an IPv6 address (core/dhcp6/dhcp6_keys.c). */
 void pxh_dhcp6_conf_check(const struct pxh_conf *c, struct pxh_conf_errors *errs);
 

@@ -233,14 +233,12 @@ static void join_all(struct pxh_dhcp6 *d, int fd)
 
 static void read_settings(struct pxh_dhcp6 *d, const struct pxh_conf *conf)
 {
-	const char *fixed = pxh_cfg_str(conf, "dhcp6", NULL, "server_ip");
+	const char *fixed = pxh_dhcp6_conf(conf)->server_ip;
 
 	d->has_server_ip = fixed && fixed[0] &&
 	                   inet_pton(AF_INET6, fixed, &d->server_ip) == 1;
 	d->http_port = pxh_cfg_int(conf, "http", NULL, "port");
-	d->max_pending = pxh_dhcp_conf(conf)->max_pending;
-	if (d->max_pending <= 0)
-		d->max_pending = 1024;
+	d->max_pending = pxh_dhcp_conf(conf)->max_pending; /* >= 1: the key's bound */
 	pxh_dhcp_limit_read(&d->limit, &d->dest_rate, conf);
 	free(d->ifindex);
 	pxh_dhcp_listen_read(conf, true, &d->ifindex, &d->n_ifindex);
@@ -771,7 +769,7 @@ int pxh_dhcp6_open(struct pxh_server *s)
 	struct pxh_dhcp6 *d;
 	long long ports[2];
 
-	if (!pxh_cfg_bool(s->conf, "dhcp6", NULL, "enabled"))
+	if (!pxh_dhcp6_conf(s->conf)->enabled)
 		return 0;
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -781,8 +779,8 @@ int pxh_dhcp6_open(struct pxh_server *s)
 	d->duid_macs = calloc(DUID_MACS, sizeof(*d->duid_macs));
 	if (!d->duid_macs)
 		return -ENOMEM;
-	ports[0] = d->port = pxh_cfg_int(s->conf, "dhcp6", NULL, "port");
-	ports[1] = d->pxe_port = pxh_cfg_int(s->conf, "dhcp6", NULL, "pxe_port");
+	ports[0] = d->port = pxh_dhcp6_conf(s->conf)->port;
+	ports[1] = d->pxe_port = pxh_dhcp6_conf(s->conf)->pxe_port;
 	for (int i = 0; i < 2; i++) {
 		struct dhcp6_sock *sk = &d->sock[d->n_sock];
 		int r;

@@ -11,6 +11,7 @@
 #include "pxehub/plugin.h"
 #include "conf.h"
 #include "dhcp/dhcp_module.h"
+#include "dhcp6/dhcp6_module.h"
 #include "http/http_module.h"
 #include "tftp/tftp_module.h"
 
@@ -25,6 +26,7 @@ static const struct {
 	{"tftp", pxh_tftp_keys, PXH_SEC_TFTP},       {"http", pxh_http_keys, PXH_SEC_HTTP},
 	{"boot", pxh_boot_keys, PXH_SEC_BOOT},       {"access", pxh_access_keys, PXH_SEC_ACCESS},
 	{"log", pxh_log_keys, PXH_SEC_LOG},          {"plugins", pxh_plugins_keys, PXH_SEC_PLUGINS},
+	{"dhcp6", pxh_dhcp6_keys, PXH_SEC_DHCP6},
 };
 
 /* The bound member of K in the section's struct ST agrees with the getters

@@ -19,6 +19,7 @@
 #include <gnutls/gnutls.h>
 
 #include "peer.h"
+#include "../common/curl/curl_fetch.h"
 
 /* ---- small helpers (any thread) ------------------------------------------------- */
 static int read_small(const char *path, size_t max, uint8_t **out, size_t *len)
@@ -86,87 +87,52 @@ static void url_path(const char *in, char *out, size_t len)
 	out[o] = '\0';
 }
 
-/* ---- HTTP GET (pool threads) ---------------------------------------------------- */
+/* ---- HTTP GET (pool threads): plugins/common/curl/curl_fetch.c ---------------- */
 struct sink {
 	int fd;              /* file, or -1 for memory */
 	uint8_t *mem;
-	size_t len, cap, max;
+	size_t len, max;
 	gnutls_hash_hd_t hash; /* or NULL */
-	bool too_big, io_error;
+	bool too_big;
 };
 
-static size_t on_data(char *d, size_t sz, size_t nm, void *ud)
+static void hash_chunk(void *ud, const char *p, size_t n)
 {
-	struct sink *s = ud;
-	size_t n = sz * nm;
+	gnutls_hash(((struct sink *)ud)->hash, p, n);
+}
 
-	if (s->len + n > s->max) {
-		s->too_big = true;
-		return 0;
-	}
-	if (s->fd >= 0) {
-		size_t off = 0;
-		while (off < n) {
-			ssize_t w = write(s->fd, d + off, n - off);
-			if (w <= 0) {
-				s->io_error = true;
-				return 0;
-			}
-			off += (size_t)w;
-		}
-	} else {
-		if (s->len + n + 1 > s->cap) {
-			size_t nc = (s->len + n + 1) * 2;
-			uint8_t *nb = realloc(s->mem, nc);
-			if (!nb) {
-				s->io_error = true;
-				return 0;
-			}
-			s->mem = nb;
-			s->cap = nc;
-		}
-		memcpy(s->mem + s->len, d, n);
-	}
-	if (s->hash)
-		gnutls_hash(s->hash, d, n);
-	s->len += n;
-	return n;
+static void peer_options(void *ud, CURL *c)
+{
+	(void)ud;
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "pxehub-peer/1.0");
 }
 
 /* 0, or -errno with a reason in ERR. */
 static int http_get(const char *url, long timeout_ms, struct sink *s,
                     char *err, size_t err_len)
 {
-	CURL *c = curl_easy_init();
-	CURLcode cc;
-	long status = 0;
+	struct curl_fetch f = {
+		.url = url, .timeout_ms = timeout_ms, .connect_timeout_ms = 5000,
+		.fd = s->fd, .max = s->max, .each = s->hash ? hash_chunk : NULL,
+		.setup = peer_options, .ud = s,
+	};
+	int rc = curl_fetch_get(&f);
 
-	if (!c) {
+	s->mem = (uint8_t *)f.mem;
+	s->len = (size_t)f.len;
+	s->too_big = f.too_big;
+	if (rc == -ENOMEM)
 		snprintf(err, err_len, "out of memory");
-		return -ENOMEM;
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "pxehub-peer/1.0");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
-	cc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
-	if (cc == CURLE_OK)
-		return 0;
+	if (f.result == CURLE_OK || rc == -ENOMEM)
+		return rc;
 	if (s->too_big)
 		snprintf(err, err_len, "longer than %zu bytes", s->max);
-	else if (status >= 400)
-		snprintf(err, err_len, "HTTP %ld", status);
+	else if (f.status >= 400)
+		snprintf(err, err_len, "HTTP %ld", f.status);
 	else
-		snprintf(err, err_len, "%s", curl_easy_strerror(cc));
-	return status == 404 ? -ENOENT : -EIO;
+		snprintf(err, err_len, "%s", curl_easy_strerror(f.result));
+	return f.status == 404 ? -ENOENT : -EIO;
 }
 
 /* ---- the manifest ------------------------------------------------------------------ */

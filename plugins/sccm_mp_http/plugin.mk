@@ -9,7 +9,7 @@ sccm_mp_http_LIBS = $(call pc_libs,libcurl,-lcurl) $(call pc_libs,libxml-2.0,-lx
 sccm_mp_http_EXTRA_SRC = plugins/common/sccm/sccm_ids.c plugins/common/sccm/sccm_content.c \
 	plugins/common/sccm/sccm_front.c plugins/common/sccm/sccm_menu.c plugins/common/sccm/sccm_guard.c \
 	plugins/common/sccm/sccm_kit.c plugins/common/sccm/sccm_media.c \
-	plugins/common/curl/curl_loop.c
+	plugins/common/curl/curl_loop.c plugins/common/curl/curl_fetch.c
 # The unit test and the fuzz target compile the message and XML code in:
 # they need libxml2 and zlib too, the unit test GnuTLS for the signing code
 # (target-specific, not passed on).

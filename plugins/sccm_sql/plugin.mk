@@ -8,4 +8,5 @@ sccm_sql_LIBS = -lsybdb $(call pc_libs,libcurl,-lcurl) $(call pc_libs,gnutls,-lg
 # The client-facing part, menu and content cache are shared with sccm_mp_http.
 sccm_sql_EXTRA_SRC = plugins/common/sccm/sccm_ids.c plugins/common/sccm/sccm_content.c \
 	plugins/common/sccm/sccm_front.c plugins/common/sccm/sccm_menu.c plugins/common/sccm/sccm_guard.c \
-	plugins/common/sccm/sccm_kit.c plugins/common/sccm/sccm_media.c
+	plugins/common/sccm/sccm_kit.c plugins/common/sccm/sccm_media.c \
+	plugins/common/curl/curl_fetch.c

@@ -18,6 +18,7 @@
 #include <gnutls/gnutls.h>
 
 #include "sccm_content.h"
+#include "../curl/curl_fetch.h"
 
 #define CT_MAX_FILES 64
 #define CT_MAX_FETCHES 4 /* the three files of a boot, plus one */
@@ -162,7 +163,69 @@ static int sha256_file(int fd, char out[65], unsigned long long *size)
 	return 0;
 }
 
-/* Where a download goes, and how much of it the cache can take. */
+static long auth_bits(const char *a)
+{
+	if (!strcasecmp(a, "negotiate"))
+		return (long)CURLAUTH_NEGOTIATE;
+	if (!strcasecmp(a, "basic"))
+		return (long)CURLAUTH_BASIC;
+	if (!strcasecmp(a, "any"))
+		return (long)CURLAUTH_ANY;
+	return (long)CURLAUTH_NTLM;
+}
+
+/* The DP's credentials and TLS settings on the handle (curl_fetch). */
+static void dp_options(void *ud, CURL *cu)
+{
+	const struct sccm_content *ct = ud;
+
+	/* no file bigger than the whole cache lands on disk: announced sizes
+	 * are refused up front, others stop there (curl_fetch counts) */
+	curl_easy_setopt(cu, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ct->c.max_bytes);
+	if (ct->user[0]) {
+		curl_easy_setopt(cu, CURLOPT_HTTPAUTH, auth_bits(ct->auth));
+		curl_easy_setopt(cu, CURLOPT_USERNAME, ct->user);
+		curl_easy_setopt(cu, CURLOPT_PASSWORD, ct->password);
+	}
+	if (ct->ca_file[0])
+		curl_easy_setopt(cu, CURLOPT_CAINFO, ct->ca_file);
+	if (!ct->c.verify_tls) {
+		curl_easy_setopt(cu, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(cu, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+}
+
+static int fetch_http(struct fetch *f, int fd)
+{
+	struct sccm_content *ct = f->ct;
+	char url[1024];
+	struct curl_fetch cf = {
+		.url = url, .timeout_ms = (long)ct->c.timeout_s * 1000,
+		.connect_timeout_ms = 10000, .fd = fd, .max = ct->c.max_bytes,
+		.setup = dp_options, .ud = ct,
+	};
+	int rc;
+
+	snprintf(url, sizeof(url), "%s%s%s", ct->dp_url,
+	         ct->dp_url[strlen(ct->dp_url) - 1] == '/' ? "" : "/", f->src);
+	rc = curl_fetch_get(&cf);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc == -EFBIG) {
+		snprintf(f->why, sizeof(f->why), "GET %.400s: larger than the cache (%llu MiB): "
+		         "raise cache_size_mb", url, (unsigned long long)ct->c.max_bytes >> 20);
+		return -EFBIG;
+	}
+	if (rc) {
+		snprintf(f->why, sizeof(f->why), "GET %.400s: %.200s%s", url,
+		         cf.err[0] ? cf.err : curl_easy_strerror(cf.result),
+		         cf.status == 401 ? " (credentials refused)" : "");
+		return cf.status == 401 || cf.status == 403 ? -EACCES : -EIO;
+	}
+	return 0;
+}
+
+/* Where a local copy goes, and how much of it the cache can take. */
 struct sink {
 	int fd;
 	unsigned long long written, max;
@@ -187,71 +250,6 @@ static size_t write_cb(char *p, size_t size, size_t n, void *ud)
 	}
 	s->written += len;
 	return len;
-}
-
-static long auth_bits(const char *a)
-{
-	if (!strcasecmp(a, "negotiate"))
-		return (long)CURLAUTH_NEGOTIATE;
-	if (!strcasecmp(a, "basic"))
-		return (long)CURLAUTH_BASIC;
-	if (!strcasecmp(a, "any"))
-		return (long)CURLAUTH_ANY;
-	return (long)CURLAUTH_NTLM;
-}
-
-static int fetch_http(struct fetch *f, int fd)
-{
-	struct sccm_content *ct = f->ct;
-	struct sink sink = {fd, 0, ct->c.max_bytes, false};
-	char url[1024];
-	CURL *cu = curl_easy_init();
-	CURLcode cc;
-	long code = 0;
-	char err[CURL_ERROR_SIZE] = "";
-
-	if (!cu)
-		return -ENOMEM;
-	snprintf(url, sizeof(url), "%s%s%s", ct->dp_url,
-	         ct->dp_url[strlen(ct->dp_url) - 1] == '/' ? "" : "/", f->src);
-	curl_easy_setopt(cu, CURLOPT_URL, url);
-	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(cu, CURLOPT_WRITEDATA, &sink);
-	curl_easy_setopt(cu, CURLOPT_ERRORBUFFER, err);
-	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(cu, CURLOPT_TIMEOUT, (long)ct->c.timeout_s);
-	curl_easy_setopt(cu, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(cu, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(cu, CURLOPT_PROTOCOLS_STR, "http,https");
-	/* no file bigger than the whole cache lands on disk: announced sizes
-	 * are refused up front, others stop there (libcurl counts) */
-	curl_easy_setopt(cu, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ct->c.max_bytes);
-	if (ct->user[0]) {
-		curl_easy_setopt(cu, CURLOPT_HTTPAUTH, auth_bits(ct->auth));
-		curl_easy_setopt(cu, CURLOPT_USERNAME, ct->user);
-		curl_easy_setopt(cu, CURLOPT_PASSWORD, ct->password);
-	}
-	if (ct->ca_file[0])
-		curl_easy_setopt(cu, CURLOPT_CAINFO, ct->ca_file);
-	if (!ct->c.verify_tls) {
-		curl_easy_setopt(cu, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(cu, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
-	cc = curl_easy_perform(cu);
-	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_cleanup(cu);
-	if (cc == CURLE_FILESIZE_EXCEEDED || (cc == CURLE_WRITE_ERROR && sink.over)) {
-		snprintf(f->why, sizeof(f->why), "GET %.400s: larger than the cache (%llu MiB): "
-		         "raise cache_size_mb", url, sink.max >> 20);
-		return -EFBIG;
-	}
-	if (cc != CURLE_OK) {
-		snprintf(f->why, sizeof(f->why), "GET %.400s: %.200s%s%s", url,
-		         err[0] ? err : curl_easy_strerror(cc),
-		         code == 401 ? " (credentials refused)" : "", "");
-		return code == 401 || code == 403 ? -EACCES : -EIO;
-	}
-	return 0;
 }
 
 static int fetch_local(struct fetch *f, int fd)

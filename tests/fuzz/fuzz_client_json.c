@@ -151,7 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		t = pxh_clients_json(&s, hide, true);
 		j = parse(t);
 		check_strings(j);
-		if (hide && t && strstr(t, "\"serial\""))
+		if (hide && t && strstr(t, "\"serial\":")) /* the key; a value may hold "serial" */
 			__builtin_trap();
 		json_decref(j);
 		free(t);

@@ -7,10 +7,15 @@
 #   Advertise (no IA_NA, PXEClient, tftp://[fd77:77::1]/snponly.efi) as a
 #   proxy offer, binds the site's address, asks pxehub on [fd77:77::1]:4011
 #   and TFTPs snponly.efi over IPv6;
-# OVMF's HTTP boot over IPv6 is not a case here: with the site's RA M flag
-# its Ip6Config ran its own DHCPv6 (ORO 23 only, no vendor class or arch,
-# so pxehub rightly stays silent) and HttpBootDxe sent no Solicit of its
-# own in that boot (docs/ipv6.md, "Real firmware").
+# - ipv6-uefi-http-proxy: OVMF "UEFI HTTPv6" (IPv4 and PXEv6 off) keeps
+#   pxehub's Advertise (no IA_NA, HTTPClient,
+#   http://[fd77:77::1]/tftp/snponly.efi) as a proxy offer beside the
+#   site's address and loads snponly.efi over HTTP on IPv6.  It needs
+#   -boot menu=on,splash-time=...: EDK2 2022.11's HttpBootDxe tries its
+#   first Solicit once and gives up ("Could not retrieve NBP file size")
+#   while the NIC's link-local address is still in duplicate address
+#   detection, which is the case when HTTPv6 is the first boot option
+#   (docs/ipv6.md, "Real firmware"); the boot menu's wait gives DAD time.
 # snponly.efi is iPXE, which asks DHCPv6 statefully and only takes a boot
 # URL from the server that gives its address (docs/ipv6.md): the site's
 # dnsmasq names /boot.ipxe for user class iPXE, and the script pxehub
@@ -27,8 +32,13 @@ LAB_LOADER_EFI_X64=snponly.efi
 lab_net || { not_ok e2e-lab "network setup"; exit 1; }
 
 M_PXE=52:54:00:e6:00:11
+M_HTTP=52:54:00:e6:00:12
+# OVMF's boot menu wait (ms) before the HTTPv6 option: link-local DAD
+# takes 1.2-3 s from the moment the firmware connects the NIC
+HTTP6_WAIT_MS=5000
 LAB_PLUGIN_CONF="script = #!ipxe\necho $LAB_SCRIPT_MARKER mac=\${net0/mac}\nexit"
 lab_tap tap1
+lab_tap tap2
 
 lab_conf "[dhcp]
 enabled = no
@@ -49,6 +59,20 @@ if lab_case ipv6-uefi-pxe-proxy 150 $LAB_SCRIPT_MARKER "$LAB_NS" $M_PXE $(lab_ue
 	logged "dhcp6: advertise mac=$M_PXE arch=efi-x64 url=tftp://\[$S6\]/snponly.efi" ipv6-uefi-pxe-proxy-advertise
 	logged "mac=$M_PXE .*request \(dhcpv6\) on br0 port 4011" ipv6-uefi-pxe-proxy-4011
 	logged "event=tftp_end ip=fd77:77::[0-9a-f:]+ action=end file=snponly.efi " ipv6-uefi-pxe-proxy-tftp-over-v6
+fi ;;
+esac
+
+case ipv6-uefi-http-proxy in ${E2E_CASES:-*})
+if lab_case ipv6-uefi-http-proxy 150 $LAB_SCRIPT_MARKER "$LAB_NS" $M_HTTP $(lab_uefi http $M_HTTP tap2) \
+	-fw_cfg name=opt/org.tianocore/IPv4Support,string=no \
+	-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=no \
+	-boot menu=on,splash-time=$HTTP6_WAIT_MS -- \
+	"console:Start HTTP Boot over IPv6" "console:http://[$S6]/boot.ipxe" \
+	dhcp_decision:boot@/tftp/snponly.efi script_served:boot; then
+	logged "dhcp6: advertise mac=$M_HTTP arch=efi-x64-http url=http://\[$S6\]/tftp/snponly.efi" ipv6-uefi-http-proxy-advertise
+	# the firmware's download comes from its DHCPv6 address, which pxehub
+	# does not tie to the MAC: check the GET in the log
+	logged "http: fd77:77::[0-9a-f:]+ GET /tftp/snponly.efi -> 200" ipv6-uefi-http-proxy-http-over-v6
 fi ;;
 esac
 lab_save

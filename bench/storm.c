@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <getopt.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,7 +83,7 @@ struct client {
 	int tries;
 	double dur[S__N];
 	enum stage failed_at;
-	char fail_why[80];
+	char fail_why[256];
 	/* from the offers */
 	uint16_t boot_item; /* PXE menu item type to ask 4011 for, 0 = none */
 	bool has_item;
@@ -915,6 +917,36 @@ static void on_tcp(struct client *c, uint32_t events)
 		http_rx(c);
 }
 
+/* A deadline in HTTP says where the connection stood, to tell a server
+ * that stopped sending (nothing unread here, no data in for long) from a
+ * client that stopped reading (bytes unread in its socket) and from TCP
+ * backing off (retransmissions, a long RTO). */
+static void deadline_fail(struct client *c, enum stage s)
+{
+	char why[256];
+	struct tcp_info ti;
+	socklen_t tl = sizeof(ti);
+	int inq = -1;
+
+	if (c->st != ST_HTTP || c->tcp < 0) {
+		fail(c, s, "deadline");
+		return;
+	}
+	ioctl(c->tcp, SIOCINQ, &inq);
+	memset(&ti, 0, sizeof(ti));
+	getsockopt(c->tcp, IPPROTO_TCP, TCP_INFO, &ti, &tl);
+	snprintf(why, sizeof(why),
+	         "deadline (%s, body %llu in, %llu left; unread %d; tcp state %u, "
+	         "last data in %u ms ago, rto %u ms, backoff %u, retrans %u, "
+	         "rcv_space %u)",
+	         c->in_body ? "in the body" : "no head yet",
+	         (unsigned long long)c->body_got,
+	         (unsigned long long)(c->in_body ? c->body_left : 0), inq,
+	         ti.tcpi_state, ti.tcpi_last_data_recv, ti.tcpi_rto / 1000,
+	         ti.tcpi_backoff, ti.tcpi_total_retrans, ti.tcpi_rcv_space);
+	fail(c, s, why);
+}
+
 /* Retransmissions (1 s, doubling, 5 tries like iPXE) and deadlines. */
 static void timers(double t)
 {
@@ -927,7 +959,7 @@ static void timers(double t)
 			enum stage s = c->st == ST_DISCOVER ? S_DHCP : c->st == ST_REQ4011 ? S_PXE
 			             : c->st == ST_TFTP ? S_TFTP : c->st == ST_HTTP ?
 			             (c->http_step == 2 ? S_IMAGE : S_SCRIPT) : S_IPXE_DHCP;
-			fail(c, s, "deadline");
+			deadline_fail(c, s);
 			continue;
 		}
 		if (c->st == ST_HTTP || t < c->next_retry)

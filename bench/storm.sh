@@ -103,13 +103,44 @@ else
 	SUF=""
 fi
 
+softnet_drops() { # every CPU's backlog drops so far (/proc/net/softnet_stat, column 2, hex)
+	n=0
+	for x in $(awk '{ print $2 }' /proc/net/softnet_stat); do n=$((n + 0x$x)); done
+	echo $n
+}
+
 run_storm() { # NAME RUN
 	echo "storm: $1 run $2: $N clients (${K} addresses), ${MB} MiB image$([ "$TLS" = 1 ] && echo ' over HTTPS'), ramp ${RAMP}s, load $(cut -d' ' -f1-3 /proc/loadavg)"
+	# shortly before the deadline, the TCP state of the HTTP connections
+	# still open on both sides (a late client's: did the server stop
+	# sending, the client stop reading, or TCP back off?)
+	rm -f "$T/ss-$1.txt"
+	( trap 'kill $sp 2>/dev/null; exit 0' TERM
+	  sleep $((DEADLINE + ${RAMP%.*} - 3)) & sp=$!
+	  wait $sp &&
+	  { echo "server side:"; ip netns exec $S ss -Htino state established '( sport = :80 or sport = :443 )';
+	    echo "client side:"; ip netns exec $C ss -Htino state established '( dport = :80 or dport = :443 )'; } \
+		>"$T/ss-$1.txt" 2>&1 ) &
+	SS_PID=$!
+	drops0=$(softnet_drops)
 	# shellcheck disable=SC2086
 	ip netns exec $C "$OUT/storm" -n "$N" -s 10.88.0.1 -I bc0 -a 10.88.1.0 -k "$K" \
 		-r "$RAMP" -d "$DEADLINE" -i /files/image.bin $IMG -j "$OUT/storm$SUF-$1-$2.json" \
 		>"$T/storm-$1.out" 2>&1
+	kill $SS_PID 2>/dev/null
+	wait $SS_PID 2>/dev/null
 	sed 's/^/storm: /' "$T/storm-$1.out"
+	# packets the kernel's per-CPU backlog dropped (veth delivers through
+	# it; netdev_max_backlog): a dropped window update leaves a sender in
+	# zero-window probing, whose interval doubles up to 120 s
+	echo "storm: $1 run $2: backlog drops during the run: $(($(softnet_drops) - drops0)) (netdev_max_backlog $(cat /proc/sys/net/core/netdev_max_backlog))"
+	[ -s "$T/ss-$1.txt" ] && sed 's/^/storm: late tcp: /' "$T/ss-$1.txt"
+	# TCP's drops, retransmissions and probes so far in each namespace
+	# (totals since the namespaces were made: compare run to run)
+	for ns in $S $C; do
+		echo "storm: $1 run $2: tcp totals $([ $ns = $S ] && echo server || echo client) side:" \
+			$(ip netns exec $ns nstat -asz 2>/dev/null | awk '$1 ~ /^(TcpRetransSegs|TcpExtTCPTimeouts|TcpExtTCPWinProbe|TcpExtTCPZeroWindowDrop|TcpExtTCPRcvQDrop|TcpExtTCPBacklogDrop|TcpExtTCPOFODrop|TcpExtPruneCalled|TcpExtRcvPruned|TcpExtTCPToZeroWindowAdv|TcpExtTCPFromZeroWindowAdv|TcpExtTCPLossProbes)$/ { printf "%s=%s ", $1, $2 }')
+	done
 }
 
 wait_port() { # NS PROTO PORT

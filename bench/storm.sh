@@ -118,7 +118,7 @@ run_storm() { # NAME RUN
 	( trap 'kill $sp 2>/dev/null; exit 0' TERM
 	  sleep $((DEADLINE + ${RAMP%.*} - 3)) & sp=$!
 	  wait $sp &&
-	  { echo "server side:"; ip netns exec $S ss -Htino state established '( sport = :80 or sport = :443 )';
+	  { echo "server side:"; ip netns exec $S ss -Htino state connected '( sport = :80 or sport = :443 )';
 	    echo "client side:"; ip netns exec $C ss -Htino state established '( dport = :80 or dport = :443 )'; } \
 		>"$T/ss-$1.txt" 2>&1 ) &
 	SS_PID=$!
@@ -195,7 +195,7 @@ EOF
 		run_storm $srv $run
 		M=$OUT/storm$SUF-$srv-$run.metrics
 		ip netns exec $S curl -s --max-time 5 http://10.88.0.1/metrics >"$M" 2>/dev/null
-		grep -E '^pxehub_(tftp|dhcp)_[a-z_]*(retrans|timeout|drop|error|fail)[a-z_]*' "$M" |
+		grep -E '^pxehub_(tftp|dhcp)_[a-z_]*(retrans|timeout|drop|error|fail)[a-z_]*|^pxehub_http_rejected_total\{reason="timeout"\}' "$M" |
 			grep -v ' 0$' | sed "s/^/storm: $srv metric /"
 		grep -E '^pxehub_loop_turn' "$M" | sed "s/^/storm: $srv metric /"
 		stop_servers

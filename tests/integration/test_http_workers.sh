@@ -160,6 +160,39 @@ sys.exit(0 if n == 32 else 1)
 EOF
 [ $? = 0 ] && ok history_exact || not_ok history_exact "$(tail -3 "$T/hist.out")"
 
+# ---- a boot's requests on one keep-alive connection, many at once ---------------
+# Like iPXE (and bench/storm.sh): GET /boot.ipxe, GET /boot.ipxe?mac=...
+# (the plugin answers late, on the main loop) and then a bulk file (over
+# 256 KiB: the home worker's bulk queue) on the same connection; each
+# request crosses to the main loop and back.  3 rounds of 24 clients: every
+# file arrives byte-exact within 30 s, on one connection per client.
+rounds=0
+bad=""
+while [ $rounds -lt 3 ]; do
+	pids=""
+	i=0
+	while [ $i -lt 24 ]; do
+		mac=52:54:00:bb:0$rounds:$(printf %02x $i)
+		$IN curl -m 30 -s -w '%{num_connects}\n' \
+			-o /dev/null "$U/boot.ipxe" \
+			-o "$T/out/ka$i.ipxe" "$U/boot.ipxe?mac=$mac&arch=x86_64&platform=efi" \
+			-o "$T/out/ka$i" "$U/files/1m.bin" >"$T/out/ka$i.conns" 2>&1 &
+		pids="$pids $!"
+		i=$((i + 1))
+	done
+	for p in $pids; do wait "$p" || bad="$bad curl:$p"; done
+	i=0
+	while [ $i -lt 24 ]; do
+		cmp -s "$T/out/ka$i" "$T/http/1m.bin" || bad="$bad r$rounds/$i"
+		grep -q 'echo slow-answer' "$T/out/ka$i.ipxe" || bad="$bad script:r$rounds/$i"
+		[ "$(tr -d '\n' <"$T/out/ka$i.conns")" = 100 ] || bad="$bad conns:r$rounds/$i=$(tr '\n' , <"$T/out/ka$i.conns")"
+		rm -f "$T/out/ka$i"
+		i=$((i + 1))
+	done
+	rounds=$((rounds + 1))
+done
+[ -z "$bad" ] && ok keepalive_boot_then_bulk || not_ok keepalive_boot_then_bulk "failed:$bad"
+
 # ---- a reload reaches the workers ------------------------------------------------
 # max_per_client = 2: with two connections held open, a third from the same
 # address is refused by whichever worker accepts it

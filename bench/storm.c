@@ -120,6 +120,7 @@ static struct opts {
 	const char *image;
 	int http_port;
 	int https_port; /* -S: the image over HTTPS on this port */
+	int rcvbuf; /* -R: each HTTP socket's SO_RCVBUF (0: the kernel's autotuning) */
 	int blksize, window;
 	bool no_4011;
 	const char *json;
@@ -536,6 +537,11 @@ static void http_connect(struct client *c)
 	}
 	setsockopt(c->tcp, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(c->tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* a real client's receive window is its own machine's memory; 1000
+	 * simulated ones share this kernel's TCP memory (see docs/http.md
+	 * "Worker loops" on what its drops do) */
+	if (o.rcvbuf > 0)
+		setsockopt(c->tcp, SOL_SOCKET, SO_RCVBUF, &o.rcvbuf, sizeof(o.rcvbuf));
 	if (bind(c->tcp, (struct sockaddr *)&me, sizeof(me)) < 0) {
 		fail(c, S_SCRIPT, "bind");
 		return;
@@ -1051,7 +1057,7 @@ static void usage(void)
 	fprintf(stderr,
 	        "usage: storm -s SERVER -I IFACE -a FIRST_CLIENT_IP [-n CLIENTS] [-k IPS]\n"
 	        "             [-r RAMP_S] [-d DEADLINE_S] [-i IMAGE_PATH] [-b BLKSIZE]\n"
-	        "             [-w WINDOWSIZE] [-A bios|efi] [-N] [-j JSON] [-S HTTPS_PORT] [-v]\n"
+	        "             [-w WINDOWSIZE] [-A bios|efi] [-N] [-j JSON] [-S HTTPS_PORT] [-R RCVBUF] [-v]\n"
 	        "  -N  skip the 4011 REQUEST when the offer names the loader\n");
 	exit(2);
 }
@@ -1060,7 +1066,7 @@ int main(int argc, char **argv)
 {
 	int ch, one = 1;
 
-	while ((ch = getopt(argc, argv, "n:s:I:a:k:r:d:i:b:w:A:Nj:p:S:v")) != -1) {
+	while ((ch = getopt(argc, argv, "n:s:I:a:k:r:d:i:b:w:A:Nj:p:S:R:v")) != -1) {
 		switch (ch) {
 		case 'n': o.n = atoi(optarg); break;
 		case 's': inet_aton(optarg, &o.server); break;
@@ -1077,6 +1083,7 @@ int main(int argc, char **argv)
 		case 'j': o.json = optarg; break;
 		case 'p': o.http_port = atoi(optarg); break;
 		case 'S': o.https_port = atoi(optarg); break;
+		case 'R': o.rcvbuf = atoi(optarg); break;
 		case 'v': o.verbose++; break;
 		default: usage();
 		}

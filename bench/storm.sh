@@ -14,6 +14,9 @@
 #   alike; STORM_TLS=1 fetches the image over HTTPS (pxehub's https_port,
 #   nginx `ssl` with the same certificate; the client pins one cipher suite,
 #   TLS 1.3 AES-128-GCM, so both servers do the same work);
+#   STORM_RCVBUF=BYTES caps each simulated client's HTTP receive buffer
+#   (SO_RCVBUF; default: the kernel's autotuning, 1000 clients then share
+#   this kernel's TCP memory and it drops segments: docs/http.md),
 #   STORM_WORKERS=N pxehub's [server] workers (and nginx's worker_processes;
 #   default 1: one loop each), STORM_BASE_WORKERS=N the same for "base" (with
 #   STORM_BASE this very build: workers 1 vs 2 in one interleaved run)
@@ -125,7 +128,7 @@ run_storm() { # NAME RUN
 	drops0=$(softnet_drops)
 	# shellcheck disable=SC2086
 	ip netns exec $C "$OUT/storm" -n "$N" -s 10.88.0.1 -I bc0 -a 10.88.1.0 -k "$K" \
-		-r "$RAMP" -d "$DEADLINE" -i /files/image.bin $IMG -j "$OUT/storm$SUF-$1-$2.json" \
+		-r "$RAMP" -d "$DEADLINE" -i /files/image.bin $IMG ${STORM_RCVBUF:+-R $STORM_RCVBUF} -j "$OUT/storm$SUF-$1-$2.json" \
 		>"$T/storm-$1.out" 2>&1
 	kill $SS_PID 2>/dev/null
 	wait $SS_PID 2>/dev/null

@@ -1,5 +1,11 @@
 /* Event loop turn lengths: a histogram per loop for /metrics and the
  * status API, and a debug line for a turn that held the loop long. */
+/* Threads: one loop's thread writes its figures, and the main loop reads
+ * them for /metrics (a worker loop's too).  Every shared figure is a
+ * 64-bit integer written with a relaxed atomic store by its one writer (a
+ * plain store on x86-64 and arm64: no lock, no read-modify-write) and read
+ * with relaxed atomic loads: a reader sees each figure whole, perhaps a
+ * turn old, and the quantile counts the buckets it read, not `turns`. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +28,18 @@ struct pxh_loop_stats {
 	struct ev_loop *loop;
 	ev_prepare prep;
 	ev_check check;
-	double woke; /* when poll returned (monotonic); 0 before the first */
+	double woke; /* when poll returned (monotonic); 0 before the first; loop thread only */
+	/* shared with readers on other threads: SET()/GET() only */
 	uint64_t turns;
-	double sum, max;
+	uint64_t sum_ns, max_ns;
 	uint64_t bucket[N_BUCKETS];
 	char name[16];
 };
+
+/* one writer (the loop's thread), readers anywhere: relaxed is enough,
+ * nothing else is published through these figures */
+#define SET(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
+#define GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
 
 static double mono(void)
 {
@@ -77,6 +89,8 @@ static void on_check(struct ev_loop *loop, ev_check *w, int revents)
 static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct pxh_loop_stats *st = w->data;
+	unsigned b;
+	uint64_t ns;
 	double d;
 
 	(void)loop;
@@ -85,40 +99,54 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 		return;
 	d = mono() - st->woke;
 	st->woke = 0;
-	st->turns++;
-	st->sum += d;
-	if (d > st->max)
-		st->max = d;
-	st->bucket[bucket_of(d)]++;
+	ns = (uint64_t)(d * 1e9);
+	b = bucket_of(d);
+	/* this thread is the only writer: a plain load, then a store others
+	 * read whole */
+	SET(st->turns, st->turns + 1);
+	SET(st->sum_ns, st->sum_ns + ns);
+	if (ns > st->max_ns)
+		SET(st->max_ns, ns);
+	SET(st->bucket[b], st->bucket[b] + 1);
 	if (d >= SLOW_TURN)
 		pxh_debug("loop %s: one turn held the loop %.0f ms", st->name, d * 1e3);
 }
 
 double pxh_loop_stats_quantile(const struct pxh_loop_stats *st, double q)
 {
-	uint64_t need, seen = 0;
+	uint64_t snap[N_BUCKETS], total = 0, need, seen = 0;
+	double mx;
 
-	if (!st || !st->turns)
+	if (!st)
 		return 0;
-	need = (uint64_t)(q * (double)st->turns + 0.999999);
+	/* a snapshot of the buckets, counted from itself: the writer may add
+	 * a turn between two loads, so `turns` need not match */
+	for (unsigned i = 0; i < N_BUCKETS; i++) {
+		snap[i] = GET(st->bucket[i]);
+		total += snap[i];
+	}
+	if (!total)
+		return 0;
+	mx = pxh_loop_stats_max(st);
+	need = (uint64_t)(q * (double)total + 0.999999);
 	if (need < 1)
 		need = 1;
 	for (unsigned i = 0; i < N_BUCKETS; i++) {
-		seen += st->bucket[i];
+		seen += snap[i];
 		if (seen >= need)
-			return bucket_top(i) < st->max ? bucket_top(i) : st->max;
+			return bucket_top(i) < mx ? bucket_top(i) : mx;
 	}
-	return st->max;
+	return mx;
 }
 
 double pxh_loop_stats_max(const struct pxh_loop_stats *st)
 {
-	return st ? st->max : 0;
+	return st ? (double)GET(st->max_ns) * 1e-9 : 0;
 }
 
 uint64_t pxh_loop_stats_turns(const struct pxh_loop_stats *st)
 {
-	return st ? st->turns : 0;
+	return st ? GET(st->turns) : 0;
 }
 
 static double g_p50(struct pxh_server *s, void *ud)
@@ -156,7 +184,7 @@ static double g_busy(struct pxh_server *s, void *ud)
 	const struct pxh_loop_stats *st = ud;
 
 	(void)s;
-	return st ? st->sum : 0;
+	return st ? (double)GET(st->sum_ns) * 1e-9 : 0;
 }
 
 static void figure(struct pxh_loop_stats *st, const char *family,

@@ -6,6 +6,7 @@
 
 #include <ev.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <time.h>
 
 static double mono(void)
@@ -88,6 +89,64 @@ static void test_turns_measured(void **state)
 	ev_loop_destroy(loop);
 }
 
+struct loop_thread {
+	struct ev_loop *loop;
+	int turns;
+	int done; /* atomic: the loop has run its turns */
+};
+
+static void *loop_main(void *arg)
+{
+	struct loop_thread *lt = arg;
+
+	run_turns(lt->loop, lt->turns, 0.00002);
+	__atomic_store_n(&lt->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* A worker loop's figures are read by the main loop's /metrics while the
+ * worker writes them: each read is whole and the figures only grow.  (A
+ * -fsanitize=thread build of this test reports a data race if the figures
+ * are not read and written atomically: see docs/HACKING.md.) */
+static void test_read_from_another_thread(void **state)
+{
+	struct pxh_server srv;
+	struct loop_thread lt = {.turns = 3000};
+	struct pxh_loop_stats *st;
+	pthread_t th;
+	uint64_t last = 0, n;
+	double p50, p99, mx;
+	int reads = 0;
+
+	(void)state;
+	memset(&srv, 0, sizeof(srv));
+	lt.loop = ev_loop_new(EVFLAG_AUTO);
+	assert_non_null(lt.loop);
+	st = pxh_loop_stats_start(&srv, lt.loop, "w");
+	assert_non_null(st);
+	assert_int_equal(pthread_create(&th, NULL, loop_main, &lt), 0);
+	while (!__atomic_load_n(&lt.done, __ATOMIC_ACQUIRE)) {
+		n = pxh_loop_stats_turns(st);
+		assert_true(n >= last);
+		last = n;
+		mx = pxh_loop_stats_max(st);
+		p50 = pxh_loop_stats_quantile(st, 0.5);
+		p99 = pxh_loop_stats_quantile(st, 0.99);
+		/* max read last: it only grows, so it bounds what was read before */
+		assert_true(p50 <= p99);
+		assert_true(p99 <= pxh_loop_stats_max(st));
+		assert_true(mx <= pxh_loop_stats_max(st));
+		reads++;
+	}
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_true(reads > 0);
+	/* most ticks are a turn of their own (two late ones may share one) */
+	assert_true(pxh_loop_stats_turns(st) >= (uint64_t)lt.turns / 2);
+	pxh_counters_free(&srv);
+	pxh_loop_stats_stop(st);
+	ev_loop_destroy(lt.loop);
+}
+
 static void test_empty(void **state)
 {
 	(void)state;
@@ -100,6 +159,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_turns_measured),
+		cmocka_unit_test(test_read_from_another_thread),
 		cmocka_unit_test(test_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -231,8 +231,10 @@ run: deps-build
 	$(MAKE) all
 	$(B)/sbin/pxehubd -f --embedded $(if $(IFACE),--iface $(IFACE))
 
-bench: test-build
-	sh bench/run.sh
+# deps first: on a fresh machine nothing compiles before tests/deps.txt is in
+bench: deps
+	$(MAKE) test-build
+	B=$(B) sh bench/run.sh
 
 demo: all
 	sh tests/e2e/demo.sh

@@ -26,11 +26,17 @@ for p in $(grep -v '^[[:space:]]*#' bench/deps.txt | awk 'NF{print $1}'); do
 done
 if [ -n "$missing" ]; then
 	echo "bench: installing$missing"
-	# the peer daemons must not start as services on this machine
-	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+	# the peer daemons must not start as services on this machine (a
+	# policy-rc.d already there, as in container images, stays as it is)
+	own_policy=""
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && own_policy=1
+	fi
+	apt-get update -q >/tmp/pxehub-bench-deps.log 2>&1
+	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing \
-		>/tmp/pxehub-bench-deps.log 2>&1 || echo "bench: some packages did not install (see /tmp/pxehub-bench-deps.log)"
-	rm -f /usr/sbin/policy-rc.d
+		>>/tmp/pxehub-bench-deps.log 2>&1 || echo "bench: some packages did not install (see /tmp/pxehub-bench-deps.log)"
+	[ -n "$own_policy" ] && rm -f /usr/sbin/policy-rc.d
 fi
 mkdir -p "$B/bench"
 out="$B/bench/results-$(date +%Y%m%d-%H%M%S).txt"

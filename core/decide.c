@@ -540,6 +540,14 @@ int pxh_decide(struct pxh_server *s, enum pxh_phase phase,
 	return 0;
 }
 
+void pxh_decide_broken(const char *who)
+{
+	pxh_err("%s: a decision's DONE ran before pxh_decide_start() returned: "
+	        "the async rule (core/decide.c) is broken; stopping rather than "
+	        "using freed memory", who);
+	abort();
+}
+
 void pxh_decide_cancel(struct pxh_decision *d)
 {
 	struct pxh_request *r;

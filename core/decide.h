@@ -46,6 +46,13 @@ int pxh_decide(struct pxh_server *s, enum pxh_phase phase,
                const pxh_client *c, pxh_decide_done_fn done, void *ctx,
                struct pxh_decision **handle);
 void pxh_decide_cancel(struct pxh_decision *d);
+/* The async rule where breaking it would hurt: a caller whose DONE frees
+ * its context sets a flag in it around pxh_decide_start() and its DONE
+ * begins with `if (ctx->starting) pxh_decide_broken("who")`.  A DONE run
+ * before the start returned (a bug in the rule's keeper, core/decide.c)
+ * then stops the daemon with a message naming WHO, instead of the caller
+ * storing or freeing, after a 0, the context DONE already freed. */
+void pxh_decide_broken(const char *who) __attribute__((noreturn));
 /* Server stop: completions still queued are dropped. */
 void pxh_decide_stop(struct pxh_server *s);
 /* [boot] decision_timeout (ms). */

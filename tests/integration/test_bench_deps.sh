@@ -17,6 +17,7 @@ trap 'rm -rf "$W"' EXIT
 failed=0
 ok() { echo "ok $1"; }
 not_ok() { echo "not ok $1${2:+ # $2}"; failed=1; }
+skip() { echo "skip $1${2:+ # $2}"; }
 
 cd "$TOP" || exit 1
 # the benchmarks and what they source or exec from the tree
@@ -28,16 +29,27 @@ done
 
 # shellcheck disable=SC2086
 out=$(python3 "$CHK" --deps tests/deps.txt --deps bench/deps.txt $FILES 2>&1)
-if [ $? = 0 ] && echo "$out" | grep -q '^ok ping iputils-ping' && echo "$out" | grep -q '^ok perfdhcp '; then
+rc=$?
+if [ $rc = 0 ] || [ $rc = 2 ]; then
 	ok bench_commands_packaged
 else
 	not_ok bench_commands_packaged "$(echo "$out" | grep -v '^ok' | tr '\n' ';')"
 fi
+# where bench/deps.txt is not installed (make check on a fresh machine
+# installs only tests/deps.txt) its commands cannot be placed: make bench
+# installs them, then this checks them all
+if [ $rc = 2 ]; then
+	skip bench_commands_all_installed "$(echo "$out" | sed -n 's/^unknown \([^:]*\):.*/\1/p' | tr '\n' ' ')not installed: run make bench once"
+else
+	[ $rc = 0 ] && ok bench_commands_all_installed
+fi
 
-# the defect issue 23 found: bench/deps.txt without iputils-ping
-grep -v '^iputils-ping' bench/deps.txt >"$W/deps-noping.txt"
-out=$(python3 "$CHK" --deps tests/deps.txt --deps "$W/deps-noping.txt" bench/tftp.sh tests/lib.sh tests/tools/tftp_net.sh 2>&1)
-if [ $? != 0 ] && echo "$out" | grep -q '^missing ping: package iputils-ping is in no deps list (used at bench/tftp.sh:'; then
+# the defect kind issue 23 found (ping used, iputils-ping in no list): the
+# benchmarks' tshark with tests/deps.txt lacking it
+grep -v '^tshark' tests/deps.txt >"$W/deps-notshark.txt"
+# shellcheck disable=SC2086
+out=$(python3 "$CHK" --deps "$W/deps-notshark.txt" --deps bench/deps.txt $FILES 2>&1)
+if [ $? = 1 ] && echo "$out" | grep -q '^missing tshark: package tshark is in no deps list (used at bench/'; then
 	ok dropped_package_caught
 else
 	not_ok dropped_package_caught "$(echo "$out" | grep -v '^ok' | tr '\n' ';')"
@@ -61,8 +73,10 @@ EOF
 got=$(python3 "$CHK" --list "$W/s.sh" | awk '{print $1}' | sort | tr '\n' ' ')
 want="dnsmasq env ethtool ip nginx nice od pxh-no-such-command seq sh ss stat tail tcpdump timeout wrk "
 [ "$got" = "$want" ] && ok parser_sees_wrapped || not_ok parser_sees_wrapped "got '$got', want '$want'"
-out=$(python3 "$CHK" --deps tests/deps.txt --deps bench/deps.txt "$W/s.sh" 2>&1)
-if [ $? != 0 ] && echo "$out" | grep -q '^missing pxh-no-such-command: not installed'; then
+# (with lists of installed packages only: nothing else could provide it)
+printf 'coreutils\nprocps\n' >"$W/deps-installed.txt"
+out=$(python3 "$CHK" --deps "$W/deps-installed.txt" "$W/s.sh" 2>&1)
+if [ $? = 1 ] && echo "$out" | grep -q '^missing pxh-no-such-command: not installed'; then
 	ok uninstalled_caught
 else
 	not_ok uninstalled_caught "$(echo "$out" | tr '\n' ';')"

@@ -10,9 +10,12 @@ functions and the project's own programs (paths, variables), and looks each
 up on this machine: `command -v`, then `dpkg -S` on its path.  A command is
 fine when its package is listed in one of the --deps files (one package a
 line, `#` comments), is installed with one of those (its Depends), or is
-part of every Debian install (Priority required or Essential).  Prints "ok CMD PKG" / "missing CMD: ..." lines and exits 1 if
-any command is missing or comes from a package no list names: on a fresh
-machine that command would not be there.  --list only prints the commands.
+part of every Debian install (Priority required or Essential).  Prints
+"ok CMD PKG" / "missing CMD: ..." lines and exits 1 if any command is
+missing or comes from a package no list names: on a fresh machine that
+command would not be there.  A command not installed while some
+listed package is not installed either cannot be placed without that package
+("unknown CMD"): exit 2 when that is all.  --list only prints the commands.
 """
 import json
 import os
@@ -349,10 +352,17 @@ def main(argv):
                     listed.add(ln[0])
     base = everywhere()
     pulled = closure(listed)
-    bad = 0
+    absent = sorted(p for p in listed if p not in pulled)
+    bad = unknown = 0
     for c in sorted(scan.cmds):
         path = c if c.startswith("/") else shutil.which(c)
         if not path or not os.path.exists(path):
+            if absent:
+                # a listed package not installed here may provide it
+                print("unknown %s: not installed; listed but not installed "
+                      "here: %s (used at %s)" % (c, " ".join(absent), scan.cmds[c]))
+                unknown += 1
+                continue
             print("missing %s: not installed (used at %s)" % (c, scan.cmds[c]))
             bad += 1
             continue
@@ -369,7 +379,7 @@ def main(argv):
             print("missing %s: package %s is in no deps list (used at %s)"
                   % (c, pkg, scan.cmds[c]))
             bad += 1
-    return 1 if bad else 0
+    return 1 if bad else 2 if unknown else 0
 
 
 if __name__ == "__main__":

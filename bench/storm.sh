@@ -14,14 +14,29 @@
 #   alike; STORM_TLS=1 fetches the image over HTTPS (pxehub's https_port,
 #   nginx `ssl` with the same certificate; the client pins one cipher suite,
 #   TLS 1.3 AES-128-GCM, so both servers do the same work);
-#   STORM_RCVBUF=BYTES caps each simulated client's HTTP receive buffer
-#   (SO_RCVBUF; default: the kernel's autotuning, 1000 clients then share
-#   this kernel's TCP memory and it drops segments: docs/http.md),
+#   STORM_RCVBUF=BYTES each simulated client's HTTP receive buffer
+#   (SO_RCVBUF, default 262144: iPXE's largest receive window, see below;
+#   0 = this kernel's autotuning, up to tcp_rmem's max per socket),
 #   STORM_WORKERS=N pxehub's [server] workers (and nginx's worker_processes;
 #   default 1: one loop each), STORM_BASE_WORKERS=N the same for "base" (with
 #   STORM_BASE this very build: workers 1 vs 2 in one interleaved run)
 # Prints "storm: ..." lines, a table per run and one of the medians over the
 # runs (pxehub's event loop turn length too); JSON per run in $B/bench/.
+#
+# Why a 256 KiB receive buffer: the clients fetch the image as iPXE does,
+# and iPXE never advertises more than TCP_MAX_WINDOW_SIZE = 256 KiB
+# (src/include/ipxe/tcp.h; tcp_xmit() also caps it at 3/4 of free memory
+# and the application's window, window scale 9).  EDK2's HTTP boot asks
+# its TCP for 64 KiB without window scaling up to edk2-stable202308
+# (HttpDxe HTTP_BUFFER_SIZE_DEAULT 65535; Debian 12's OVMF is 2022.11) and
+# 2 MiB with scaling from edk2-stable202311 (commit b240eab035).  Linux
+# autotuning instead lets each of 1000 sockets grow toward tcp_rmem's max
+# (32 MiB here): no firmware does that, and then this one kernel runs out
+# of TCP memory and drops segments, which stalls clients for a minute
+# (docs/http.md "Worker loops").  Linux doubles SO_RCVBUF for its own
+# bookkeeping: 262144 gives a 512 KiB buffer, whose advertised window
+# measured on loopback up to 384 KiB (median 66 KiB for a slow reader):
+# the same order as iPXE's, not an exact copy.
 set -u
 B=${B:-build}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,6 +51,7 @@ DEADLINE=${STORM_DEADLINE:-120}
 BASE=${STORM_BASE:-}
 TLS=${STORM_TLS:-0}
 WORKERS=${STORM_WORKERS:-1}
+RCVBUF=${STORM_RCVBUF:-262144}
 BASE_WORKERS=${STORM_BASE_WORKERS:-}
 LOADER=/usr/lib/ipxe/undionly.kpxe
 OUT=$TOP/$B/bench
@@ -113,7 +129,7 @@ softnet_drops() { # every CPU's backlog drops so far (/proc/net/softnet_stat, co
 }
 
 run_storm() { # NAME RUN
-	echo "storm: $1 run $2: $N clients (${K} addresses), ${MB} MiB image$([ "$TLS" = 1 ] && echo ' over HTTPS'), ramp ${RAMP}s, load $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "storm: $1 run $2: $N clients (${K} addresses), ${MB} MiB image$([ "$TLS" = 1 ] && echo ' over HTTPS'), ramp ${RAMP}s, client SO_RCVBUF $([ "$RCVBUF" = 0 ] && echo autotuned || echo "$RCVBUF"), load $(cut -d' ' -f1-3 /proc/loadavg)"
 	# shortly before the deadline, the TCP state of the HTTP connections
 	# still open on both sides (a late client's: did the server stop
 	# sending, the client stop reading, or TCP back off?)
@@ -128,7 +144,7 @@ run_storm() { # NAME RUN
 	drops0=$(softnet_drops)
 	# shellcheck disable=SC2086
 	ip netns exec $C "$OUT/storm" -n "$N" -s 10.88.0.1 -I bc0 -a 10.88.1.0 -k "$K" \
-		-r "$RAMP" -d "$DEADLINE" -i /files/image.bin $IMG ${STORM_RCVBUF:+-R $STORM_RCVBUF} -j "$OUT/storm$SUF-$1-$2.json" \
+		-r "$RAMP" -d "$DEADLINE" -i /files/image.bin $IMG -R "$RCVBUF" -j "$OUT/storm$SUF-$1-$2.json" \
 		>"$T/storm-$1.out" 2>&1
 	kill $SS_PID 2>/dev/null
 	wait $SS_PID 2>/dev/null

@@ -8,7 +8,12 @@
 #
 # Each bench/NAME.sh prints its own table; the whole output is kept in
 # $B/bench/results-DATE.txt.  The peers' settings are in bench/peers/ and the
-# scripts themselves.
+# scripts themselves.  Every bench/NAME.sh has knobs for shorter runs (its
+# header); a quick pass over all of them, as run on a fresh Debian 12 root:
+#   BENCH_RUNS=3 BENCH_TFTP_MB=8 BENCH_LOCKSTEP_MB=2 BENCH_CURL_RUNS=1
+#   SECONDS_PER_STEP=2 RATES="10000 40000" BENCH_DHCP_LOGGING=quiet
+#   BENCH_LAT_SECONDS=1 SECS=2 RUNS=1 CASES="h1 s1 boot" STORM_N=100 STORM_MB=2
+#   STORM_RUNS=1 BENCH_WINPE_MB=20 SB_RUNS=1 SB_PATHS=ipxe-http make bench
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-build}

@@ -566,7 +566,17 @@ static void xfer_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	if (++x->tries > limit) {
-		tftp_xfer_abort(x, TFTP_EUNDEF, "Timed out", "timeout");
+		/* Before the client's first ACK no error is sent: a real
+		 * client whose first packet was lost repeats its request
+		 * (RFC 1350 4) and an ERROR would end its transfer instead
+		 * (tftp-hpa takes the first answer from any port); a forged
+		 * request draws nothing more. */
+		if (!x->started)
+			tftp_xfer_abort(x, -1, x->prm.oack ? "no ACK of the OACK, no error sent"
+			                                   : "no ACK of block 1, no error sent",
+			                "timeout");
+		else
+			tftp_xfer_abort(x, TFTP_EUNDEF, "Timed out", "timeout");
 		return;
 	}
 	x->rto *= 2;

@@ -31,6 +31,36 @@ pxh_daemon "$T/c.conf" "$SRV" || { not_ok daemon "did not start"; exit 1; }
 S=10.98.0.1
 MAX=${TFTP_LOSS_MAX_RATIO:-2.0}
 
+# ---- the first packet of a transfer lost --------------------------------------
+# A lock-step client (tftp-hpa, no options) whose DATA 1 is lost repeats its
+# request after its own timeout (5 s); the server must not send an ERROR in
+# between (tftp-hpa takes the first answer from any port and gives up).  The
+# first DATA 1 to the client is dropped, once.
+head -c 100000 /dev/urandom >"$R/first.bin"
+ip netns exec "$CLI" nft -f - <<'EON' || { not_ok nft "rules refused"; exit 1; }
+table inet first {
+	set seen { type ipv4_addr; }
+	chain in {
+		type filter hook input priority 0; policy accept;
+		udp sport 64001-64100 @th,64,16 3 @th,80,16 1 ip daddr @seen accept
+		udp sport 64001-64100 @th,64,16 3 @th,80,16 1 add @seen { ip daddr } counter drop
+	}
+}
+EON
+pxh_tshark "$SRV" "$T/first.pcap" -q -i vs0 -f udp || { not_ok capture tshark; exit 1; }
+rm -f "$T/first.out"
+(cd "$T" && ip netns exec "$CLI" timeout 40 tftp -v -m binary $S -c get first.bin first.out) >"$T/first.log" 2>&1
+pxh_tshark_stop
+_drop=$(ip netns exec "$CLI" nft list table inet first | grep -o 'packets [0-9]*')
+_err=$(tshark -r "$T/first.pcap" -Y 'udp.srcport >= 64001 && udp.payload[0:2] == 00:05' -T fields -e udp.payload 2>/dev/null | tr '\n' ' ')
+echo "# first DATA lost: dropped $_drop, server errors: '${_err}'"
+if cmp -s "$T/first.out" "$R/first.bin"; then ok first_data_lost_client_repeats; else
+	not_ok first_data_lost_client_repeats "$(tail -2 "$T/first.log" | tr '\n' ' ')"; fi
+[ "$_drop" = "packets 1" ] && [ -z "$_err" ] && ok first_data_lost_no_error_sent ||
+	not_ok first_data_lost_no_error_sent "dropped $_drop, errors '$_err'"
+ip netns exec "$CLI" nft delete table inet first
+
+# ---- 5% random loss --------------------------------------------------------------
 # DATA dropped on the client's input, ACKs on the server's input (a drop in
 # an output hook fails the sender's sendto with EPERM, which is not loss)
 ip netns exec "$CLI" nft -f - <<'EON' || { not_ok nft "rules refused"; exit 1; }
@@ -81,9 +111,21 @@ run fast_w16 "$TOOLS/tftpfast" -b 1468 -w 16 -t 300 -o "$T/fast_w16.out" $S loss
 # asks for a 6 s timeout, RFC 2349, which makes a lossy run minutes long)
 head -c 400000 /dev/urandom >"$R/lock.bin"
 rm -f "$T/lock.out"
-(cd "$T" && ip netns exec "$CLI" timeout 120 tftp -m binary $S -c get lock.bin lock.out) >/dev/null 2>&1
+ip netns exec "$SRV" tcpdump -i vs0 -s 96 -B 65536 -U -w "$T/lock.pcap" udp \
+	>/dev/null 2>"$T/lock.tcpdump" &
+_cap=$!
+pxh_track $_cap
+wait_for grep -q listening "$T/lock.tcpdump"
+_t0=$(date +%s)
+(cd "$T" && ip netns exec "$CLI" timeout 120 tftp -v -m binary $S -c get lock.bin lock.out) >"$T/lock.log" 2>&1
+echo "# lockstep: rc $?, $(($(date +%s) - _t0)) s, $(wc -c <"$T/lock.out" 2>/dev/null || echo 0) of 400000 bytes"
 if cmp -s "$T/lock.out" "$R/lock.bin"; then ok tftp_hpa_lockstep_byte_exact; else
-	not_ok tftp_hpa_lockstep_byte_exact; fi
+	not_ok tftp_hpa_lockstep_byte_exact "$(tail -3 "$T/lock.log" | tr '\n' ' ')"
+	sleep 0.3; kill $_cap; wait $_cap 2>/dev/null
+	tshark -r "$T/lock.pcap" 2>/dev/null | head -12 | sed 's/^/# /'
+	grep -a 'lock.bin' "$T/pxehubd.log" 2>/dev/null | tail -5 | sed 's/^/# /'
+fi
+kill $_cap 2>/dev/null; wait $_cap 2>/dev/null
 for ns in "$CLI" "$SRV"; do
 	echo "# dropped in $ns: $(ip netns exec "$ns" nft list table inet loss | grep -o 'packets [0-9]*')"
 done

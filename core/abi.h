@@ -10,7 +10,7 @@
 
 /* The sizes of the public structs a plugin hands over as ABI 1.0 froze
  * them (their last 1.0 field's end): never change these when a minor
- * appends fields (tests/abi checks them against the frozen header). */
+ * appends fields (test_abi checks them against the frozen header). */
 #define PXH_MEMBER_END(T, m) (offsetof(T, m) + sizeof(((T *)0)->m))
 #define PXH_CLIENT_SIZE_1_0 PXH_MEMBER_END(pxh_client, raw_len)
 #define PXH_EVENT_SIZE_1_0 PXH_MEMBER_END(pxh_event, message)

@@ -80,6 +80,24 @@ missing=$(grep -v -x -F -f "$T/layout-live" "$T/layout-1.0" | head -5 | tr '\n' 
 	[ "${l:-0}" -ge "$s" ] || echo "$t $s -> $l"
 done >"$T/shrunk"
 [ ! -s "$T/shrunk" ] && ok "no public struct shrank" || not_ok "no public struct shrank" "$(cat "$T/shrunk")"
+# core/abi.h's 1.0 sizes (how far the core reads a 1.0 plugin's structs)
+# are the end of each struct's last field in the frozen header
+printf '%s\n' '#include <stdio.h>' '#include "abi.h"' 'int main(void) {' \
+	'printf("pxh_client %zu\npxh_event %zu\npxh_wimboot %zu\npxh_conf_key %zu\n",' \
+	'PXH_CLIENT_SIZE_1_0, PXH_EVENT_SIZE_1_0, PXH_WIMBOOT_SIZE_1_0, PXH_CONF_KEY_SIZE_1_0);' \
+	'return 0; }' >"$T/abisizes.c"
+if ${CC:-cc} -I"$PXH_TOP/sdk/include" -I"$PXH_TOP/core" -o "$T/abisizes" "$T/abisizes.c" 2>"$T/abisizes.err"; then
+	"$T/abisizes" >"$T/abisizes.out"
+	"$ABI/layout-1.0" | awk '$1 == "offset" { split($2, a, "."); e = $3 + $4
+		if (e > end[a[1]]) end[a[1]] = e } END { for (t in end) print t, end[t] }' >"$T/ends-1.0"
+	bad=$(awk 'NR == FNR { end[$1] = $2; next } end[$1] != $2 { print $1 ": core/abi.h " $2 ", frozen " end[$1] }' \
+		"$T/ends-1.0" "$T/abisizes.out" | tr '\n' ';')
+	[ "$(wc -l <"$T/abisizes.out")" = 4 ] && [ -z "$bad" ] \
+		&& ok "core/abi.h's 1.0 sizes end at the frozen header's last field ($(tr '\n' ' ' <"$T/abisizes.out"))" \
+		|| not_ok "core/abi.h's 1.0 sizes end at the frozen header's last field" "$bad"
+else
+	not_ok "core/abi.h's 1.0 sizes end at the frozen header's last field" "$(head -3 "$T/abisizes.err")"
+fi
 sh "$PXH_TOP/packaging/tools/sdk_symbols.sh" "$PXH_TOP/tests/abi/plugin-1.0.h" >"$T/frozen.syms"
 gone=$(LC_ALL=C comm -23 "$T/frozen.syms" "$T/sdk.syms" | tr '\n' ' ')
 [ -z "$gone" ] && ok "every 1.0 function is still declared and exported" \

@@ -254,7 +254,9 @@ class Scan:
 VAR_WRAPPERS = {"IN", "PRE"}
 
 
-def package_of(path):
+def candidates(path):
+    """PATH, where its links lead, and its /bin <-> /usr/bin twin (Debian
+    12 is merged-/usr; dpkg knows each file by the name its package has)."""
     cands = [path, os.path.realpath(path)]
     for p in list(cands):
         for a, b in (("/usr/bin/", "/bin/"), ("/usr/sbin/", "/sbin/")):
@@ -262,16 +264,22 @@ def package_of(path):
                 cands.append(b + p[len(a):])
             elif p.startswith(b):
                 cands.append(a + p[len(b):])
-    for p in cands:
-        r = subprocess.run(["dpkg", "-S", p], capture_output=True, text=True)
-        if r.returncode != 0:
+    return cands
+
+
+def owners(paths):
+    """{path: package} for those of PATHS dpkg knows, in one dpkg -S."""
+    r = subprocess.run(["dpkg", "-S"] + sorted(set(paths)),
+                       capture_output=True, text=True)
+    out = {}
+    # "pkg[:arch][, pkg2]: /path"; a diverted file has "diversion by PKG
+    # from: ..." lines first
+    for ln in r.stdout.splitlines():
+        if ln.startswith("diversion by ") or ": " not in ln:
             continue
-        # "pkg[:arch][, pkg2]: /path"; a diverted file has "diversion by
-        # PKG from: ..." lines first
-        for ln in r.stdout.splitlines():
-            if not ln.startswith("diversion by ") and ": " in ln:
-                return ln.split(": ")[0].split(",")[0].split(":")[0].strip()
-    return None
+        pkgs, path = ln.split(": ", 1)
+        out.setdefault(path.strip(), pkgs.split(",")[0].split(":")[0].strip())
+    return out
 
 
 def closure(listed):
@@ -354,8 +362,12 @@ def main(argv):
     pulled = closure(listed)
     absent = sorted(p for p in listed if p not in pulled)
     bad = unknown = 0
+    paths = {c: (c if c.startswith("/") else shutil.which(c))
+             for c in scan.cmds}
+    owner = owners(x for c, pth in paths.items()
+                   if pth and os.path.exists(pth) for x in candidates(pth))
     for c in sorted(scan.cmds):
-        path = c if c.startswith("/") else shutil.which(c)
+        path = paths[c]
         if not path or not os.path.exists(path):
             if absent:
                 # a listed package not installed here may provide it
@@ -366,7 +378,7 @@ def main(argv):
             print("missing %s: not installed (used at %s)" % (c, scan.cmds[c]))
             bad += 1
             continue
-        pkg = package_of(path)
+        pkg = next((owner[x] for x in candidates(path) if x in owner), None)
         if pkg is None:
             print("missing %s: %s belongs to no package (used at %s)"
                   % (c, path, scan.cmds[c]))

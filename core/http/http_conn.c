@@ -1322,9 +1322,10 @@ static void bulk_revoke(struct pxh_http_bulk *q)
 }
 
 /* The end of a window (BULK_WINDOW): how many slots.  When the loop idled
- * more than 3/4 of it while connections waited, the holders do not keep
- * it busy (slow readers, a link with room, TCP windows still opening):
- * a quarter more slots, as favour must not cost throughput.  When it
+ * more than a quarter of it while connections waited, the holders do not
+ * keep it busy (slow readers, a link with room, small TCP windows: a PXE
+ * client's is 256 KiB at most): a quarter more slots, as favour must not
+ * cost throughput (with 3/4 here the storm lost a third of its rate).  When it
  * never idled and turns ended with holders still ready, the loop is the
  * bottleneck: a quarter fewer, more favour.  Slots never go below
  * BULK_SLOTS_MIN besides the holders whose sockets are full (a reader
@@ -1334,7 +1335,7 @@ static void bulk_window(struct pxh_http_bulk *q, double now)
 	double idle = q->idle_acc / (now - q->win_start);
 	size_t least = BULK_SLOTS_MIN + (q->n_active - q->act.n);
 
-	if (q->wait.n && idle > 0.75) {
+	if (q->wait.n && idle > 0.25) {
 		q->slots += q->slots / 4 + 1;
 		bulk_grant(q);
 	} else if (q->saturated && idle < 0.05) {

@@ -135,20 +135,21 @@ if [ "${tb:-0}" -gt 0 ]; then ok slow_readers_served; else not_ok slow_readers_s
 check after_load_answers $IN curl -sf --max-time 5 -o /dev/null http://127.0.0.1:8080/boot.ipxe
 
 # ---- equal downloads started together: the nearest to completion first ----------
-# M connections (1 MiB receive windows) ask for the same 256 MiB at the same
+# M connections (16 MiB receive windows) ask for the same 256 MiB at the same
 # moment, beside 8 stalled readers and a trickling one of a 16 MiB file (more than their socket buffers hold): the
 # fewest bytes left, so the scheduler's favourites, and 8 are more than a
 # loop's 4 slots, so at first every slot holder is a reader that never
 # reads and the loop must open more slots instead of idling.  The readers
 # drop the bodies in the kernel (MSG_TRUNC), so the server's loop is what
-# limits, as with clients that each have their own CPU; on a single loop
+# limits, as with clients that each have their own CPU (and the large
+# windows let each slot holder keep the loop busy); on a single loop
 # (workers = 1: a second daemon), as one loop's queue is what is scheduled
 # (with spare time a loop opens slots until it is busy, which with the
 # readers on the same 2 cores ends in round-robin, by design: favour never
 # costs throughput).  Round-robin ends every download together (median =
 # last: the old scheduler measured 1.00); shortest-remaining-first with the
 # floor (1/3 of the bytes round-robin) ends them one after another (fluid
-# model for 32: median/last 0.67; measured 0.72-0.73), while the least
+# model for 32: median/last 0.67; measured 0.61-0.75), while the least
 # served download still had its floor share when the first one ended
 # (>= 1/3 of the mean in theory, measured 0.38). Bounds: median <= 0.85 x
 # last, that share >= 0.25 of the mean, every download complete.
@@ -160,7 +161,7 @@ truncate -s 16M "$T/http/mid.bin"
 truncate -s 256M "$T/http/huge.bin"
 pxh_daemon "$T/c.conf" "$NS" || { not_ok daemon_one_loop "see log"; exit 1; }
 M=${SCHED_ONCE_N:-32}
-SCHED_STALLS=8 SCHED_RCVBUF=1048576 $IN $PY "$(dirname "$0")/sched_load.py" \
+SCHED_STALLS=8 SCHED_RCVBUF=16777216 $IN $PY "$(dirname "$0")/sched_load.py" \
 	127.0.0.1 8080 /files/huge.bin "$M" "$T/ready2" "$T/stop2" -once \
 	-stall -trickle -slow=/files/mid.bin >"$T/once.out" 2>"$T/once.err" &
 LOAD=$!

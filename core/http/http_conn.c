@@ -32,31 +32,15 @@
 /* File bodies longer than a slice are bulk: they go out from the loop's
  * bulk queue (struct pxh_http_bulk), after the turn's other callbacks, so a
  * script, an API answer, a TFTP window or a DHCP reply never waits behind
- * them for more than BULK_TURN.  A slice is the most one send asks for
- * (one sendfile(2), or four TLS records): the kernel reads the file into a
- * pipe before it knows how much the socket takes, so a call that finds the
- * socket full throws a read away.
- *
- * Which connections get the slices (docs/http.md "Scheduling"): a few
- * hold a *slot* and share the loop round-robin; a free slot goes to the
- * waiting connection with the fewest bytes of its response left to send
- * (shortest remaining first: it ends the most downloads soonest, so the
- * median client is done long before the last).  The others are not
- * forgotten: BULK_FLOOR_NUM / BULK_FLOOR_DEN of the bytes go round-robin
- * to every waiting connection (the floor).  Waiting ones get no more than
- * that on purpose: a client reads what is in its socket, so bytes handed
- * to everybody would make everybody finish together again.  The key is
- * what this server still has to send of the answer it chose, never a
- * field the client fills in. */
+ * them for more than BULK_TURN.  Each ready connection sends at most
+ * BULK_SLICE per turn, round-robin: one that is always writable (a reader
+ * as fast as the loop) gets the same share as every other that can take
+ * data, never the whole loop.  A slice is also the most one sendfile(2)
+ * asks for: the kernel reads the file into a pipe before it knows how much
+ * the socket takes, so a call that finds the socket full throws a read
+ * away. */
 #define BULK_SLICE (256u << 10)
 #define BULK_TURN 0.0005 /* seconds of bulk sending per turn of the loop */
-#define BULK_FLOOR_NUM 1 /* the floor: 1/3 of the bytes */
-#define BULK_FLOOR_DEN 3
-/* Slots: at least BULK_SLOTS_MIN; how many more is decided every
- * BULK_WINDOW from how busy the holders kept the loop (bulk_window). */
-#define BULK_SLOTS_MIN 4
-#define BULK_WINDOW 0.02
-
 /* TLS handshakes (an RSA signature each, a millisecond or more) get this
  * much of a turn; past it they wait for the next turn, in arrival order,
  * so a thousand clients connecting at once cannot hold the loop for
@@ -125,43 +109,19 @@ struct pxh_http_conn {
 	unsigned ref;
 	/* the bulk queue: ready to send a slice of its file */
 	struct pxh_http_bulk *bulk; /* NULL: out of memory, send inline */
-	struct pxh_http_conn *qprev, *qnext; /* in the list Q_IN names */
-	enum { Q_NONE, Q_WAIT, Q_ACT, Q_HS } q_in;
-	size_t hpos;   /* 1 + its index in the waiting heap; 0: not in it */
-	uint64_t bseq; /* when its response joined the queue (ties) */
-	bool active;   /* holds one of the queue's slots (ready or not) */
-};
-
-/* A list of connections through qprev/qnext. */
-struct pxh_http_clist {
-	struct pxh_http_conn *head, *tail;
-	size_t n;
+	struct pxh_http_conn *qprev, *qnext;
+	bool queued;
+	bool hs_queued; /* in the handshake queue (qprev/qnext) instead */
 };
 
 struct pxh_http_bulk {
 	struct ev_loop *loop;
 	ev_check drain; /* lowest priority: after the turn's other callbacks */
 	ev_idle spin;   /* while some are ready: poll must not sleep */
-	ev_timer grow;  /* wakes the loop when a new slot is due */
-	/* ready to send a slice: the slot holders (round-robin among them),
-	 * and the others (round-robin: the floor), the latter also in a
-	 * min-heap by bytes left (who gets the next free slot) */
-	struct pxh_http_clist act, wait;
-	struct pxh_http_conn **heap;
-	size_t heap_n, heap_cap;
-	size_t slots, n_active; /* slots now, connections holding one */
-	/* the loop idles while every slot holder's socket is full and others
-	 * wait: since when (0: it does not), and for how long in the window
-	 * (BULK_WINDOW) that began at win_start */
-	double blocked_since, idle_acc, win_start;
-	bool saturated; /* a turn of the window ran out with holders ready */
-
-	uint64_t seq;
-	/* bytes the floor is owed: + FLOOR/(1-FLOOR) per slot holder's byte,
-	 * - 1 per floor byte; the floor sends while it is above zero */
-	int64_t floor_credit;
+	struct pxh_http_conn *head, *tail;
+	size_t n;
 	/* TLS handshakes waiting for the next turn, and this turn's share */
-	struct pxh_http_clist hs;
+	struct pxh_http_conn *hs_head, *hs_tail;
 	double hs_spent;
 };
 
@@ -277,200 +237,59 @@ static void want_send(struct pxh_http_conn *c)
 }
 
 /* ---- the bulk queue ---------------------------------------------------- */
+static void bulk_spin(struct pxh_http_bulk *q);
 static void conn_handshake(struct pxh_http_conn *c);
 
-static void clist_add(struct pxh_http_clist *l, struct pxh_http_conn *c)
-{
-	c->qnext = NULL;
-	c->qprev = l->tail;
-	if (l->tail)
-		l->tail->qnext = c;
-	else
-		l->head = c;
-	l->tail = c;
-	l->n++;
-}
-
-static void clist_del(struct pxh_http_clist *l, struct pxh_http_conn *c)
-{
-	if (c->qprev)
-		c->qprev->qnext = c->qnext;
-	else
-		l->head = c->qnext;
-	if (c->qnext)
-		c->qnext->qprev = c->qprev;
-	else
-		l->tail = c->qprev;
-	c->qprev = c->qnext = NULL;
-	l->n--;
-}
-
-/* The waiting connections by bytes left (then queue order): a min-heap. */
-static uint64_t bulk_left(const struct pxh_http_conn *c)
-{
-	return c->fleft + (c->tlen - c->toff);
-}
-
-static bool bulk_before(const struct pxh_http_conn *a,
-                        const struct pxh_http_conn *b)
-{
-	uint64_t la = bulk_left(a), lb = bulk_left(b);
-
-	return la < lb || (la == lb && a->bseq < b->bseq);
-}
-
-static void heap_set(struct pxh_http_bulk *q, size_t i, struct pxh_http_conn *c)
-{
-	q->heap[i] = c;
-	c->hpos = i + 1;
-}
-
-static void heap_up(struct pxh_http_bulk *q, size_t i)
-{
-	struct pxh_http_conn *c = q->heap[i];
-
-	while (i > 0 && bulk_before(c, q->heap[(i - 1) / 2])) {
-		heap_set(q, i, q->heap[(i - 1) / 2]);
-		i = (i - 1) / 2;
-	}
-	heap_set(q, i, c);
-}
-
-static void heap_down(struct pxh_http_bulk *q, size_t i)
-{
-	struct pxh_http_conn *c = q->heap[i];
-
-	for (;;) {
-		size_t k = 2 * i + 1;
-
-		if (k >= q->heap_n)
-			break;
-		if (k + 1 < q->heap_n && bulk_before(q->heap[k + 1], q->heap[k]))
-			k++;
-		if (!bulk_before(q->heap[k], c))
-			break;
-		heap_set(q, i, q->heap[k]);
-		i = k;
-	}
-	heap_set(q, i, c);
-}
-
-static void heap_add(struct pxh_http_bulk *q, struct pxh_http_conn *c)
-{
-	if (q->heap_n == q->heap_cap) {
-		size_t cap = q->heap_cap ? 2 * q->heap_cap : 64;
-		struct pxh_http_conn **a = realloc(q->heap, cap * sizeof(*a));
-
-		if (!a)
-			return; /* never a slot, but the floor serves it */
-		q->heap = a;
-		q->heap_cap = cap;
-	}
-	heap_set(q, q->heap_n++, c);
-	heap_up(q, q->heap_n - 1);
-}
-
-static void heap_del(struct pxh_http_bulk *q, struct pxh_http_conn *c)
-{
-	size_t i = c->hpos - 1;
-
-	if (!c->hpos)
-		return;
-	c->hpos = 0;
-	if (i == --q->heap_n)
-		return;
-	heap_set(q, i, q->heap[q->heap_n]);
-	heap_down(q, i);
-	heap_up(q, q->heap[i]->hpos - 1);
-}
-
-/* Poll must not sleep while there is something to send (or a handshake
- * to run) this turn: a slot holder ready, or a waiting connection while a
- * slot is free or the floor is owed bytes.  When only waiting ones are
- * left (every holder's socket full), poll sleeps until a holder's socket
- * takes data again or, at the latest, until the window ends (which may
- * open slots, bulk_window): spinning then would only take the CPU from
- * the readers we wait for. */
-static void bulk_spin(struct pxh_http_bulk *q)
-{
-	bool now = q->act.n || q->hs.n ||
-	           (q->wait.n && (q->floor_credit > 0 || q->n_active < q->slots));
-
-	if (now)
-		ev_idle_start(q->loop, &q->spin);
-	else
-		ev_idle_stop(q->loop, &q->spin);
-	if (!now && q->wait.n && q->blocked_since > 0) {
-		if (!ev_is_active(&q->grow)) {
-			double at = q->win_start + BULK_WINDOW -
-			            ev_now(q->loop);
-
-			ev_timer_set(&q->grow, at > 0.0001 ? at : 0.0001, 0.);
-			ev_timer_start(q->loop, &q->grow);
-		}
-	} else if (ev_is_active(&q->grow)) {
-		ev_timer_stop(q->loop, &q->grow);
-	}
-}
-
-/* C's socket takes data: into the line of its kind. */
 static void bulk_add(struct pxh_http_conn *c)
 {
 	struct pxh_http_bulk *q = c->bulk;
 
-	if (c->q_in != Q_NONE)
+	if (c->queued)
 		return;
 	want(c, 0); /* the queue calls it now, not the socket */
-	if (!c->bseq)
-		c->bseq = ++q->seq;
-	if (c->active) {
-		c->q_in = Q_ACT;
-		clist_add(&q->act, c);
-	} else {
-		c->q_in = Q_WAIT;
-		clist_add(&q->wait, c);
-		heap_add(q, c);
-	}
+	c->queued = true;
+	c->qnext = NULL;
+	c->qprev = q->tail;
+	if (q->tail)
+		q->tail->qnext = c;
+	else
+		q->head = c;
+	q->tail = c;
+	q->n++;
 	bulk_spin(q);
 }
 
-/* Out of the ready lines (its socket is full, or it is being served);
- * a slot holder keeps its slot. */
-static void bulk_unqueue(struct pxh_http_conn *c)
+/* Poll must not sleep while either queue holds a connection. */
+static void bulk_spin(struct pxh_http_bulk *q)
 {
-	struct pxh_http_bulk *q = c->bulk;
-
-	switch (c->q_in) {
-	case Q_ACT:
-		clist_del(&q->act, c);
-		break;
-	case Q_WAIT:
-		clist_del(&q->wait, c);
-		heap_del(q, c);
-		break;
-	case Q_HS:
-		clist_del(&q->hs, c);
-		break;
-	default:
-		return;
-	}
-	c->q_in = Q_NONE;
-	bulk_spin(q);
+	if (q->n || q->hs_head)
+		ev_idle_start(q->loop, &q->spin);
+	else
+		ev_idle_stop(q->loop, &q->spin);
 }
 
-/* Out of the queue altogether: its response ended (or the connection). */
 static void bulk_del(struct pxh_http_conn *c)
 {
 	struct pxh_http_bulk *q = c->bulk;
+	struct pxh_http_conn **head, **tail;
 
-	if (!q)
+	if (!c->queued && !c->hs_queued)
 		return;
-	bulk_unqueue(c);
-	if (c->active) {
-		c->active = false;
-		q->n_active--;
-		bulk_spin(q);
-	}
+	head = c->queued ? &q->head : &q->hs_head;
+	tail = c->queued ? &q->tail : &q->hs_tail;
+	if (c->queued)
+		q->n--;
+	c->queued = c->hs_queued = false;
+	if (c->qprev)
+		c->qprev->qnext = c->qnext;
+	else
+		*head = c->qnext;
+	if (c->qnext)
+		c->qnext->qprev = c->qprev;
+	else
+		*tail = c->qprev;
+	c->qprev = c->qnext = NULL;
+	bulk_spin(q);
 }
 
 /* A handshake over this turn's share waits at the end of the line. */
@@ -479,19 +298,20 @@ static void hs_defer(struct pxh_http_conn *c)
 	struct pxh_http_bulk *q = c->bulk;
 
 	want(c, 0);
-	c->q_in = Q_HS;
-	clist_add(&q->hs, c);
+	c->hs_queued = true;
+	c->qnext = NULL;
+	c->qprev = q->hs_tail;
+	if (q->hs_tail)
+		q->hs_tail->qnext = c;
+	else
+		q->hs_head = c;
+	q->hs_tail = c;
 	bulk_spin(q);
 }
 
 static void on_spin(struct ev_loop *loop, ev_idle *w, int revents)
 {
 	/* nothing: being active keeps poll's timeout at zero */
-}
-
-static void on_grow(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	/* nothing: the turn it ends runs bulk_drain, which opens the slot */
 }
 
 static void bulk_drain(struct ev_loop *loop, ev_check *w, int revents);
@@ -503,13 +323,11 @@ struct pxh_http_bulk *pxh_http_bulk_new(struct ev_loop *loop)
 	if (!q)
 		return NULL;
 	q->loop = loop;
-	q->slots = BULK_SLOTS_MIN;
 	ev_check_init(&q->drain, bulk_drain);
 	ev_set_priority(&q->drain, EV_MINPRI);
 	q->drain.data = q;
 	ev_idle_init(&q->spin, on_spin);
 	ev_set_priority(&q->spin, EV_MINPRI);
-	ev_timer_init(&q->grow, on_grow, 0., 0.);
 	ev_check_start(loop, &q->drain);
 	ev_unref(loop); /* the drain alone must not keep the loop running */
 	return q;
@@ -519,17 +337,12 @@ void pxh_http_bulk_free(struct pxh_http_bulk *q)
 {
 	if (!q)
 		return;
-	while (q->act.head)
-		bulk_del(q->act.head);
-	while (q->wait.head)
-		bulk_del(q->wait.head);
-	while (q->hs.head)
-		bulk_del(q->hs.head);
+	while (q->head)
+		bulk_del(q->head);
+	while (q->hs_head)
+		bulk_del(q->hs_head);
 	ev_ref(q->loop);
 	ev_check_stop(q->loop, &q->drain);
-	ev_idle_stop(q->loop, &q->spin);
-	ev_timer_stop(q->loop, &q->grow);
-	free(q->heap);
 	free(q);
 }
 
@@ -983,7 +796,6 @@ static void conn_start_response(struct pxh_http_conn *c,
 	c->fleft = (rs->has_file && !c->head && !no_body) ? rs->len : 0;
 	c->tlen = c->toff = 0;
 	c->sent_body = 0;
-	c->bseq = 0; /* a new response: a new place among equals */
 	count_status(h, rs->status);
 	PXH_HTTP_ADD(h->ctr.bytes, (uint64_t)(c->olen + c->blen));
 	c->download = rs->has_file && c->fleft > 0 &&
@@ -1040,7 +852,6 @@ const struct pxh_http_req *pxh_http_conn_req(struct pxh_http_conn *c)
 /* The response is out: next request, or close. */
 static void conn_done(struct pxh_http_conn *c)
 {
-	bulk_del(c); /* its slot, if it held one, is free */
 	if (c->download)
 		emit_download(c, PXH_EV_DOWNLOAD_END, "end");
 	c->download = false;
@@ -1264,167 +1075,58 @@ wait:
 	want_send(c);
 }
 
-/* A free slot goes to the waiting connection with the fewest bytes left. */
-static void bulk_grant(struct pxh_http_bulk *q)
-{
-	while (q->n_active < q->slots && q->heap_n) {
-		struct pxh_http_conn *c = q->heap[0];
-
-		bulk_unqueue(c);
-		c->active = true;
-		q->n_active++;
-		bulk_add(c);
-	}
-}
-
-/* One slice for C (out of its line).  Returns the body bytes it sent. */
-static uint64_t bulk_send(struct pxh_http_conn *c)
-{
-	uint64_t before = c->sent_body, n;
-
-	conn_hold(c);
-	switch (send_file(c, BULK_SLICE)) {
-	case 2: /* the socket may take more: back at the end of its line */
-		bulk_add(c);
-		break;
-	case 0: /* full: it waits for EPOLLOUT (a slot holder keeps it) */
-		want_send(c);
-		break;
-	case -1:
-		bulk_del(c);
-		conn_close(c);
-		break;
-	default:
-		bulk_del(c);
-		conn_done(c);
-		break;
-	}
-	n = c->sent_body >= before ? c->sent_body - before : 0;
-	conn_release(c);
-	return n;
-}
-
-/* Past the slots, the ready holders with the most bytes left go back to
- * waiting (BULK_SLOTS_MIN of them stay). */
-static void bulk_revoke(struct pxh_http_bulk *q)
-{
-	while (q->n_active > q->slots && q->act.n > BULK_SLOTS_MIN) {
-		struct pxh_http_conn *c, *worst = q->act.head;
-
-		for (c = worst->qnext; c; c = c->qnext)
-			if (bulk_before(worst, c))
-				worst = c;
-		bulk_unqueue(worst);
-		worst->active = false;
-		q->n_active--;
-		bulk_add(worst);
-	}
-}
-
-/* The end of a window (BULK_WINDOW): how many slots.  When the loop idled
- * more than a quarter of it while connections waited, the holders do not
- * keep it busy (slow readers, a link with room, small TCP windows: a PXE
- * client's is 256 KiB at most): a quarter more slots, as favour must not
- * cost throughput (with 3/4 here the storm lost a third of its rate).  When it
- * never idled and turns ended with holders still ready, the loop is the
- * bottleneck: a quarter fewer, more favour.  Slots never go below
- * BULK_SLOTS_MIN besides the holders whose sockets are full (a reader
- * that stopped holds its slot until send_timeout). */
-static void bulk_window(struct pxh_http_bulk *q, double now)
-{
-	double idle = q->idle_acc / (now - q->win_start);
-	size_t least = BULK_SLOTS_MIN + (q->n_active - q->act.n);
-
-	if (q->wait.n && idle > 0.25) {
-		q->slots += q->slots / 4 + 1;
-		bulk_grant(q);
-	} else if (q->saturated && idle < 0.05) {
-		q->slots -= q->slots / 4;
-		if (q->slots < least)
-			q->slots = least;
-		bulk_revoke(q);
-	}
-	q->win_start = now;
-	q->idle_acc = 0;
-	q->saturated = false;
-}
-
-/* Each turn, after every other callback, for at most BULK_TURN: slices
- * for the slot holders whose sockets take data, round-robin, and for the
- * waiting ones (round-robin too, oldest in line first) whenever the floor
- * is owed bytes; a free slot goes to the waiting connection with the
- * fewest bytes left.  A holder is not limited to one slice per turn: with
- * nothing else to do the loop sends for the whole budget, polls once
- * (no sleep) and goes on, so the budget bounds the turn, not the rate. */
+/* Each turn, after every other callback: a slice for each connection in
+ * the queue, oldest first, until all had theirs or BULK_TURN is spent
+ * (the rest go first next turn).  One that finds its socket full waits
+ * for it outside the queue; one whose slice is out goes to the back. */
 static void bulk_drain(struct ev_loop *loop, ev_check *w, int revents)
 {
 	struct pxh_http_bulk *q = w->data;
-	double now, until;
+	double until;
+	size_t left;
 
 	/* the handshakes that waited, in order, with what is left of the
 	 * turn's share (one at least); then a new share for the next turn */
-	while (q->hs.head) {
-		struct pxh_http_conn *c = q->hs.head;
+	while (q->hs_head) {
+		struct pxh_http_conn *c = q->hs_head;
 		double t0 = ev_time();
 
 		if (q->hs_spent >= HANDSHAKE_TURN)
 			break;
-		bulk_unqueue(c);
+		bulk_del(c);
 		conn_hold(c);
 		conn_handshake(c);
 		conn_release(c);
 		q->hs_spent += ev_time() - t0;
 	}
 	q->hs_spent = 0;
-	now = ev_time();
-	if (q->blocked_since > 0) {
-		q->idle_acc += now - q->blocked_since;
-		q->blocked_since = 0;
-	}
-	if (!q->act.n && !q->wait.n) {
-		/* nothing waits: the next burst starts with few slots */
-		if (!q->n_active)
-			q->slots = BULK_SLOTS_MIN;
-		q->floor_credit = 0;
-		q->idle_acc = 0;
-		q->win_start = now;
-		bulk_spin(q);
+	left = q->n;
+	if (!left)
 		return;
-	}
-	bulk_grant(q);
-	if (now - q->win_start >= BULK_WINDOW)
-		bulk_window(q, now);
-	until = now + BULK_TURN;
-	for (;;) {
-		struct pxh_http_conn *c;
-		uint64_t n;
+	until = ev_time() + BULK_TURN;
+	while (left-- > 0 && q->head) {
+		struct pxh_http_conn *c = q->head;
 
-		if (q->wait.n && (q->floor_credit > 0 || !q->act.n)) {
-			if (q->floor_credit <= 0)
-				break; /* only the floor could send, and it had its share */
-			c = q->wait.head;
-			bulk_unqueue(c);
-			n = bulk_send(c);
-			q->floor_credit -= (int64_t)n;
-		} else if (q->act.n) {
-			c = q->act.head;
-			bulk_unqueue(c);
-			n = bulk_send(c);
-			q->floor_credit += (int64_t)(n * BULK_FLOOR_NUM /
-			                   (BULK_FLOOR_DEN - BULK_FLOOR_NUM));
-		} else {
+		bulk_del(c);
+		conn_hold(c);
+		switch (send_file(c, BULK_SLICE)) {
+		case 2:
+			bulk_add(c);
+			break;
+		case 0:
+			want_send(c);
+			break;
+		case -1:
+			conn_close(c);
+			break;
+		default:
+			conn_done(c);
 			break;
 		}
-		bulk_grant(q); /* a response ended: its slot is free */
-		if ((now = ev_time()) >= until) {
-			if (q->act.n)
-				q->saturated = true; /* holders still ready */
+		conn_release(c);
+		if (ev_time() >= until)
 			break;
-		}
 	}
-	if (!q->act.n && q->wait.n)
-		q->blocked_since = now;
-	bulk_spin(q);
 }
 
 /* ---- requests ---------------------------------------------------------- */
@@ -1619,9 +1321,9 @@ static void conn_handshake_shared(struct pxh_http_conn *c)
 		conn_handshake(c);
 		return;
 	}
-	if (c->q_in == Q_HS)
+	if (c->hs_queued)
 		return;
-	if (q->hs.n || q->hs_spent >= HANDSHAKE_TURN) {
+	if (q->hs_head || q->hs_spent >= HANDSHAKE_TURN) {
 		hs_defer(c);
 		return;
 	}

@@ -549,8 +549,14 @@ static void xfer_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void xfer_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct tftp_xfer *x = w->data;
-	uint32_t limit = x->started ? x->t->cfg.retries : RETRIES_BEFORE_ACK(x);
-	char why[80];
+	/* Before the client's first ACK the transfer waits as long as after
+	 * it but resends at most RETRIES_BEFORE_ACK times: a lost ACK of
+	 * DATA 1 is repeated by a lock-step client after its own timeout
+	 * (tftp-hpa: 5 s) and must find the transfer still there, while a
+	 * forged request draws no more packets (its slot is the first to be
+	 * evicted when the server is full). */
+	bool resend = x->started || x->tries < RETRIES_BEFORE_ACK(x);
+	char why[96];
 
 	(void)loop;
 	(void)revents;
@@ -558,19 +564,18 @@ static void xfer_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		tftp_xfer_abort(x, -1, "client port unreachable", "aborted");
 		return;
 	}
+	/* Before the first ACK no error is sent: a real client whose first
+	 * packet was lost repeats its request (RFC 1350 4) and an ERROR would
+	 * end its transfer instead (tftp-hpa takes the first answer from any
+	 * port); a forged request draws nothing more. */
 	if (ev_now(x->t->srv->loop) - x->progress_at >= x->t->cfg.stall_s - 0.005) {
-		snprintf(why, sizeof(why), "no new block acknowledged for %.0f s (stall_timeout)",
-		         x->t->cfg.stall_s);
+		snprintf(why, sizeof(why), "no new block acknowledged for %.0f s (stall_timeout)%s",
+		         x->t->cfg.stall_s, x->started ? "" : ", no error sent");
 		count(x->t->c.stalled, 1);
-		tftp_xfer_abort(x, TFTP_EUNDEF, why, "timeout");
+		tftp_xfer_abort(x, x->started ? TFTP_EUNDEF : -1, why, "timeout");
 		return;
 	}
-	if (++x->tries > limit) {
-		/* Before the client's first ACK no error is sent: a real
-		 * client whose first packet was lost repeats its request
-		 * (RFC 1350 4) and an ERROR would end its transfer instead
-		 * (tftp-hpa takes the first answer from any port); a forged
-		 * request draws nothing more. */
+	if (++x->tries > x->t->cfg.retries) {
 		if (!x->started)
 			tftp_xfer_abort(x, -1, x->prm.oack ? "no ACK of the OACK, no error sent"
 			                                   : "no ACK of block 1, no error sent",
@@ -582,6 +587,10 @@ static void xfer_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	x->rto *= 2;
 	if (x->rto > x->rto_base * RTO_BACKOFF_MAX)
 		x->rto = x->rto_base * RTO_BACKOFF_MAX;
+	if (!resend) {
+		arm_timer(x); /* wait for the client's ACK or its request again */
+		return;
+	}
 	x->w.next = x->w.base; /* resend the unacknowledged window */
 	x->w.restarted_for = UINT64_MAX;
 	x->sent_at = 0;

@@ -126,9 +126,13 @@ if [ "$(echo "$out" | grep -c 'DATA 1')" = 4 ] && [ "$((ev1 - ev0))" = 1 ]; then
 else
 	not_ok full_of_unanswered_evicts_oldest "$(echo "$out" | tr '\n' ';') evicted $ev0 -> $ev1"
 fi
-# after their timeouts, no data socket is left
-sleep 0.3
-n=$(ip netns exec "$NS" ss -uan | grep -c ':640[0-9][0-9] ')
+# after their timeouts, no data socket is left: a transfer never answered
+# waits out the whole retry schedule (300 ms doubling, 2 retries: 2.1 s)
+# for a late first ACK, silently
+i=0
+while n=$(ip netns exec "$NS" ss -uan | grep -c ':640[0-9][0-9] ') && [ "$n" != 0 ] && [ $i -lt 50 ]; do
+	sleep 0.1; i=$((i + 1))
+done
 [ "$n" = 0 ] && ok no_sockets_left || not_ok no_sockets_left "$n sockets"
 grep -q 'event=tftp_end.*action=timeout' "$T/pxehubd.log" && ok timeout_event || not_ok timeout_event
 # a late duplicate of the request (sent before the OACK came, delivered

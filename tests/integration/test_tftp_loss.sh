@@ -32,58 +32,46 @@ S=10.98.0.1
 MAX=${TFTP_LOSS_MAX_RATIO:-2.0}
 
 # ---- the first packet of a transfer lost --------------------------------------
-# A lock-step client (tftp-hpa, no options) whose DATA 1 is lost repeats its
-# request after its own timeout (5 s); the server must not send an ERROR in
-# between (tftp-hpa takes the first answer from any port and gives up).  The
-# first DATA 1 to the client is dropped, once (an nft set remembers it).
+# lose_first NAME NS MATCH ADDR CASE: drop the first packet that MATCH
+# selects in namespace NS, once per ADDR (an nft set remembers it), fetch
+# first.bin with tftp-hpa (lock-step, no options) under capture; CASE must
+# end byte-exact, with no ERROR from the server on the wire.
+lose_first() {
+	ip netns exec "$2" nft -f - <<EON || { not_ok nft "rules refused"; return 1; }
+table inet first {
+	set seen { type ipv4_addr; }
+	chain in {
+		type filter hook input priority 0; policy accept;
+		$3 $4 @seen accept
+		$3 add @seen { $4 } counter drop
+	}
+}
+EON
+	pxh_tshark "$SRV" "$T/$1.pcap" -q -i vs0 -f udp || { not_ok capture tshark; return 1; }
+	rm -f "$T/first.out"
+	(cd "$T" && ip netns exec "$CLI" timeout 40 tftp -v -m binary $S -c get first.bin first.out) >"$T/$1.log" 2>&1
+	pxh_tshark_stop
+	_drop=$(ip netns exec "$2" nft list table inet first | grep -o 'packets [0-9]*')
+	_err=$(tshark -r "$T/$1.pcap" -Y 'udp.srcport >= 64001 && udp.payload[0:2] == 00:05' \
+		-T fields -e udp.payload 2>/dev/null | tr '\n' ' ')
+	echo "# $1: dropped $_drop, server errors: '${_err}'"
+	if cmp -s "$T/first.out" "$R/first.bin"; then ok "$5"; else
+		not_ok "$5" "$(tail -2 "$T/$1.log" | tr '\n' ' ')"; fi
+	[ "$_drop" = "packets 1" ] && [ -z "$_err" ] && ok "${1}_no_error_sent" ||
+		not_ok "${1}_no_error_sent" "dropped $_drop, errors '$_err'"
+	ip netns exec "$2" nft delete table inet first
+}
 head -c 100000 /dev/urandom >"$R/first.bin"
-ip netns exec "$CLI" nft -f - <<'EON' || { not_ok nft "rules refused"; exit 1; }
-table inet first {
-	set seen { type ipv4_addr; }
-	chain in {
-		type filter hook input priority 0; policy accept;
-		udp sport 64001-64100 @th,64,16 3 @th,80,16 1 ip daddr @seen accept
-		udp sport 64001-64100 @th,64,16 3 @th,80,16 1 add @seen { ip daddr } counter drop
-	}
-}
-EON
-pxh_tshark "$SRV" "$T/first.pcap" -q -i vs0 -f udp || { not_ok capture tshark; exit 1; }
-rm -f "$T/first.out"
-(cd "$T" && ip netns exec "$CLI" timeout 40 tftp -v -m binary $S -c get first.bin first.out) >"$T/first.log" 2>&1
-pxh_tshark_stop
-_drop=$(ip netns exec "$CLI" nft list table inet first | grep -o 'packets [0-9]*')
-_err=$(tshark -r "$T/first.pcap" -Y 'udp.srcport >= 64001 && udp.payload[0:2] == 00:05' -T fields -e udp.payload 2>/dev/null | tr '\n' ' ')
-echo "# first DATA lost: dropped $_drop, server errors: '${_err}'"
-if cmp -s "$T/first.out" "$R/first.bin"; then ok first_data_lost_client_repeats; else
-	not_ok first_data_lost_client_repeats "$(tail -2 "$T/first.log" | tr '\n' ' ')"; fi
-[ "$_drop" = "packets 1" ] && [ -z "$_err" ] && ok first_data_lost_no_error_sent ||
-	not_ok first_data_lost_no_error_sent "dropped $_drop, errors '$_err'"
-ip netns exec "$CLI" nft delete table inet first
-# The client's ACK of DATA 1 lost, once: tftp-hpa repeats it after 5 s (it
-# does not repeat its request: it has block 1); the transfer, which sends
-# nothing more before a first ACK, must still be waiting for it.
-ip netns exec "$SRV" nft -f - <<'EON' || { not_ok nft "rules refused"; exit 1; }
-table inet first {
-	set seen { type ipv4_addr; }
-	chain in {
-		type filter hook input priority 0; policy accept;
-		udp dport 64001-64100 @th,64,16 4 @th,80,16 1 ip saddr @seen accept
-		udp dport 64001-64100 @th,64,16 4 @th,80,16 1 add @seen { ip saddr } counter drop
-	}
-}
-EON
-pxh_tshark "$SRV" "$T/first-ack.pcap" -q -i vs0 -f udp || { not_ok capture tshark; exit 1; }
-rm -f "$T/first.out"
-(cd "$T" && ip netns exec "$CLI" timeout 40 tftp -v -m binary $S -c get first.bin first.out) >"$T/first-ack.log" 2>&1
-pxh_tshark_stop
-_drop=$(ip netns exec "$SRV" nft list table inet first | grep -o 'packets [0-9]*')
-_err=$(tshark -r "$T/first-ack.pcap" -Y 'udp.srcport >= 64001 && udp.payload[0:2] == 00:05' -T fields -e udp.payload 2>/dev/null | tr '\n' ' ')
-echo "# first ACK lost: dropped $_drop, server errors: '${_err}'"
-if cmp -s "$T/first.out" "$R/first.bin"; then ok first_ack_lost_transfer_waits; else
-	not_ok first_ack_lost_transfer_waits "$(tail -2 "$T/first-ack.log" | tr '\n' ' ')"; fi
-[ "$_drop" = "packets 1" ] && [ -z "$_err" ] && ok first_ack_lost_no_error_sent ||
-	not_ok first_ack_lost_no_error_sent "dropped $_drop, errors '$_err'"
-ip netns exec "$SRV" nft delete table inet first
+# DATA 1 lost: tftp-hpa repeats its request after its own timeout (5 s); the
+# server must not send an ERROR in between (tftp-hpa takes the first answer
+# from any port and gives up).
+lose_first first_data_lost "$CLI" "udp sport 64001-64100 @th,64,16 3 @th,80,16 1" "ip daddr" \
+	first_data_lost_client_repeats
+# The client's ACK of DATA 1 lost: tftp-hpa repeats that ACK after 5 s (not
+# its request: it has block 1); the transfer, which sends nothing more
+# before a first ACK, must still be waiting for it.
+lose_first first_ack_lost "$SRV" "udp dport 64001-64100 @th,64,16 4 @th,80,16 1" "ip saddr" \
+	first_ack_lost_transfer_waits
 
 # ---- 5% random loss --------------------------------------------------------------
 # DATA dropped on the client's input, ACKs on the server's input (a drop in

@@ -37,6 +37,8 @@ struct pxh_decision {
 	ev_timer deadline;
 	double started;
 	struct pxh_decision **handle;
+	const char *who; /* the caller, named when the async rule breaks */
+	bool starting;   /* inside pxh_decide_start(): DONE must not run */
 	bool late; /* the deadline passed while an answer in time was queued */
 };
 
@@ -183,12 +185,28 @@ static void finish(struct pxh_decision *d, enum pxh_verdict v,
 	         &d->result);
 }
 
+/* DONE was about to run before pxh_decide_start() returned: a bug here
+ * (the rule's keeper), not in a plugin.  Stop loudly, naming the caller,
+ * rather than let it use the context DONE freed. */
+static void __attribute__((noreturn)) decide_broken(const char *who)
+{
+	pxh_err("%s: a decision's DONE ran before pxh_decide_start() returned: "
+	        "the async rule (core/decide.c) is broken; stopping rather than "
+	        "using freed memory", who);
+	abort();
+}
+
 /* A decision that went on the loop is decided: tell its caller (from the
- * loop: the drain or the deadline, never a plugin's call) and free it. */
+ * loop: the drain or the deadline, never a plugin's call) and free it.
+ * Run before pxh_decide_start() returned, DONE would free the context its
+ * caller stores or links after the 0: every caller's check of the rule is
+ * this one, where DONE is called. */
 static void deliver(struct pxh_decision *d)
 {
 	struct pxh_decided *r = &d->result;
 
+	if (d->starting)
+		decide_broken(d->who);
 	ev_timer_stop(d->s->loop, &d->deadline);
 	if (d->handle)
 		*d->handle = NULL;
@@ -464,7 +482,8 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* ---- the callers' side ----------------------------------------------------- */
 int pxh_decide_start(struct pxh_server *s, enum pxh_phase phase,
                      const pxh_client *c, pxh_decide_done_fn done, void *ctx,
-                     struct pxh_decision **handle, struct pxh_decided *now)
+                     struct pxh_decision **handle, struct pxh_decided *now,
+                     const char *who)
 {
 	struct pxh_decision *d;
 	enum pxh_hook_kind kind = phase == PXH_PHASE_IPXE ? PXH_HOOK_BOOT_SCRIPT
@@ -505,6 +524,8 @@ int pxh_decide_start(struct pxh_server *s, enum pxh_phase phase,
 	pxh_answer_init(&d->result.answer, s, &d->client);
 	d->done = done;
 	d->ctx = ctx;
+	d->who = who ? who : "decide";
+	d->starting = true;
 	d->started = ev_now(s->loop);
 	d->cur = pxh_hooks(s, kind);
 	if (run_hooks(d)) {
@@ -522,6 +543,7 @@ int pxh_decide_start(struct pxh_server *s, enum pxh_phase phase,
 	ev_timer_init(&d->deadline, deadline_cb,
 	              (double)pxh_decide_deadline_ms(s) / 1000.0, 0);
 	ev_timer_start(s->loop, &d->deadline);
+	d->starting = false;
 	return 0;
 }
 
@@ -530,7 +552,8 @@ int pxh_decide(struct pxh_server *s, enum pxh_phase phase,
                struct pxh_decision **handle)
 {
 	struct pxh_decided now;
-	int rc = pxh_decide_start(s, phase, c, done, ctx, handle, &now);
+	int rc = pxh_decide_start(s, phase, c, done, ctx, handle, &now,
+	                          "pxh_decide");
 
 	if (rc != 1)
 		return rc;
@@ -538,14 +561,6 @@ int pxh_decide(struct pxh_server *s, enum pxh_phase phase,
 	done(ctx, now.v, &now.answer, now.plugin, now.why);
 	pxh_decided_clear(&now);
 	return 0;
-}
-
-void pxh_decide_broken(const char *who)
-{
-	pxh_err("%s: a decision's DONE ran before pxh_decide_start() returned: "
-	        "the async rule (core/decide.c) is broken; stopping rather than "
-	        "using freed memory", who);
-	abort();
 }
 
 void pxh_decide_cancel(struct pxh_decision *d)

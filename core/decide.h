@@ -35,10 +35,16 @@ typedef void (*pxh_decide_done_fn)(void *ctx, enum pxh_verdict v,
  *      NULL) lets the caller cancel, DONE is then never called;
  *   -errno: neither.
  * On the main loop only.  The one async rule, docs/HACKING.md: a
- * completion never runs the next hook or DONE on the plugin's stack. */
+ * completion never runs the next hook or DONE on the plugin's stack.
+ * WHO (a static string, e.g. "dhcp") names the caller if the rule breaks:
+ * a DONE about to run before this returned (a bug in core/decide.c) stops
+ * the daemon with "WHO: a decision's DONE ran before pxh_decide_start()
+ * returned" instead of the caller storing or freeing, after a 0, the
+ * context DONE freed.  So callers need no guard of their own. */
 int pxh_decide_start(struct pxh_server *s, enum pxh_phase phase,
                      const pxh_client *c, pxh_decide_done_fn done, void *ctx,
-                     struct pxh_decision **handle, struct pxh_decided *now);
+                     struct pxh_decision **handle, struct pxh_decided *now,
+                     const char *who);
 /* pxh_decide_start() that hands an answer made at once to DONE before it
  * returns (then 0 and *HANDLE NULL), on the caller's stack: for callers
  * whose DONE only records the verdict (pxh_decide_sync, tests). */
@@ -46,13 +52,6 @@ int pxh_decide(struct pxh_server *s, enum pxh_phase phase,
                const pxh_client *c, pxh_decide_done_fn done, void *ctx,
                struct pxh_decision **handle);
 void pxh_decide_cancel(struct pxh_decision *d);
-/* The async rule where breaking it would hurt: a caller whose DONE frees
- * its context sets a flag in it around pxh_decide_start() and its DONE
- * begins with `if (ctx->starting) pxh_decide_broken("who")`.  A DONE run
- * before the start returned (a bug in the rule's keeper, core/decide.c)
- * then stops the daemon with a message naming WHO, instead of the caller
- * storing or freeing, after a 0, the context DONE already freed. */
-void pxh_decide_broken(const char *who) __attribute__((noreturn));
 /* Server stop: completions still queued are dropped. */
 void pxh_decide_stop(struct pxh_server *s);
 /* [boot] decision_timeout (ms). */

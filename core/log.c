@@ -133,7 +133,7 @@ static void vlog_line(int level, const pxh_client *c, const char *fmt, va_list a
 	pthread_mutex_lock(&log_lock);
 	/* journald adds the time; the level prefix "<N>" lets it set the
 	 * priority when stderr is the journal stream. */
-	if (hold_depth) {
+	if (hold_depth && level > PXH_LOG_ERR) {
 		size_t room = HOLD_CAP - hold_len;
 		int n = snprintf(hold_buf + hold_len, room, "<%d>%s %s\n", level,
 		                 level_names[level], msg);
@@ -142,8 +142,11 @@ static void vlog_line(int level, const pxh_client *c, const char *fmt, va_list a
 			pthread_mutex_unlock(&log_lock);
 			return;
 		}
-		hold_flush_locked(); /* full: out with it, then this line */
 	}
+	/* held lines first, then this one: when the buffer is full, and for
+	 * an error, which goes out at once (the line before an abort,
+	 * core/decide.c, must not die in the buffer) */
+	hold_flush_locked();
 	fprintf(stderr, "<%d>%s %s\n", level, level_names[level], msg);
 	fflush(stderr);
 	pthread_mutex_unlock(&log_lock);

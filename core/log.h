@@ -34,7 +34,8 @@ size_t pxh_log_escape(char *dst, size_t cap, const char *src);
 
 /* Log lines to stderr are held between these two and written with one
  * write at the release (a receive batch: several lines per packet).
- * Nested holds are counted; syslog lines are not held. */
+ * Nested holds are counted; syslog lines are not held, nor errors (they
+ * go out at once, after what was held: the line before an abort). */
 void pxh_log_hold(void);
 void pxh_log_release(void);
 

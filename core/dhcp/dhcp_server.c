@@ -44,7 +44,6 @@ struct pxh_dhcp_pending {
 	struct pxh_dhcp_pending *next, *prev;
 	struct pxh_dhcp *d;
 	struct pxh_decision *handle;
-	bool starting; /* inside pxh_decide_start(): decided() must not run */
 	int sock;                /* index in d->sock */
 	struct sockaddr_in src;
 	unsigned ifindex;
@@ -418,8 +417,6 @@ static void decided(void *ctx, enum pxh_verdict v, const struct pxh_answer *a,
 {
 	struct pxh_dhcp_pending *p = ctx;
 
-	if (p->starting) /* the caller would link P after this frees it */
-		pxh_decide_broken("dhcp");
 	reply(p, v, a, plugin, why);
 	pending_unlink(p);
 	free(p);
@@ -646,10 +643,8 @@ static bool handle(struct pxh_dhcp *d, struct pxh_dhcp_pending *p)
 	 * decided() runs from the loop (never before pxh_decide_start
 	 * returns). */
 	struct pxh_decided now;
-	p->starting = true;
 	int r = pxh_decide_start(s, PXH_PHASE_DHCP, &p->client, decided, p,
-	                         &p->handle, &now);
-	p->starting = false;
+	                         &p->handle, &now, "dhcp");
 	if (r < 0) {
 		drop(d, PXH_DHCP_DROP_BUSY);
 		pxh_dhcp_limit_forget(&d->limit, p->msg.chaddr);

@@ -65,7 +65,6 @@ struct dhcp6_pending {
 	struct dhcp6_pending *next, *prev;
 	struct pxh_dhcp6 *d;
 	struct pxh_decision *handle;
-	bool starting; /* inside pxh_decide_start(): decided() must not run */
 	int sock;
 	struct sockaddr_in6 src;
 	unsigned ifindex;
@@ -436,8 +435,6 @@ static void decided(void *ctx, enum pxh_verdict v, const struct pxh_answer *a,
 {
 	struct dhcp6_pending *p = ctx;
 
-	if (p->starting) /* the caller would link P after this frees it */
-		pxh_decide_broken("dhcp6");
 	reply(p, v, a, plugin, why);
 	pending_unlink(p);
 	free(p);
@@ -665,10 +662,8 @@ static bool handle(struct pxh_dhcp6 *d, struct dhcp6_pending *p)
 	 * holds it until decided() runs from the loop (never before
 	 * pxh_decide_start returns). */
 	struct pxh_decided now;
-	p->starting = true;
 	int r = pxh_decide_start(s, PXH_PHASE_DHCP, &p->client, decided, p,
-	                         &p->handle, &now);
-	p->starting = false;
+	                         &p->handle, &now, "dhcp6");
 	if (r < 0) {
 		drop(d, DROP_BUSY);
 		pxh_dhcp_limit_forget(&d->limit, mac);

@@ -108,7 +108,6 @@ struct boot_job {
 	struct tftp_pending *tp; /* stage 2 over TFTP */
 	pxh_client client;
 	bool grub; /* /boot.grub: the answer is rendered for GRUB */
-	bool starting; /* inside pxh_decide_start(): boot_done must not run */
 };
 
 static void served_event(struct boot_job *j, enum pxh_verdict v,
@@ -353,8 +352,6 @@ static void boot_done(void *ctx, enum pxh_verdict v, const struct pxh_answer *a,
 	struct boot_job *j = ctx;
 	struct pxh_http_resp rs;
 
-	if (j->starting) /* the caller would store J after this frees it */
-		pxh_decide_broken(j->tp ? "tftp: boot.grub" : "http: boot script");
 	if (j->tp) {
 		tftp_answered(j, v, a, plugin, why);
 		return;
@@ -435,10 +432,8 @@ static int handle_boot(struct pxh_http_ctx *x, struct pxh_http_resp *rs,
 	}
 	if (!j->client.mac[0])
 		pxh_http_copy(j->client.mac, sizeof(j->client.mac), known_mac);
-	j->starting = true;
 	rc = pxh_decide_start(x->srv, PXH_PHASE_IPXE, &j->client, boot_done, j,
-	                      &j->dec, &now);
-	j->starting = false;
+	                      &j->dec, &now, "http: boot script");
 	if (rc < 0) {
 		free(j);
 		pxh_http_resp_error(rs, 503, "decision failed");
@@ -588,10 +583,8 @@ int pxh_grub_tftp_stage2(struct pxh_server *s, const pxh_client *c,
 	pxh_http_copy(p->req, sizeof(p->req), req);
 	p->job = j;
 	j->tp = p;
-	j->starting = true;
 	rc = pxh_decide_start(s, PXH_PHASE_IPXE, &j->client, boot_done, j,
-	                      &j->dec, &got);
-	j->starting = false;
+	                      &j->dec, &got, "tftp: boot.grub");
 	if (rc < 0) {
 		p->job = NULL;
 		free(j);

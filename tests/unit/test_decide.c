@@ -5,8 +5,12 @@
  * Driven by tests/plugins/tp_slow_answer.c ("A": its modes and frame
  * counter) and tp_stack_probe.c ("B": answers "nested" on A's stack). */
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "plugin_fixture.h"
 
 /* A symbol of a test plugin the core loaded. */
@@ -65,7 +69,7 @@ static void decide_on_loop(struct fx *f, enum pxh_phase phase, struct seen *s)
 	c.phase = phase;
 	memset(s, 0, sizeof(*s));
 	a_depth = plugin_sym("tp_slow_answer", "tp_slow_answer_depth");
-	assert_int_equal(pxh_decide_start(&f->srv, phase, &c, seen_done, s, &h, &now), 0);
+	assert_int_equal(pxh_decide_start(&f->srv, phase, &c, seen_done, s, &h, &now, "test"), 0);
 	assert_false(s->r.done); /* never before pxh_decide_start returns */
 	assert_non_null(h);
 	fx_run_until(f->srv.loop, &s->r.done, 3.0);
@@ -159,7 +163,7 @@ static void test_answer_at_once_comes_back_directly(void **st)
 	bool never = false;
 
 	assert_int_equal(fx_start(&f, NULL, pc), 0);
-	assert_int_equal(pxh_decide_start(&f.srv, PXH_PHASE_DHCP, &c, on_done, &r, &h, &now), 1);
+	assert_int_equal(pxh_decide_start(&f.srv, PXH_PHASE_DHCP, &c, on_done, &r, &h, &now, "test"), 1);
 	assert_null(h);
 	assert_int_equal(now.v, PXH_BOOT);
 	assert_string_equal(now.plugin, "tp_stack_probe");
@@ -172,7 +176,7 @@ static void test_answer_at_once_comes_back_directly(void **st)
 
 	/* no plugin at all: the default, at once */
 	assert_int_equal(fx_start(&f, "[boot]\ndefault_action = local\n", NULL), 0);
-	assert_int_equal(pxh_decide_start(&f.srv, PXH_PHASE_IPXE, &c, on_done, &r, NULL, &now), 1);
+	assert_int_equal(pxh_decide_start(&f.srv, PXH_PHASE_IPXE, &c, on_done, &r, NULL, &now, "test"), 1);
 	assert_int_equal(now.v, PXH_LOCAL);
 	assert_string_equal(now.plugin, "default");
 	assert_non_null(strstr(now.why, "default_action=local"));
@@ -227,7 +231,7 @@ static void test_answer_queued_at_deadline(void **st)
 		      next ? "next" : "boot", "20ms", next);
 		memset(&s, 0, sizeof(s));
 		assert_int_equal(pxh_decide_start(&f.srv, PXH_PHASE_DHCP, &c, seen_done,
-		                                  &s, NULL, &now), 0);
+		                                  &s, NULL, &now, "test"), 0);
 		usleep(150 * 1000); /* the loop is busy elsewhere */
 		fx_run_until(f.srv.loop, &s.r.done, 3.0);
 		assert_true(s.r.done);
@@ -254,7 +258,7 @@ static void test_returned_verdict_wins_over_completion(void **st)
 	struct result r = {0};
 
 	start(&f, NULL, "returned", "local", "10ms", false);
-	assert_int_equal(pxh_decide_start(&f.srv, PXH_PHASE_DHCP, &c, on_done, &r, NULL, &now), 1);
+	assert_int_equal(pxh_decide_start(&f.srv, PXH_PHASE_DHCP, &c, on_done, &r, NULL, &now, "test"), 1);
 	assert_int_equal(now.v, PXH_BOOT);
 	assert_string_equal(now.plugin, "tp_slow_answer");
 	pxh_decided_clear(&now);
@@ -273,16 +277,90 @@ static void test_cancel_with_completion_queued(void **st)
 	struct result r = {0};
 
 	start(&f, NULL, "inside", "boot", "10ms", false);
-	assert_int_equal(pxh_decide_start(&f.srv, PXH_PHASE_IPXE, &c, on_done, &r, &h, &now), 0);
+	assert_int_equal(pxh_decide_start(&f.srv, PXH_PHASE_IPXE, &c, on_done, &r, &h, &now, "test"), 0);
 	assert_non_null(h);
 	pxh_decide_cancel(h);
 	wait_idle(&f, 0.05);
 	assert_false(r.done);
 	/* and a stop with one still queued drops it */
-	assert_int_equal(pxh_decide_start(&f.srv, PXH_PHASE_IPXE, &c, on_done, &r, &h, &now), 0);
+	assert_int_equal(pxh_decide_start(&f.srv, PXH_PHASE_IPXE, &c, on_done, &r, &h, &now, "test"), 0);
 	pxh_decide_cancel(h);
 	fx_stop(&f);
 	assert_false(r.done);
+}
+
+/* The fault core/decide.c guards against: completions going on on the
+ * stack of pxh_decide_start(), as the old chain did.  While armed, the
+ * first timer started (the drain a completion inside the hook queues)
+ * runs at once, so DONE would run before the start returned.  This
+ * program's ev_timer_start is the one the core linked into it calls;
+ * libev's is found with RTLD_NEXT. */
+static bool fire_at_once;
+
+void ev_timer_start(struct ev_loop *loop, ev_timer *w)
+{
+	static void (*real)(struct ev_loop *, ev_timer *);
+
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "ev_timer_start");
+	real(loop, w);
+	if (fire_at_once) {
+		fire_at_once = false;
+		ev_invoke(loop, w, EV_TIMER);
+	}
+}
+
+static void early_done(void *ctx, enum pxh_verdict v, const struct pxh_answer *a,
+                       const char *plugin, const char *why)
+{
+	static const char mark[] = "early_done called\n";
+
+	(void)!write(2, mark, sizeof(mark) - 1);
+}
+
+/* A DONE about to run before pxh_decide_start() returned stops the
+ * process, naming the caller, and DONE (which would free what the caller
+ * stores after the 0) never runs; the line is not lost in a held batch
+ * of log lines (the DHCP server holds them while it answers). */
+static void test_done_before_start_returned_aborts(void **st)
+{
+	struct fx f;
+	pxh_client c = client("52:54:00:aa:00:06");
+	struct pxh_decided now;
+	char path[600], out[4096] = "";
+	int status, fd;
+	ssize_t n;
+	pid_t pid;
+
+	start(&f, NULL, "inside", "boot", "10ms", false);
+	snprintf(path, sizeof(path), "%s/child.err", f.dir);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || dup2(fd, 2) < 0)
+			_exit(3);
+		signal(SIGABRT, SIG_DFL);
+		pxh_log_hold();
+		fire_at_once = true;
+		pxh_decide_start(&f.srv, PXH_PHASE_DHCP, &c, early_done, NULL,
+		                 NULL, &now, "test: early DONE");
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	n = read(fd, out, sizeof(out) - 1);
+	close(fd);
+	out[n > 0 ? n : 0] = 0;
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
+		fprintf(stderr, "child status 0x%x, stderr:\n%s", status, out);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	assert_non_null(strstr(out, "test: early DONE: a decision's DONE ran "
+	                            "before pxh_decide_start() returned"));
+	assert_null(strstr(out, "early_done called"));
+	fx_stop(&f);
 }
 
 int main(void)
@@ -298,6 +376,7 @@ int main(void)
 		cmocka_unit_test(test_answer_queued_at_deadline),
 		cmocka_unit_test(test_returned_verdict_wins_over_completion),
 		cmocka_unit_test(test_cancel_with_completion_queued),
+		cmocka_unit_test(test_done_before_start_returned_aborts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -556,6 +556,13 @@ static void xfer_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	 * forged request draws no more packets (its slot is the first to be
 	 * evicted when the server is full). */
 	bool resend = x->started || x->tries < RETRIES_BEFORE_ACK(x);
+	/* How a transfer that gives up ends: before the client's first ACK
+	 * with no ERROR (-1), after it with ERROR 0 (not defined).  A real
+	 * client whose first packet was lost repeats its request (RFC 1350
+	 * 4) and an ERROR would end its transfer instead (tftp-hpa takes the
+	 * first answer from any port); a forged request draws nothing more. */
+	int code = x->started ? TFTP_EUNDEF : -1;
+	const char *unsent = code < 0 ? ", no error sent" : "";
 	char why[96];
 
 	(void)loop;
@@ -564,24 +571,20 @@ static void xfer_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		tftp_xfer_abort(x, -1, "client port unreachable", "aborted");
 		return;
 	}
-	/* Before the first ACK no error is sent: a real client whose first
-	 * packet was lost repeats its request (RFC 1350 4) and an ERROR would
-	 * end its transfer instead (tftp-hpa takes the first answer from any
-	 * port); a forged request draws nothing more. */
 	if (ev_now(x->t->srv->loop) - x->progress_at >= x->t->cfg.stall_s - 0.005) {
 		snprintf(why, sizeof(why), "no new block acknowledged for %.0f s (stall_timeout)%s",
-		         x->t->cfg.stall_s, x->started ? "" : ", no error sent");
+		         x->t->cfg.stall_s, unsent);
 		count(x->t->c.stalled, 1);
-		tftp_xfer_abort(x, x->started ? TFTP_EUNDEF : -1, why, "timeout");
+		tftp_xfer_abort(x, code, why, "timeout");
 		return;
 	}
 	if (++x->tries > x->t->cfg.retries) {
-		if (!x->started)
-			tftp_xfer_abort(x, -1, x->prm.oack ? "no ACK of the OACK, no error sent"
-			                                   : "no ACK of block 1, no error sent",
-			                "timeout");
-		else
-			tftp_xfer_abort(x, TFTP_EUNDEF, "Timed out", "timeout");
+		if (code < 0) /* the log's words; no ERROR carries them */
+			snprintf(why, sizeof(why), "no ACK of %s%s",
+			         x->prm.oack ? "the OACK" : "block 1", unsent);
+		else /* the ERROR's text */
+			snprintf(why, sizeof(why), "Timed out");
+		tftp_xfer_abort(x, code, why, "timeout");
 		return;
 	}
 	x->rto *= 2;

@@ -7,7 +7,8 @@
 #
 # Variables callers may set: PREFIX DESTDIR SYSCONFDIR LOCALSTATEDIR LIBDIR
 # PLUGINDIR PKG_CONFIG CC CFLAGS LDFLAGS CPPFLAGS, and for the test build
-# WERROR=1 (warnings are errors), SANITIZE=1 (ASan+UBSan), SKIP_E2E=1.
+# WERROR=1 (warnings are errors), SANITIZE=1 (ASan+UBSan), SKIP_E2E=1.  A change of
+# flags or paths rebuilds (build/flags.stamp, build/paths.stamp; docs/HACKING.md).
 
 .DEFAULT_GOAL := all
 
@@ -106,23 +107,44 @@ $(SDK_DYNLIST): $(SDK_SYMS)
 
 all: $(B)/sbin/pxehubd $(B)/bin/pxehubctl $(PLUGIN_SO) $(TESTKIT) $(SDK_DYNLIST) $(SDK_STAGED)
 
-# The paths compiled into the binaries (PXH_SYSCONFDIR, ...).  A build
-# records them in $(PATHS_STAMP); when they change, what uses them is
-# rebuilt.  `make install` with other paths than the build's refuses:
-# it would install binaries that look for their config elsewhere.
+# Stamps: a file in $(B) holding what the build was made with; when that
+# changes, what depends on the stamp is rebuilt.  A stamp whose text differs
+# from this run's is remade by its recipe (so `make -n` and `make -q` only
+# report it, and change nothing); one that matches is left alone, so a
+# second `make` is a no-op.  `make install` never remakes them: it installs
+# the build as it is (a missing stamp is then dated 1970, rebuilding
+# nothing).
+#  - $(PATHS_STAMP): the paths compiled into the binaries (PXH_SYSCONFDIR,
+#    ...).  `make install` with other paths than the build's refuses: it
+#    would install binaries that look for their config elsewhere.
+#  - $(FLAGS_STAMP): the compiler and the effective compile and link flags
+#    (CC, CPPFLAGS, CFLAGS, LDFLAGS, libraries; so also WERROR=1 and
+#    SANITIZE=1): objects built under ASan are not linked into a plain
+#    build, nor the reverse.
 PATHS_STAMP := $(B)/paths.stamp
 COMPILED_PATHS := SYSCONFDIR=$(SYSCONFDIR) PLUGINDIR=$(PLUGINDIR) STATEDIR=$(STATEDIR)
-ifeq ($(filter install,$(MAKECMDGOALS)),)
-# (a first stamp is dated 1970: a tree built before stamps existed is
-# taken as built with the paths of this run, not rebuilt whole)
-$(shell mkdir -p $(B) && if [ ! -e $(PATHS_STAMP) ]; then echo "$(COMPILED_PATHS)" >$(PATHS_STAMP) && touch -d @0 $(PATHS_STAMP); \
-	elif [ "$$(cat $(PATHS_STAMP))" != "$(COMPILED_PATHS)" ]; then echo "$(COMPILED_PATHS)" >$(PATHS_STAMP); fi)
+FLAGS_STAMP := $(B)/flags.stamp
+BUILD_FLAGS := CC=$(CC) CPPFLAGS=$(CPPFLAGS) CFLAGS=$(CFLAGS) LDFLAGS=$(LDFLAGS) LIBS=$(DEP_LIBS)
+STAMPS := $(PATHS_STAMP) $(FLAGS_STAMP)
+STAMPS_FROZEN := $(filter install,$(MAKECMDGOALS))
+ifeq ($(STAMPS_FROZEN),)
+ifneq ($(strip $(shell cat $(PATHS_STAMP) 2>/dev/null)),$(strip $(COMPILED_PATHS)))
+$(PATHS_STAMP): stamp-stale
 endif
+ifneq ($(strip $(shell cat $(FLAGS_STAMP) 2>/dev/null)),$(strip $(BUILD_FLAGS)))
+$(FLAGS_STAMP): stamp-stale
+endif
+endif
+stamp-stale:
+.PHONY: stamp-stale
+# $(call write_stamp,TEXT): the recipe line writing TEXT to $@
+write_stamp = @mkdir -p $(dir $@) && printf '%s\n' '$(subst ','\'',$(1))' >$@$(if $(STAMPS_FROZEN), && touch -d @0 $@)
 $(PATHS_STAMP):
-	@mkdir -p $(dir $@)
-	echo "$(COMPILED_PATHS)" >$@
+	$(call write_stamp,$(COMPILED_PATHS))
+$(FLAGS_STAMP):
+	$(call write_stamp,$(BUILD_FLAGS))
 
-$(B)/obj/%.o: %.c $(PATHS_STAMP)
+$(B)/obj/%.o: %.c $(STAMPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -156,7 +178,7 @@ $(SDK_STAGE)/pxehub/%.h: sdk/include/pxehub/%.h
 # Code shared by several plugins lives in plugins/common/NAME/ (not a plugin
 # itself); a plugin.mk lists what it uses in NAME_EXTRA_SRC.
 $(B)/lib/pxehub/plugins/%.so: $$(wildcard plugins/%/*.c) $$(wildcard plugins/%/*.h) \
-		$$($$*_EXTRA_SRC) $(SDK_STAGED) $(PATHS_STAMP)
+		$$($$*_EXTRA_SRC) $(SDK_STAGED) $(STAMPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CPPFLAGS) $(CFLAGS) -fvisibility=hidden $($*_CFLAGS) -shared \
 		$(LDFLAGS) -o $@ $(filter %.c,$^) $($*_LIBS)
@@ -168,13 +190,13 @@ TPLUG_SRC := $(wildcard tests/plugins/*.c)
 TPLUG_SO  := $(TPLUG_SRC:tests/plugins/%.c=$(B)/tests/plugins/%.so)
 CMOCKA_LIBS := $(call pc_libs,cmocka,-lcmocka)
 
-$(B)/tests/unit/%: tests/unit/%.c $(CORELIB) $(TESTKIT) $(SDK_DYNLIST)
+$(B)/tests/unit/%: tests/unit/%.c $(CORELIB) $(TESTKIT) $(SDK_DYNLIST) $(STAMPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -MMD -MP $(LDFLAGS) $(EXPORT) -o $@ $< \
 		-Wl,--whole-archive $(TESTKIT) -Wl,--no-whole-archive \
 		$(CMOCKA_LIBS) $(DEP_LIBS)
 
-$(B)/tests/plugins/%.so: tests/plugins/%.c tests/plugins/tp.h $(SDK_STAGED)
+$(B)/tests/plugins/%.so: tests/plugins/%.c tests/plugins/tp.h $(SDK_STAGED) $(STAMPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CPPFLAGS) $(CFLAGS) -fvisibility=hidden -shared $(LDFLAGS) -o $@ $<
 
@@ -182,15 +204,15 @@ $(B)/tests/plugins/%.so: tests/plugins/%.c tests/plugins/tp.h $(SDK_STAGED)
 # only (no -I of the SDK or the core), and the layout of the frozen header
 # printed by a program built against it and against the live one.
 ABI_BIN := $(B)/tests/abi/abi10.so $(B)/tests/abi/layout-1.0 $(B)/tests/abi/layout-live
-$(B)/tests/abi/abi10.so: tests/abi/abi10_plugin.c tests/abi/plugin-1.0.h
+$(B)/tests/abi/abi10.so: tests/abi/abi10_plugin.c tests/abi/plugin-1.0.h $(STAMPS)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 $(CFLAGS) -fvisibility=hidden -shared $(LDFLAGS) -o $@ $<
 $(B)/tests/abi/layout.c: tests/abi/plugin-1.0.h tests/abi/layout_gen.sh
 	@mkdir -p $(dir $@)
 	CC="$(CC)" sh tests/abi/layout_gen.sh tests/abi/plugin-1.0.h > $@.tmp && mv $@.tmp $@
-$(B)/tests/abi/layout-1.0: $(B)/tests/abi/layout.c
+$(B)/tests/abi/layout-1.0: $(B)/tests/abi/layout.c $(STAMPS)
 	$(CC) -std=gnu11 $(CFLAGS) -Itests/abi $(LDFLAGS) -o $@ $<
-$(B)/tests/abi/layout-live: $(B)/tests/abi/layout.c $(SDK_HEADER)
+$(B)/tests/abi/layout-live: $(B)/tests/abi/layout.c $(SDK_HEADER) $(STAMPS)
 	$(CC) -std=gnu11 $(CFLAGS) -DLIVE -Isdk/include $(LDFLAGS) -o $@ $<
 
 # Fuzz targets (libFuzzer, clang): tests/fuzz/fuzz_NAME.c

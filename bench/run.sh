@@ -7,7 +7,8 @@
 #   BENCH_ONLY="dhcp tftp http storm winpe"   which ones (default: all present)
 #
 # Each bench/NAME.sh prints its own table; the whole output is kept in
-# $B/bench/results-DATE.txt.  The peers' settings are in bench/peers/ and the
+# $B/bench/results-DATE.txt, headed by the commit measured (in a copy made
+# with `git archive`, from bench/commit.txt).  The peers' settings are in bench/peers/ and the
 # scripts themselves.  Every bench/NAME.sh has knobs for shorter runs (its
 # header); a quick pass over all of them, as run on a fresh Debian 12 root:
 #   BENCH_RUNS=3 BENCH_TFTP_MB=8 BENCH_LOCKSTEP_MB=2 BENCH_CURL_RUNS=1
@@ -43,12 +44,26 @@ if [ -n "$missing" ]; then
 		>>/tmp/pxehub-bench-deps.log 2>&1 || echo "bench: some packages did not install (see /tmp/pxehub-bench-deps.log)"
 	[ -n "$own_policy" ] && rm -f /usr/sbin/policy-rc.d
 fi
+# The commit measured: this checkout's, or the one `git archive` wrote into
+# bench/commit.txt (export-subst, .gitattributes); a copy that is neither
+# (no .git, no archive) says so instead of a guess.  bench/*.sh print it.
+PXH_BENCH_COMMIT=""
+[ "$(git rev-parse --show-toplevel 2>/dev/null)" = "$(pwd -P)" ] &&
+	PXH_BENCH_COMMIT=$(git rev-parse --short HEAD 2>/dev/null)
+if [ -z "$PXH_BENCH_COMMIT" ]; then
+	PXH_BENCH_COMMIT=$(cat bench/commit.txt 2>/dev/null)
+	case $PXH_BENCH_COMMIT in
+	'' | *'$Format'*) PXH_BENCH_COMMIT="unknown (not a git checkout nor a git archive)" ;;
+	*) PXH_BENCH_COMMIT="$PXH_BENCH_COMMIT (git archive)" ;;
+	esac
+fi
+export PXH_BENCH_COMMIT
 mkdir -p "$B/bench"
 out="$B/bench/results-$(date +%Y%m%d-%H%M%S).txt"
 only=${BENCH_ONLY:-$(ls bench/*.sh | sed -n 's|bench/\(.*\)\.sh|\1|p' | grep -v '^run$')}
 {
 	echo "# pxehub benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r)"
-	echo "# commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+	echo "# commit $PXH_BENCH_COMMIT"
 	for b in $only; do
 		[ -f "bench/$b.sh" ] || continue
 		echo

@@ -280,7 +280,7 @@ fi
 
 # ---- table ---------------------------------------------------------------------------
 {
-echo "TFTP benchmark $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), commit $(git rev-parse --short HEAD 2>/dev/null)"
+echo "TFTP benchmark $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), commit ${PXH_BENCH_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}"
 echo "files: windowed/loopback ${MB} MiB, lock-step at 1 ms ${LMB} MiB; rounds: $RUNS (curl: $CRUNS); delay line spin ${SPIN} us; CPU from $CPU_SRC"
 echo "median [min-max] over rounds; ratios are per round (same round, same conditions), then their median"
 awk -F, -v servers="$SERVERS reflect" '

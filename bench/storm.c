@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -1019,8 +1020,17 @@ static void report(double wall)
 			fails[cl[i].failed_at]++;
 		else if (cl[i].st != ST_DONE)
 			fails[S_TOTAL]++;
+	struct rusage ru;
+
 	printf("storm: %d clients, %d done, %d failed, wall %.2f s\n", o.n, n_done,
 	       o.n - n_done, wall);
+	/* the simulator's own CPU: on a shared machine what it spends (its
+	 * reads, and the TCP work the kernel charges to it) the servers
+	 * cannot have */
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		printf("storm: client cpu: user %.2f s, sys %.2f s\n",
+		       (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+		       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 	printf("%-12s %9s %9s %9s %6s\n", "stage", "p50_ms", "p99_ms", "max_ms", "fail");
 	if (j)
 		fprintf(j, "{\"clients\": %d, \"done\": %d, \"failed\": %d, \"wall_s\": %.3f, \"stages\": {",

@@ -142,6 +142,7 @@ run_storm() { # NAME RUN
 		>"$T/ss-$1.txt" 2>&1 ) &
 	SS_PID=$!
 	drops0=$(softnet_drops)
+	cpu0=$(ns_cpu $S)
 	# shellcheck disable=SC2086
 	ip netns exec $C "$OUT/storm" -n "$N" -s 10.88.0.1 -I bc0 -a 10.88.1.0 -k "$K" \
 		-r "$RAMP" -d "$DEADLINE" -i /files/image.bin $IMG -R "$RCVBUF" -j "$OUT/storm$SUF-$1-$2.json" \
@@ -149,6 +150,7 @@ run_storm() { # NAME RUN
 	kill $SS_PID 2>/dev/null
 	wait $SS_PID 2>/dev/null
 	sed 's/^/storm: /' "$T/storm-$1.out"
+	echo "storm: $1 run $2: server cpu: $(($(ns_cpu $S) - cpu0)) ticks of $(getconf CLK_TCK) per s (user + sys, every process in the server namespace)"
 	# packets the kernel's per-CPU backlog dropped (veth delivers through
 	# it; netdev_max_backlog): a dropped window update leaves a sender in
 	# zero-window probing, whose interval doubles up to 120 s
@@ -160,6 +162,13 @@ run_storm() { # NAME RUN
 		echo "storm: $1 run $2: tcp totals $([ $ns = $S ] && echo server || echo client) side:" \
 			$(ip netns exec $ns nstat -asz 2>/dev/null | awk '$1 ~ /^(TcpRetransSegs|TcpExtTCPTimeouts|TcpExtTCPWinProbe|TcpExtTCPZeroWindowDrop|TcpExtTCPRcvQDrop|TcpExtTCPBacklogDrop|TcpExtTCPOFODrop|TcpExtPruneCalled|TcpExtRcvPruned|TcpExtTCPToZeroWindowAdv|TcpExtTCPFromZeroWindowAdv|TcpExtTCPLossProbes)$/ { printf "%s=%s ", $1, $2 }')
 	done
+}
+
+# CPU ticks (user + sys, all threads) of the processes in namespace NS
+ns_cpu() {
+	# shellcheck disable=SC2046
+	cat $(ip netns pids "$1" | sed 's|.*|/proc/&/stat|') 2>/dev/null |
+		awk '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t + 0 }'
 }
 
 wait_port() { # NS PROTO PORT

@@ -38,9 +38,32 @@
  * data, never the whole loop.  A slice is also the most one sendfile(2)
  * asks for: the kernel reads the file into a pipe before it knows how much
  * the socket takes, so a call that finds the socket full throws a read
- * away. */
+ * away.
+ *
+ * Within a turn two pickers share the bulk time: round-robin (the queue's
+ * order, each connection at most once a turn) and the favourite (the
+ * queued connection with the fewest bytes of its response left, a
+ * server-side figure), two parts of the time to the favourite for one to
+ * round-robin.  When the turn's budget serves every queued connection
+ * (the loop has time to spare: the readers or the link limit) this is
+ * round-robin plus extra slices where there is room; when the budget runs
+ * out first (the loop limits: TLS in user space) the downloads nearest
+ * completion end first, shortest-remaining-first, while round-robin's
+ * third keeps every other download at no less than a third of an equal
+ * share. */
 #define BULK_SLICE (256u << 10)
 #define BULK_TURN 0.0005 /* seconds of bulk sending per turn of the loop */
+#define BULK_FAVOUR 2.0  /* favourite's time per round-robin time */
+/* TCP_NOTSENT_LOWAT of every connection: the kernel takes no more than
+ * this beyond what the client's window lets out at once, so what waits
+ * for a client sits in the file, not in a socket.  A scheduler can only
+ * favour some downloads if the kernel holds no deep backlog for the
+ * others; and bytes queued past the window go out later, one window
+ * update at a time (on one machine: at the reader's expense).  In the
+ * storm (docs/e2e.md) 64 KiB gave the best image stage; 32 KiB and 128
+ * KiB, and none, were slower. */
+#define BULK_LOWAT (64 << 10)
+#define NO_HEAP ((size_t)-1)
 /* TLS handshakes (an RSA signature each, a millisecond or more) get this
  * much of a turn; past it they wait for the next turn, in arrival order,
  * so a thousand clients connecting at once cannot hold the loop for
@@ -110,6 +133,8 @@ struct pxh_http_conn {
 	/* the bulk queue: ready to send a slice of its file */
 	struct pxh_http_bulk *bulk; /* NULL: out of memory, send inline */
 	struct pxh_http_conn *qprev, *qnext;
+	size_t hidx;   /* place in the queue's heap, NO_HEAP: not in it */
+	uint64_t hkey; /* bytes of the response left when it was queued */
 	bool queued;
 	bool hs_queued; /* in the handshake queue (qprev/qnext) instead */
 };
@@ -118,8 +143,13 @@ struct pxh_http_bulk {
 	struct ev_loop *loop;
 	ev_check drain; /* lowest priority: after the turn's other callbacks */
 	ev_idle spin;   /* while some are ready: poll must not sleep */
-	struct pxh_http_conn *head, *tail;
+	struct pxh_http_conn *head, *tail; /* round-robin order */
 	size_t n;
+	/* the same connections by bytes left, fewest at heap[0] (a binary
+	 * min-heap); one that found no room in it is served round-robin */
+	struct pxh_http_conn **heap;
+	size_t hn, hcap;
+	double fav_t, rr_t; /* bulk seconds each picker spent, see BULK_FAVOUR */
 	/* TLS handshakes waiting for the next turn, and this turn's share */
 	struct pxh_http_conn *hs_head, *hs_tail;
 	double hs_spent;
@@ -240,6 +270,67 @@ static void want_send(struct pxh_http_conn *c)
 static void bulk_spin(struct pxh_http_bulk *q);
 static void conn_handshake(struct pxh_http_conn *c);
 
+static void heap_set(struct pxh_http_bulk *q, size_t i, struct pxh_http_conn *c)
+{
+	q->heap[i] = c;
+	c->hidx = i;
+}
+
+/* Moves heap[I] up or down to its place. */
+static void heap_fix(struct pxh_http_bulk *q, size_t i)
+{
+	struct pxh_http_conn *c = q->heap[i];
+
+	while (i > 0 && q->heap[(i - 1) / 2]->hkey > c->hkey) {
+		heap_set(q, i, q->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		size_t k = 2 * i + 1;
+
+		if (k >= q->hn)
+			break;
+		if (k + 1 < q->hn && q->heap[k + 1]->hkey < q->heap[k]->hkey)
+			k++;
+		if (q->heap[k]->hkey >= c->hkey)
+			break;
+		heap_set(q, i, q->heap[k]);
+		i = k;
+	}
+	heap_set(q, i, c);
+}
+
+static void heap_push(struct pxh_http_bulk *q, struct pxh_http_conn *c)
+{
+	c->hkey = c->fleft + (c->tlen - c->toff);
+	if (q->hn == q->hcap) {
+		size_t cap = q->hcap ? 2 * q->hcap : 64;
+		struct pxh_http_conn **h = realloc(q->heap, cap * sizeof(*h));
+
+		if (!h) {
+			c->hidx = NO_HEAP; /* round-robin still serves it */
+			return;
+		}
+		q->heap = h;
+		q->hcap = cap;
+	}
+	heap_set(q, q->hn++, c);
+	heap_fix(q, q->hn - 1);
+}
+
+static void heap_remove(struct pxh_http_bulk *q, struct pxh_http_conn *c)
+{
+	size_t i = c->hidx;
+
+	if (i == NO_HEAP)
+		return;
+	c->hidx = NO_HEAP;
+	if (i == --q->hn)
+		return;
+	heap_set(q, i, q->heap[q->hn]);
+	heap_fix(q, i);
+}
+
 static void bulk_add(struct pxh_http_conn *c)
 {
 	struct pxh_http_bulk *q = c->bulk;
@@ -256,6 +347,7 @@ static void bulk_add(struct pxh_http_conn *c)
 		q->head = c;
 	q->tail = c;
 	q->n++;
+	heap_push(q, c);
 	bulk_spin(q);
 }
 
@@ -277,8 +369,10 @@ static void bulk_del(struct pxh_http_conn *c)
 		return;
 	head = c->queued ? &q->head : &q->hs_head;
 	tail = c->queued ? &q->tail : &q->hs_tail;
-	if (c->queued)
+	if (c->queued) {
 		q->n--;
+		heap_remove(q, c);
+	}
 	c->queued = c->hs_queued = false;
 	if (c->qprev)
 		c->qprev->qnext = c->qnext;
@@ -343,6 +437,7 @@ void pxh_http_bulk_free(struct pxh_http_bulk *q)
 		bulk_del(q->hs_head);
 	ev_ref(q->loop);
 	ev_check_stop(q->loop, &q->drain);
+	free(q->heap);
 	free(q);
 }
 
@@ -1075,15 +1170,19 @@ wait:
 	want_send(c);
 }
 
-/* Each turn, after every other callback: a slice for each connection in
- * the queue, oldest first, until all had theirs or BULK_TURN is spent
- * (the rest go first next turn).  One that finds its socket full waits
- * for it outside the queue; one whose slice is out goes to the back. */
+/* Each turn, after every other callback, until the queue is empty (every
+ * socket full or every response out) or BULK_TURN is spent: a slice at a
+ * time, to the favourite (fewest bytes left) or round-robin (the oldest
+ * in the queue, each connection once a turn), so that over the turns the
+ * favourite gets BULK_FAVOUR times round-robin's time (see BULK_SLICE).
+ * One that finds its socket full waits for it outside the queue; one
+ * whose slice is out goes to the back (and into the heap by its new
+ * bytes left). */
 static void bulk_drain(struct ev_loop *loop, ev_check *w, int revents)
 {
 	struct pxh_http_bulk *q = w->data;
-	double until;
-	size_t left;
+	struct pxh_http_conn *served = NULL, *s, *next;
+	double t, now, until;
 
 	/* the handshakes that waited, in order, with what is left of the
 	 * turn's share (one at least); then a new share for the next turn */
@@ -1100,18 +1199,23 @@ static void bulk_drain(struct ev_loop *loop, ev_check *w, int revents)
 		q->hs_spent += ev_time() - t0;
 	}
 	q->hs_spent = 0;
-	left = q->n;
-	if (!left)
+	if (!q->n) {
+		q->fav_t = q->rr_t = 0; /* idle: no debt either way */
 		return;
-	until = ev_time() + BULK_TURN;
-	while (left-- > 0 && q->head) {
-		struct pxh_http_conn *c = q->head;
+	}
+	t = ev_time();
+	until = t + BULK_TURN;
+	while (q->n) {
+		bool rr = q->rr_t * BULK_FAVOUR < q->fav_t || !q->hn;
+		struct pxh_http_conn *c = rr ? q->head : q->heap[0];
 
 		bulk_del(c);
 		conn_hold(c);
 		switch (send_file(c, BULK_SLICE)) {
-		case 2:
-			bulk_add(c);
+		case 2: /* its slice is out: back in the queue after this turn */
+			c->qnext = served;
+			served = c;
+			conn_hold(c);
 			break;
 		case 0:
 			want_send(c);
@@ -1124,8 +1228,31 @@ static void bulk_drain(struct ev_loop *loop, ev_check *w, int revents)
 			break;
 		}
 		conn_release(c);
-		if (ev_time() >= until)
+		now = ev_time();
+		if (rr)
+			q->rr_t += now - t;
+		else
+			q->fav_t += now - t;
+		t = now;
+		if (t >= until)
 			break;
+	}
+	/* round-robin reached every connection this turn: what it did not
+	 * need is not owed to it later */
+	if (!q->n && q->rr_t * BULK_FAVOUR < q->fav_t)
+		q->rr_t = q->fav_t / BULK_FAVOUR;
+	/* the served go behind those the budget left waiting, in the order
+	 * they were served */
+	for (s = served, served = NULL; s; s = next) {
+		next = s->qnext;
+		s->qnext = served;
+		served = s;
+	}
+	for (s = served; s; s = next) {
+		next = s->qnext;
+		if (s->phase != C_DEAD)
+			bulk_add(s);
+		conn_release(s);
 	}
 }
 
@@ -1551,7 +1678,7 @@ void pxh_http_conn_accept(struct pxh_http_loop *lp, struct pxh_http_listener *l)
 		struct pxh_http_conn *c;
 		unsigned port;
 		pxh_addr_key key;
-		int fd, one = 1, rc;
+		int fd, one = 1, lowat = BULK_LOWAT, rc;
 
 		fd = accept4(l->fd, (struct sockaddr *)&ss, &sl,
 		             SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -1601,6 +1728,7 @@ void pxh_http_conn_accept(struct pxh_http_loop *lp, struct pxh_http_listener *l)
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
 		if (!lp->bulk)
 			lp->bulk = pxh_http_bulk_new(lp->loop);
 		c->bulk = lp->bulk; /* its home loop sends its bodies */

@@ -3,7 +3,9 @@
 # connections download as fast as they can read (loopback: always
 # writable), a /boot.ipxe script and a TFTP transfer are answered within a
 # bound, every download gets a fair share, and a reader that stops reading
-# (or trickles) holds nobody up.  Probes are curl, the load is
+# (or trickles) holds nobody up; then, on one loop, equal downloads started
+# together end one after another (the nearest to completion first) while
+# none falls below its floor share.  Probes are curl, the load is
 # sched_load.py; every loop is bounded (the load stops after its probes or
 # 60 s).
 #

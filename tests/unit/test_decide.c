@@ -28,6 +28,9 @@ static void *plugin_sym(const char *plugin, const char *name)
 	return p;
 }
 
+/* tp_slow_answer's frame counter in the copy the running fixture loaded */
+static const int *a_depth;
+
 /* Start with A (MODE, VERDICT, DELAY) and, when WITH_B, B after it. */
 static void start(struct fx *f, const char *extra, const char *mode,
                   const char *verdict, const char *delay, bool with_b)
@@ -40,6 +43,8 @@ static void start(struct fx *f, const char *extra, const char *mode,
 	snprintf(b, sizeof(b), "[tp_stack_probe]\nenabled = yes\npriority = 20\n"
 	         "watch = %s/tp_slow_answer.so\n", fx_plugin_dir());
 	assert_int_equal(fx_start(f, extra, pc), 0);
+	/* this start's copy of A: the last test's was unloaded with it */
+	a_depth = plugin_sym("tp_slow_answer", "tp_slow_answer_depth");
 }
 
 /* A DONE that also notes how deep A was on the stack. */
@@ -48,7 +53,6 @@ struct seen {
 	int depth;
 };
 
-static const int *a_depth;
 
 static void seen_done(void *ctx, enum pxh_verdict v, const struct pxh_answer *a,
                       const char *plugin, const char *why)
@@ -68,7 +72,6 @@ static void decide_on_loop(struct fx *f, enum pxh_phase phase, struct seen *s)
 
 	c.phase = phase;
 	memset(s, 0, sizeof(*s));
-	a_depth = plugin_sym("tp_slow_answer", "tp_slow_answer_depth");
 	assert_int_equal(pxh_decide_start(&f->srv, phase, &c, seen_done, s, &h, &now, "test"), 0);
 	assert_false(s->r.done); /* never before pxh_decide_start returns */
 	assert_non_null(h);

@@ -44,9 +44,9 @@
  * order, each connection at most once a turn) and the favourite (the
  * queued connection with the fewest bytes of its response left, a
  * server-side figure), two parts of the time to the favourite for one to
- * round-robin.  When the turn's budget serves every queued connection
- * (the loop has time to spare: the readers or the link limit) this is
- * round-robin plus extra slices where there is room; when the budget runs
+ * round-robin, each connection at most one slice a turn.  When the turn's
+ * budget serves every queued connection (the loop has time to spare: the
+ * readers or the link limit) this is plain round-robin; when the budget runs
  * out first (the loop limits: TLS in user space) the downloads nearest
  * completion end first, shortest-remaining-first, while round-robin's
  * third keeps every other download at no less than a third of an equal
@@ -1176,12 +1176,12 @@ wait:
  * in the queue, each connection once a turn), so that over the turns the
  * favourite gets BULK_FAVOUR times round-robin's time (see BULK_SLICE).
  * One that finds its socket full waits for it outside the queue; one
- * whose slice is out goes to the back (and into the heap by its new
- * bytes left). */
+ * whose slice is out goes to the back after the turn (and into the heap
+ * by its new bytes left). */
 static void bulk_drain(struct ev_loop *loop, ev_check *w, int revents)
 {
 	struct pxh_http_bulk *q = w->data;
-	struct pxh_http_conn *served = NULL, *s, *next;
+	struct pxh_http_conn *served = NULL, **served_end = &served, *s, *next;
 	double t, now, until;
 
 	/* the handshakes that waited, in order, with what is left of the
@@ -1213,8 +1213,9 @@ static void bulk_drain(struct ev_loop *loop, ev_check *w, int revents)
 		conn_hold(c);
 		switch (send_file(c, BULK_SLICE)) {
 		case 2: /* its slice is out: back in the queue after this turn */
-			c->qnext = served;
-			served = c;
+			c->qnext = NULL;
+			*served_end = c;
+			served_end = &c->qnext;
 			conn_hold(c);
 			break;
 		case 0:
@@ -1243,11 +1244,6 @@ static void bulk_drain(struct ev_loop *loop, ev_check *w, int revents)
 		q->rr_t = q->fav_t / BULK_FAVOUR;
 	/* the served go behind those the budget left waiting, in the order
 	 * they were served */
-	for (s = served, served = NULL; s; s = next) {
-		next = s->qnext;
-		s->qnext = served;
-		served = s;
-	}
 	for (s = served; s; s = next) {
 		next = s->qnext;
 		if (s->phase != C_DEAD)
